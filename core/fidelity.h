@@ -1,0 +1,29 @@
+/* fidelity: how well a prediction of a genome matches the genome.
+ *
+ * Used for a quine's self-prediction (pred = f_theta(C) against theta) and for a
+ * replication link (the child before mutation against its parent). The paper's figures
+ * (L_SR, margin, self-replicating quotient) reward shrinking weights, so the scale-free
+ * ones are always reported beside them (see quine-paper.md, "a known trap"). */
+#ifndef QS_FIDELITY_H
+#define QS_FIDELITY_H
+
+#include <stddef.h>
+
+/* A genome whose RMS weight is below this is flagged as (near) the zero quine. */
+#define QS_ZERO_QUINE_RMS 1e-3
+
+typedef struct {
+    double l_sr;    /* sum_c (pred_c - theta_c)^2 */
+    double margin;  /* sqrt(L_SR / N): the paper's average weight prediction margin */
+    double srq;     /* ln(N / L_SR): the paper's self-replicating quotient */
+    double rel_err; /* L_SR / sum_c theta_c^2 (1 = no better than predicting zeros) */
+    double r2;      /* 1 - L_SR / sum_c (theta_c - mean)^2 */
+    double rms;     /* sqrt(mean theta^2) */
+    int zero_quine; /* rms < QS_ZERO_QUINE_RMS */
+} qs_fidelity_t;
+
+/* Computed in double precision over n values. Degenerate cases are defined, never NaN
+ * from a division: rel_err and r2 use +inf/-inf style limits documented in fidelity.c. */
+void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pred, size_t n);
+
+#endif

@@ -1,0 +1,68 @@
+/* train: a quine's training loop, shared by `quinesim train` (the paper's single-network
+ * experiments) and the simulator's workers (an organism's life).
+ *
+ * Steps draw coordinates in epochs: each epoch is a fresh random permutation of all N
+ * coordinates, visited `batch` at a time. With QS_REFRESH_EPOCH (the paper's) the targets
+ * are a copy of theta frozen at the start of each epoch; with QS_REFRESH_STEP they are
+ * theta as it is before each step. Images (aux) are drawn the same way from the training
+ * features, in their own epochs. All draws come from the rng handed to qs_trainer_begin,
+ * so a life is a pure function of (genome, configuration, rng stream, steps). */
+#ifndef QS_TRAIN_H
+#define QS_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/optim.h"
+#include "core/quine.h"
+#include "core/rng.h"
+
+typedef enum { QS_REFRESH_EPOCH = 0, QS_REFRESH_STEP = 1 } qs_refresh_t;
+const char *qs_refresh_name(qs_refresh_t r); /* "epoch" | "step" */
+int qs_refresh_parse(const char *s, qs_refresh_t *out);
+
+typedef struct {
+    qs_objective_t obj;
+    qs_opt_cfg_t opt;
+    uint32_t batch;       /* coordinates per step; 0 = all N (full batch) */
+    uint32_t images;      /* images per step (aux); 0 = same as batch (or 100 if full batch) */
+    qs_refresh_t refresh; /* when the targets are re-frozen */
+} qs_train_cfg_t;
+
+/* The paper's recipe for a kind: Adamax, batch 10, SSE, lambda 0.01, T 0.01, per-epoch
+ * targets, paired rows for aux (as in the paper). */
+qs_train_cfg_t qs_train_cfg_paper(qs_kind_t kind);
+
+typedef struct {
+    uint64_t steps;   /* steps taken since qs_trainer_begin */
+    uint64_t flops;   /* FLOPs spent (steps + optimizer + regenerations) */
+    double loss_sum;  /* sum over steps of the optimised loss */
+    double sse_sum;   /* sum over steps of the batch SSE */
+    double task_sum;  /* sum over steps of L_task */
+    uint64_t seen;    /* training images seen */
+    uint64_t correct; /* of which classified correctly (running train accuracy) */
+    uint32_t epochs;  /* completed passes over the coordinates */
+} qs_train_stats_t;
+
+typedef struct qs_trainer qs_trainer_t;
+/* phys and train (aux: the training features; vanilla: NULL) are borrowed. */
+qs_trainer_t *qs_trainer_new(const qs_phys_t *phys, const qs_train_cfg_t *cfg,
+                             const qs_features_t *train);
+void qs_trainer_free(qs_trainer_t *tr);
+/* Start training theta (N floats, borrowed and updated in place): resets the optimizer
+ * state, the statistics and the epoch cursors, and takes the rng (copied). */
+void qs_trainer_begin(qs_trainer_t *tr, float *theta, const qs_rng_t *rng);
+/* Take up to `steps` steps; returns the number taken. Call repeatedly to interleave
+ * other work (progress, heartbeats): splitting a run into calls changes nothing. */
+uint64_t qs_trainer_run(qs_trainer_t *tr, uint64_t steps);
+/* Steps per epoch: ceil(N / batch). */
+uint64_t qs_trainer_epoch_steps(const qs_trainer_t *tr);
+/* theta <- f_theta(C) (one regeneration); the targets are re-frozen from the result. */
+void qs_trainer_regenerate(qs_trainer_t *tr);
+const qs_train_stats_t *qs_trainer_stats(const qs_trainer_t *tr);
+/* The rng as it is now (to continue the same stream elsewhere). */
+qs_rng_t qs_trainer_rng(const qs_trainer_t *tr);
+/* FLOPs of one step of this configuration, including the optimizer. */
+uint64_t qs_trainer_step_flops(const qs_trainer_t *tr);
+
+#endif

@@ -1,0 +1,63 @@
+/* frame: how every quinesim message and record is delimited on a byte stream.
+ *
+ *   frame = magic "qsm1" (4 bytes) | payload length (u32 LE) | CRC-32 of payload (u32 LE)
+ *           | payload (exactly one MessagePack value, a map)
+ *
+ * Used on worker pipes and sockets, for each lineage record, and for checkpoint files.
+ * The length is checked against a maximum before anything is allocated, and the payload
+ * buffer grows only with bytes actually received, so a peer cannot make a reader
+ * allocate more than the limit (nor much more than it has sent). A torn frame (length
+ * beyond the end of a file, or a checksum mismatch) is detected, never mistaken for a
+ * complete one. Also a growable byte buffer used by every encoder. */
+#ifndef QS_FRAME_H
+#define QS_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+#define QS_FRAME_MAGIC  "qsm1"
+#define QS_FRAME_HEADER 12
+/* Default largest payload accepted (configurable per reader). */
+#define QS_MAX_MESSAGE_DEFAULT ((size_t)256 << 20)
+
+/* A growable byte buffer (caller-owned storage; _init/_destroy). */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} qs_bytes_t;
+void qs_bytes_init(qs_bytes_t *b);
+void qs_bytes_destroy(qs_bytes_t *b);
+void qs_bytes_reserve(qs_bytes_t *b, size_t extra);
+void qs_bytes_append(qs_bytes_t *b, const void *data, size_t len);
+void qs_bytes_clear(qs_bytes_t *b); /* len = 0, keeps the memory */
+
+/* Wrap payload[0..len) in a frame appended to out. */
+void qs_frame_append(qs_bytes_t *out, const uint8_t *payload, size_t len);
+
+/* Streaming frame reader: feed any chunks (one byte at a time works). */
+typedef struct {
+    size_t max_payload;
+    uint8_t head[QS_FRAME_HEADER];
+    size_t head_got;
+    uint32_t need; /* payload length of the current frame */
+    uint32_t crc;
+    qs_bytes_t payload;
+    int ready; /* a frame was returned; reset on the next feed */
+} qs_frame_reader_t;
+
+void qs_frame_reader_init(qs_frame_reader_t *r, size_t max_payload);
+void qs_frame_reader_destroy(qs_frame_reader_t *r);
+/* Consume from data[0..len). Returns 1 when a complete, checksum-verified frame is
+ * ready (*payload/*plen point into the reader, valid until the next call; *consumed says
+ * how many input bytes were used, the rest belongs to later frames), 0 when every byte
+ * was consumed and more are needed, or a negative error (QS_ERR(FORMAT) bad magic,
+ * QS_ERR(TOOBIG) length over the limit, QS_ERR(CHECKSUM)) with err filled; after an
+ * error the stream is unusable. */
+int qs_frame_reader_feed(qs_frame_reader_t *r, const uint8_t *data, size_t len, size_t *consumed,
+                         const uint8_t **payload, size_t *plen, qs_error_t *err);
+/* Bytes of a partial frame held (0 between frames): to tell a clean end from a torn one. */
+size_t qs_frame_reader_pending(const qs_frame_reader_t *r);
+
+#endif

@@ -1,0 +1,189 @@
+/* wire: the messages between the orchestrator and its workers (pipes or TCP).
+ *
+ * Each message is one frame (proto/frame.h) whose payload is a MessagePack map with a
+ * "type" string and a "v" protocol major version, then the type's fields (string keys;
+ * unknown keys are ignored for forward compatibility). A conversation:
+ *
+ *   worker -> hello        (pipes; over TCP first:  orchestrator -> challenge,
+ *                           worker -> hello with its nonce and MAC,
+ *                           orchestrator -> welcome with its own MAC)
+ *   orch.  -> config       what every task needs: species, training, replication, data
+ *   worker -> data_request only if it cannot find the data set with the config's hash;
+ *   orch.  -> data            then the data set itself
+ *   orch.  -> task ...     several in flight; worker -> result per task, in order
+ *   worker -> heartbeat    every config.heartbeat_s while busy or idle
+ *   either -> error        something was wrong; the sender closes after it
+ *   orch.  -> shutdown     finish and exit
+ *
+ * Every decoder validates types, ranges and sizes and returns an error naming the field;
+ * it never keeps a MessagePack object tree alive. */
+#ifndef QS_WIRE_H
+#define QS_WIRE_H
+
+#include <stdint.h>
+
+#include "core/fidelity.h"
+#include "core/idx.h"
+#include "core/optim.h"
+#include "core/quine.h"
+#include "core/train.h"
+#include "core/util.h"
+#include "proto/frame.h"
+#include "proto/genome.h"
+
+#define QS_PROTOCOL_VERSION 1
+#define QS_MAX_SPECIES      16
+#define QS_NONCE_LEN        32
+#define QS_MAC_LEN          32
+#define QS_PATH_MAX         1024
+
+typedef enum {
+    QS_MSG_HELLO = 1,
+    QS_MSG_CHALLENGE,
+    QS_MSG_WELCOME,
+    QS_MSG_CONFIG,
+    QS_MSG_DATA_REQUEST,
+    QS_MSG_DATA,
+    QS_MSG_TASK,
+    QS_MSG_RESULT,
+    QS_MSG_HEARTBEAT,
+    QS_MSG_ERROR,
+    QS_MSG_SHUTDOWN
+} qs_msg_type_t;
+const char *qs_msg_type_name(qs_msg_type_t t); /* "hello", "challenge", ... */
+
+typedef struct {
+    char role[16]; /* "worker" */
+    int64_t pid;
+    char host[64];
+    int has_auth;                /* the two fields below are present */
+    uint8_t nonce[QS_NONCE_LEN]; /* the worker's nonce */
+    uint8_t mac[QS_MAC_LEN];     /* HMAC-SHA256(token, "hello" | server nonce | nonce) */
+} qs_msg_hello_t;
+
+typedef struct {
+    uint8_t nonce[QS_NONCE_LEN]; /* the orchestrator's nonce */
+} qs_msg_challenge_t;
+
+typedef struct {
+    uint8_t mac[QS_MAC_LEN]; /* HMAC-SHA256(token, "welcome" | worker nonce | server nonce) */
+} qs_msg_welcome_t;
+
+typedef struct {
+    char name[QS_NAME_MAX];
+    qs_quine_spec_t spec;
+    qs_objective_t obj;
+    qs_init_t init;
+} qs_species_cfg_t;
+
+typedef enum { QS_REPLICATE_SELF = 0, QS_REPLICATE_COPY = 1 } qs_replicate_mode_t;
+
+typedef struct {
+    uint64_t seed;
+    uint32_t nspecies;
+    qs_species_cfg_t species[QS_MAX_SPECIES];
+    /* life */
+    qs_opt_cfg_t opt;
+    uint32_t batch, images;
+    qs_refresh_t refresh;
+    /* replication */
+    qs_replicate_mode_t mode;
+    uint32_t regenerations;
+    float mutation_sigma, mutation_rate;
+    /* data: the first train_count training images and the first fitness_count test
+     * images of the folder data_path; data_hash covers exactly those (see sim). */
+    char data_path[QS_PATH_MAX];
+    uint32_t train_count, fitness_count;
+    uint32_t data_hash;
+    /* limits */
+    uint64_t max_message;
+    double heartbeat_s;
+    uint32_t memory_mb; /* 0 = unlimited */
+} qs_msg_config_t;
+
+typedef struct {
+    uint32_t data_hash;
+} qs_msg_data_request_t;
+
+typedef struct {
+    uint32_t data_hash;
+    qs_dataset_t train, fitness; /* owned */
+} qs_msg_data_t;
+
+typedef enum {
+    QS_TASK_LIVE = 1,  /* train `steps` steps, then evaluate */
+    QS_TASK_BIRTH = 2, /* child = replicate(parent) + mutation, then live as above */
+    QS_TASK_ECHO = 3   /* no compute: return the genome (protocol and orchestrator benches) */
+} qs_task_kind_t;
+
+typedef struct {
+    uint64_t task_id;
+    qs_task_kind_t kind;
+    uint64_t organism; /* who lives (BIRTH: the child's id) */
+    uint64_t parent;   /* BIRTH: the parent's id; else 0 */
+    uint32_t generation;
+    uint32_t species; /* index into config.species */
+    uint64_t steps;   /* training steps paid for (the budget is applied by the orchestrator) */
+    uint64_t life_stream, mutation_stream; /* rng streams (key = config.seed) */
+    uint32_t nweights;
+    float *weights; /* owned: the organism's (LIVE) or the parent's (BIRTH) genome */
+} qs_msg_task_t;
+
+typedef struct {
+    uint64_t task_id;
+    uint64_t organism;
+    uint64_t steps; /* steps taken */
+    uint64_t flops_life, flops_replication, flops_eval;
+    double train_loss;      /* mean optimised loss over the steps (NaN if 0) */
+    double accuracy;        /* on the fitness set (vanilla: NaN) */
+    qs_fidelity_t fidelity; /* self-prediction f(C) vs theta after life */
+    int has_link;           /* BIRTH: the replication link below is valid */
+    qs_fidelity_t link;     /* child before mutation vs parent */
+    uint32_t mutated;       /* weights changed by mutation */
+    double seconds;         /* worker wall time for the task */
+    uint32_t nweights;
+    float *weights; /* owned: the organism after its life */
+} qs_msg_result_t;
+
+typedef struct {
+    uint64_t seq;
+    uint64_t task_id; /* the task being computed, 0 if idle */
+} qs_msg_heartbeat_t;
+
+typedef struct {
+    uint64_t task_id; /* 0 if not about a task */
+    int32_t code;     /* a QS_ERR code */
+    char message[512];
+} qs_msg_error_t;
+
+typedef struct {
+    char reason[128];
+} qs_msg_shutdown_t;
+
+typedef struct {
+    qs_msg_type_t type;
+    union {
+        qs_msg_hello_t hello;
+        qs_msg_challenge_t challenge;
+        qs_msg_welcome_t welcome;
+        qs_msg_config_t config;
+        qs_msg_data_request_t data_request;
+        qs_msg_data_t data;
+        qs_msg_task_t task;
+        qs_msg_result_t result;
+        qs_msg_heartbeat_t heartbeat;
+        qs_msg_error_t error;
+        qs_msg_shutdown_t shutdown;
+    } u;
+} qs_msg_t;
+
+/* Append m as one complete frame to out. */
+void qs_msg_encode(const qs_msg_t *m, qs_bytes_t *out);
+/* Decode one frame payload into m. Rejects unknown types and newer major versions with
+ * a message naming what was received and what is supported. Array sizes are checked
+ * against the payload before anything is allocated. On error m holds nothing to free. */
+int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *err);
+/* Free what m owns (weights, data sets); m can be reused. */
+void qs_msg_destroy(qs_msg_t *m);
+
+#endif
