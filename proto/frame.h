@@ -50,7 +50,7 @@ typedef struct {
 void qs_frame_reader_init(qs_frame_reader_t *r, size_t max_payload);
 void qs_frame_reader_destroy(qs_frame_reader_t *r);
 /* Consume from data[0..len). Returns 1 when a complete, checksum-verified frame is
- * ready (*payload/*plen point into the reader, valid until the next call; *consumed says
+ * ready (payload and plen point into the reader, valid until the next call; *consumed says
  * how many input bytes were used, the rest belongs to later frames), 0 when every byte
  * was consumed and more are needed, or a negative error (QS_ERR(FORMAT) bad magic,
  * QS_ERR(TOOBIG) length over the limit, QS_ERR(CHECKSUM)) with err filled; after an
