@@ -2,6 +2,7 @@
  * rejected with an error naming the file and the defect. The files are built here. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
