@@ -163,7 +163,7 @@ ParameterizedTest(bad_case_t *c, idx, rejects_malformed)
     const char *p = path_in(c->name);
     if (c->gz) {
         write_gz(p, buf, n);
-        size_t len;
+        size_t len = 0;
         char *z = tu_read_file(p, &len);
         if (c->flip_byte)
             z[c->flip_byte] ^= 0x5a;
