@@ -106,6 +106,7 @@ qs_quine_spec_t qs_quine_spec_default(qs_kind_t kind, uint64_t proj_seed)
     s.classes = kind == QS_KIND_AUX ? QS_NUM_CLASSES : 0;
     s.image_dim = kind == QS_KIND_AUX ? 784 : 0;
     s.rest = QS_REST_ZERO;
+    s.coord_scale = 1.0f;
     s.proj_seed = proj_seed;
     return s;
 }
@@ -142,6 +143,9 @@ int qs_quine_spec_validate(const qs_quine_spec_t *s, qs_error_t *err)
                             "(classes %u, image_dim %u; both must be 0)",
                             s->classes, s->image_dim);
     }
+    if (!(s->coord_scale >= 0 && s->coord_scale <= 1000))
+        return qs_error_set(err, QS_ERR(RANGE), "spec: coord_scale %g is outside 0..1000",
+                            (double)s->coord_scale);
     if (nparams_unchecked(s) >= (size_t)1 << 31)
         return qs_error_set(err, QS_ERR(RANGE), "spec: %zu parameters (limit 2^31)",
                             nparams_unchecked(s));
@@ -228,8 +232,9 @@ void qs_phys_coord_projection(const qs_quine_spec_t *spec, size_t c, float *row)
     qs_rng_t r;
     qs_rng_init(&r, spec->proj_seed, qs_rng_stream(QS_STREAM_PROJECTION, c));
     uint32_t hc = coord_width(spec);
+    double scale = spec->coord_scale > 0 ? spec->coord_scale : 1.0;
     for (uint32_t j = 0; j < hc; j++)
-        row[j] = (float)qs_rng_normal(&r);
+        row[j] = (float)(qs_rng_normal(&r) * scale);
 }
 
 void qs_phys_image_projection(const qs_quine_spec_t *spec, size_t p, float *row)

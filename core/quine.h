@@ -26,8 +26,10 @@
  * (spec.rest). How training pairs them is qs_pairing_t.
  *
  * The fixed projections (core/quine.c has the details):
- *   Pc[c][j]  = N(0, 1) ("unit scale"), drawn by Philox keyed by proj_seed on stream
- *               qs_rng_stream(QS_STREAM_PROJECTION, c): any row regenerates alone.
+ *   Pc[c][j]  = N(0, 1) * coord_scale (default 1: "unit scale"), drawn by Philox keyed
+ *               by proj_seed on stream qs_rng_stream(QS_STREAM_PROJECTION, c): any row
+ *               regenerates alone. (The paper's initial L_SR of about 90 and 33 after 30
+ *               Adamax epochs come out with coord_scale 0.1: see docs/results-core.md.)
  *   Pi[p][j]  = N(0, 1) * sqrt(10 / image_dim) on stream
  *               qs_rng_stream(QS_STREAM_PROJECTION, QS_PROJ_IMAGE_STREAM + p), for pixels
  *               x = byte / 255. MNIST images have mean sum x^2 of about 88 (784 / 9), so
@@ -67,13 +69,18 @@ typedef struct {
     uint32_t classes;   /* aux: size of the class head (10); 0 for vanilla */
     uint32_t image_dim; /* aux: pixels per image (784); 0 for vanilla */
     qs_rest_t rest;     /* aux: the replication input */
+    float coord_scale;  /* standard deviation of the coordinate projection's entries
+                           (default 1); 0 is read as 1, so a zeroed field keeps the
+                           default meaning */
     uint64_t proj_seed; /* seed of the fixed random projections */
 } qs_quine_spec_t;
 
-/* The paper's defaults for a kind (H=100, depth 2, 10 classes, 784 pixels, zero rest). */
+/* The paper's defaults for a kind (H=100, depth 2, 10 classes, 784 pixels, zero rest,
+ * coord_scale 1). */
 qs_quine_spec_t qs_quine_spec_default(qs_kind_t kind, uint64_t proj_seed);
 /* 0, or QS_ERR(RANGE)/QS_ERR(INVAL) naming the bad field (hidden 2..4096, depth 1..16,
- * aux: classes 2..1024 and image_dim 1..65536, vanilla: both 0; N < 2^31). */
+ * aux: classes 2..1024 and image_dim 1..65536, vanilla: both 0; coord_scale 0..1000;
+ * N < 2^31). */
 int qs_quine_spec_validate(const qs_quine_spec_t *spec, qs_error_t *err);
 /* N, the number of parameters (the genome length). */
 size_t qs_quine_nparams(const qs_quine_spec_t *spec);

@@ -132,6 +132,17 @@ Test(quine, projections_regenerate_bit_identically)
     qs_phys_image_projection(&s, 300, i2);
     cr_expect(!memcmp(i1, i2, sizeof i1));
     cr_expect(memcmp(i1, r1, sizeof i1), "image rows use their own streams");
+    /* coord_scale multiplies the entries; a zeroed field means the default 1. */
+    qs_quine_spec_t s3 = s;
+    s3.coord_scale = 0;
+    qs_phys_coord_projection(&s3, 5, r2);
+    cr_expect(!memcmp(r1, r2, sizeof r1));
+    s3.coord_scale = 0.1f;
+    qs_phys_coord_projection(&s3, 5, r2);
+    for (int j = 0; j < 50; j++)
+        cr_expect_lt(fabs(r2[j] - 0.1 * r1[j]), 1e-6 * (1 + fabs(r1[j])));
+    s3.coord_scale = -1;
+    cr_expect_eq(qs_quine_spec_validate(&s3, NULL), QS_ERR(RANGE));
     qs_phys_free(a);
     qs_phys_free(b);
 }
