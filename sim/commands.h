@@ -5,5 +5,7 @@
 #define QS_COMMANDS_H
 
 int cmd_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ typedef struct {
 
 static const command_t commands[] = {
     {"data", cmd_data, "import and check MNIST-format data sets"},
+    {"train", cmd_train, "train one quine: the paper's single-network experiments"},
+    {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
 };
 
 static void usage(FILE *to)
