@@ -14,8 +14,8 @@
  *
  * FLOPs per parameter (core/quine.c's convention; |g| is a bit operation):
  *   sgd 2, momentum 4, adam 13, adamax 9, adagrad 7, rmsprop 9.
- * SGD, momentum and Adamax run 16 lanes wide (core/vec.h); the others call sqrtf per
- * element (it cannot be vectorised while sqrtf may set errno). */
+ * All run 16 lanes wide (core/vec.h), square roots by qs_vec_sqrt (correctly rounded,
+ * like sqrtf), so the lanes give the same bits as scalar code. */
 #include "core/optim.h"
 
 #include <math.h>
@@ -129,6 +129,32 @@ ALWAYS_INLINE void adamax16(v16f *th, const v16f *g, v16f *m, v16f *u, float b1,
     *th += neg_clr * (*m / *u);
 }
 
+/* The square-root optimizers run in blocks: moments (16 lanes), square roots of the block
+ * (qs_vec_sqrt, into a stack buffer), then the update (16 lanes). */
+#define BLOCK 256
+
+ALWAYS_INLINE void ema16(v16f *acc, const v16f *g, float keep, float take, int square)
+{
+    *acc = keep * *acc + take * (square ? *g * *g : *g);
+}
+
+ALWAYS_INLINE void adam_update16(v16f *th, const v16f *m, const v16f *root, float neg_step,
+                                 float bc2_sqrt, float eps)
+{
+    *th += neg_step * (*m / (*root / bc2_sqrt + eps));
+}
+
+ALWAYS_INLINE void accum16(v16f *s, const v16f *g)
+{
+    *s += *g * *g;
+}
+
+ALWAYS_INLINE void scaled_update16(v16f *th, const v16f *g, const v16f *root, float neg_lr,
+                                   float eps)
+{
+    *th += neg_lr * (*g / (*root + eps));
+}
+
 /* Run a 16-lane kernel over n elements: whole blocks with fixed-size loads and stores,
  * the tail through padded copies (padding lanes hold theta = g = m = 0 and u = 1, so no
  * division by zero). m and u may be NULL when the kernel does not use them. */
@@ -188,33 +214,43 @@ QS_CLONES static void step_adamax(float *th, const float *g, float *m, float *u,
     RUN16(n, th, g, m, u, adamax16(&vt_, &vg_, &vm_, &vu_, b1, one_b1, b2, eps, neg_clr));
 }
 
-static void step_adam(float *th, const float *g, float *m, float *v, size_t n, float b1, float b2,
-                      float eps, float neg_step, float bc2_sqrt)
+QS_CLONES static void step_adam(float *th, const float *g, float *m, float *v, size_t n, float b1,
+                                float b2, float eps, float neg_step, float bc2_sqrt)
 {
     const float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
-    for (size_t i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + one_b1 * g[i];
-        v[i] = b2 * v[i] + one_b2 * (g[i] * g[i]);
-        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
-        th[i] += neg_step * (m[i] / denom);
+    float root_buf[BLOCK], *root = root_buf, *none = NULL;
+    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+        size_t len = QS_MIN((size_t)BLOCK, n - b0);
+        RUN16(len, m + b0, g + b0, none, none, ema16(&vt_, &vg_, b1, one_b1, 0));
+        RUN16(len, v + b0, g + b0, none, none, ema16(&vt_, &vg_, b2, one_b2, 1));
+        qs_vec_sqrt(root, v + b0, len);
+        RUN16(len, th + b0, m + b0, root, none,
+              adam_update16(&vt_, &vg_, &vm_, neg_step, bc2_sqrt, eps));
     }
 }
 
-static void step_adagrad(float *th, const float *g, float *s, size_t n, float eps, float neg_lr)
+QS_CLONES static void step_adagrad(float *th, const float *g, float *s, size_t n, float eps,
+                                   float neg_lr)
 {
-    for (size_t i = 0; i < n; i++) {
-        s[i] += g[i] * g[i];
-        th[i] += neg_lr * (g[i] / (sqrtf(s[i]) + eps));
+    float root_buf[BLOCK], *root = root_buf, *none = NULL;
+    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+        size_t len = QS_MIN((size_t)BLOCK, n - b0);
+        RUN16(len, s + b0, g + b0, none, none, accum16(&vt_, &vg_));
+        qs_vec_sqrt(root, s + b0, len);
+        RUN16(len, th + b0, g + b0, root, none, scaled_update16(&vt_, &vg_, &vm_, neg_lr, eps));
     }
 }
 
-static void step_rmsprop(float *th, const float *g, float *v, size_t n, float alpha, float eps,
-                         float neg_lr)
+QS_CLONES static void step_rmsprop(float *th, const float *g, float *v, size_t n, float alpha,
+                                   float eps, float neg_lr)
 {
     const float one_a = 1.0f - alpha;
-    for (size_t i = 0; i < n; i++) {
-        v[i] = alpha * v[i] + one_a * (g[i] * g[i]);
-        th[i] += neg_lr * (g[i] / (sqrtf(v[i]) + eps));
+    float root_buf[BLOCK], *root = root_buf, *none = NULL;
+    for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+        size_t len = QS_MIN((size_t)BLOCK, n - b0);
+        RUN16(len, v + b0, g + b0, none, none, ema16(&vt_, &vg_, alpha, one_a, 1));
+        qs_vec_sqrt(root, v + b0, len);
+        RUN16(len, th + b0, g + b0, root, none, scaled_update16(&vt_, &vg_, &vm_, neg_lr, eps));
     }
 }
 

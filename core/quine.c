@@ -586,7 +586,13 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
         hidden_forward(w, theta, spec, w->x0, h, h, theta + off_w(spec, 0), NULL, m);
         float *ad = last_act(w);
         /* out (m, K1) = A_d (m, H) head (H, K1) */
-        gemm(0, 0, m, k1, h, ad, h, head, k1, 0.0f, w->out, k1);
+        if (k1 > 1) {
+            gemm(0, 0, m, k1, h, ad, h, head, k1, 0.0f, w->out, k1);
+        } else { /* one column (vanilla): dot products beat a BLAS call of this shape */
+            for (size_t i = 0; i < m; i++)
+                w->out[i] = qs_vec_dot(ad + i * h, head, h);
+            flops_counted += 2 * (uint64_t)m * h;
+        }
 
         /* Losses and dout (m, K1). */
         memset(w->dout, 0, m * k1 * sizeof(float));
@@ -609,9 +615,19 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
         }
 
         /* Backward. ghead (H, K1) += A_d^T (H, m) dout (m, K1). */
-        gemm(1, 0, h, k1, m, ad, h, w->dout, k1, beta, ghead, k1);
         /* da (m, H) = dout (m, K1) head^T (K1, H) */
-        gemm(0, 1, m, h, k1, w->dout, k1, head, k1, 0.0f, w->da, h);
+        if (k1 > 1) {
+            gemm(1, 0, h, k1, m, ad, h, w->dout, k1, beta, ghead, k1);
+            gemm(0, 1, m, h, k1, w->dout, k1, head, k1, 0.0f, w->da, h);
+        } else { /* one column: axpys and an outer product, counted as the products */
+            if (beta == 0)
+                memset(ghead, 0, h * sizeof(float));
+            for (size_t i = 0; i < m; i++) {
+                qs_vec_axpy(ghead, w->dout[i], ad + i * h, h);
+                qs_vec_scale(w->da + i * h, w->dout[i], head, h);
+            }
+            flops_counted += 4 * (uint64_t)m * h;
+        }
         float *da = w->da, *db = w->db;
         for (size_t l = w->depth; l-- > 0;) {
             float *a = w->act + l * QS_CHUNK_ROWS * h;

@@ -2,8 +2,13 @@
  * keep them bit-identical across instruction sets, and for the expm1 approximation). */
 #include "core/vec.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(QS_NO_CLONES)
+#include <immintrin.h>
+#define QS_SQRT_DISPATCH 1
+#endif
 
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
@@ -193,3 +198,106 @@ QS_CLONES void qs_vec_add_scaled_shifted(float *y, const float *x, float alpha, 
     for (; i < n; i++)
         y[i] += alpha * (x[i] - shift);
 }
+
+QS_CLONES float qs_vec_dot(const float *a, const float *b, size_t n)
+{
+    v16f acc = {0}, va, vb;
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&va, a + i, sizeof va);
+        memcpy(&vb, b + i, sizeof vb);
+        acc += va * vb;
+    }
+    if (i < n) {
+        va = (v16f){0};
+        vb = va;
+        memcpy(&va, a + i, (n - i) * sizeof(float));
+        memcpy(&vb, b + i, (n - i) * sizeof(float));
+        acc += va * vb;
+    }
+    float s = 0;
+    for (int j = 0; j < LANES; j++)
+        s += acc[j];
+    return s;
+}
+
+QS_CLONES void qs_vec_axpy(float *y, float alpha, const float *x, size_t n)
+{
+    size_t i = 0;
+    v16f vx, vy;
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&vx, x + i, sizeof vx);
+        memcpy(&vy, y + i, sizeof vy);
+        vy += alpha * vx;
+        memcpy(y + i, &vy, sizeof vy);
+    }
+    for (; i < n; i++)
+        y[i] += alpha * x[i];
+}
+
+QS_CLONES void qs_vec_scale(float *y, float alpha, const float *x, size_t n)
+{
+    size_t i = 0;
+    v16f vx;
+    for (; i + LANES <= n; i += LANES) {
+        memcpy(&vx, x + i, sizeof vx);
+        vx = alpha * vx;
+        memcpy(y + i, &vx, sizeof vx);
+    }
+    for (; i < n; i++)
+        y[i] = alpha * x[i];
+}
+
+/* Square roots. The vector extensions have no sqrt, and sqrtf in a loop is not vectorised
+ * while it may set errno, so: one function per instruction set, chosen by an ifunc
+ * resolver like target_clones does. All are IEEE correctly rounded: same bits. */
+static void sqrt_scalar(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = sqrtf(x[i]);
+}
+
+#ifdef QS_SQRT_DISPATCH
+__attribute__((target("avx512f"))) static void sqrt_avx512(float *y, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_sqrt_ps(_mm512_loadu_ps(x + i)));
+    sqrt_scalar(y + i, x + i, n - i);
+}
+
+__attribute__((target("avx"))) static void sqrt_avx(float *y, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+    sqrt_scalar(y + i, x + i, n - i);
+}
+
+static void sqrt_sse(float *y, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(y + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
+    sqrt_scalar(y + i, x + i, n - i);
+}
+
+typedef void (*sqrt_fn)(float *, const float *, size_t);
+
+static sqrt_fn resolve_sqrt(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return sqrt_avx512;
+    if (__builtin_cpu_supports("avx"))
+        return sqrt_avx;
+    return sqrt_sse;
+}
+
+void qs_vec_sqrt(float *y, const float *x, size_t n) __attribute__((ifunc("resolve_sqrt")));
+#else
+void qs_vec_sqrt(float *y, const float *x, size_t n)
+{
+    sqrt_scalar(y, x, n);
+}
+#endif

@@ -120,14 +120,15 @@ Test(optim, rmsprop)
     expect3(b, (double[]){0.8550987026, -1.8291118945, 0.3104677108}, "rmsprop 2");
 }
 
-/* The vectorised kernels (16 lanes + padded tail) equal plain scalar float code with the
- * same operations, bit for bit, on lengths around the lane width. */
+/* The vectorised kernels (16 lanes + padded tail, sqrtps) equal plain scalar float code
+ * with the same operations (sqrtf), bit for bit, on lengths around the lane width. */
 Test(optim, lanes_equal_scalar_code)
 {
     qs_rng_t r;
     qs_rng_init(&r, 3, qs_rng_stream(QS_STREAM_TEST, 4));
-    const qs_opt_kind_t kinds[] = {QS_OPT_SGD, QS_OPT_MOMENTUM, QS_OPT_ADAMAX};
-    for (size_t ki = 0; ki < 3; ki++)
+    const qs_opt_kind_t kinds[] = {QS_OPT_SGD,  QS_OPT_MOMENTUM, QS_OPT_ADAMAX,
+                                   QS_OPT_ADAM, QS_OPT_ADAGRAD,  QS_OPT_RMSPROP};
+    for (size_t ki = 0; ki < 6; ki++)
         for (size_t n = 1; n <= 50; n += 7) {
             qs_opt_cfg_t cfg = qs_opt_defaults(kinds[ki]);
             qs_opt_t opt;
@@ -141,17 +142,28 @@ Test(optim, lanes_equal_scalar_code)
                 g[0] = 0.0f; /* |g| + eps must not divide by zero */
                 qs_opt_step(&opt, th, g);
                 float clr = (float)(-(double)cfg.lr / (1.0 - pow((double)cfg.beta1, s)));
+                float bc2 = (float)sqrt(1.0 - pow((double)cfg.beta2, s));
                 for (size_t i = 0; i < n; i++) {
                     if (kinds[ki] == QS_OPT_SGD) {
                         ref[i] += -cfg.lr * g[i];
                     } else if (kinds[ki] == QS_OPT_MOMENTUM) {
                         m[i] = cfg.momentum * m[i] + g[i];
                         ref[i] += -cfg.lr * m[i];
-                    } else {
+                    } else if (kinds[ki] == QS_OPT_ADAMAX) {
                         m[i] = cfg.beta1 * m[i] + (1.0f - cfg.beta1) * g[i];
                         float bu = cfg.beta2 * u[i], ag = fabsf(g[i]) + cfg.eps;
                         u[i] = ag > bu ? ag : bu;
                         ref[i] += clr * (m[i] / u[i]);
+                    } else if (kinds[ki] == QS_OPT_ADAM) {
+                        m[i] = cfg.beta1 * m[i] + (1.0f - cfg.beta1) * g[i];
+                        u[i] = cfg.beta2 * u[i] + (1.0f - cfg.beta2) * (g[i] * g[i]);
+                        ref[i] += clr * (m[i] / (sqrtf(u[i]) / bc2 + cfg.eps));
+                    } else if (kinds[ki] == QS_OPT_ADAGRAD) {
+                        m[i] += g[i] * g[i];
+                        ref[i] += -cfg.lr * (g[i] / (sqrtf(m[i]) + cfg.eps));
+                    } else {
+                        m[i] = cfg.alpha * m[i] + (1.0f - cfg.alpha) * (g[i] * g[i]);
+                        ref[i] += -cfg.lr * (g[i] / (sqrtf(m[i]) + cfg.eps));
                     }
                 }
             }

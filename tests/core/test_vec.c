@@ -130,3 +130,33 @@ Test(vec, add_scaled_shifted)
     for (int i = 0; i < 21; i++)
         cr_expect_eq(y[i], (float)i + 0.5f * ((float)(2 * i) - 1.0f));
 }
+
+Test(vec, sqrt_dot_axpy_scale)
+{
+    float x[70], y[70], z[70], w[70];
+    qs_rng_t r;
+    qs_rng_init(&r, 11, qs_rng_stream(QS_STREAM_TEST, 5));
+    for (int i = 0; i < 70; i++) {
+        x[i] = (float)(qs_rng_uniform(&r) * 10);
+        z[i] = (float)qs_rng_normal(&r);
+    }
+    for (size_t n = 0; n <= 70; n += 3) {
+        qs_vec_sqrt(y, x, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(y[i], sqrtf(x[i]), "correctly rounded, n=%zu i=%zu", n, i);
+        double d = 0;
+        for (size_t i = 0; i < n; i++)
+            d += (double)x[i] * z[i];
+        cr_expect_lt(fabs(qs_vec_dot(x, z, n) - d), 1e-4 * (1 + fabs(d)));
+        memcpy(w, z, sizeof w);
+        qs_vec_axpy(w, 0.5f, x, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(w[i], z[i] + 0.5f * x[i]);
+        qs_vec_scale(w, -2.0f, x, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(w[i], -2.0f * x[i]);
+    }
+    memcpy(y, x, sizeof y);
+    qs_vec_sqrt(y, y, 70); /* in place */
+    cr_expect_eq(y[69], sqrtf(x[69]));
+}
