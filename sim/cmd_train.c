@@ -84,7 +84,9 @@ static void usage(FILE *to)
             "  --threads N         BLAS threads (default 1: deterministic)\n"
             "  --save FILE         write the final genome\n"
             "  --json              one JSON object per report on stdout (epoch 0 = before\n"
-            "                      training): epoch, steps, l_sr, margin, srq, rel_err, r2,\n"
+            "                      training; with --steps, epoch counts completed passes\n"
+            "                      over the coordinates): epoch, steps, l_sr, margin, srq,\n"
+            "                      rel_err, r2,\n"
             "                      rms, zero_quine, seconds, loss, l_sr_run, flops, regen,\n"
             "                      and acc, train_acc for aux\n"
             "\n"
@@ -544,7 +546,7 @@ int cmd_train(int argc, char **argv)
         double dt = qs_now() - t0;
         total_seconds += dt;
         uint64_t k = st->steps - prev.steps;
-        row.epoch = e;
+        row.epoch = o.steps ? st->epochs : e; /* with --steps: completed coordinate epochs */
         row.steps = st->steps;
         row.flops = st->flops;
         row.seconds = dt;
