@@ -5,5 +5,7 @@
 #define QS_COMMANDS_H
 
 int cmd_data(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif
