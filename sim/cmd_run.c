@@ -21,6 +21,9 @@ static void run_usage(FILE *to)
                 "  --keys               print every scenario key (default, range, meaning)\n"
                 "  --quiet              no progress output\n"
                 "  --progress lines     one line per generation even on a terminal\n"
+                "  --listen HOST:PORT   accept remote workers (`quinesim worker --connect`);\n"
+                "                       beyond loopback a --token-file is required\n"
+                "  --token-file F       shared secret for remote workers' authentication\n"
                 "  --help               this text\n\n"
                 "On a terminal a status line shows generation, births/s, busy workers and ETA;\n"
                 "otherwise one line per generation. Ctrl-C stops cleanly (twice: at once).\n");
@@ -37,6 +40,8 @@ int cmd_run(int argc, char **argv)
                                          {"quiet", no_argument, 0, 'q'},
                                          {"progress", required_argument, 0, 'p'},
                                          {"worker-exe", required_argument, 0, 'x'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"token-file", required_argument, 0, 't'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     qs_run_opts_t ro = {0};
@@ -58,12 +63,13 @@ int cmd_run(int argc, char **argv)
             } else {
                 char *end;
                 long n = strtol(optarg, &end, 10);
-                if (*end || n < 1 || n > 1024) {
-                    fprintf(stderr, "quinesim run: --workers wants 1..1024 or auto, got '%s'\n",
+                if (*end || n < 0 || n > 1024) {
+                    fprintf(stderr, "quinesim run: --workers wants 0..1024 or auto, got '%s'\n",
                             optarg);
                     return 2;
                 }
                 ro.workers = (uint32_t)n;
+                ro.workers_set = 1;
             }
             break;
         case 's':
@@ -102,6 +108,14 @@ int cmd_run(int argc, char **argv)
     }
     if (optind != argc - 1) {
         run_usage(stderr);
+        return 2;
+    }
+    if (ro.workers_set && ro.workers == 0 && !ro.listen) {
+        fprintf(stderr, "quinesim run: --workers 0 (remote workers only) needs --listen\n");
+        return 2;
+    }
+    if (ro.token_file && !ro.listen) {
+        fprintf(stderr, "quinesim run: --token-file is for --listen\n");
         return 2;
     }
     qs_scenario_t *sc = xcalloc(1, sizeof *sc);

@@ -16,15 +16,18 @@
 #include "core/quine.h"
 #include "proto/frame.h"
 #include "proto/wire.h"
+#include "sim/auth.h"
 #include "sim/dataset.h"
 #include "sim/population.h"
 #include "sim/rundir.h"
 
-#define MAX_INFLIGHT      64
-#define MAX_TASK_ATTEMPTS 3
-#define HEARTBEATS_MISSED 5
-#define STARTUP_TIMEOUT_S 60.0
-#define SHUTDOWN_GRACE_MS 3000
+#define MAX_INFLIGHT        64
+#define MAX_TASK_ATTEMPTS   3
+#define HEARTBEATS_MISSED   5
+#define STARTUP_TIMEOUT_S   60.0
+#define SHUTDOWN_GRACE_MS   3000
+#define AUTH_TIMEOUT_MS     5000
+#define PREAUTH_MAX_MESSAGE 4096 /* a hello is a few hundred bytes */
 
 typedef enum { T_PENDING, T_SENT, T_DONE } task_state_t;
 
@@ -49,10 +52,15 @@ typedef struct {
 
 struct worker {
     orch_t *o;
-    slot_t *slot;
+    slot_t *slot;   /* local workers only */
     worker_t *next; /* in o->workers */
+    int remote;     /* TCP: no process, no respawn */
     uv_process_t proc;
     uv_pipe_t in, out, err;
+    uv_tcp_t tcp;
+    uv_timer_t auth_timer;
+    uv_stream_t *tx, *rx;        /* where messages go and come from */
+    uint8_t nonce[QS_NONCE_LEN]; /* the challenge sent to a remote worker */
     int open_handles;
     int alive; /* process running */
     int ready; /* said hello */
@@ -64,7 +72,7 @@ struct worker {
     char errbuf[256]; /* partial stderr line */
     size_t errlen;
     char last_stderr[256];
-    char name[48];
+    char name[128];
     int pid;
 };
 
@@ -90,6 +98,12 @@ struct orch {
     uint32_t ntasks, ndone;
     uint32_t *queue; /* ring of pending task indices */
     uint32_t qhead, qlen;
+    /* remote workers */
+    uv_tcp_t listener;
+    int listening;
+    qs_token_t token;
+    int has_token;
+    uint32_t remote_seq;
     /* timers and signals */
     uv_timer_t watchdog, status, kill_timer;
     uv_signal_t sigint, sigterm;
@@ -105,6 +119,7 @@ static void dispatch(orch_t *o);
 static void finish(orch_t *o, int code);
 static void worker_fail(worker_t *w, const char *fmt, ...) QS_PRINTF(2, 3);
 static void spawn_worker(slot_t *s);
+static int remote_hello_ok(worker_t *w, const qs_msg_hello_t *h);
 
 /* ---- logging and progress ------------------------------------------------------------------- */
 
@@ -226,7 +241,7 @@ static void send_msg(worker_t *w, const qs_msg_t *m)
     qs_msg_encode(m, &wr->bytes);
     uv_buf_t buf = uv_buf_init((char *)wr->bytes.data, (unsigned)wr->bytes.len);
     wr->req.data = w;
-    int rc = uv_write(&wr->req, (uv_stream_t *)&w->in, &buf, 1, on_written);
+    int rc = uv_write(&wr->req, w->tx, &buf, 1, on_written);
     if (rc < 0) {
         qs_bytes_destroy(&wr->bytes);
         free(wr);
@@ -501,8 +516,11 @@ static void handle_msg(worker_t *w, qs_msg_t *m)
             worker_fail(w, "said hello twice");
             return;
         }
+        if (w->remote && !remote_hello_ok(w, &m->u.hello))
+            return;
         w->ready = 1;
-        w->slot->start_failures = 0;
+        if (w->slot)
+            w->slot->start_failures = 0;
         event(o, 0, "%s ready (pid %" PRId64 " on %s)", w->name, m->u.hello.pid, m->u.hello.host);
         qs_msg_t c = {.type = QS_MSG_CONFIG};
         c.u.config = o->config;
@@ -604,6 +622,22 @@ static void on_worker_stderr(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     free(buf->base);
 }
 
+static void close_loop_handles(orch_t *o)
+{
+    if (o->loop_handles_closed)
+        return;
+    o->loop_handles_closed = 1;
+    uv_close((uv_handle_t *)&o->watchdog, NULL);
+    uv_close((uv_handle_t *)&o->status, NULL);
+    uv_close((uv_handle_t *)&o->kill_timer, NULL);
+    uv_close((uv_handle_t *)&o->sigint, NULL);
+    uv_close((uv_handle_t *)&o->sigterm, NULL);
+    if (o->listening && !uv_is_closing((uv_handle_t *)&o->listener))
+        uv_close((uv_handle_t *)&o->listener, NULL);
+    for (uint32_t i = 0; i < o->nslots; i++)
+        uv_close((uv_handle_t *)&o->slots[i].respawn, NULL);
+}
+
 static void on_worker_closed(uv_handle_t *h)
 {
     worker_t *w = h->data;
@@ -617,24 +651,18 @@ static void on_worker_closed(uv_handle_t *h)
         *pp = w->next;
     qs_frame_reader_destroy(&w->reader);
     free(w);
-    if (o->stopping && !o->workers && !o->loop_handles_closed) {
-        /* Everything is down: close the loop's own handles and let uv_run return. */
-        o->loop_handles_closed = 1;
-        uv_close((uv_handle_t *)&o->watchdog, NULL);
-        uv_close((uv_handle_t *)&o->status, NULL);
-        uv_close((uv_handle_t *)&o->kill_timer, NULL);
-        uv_close((uv_handle_t *)&o->sigint, NULL);
-        uv_close((uv_handle_t *)&o->sigterm, NULL);
-        for (uint32_t i = 0; i < o->nslots; i++)
-            uv_close((uv_handle_t *)&o->slots[i].respawn, NULL);
-    }
+    if (o->stopping && !o->workers)
+        close_loop_handles(o); /* everything is down: let uv_run return */
 }
 
 static void close_worker_handles(worker_t *w)
 {
-    uv_handle_t *hs[] = {(uv_handle_t *)&w->in, (uv_handle_t *)&w->out, (uv_handle_t *)&w->err,
-                         (uv_handle_t *)&w->proc};
-    for (size_t i = 0; i < QS_ARRAY_LEN(hs); i++)
+    uv_handle_t *local[] = {(uv_handle_t *)&w->in, (uv_handle_t *)&w->out, (uv_handle_t *)&w->err,
+                            (uv_handle_t *)&w->proc};
+    uv_handle_t *remote[] = {(uv_handle_t *)&w->tcp, (uv_handle_t *)&w->auth_timer};
+    uv_handle_t **hs = w->remote ? remote : local;
+    size_t n = w->remote ? QS_ARRAY_LEN(remote) : QS_ARRAY_LEN(local);
+    for (size_t i = 0; i < n; i++)
         if (!uv_is_closing(hs[i]))
             uv_close(hs[i], on_worker_closed);
 }
@@ -696,16 +724,151 @@ static void worker_fail(worker_t *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    event(o, 1, "%s %s: killing it, its %u task(s) go back to the queue", w->name, reason,
-          w->ninflight);
     w->dying = 1;
-    uv_read_stop((uv_stream_t *)&w->out);
+    uv_read_stop(w->rx);
+    event(o, 1, "%s %s: %s it, its %u task(s) go back to the queue", w->name, reason,
+          w->remote ? "disconnecting" : "killing", w->ninflight);
     requeue(w, reason);
-    if (w->alive)
-        uv_process_kill(&w->proc, SIGKILL);
-    /* on_worker_exit closes the handles and respawns */
+    if (w->remote)
+        close_worker_handles(w); /* a remote peer is simply dropped */
+    else if (w->alive)
+        uv_process_kill(&w->proc, SIGKILL); /* on_worker_exit closes and respawns */
     if (!o->stopping)
         dispatch(o);
+}
+
+/* ---- remote workers (TCP) ------------------------------------------------------------------- */
+
+static void reject_peer(worker_t *w, const char *tell, const char *log)
+{
+    qs_msg_t e = {.type = QS_MSG_ERROR};
+    e.u.error.code = QS_ERR(AUTH);
+    snprintf(e.u.error.message, sizeof e.u.error.message, "%s", tell);
+    send_msg(w, &e);
+    worker_fail(w, "%s", log);
+}
+
+static int remote_hello_ok(worker_t *w, const qs_msg_hello_t *h)
+{
+    orch_t *o = w->o;
+    if (o->has_token) {
+        if (!h->has_auth) {
+            reject_peer(w, "this run requires a token (--token-file)",
+                        "sent no authentication (this run requires a token)");
+            return 0;
+        }
+        if (!qs_auth_check(h->mac, &o->token, "hello", w->nonce, h->nonce)) {
+            reject_peer(w, "authentication failed", "failed authentication (wrong token)");
+            return 0;
+        }
+        qs_msg_t wm = {.type = QS_MSG_WELCOME};
+        qs_auth_mac(wm.u.welcome.mac, &o->token, "welcome", h->nonce, w->nonce);
+        send_msg(w, &wm);
+    }
+    uv_timer_stop(&w->auth_timer);
+    w->reader.max_payload = o->config.max_message;
+    return 1;
+}
+
+static void on_auth_timeout(uv_timer_t *t)
+{
+    worker_t *w = t->data;
+    if (!w->ready)
+        worker_fail(w, "did not authenticate within %d ms", AUTH_TIMEOUT_MS);
+}
+
+static void peer_name(uv_tcp_t *tcp, char *buf, size_t cap)
+{
+    struct sockaddr_storage addr;
+    int alen = sizeof addr;
+    char ip[64] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&addr, &alen) == 0) {
+        if (addr.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+        } else {
+            uv_ip4_name((struct sockaddr_in *)&addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+        }
+    }
+    snprintf(buf, cap, "%s:%d", ip, port);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    orch_t *o = server->data;
+    if (status < 0) {
+        event(o, 1, "accepting a remote worker failed: %s", uv_strerror(status));
+        return;
+    }
+    worker_t *w = xcalloc(1, sizeof *w);
+    w->o = o;
+    w->remote = 1;
+    uv_tcp_init(&o->loop, &w->tcp);
+    uv_timer_init(&o->loop, &w->auth_timer);
+    w->tcp.data = w->auth_timer.data = w;
+    w->open_handles = 2;
+    w->tx = w->rx = (uv_stream_t *)&w->tcp;
+    /* Until it authenticates, a peer may send one small message: nothing big is read. */
+    qs_frame_reader_init(&w->reader, PREAUTH_MAX_MESSAGE);
+    w->next = o->workers;
+    o->workers = w;
+    w->started = w->last_heard = qs_now();
+    snprintf(w->name, sizeof w->name, "remote peer");
+    if (uv_accept(server, (uv_stream_t *)&w->tcp) < 0 || o->stopping) {
+        w->dying = 1;
+        close_worker_handles(w);
+        return;
+    }
+    char peer[96];
+    peer_name(&w->tcp, peer, sizeof peer);
+    snprintf(w->name, sizeof w->name, "remote worker %u (%s)", ++o->remote_seq, peer);
+    event(o, 0, "%s connected", w->name);
+    uv_tcp_nodelay(&w->tcp, 1);
+    qs_error_t err = {0};
+    if (qs_auth_nonce(w->nonce, &err) < 0) {
+        worker_fail(w, "%s", err.msg);
+        return;
+    }
+    qs_msg_t c = {.type = QS_MSG_CHALLENGE};
+    memcpy(c.u.challenge.nonce, w->nonce, QS_NONCE_LEN);
+    send_msg(w, &c);
+    uv_timer_start(&w->auth_timer, on_auth_timeout, AUTH_TIMEOUT_MS, 0);
+    uv_read_start(w->rx, on_alloc, on_worker_read);
+}
+
+static int start_listening(orch_t *o, qs_error_t *err)
+{
+    char host[256];
+    int port;
+    int rc = qs_parse_hostport(o->opts->listen, host, sizeof host, &port, err);
+    if (rc < 0)
+        return qs_error_prefix(err, "--listen");
+    if (o->opts->token_file) {
+        if ((rc = qs_token_load(&o->token, o->opts->token_file, err)) < 0)
+            return rc;
+        o->has_token = 1;
+    } else if (!qs_host_is_loopback(host)) {
+        return qs_error_set(err, QS_ERR(AUTH),
+                            "--listen %s: listening beyond loopback needs --token-file (anyone "
+                            "who can reach the port could join the run)",
+                            o->opts->listen);
+    }
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--listen %s: '%s' is not an IP address",
+                            o->opts->listen, host);
+    uv_tcp_init(&o->loop, &o->listener);
+    o->listener.data = o;
+    o->listening = 1;
+    if ((rc = uv_tcp_bind(&o->listener, (struct sockaddr *)&addr, 0)) < 0 ||
+        (rc = uv_listen((uv_stream_t *)&o->listener, 128, on_connection)) < 0)
+        return qs_error_set(err, QS_ERR(IO), "--listen %s: %s", o->opts->listen, uv_strerror(rc));
+    event(o, 1, "listening for remote workers on %s:%d%s", host, port,
+          o->has_token ? " (token required)" : " (loopback, no token)");
+    return 0;
 }
 
 static void spawn_worker(slot_t *s)
@@ -721,6 +884,8 @@ static void spawn_worker(slot_t *s)
     uv_pipe_init(&o->loop, &w->out, 0);
     uv_pipe_init(&o->loop, &w->err, 0);
     w->in.data = w->out.data = w->err.data = w->proc.data = w;
+    w->tx = (uv_stream_t *)&w->in;
+    w->rx = (uv_stream_t *)&w->out;
     char mem[32];
     snprintf(mem, sizeof mem, "%u", o->sc->worker_memory_mb);
     char *args[] = {o->exe, "worker", "--stdio", "--memory-mb", mem, NULL};
@@ -761,7 +926,7 @@ static void spawn_worker(slot_t *s)
     o->nworkers_alive++;
     snprintf(w->name, sizeof w->name, "worker %u (pid %d)", s->index, w->pid);
     event(o, 0, "started %s", w->name);
-    uv_read_start((uv_stream_t *)&w->out, on_alloc, on_worker_read);
+    uv_read_start(w->rx, on_alloc, on_worker_read);
     uv_read_start((uv_stream_t *)&w->err, on_alloc, on_worker_stderr);
 }
 
@@ -774,7 +939,7 @@ static void on_watchdog(uv_timer_t *t)
         return;
     double now = qs_now(), hb = o->sc->heartbeat_s;
     for (worker_t *w = o->workers; w; w = w->next) {
-        if (w->dying || !w->alive)
+        if (w->dying || (!w->alive && !w->remote))
             continue;
         if (!w->ready) {
             if (now - w->started > STARTUP_TIMEOUT_S)
@@ -795,9 +960,20 @@ static void on_watchdog(uv_timer_t *t)
 static void on_kill_timer(uv_timer_t *t)
 {
     orch_t *o = t->data;
-    for (worker_t *w = o->workers; w; w = w->next)
+    for (worker_t *w = o->workers; w; w = w->next) {
         if (w->alive)
             uv_process_kill(&w->proc, SIGKILL);
+        else if (w->remote)
+            close_worker_handles(w);
+    }
+}
+
+static void on_remote_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    worker_t *w = req->data;
+    free(req);
+    close_worker_handles(w);
 }
 
 static void finish(orch_t *o, int code)
@@ -811,7 +987,10 @@ static void finish(orch_t *o, int code)
     uv_timer_stop(&o->status);
     for (uint32_t i = 0; i < o->nslots; i++)
         uv_timer_stop(&o->slots[i].respawn);
+    if (o->listening && !uv_is_closing((uv_handle_t *)&o->listener))
+        uv_close((uv_handle_t *)&o->listener, NULL);
     for (worker_t *w = o->workers; w; w = w->next) {
+        int was_dying = w->dying;
         if (!w->dying && w->ready) {
             qs_msg_t m = {.type = QS_MSG_SHUTDOWN};
             snprintf(m.u.shutdown.reason, sizeof m.u.shutdown.reason, "%s",
@@ -819,22 +998,26 @@ static void finish(orch_t *o, int code)
             send_msg(w, &m);
         }
         w->dying = 1;
+        if (w->remote) {
+            /* Let the shutdown message drain, then close. */
+            uv_shutdown_t *req = xcalloc(1, sizeof *req);
+            req->data = w;
+            if (was_dying || uv_is_closing((uv_handle_t *)&w->tcp) ||
+                uv_shutdown(req, (uv_stream_t *)&w->tcp, on_remote_shutdown) < 0) {
+                free(req);
+                close_worker_handles(w);
+            }
+            continue;
+        }
+        /* Local: closing its stdin ends it (EOF); the kill timer makes sure. */
         if (!uv_is_closing((uv_handle_t *)&w->in))
             uv_close((uv_handle_t *)&w->in, on_worker_closed);
-        if (!w->alive && !uv_is_closing((uv_handle_t *)&w->proc))
+        if (!w->alive)
             close_worker_handles(w);
     }
     uv_timer_start(&o->kill_timer, on_kill_timer, SHUTDOWN_GRACE_MS, 0);
-    if (!o->workers) {
-        o->loop_handles_closed = 1;
-        uv_close((uv_handle_t *)&o->watchdog, NULL);
-        uv_close((uv_handle_t *)&o->status, NULL);
-        uv_close((uv_handle_t *)&o->kill_timer, NULL);
-        uv_close((uv_handle_t *)&o->sigint, NULL);
-        uv_close((uv_handle_t *)&o->sigterm, NULL);
-        for (uint32_t i = 0; i < o->nslots; i++)
-            uv_close((uv_handle_t *)&o->slots[i].respawn, NULL);
-    }
+    if (!o->workers)
+        close_loop_handles(o);
 }
 
 static void on_signal(uv_signal_t *h, int signo)
@@ -956,10 +1139,10 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
     qs_population_init(&o->pop, sc);
 
     uv_loop_init(&o->loop);
-    o->nslots = opts->workers ? opts->workers : sc->workers;
-    if (o->nslots == 0)
-        o->nslots = (uint32_t)QS_MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
-    o->slots = xcalloc(o->nslots, sizeof *o->slots);
+    o->nslots = opts->workers_set ? opts->workers : sc->workers;
+    if (o->nslots == 0 && !(opts->workers_set && opts->listen))
+        o->nslots = (uint32_t)QS_MAX(1, sysconf(_SC_NPROCESSORS_ONLN)); /* auto */
+    o->slots = xcalloc(o->nslots ? o->nslots : 1, sizeof *o->slots);
     uv_timer_init(&o->loop, &o->watchdog);
     uv_timer_init(&o->loop, &o->status);
     uv_timer_init(&o->loop, &o->kill_timer);
@@ -973,6 +1156,15 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
     uv_timer_start(&o->watchdog, on_watchdog, (uint64_t)tick, (uint64_t)QS_MAX(tick, 1));
     if (o->tty)
         uv_timer_start(&o->status, on_status, 500, 500);
+    if (opts->listen && start_listening(o, &err) < 0) {
+        fprintf(stderr, "quinesim run: %s\n", err.msg);
+        o->exit_code = 2;
+        finish(o, 2);
+        uv_run(&o->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&o->loop);
+        status = 2;
+        goto out;
+    }
 
     event(o, 0, "run %s: %u generations, %u species, %u founders, %u workers, seed %" PRIu64,
           sc->name, sc->generations, sc->nspecies, o->pop.norgs, o->nslots, sc->seed);

@@ -25,7 +25,8 @@ typedef struct {
     const char *out_dir;
     int force;          /* replace an existing run in out_dir */
     const char *resume; /* resume this run directory (issue 6) */
-    uint32_t workers;   /* 0: from the scenario */
+    uint32_t workers;   /* local workers; with workers_set, 0 = none (remote only) */
+    int workers_set;    /* --workers was given (auto: not set) */
     qs_progress_t progress;
     const char *listen; /* HOST:PORT for remote workers (NULL: none) */
     const char *token_file;

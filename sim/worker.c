@@ -391,7 +391,54 @@ static void apply_memory_limit(uint64_t mb)
                 strerror(errno));
 }
 
-int qs_worker_serve(const qs_worker_opts_t *opts)
+/* TCP: answer the challenge, and check the orchestrator's proof when we hold a token. */
+static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
+{
+    qs_msg_t in;
+    int rc = recv_msg(w, &in, err);
+    if (rc <= 0) {
+        fprintf(stderr, "worker: no challenge from the orchestrator: %s\n",
+                rc == 0 ? "connection closed" : err->msg);
+        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
+    }
+    if (in.type != QS_MSG_CHALLENGE) {
+        fprintf(stderr, "worker: expected a challenge, got %s\n", qs_msg_type_name(in.type));
+        qs_msg_destroy(&in);
+        return QS_WORKER_ERROR;
+    }
+    uint8_t server_nonce[QS_NONCE_LEN];
+    memcpy(server_nonce, in.u.challenge.nonce, QS_NONCE_LEN);
+    qs_msg_destroy(&in);
+    const qs_token_t *token = w->opts->token;
+    if (token) {
+        if (qs_auth_nonce(hello->u.hello.nonce, err) < 0)
+            return QS_WORKER_ERROR;
+        hello->u.hello.has_auth = 1;
+        qs_auth_mac(hello->u.hello.mac, token, "hello", server_nonce, hello->u.hello.nonce);
+    }
+    if (send_msg(w, hello) < 0)
+        return QS_WORKER_EOF;
+    if (!token)
+        return QS_WORKER_SHUTDOWN; /* (continue) */
+    rc = recv_msg(w, &in, err);
+    if (rc <= 0)
+        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
+    if (in.type == QS_MSG_ERROR) {
+        fprintf(stderr, "worker: the orchestrator refused us: %s\n", in.u.error.message);
+        qs_msg_destroy(&in);
+        return QS_WORKER_REJECTED;
+    }
+    int ok = in.type == QS_MSG_WELCOME &&
+             qs_auth_check(in.u.welcome.mac, token, "welcome", hello->u.hello.nonce, server_nonce);
+    qs_msg_destroy(&in);
+    if (!ok) {
+        fprintf(stderr, "worker: the orchestrator did not prove it holds the token; leaving\n");
+        return QS_WORKER_REJECTED;
+    }
+    return QS_WORKER_SHUTDOWN;
+}
+
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
 {
     wk_t *w = xcalloc(1, sizeof *w);
     w->opts = opts;
@@ -407,13 +454,18 @@ int qs_worker_serve(const qs_worker_opts_t *opts)
         _exit(4);
     }
 
-    int status = 1;
+    qs_worker_end_t status = QS_WORKER_ERROR;
     qs_error_t err = {0};
     qs_msg_t m = {.type = QS_MSG_HELLO};
     snprintf(m.u.hello.role, sizeof m.u.hello.role, "worker");
     m.u.hello.pid = getpid();
     gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
-    if (send_msg(w, &m) < 0) {
+    if (opts->tcp) {
+        status = handshake(w, &m, &err);
+        if (status != QS_WORKER_SHUTDOWN)
+            goto out;
+        status = QS_WORKER_ERROR;
+    } else if (send_msg(w, &m) < 0) {
         fprintf(stderr, "worker: cannot write hello: %s\n", strerror(errno));
         goto out;
     }
@@ -421,7 +473,8 @@ int qs_worker_serve(const qs_worker_opts_t *opts)
         qs_msg_t in;
         int rc = recv_msg(w, &in, &err);
         if (rc == 0) {
-            status = 0; /* orchestrator closed the pipe */
+            /* The orchestrator closed the pipe: the normal end of a local worker. */
+            status = opts->tcp ? QS_WORKER_EOF : QS_WORKER_SHUTDOWN;
             break;
         }
         if (rc < 0) {
@@ -431,7 +484,7 @@ int qs_worker_serve(const qs_worker_opts_t *opts)
         }
         if (in.type == QS_MSG_SHUTDOWN) {
             qs_msg_destroy(&in);
-            status = 0;
+            status = QS_WORKER_SHUTDOWN;
             break;
         }
         if (in.type == QS_MSG_CONFIG) {

@@ -13,18 +13,25 @@
 #include <stdint.h>
 
 #include "core/util.h"
+#include "sim/auth.h"
 
 typedef struct {
     int in_fd, out_fd;
-    uint64_t memory_mb; /* address-space limit applied at start (0: none) */
-    const char *token;  /* TCP: shared secret for the challenge-response (NULL: none) */
-    size_t token_len;
+    uint64_t memory_mb;      /* address-space limit applied at start (0: none) */
+    int tcp;                 /* a socket: expect the orchestrator's challenge first */
+    const qs_token_t *token; /* TCP: the shared secret (NULL: none) */
     int quiet;
 } qs_worker_opts_t;
 
-/* Serve until shutdown or end of input. Returns 0 on a clean end, 1 on error (already
- * reported to the peer when possible, and on stderr). */
-int qs_worker_serve(const qs_worker_opts_t *opts);
+typedef enum {
+    QS_WORKER_SHUTDOWN = 0, /* the orchestrator said shutdown */
+    QS_WORKER_ERROR = 1,    /* something went wrong (reported on stderr and to the peer) */
+    QS_WORKER_EOF = 2,      /* the input ended without a shutdown (connection lost) */
+    QS_WORKER_REJECTED = 3  /* authentication failed: retrying will not help */
+} qs_worker_end_t;
+
+/* Serve until shutdown or end of input. */
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts);
 
 /* Fault injection for the fault-tolerance tests, from the environment:
  *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N |
