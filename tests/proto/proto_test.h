@@ -111,4 +111,105 @@ static inline void pt_assert_genome_eq(const qs_genome_t *a, const qs_genome_t *
     }
 }
 
+/* ---- Editing encoded maps (for validation tests) ------------------------------------- */
+#include "proto/mp.h"
+
+typedef enum { PT_REPLACE, PT_REMOVE, PT_ADD } pt_op_t;
+typedef void (*pt_packfn)(msgpack_packer *);
+
+/* Does the dotted path's first component (up to '.' or end) equal the key / index? */
+static inline int pt_component_is(const char *path, const msgpack_object *key, uint32_t index,
+                                  size_t *clen)
+{
+    const char *dot = strchr(path, '.');
+    size_t n = dot ? (size_t)(dot - path) : strlen(path);
+    *clen = n;
+    if (!key) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%u", index);
+        return strlen(buf) == n && memcmp(buf, path, n) == 0;
+    }
+    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == n &&
+           memcmp(key->via.str.ptr, path, n) == 0;
+}
+
+/* Re-pack o with the value at path replaced / removed, or a key added (the last path
+ * component names the new key, in the map the prefix designates). */
+static inline void pt_pack_edit(msgpack_packer *pk, const msgpack_object *o, const char *path,
+                                pt_op_t op, pt_packfn fn)
+{
+    const char *dot = strchr(path, '.');
+    if (o->type == MSGPACK_OBJECT_MAP) {
+        uint32_t n = o->via.map.size;
+        int last = dot == NULL;
+        size_t clen;
+        int adds = last && op == PT_ADD, removes = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (last && op == PT_REMOVE && pt_component_is(path, &o->via.map.ptr[i].key, 0, &clen))
+                removes++;
+        msgpack_pack_map(pk, n + adds - removes);
+        for (uint32_t i = 0; i < n; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[i];
+            if (!adds && pt_component_is(path, &kv->key, 0, &clen)) {
+                if (last && op == PT_REMOVE)
+                    continue;
+                msgpack_pack_object(pk, kv->key);
+                if (last)
+                    fn(pk);
+                else
+                    pt_pack_edit(pk, &kv->val, dot + 1, op, fn);
+                continue;
+            }
+            msgpack_pack_object(pk, kv->key);
+            msgpack_pack_object(pk, kv->val);
+        }
+        if (adds) {
+            qs_mp_pack_cstr(pk, path);
+            fn(pk);
+        }
+        return;
+    }
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        uint32_t n = o->via.array.size;
+        msgpack_pack_array(pk, n);
+        for (uint32_t i = 0; i < n; i++) {
+            size_t clen;
+            if (pt_component_is(path, NULL, i, &clen)) {
+                if (dot)
+                    pt_pack_edit(pk, &o->via.array.ptr[i], dot + 1, op, fn);
+                else
+                    fn(pk);
+            } else {
+                msgpack_pack_object(pk, o->via.array.ptr[i]);
+            }
+        }
+        return;
+    }
+    msgpack_pack_object(pk, *o);
+}
+
+/* Edit one MessagePack map payload into out (a bare payload, no frame). */
+static inline void pt_edit_payload(qs_bytes_t *out, const uint8_t *payload, size_t len,
+                                   const char *path, pt_op_t op, pt_packfn fn)
+{
+    qs_mp_doc_t doc;
+    qs_error_t err;
+    cr_assert_eq(qs_mp_doc_parse(&doc, payload, len, "test", &err), 0, "%s", err.msg);
+    msgpack_packer pk;
+    qs_mp_packer_init(&pk, out);
+    pt_pack_edit(&pk, doc.root, path, op, fn);
+    qs_mp_doc_release(&doc);
+}
+
+/* The payload of the single frame in b. */
+static inline void pt_unframe(const qs_bytes_t *b, const uint8_t **payload, size_t *plen)
+{
+    size_t flen;
+    qs_error_t err;
+    cr_assert_eq(
+        qs_frame_parse(b->data, b->len, QS_MAX_MESSAGE_DEFAULT, payload, plen, &flen, &err), 1,
+        "%s", err.msg);
+    cr_assert_eq(flen, b->len);
+}
+
 #endif
