@@ -2,10 +2,13 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static const char *const err_names[] = {"OK",
@@ -156,4 +159,59 @@ uint32_t qs_crc32(const void *data, size_t len)
         len -= chunk;
     }
     return (uint32_t)crc;
+}
+
+int qs_fsync_parent(const char *path, qs_error_t *err)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", path);
+    const char *dir = dirname(copy);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot open folder: %s", dir, strerror(errno));
+    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -1;
+    int saved = errno;
+    close(fd);
+    if (rc < 0)
+        return qs_error_set(err, QS_ERR(IO), "%s: fsync: %s", dir, strerror(saved));
+    return 0;
+}
+
+int qs_write_file_atomic(const char *path, const void *data, size_t len, qs_error_t *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return qs_error_set(err, errno == ENOSPC ? QS_ERR(NOSPC) : QS_ERR(IO),
+                            "%s: cannot create: %s", tmp, strerror(errno));
+    const unsigned char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int saved = errno;
+            close(fd);
+            unlink(tmp);
+            return qs_error_set(err, saved == ENOSPC ? QS_ERR(NOSPC) : QS_ERR(IO),
+                                "%s: write: %s", path, strerror(saved));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        return qs_error_set(err, saved == ENOSPC ? QS_ERR(NOSPC) : QS_ERR(IO), "%s: fsync: %s",
+                            path, strerror(saved));
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int saved = errno;
+        unlink(tmp);
+        return qs_error_set(err, QS_ERR(IO), "%s: %s", path, strerror(saved));
+    }
+    return qs_fsync_parent(path, err);
 }

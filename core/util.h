@@ -84,6 +84,13 @@ void *qs_xaligned_at(size_t n, const char *file, int line);
 #define xstrdup(s)     qs_xstrdup_at((s), __FILE__, __LINE__)
 #define xaligned(n)    qs_xaligned_at((n), __FILE__, __LINE__)
 
+/* Write a whole file atomically: a temporary file in the same folder, fsync, rename over
+ * path, fsync the folder. On failure the old file (if any) is untouched. ENOSPC is
+ * reported as QS_ERR(NOSPC). */
+int qs_write_file_atomic(const char *path, const void *data, size_t len, qs_error_t *err);
+/* fsync the folder holding path (after a rename or a create). */
+int qs_fsync_parent(const char *path, qs_error_t *err);
+
 /* Monotonic wall time in seconds. */
 double qs_now(void);
 

@@ -1,5 +1,4 @@
-/* file: whole-file reads and atomic writes (temporary file, fsync, rename, fsync of the
- * folder) for proto's file formats. */
+/* file: whole-file reads with the size checked before reading. */
 #include "proto/file.h"
 
 #include <errno.h>
@@ -22,83 +21,6 @@ static int errno_code(int e)
     default:
         return QS_ERR(IO);
     }
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync the folder holding path, so that the rename itself is durable. */
-static int sync_dir(const char *path)
-{
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0)
-        rc = -1;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
-int qs_file_write_atomic(const char *path, const void *data, size_t len, qs_error_t *err)
-{
-    int rc = 0, fd = -1;
-    size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = xmalloc(n);
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = qs_error_set(err, errno_code(errno), "%s: cannot create a temporary file: %s", path,
-                          strerror(errno));
-        goto out;
-    }
-    if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        rc = qs_error_set(err, errno_code(errno), "%s: cannot write %s: %s", path, tmp,
-                          strerror(errno));
-        goto out;
-    }
-    int fd2 = fd;
-    fd = -1;
-    if (close(fd2) != 0) {
-        rc = qs_error_set(err, errno_code(errno), "%s: cannot write %s: %s", path, tmp,
-                          strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = qs_error_set(err, errno_code(errno), "%s: cannot rename %s over it: %s", path, tmp,
-                          strerror(errno));
-        goto out;
-    }
-    tmp[0] = '\0'; /* renamed: nothing to remove */
-    if (sync_dir(path) != 0)
-        rc = qs_error_set(err, QS_ERR(IO), "%s: written, but fsync of its folder failed: %s", path,
-                          strerror(errno));
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp[0])
-        unlink(tmp);
-    free(tmp);
-    return rc;
 }
 
 int qs_file_read_all(const char *path, size_t max, qs_bytes_t *out, qs_error_t *err)

@@ -298,7 +298,7 @@ int qs_genome_save(const qs_genome_t *g, const char *path, qs_error_t *err)
     qs_bytes_t b;
     qs_bytes_init(&b);
     qs_genome_encode(g, &b);
-    int rc = qs_file_write_atomic(path, b.data, b.len, err);
+    int rc = qs_write_file_atomic(path, b.data, b.len, err);
     qs_bytes_destroy(&b);
     return rc;
 }
