@@ -50,12 +50,12 @@ int qs_mp_read_spec(const msgpack_object *o, const char *what, qs_quine_spec_t *
     memset(&s, 0, sizeof s);
     int kind = 0, rest = 0, rc;
     if ((rc = qs_mp_fields(o, keys, NKEYS, v, what, err)) < 0 ||
-        (rc = qs_mp_enum(v[KIND], what, "kind", kind_nm, 0, 2, &kind, err)) < 0 ||
+        (rc = qs_mp_enum(v[KIND], what, "kind", kind_nm, 0, 64, &kind, err)) < 0 ||
         (rc = qs_mp_u32(v[HIDDEN], what, "hidden", 0, UINT32_MAX, &s.hidden, err)) < 0 ||
         (rc = qs_mp_u32(v[DEPTH], what, "depth", 0, UINT32_MAX, &s.depth, err)) < 0 ||
         (rc = qs_mp_u32(v[CLASSES], what, "classes", 0, UINT32_MAX, &s.classes, err)) < 0 ||
         (rc = qs_mp_u32(v[IMAGE_DIM], what, "image_dim", 0, UINT32_MAX, &s.image_dim, err)) < 0 ||
-        (rc = qs_mp_enum(v[REST], what, "rest", rest_nm, 0, 2, &rest, err)) < 0 ||
+        (rc = qs_mp_enum(v[REST], what, "rest", rest_nm, 0, 64, &rest, err)) < 0 ||
         (rc = qs_mp_u64(v[PROJ_SEED], what, "proj_seed", 0, UINT64_MAX, &s.proj_seed, err)) < 0)
         return rc;
     s.kind = (qs_kind_t)kind;

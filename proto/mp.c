@@ -609,26 +609,30 @@ int qs_mp_map(const msgpack_object *o, const char *what, const char *key, qs_err
     return 0;
 }
 
+/* The name of value i, or NULL past the end of the table (core's name functions answer
+ * "?" for values they do not know). */
+static const char *enum_name(const char *(*name)(int), int i)
+{
+    const char *nm = name(i);
+    return nm && strcmp(nm, "?") != 0 ? nm : NULL;
+}
+
 int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const char *(*name)(int),
-               int first, int count, int *out, qs_error_t *err)
+               int first, int max, int *out, qs_error_t *err)
 {
     if (!o)
         return missing(what, key, err);
     if (o->type != MSGPACK_OBJECT_STR)
         return wrong_type(o, what, key, "a string", err);
-    for (int i = first; i < first + count; i++) {
-        const char *nm = name(i);
-        if (nm && qs_mp_str_eq(o, nm)) {
+    const char *nm;
+    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++)
+        if (qs_mp_str_eq(o, nm)) {
             *out = i;
             return 0;
         }
-    }
     char names[256] = "";
     size_t used = 0;
-    for (int i = first; i < first + count; i++) {
-        const char *nm = name(i);
-        if (!nm)
-            continue;
+    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++) {
         int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", nm);
         if (w < 0 || (size_t)w >= sizeof names - used)
             break;

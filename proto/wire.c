@@ -340,15 +340,15 @@ static int read_objective(const msgpack_object *o, const char *what, qs_objectiv
     const msgpack_object *v[NK];
     int sr = 0, reduce = 0, pairing = 0, rc;
     TRY(qs_mp_fields(o, keys, NK, v, what, err));
-    TRY(qs_mp_enum(v[SR], what, "sr_loss", nm_sr, 0, 3, &sr, err));
+    TRY(qs_mp_enum(v[SR], what, "sr_loss", nm_sr, 0, 64, &sr, err));
     TRY(qs_mp_f32_range(v[LAMBDA], what, "lambda", 0, 1e9, &obj->lambda, err));
     TRY(qs_mp_f32_range(v[TEMP], what, "temperature", 0, 1e9, &obj->temperature, err));
     if (!(obj->temperature > 0)) {
         rc = qs_error_set(err, QS_ERR(RANGE), "%s: field 'temperature' must be positive", what);
         goto out;
     }
-    TRY(qs_mp_enum(v[REDUCE], what, "reduce", nm_reduce, 0, 2, &reduce, err));
-    TRY(qs_mp_enum(v[PAIRING], what, "pairing", nm_pair, 0, 2, &pairing, err));
+    TRY(qs_mp_enum(v[REDUCE], what, "reduce", nm_reduce, 0, 64, &reduce, err));
+    TRY(qs_mp_enum(v[PAIRING], what, "pairing", nm_pair, 0, 64, &pairing, err));
     obj->sr_loss = (qs_sr_loss_t)sr;
     obj->reduce = (qs_reduce_t)reduce;
     obj->pairing = (qs_pairing_t)pairing;
@@ -376,7 +376,7 @@ static int read_opt(const msgpack_object *o, qs_opt_cfg_t *opt, qs_error_t *err)
     const msgpack_object *v[NK];
     int kind = 0, rc;
     TRY(qs_mp_fields(o, keys, NK, v, what, err));
-    TRY(qs_mp_enum(v[KIND], what, "kind", nm_opt, 0, 6, &kind, err));
+    TRY(qs_mp_enum(v[KIND], what, "kind", nm_opt, 0, 64, &kind, err));
     TRY(qs_mp_f32_range(v[LR], what, "lr", 0, 1e6, &opt->lr, err));
     if (!(opt->lr > 0)) {
         rc = qs_error_set(err, QS_ERR(RANGE), "%s: field 'lr' must be positive", what);
@@ -407,7 +407,7 @@ static int read_species(const msgpack_object *o, uint32_t i, qs_species_cfg_t *s
     TRY(qs_mp_read_spec(v[SPEC], sub, &s->spec, &nparams, err));
     snprintf(sub, sizeof sub, "%s.objective", what);
     TRY(read_objective(v[OBJ], sub, &s->obj, err));
-    TRY(qs_mp_enum(v[INIT], what, "init", nm_init, 0, 2, &init, err));
+    TRY(qs_mp_enum(v[INIT], what, "init", nm_init, 0, 64, &init, err));
     s->init = (qs_init_t)init;
 out:
     return rc;
@@ -467,8 +467,8 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
     TRY(read_opt(v[OPT], &c->opt, err));
     TRY(qs_mp_u32(v[BATCH], what, "batch", 0, UINT32_MAX, &c->batch, err));
     TRY(qs_mp_u32(v[IMAGES], what, "images", 0, UINT32_MAX, &c->images, err));
-    TRY(qs_mp_enum(v[REFRESH], what, "refresh", nm_refresh, 0, 2, &refresh, err));
-    TRY(qs_mp_enum(v[MODE], what, "mode", nm_mode, 0, 2, &mode, err));
+    TRY(qs_mp_enum(v[REFRESH], what, "refresh", nm_refresh, 0, 64, &refresh, err));
+    TRY(qs_mp_enum(v[MODE], what, "mode", nm_mode, 0, 64, &mode, err));
     TRY(qs_mp_u32(v[REGEN], what, "regenerations", 0, 1000000, &c->regenerations, err));
     TRY(qs_mp_f32_range(v[SIGMA], what, "mutation_sigma", 0, 1e6, &c->mutation_sigma, err));
     TRY(qs_mp_f32_range(v[RATE], what, "mutation_rate", 0, 1, &c->mutation_rate, err));
@@ -576,7 +576,7 @@ static int read_task(const msgpack_object *map, qs_msg_task_t *t, qs_error_t *er
     int kind = 0, rc;
     TRY(qs_mp_fields(map, keys, NK, v, what, err));
     TRY(qs_mp_u64(v[ID], what, "task_id", 0, UINT64_MAX, &t->task_id, err));
-    TRY(qs_mp_enum(v[KIND], what, "kind", nm_task, 1, 3, &kind, err));
+    TRY(qs_mp_enum(v[KIND], what, "kind", nm_task, 1, 64, &kind, err));
     t->kind = (qs_task_kind_t)kind;
     TRY(qs_mp_u64(v[ORG], what, "organism", 0, UINT64_MAX, &t->organism, err));
     TRY(qs_mp_u64(v[PARENT], what, "parent", 0, UINT64_MAX, &t->parent, err));
