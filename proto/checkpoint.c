@@ -274,7 +274,7 @@ int qs_checkpoint_save(const qs_checkpoint_t *c, const char *path, qs_error_t *e
     qs_bytes_t b;
     qs_bytes_init(&b);
     qs_checkpoint_encode(c, &b);
-    int rc = qs_file_write_atomic(path, b.data, b.len, err);
+    int rc = qs_write_file_atomic(path, b.data, b.len, err);
     qs_bytes_destroy(&b);
     return rc;
 }

@@ -70,12 +70,10 @@ static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char *
         free(sc);
         return 1;
     }
-    if (ck.finished) {
-        fprintf(stderr,
-                "quinesim run --resume: %s: the run is complete (%u generations); there is "
-                "nothing to resume\n",
-                ro->resume, ck.generation);
-        status = 1;
+    if (ck.finished) { /* resuming is idempotent: a finished run is simply done */
+        printf("%s: the run is complete (%u generations); nothing to resume\n", ro->resume,
+               ck.generation);
+        status = 0;
         goto out;
     }
     qs_scenario_defaults(old);

@@ -604,8 +604,13 @@ static void on_worker_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     worker_t *w = s->data;
     if (nread < 0) {
-        if (!w->dying)
-            worker_fail(w, "%s", nread == UV_EOF ? "closed its output" : uv_strerror((int)nread));
+        if (nread == UV_EOF && !w->remote) {
+            /* A local worker's output ends when it exits: on_worker_exit tells why. */
+            uv_read_stop(s);
+        } else if (!w->dying) {
+            worker_fail(w, "%s",
+                        nread == UV_EOF ? "closed the connection" : uv_strerror((int)nread));
+        }
         free(buf->base);
         return;
     }
@@ -1150,6 +1155,9 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
                         qs_checkpoint_t *resume)
 {
     orch_t *o = xcalloc(1, sizeof *o);
+    /* A worker that dies leaves a broken pipe: that is an event to handle, not a signal
+     * that kills the orchestrator (libuv reports EPIPE on the write instead). */
+    signal(SIGPIPE, SIG_IGN);
     o->sc = sc;
     o->scenario_text = scenario_text;
     o->opts = opts;

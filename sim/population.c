@@ -474,7 +474,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
     }
     qsort(plan, nplan, sizeof *plan, by_id);
     for (uint32_t s = 0; s < sc->nspecies; s++)
-        if (sum->species_count[s] > 0 && alive_next[s] == 0)
+        if (!last && sum->species_count[s] > 0 && alive_next[s] == 0)
             out->extinct |= 1u << s;
     for (uint32_t i = 0; i < n; i++)
         free(pop->orgs[i].genome);

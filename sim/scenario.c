@@ -810,8 +810,8 @@ static size_t diff_section(const char *section, const char *label, const void *a
             continue;
         if (n < cap) {
             snprintf(out[n].key, sizeof out[n].key, "%s.%s", label, keys[i].key);
-            snprintf(out[n].old_value, sizeof out[n].old_value, "%s", va);
-            snprintf(out[n].new_value, sizeof out[n].new_value, "%s", vb);
+            snprintf(out[n].old_value, sizeof out[n].old_value, "%.95s", va);
+            snprintf(out[n].new_value, sizeof out[n].new_value, "%.95s", vb);
         }
         n++;
     }

@@ -39,8 +39,8 @@ static inline void su_scenario(char *path, size_t cap, const char *dir, const ch
 
 /* Run `quinesim run SCENARIO --out OUT <args>` with env (e.g. "QS_FAULT=x"); returns the
  * exit status, output in *log (malloc'ed) when log is not NULL. */
-static inline int su_run(const char *env, const char *scenario, const char *out,
-                         const char *args, char **log)
+static inline int su_run(const char *env, const char *scenario, const char *out, const char *args,
+                         char **log)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s %s run %s --out %s --quiet %s", env ? env : "", tu_bin(),
@@ -100,11 +100,11 @@ static inline const char *su_same_results(const char *a, const char *b)
     static const char *const drop[] = {"wall_seconds", "workers"};
     for (int i = 0; i < 2; i++) {
         char pa[512], pb[512];
-        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
-        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
+        snprintf(pa, sizeof pa, "%.400s/%s", a, files[i]);
+        snprintf(pb, sizeof pb, "%.400s/%s", b, files[i]);
         char *ta = tu_read_file(pa, NULL), *tb = tu_read_file(pb, NULL);
         if (!ta || !tb) {
-            snprintf(why, sizeof why, "missing %s", !ta ? pa : pb);
+            snprintf(why, sizeof why, "missing %.480s", !ta ? pa : pb);
             free(ta);
             free(tb);
             return why;
@@ -116,8 +116,8 @@ static inline const char *su_same_results(const char *a, const char *b)
             while (ca[k] && ca[k] == cb[k])
                 k++;
             size_t from = k > 60 ? k - 60 : 0;
-            snprintf(why, sizeof why, "%s differs near byte %zu:\n  %.120s\nvs\n  %.120s",
-                     files[i], k, ca + from, cb + from);
+            snprintf(why, sizeof why, "%s differs near byte %zu:\n  %.120s\nvs\n  %.120s", files[i],
+                     k, ca + from, cb + from);
         }
         free(ta);
         free(tb);

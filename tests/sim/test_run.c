@@ -93,7 +93,7 @@ Test(run, same_results_with_1_and_3_workers)
     char pa[700], pb[700];
     snprintf(pa, sizeof pa, "%s/best.genome", a);
     snprintf(pb, sizeof pb, "%s/best.genome", b);
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *ga = tu_read_file(pa, &la), *gb = tu_read_file(pb, &lb);
     cr_assert(ga && gb && la == lb && !memcmp(ga, gb, la), "best.genome differs");
     free(ga);
