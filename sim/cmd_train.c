@@ -20,6 +20,7 @@
 #include "core/fidelity.h"
 #include "core/quine.h"
 #include "core/train.h"
+#include "proto/genome.h"
 #include "sim/commands.h"
 #include "sim/report.h"
 
@@ -37,7 +38,8 @@ typedef struct {
     uint64_t seed, proj_seed;
     int proj_seed_set, lr_set;
     double lr;
-    const char *save;
+    const char *save, *from;
+    qs_genome_t start; /* --from: the genome to continue from */
     int json;
     uint64_t threads;
 } opts_t;
@@ -82,7 +84,10 @@ static void usage(FILE *to)
             "  --seed S            seed of the weights and of training (default 1)\n"
             "  --proj-seed S       seed of the fixed projections (default: --seed)\n"
             "  --threads N         BLAS threads (default 1: deterministic)\n"
-            "  --save FILE         write the final genome\n"
+            "  --save FILE         write the final genome (a .genome file)\n"
+            "  --from FILE         start from a saved genome instead of fresh weights (its\n"
+            "                      spec replaces --model, --hidden, --depth, --rest,\n"
+            "                      --coord-scale and --proj-seed; the optimizer starts afresh)\n"
             "  --json              one JSON object per report on stdout (epoch 0 = before\n"
             "                      training; with --steps, epoch counts completed passes\n"
             "                      over the coordinates): epoch, steps, l_sr, margin, srq,\n"
@@ -123,6 +128,7 @@ enum {
     OPT_PROJ_SEED,
     OPT_THREADS,
     OPT_SAVE,
+    OPT_FROM,
     OPT_JSON,
     OPT_HELP
 };
@@ -157,10 +163,34 @@ static const struct option long_opts[] = {
     {"proj-seed", required_argument, NULL, OPT_PROJ_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"save", required_argument, NULL, OPT_SAVE},
+    {"from", required_argument, NULL, OPT_FROM},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* Does a genome of this spec survive the file format unchanged? (The format may not
+ * record every spec field; coord_scale came later.) An in-memory round trip says. */
+static int genome_keeps_spec(const qs_quine_spec_t *spec)
+{
+    qs_genome_t g, back;
+    qs_bytes_t buf;
+    qs_bytes_init(&buf);
+    qs_genome_init(&g, spec);
+    qs_genome_encode(&g, &buf);
+    int ok = qs_genome_decode(&back, buf.data, buf.len, NULL) == 0;
+    if (ok) {
+        ok = !memcmp(&back.spec.coord_scale, &spec->coord_scale, sizeof spec->coord_scale) ||
+             (spec->coord_scale == 1.0f && back.spec.coord_scale == 0.0f);
+        ok = ok && back.spec.kind == spec->kind && back.spec.hidden == spec->hidden &&
+             back.spec.depth == spec->depth && back.spec.proj_seed == spec->proj_seed &&
+             back.spec.rest == spec->rest;
+        qs_genome_destroy(&back);
+    }
+    qs_genome_destroy(&g);
+    qs_bytes_destroy(&buf);
+    return ok;
+}
 
 /* Parse the options into o; 0, 1 (--help printed) or QS_ERR(INVAL) with err set. */
 static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
@@ -273,6 +303,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_SAVE:
             o->save = optarg;
             break;
+        case OPT_FROM:
+            o->from = optarg;
+            break;
         case OPT_JSON:
             o->json = 1;
             break;
@@ -290,9 +323,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     }
     if (optind < argc)
         return qs_error_set(err, QS_ERR(INVAL), "unexpected argument '%s'", argv[optind]);
-    if (!model)
+    if (!model && !o->from)
         return qs_error_set(err, QS_ERR(INVAL), "--model vanilla|aux is required");
-    if (qs_kind_parse(model, &kind) < 0)
+    if (model && qs_kind_parse(model, &kind) < 0)
         return qs_error_set(err, QS_ERR(INVAL), "--model: '%s' is not vanilla or aux", model);
     o->kind_set = 1;
     if (!o->proj_seed_set)
@@ -307,6 +340,20 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         return qs_error_set(err, QS_ERR(INVAL), "--init: '%s' is not uniform or he", init);
     if (qs_quine_spec_validate(&o->spec, err) < 0)
         return QS_ERR(INVAL);
+    if (o->from) {
+        /* The model is the genome's: its spec replaces --hidden, --depth, --rest,
+         * --coord-scale and --proj-seed. */
+        if (qs_genome_load(&o->start, o->from, err) < 0)
+            return QS_ERR(IO);
+        if (model && o->start.spec.kind != kind) {
+            qs_genome_destroy(&o->start);
+            return qs_error_set(err, QS_ERR(INVAL), "--model %s, but %s holds a %s quine", model,
+                                o->from, qs_kind_name(o->start.spec.kind));
+        }
+        kind = o->start.spec.kind;
+        o->spec = o->start.spec;
+        o->proj_seed = o->spec.proj_seed;
+    }
 
     o->cfg = qs_train_cfg_paper(kind);
     qs_opt_kind_t ok;
@@ -347,6 +394,12 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->cfg.images = (uint32_t)images;
     if (o->steps == 0 && o->report_every)
         return qs_error_set(err, QS_ERR(INVAL), "--report-every goes with --steps");
+    if (o->save && !genome_keeps_spec(&o->spec))
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--save: the genome format does not record this spec exactly "
+                            "(coord_scale %g?); the saved genome would regenerate other "
+                            "projections",
+                            (double)o->spec.coord_scale);
     return 0;
 }
 
@@ -402,8 +455,9 @@ static void print_header(const opts_t *o, size_t n, const data_t *d)
     const qs_train_cfg_t *c = &o->cfg;
     printf("# quinesim train: %s quine, H=%u, depth %u, N=%zu parameters, init %s, "
            "coordinate projection scale %g\n",
-           qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n, qs_init_name(o->init),
-           (double)o->spec.coord_scale);
+           qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n,
+           o->from ? "from the genome" : qs_init_name(o->init),
+           o->spec.coord_scale > 0 ? (double)o->spec.coord_scale : 1.0);
     printf("# %s lr %g, batch %u%s, loss %s, targets per %s, seed %llu, proj-seed %llu\n",
            qs_opt_name(c->opt.kind), (double)c->opt.lr, c->batch ? c->batch : (unsigned)n,
            c->batch ? "" : " (full)", qs_sr_loss_name(c->obj.sr_loss), qs_refresh_name(c->refresh),
@@ -464,6 +518,10 @@ int cmd_train(int argc, char **argv)
     int rc = parse_args(argc, argv, &o, &err);
     if (rc == 1)
         return 0;
+    if (rc == QS_ERR(IO)) {
+        fprintf(stderr, "quinesim train: %s\n", err.msg);
+        return 1;
+    }
     if (rc < 0) {
         fprintf(stderr, "quinesim train: %s\n(see quinesim train --help)\n", err.msg);
         return 2;
@@ -475,15 +533,13 @@ int cmd_train(int argc, char **argv)
                 "quinesim train: note: OpenBLAS uses its generic '%s' kernels on this CPU; "
                 "OPENBLAS_CORETYPE=%s makes training several times faster\n",
                 qs_blas_core(), better);
-    if (o.save) {
-        fprintf(stderr, "quinesim train: --save is not available in this build yet\n");
-        return 2;
-    }
 
     qs_phys_t *phys = NULL;
     data_t d;
     if (load_data(&o, &phys, &d, &err) < 0) {
         fprintf(stderr, "quinesim train: %s\n", err.msg);
+        if (o.from)
+            qs_genome_destroy(&o.start);
         return 1;
     }
     const int aux = o.spec.kind == QS_KIND_AUX;
@@ -491,7 +547,12 @@ int cmd_train(int argc, char **argv)
     float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
     qs_rng_t rng;
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_INIT, 0));
-    qs_quine_init_weights(&o.spec, o.init, &rng, theta);
+    if (o.from) {
+        memcpy(theta, o.start.weights, n * sizeof *theta);
+        qs_genome_destroy(&o.start);
+    } else {
+        qs_quine_init_weights(&o.spec, o.init, &rng, theta);
+    }
     qs_trainer_t *tr = qs_trainer_new(phys, &o.cfg, aux ? &d.train : NULL);
     qs_work_t *work = qs_work_new(&o.spec, 1);
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 0));
@@ -566,11 +627,30 @@ int cmd_train(int argc, char **argv)
                qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
                                            : 0.0,
                (double)qs_trainer_stats(tr)->flops);
+    int status = 0;
+    if (o.save) {
+        qs_genome_t g;
+        qs_genome_init(&g, &o.spec);
+        memcpy(g.weights, theta, n * sizeof *theta);
+        snprintf(g.species, sizeof g.species, "train");
+        g.metrics.present = 1;
+        g.metrics.accuracy = aux ? row.acc : NAN;
+        g.metrics.l_sr = f.l_sr;
+        g.metrics.rel_err = f.rel_err;
+        g.metrics.r2 = f.r2;
+        if (qs_genome_save(&g, o.save, &err) < 0) {
+            fprintf(stderr, "quinesim train: %s\n", err.msg);
+            status = 1;
+        } else if (!o.json) {
+            printf("# saved %s\n", o.save);
+        }
+        qs_genome_destroy(&g);
+    }
     qs_trainer_free(tr);
     qs_work_free(work);
     free(theta);
     free(pred);
     free_data(&d);
     qs_phys_free(phys);
-    return 0;
+    return status;
 }
