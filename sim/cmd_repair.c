@@ -300,6 +300,24 @@ int cmd_repair(int argc, char **argv)
     }
     qs_fidelity_t f0;
     report(&c, "original", 0, theta, pred, &f0);
+    /* The offspring of the undamaged genome (pred = f_theta0(C)) and how well IT copies
+     * itself: a fixed point that regeneration moves away from cannot repair anything. */
+    qs_fidelity_t fc;
+    float *child_pred = xaligned(n * sizeof *child_pred);
+    qs_quine_predict_all(phys, pred, child_pred, work);
+    qs_fidelity_compute(&fc, pred, child_pred, n);
+    free(child_pred);
+    if (o.json) {
+        qs_json_t j;
+        qs_json_begin(&j, stdout);
+        qs_json_str(&j, "stage", "offspring");
+        qs_json_fidelity(&j, &fc);
+        qs_json_end(&j);
+    } else {
+        char b[32];
+        printf("(offspring of the original, f(theta_0): its own R^2 is %s)\n",
+               qs_fmt_num(b, sizeof b, fc.r2, 4));
+    }
     for (size_t i = 0; i < k; i++) {
         theta[idx[i]] = o.noise ? (float)(qs_rng_normal(&rng) * rms) : 0.0f;
         hit[idx[i]] = 1;
@@ -316,10 +334,18 @@ int cmd_repair(int argc, char **argv)
 
     /* The verdict. */
     double final_d2 = qs_vec_sqdist(theta, orig, n);
-    int good = f0.r2 >= QS_REPAIR_MIN_R2 && !f0.zero_quine;
+    int copies = f0.r2 >= QS_REPAIR_MIN_R2 && !f0.zero_quine;
+    int good = copies && fc.r2 >= QS_REPAIR_MIN_R2;
     int repaired = c.damage_dist > 0 && final_d2 < c.damage_dist;
-    char verdict[512];
-    if (!good)
+    char verdict[768];
+    if (copies && !good)
+        snprintf(verdict, sizeof verdict,
+                 "copies itself (R^2 = %.4g) but is not a stable replicator: its offspring "
+                 "f(theta_0) copies itself only with R^2 = %.3g, so repeated regeneration "
+                 "amplifies errors instead of removing them; it cannot repair itself (distance "
+                 "to the original restored by %.3g of the damage)",
+                 f0.r2, fc.r2, c.damage_dist > 0 ? 1.0 - final_d2 / c.damage_dist : 0.0);
+    else if (!good)
         snprintf(verdict, sizeof verdict,
                  "not a good enough replicator to repair itself: its self-prediction explains "
                  "R^2 = %.3g of its weight variance (relative error %.3g%s; a repairer needs "
@@ -344,6 +370,8 @@ int cmd_repair(int argc, char **argv)
         qs_json_begin(&j, stdout);
         qs_json_str(&j, "stage", "verdict");
         qs_json_bool(&j, "good_replicator", good);
+        qs_json_num(&j, "r2", f0.r2);
+        qs_json_num(&j, "offspring_r2", fc.r2);
         qs_json_bool(&j, "repaired", repaired);
         qs_json_str(&j, "verdict", verdict);
         qs_json_end(&j);

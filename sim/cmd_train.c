@@ -18,6 +18,7 @@
 
 #include "core/blas.h"
 #include "core/fidelity.h"
+#include "core/newton.h"
 #include "core/quine.h"
 #include "core/train.h"
 #include "proto/genome.h"
@@ -42,6 +43,7 @@ typedef struct {
     qs_genome_t start; /* --from: the genome to continue from */
     int json;
     uint64_t threads;
+    uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
 } opts_t;
 
 static void usage(FILE *to)
@@ -71,6 +73,11 @@ static void usage(FILE *to)
             "  --images I          aux, separate pairing: images per step (default: the batch,\n"
             "                      or 100 with full batch)\n"
             "  --regen-every K     regenerate (theta <- f_theta(C)) after every K epochs\n"
+            "  --newton S          after every epoch (report), S Levenberg-Marquardt steps on\n"
+            "                      the scale-free replication residual (core/newton.h; beyond\n"
+            "                      the paper: replication only, the task is left to the\n"
+            "                      gradient steps)\n"
+            "  --newton-cg N       conjugate-gradient iterations per Newton solve (default 30)\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
@@ -129,6 +136,8 @@ enum {
     OPT_THREADS,
     OPT_SAVE,
     OPT_FROM,
+    OPT_NEWTON,
+    OPT_NEWTON_CG,
     OPT_JSON,
     OPT_HELP
 };
@@ -164,6 +173,8 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"save", required_argument, NULL, OPT_SAVE},
     {"from", required_argument, NULL, OPT_FROM},
+    {"newton", required_argument, NULL, OPT_NEWTON},
+    {"newton-cg", required_argument, NULL, OPT_NEWTON_CG},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -302,6 +313,12 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_SAVE:
             o->save = optarg;
+            break;
+        case OPT_NEWTON:
+            rc = qs_parse_u64("--newton", optarg, 0, 1000000, &o->newton, err);
+            break;
+        case OPT_NEWTON_CG:
+            rc = qs_parse_u64("--newton-cg", optarg, 1, 100000, &o->newton_cg, err);
             break;
         case OPT_FROM:
             o->from = optarg;
@@ -477,6 +494,7 @@ typedef struct {
     uint64_t epoch, steps, flops;
     double seconds, loss, l_sr_run, acc, train_acc;
     int regen;
+    uint64_t newton; /* accepted Newton steps in the period */
 } row_t;
 
 static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
@@ -493,6 +511,8 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
         qs_json_num(&j, "l_sr_run", r->l_sr_run);
         qs_json_u64(&j, "flops", r->flops);
         qs_json_bool(&j, "regen", r->regen);
+        if (o->newton)
+            qs_json_u64(&j, "newton", r->newton);
         if (aux) {
             qs_json_num(&j, "acc", r->acc);
             qs_json_num(&j, "train_acc", r->train_acc);
@@ -574,6 +594,14 @@ int cmd_train(int argc, char **argv)
     if (!o.json)
         print_header(&o, n, &d);
 
+    qs_newton_t *nt = NULL;
+    uint64_t newton_flops = 0;
+    if (o.newton) {
+        qs_newton_cfg_t ncfg = qs_newton_defaults();
+        if (o.newton_cg)
+            ncfg.cg_iters = (uint32_t)o.newton_cg;
+        nt = qs_newton_new(phys, &ncfg);
+    }
     qs_progress_t prog;
     qs_progress_init(&prog);
     qs_fidelity_t f;
@@ -602,6 +630,14 @@ int cmd_train(int argc, char **argv)
                 qs_trainer_regenerate(tr);
                 row.regen = 1;
             }
+            row.newton = 0;
+            for (uint64_t k = 0; k < o.newton; k++) {
+                qs_newton_stats_t ns;
+                qs_newton_step(nt, theta, &ns);
+                newton_flops += ns.flops;
+                row.newton += (uint64_t)ns.accepted;
+                qs_progress_draw(&prog, k + 1, o.newton, "newton");
+            }
             qs_progress_clear(&prog);
         }
         double dt = qs_now() - t0;
@@ -609,7 +645,7 @@ int cmd_train(int argc, char **argv)
         uint64_t k = st->steps - prev.steps;
         row.epoch = o.steps ? st->epochs : e; /* with --steps: completed coordinate epochs */
         row.steps = st->steps;
-        row.flops = st->flops;
+        row.flops = st->flops + newton_flops;
         row.seconds = dt;
         row.loss = k ? (st->loss_sum - loss0) / (double)k : 0;
         row.l_sr_run = st->sse_sum - sse0;
@@ -627,6 +663,7 @@ int cmd_train(int argc, char **argv)
                qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
                                            : 0.0,
                (double)qs_trainer_stats(tr)->flops);
+    qs_newton_free(nt);
     int status = 0;
     if (o.save) {
         qs_genome_t g;
