@@ -284,7 +284,7 @@ static void sqrt_sse(float *y, const float *x, size_t n)
 
 typedef void (*sqrt_fn)(float *, const float *, size_t);
 
-static sqrt_fn resolve_sqrt(void)
+__attribute__((used)) static sqrt_fn resolve_sqrt(void)
 {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f"))
