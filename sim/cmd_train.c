@@ -44,6 +44,7 @@ typedef struct {
     int json;
     uint64_t threads;
     uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
+    int newton_only;            /* no gradient steps at all */
 } opts_t;
 
 static void usage(FILE *to)
@@ -78,6 +79,7 @@ static void usage(FILE *to)
             "                      the paper: replication only, the task is left to the\n"
             "                      gradient steps)\n"
             "  --newton-cg N       conjugate-gradient iterations per Newton solve (default 30)\n"
+            "  --newton-only       no gradient steps: each epoch (report) is --newton steps\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
@@ -138,6 +140,7 @@ enum {
     OPT_FROM,
     OPT_NEWTON,
     OPT_NEWTON_CG,
+    OPT_NEWTON_ONLY,
     OPT_JSON,
     OPT_HELP
 };
@@ -175,6 +178,7 @@ static const struct option long_opts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"newton", required_argument, NULL, OPT_NEWTON},
     {"newton-cg", required_argument, NULL, OPT_NEWTON_CG},
+    {"newton-only", no_argument, NULL, OPT_NEWTON_ONLY},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -320,6 +324,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_NEWTON_CG:
             rc = qs_parse_u64("--newton-cg", optarg, 1, 100000, &o->newton_cg, err);
             break;
+        case OPT_NEWTON_ONLY:
+            o->newton_only = 1;
+            break;
         case OPT_FROM:
             o->from = optarg;
             break;
@@ -409,6 +416,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->cfg.obj.temperature = (float)temp;
     o->cfg.batch = (uint32_t)batch;
     o->cfg.images = (uint32_t)images;
+    if (o->newton_only && !o->newton)
+        return qs_error_set(err, QS_ERR(INVAL), "--newton-only needs --newton S (S > 0)");
     if (o->steps == 0 && o->report_every)
         return qs_error_set(err, QS_ERR(INVAL), "--report-every goes with --steps");
     if (o->save && !genome_keeps_spec(&o->spec))
@@ -621,7 +630,7 @@ int cmd_train(int argc, char **argv)
             char label[64];
             snprintf(label, sizeof label, "epoch %llu/%llu", (unsigned long long)e,
                      (unsigned long long)reports);
-            while (did < todo) {
+            while (!o.newton_only && did < todo) {
                 did += qs_trainer_run(tr, QS_MIN(chunk, todo - did));
                 qs_progress_draw(&prog, did, todo, label);
             }
@@ -662,7 +671,7 @@ int cmd_train(int argc, char **argv)
                (unsigned long long)qs_trainer_stats(tr)->steps, total_seconds,
                qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
                                            : 0.0,
-               (double)qs_trainer_stats(tr)->flops);
+               (double)(qs_trainer_stats(tr)->flops + newton_flops));
     qs_newton_free(nt);
     int status = 0;
     if (o.save) {

@@ -111,6 +111,18 @@ Test(cmd_train, regeneration_and_table, .timeout = 60)
         0);
     cr_expect(strstr(out, "\"epoch\":30,\"steps\":30,"), "full batch: a step is an epoch: %s", out);
     free(out);
+    /* Newton steps alone (no gradient steps) make a tiny random network a far better
+     * copier: 1 - R^2 falls by more than half. */
+    cr_assert_eq(run("--model vanilla --hidden 8 --epochs 4 --newton 2 --newton-only --json", &out),
+                 0);
+    cr_expect(strstr(out, "\"newton\":"), "%s", out);
+    const char *first = strstr(out, "\"r2\":"), *last = first, *p = first;
+    while ((p = strstr(p + 1, "\"r2\":")))
+        last = p;
+    double r0 = atof(first + 5), r1 = atof(last + 5);
+    cr_expect_lt(1 - r1, 0.5 * (1 - r0), "R^2 %g -> %g", r0, r1);
+    cr_expect(strstr(out, "\"steps\":0,"), "no gradient steps");
+    free(out);
 }
 
 Test(cmd_train, aux_on_real_mnist, .timeout = 120)
