@@ -29,6 +29,15 @@ struct qs_newton {
     double mean, d;                                      /* of theta at the linearisation point */
     qs_work_t *work;
     uint64_t flops;
+    /* The logits kept by qs_newton_keep_logits (aux). */
+    const qs_features_t *feat;
+    const uint32_t *images;
+    size_t nimg, classes;
+    double keep_weight, keep_coef;
+    float *ximg;    /* (K, Hi) the images' half of the input */
+    float *act_img; /* depth x (K, H) */
+    float *dlog;    /* (K, C) */
+    float *t3;      /* (N) */
 };
 
 qs_newton_cfg_t qs_newton_defaults(void)
@@ -60,6 +69,7 @@ qs_newton_t *qs_newton_new(const qs_phys_t *phys, const qs_newton_cfg_t *cfg)
     nt->bias = xaligned(h * sizeof(float));
     nt->dvec = xaligned(h * sizeof(float));
     nt->work = qs_work_new(s, 1);
+    nt->classes = s->kind == QS_KIND_AUX ? s->classes : 0;
     return nt;
 }
 
@@ -73,6 +83,10 @@ void qs_newton_free(qs_newton_t *nt)
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     qs_work_free(nt->work);
+    free(nt->ximg);
+    free(nt->act_img);
+    free(nt->dlog);
+    free(nt->t3);
     free(nt);
 }
 
@@ -208,6 +222,103 @@ void qs_newton_vjp(qs_newton_t *nt, const float *u, float *out)
     nt->flops += (uint64_t)d * n * h * QS_FLOPS_SELU_GRAD;
 }
 
+/* ---- The kept logits --------------------------------------------------------------------- */
+
+void qs_newton_keep_logits(qs_newton_t *nt, const qs_features_t *feat, const uint32_t *images,
+                           size_t count, double weight)
+{
+    if (count > QS_CHUNK_ROWS)
+        count = QS_CHUNK_ROWS;
+    nt->feat = feat;
+    nt->images = images;
+    nt->nimg = nt->classes && feat ? count : 0;
+    nt->keep_weight = weight;
+    if (!nt->nimg || weight <= 0) {
+        nt->nimg = 0;
+        return;
+    }
+    free(nt->ximg);
+    free(nt->act_img);
+    free(nt->dlog);
+    free(nt->t3);
+    nt->ximg = xaligned(nt->nimg * nt->hi * sizeof(float));
+    nt->act_img = xaligned(nt->depth * nt->nimg * nt->h * sizeof(float));
+    nt->dlog = xaligned(nt->nimg * nt->classes * sizeof(float));
+    nt->t3 = xaligned(nt->n * sizeof(float));
+    for (size_t i = 0; i < nt->nimg; i++)
+        memcpy(nt->ximg + i * nt->hi, feat->act + (size_t)images[i] * nt->hi,
+               nt->hi * sizeof(float));
+}
+
+static float *img_rows(const qs_newton_t *nt, size_t l)
+{
+    return nt->act_img + l * nt->nimg * nt->h;
+}
+
+/* Activations of the kept images (zero coordinate half) at theta, and the coefficient
+ * weight / (K C s^2) from the variance s^2 of their logits. */
+static void linearize_images(qs_newton_t *nt, const float *theta)
+{
+    const size_t k = nt->nimg, h = nt->h, hc = nt->hc, c = nt->classes, d = nt->depth;
+    gemm(nt, 0, 0, k, h, nt->hi, nt->ximg, nt->hi, theta + hc * h, h, 0.0f, img_rows(nt, 0), h);
+    qs_vec_selu(img_rows(nt, 0), img_rows(nt, 0), k * h);
+    for (size_t l = 1; l < d; l++) {
+        gemm(nt, 0, 0, k, h, h, img_rows(nt, l - 1), h, w_layer(nt, theta, l), h, 0.0f,
+             img_rows(nt, l), h);
+        qs_vec_selu(img_rows(nt, l), img_rows(nt, l), k * h);
+    }
+    gemm(nt, 0, 0, k, c, h, img_rows(nt, d - 1), h, theta + d * h * h + h, c, 0.0f, nt->dlog, c);
+    nt->flops += (uint64_t)d * k * h * QS_FLOPS_SELU;
+    double mean = qs_vec_sum(nt->dlog, k * c) / (double)(k * c);
+    double var = qs_vec_sumsq_centered(nt->dlog, k * c, mean) / (double)(k * c);
+    nt->keep_coef = nt->keep_weight / ((double)(k * c) * (var > 1e-12 ? var : 1e-12));
+}
+
+/* out (K, C) = J_L v: the logits' tangent. */
+static void jvp_images(qs_newton_t *nt, const float *v, float *out)
+{
+    const size_t k = nt->nimg, h = nt->h, hc = nt->hc, c = nt->classes, d = nt->depth;
+    const float *th = nt->theta, *wcls = th + d * h * h + h, *vcls = v + d * h * h + h;
+    float *da = nt->da, *db = nt->db;
+    gemm(nt, 0, 0, k, h, nt->hi, nt->ximg, nt->hi, v + hc * h, h, 0.0f, da, h);
+    qs_vec_selu_grad(da, da, img_rows(nt, 0), k * h);
+    for (size_t l = 1; l < d; l++) {
+        gemm(nt, 0, 0, k, h, h, da, h, w_layer(nt, th, l), h, 0.0f, db, h);
+        gemm(nt, 0, 0, k, h, h, img_rows(nt, l - 1), h, w_layer(nt, v, l), h, 1.0f, db, h);
+        qs_vec_selu_grad(db, db, img_rows(nt, l), k * h);
+        float *t = da;
+        da = db;
+        db = t;
+    }
+    gemm(nt, 0, 0, k, c, h, da, h, wcls, c, 0.0f, out, c);
+    gemm(nt, 0, 0, k, c, h, img_rows(nt, d - 1), h, vcls, c, 1.0f, out, c);
+    nt->flops += (uint64_t)d * k * h * QS_FLOPS_SELU_GRAD;
+}
+
+/* out (N) = J_L^T u, u (K, C). */
+static void vjp_images(qs_newton_t *nt, const float *u, float *out)
+{
+    const size_t k = nt->nimg, h = nt->h, hc = nt->hc, c = nt->classes, d = nt->depth;
+    const float *th = nt->theta, *wcls = th + d * h * h + h;
+    float *da = nt->da, *db = nt->db;
+    memset(out, 0, nt->n * sizeof(float));
+    gemm(nt, 1, 0, h, c, k, img_rows(nt, d - 1), h, u, c, 0.0f, out + d * h * h + h, c);
+    gemm(nt, 0, 1, k, h, c, u, c, wcls, c, 0.0f, da, h);
+    for (size_t l = d; l-- > 0;) {
+        qs_vec_selu_grad(da, da, img_rows(nt, l), k * h);
+        if (l > 0) {
+            gemm(nt, 1, 0, h, h, k, img_rows(nt, l - 1), h, da, h, 0.0f, out + l * h * h, h);
+            gemm(nt, 0, 1, k, h, h, da, h, w_layer(nt, th, l), h, 0.0f, db, h);
+            float *t = da;
+            da = db;
+            db = t;
+        } else {
+            gemm(nt, 1, 0, nt->hi, h, k, nt->ximg, nt->hi, da, h, 0.0f, out + hc * h, h);
+        }
+    }
+    nt->flops += (uint64_t)d * k * h * QS_FLOPS_SELU_GRAD;
+}
+
 /* ---- Levenberg-Marquardt on rho ------------------------------------------------------ */
 
 static double dot(const float *a, const float *b, size_t n)
@@ -266,6 +377,12 @@ static uint32_t cg_solve(qs_newton_t *nt, const float *b, double mu)
         jrho_t(nt, nt->t1, nt->q);
         for (size_t i = 0; i < n; i++)
             nt->q[i] += (float)(mu * nt->p[i]);
+        if (nt->nimg) { /* + keep_coef J_L^T J_L p */
+            jvp_images(nt, nt->p, nt->dlog);
+            vjp_images(nt, nt->dlog, nt->t3);
+            for (size_t i = 0; i < n; i++)
+                nt->q[i] += (float)(nt->keep_coef * nt->t3[i]);
+        }
         double pq = dot(nt->p, nt->q, n);
         if (!(pq > 0))
             break;
@@ -293,6 +410,8 @@ void qs_newton_step(qs_newton_t *nt, float *theta, qs_newton_stats_t *st)
     if (nt->cfg.lambda <= 0)
         nt->cfg.lambda = 1;
     qs_newton_linearize(nt, theta);
+    if (nt->nimg)
+        linearize_images(nt, theta);
     if (!(nt->d > 0)) { /* the zero (or constant) genome: nothing scale-free to do */
         s.before = s.after = INFINITY;
         goto out;

@@ -12,10 +12,14 @@
  * activations cached at theta, and accepted only if 1 - R^2 decreases (lambda shrinks
  * after a success, grows and the step is retried after a failure).
  *
- * Only replication is optimised; the class head W_cls is a part of theta that has to be
- * copied, nothing more. Interleave with gradient steps on the task (quinesim train
- * --newton-every) to keep a classifier. The image half of the input is the rest input,
- * as in regeneration. */
+ * Replication is what is optimised; on its own a step ignores the task, and the class
+ * head W_cls is merely a part of theta that has to be copied. To keep a classifier,
+ * qs_newton_keep_logits() adds a function-space trust region: the step also minimises
+ *     weight * |J_L delta|^2 / (K C s^2)
+ * the first-order change of the logits of K chosen images (C classes, s^2 the variance of
+ * their logits), so replication improves along directions the classifier does not feel.
+ * Interleave with gradient steps on the task (quinesim train --newton) to keep learning
+ * it. The image half of the input is the rest input, as in regeneration. */
 #ifndef QS_NEWTON_H
 #define QS_NEWTON_H
 
@@ -47,6 +51,10 @@ typedef struct qs_newton qs_newton_t;
  * floats) and a few N-vectors. phys is borrowed. */
 qs_newton_t *qs_newton_new(const qs_phys_t *phys, const qs_newton_cfg_t *cfg);
 void qs_newton_free(qs_newton_t *nt);
+/* Aux: keep the logits of images[0..count) of feat (count <= QS_CHUNK_ROWS; feat and
+ * images are borrowed) to first order, with the given weight (0 turns it off). */
+void qs_newton_keep_logits(qs_newton_t *nt, const qs_features_t *feat, const uint32_t *images,
+                           size_t count, double weight);
 /* One Levenberg-Marquardt step on theta (N floats, updated in place when accepted). */
 void qs_newton_step(qs_newton_t *nt, float *theta, qs_newton_stats_t *st);
 

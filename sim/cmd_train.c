@@ -45,6 +45,8 @@ typedef struct {
     uint64_t threads;
     uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
     int newton_only;            /* no gradient steps at all */
+    uint64_t newton_keep;       /* aux: images whose logits Newton steps keep */
+    double newton_keep_weight;
 } opts_t;
 
 static void usage(FILE *to)
@@ -80,6 +82,9 @@ static void usage(FILE *to)
             "                      gradient steps)\n"
             "  --newton-cg N       conjugate-gradient iterations per Newton solve (default 30)\n"
             "  --newton-only       no gradient steps: each epoch (report) is --newton steps\n"
+            "  --newton-keep K     aux: Newton steps keep the logits of the first K training\n"
+            "                      images to first order (default 256, at most 512; 0 = off)\n"
+            "  --newton-keep-weight W  weight of that trust region (default 1)\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
@@ -141,6 +146,8 @@ enum {
     OPT_NEWTON,
     OPT_NEWTON_CG,
     OPT_NEWTON_ONLY,
+    OPT_NEWTON_KEEP,
+    OPT_NEWTON_KEEP_WEIGHT,
     OPT_JSON,
     OPT_HELP
 };
@@ -179,6 +186,8 @@ static const struct option long_opts[] = {
     {"newton", required_argument, NULL, OPT_NEWTON},
     {"newton-cg", required_argument, NULL, OPT_NEWTON_CG},
     {"newton-only", no_argument, NULL, OPT_NEWTON_ONLY},
+    {"newton-keep", required_argument, NULL, OPT_NEWTON_KEEP},
+    {"newton-keep-weight", required_argument, NULL, OPT_NEWTON_KEEP_WEIGHT},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -219,6 +228,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     int rc = 0;
     memset(o, 0, sizeof *o);
     o->epochs = 30;
+    o->newton_keep = 256;
+    o->newton_keep_weight = 1;
     o->seed = 1;
     o->threads = 1;
     o->data = DEFAULT_DATA;
@@ -323,6 +334,13 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_NEWTON_CG:
             rc = qs_parse_u64("--newton-cg", optarg, 1, 100000, &o->newton_cg, err);
+            break;
+        case OPT_NEWTON_KEEP:
+            rc = qs_parse_u64("--newton-keep", optarg, 0, QS_CHUNK_ROWS, &o->newton_keep, err);
+            break;
+        case OPT_NEWTON_KEEP_WEIGHT:
+            rc = qs_parse_double("--newton-keep-weight", optarg, 0, 1e9, &o->newton_keep_weight,
+                                 err);
             break;
         case OPT_NEWTON_ONLY:
             o->newton_only = 1;
@@ -604,12 +622,20 @@ int cmd_train(int argc, char **argv)
         print_header(&o, n, &d);
 
     qs_newton_t *nt = NULL;
+    uint32_t *keep = NULL;
     uint64_t newton_flops = 0;
     if (o.newton) {
         qs_newton_cfg_t ncfg = qs_newton_defaults();
         if (o.newton_cg)
             ncfg.cg_iters = (uint32_t)o.newton_cg;
         nt = qs_newton_new(phys, &ncfg);
+        if (aux && o.newton_keep) {
+            keep = xmalloc(o.newton_keep * sizeof *keep);
+            size_t k = QS_MIN((size_t)o.newton_keep, (size_t)d.train.count);
+            for (size_t i = 0; i < k; i++)
+                keep[i] = (uint32_t)i;
+            qs_newton_keep_logits(nt, &d.train, keep, k, o.newton_keep_weight);
+        }
     }
     qs_progress_t prog;
     qs_progress_init(&prog);
@@ -673,6 +699,7 @@ int cmd_train(int argc, char **argv)
                                            : 0.0,
                (double)(qs_trainer_stats(tr)->flops + newton_flops));
     qs_newton_free(nt);
+    free(keep);
     int status = 0;
     if (o.save) {
         qs_genome_t g;
