@@ -170,6 +170,7 @@ int cmd_run(int argc, char **argv)
                                          {"quiet", no_argument, 0, 'q'},
                                          {"progress", required_argument, 0, 'p'},
                                          {"worker-exe", required_argument, 0, 'x'},
+                                         {"echo-tasks", no_argument, 0, 'E'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"token-file", required_argument, 0, 't'},
                                          {"resume", required_argument, 0, 'R'},
@@ -236,6 +237,9 @@ int cmd_run(int argc, char **argv)
             break;
         case 't':
             ro.token_file = optarg;
+            break;
+        case 'E':
+            ro.echo_tasks = 1;
             break;
         case 'R':
             ro.resume = optarg;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -383,8 +384,14 @@ static void final_report(orch_t *o, const char *reason)
         }
     }
     double wall = qs_now() - o->run_started;
-    event(o, 0, "run %s after %u generations: %" PRIu64 " births, %" PRIu64 " deaths, %.1fs",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+    event(o, 0, "run %s after %u generations: %" PRIu64 " births, %" PRIu64 " deaths, %.3fs",
           reason, pop->generation, pop->births, pop->deaths, wall);
+    event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
+          wall > 0 ? 100 * cpu / wall : 0.0);
     if (o->opts->progress == QS_PROGRESS_QUIET)
         return;
     clear_status(o);
@@ -1201,6 +1208,7 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
         qs_population_init(&o->pop, sc);
     }
     o->rd_open = 1;
+    o->pop.echo = opts->echo_tasks;
     build_config(o);
     o->env = make_env();
     if (resume)
