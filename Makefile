@@ -170,6 +170,11 @@ fuzz: deps $(FUZZ_BINS)
 	    OPENBLAS_NUM_THREADS=1 $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	        -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
 
+# CI: every target for a short bounded time (its seed corpus, plus what it finds).
+FUZZ_CI_SECONDS ?= 15
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
+
 # --- Dependencies and data ---------------------------------------------------------------
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
