@@ -5,5 +5,6 @@
 #define QS_COMMANDS_H
 
 int cmd_data(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif
