@@ -38,6 +38,8 @@ static void write_spec(qs_json_t *j, const qs_quine_spec_t *s)
     qs_json_kv_u64(j, "classes", s->classes);
     qs_json_kv_u64(j, "image_dim", s->image_dim);
     qs_json_kv_str(j, "rest", qs_rest_name(s->rest));
+    qs_json_key(j, "coord_scale");
+    qs_json_f32(j, s->coord_scale);
     qs_json_kv_u64(j, "proj_seed", s->proj_seed);
     qs_json_end(j);
 }

@@ -5,6 +5,10 @@
 #define QS_COMMANDS_H
 
 int cmd_data(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 
 #endif

@@ -13,7 +13,12 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
+    {"run", cmd_run, "evolve a population described by a scenario file"},
+    {"worker", cmd_worker, "serve tasks for a run (started by `run`)"},
     {"data", cmd_data, "import and check MNIST-format data sets"},
+    {"train", cmd_train, "train one quine: the paper's single-network experiments"},
+    {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
+    {"inspect", cmd_inspect, "print a genome, lineage log or checkpoint as readable JSON"},
 };
 
 static void usage(FILE *to)

@@ -1,0 +1,174 @@
+/* cmd_worker: `quinesim worker`, the compute server the orchestrator talks to.
+ *
+ *   quinesim worker --stdio                      local: started by `quinesim run`
+ *   quinesim worker --connect HOST:PORT [--token-file F] [--retry-for S]
+ *
+ * A remote worker retries its connection with exponential backoff (0.2 s doubling to
+ * 5 s) for --retry-for seconds, so it may be started before the orchestrator (mpirun,
+ * srun); when a connection drops without a shutdown it reconnects the same way. */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/auth.h"
+#include "sim/commands.h"
+#include "sim/worker.h"
+
+static void worker_usage(FILE *to)
+{
+    fprintf(to, "usage: quinesim worker --stdio [--memory-mb N]\n"
+                "       quinesim worker --connect HOST:PORT [--token-file F] [--retry-for S]\n"
+                "                       [--memory-mb N]\n\n"
+                "Serve tasks for a run. --stdio: on stdin/stdout, as `quinesim run` starts it.\n"
+                "--connect: join a run started with `quinesim run --listen HOST:PORT`.\n"
+                "  --token-file F   shared secret (required when the run listens beyond loopback)\n"
+                "  --retry-for S    keep trying to connect for S seconds (default 60)\n"
+                "  --memory-mb N    limit the address space to N MiB (0: no limit)\n");
+}
+
+static int connect_once(const char *host, int port, char *why, size_t cap)
+{
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(why, cap, "%s", gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        snprintf(why, cap, "%s", strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd;
+}
+
+static int serve_remote(const char *target, const qs_token_t *token, double retry_for,
+                        qs_worker_opts_t *wo)
+{
+    char host[256], why[256] = "";
+    int port;
+    qs_error_t err = {0};
+    if (qs_parse_hostport(target, host, sizeof host, &port, &err) < 0) {
+        fprintf(stderr, "quinesim worker: --connect %s\n", err.msg);
+        return 2;
+    }
+    for (;;) {
+        double deadline = qs_now() + retry_for, delay = 0.2;
+        int fd;
+        while ((fd = connect_once(host, port, why, sizeof why)) < 0) {
+            if (qs_now() + delay > deadline) {
+                fprintf(stderr, "quinesim worker: cannot connect to %s:%d for %.0fs: %s\n", host,
+                        port, retry_for, why);
+                return 1;
+            }
+            struct timespec ts = {(time_t)delay, (long)((delay - (time_t)delay) * 1e9)};
+            nanosleep(&ts, NULL);
+            delay = delay * 2 > 5 ? 5 : delay * 2;
+        }
+        if (!wo->quiet)
+            fprintf(stderr, "quinesim worker: connected to %s:%d\n", host, port);
+        wo->in_fd = wo->out_fd = fd;
+        wo->tcp = 1;
+        wo->token = token;
+        qs_worker_end_t end = qs_worker_serve(wo);
+        close(fd);
+        if (end == QS_WORKER_SHUTDOWN)
+            return 0;
+        if (end == QS_WORKER_REJECTED)
+            return 1;
+        if (!wo->quiet)
+            fprintf(stderr, "quinesim worker: connection to %s:%d lost; reconnecting\n", host,
+                    port);
+    }
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    static const struct option opts[] = {{"stdio", no_argument, 0, 's'},
+                                         {"connect", required_argument, 0, 'c'},
+                                         {"token-file", required_argument, 0, 't'},
+                                         {"retry-for", required_argument, 0, 'r'},
+                                         {"memory-mb", required_argument, 0, 'm'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    qs_worker_opts_t wo = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
+    int stdio = 0, c;
+    const char *connect_to = NULL, *token_file = NULL;
+    double retry_for = 60;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            stdio = 1;
+            break;
+        case 'c':
+            connect_to = optarg;
+            break;
+        case 't':
+            token_file = optarg;
+            break;
+        case 'r':
+            retry_for = atof(optarg);
+            break;
+        case 'm':
+            wo.memory_mb = strtoull(optarg, NULL, 10);
+            break;
+        case 'q':
+            wo.quiet = 1;
+            break;
+        case 'h':
+            worker_usage(stdout);
+            return 0;
+        default:
+            worker_usage(stderr);
+            return 2;
+        }
+    }
+    if (stdio == !!connect_to || optind != argc) {
+        worker_usage(stderr);
+        return 2;
+    }
+    if (connect_to) {
+        qs_token_t *token = NULL;
+        qs_error_t err = {0};
+        if (token_file) {
+            token = xmalloc(sizeof *token);
+            if (qs_token_load(token, token_file, &err) < 0) {
+                fprintf(stderr, "quinesim worker: %s\n", err.msg);
+                free(token);
+                return 2;
+            }
+        }
+        int rc = serve_remote(connect_to, token, retry_for, &wo);
+        free(token);
+        return rc;
+    }
+    if (isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "quinesim worker: stdout is a terminal; workers are started by "
+                        "`quinesim run`\n");
+        return 2;
+    }
+    return qs_worker_serve(&wo) == QS_WORKER_ERROR ? 1 : 0;
+}

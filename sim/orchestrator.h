@@ -1,0 +1,43 @@
+/* orchestrator: the libuv event loop that runs a population on worker processes.
+ *
+ * One loop, single-threaded. It spawns local workers (`quinesim worker --stdio` over
+ * pipes), sends each the run's configuration, keeps every worker busy with several tasks
+ * in flight, and collects results into the population (sim/population.h), which decides
+ * everything in organism-id order. Callbacks only copy bytes, decode and queue; the
+ * generation's bookkeeping runs when its last result arrives.
+ *
+ * Operational limits: a task running past task_timeout_s, a worker silent for five
+ * heartbeats (hung or stopped), a worker that exits or writes garbage: the worker is
+ * killed, its tasks go back to the queue, it is respawned with backoff. A worker that
+ * keeps failing at start-up, or a task that fails on several workers, ends the run with a
+ * clear error. SIGINT/SIGTERM: stop, keep the last checkpoint consistent, exit non-zero
+ * (a second SIGINT exits at once). Every such event goes to run.log. */
+#ifndef QS_ORCHESTRATOR_H
+#define QS_ORCHESTRATOR_H
+
+#include <stdint.h>
+
+#include "proto/checkpoint.h"
+#include "sim/scenario.h"
+
+typedef enum { QS_PROGRESS_AUTO = 0, QS_PROGRESS_LINES = 1, QS_PROGRESS_QUIET = 2 } qs_progress_t;
+
+typedef struct {
+    const char *out_dir;
+    int force;          /* replace an existing run in out_dir */
+    const char *resume; /* resume this run directory (issue 6) */
+    uint32_t workers;   /* local workers; with workers_set, 0 = none (remote only) */
+    int workers_set;    /* --workers was given (auto: not set) */
+    qs_progress_t progress;
+    const char *listen; /* HOST:PORT for remote workers (NULL: none) */
+    const char *token_file;
+    const char *worker_exe; /* the program to spawn (default: this one) */
+} qs_run_opts_t;
+
+/* Run the scenario to the end; with resume, continue that checkpoint's run in
+ * opts->out_dir (its organisms are taken). Returns the process exit status: 0 done,
+ * 1 error, 130 interrupted (resumable). */
+int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
+                        qs_checkpoint_t *resume);
+
+#endif

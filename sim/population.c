@@ -1,0 +1,624 @@
+/* population: plans, budgets, results, selection, births and deaths. */
+#include "sim/population.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/optim.h"
+#include "core/rng.h"
+
+void qs_population_costs(const qs_scenario_t *sc, qs_species_cost_t *cost)
+{
+    for (uint32_t s = 0; s < sc->nspecies; s++) {
+        qs_quine_spec_t spec = qs_scenario_spec(sc, s);
+        const qs_scn_species_t *sp = &sc->species[s];
+        size_t n = qs_quine_nparams(&spec);
+        qs_objective_t obj = {.sr_loss = sp->loss,
+                              .lambda = (float)sp->lambda,
+                              .temperature = (float)sp->temperature,
+                              .reduce = sp->reduce,
+                              .pairing = sp->pairing};
+        size_t nc = sc->batch ? sc->batch : n;
+        size_t ni = 0;
+        if (spec.kind == QS_KIND_AUX)
+            ni = sc->images ? sc->images : (sc->batch ? sc->batch : 100);
+        cost[s].nparams = n;
+        cost[s].step_flops = qs_flops_step(&spec, &obj, nc, ni) + qs_flops_opt(sc->optimizer, n);
+        cost[s].replication_flops = (uint64_t)sc->regenerations * qs_flops_regen(&spec);
+        cost[s].eval_flops = qs_flops_regen(&spec) +
+                             (spec.kind == QS_KIND_AUX ? qs_flops_eval(&spec, sc->fitness) : 0);
+    }
+}
+
+static void reserve(qs_population_t *pop, uint32_t n)
+{
+    if (n <= pop->cap)
+        return;
+    pop->cap = QS_MAX(n, pop->cap * 2);
+    pop->orgs = xrealloc(pop->orgs, pop->cap * sizeof *pop->orgs);
+}
+
+static qs_org_t *push(qs_population_t *pop)
+{
+    reserve(pop, pop->norgs + 1);
+    qs_org_t *o = &pop->orgs[pop->norgs++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc)
+{
+    memset(pop, 0, sizeof *pop);
+    pop->sc = sc;
+    pop->next_id = 1;
+    qs_population_costs(sc, pop->cost);
+    for (uint32_t s = 0; s < sc->nspecies; s++) {
+        qs_quine_spec_t spec = qs_scenario_spec(sc, s);
+        for (uint32_t k = 0; k < sc->species[s].count; k++) {
+            qs_org_t *o = push(pop);
+            o->id = pop->next_id++;
+            o->species = s;
+            o->born = 0;
+            o->newborn = 0;
+            o->genome = xmalloc(pop->cost[s].nparams * sizeof(float));
+            qs_rng_t rng;
+            qs_rng_init(&rng, sc->seed, qs_rng_stream(QS_STREAM_INIT, o->id));
+            qs_quine_init_weights(&spec, sc->species[s].init, &rng, o->genome);
+            o->prior_fitness = NAN;
+        }
+    }
+    pop->births = pop->norgs;
+}
+
+void qs_population_destroy(qs_population_t *pop)
+{
+    for (uint32_t i = 0; i < pop->norgs; i++) {
+        free(pop->orgs[i].genome);
+        free(pop->orgs[i].result);
+    }
+    free(pop->orgs);
+    free(pop->best.genome);
+    memset(pop, 0, sizeof *pop);
+}
+
+void qs_population_budget(qs_population_t *pop)
+{
+    const qs_scenario_t *sc = pop->sc;
+    double total_weight = 0;
+    for (uint32_t i = 0; i < pop->norgs; i++) {
+        double f = pop->orgs[i].prior_fitness;
+        total_weight += isfinite(f) && f > 0 ? f : 0;
+    }
+    int by_fitness = sc->allocation == QS_ALLOC_FITNESS && total_weight > 0;
+    for (uint32_t i = 0; i < pop->norgs; i++) {
+        qs_org_t *o = &pop->orgs[i];
+        const qs_species_cost_t *c = &pop->cost[o->species];
+        /* A life's stream: 24 bits of generation, 32 of organism id. */
+        o->life_stream = qs_rng_stream(
+            QS_STREAM_LIFE, (uint64_t)(pop->generation & 0xFFFFFF) << 32 | (o->id & 0xFFFFFFFF));
+        o->mutation_stream = qs_rng_stream(QS_STREAM_MUTATION, o->id);
+        if (sc->flops_per_generation == 0) {
+            o->allowance = UINT64_MAX;
+            o->steps = sc->steps;
+            continue;
+        }
+        double share;
+        if (by_fitness) {
+            double f = o->prior_fitness;
+            share = (isfinite(f) && f > 0 ? f : 0) / total_weight;
+        } else {
+            share = 1.0 / pop->norgs;
+        }
+        /* floor of an exact share: the allowances never sum above the budget */
+        long double a = (long double)sc->flops_per_generation * share;
+        o->allowance = a >= (long double)UINT64_MAX ? UINT64_MAX : (uint64_t)a;
+        /* Reserve one replication, learn with the rest. */
+        uint64_t learnable =
+            o->allowance > c->replication_flops ? o->allowance - c->replication_flops : 0;
+        uint64_t affordable = c->step_flops ? learnable / c->step_flops : sc->steps;
+        o->steps = QS_MIN((uint64_t)sc->steps, affordable);
+    }
+}
+
+int qs_population_find(const qs_population_t *pop, uint64_t id)
+{
+    uint32_t lo = 0, hi = pop->norgs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (pop->orgs[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < pop->norgs && pop->orgs[lo].id == id ? (int)lo : -1;
+}
+
+static double fitness_of(const qs_scenario_t *sc, const qs_org_t *o)
+{
+    double acc = isfinite(o->accuracy) ? o->accuracy : 0.0;
+    double r2 = isfinite(o->fidelity.r2) ? o->fidelity.r2 : -1.0;
+    switch (sc->fitness_measure) {
+    case QS_FIT_ACCURACY:
+        return acc;
+    case QS_FIT_FIDELITY:
+        return r2;
+    case QS_FIT_PRODUCT:
+        return acc * (r2 > 0 ? r2 : 0);
+    }
+    return acc;
+}
+
+int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *err)
+{
+    int i = qs_population_find(pop, res->organism);
+    if (i < 0)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "result for organism %llu, which is not in generation %u",
+                            (unsigned long long)res->organism, pop->generation);
+    qs_org_t *o = &pop->orgs[i];
+    if (o->done)
+        return qs_error_set(err, QS_ERR(MISMATCH), "second result for organism %llu",
+                            (unsigned long long)res->organism);
+    const qs_species_cost_t *c = &pop->cost[o->species];
+    if (res->nweights != c->nparams)
+        return qs_error_set(
+            err, QS_ERR(MISMATCH), "result for organism %llu has %u weights, its species has %llu",
+            (unsigned long long)res->organism, res->nweights, (unsigned long long)c->nparams);
+    if (res->steps != o->steps)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "result for organism %llu took %llu steps, %llu were paid for",
+                            (unsigned long long)res->organism, (unsigned long long)res->steps,
+                            (unsigned long long)o->steps);
+    o->result = res->weights;
+    res->weights = NULL;
+    res->nweights = 0;
+    o->done = 1;
+    o->accuracy = res->accuracy;
+    o->train_loss = res->train_loss;
+    o->fidelity = res->fidelity;
+    o->has_link = res->has_link;
+    o->link = res->link;
+    o->mutated = res->mutated;
+    o->seconds = res->seconds;
+    o->flops = o->steps * c->step_flops;
+    o->fitness = fitness_of(pop->sc, o);
+    return 0;
+}
+
+int qs_population_complete(const qs_population_t *pop)
+{
+    for (uint32_t i = 0; i < pop->norgs; i++)
+        if (!pop->orgs[i].done)
+            return 0;
+    return 1;
+}
+
+/* ---- selection --------------------------------------------------------------------------- */
+
+/* Order: higher fitness first, then lower id. */
+static const qs_org_t *cmp_base;
+static int by_rank(const void *a, const void *b)
+{
+    const qs_org_t *x = &cmp_base[*(const uint32_t *)a], *y = &cmp_base[*(const uint32_t *)b];
+    if (x->fitness != y->fitness)
+        return x->fitness > y->fitness ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Draw one candidate position (into the ranked pool) by the scenario's method. */
+static uint32_t draw(const qs_scenario_t *sc, qs_rng_t *rng, const qs_org_t *orgs,
+                     const uint32_t *pool, uint32_t npool)
+{
+    switch (sc->method) {
+    case QS_SEL_TOURNAMENT: {
+        uint32_t best = qs_rng_below(rng, npool);
+        for (uint32_t k = 1; k < sc->size; k++) {
+            uint32_t c = qs_rng_below(rng, npool);
+            if (c < best) /* the pool is ranked: a lower position is fitter */
+                best = c;
+        }
+        return best;
+    }
+    case QS_SEL_ROULETTE: {
+        double total = 0;
+        for (uint32_t k = 0; k < npool; k++) {
+            double f = orgs[pool[k]].fitness;
+            total += f > 0 ? f : 0;
+        }
+        if (total <= 0)
+            return qs_rng_below(rng, npool);
+        double x = qs_rng_uniform(rng) * total;
+        for (uint32_t k = 0; k < npool; k++) {
+            double f = orgs[pool[k]].fitness;
+            x -= f > 0 ? f : 0;
+            if (x < 0)
+                return k;
+        }
+        return npool - 1;
+    }
+    case QS_SEL_TRUNCATION:
+        return qs_rng_below(rng, QS_MIN(npool, QS_MAX(sc->size, 1u)));
+    }
+    return 0;
+}
+
+void qs_generation_out_destroy(qs_generation_out_t *out)
+{
+    free(out->births);
+    free(out->evals);
+    free(out->deaths);
+    free(out->dead);
+    memset(out, 0, sizeof *out);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const qs_org_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Higher fitness wins, then the lower id. */
+static int better(const qs_org_t *o, const qs_org_t *than)
+{
+    return o->fitness > than->fitness || (o->fitness == than->fitness && o->id < than->id);
+}
+
+static void update_best(qs_population_t *pop)
+{
+    for (uint32_t i = 0; i < pop->norgs; i++) {
+        const qs_org_t *o = &pop->orgs[i];
+        if (pop->has_best && !better(o, &pop->best) &&
+            !(o->id == pop->best.id && o->fitness > pop->best.fitness))
+            continue;
+        size_t n = pop->cost[o->species].nparams;
+        free(pop->best.genome);
+        pop->best = *o;
+        pop->best.genome = xmalloc(n * sizeof(float));
+        memcpy(pop->best.genome, o->genome, n * sizeof(float));
+        pop->has_best = 1;
+        pop->best_generation = pop->generation;
+        pop->best_changed = 1;
+    }
+}
+
+void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *out)
+{
+    const qs_scenario_t *sc = pop->sc;
+    uint32_t n = pop->norgs, g = pop->generation;
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < n; i++) { /* the lives are over: their results become them */
+        qs_org_t *o = &pop->orgs[i];
+        free(o->genome);
+        o->genome = o->result;
+        o->result = NULL;
+    }
+    update_best(pop);
+
+    /* Rank everyone. */
+    uint32_t *rank = xmalloc((n ? n : 1) * sizeof *rank);
+    for (uint32_t i = 0; i < n; i++)
+        rank[i] = i;
+    cmp_base = pop->orgs;
+    qsort(rank, n, sizeof *rank, by_rank);
+
+    /* Elites survive. */
+    uint32_t nelite = last ? 0 : QS_MIN(sc->elitism, n);
+    char *kept = xcalloc(n ? n : 1, 1);
+    uint64_t params = 0;
+    for (uint32_t k = 0; k < nelite; k++) {
+        kept[rank[k]] = 1;
+        params += pop->cost[pop->orgs[rank[k]].species].nparams;
+    }
+
+    /* Balances after life (an unlimited budget never runs out). */
+    uint64_t *balance = xmalloc((n ? n : 1) * sizeof *balance);
+    for (uint32_t i = 0; i < n; i++) {
+        const qs_org_t *o = &pop->orgs[i];
+        balance[i] = o->allowance == UINT64_MAX ? UINT64_MAX : o->allowance - o->flops;
+    }
+
+    /* Children. */
+    qs_org_t *next = xmalloc((sc->population + 1) * sizeof *next);
+    uint32_t nnext = 0;
+    uint32_t *pool = xmalloc((n ? n : 1) * sizeof *pool), npool = 0;
+    for (uint32_t k = 0; k < n; k++)
+        pool[npool++] = rank[k];
+    qs_rng_t rng;
+    qs_rng_init(&rng, sc->seed, qs_rng_stream(QS_STREAM_SELECTION, g));
+    uint32_t slots = last ? 0 : sc->population - nelite;
+    while (slots > 0 && npool > 0) {
+        uint32_t pos = draw(sc, &rng, pop->orgs, pool, npool);
+        uint32_t pi = pool[pos];
+        qs_org_t *p = &pop->orgs[pi];
+        const qs_species_cost_t *c = &pop->cost[p->species];
+        int can_pay = balance[pi] >= c->replication_flops;
+        int fits = sc->max_params == 0 || params + c->nparams <= sc->max_params;
+        if (!can_pay || !fits) {
+            /* Out of the pool for good: it cannot pay, or its species no longer fits
+             * (then none of its species does: remove them all). */
+            uint32_t w = 0;
+            for (uint32_t k = 0; k < npool; k++) {
+                const qs_org_t *q = &pop->orgs[pool[k]];
+                int drop = can_pay ? q->species == p->species : pool[k] == pi;
+                if (!drop)
+                    pool[w++] = pool[k];
+            }
+            npool = w;
+            continue;
+        }
+        if (balance[pi] != UINT64_MAX)
+            balance[pi] -= c->replication_flops;
+        p->flops += c->replication_flops;
+        params += c->nparams;
+        slots--;
+        qs_org_t *ch = &next[nnext++];
+        memset(ch, 0, sizeof *ch);
+        ch->id = pop->next_id++;
+        ch->parent = p->id;
+        ch->species = p->species;
+        ch->born = g + 1;
+        ch->newborn = 1;
+        ch->genome = xmalloc(c->nparams * sizeof(float));
+        memcpy(ch->genome, p->genome, c->nparams * sizeof(float));
+        ch->prior_fitness = p->fitness;
+    }
+    pop->births += nnext;
+
+    /* Records of this generation. */
+    qs_rec_generation_t *sum = &out->summary;
+    sum->generation = g;
+    sum->population = n;
+    sum->nspecies = sc->nspecies;
+    out->evals = xmalloc((n ? n : 1) * sizeof *out->evals);
+    out->births = xmalloc((n ? n : 1) * sizeof *out->births);
+    out->deaths = xmalloc((n ? n : 1) * sizeof *out->deaths);
+    out->dead = xmalloc((n ? n : 1) * sizeof *out->dead);
+    double acc_sum = 0, rel_sum = 0, r2_sum = 0, link_sum = 0;
+    uint32_t acc_n = 0, link_n = 0;
+    sum->best_accuracy = NAN;
+    for (uint32_t i = 0; i < n; i++) {
+        qs_org_t *o = &pop->orgs[i];
+        o->flops_total += o->flops;
+        sum->species_count[o->species]++;
+        sum->flops += o->flops;
+        sum->params_alive += pop->cost[o->species].nparams;
+        if (o->born == g) {
+            qs_rec_birth_t *b = &out->births[out->nbirths++];
+            memset(b, 0, sizeof *b);
+            b->id = o->id;
+            b->parent = o->parent;
+            b->generation = g;
+            b->species = o->species;
+            b->mode = sc->mode;
+            b->has_link = o->has_link;
+            b->link_l_sr = o->has_link ? o->link.l_sr : NAN;
+            b->link_rel_err = o->has_link ? o->link.rel_err : NAN;
+            b->link_r2 = o->has_link ? o->link.r2 : NAN;
+            b->mutation_sigma = o->parent ? sc->mutation_sigma : 0;
+            b->mutation_rate = o->parent ? sc->mutation_rate : 0;
+            b->mutated = o->mutated;
+            if (o->has_link && isfinite(o->link.r2)) {
+                link_sum += o->link.r2;
+                link_n++;
+            }
+        }
+        qs_rec_eval_t *e = &out->evals[out->nevals++];
+        memset(e, 0, sizeof *e);
+        e->id = o->id;
+        e->generation = g;
+        e->accuracy = o->accuracy;
+        e->l_sr = o->fidelity.l_sr;
+        e->rel_err = o->fidelity.rel_err;
+        e->r2 = o->fidelity.r2;
+        e->zero_quine = o->fidelity.zero_quine;
+        e->steps = o->steps;
+        e->flops = o->flops;
+        e->train_loss = o->train_loss;
+        if (isfinite(o->accuracy)) {
+            acc_sum += o->accuracy;
+            acc_n++;
+            if (!(sum->best_accuracy >= o->accuracy)) {
+                sum->best_accuracy = o->accuracy;
+                sum->best_id = o->id;
+            }
+        }
+        rel_sum += o->fidelity.rel_err;
+        r2_sum += o->fidelity.r2;
+        if (!kept[i]) {
+            qs_rec_death_t *d = &out->deaths[out->ndeaths++];
+            d->id = o->id;
+            d->generation = g;
+            const qs_species_cost_t *c = &pop->cost[o->species];
+            uint64_t life = o->steps * c->step_flops;
+            int could_pay =
+                o->allowance == UINT64_MAX || o->allowance - life >= c->replication_flops;
+            d->cause = last ? QS_DEATH_END : could_pay ? QS_DEATH_SELECTION : QS_DEATH_BUDGET;
+            out->dead[out->ndeaths - 1] = *o;
+            out->dead[out->ndeaths - 1].genome = NULL;
+        }
+    }
+    if (!acc_n) /* vanilla only: best by fitness */
+        sum->best_id = n ? pop->orgs[rank[0]].id : 0;
+    sum->births = out->nbirths;
+    sum->deaths = out->ndeaths;
+    sum->mean_accuracy = acc_n ? acc_sum / acc_n : NAN;
+    sum->mean_rel_err = n ? rel_sum / n : NAN;
+    sum->mean_r2 = n ? r2_sum / n : NAN;
+    sum->mean_link_r2 = link_n ? link_sum / link_n : NAN;
+    pop->deaths += out->ndeaths;
+    pop->flops_total += sum->flops;
+
+    /* The next plan: elites (living again) and children, by id. */
+    uint32_t alive_next[QS_MAX_SPECIES] = {0};
+    qs_org_t *plan = xmalloc((nelite + nnext + 1) * sizeof *plan);
+    uint32_t nplan = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        qs_org_t *o = &pop->orgs[i];
+        if (kept[i]) {
+            qs_org_t *e = &plan[nplan++];
+            *e = *o;
+            e->newborn = 0;
+            e->done = 0;
+            e->has_link = 0;
+            e->mutated = 0;
+            e->flops = 0;
+            e->prior_fitness = o->fitness;
+            alive_next[o->species]++;
+            o->genome = NULL; /* moved */
+        }
+    }
+    for (uint32_t k = 0; k < nnext; k++) {
+        plan[nplan++] = next[k];
+        alive_next[next[k].species]++;
+    }
+    qsort(plan, nplan, sizeof *plan, by_id);
+    for (uint32_t s = 0; s < sc->nspecies; s++)
+        if (!last && sum->species_count[s] > 0 && alive_next[s] == 0)
+            out->extinct |= 1u << s;
+    for (uint32_t i = 0; i < n; i++)
+        free(pop->orgs[i].genome);
+    free(pop->orgs);
+    pop->orgs = plan;
+    pop->norgs = pop->cap = nplan;
+    if (!pop->cap) {
+        pop->orgs = xrealloc(pop->orgs, sizeof *pop->orgs);
+        pop->cap = 1;
+    }
+    pop->generation = g + 1;
+    free(next);
+    free(pool);
+    free(balance);
+    free(kept);
+    free(rank);
+}
+
+void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,
+                        qs_msg_task_t *task)
+{
+    const qs_org_t *o = &pop->orgs[i];
+    memset(task, 0, sizeof *task);
+    task->task_id = task_id;
+    task->kind = o->newborn ? QS_TASK_BIRTH : QS_TASK_LIVE;
+    task->organism = o->id;
+    task->parent = o->newborn ? o->parent : 0;
+    task->generation = pop->generation;
+    task->species = o->species;
+    task->steps = o->steps;
+    task->life_stream = o->life_stream;
+    task->mutation_stream = o->mutation_stream;
+    task->nweights = (uint32_t)pop->cost[o->species].nparams;
+    task->weights = o->genome;
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------------- */
+
+static void org_to_ckpt(const qs_org_t *o, size_t n, qs_ckpt_org_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = o->id;
+    c->parent = o->parent;
+    c->species = o->species;
+    c->born = o->born;
+    c->newborn = o->newborn;
+    c->prior_fitness = o->prior_fitness;
+    c->flops_total = o->flops_total;
+    c->accuracy = o->accuracy;
+    c->fitness = o->fitness;
+    c->fidelity = o->fidelity;
+    c->nweights = (uint32_t)n;
+    c->weights = o->genome;
+}
+
+static void org_from_ckpt(qs_org_t *o, qs_ckpt_org_t *c)
+{
+    memset(o, 0, sizeof *o);
+    o->id = c->id;
+    o->parent = c->parent;
+    o->species = c->species;
+    o->born = c->born;
+    o->newborn = c->newborn;
+    o->prior_fitness = c->prior_fitness;
+    o->flops_total = c->flops_total;
+    o->accuracy = c->accuracy;
+    o->fitness = c->fitness;
+    o->fidelity = c->fidelity;
+    o->genome = c->weights;
+    c->weights = NULL;
+}
+
+void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = pop->sc->seed;
+    c->generation = pop->generation;
+    c->next_id = pop->next_id;
+    c->births = pop->births;
+    c->deaths = pop->deaths;
+    c->flops_total = pop->flops_total;
+    c->norgs = pop->norgs;
+    c->orgs = xcalloc(pop->norgs ? pop->norgs : 1, sizeof *c->orgs);
+    for (uint32_t i = 0; i < pop->norgs; i++)
+        org_to_ckpt(&pop->orgs[i], pop->cost[pop->orgs[i].species].nparams, &c->orgs[i]);
+    if (pop->has_best) {
+        c->has_best = 1;
+        c->best_generation = pop->best_generation;
+        org_to_ckpt(&pop->best, pop->cost[pop->best.species].nparams, &c->best);
+    }
+}
+
+void qs_population_checkpoint_release(qs_checkpoint_t *c)
+{
+    free(c->orgs);
+    memset(c, 0, sizeof *c);
+}
+
+static int check_ckpt_org(const qs_population_t *pop, const qs_ckpt_org_t *o, qs_error_t *err)
+{
+    if (o->species >= pop->sc->nspecies)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "checkpoint: organism %llu belongs to species %u; the scenario has %u",
+                            (unsigned long long)o->id, o->species, pop->sc->nspecies);
+    if (o->nweights != pop->cost[o->species].nparams)
+        return qs_error_set(
+            err, QS_ERR(MISMATCH), "checkpoint: organism %llu has %u weights; species %s has %llu",
+            (unsigned long long)o->id, o->nweights, pop->sc->species[o->species].name,
+            (unsigned long long)pop->cost[o->species].nparams);
+    if (o->id >= pop->next_id)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "checkpoint: organism %llu is not below next_id %llu",
+                            (unsigned long long)o->id, (unsigned long long)pop->next_id);
+    return 0;
+}
+
+int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
+                          qs_error_t *err)
+{
+    memset(pop, 0, sizeof *pop);
+    pop->sc = sc;
+    qs_population_costs(sc, pop->cost);
+    pop->generation = c->generation;
+    pop->next_id = c->next_id;
+    pop->births = c->births;
+    pop->deaths = c->deaths;
+    pop->flops_total = c->flops_total;
+    for (uint32_t i = 0; i < c->norgs; i++) {
+        int rc = check_ckpt_org(pop, &c->orgs[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    if (c->has_best) {
+        int rc = check_ckpt_org(pop, &c->best, err);
+        if (rc < 0)
+            return rc;
+    }
+    reserve(pop, c->norgs ? c->norgs : 1);
+    for (uint32_t i = 0; i < c->norgs; i++)
+        org_from_ckpt(&pop->orgs[pop->norgs++], &c->orgs[i]);
+    if (c->has_best) {
+        org_from_ckpt(&pop->best, &c->best);
+        pop->has_best = 1;
+        pop->best_generation = c->best_generation;
+    }
+    return 0;
+}

@@ -1,0 +1,132 @@
+/* population: the evolutionary bookkeeping of a run, deterministic and free of I/O.
+ *
+ * A generation is a PLAN: one entry per organism that lives in it, either an organism
+ * that lives again (an elite, or a founder in generation 0) or a child to be born from a
+ * parent's genome. The orchestrator turns each entry into one worker task, collects the
+ * results (in any order), and hands them back here by organism id. Then:
+ *
+ *   1. budget   every entry got an allowance of FLOPs before its life; it reserved the
+ *               cost of one replication and trained for at most [life] steps on the rest
+ *   2. evaluate fitness = accuracy, R^2 of the self-prediction, or their product
+ *   3. select   the top `elitism` organisms survive; the other places are filled with
+ *               children of parents drawn by tournament, roulette or truncation; a parent
+ *               pays each child's replication cost from what its life left over, and a
+ *               child is only born if its parameters fit under max_params
+ *   4. die      every organism not kept ends with this generation
+ *
+ * Every random draw comes from (run seed, purpose, id) streams and every list is in
+ * organism-id order, so the outcome never depends on which worker computed what when. */
+#ifndef QS_POPULATION_H
+#define QS_POPULATION_H
+
+#include <stdint.h>
+
+#include "core/fidelity.h"
+#include "proto/checkpoint.h"
+#include "proto/lineage.h"
+#include "proto/wire.h"
+#include "sim/scenario.h"
+
+/* One organism of the current generation. */
+typedef struct {
+    uint64_t id;
+    uint64_t parent; /* 0 for founders */
+    uint32_t species;
+    uint32_t born;        /* generation of its first life */
+    int newborn;          /* BIRTH entry: its genome is made from the parent's at the worker */
+    float *genome;        /* owned: its own (LIVE) or its parent's (BIRTH): the task's input */
+    float *result;        /* owned: the genome after its life, kept apart until the generation
+                           * is complete so that the plan itself stays intact */
+    double prior_fitness; /* last fitness (LIVE) or the parent's (BIRTH): for allocation */
+    /* set when the plan is budgeted */
+    uint64_t allowance, steps;
+    uint64_t life_stream, mutation_stream;
+    /* set from the result */
+    int done;
+    double accuracy, train_loss;
+    qs_fidelity_t fidelity;
+    int has_link;
+    qs_fidelity_t link;
+    uint32_t mutated;
+    uint64_t flops;       /* charged this generation: life, then replications it paid for */
+    uint64_t flops_total; /* charged over its whole life */
+    double fitness;
+    double seconds; /* worker time (not part of the deterministic outputs) */
+} qs_org_t;
+
+/* The species' costs, computed once from core's FLOP counts. */
+typedef struct {
+    uint64_t nparams;
+    uint64_t step_flops;        /* one training step including the optimizer */
+    uint64_t replication_flops; /* one child: regenerations x regeneration */
+    uint64_t eval_flops;        /* evaluation (not charged to the organism) */
+} qs_species_cost_t;
+
+typedef struct {
+    const qs_scenario_t *sc; /* borrowed */
+    qs_species_cost_t cost[QS_MAX_SPECIES];
+    uint32_t generation; /* the generation the plan is for */
+    uint64_t next_id;
+    qs_org_t *orgs; /* the plan / the living, sorted by id */
+    uint32_t norgs, cap;
+    /* totals */
+    uint64_t births, deaths, flops_total;
+    /* the best organism ever evaluated (highest fitness, then lowest id) */
+    int has_best;
+    qs_org_t best; /* owns best.genome */
+    uint32_t best_generation;
+    int best_changed; /* since the last qs_population_take_best_changed */
+} qs_population_t;
+
+/* Costs of each species from the scenario. */
+void qs_population_costs(const qs_scenario_t *sc, qs_species_cost_t *cost);
+
+/* Generation 0: the founders, ids 1.. in species order, weights from each species' init
+ * with stream (seed, INIT, id). */
+void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc);
+void qs_population_destroy(qs_population_t *pop);
+
+/* Share the generation's budget and set each entry's allowance, steps and streams. */
+void qs_population_budget(qs_population_t *pop);
+
+/* Index of the entry for organism id, or -1. */
+int qs_population_find(const qs_population_t *pop, uint64_t id);
+/* Store a task's result. Checks that it belongs to this generation and has the right
+ * genome length; takes ownership of res->weights. */
+int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *err);
+int qs_population_complete(const qs_population_t *pop);
+
+/* What one generation produced, for the logs (arrays owned by the struct). */
+typedef struct {
+    qs_rec_generation_t summary;
+    qs_rec_birth_t *births; /* this generation's newborns (and founders), by id */
+    uint32_t nbirths;
+    qs_rec_eval_t *evals; /* every organism of the generation, by id */
+    uint32_t nevals;
+    qs_rec_death_t *deaths; /* by id */
+    uint32_t ndeaths;
+    /* for phylogeny.csv: the dead, with their last evaluation */
+    qs_org_t *dead;   /* genome pointers are NULL */
+    uint32_t extinct; /* species that died out this generation (bit mask) */
+} qs_generation_out_t;
+void qs_generation_out_destroy(qs_generation_out_t *out);
+
+/* After every result is in: evaluate, select, record, and replace the plan with the
+ * next generation's (the last generation kills everyone with cause END). */
+void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *out);
+
+/* The population as a checkpoint (counters and plan; the caller adds the scenario text
+ * and file offsets). The weights are BORROWED from pop: release with
+ * qs_population_checkpoint_release, not qs_checkpoint_destroy. */
+void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c);
+void qs_population_checkpoint_release(qs_checkpoint_t *c);
+/* Restore from a checkpoint (taking its weights); checks every organism against the
+ * scenario's species. */
+int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
+                          qs_error_t *err);
+
+/* Build a task for entry i (genome borrowed, not copied: valid while the plan lives). */
+void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,
+                        qs_msg_task_t *task);
+
+#endif

@@ -1,0 +1,61 @@
+/* rundir: the files of a run directory (architecture.md) and how they are written.
+ *
+ *   scenario.ini       the fully resolved scenario
+ *   lineage.msgpack    framed records: header, then per generation its births, evaluations,
+ *                      deaths and summary; fsynced at the end of every generation
+ *   phylogeny.csv      ALife Data Standards phylogeny: one row per organism, written when it
+ *                      dies (the survivors' rows when the run ends, destruction_time = inf)
+ *   generations.csv    one row per generation
+ *   best.genome        the fittest organism so far (atomic replace)
+ *   run.log            what happened, with timestamps: workers, faults, generations
+ *
+ * Every append goes through one writer that can report its byte offsets, so that a
+ * checkpoint can record them and a resume can cut the files back to that boundary. */
+#ifndef QS_RUNDIR_H
+#define QS_RUNDIR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/util.h"
+#include "proto/lineage.h"
+#include "sim/population.h"
+#include "sim/scenario.h"
+
+typedef struct {
+    char dir[QS_PATH_MAX];
+    const qs_scenario_t *sc;
+    int lineage_fd;
+    FILE *phylo, *gens, *log;
+    qs_bytes_t buf;
+} qs_rundir_t;
+
+/* Sizes of the appendable files at a generation boundary. */
+typedef struct {
+    uint64_t lineage, phylogeny, generations;
+} qs_rundir_offsets_t;
+
+/* Create a fresh run directory (refuses a non-empty one unless force, in which case the
+ * run's own files are replaced), write scenario.ini and the lineage header. */
+int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                     const char *scenario_text, int force, qs_error_t *err);
+/* Reopen for a resume: cut the appendable files back to off and append from there. */
+int qs_rundir_reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                     const qs_rundir_offsets_t *off, qs_error_t *err);
+void qs_rundir_close(qs_rundir_t *rd);
+
+/* Append the generation's records (lineage, phylogeny rows, generations row) and make
+ * them durable (fflush + fsync). */
+int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
+                               const qs_generation_out_t *out, double wall_seconds,
+                               uint32_t workers, qs_error_t *err);
+/* The end record, when the run is over (the last generation's deaths, cause END, have
+ * already closed every organism's row). */
+int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reason, qs_error_t *err);
+int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t *err);
+void qs_rundir_offsets(const qs_rundir_t *rd, qs_rundir_offsets_t *off);
+
+/* run.log: a timestamped line (also to stderr when echo). */
+void qs_rundir_log(qs_rundir_t *rd, const char *fmt, ...) QS_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,561 @@
+/* worker: configuration, data, per-species physics, the task loop, heartbeats, faults. */
+#include "sim/worker.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fidelity.h"
+#include "core/idx.h"
+#include "core/quine.h"
+#include "core/rng.h"
+#include "core/train.h"
+#include "proto/frame.h"
+#include "proto/wire.h"
+#include "sim/dataset.h"
+
+/* Everything a worker keeps for one species. */
+typedef struct {
+    qs_phys_t *phys;
+    qs_features_t train, fitness;
+    qs_trainer_t *trainer;
+    qs_work_t *work;
+    float *pred, *child;
+    size_t n;
+} species_rt_t;
+
+typedef enum {
+    FAULT_NONE,
+    FAULT_EXIT_AT_START,
+    FAULT_EXIT,
+    FAULT_KILL,
+    FAULT_GARBAGE,
+    FAULT_STOP,
+    FAULT_HANG,
+    FAULT_OOM,
+    FAULT_SLOW
+} fault_t;
+
+typedef struct {
+    const qs_worker_opts_t *opts;
+    pthread_mutex_t wlock;
+    qs_frame_reader_t reader;
+    uint8_t buf[65536];
+    size_t blen, boff;
+    int configured;
+    qs_msg_config_t cfg;
+    qs_data_t data;
+    species_rt_t sp[QS_MAX_SPECIES];
+    /* heartbeat thread */
+    pthread_t hb;
+    int hb_running;
+    atomic_int hb_stop;
+    atomic_ullong current_task;
+    /* fault injection */
+    fault_t fault;
+    uint64_t fault_task, tasks_seen;
+    long fault_ms;
+} wk_t;
+
+/* ---- I/O ------------------------------------------------------------------------------------ */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int send_msg(wk_t *w, const qs_msg_t *m)
+{
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    qs_msg_encode(m, &b);
+    pthread_mutex_lock(&w->wlock);
+    int rc = write_all(w->opts->out_fd, b.data, b.len);
+    pthread_mutex_unlock(&w->wlock);
+    qs_bytes_destroy(&b);
+    return rc;
+}
+
+static void send_error(wk_t *w, uint64_t task_id, int code, const char *msg)
+{
+    qs_msg_t m = {.type = QS_MSG_ERROR};
+    m.u.error.task_id = task_id;
+    m.u.error.code = code;
+    snprintf(m.u.error.message, sizeof m.u.error.message, "%s", msg);
+    send_msg(w, &m);
+}
+
+/* Next message: 1 and *m filled, 0 at a clean end of input, -1 on error (err set). */
+static int recv_msg(wk_t *w, qs_msg_t *m, qs_error_t *err)
+{
+    for (;;) {
+        if (w->boff < w->blen) {
+            size_t used;
+            const uint8_t *payload;
+            size_t plen;
+            int rc = qs_frame_reader_feed(&w->reader, w->buf + w->boff, w->blen - w->boff, &used,
+                                          &payload, &plen, err);
+            w->boff += used;
+            if (rc < 0)
+                return -1;
+            if (rc == 1)
+                return qs_msg_decode(m, payload, plen, err) < 0 ? -1 : 1;
+            continue;
+        }
+        ssize_t got = read(w->opts->in_fd, w->buf, sizeof w->buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            qs_error_set(err, QS_ERR(IO), "read: %s", strerror(errno));
+            return -1;
+        }
+        if (got == 0) {
+            if (qs_frame_reader_pending(&w->reader)) {
+                qs_error_set(err, QS_ERR(TRUNCATED), "input ended inside a message");
+                return -1;
+            }
+            return 0;
+        }
+        w->blen = (size_t)got;
+        w->boff = 0;
+    }
+}
+
+/* ---- heartbeats ----------------------------------------------------------------------------- */
+
+static void *heartbeat_main(void *arg)
+{
+    wk_t *w = arg;
+    uint64_t seq = 0;
+    double interval = w->cfg.heartbeat_s > 0 ? w->cfg.heartbeat_s : 1.0;
+    double next = qs_now() + interval;
+    while (!atomic_load(&w->hb_stop)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (qs_now() < next)
+            continue;
+        next += interval;
+        qs_msg_t m = {.type = QS_MSG_HEARTBEAT};
+        m.u.heartbeat.seq = ++seq;
+        m.u.heartbeat.task_id = atomic_load(&w->current_task);
+        if (send_msg(w, &m) < 0)
+            break;
+    }
+    return NULL;
+}
+
+/* ---- faults ---------------------------------------------------------------------------------- */
+
+static void fault_parse(wk_t *w)
+{
+    const char *f = getenv("QS_FAULT");
+    if (!f || !*f)
+        return;
+    static const struct {
+        const char *name;
+        fault_t fault;
+    } table[] = {{"exit-at-start", FAULT_EXIT_AT_START},
+                 {"exit-on-task", FAULT_EXIT},
+                 {"kill-on-task", FAULT_KILL},
+                 {"garbage-on-task", FAULT_GARBAGE},
+                 {"stop-on-task", FAULT_STOP},
+                 {"hang-on-task", FAULT_HANG},
+                 {"oom-on-task", FAULT_OOM},
+                 {"slow", FAULT_SLOW}};
+    for (size_t i = 0; i < QS_ARRAY_LEN(table); i++) {
+        size_t len = strlen(table[i].name);
+        if (strncmp(f, table[i].name, len) != 0)
+            continue;
+        w->fault = table[i].fault;
+        if (f[len] == ':') {
+            w->fault_task = strtoull(f + len + 1, NULL, 10);
+            w->fault_ms = strtol(f + len + 1, NULL, 10);
+        }
+    }
+}
+
+/* Claim the fault: without QS_FAULT_ONCE always; with it, only the first worker of the
+ * run to get here (O_EXCL creation is atomic across processes). */
+static int fault_claim(void)
+{
+    const char *once = getenv("QS_FAULT_ONCE");
+    if (!once || !*once)
+        return 1;
+    int fd = open(once, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+/* Called as each task arrives; may not return. */
+static void fault_on_task(wk_t *w)
+{
+    w->tasks_seen++;
+    if (w->fault == FAULT_SLOW) {
+        struct timespec ts = {w->fault_ms / 1000, (w->fault_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return;
+    }
+    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START ||
+        w->tasks_seen != w->fault_task || !fault_claim())
+        return;
+    switch (w->fault) {
+    case FAULT_EXIT:
+        _exit(3);
+    case FAULT_KILL:
+        raise(SIGKILL);
+        break;
+    case FAULT_GARBAGE: {
+        static const uint8_t junk[] = "qsm1\xff\xff\xff\x7f garbage from a broken worker";
+        pthread_mutex_lock(&w->wlock);
+        write_all(w->opts->out_fd, junk, sizeof junk);
+        pthread_mutex_unlock(&w->wlock);
+        break;
+    }
+    case FAULT_STOP:
+        raise(SIGSTOP);
+        break;
+    case FAULT_HANG:
+        atomic_store(&w->hb_stop, 0);
+        for (;;)
+            pause(); /* heartbeats continue: only the task timeout can catch this */
+    case FAULT_OOM: {
+        /* Touch memory until the address-space limit makes allocation fail. */
+        for (;;) {
+            char *p = malloc((size_t)64 << 20);
+            if (!p) {
+                fprintf(stderr, "worker: out of memory (fault injection)\n");
+                abort();
+            }
+            memset(p, 1, (size_t)64 << 20);
+        }
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- configuration ------------------------------------------------------------------------- */
+
+static void species_destroy(species_rt_t *s)
+{
+    qs_trainer_free(s->trainer);
+    qs_work_free(s->work);
+    qs_features_destroy(&s->train);
+    qs_features_destroy(&s->fitness);
+    qs_phys_free(s->phys);
+    free(s->pred);
+    free(s->child);
+    memset(s, 0, sizeof *s);
+}
+
+static void build_species(wk_t *w)
+{
+    const qs_msg_config_t *c = &w->cfg;
+    for (uint32_t s = 0; s < c->nspecies; s++) {
+        species_rt_t *rt = &w->sp[s];
+        const qs_species_cfg_t *sc = &c->species[s];
+        float *mean = NULL;
+        if (sc->spec.kind == QS_KIND_AUX && sc->spec.rest == QS_REST_MEAN) {
+            mean = xmalloc(sc->spec.image_dim * sizeof(float));
+            qs_dataset_mean_image(&w->data.train, mean);
+        }
+        rt->phys = qs_phys_new(&sc->spec, mean);
+        free(mean);
+        rt->n = qs_phys_nparams(rt->phys);
+        if (sc->spec.kind == QS_KIND_AUX) {
+            qs_features_init(&rt->train, rt->phys, &w->data.train);
+            qs_features_init(&rt->fitness, rt->phys, &w->data.fitness);
+        }
+        qs_train_cfg_t tc = {.obj = sc->obj,
+                             .opt = c->opt,
+                             .batch = c->batch,
+                             .images = c->images,
+                             .refresh = c->refresh};
+        rt->trainer =
+            qs_trainer_new(rt->phys, &tc, sc->spec.kind == QS_KIND_AUX ? &rt->train : NULL);
+        rt->work = qs_work_new(&sc->spec, 1024);
+        rt->pred = xmalloc(rt->n * sizeof(float));
+        rt->child = xmalloc(rt->n * sizeof(float));
+    }
+}
+
+/* ---- tasks ------------------------------------------------------------------------------------
+ */
+
+static int run_task(wk_t *w, qs_msg_task_t *t, qs_msg_result_t *r, qs_error_t *err)
+{
+    const qs_msg_config_t *c = &w->cfg;
+    if (t->species >= c->nspecies)
+        return qs_error_set(err, QS_ERR(RANGE), "task %llu: species %u, the run has %u",
+                            (unsigned long long)t->task_id, t->species, c->nspecies);
+    species_rt_t *rt = &w->sp[t->species];
+    const qs_species_cfg_t *sc = &c->species[t->species];
+    if (t->nweights != rt->n)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "task %llu: %u weights, species %s has %zu parameters",
+                            (unsigned long long)t->task_id, t->nweights, sc->name, rt->n);
+    double t0 = qs_now();
+    memset(r, 0, sizeof *r);
+    r->task_id = t->task_id;
+    r->organism = t->organism;
+    float *theta = t->weights; /* moved into the result at the end */
+    t->weights = NULL;
+    t->nweights = 0;
+
+    if (t->kind == QS_TASK_ECHO) {
+        r->weights = theta;
+        r->nweights = (uint32_t)rt->n;
+        r->accuracy = NAN;
+        r->train_loss = NAN;
+        r->seconds = qs_now() - t0;
+        return 0;
+    }
+    if (t->kind == QS_TASK_BIRTH) {
+        /* child = f^k(parent) (self) or parent (copy); link = child vs parent. */
+        memcpy(rt->child, theta, rt->n * sizeof(float));
+        if (c->mode == QS_REPLICATE_SELF) {
+            for (uint32_t k = 0; k < c->regenerations; k++) {
+                qs_quine_predict_all(rt->phys, rt->child, rt->pred, rt->work);
+                memcpy(rt->child, rt->pred, rt->n * sizeof(float));
+            }
+            r->flops_replication = (uint64_t)c->regenerations * qs_flops_regen(&sc->spec);
+        }
+        qs_fidelity_compute(&r->link, theta, rt->child, rt->n);
+        r->has_link = 1;
+        qs_rng_t rng;
+        qs_rng_init(&rng, c->seed, t->mutation_stream);
+        for (size_t i = 0; i < rt->n; i++) {
+            if (qs_rng_uniform(&rng) < c->mutation_rate) {
+                rt->child[i] += (float)(c->mutation_sigma * qs_rng_normal(&rng));
+                r->mutated++;
+            }
+        }
+        memcpy(theta, rt->child, rt->n * sizeof(float));
+    }
+    /* Life. */
+    qs_rng_t life;
+    qs_rng_init(&life, c->seed, t->life_stream);
+    qs_trainer_begin(rt->trainer, theta, &life);
+    uint64_t done = qs_trainer_run(rt->trainer, t->steps);
+    const qs_train_stats_t *st = qs_trainer_stats(rt->trainer);
+    r->steps = done;
+    r->flops_life = done * qs_trainer_step_flops(rt->trainer);
+    r->train_loss = done ? st->loss_sum / (double)done : NAN;
+    /* Evaluation. */
+    qs_quine_predict_all(rt->phys, theta, rt->pred, rt->work);
+    qs_fidelity_compute(&r->fidelity, theta, rt->pred, rt->n);
+    r->flops_eval = qs_flops_regen(&sc->spec);
+    if (sc->spec.kind == QS_KIND_AUX) {
+        r->accuracy = qs_quine_accuracy(rt->phys, theta, &rt->fitness, rt->work, NULL);
+        r->flops_eval += qs_flops_eval(&sc->spec, rt->fitness.count);
+    } else {
+        r->accuracy = NAN;
+    }
+    r->weights = theta;
+    r->nweights = (uint32_t)rt->n;
+    r->seconds = qs_now() - t0;
+    return 0;
+}
+
+/* ---- main loop ------------------------------------------------------------------------------- */
+
+static void apply_memory_limit(uint64_t mb)
+{
+    if (!mb)
+        return;
+    struct rlimit rl = {.rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20};
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        fprintf(stderr, "worker: setrlimit(RLIMIT_AS, %llu MiB): %s\n", (unsigned long long)mb,
+                strerror(errno));
+}
+
+/* TCP: answer the challenge, and check the orchestrator's proof when we hold a token. */
+static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
+{
+    qs_msg_t in;
+    int rc = recv_msg(w, &in, err);
+    if (rc <= 0) {
+        fprintf(stderr, "worker: no challenge from the orchestrator: %s\n",
+                rc == 0 ? "connection closed" : err->msg);
+        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
+    }
+    if (in.type != QS_MSG_CHALLENGE) {
+        fprintf(stderr, "worker: expected a challenge, got %s\n", qs_msg_type_name(in.type));
+        qs_msg_destroy(&in);
+        return QS_WORKER_ERROR;
+    }
+    uint8_t server_nonce[QS_NONCE_LEN];
+    memcpy(server_nonce, in.u.challenge.nonce, QS_NONCE_LEN);
+    qs_msg_destroy(&in);
+    const qs_token_t *token = w->opts->token;
+    if (token) {
+        if (qs_auth_nonce(hello->u.hello.nonce, err) < 0)
+            return QS_WORKER_ERROR;
+        hello->u.hello.has_auth = 1;
+        qs_auth_mac(hello->u.hello.mac, token, "hello", server_nonce, hello->u.hello.nonce);
+    }
+    if (send_msg(w, hello) < 0)
+        return QS_WORKER_EOF;
+    if (!token)
+        return QS_WORKER_SHUTDOWN; /* (continue) */
+    rc = recv_msg(w, &in, err);
+    if (rc <= 0)
+        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
+    if (in.type == QS_MSG_ERROR) {
+        fprintf(stderr, "worker: the orchestrator refused us: %s\n", in.u.error.message);
+        qs_msg_destroy(&in);
+        return QS_WORKER_REJECTED;
+    }
+    int ok = in.type == QS_MSG_WELCOME &&
+             qs_auth_check(in.u.welcome.mac, token, "welcome", hello->u.hello.nonce, server_nonce);
+    qs_msg_destroy(&in);
+    if (!ok) {
+        fprintf(stderr, "worker: the orchestrator did not prove it holds the token; leaving\n");
+        return QS_WORKER_REJECTED;
+    }
+    return QS_WORKER_SHUTDOWN;
+}
+
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
+{
+    wk_t *w = xcalloc(1, sizeof *w);
+    w->opts = opts;
+    pthread_mutex_init(&w->wlock, NULL);
+    qs_frame_reader_init(&w->reader, QS_MAX_MESSAGE_DEFAULT);
+    openblas_set_num_threads(1);
+    apply_memory_limit(opts->memory_mb);
+    signal(SIGPIPE, SIG_IGN);
+    fault_parse(w);
+    if (w->fault == FAULT_EXIT_AT_START && fault_claim()) {
+        fprintf(stderr, "worker: exiting at start-up (fault injection)\n");
+        _exit(4);
+    }
+
+    qs_worker_end_t status = QS_WORKER_ERROR;
+    qs_error_t err = {0};
+    qs_msg_t m = {.type = QS_MSG_HELLO};
+    snprintf(m.u.hello.role, sizeof m.u.hello.role, "worker");
+    m.u.hello.pid = getpid();
+    gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
+    if (opts->tcp) {
+        status = handshake(w, &m, &err);
+        if (status != QS_WORKER_SHUTDOWN)
+            goto out;
+        status = QS_WORKER_ERROR;
+    } else if (send_msg(w, &m) < 0) {
+        fprintf(stderr, "worker: cannot write hello: %s\n", strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        qs_msg_t in;
+        int rc = recv_msg(w, &in, &err);
+        if (rc == 0) {
+            /* The orchestrator closed the pipe: the normal end of a local worker. */
+            status = opts->tcp ? QS_WORKER_EOF : QS_WORKER_SHUTDOWN;
+            break;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "worker: %s\n", err.msg);
+            send_error(w, 0, err.code, err.msg);
+            break;
+        }
+        if (in.type == QS_MSG_SHUTDOWN) {
+            qs_msg_destroy(&in);
+            status = QS_WORKER_SHUTDOWN;
+            break;
+        }
+        if (in.type == QS_MSG_CONFIG) {
+            if (w->configured) {
+                send_error(w, 0, QS_ERR(PEER), "config received twice");
+                qs_msg_destroy(&in);
+                break;
+            }
+            w->cfg = in.u.config;
+            qs_msg_destroy(&in);
+            qs_error_t derr = {0};
+            if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
+                /* Not here, or not the same: ask the orchestrator for it. */
+                qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
+                req.u.data_request.data_hash = w->cfg.data_hash;
+                if (!opts->quiet)
+                    fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
+                send_msg(w, &req);
+                continue;
+            }
+            build_species(w);
+            w->configured = 1;
+            w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+            continue;
+        }
+        if (in.type == QS_MSG_DATA) {
+            qs_error_t derr = {0};
+            if (w->configured || qs_data_adopt(&w->data, &w->cfg, &in.u.data, &derr) < 0) {
+                send_error(w, 0, QS_ERR(MISMATCH), w->configured ? "data sent twice" : derr.msg);
+                qs_msg_destroy(&in);
+                break;
+            }
+            qs_msg_destroy(&in);
+            build_species(w);
+            w->configured = 1;
+            w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+            continue;
+        }
+        if (in.type != QS_MSG_TASK || !w->configured) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in.type),
+                     w->configured ? "" : " before config");
+            send_error(w, 0, QS_ERR(PEER), msg);
+            qs_msg_destroy(&in);
+            break;
+        }
+        fault_on_task(w);
+        atomic_store(&w->current_task, in.u.task.task_id);
+        qs_msg_t out = {.type = QS_MSG_RESULT};
+        qs_error_t terr = {0};
+        if (run_task(w, &in.u.task, &out.u.result, &terr) < 0) {
+            send_error(w, in.u.task.task_id, terr.code, terr.msg);
+        } else if (send_msg(w, &out) < 0) {
+            qs_msg_destroy(&in);
+            qs_msg_destroy(&out);
+            break;
+        }
+        atomic_store(&w->current_task, 0);
+        qs_msg_destroy(&in);
+        qs_msg_destroy(&out);
+    }
+out:
+    if (w->hb_running) {
+        atomic_store(&w->hb_stop, 1);
+        pthread_join(w->hb, NULL);
+    }
+    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
+        if (w->sp[s].phys)
+            species_destroy(&w->sp[s]);
+    qs_data_destroy(&w->data);
+    qs_frame_reader_destroy(&w->reader);
+    pthread_mutex_destroy(&w->wlock);
+    free(w);
+    return status;
+}

@@ -1,0 +1,42 @@
+/* worker: the compute server behind `quinesim worker`.
+ *
+ * A worker is stateless between tasks: it receives the run's configuration once, loads
+ * (or is sent) the data set, builds each species' physics, then answers each task with
+ * a result, in order. Tasks are pure functions of their inputs (genome, streams, steps),
+ * so any worker gives the same answer. It talks over a pair of file descriptors (stdin/
+ * stdout for local workers, one socket for remote ones) with blocking I/O; a heartbeat
+ * thread writes a heartbeat frame every config.heartbeat_s so that the orchestrator can
+ * tell a busy worker from a hung or stopped one. BLAS runs single-threaded. */
+#ifndef QS_WORKER_H
+#define QS_WORKER_H
+
+#include <stdint.h>
+
+#include "core/util.h"
+#include "sim/auth.h"
+
+typedef struct {
+    int in_fd, out_fd;
+    uint64_t memory_mb;      /* address-space limit applied at start (0: none) */
+    int tcp;                 /* a socket: expect the orchestrator's challenge first */
+    const qs_token_t *token; /* TCP: the shared secret (NULL: none) */
+    int quiet;
+} qs_worker_opts_t;
+
+typedef enum {
+    QS_WORKER_SHUTDOWN = 0, /* the orchestrator said shutdown */
+    QS_WORKER_ERROR = 1,    /* something went wrong (reported on stderr and to the peer) */
+    QS_WORKER_EOF = 2,      /* the input ended without a shutdown (connection lost) */
+    QS_WORKER_REJECTED = 3  /* authentication failed: retrying will not help */
+} qs_worker_end_t;
+
+/* Serve until shutdown or end of input. */
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts);
+
+/* Fault injection for the fault-tolerance tests, from the environment:
+ *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N |
+ *              stop-on-task:N | hang-on-task:N | oom-on-task:N | slow:MS
+ *   QS_FAULT_ONCE = PATH   the fault fires only if PATH does not exist, and creates it
+ * (so exactly one worker of a run misbehaves once). Never set in normal use. */
+
+#endif
