@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/checkpoint.h"
 #include "proto/file.h"
 #include "proto/mp.h"
 
@@ -15,10 +16,13 @@ static int print_genome(const char *path, const qs_inspect_opts_t *opts, FILE *o
                         qs_error_t *err);
 static int print_lineage(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
                          qs_error_t *err);
+static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
+                            qs_error_t *err);
 
 static const qs_inspect_format_t formats[] = {
     {QS_GENOME_FORMAT, 0, print_genome},
     {QS_LINEAGE_FORMAT, 1, print_lineage},
+    {QS_CHECKPOINT_FORMAT, 1, print_checkpoint},
 };
 
 const qs_inspect_format_t *qs_inspect_formats(size_t *n)
@@ -67,8 +71,10 @@ static void write_weight_summary(qs_json_t *j, const float *w, uint32_t n, int a
     qs_json_kv_u64(j, "count", n);
     qs_json_kv_f64(j, "mean", mean);
     qs_json_kv_f64(j, "std", finite ? sqrt(sumsq / (double)finite) : NAN);
-    qs_json_kv_f64(j, "min", finite ? lo : NAN);
-    qs_json_kv_f64(j, "max", finite ? hi : NAN);
+    qs_json_key(j, "min"); /* weights are float32: print them as such */
+    qs_json_f32(j, finite ? (float)lo : NAN);
+    qs_json_key(j, "max");
+    qs_json_f32(j, finite ? (float)hi : NAN);
     qs_json_kv_u64(j, "nonfinite", n - finite);
     qs_json_kv_str(j, "crc32", crc);
     qs_json_kv_bool(j, "checksum_ok", 1); /* decoding verified it */
@@ -272,6 +278,84 @@ static int print_lineage(const char *path, const qs_inspect_opts_t *opts, FILE *
 out:
     free(rd);
     return rc;
+}
+
+static void write_fidelity(qs_json_t *j, const qs_fidelity_t *f)
+{
+    qs_json_begin_object(j);
+    qs_json_kv_f64(j, "l_sr", f->l_sr);
+    qs_json_kv_f64(j, "margin", f->margin);
+    qs_json_kv_f64(j, "srq", f->srq);
+    qs_json_kv_f64(j, "rel_err", f->rel_err);
+    qs_json_kv_f64(j, "r2", f->r2);
+    qs_json_kv_f64(j, "rms", f->rms);
+    qs_json_kv_bool(j, "zero_quine", f->zero_quine);
+    qs_json_end(j);
+}
+
+static void write_ckpt_org(qs_json_t *j, const qs_ckpt_org_t *o, int all_weights)
+{
+    qs_json_begin_object(j);
+    qs_json_kv_u64(j, "id", o->id);
+    qs_json_kv_u64(j, "parent", o->parent);
+    qs_json_kv_u64(j, "species", o->species);
+    qs_json_kv_u64(j, "born", o->born);
+    qs_json_kv_bool(j, "newborn", o->newborn);
+    qs_json_kv_f64(j, "prior_fitness", o->prior_fitness);
+    qs_json_kv_u64(j, "flops_total", o->flops_total);
+    qs_json_kv_f64(j, "accuracy", o->accuracy);
+    qs_json_kv_f64(j, "fitness", o->fitness);
+    qs_json_key(j, "fidelity");
+    write_fidelity(j, &o->fidelity);
+    qs_json_key(j, "weights");
+    write_weight_summary(j, o->weights, o->nweights, all_weights);
+    qs_json_end(j);
+}
+
+static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
+                            qs_error_t *err)
+{
+    (void)warn;
+    qs_checkpoint_t c;
+    int rc = qs_checkpoint_load(&c, path, err);
+    if (rc < 0)
+        return rc;
+    qs_json_t j;
+    qs_json_init(&j, out, 2);
+    qs_json_begin_object(&j);
+    qs_json_kv_str(&j, "format", QS_CHECKPOINT_FORMAT);
+    qs_json_kv_u64(&j, "version", QS_CHECKPOINT_VERSION);
+    qs_json_kv_u64(&j, "seed", c.seed);
+    qs_json_kv_u64(&j, "generation", c.generation);
+    qs_json_kv_bool(&j, "finished", c.finished);
+    qs_json_kv_u64(&j, "next_id", c.next_id);
+    qs_json_kv_u64(&j, "births", c.births);
+    qs_json_kv_u64(&j, "deaths", c.deaths);
+    qs_json_kv_u64(&j, "flops_total", c.flops_total);
+    qs_json_kv_f64(&j, "wall_seconds", c.wall_seconds);
+    qs_json_kv_u64(&j, "off_lineage", c.off_lineage);
+    qs_json_kv_u64(&j, "off_phylogeny", c.off_phylogeny);
+    qs_json_kv_u64(&j, "off_generations", c.off_generations);
+    qs_json_key(&j, "orgs");
+    qs_json_begin_array(&j);
+    for (uint32_t i = 0; i < c.norgs; i++)
+        write_ckpt_org(&j, &c.orgs[i], opts->weights);
+    qs_json_end(&j);
+    qs_json_key(&j, "best");
+    if (c.has_best) {
+        qs_json_begin_object(&j);
+        qs_json_kv_u64(&j, "generation", c.best_generation);
+        qs_json_key(&j, "organism");
+        write_ckpt_org(&j, &c.best, opts->weights);
+        qs_json_end(&j);
+    } else {
+        qs_json_null(&j);
+    }
+    qs_json_kv_str(&j, "scenario", c.scenario ? c.scenario : "");
+    qs_json_end(&j);
+    qs_json_newline(&j);
+    qs_checkpoint_destroy(&c);
+    return 0;
 }
 
 /* ---- Recognition ----------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
-/* inspect: any quinesim file as readable JSON (`quinesim inspect FILE`), and the JSON
- * forms of genomes and lineage records for other printers (analysis).
+/* inspect: any quinesim file (genome, lineage log, checkpoint) as readable JSON (`quinesim inspect
+ * FILE`), and the JSON forms of genomes and lineage records for other printers (analysis).
  *
  * A file is recognised by its content, never its name: a frame stream (lineage log,
  * checkpoint) starts with the frame magic and its first payload is a map whose "format"
@@ -12,7 +12,8 @@
  * (count, mean, std, min, max, nonfinite, crc32, checksum_ok), plus "values" (every
  * weight) with opts.weights. A lineage log is JSON Lines: one compact object per record,
  * in file order, each with its "type"; corrupt stretches are reported on warn and
- * skipped. */
+ * skipped. A checkpoint is one pretty-printed object: counters, file offsets, the plan's
+ * organisms (weights summarised as for a genome), the best organism and the scenario. */
 #ifndef QS_INSPECT_H
 #define QS_INSPECT_H
 
