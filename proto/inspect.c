@@ -252,9 +252,7 @@ static int print_lineage(const char *path, const qs_inspect_opts_t *opts, FILE *
         if (rc == 0)
             break;
         if (rc == QS_ERR(IO)) {
-            first = rc;
-            if (err)
-                *err = e;
+            first = qs_error_set(err, rc, "%s", e.msg);
             break;
         }
         if (rc < 0) {
@@ -267,6 +265,10 @@ static int print_lineage(const char *path, const qs_inspect_opts_t *opts, FILE *
         qs_record_write_json(&j, &r);
         qs_json_newline(&j);
         qs_record_destroy(&r);
+        if (ferror(out)) { /* e.g. a closed pipe: stop reading */
+            first = qs_error_set(err, QS_ERR(IO), "%s: cannot write the output", path);
+            break;
+        }
     }
     rc = first;
     if (rc < 0 && rc != QS_ERR(IO))
