@@ -284,7 +284,10 @@ static void sqrt_sse(float *y, const float *x, size_t n)
 
 typedef void (*sqrt_fn)(float *, const float *, size_t);
 
-static sqrt_fn resolve_sqrt(void)
+/* An ifunc resolver runs while the dynamic linker relocates the program, before the
+ * sanitizer runtimes are set up: it must not be instrumented (ASan would check the
+ * shadow of __cpu_model, which does not exist yet, and crash). */
+__attribute__((no_sanitize("address", "undefined"))) static sqrt_fn resolve_sqrt(void)
 {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f"))
