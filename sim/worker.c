@@ -381,8 +381,21 @@ static int run_task(wk_t *w, qs_msg_task_t *t, qs_msg_result_t *r, qs_error_t *e
 
 /* ---- main loop ------------------------------------------------------------------------------- */
 
+/* Built with AddressSanitizer? Its shadow memory reserves terabytes of address space at
+ * start-up, so no RLIMIT_AS can hold and every later mmap would fail. */
+#if defined(__SANITIZE_ADDRESS__)
+#define QS_WORKER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QS_WORKER_ASAN 1
+#endif
+#endif
+
 static void apply_memory_limit(uint64_t mb)
 {
+#ifdef QS_WORKER_ASAN
+    mb = 0; /* not applied in sanitizer builds (see above) */
+#endif
     if (!mb)
         return;
     struct rlimit rl = {.rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20};
