@@ -271,7 +271,10 @@ static int set_value(const key_def_t *k, void *base, const char *value, const ch
         {
             char list[256];
             names_list(list, sizeof list, k->names);
-            const char *hint = closest(value, k->names, 16);
+            size_t nnames = 0; /* the table ends with NULL */
+            while (k->names[nnames])
+                nnames++;
+            const char *hint = closest(value, k->names, nnames);
             return qs_error_set(err, QS_ERR(INVAL), "%s: [%s] %s = '%s' is not one of: %s%s%s%s",
                                 where, sect, k->key, value, list, hint ? " (did you mean '" : "",
                                 hint ? hint : "", hint ? "'?)" : "");
