@@ -51,7 +51,7 @@ const qs_inspect_format_t *qs_inspect_formats(size_t *n);
 int qs_inspect_peek_format(const uint8_t *data, size_t len, char *out, size_t cap, qs_error_t *err);
 
 /* JSON forms, written as one object at the writer's current position. */
-void qs_genome_write_json(qs_json_t *j, const qs_genome_t *g, int all_weights);
-void qs_record_write_json(qs_json_t *j, const qs_record_t *r);
+void qs_genome_write_json(qs_jw_t *j, const qs_genome_t *g, int all_weights);
+void qs_record_write_json(qs_jw_t *j, const qs_record_t *r);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void qs_json_init(qs_json_t *j, FILE *f, int indent)
+void qs_jw_init(qs_jw_t *j, FILE *f, int indent)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
@@ -17,7 +17,7 @@ void qs_json_init(qs_json_t *j, FILE *f, int indent)
 
 static void write_string(FILE *f, const char *str, size_t n);
 
-static void newline_indent(qs_json_t *j)
+static void newline_indent(qs_jw_t *j)
 {
     if (j->indent <= 0)
         return;
@@ -27,7 +27,7 @@ static void newline_indent(qs_json_t *j)
 }
 
 /* Before any value: the comma and line break it needs (not after a key). */
-static void before_value(qs_json_t *j)
+static void before_value(qs_jw_t *j)
 {
     if (j->after_key) {
         j->after_key = 0;
@@ -40,28 +40,28 @@ static void before_value(qs_json_t *j)
     }
 }
 
-static void json_open(qs_json_t *j, char c, char closer)
+static void json_open(qs_jw_t *j, char c, char closer)
 {
     before_value(j);
     fputc(c, j->f);
-    if (j->depth >= QS_JSON_MAX_DEPTH)
+    if (j->depth >= QS_JW_MAX_DEPTH)
         abort(); /* a programming error: the writer's nesting is static */
     j->depth++;
     j->count[j->depth] = 0;
     j->closer[j->depth] = closer;
 }
 
-void qs_json_begin_object(qs_json_t *j)
+void qs_jw_begin_object(qs_jw_t *j)
 {
     json_open(j, '{', '}');
 }
 
-void qs_json_begin_array(qs_json_t *j)
+void qs_jw_begin_array(qs_jw_t *j)
 {
     json_open(j, '[', ']');
 }
 
-void qs_json_end(qs_json_t *j)
+void qs_jw_end(qs_jw_t *j)
 {
     if (j->depth == 0)
         abort();
@@ -73,7 +73,7 @@ void qs_json_end(qs_json_t *j)
     fputc(c, j->f);
 }
 
-void qs_json_key(qs_json_t *j, const char *key)
+void qs_jw_key(qs_jw_t *j, const char *key)
 {
     before_value(j);
     write_string(j->f, key, strlen(key));
@@ -158,24 +158,24 @@ static void write_string(FILE *f, const char *str, size_t n)
     fputc('"', f);
 }
 
-void qs_json_strn(qs_json_t *j, const char *s, size_t n)
+void qs_jw_strn(qs_jw_t *j, const char *s, size_t n)
 {
     before_value(j);
     write_string(j->f, s ? s : "", s ? n : 0);
 }
 
-void qs_json_str(qs_json_t *j, const char *s)
+void qs_jw_str(qs_jw_t *j, const char *s)
 {
-    qs_json_strn(j, s, s ? strlen(s) : 0);
+    qs_jw_strn(j, s, s ? strlen(s) : 0);
 }
 
-void qs_json_u64(qs_json_t *j, uint64_t v)
+void qs_jw_u64(qs_jw_t *j, uint64_t v)
 {
     before_value(j);
     fprintf(j->f, "%" PRIu64, v);
 }
 
-void qs_json_i64(qs_json_t *j, int64_t v)
+void qs_jw_i64(qs_jw_t *j, int64_t v)
 {
     before_value(j);
     fprintf(j->f, "%" PRId64, v);
@@ -205,12 +205,12 @@ static void format_num(char *buf, size_t cap, double v, int maxprec, int is_floa
     }
 }
 
-void qs_json_format_f64(char *buf, size_t cap, double v)
+void qs_jw_format_f64(char *buf, size_t cap, double v)
 {
     format_num(buf, cap, v, 17, 0);
 }
 
-void qs_json_f64(qs_json_t *j, double v)
+void qs_jw_f64(qs_jw_t *j, double v)
 {
     char buf[40];
     format_num(buf, sizeof buf, v, 17, 0);
@@ -218,7 +218,7 @@ void qs_json_f64(qs_json_t *j, double v)
     fputs(buf, j->f);
 }
 
-void qs_json_f32(qs_json_t *j, float v)
+void qs_jw_f32(qs_jw_t *j, float v)
 {
     char buf[40];
     format_num(buf, sizeof buf, v, 9, 1);
@@ -226,49 +226,49 @@ void qs_json_f32(qs_json_t *j, float v)
     fputs(buf, j->f);
 }
 
-void qs_json_bool(qs_json_t *j, int v)
+void qs_jw_bool(qs_jw_t *j, int v)
 {
     before_value(j);
     fputs(v ? "true" : "false", j->f);
 }
 
-void qs_json_null(qs_json_t *j)
+void qs_jw_null(qs_jw_t *j)
 {
     before_value(j);
     fputs("null", j->f);
 }
 
-void qs_json_newline(qs_json_t *j)
+void qs_jw_newline(qs_jw_t *j)
 {
     fputc('\n', j->f);
 }
 
-void qs_json_kv_str(qs_json_t *j, const char *key, const char *s)
+void qs_jw_kv_str(qs_jw_t *j, const char *key, const char *s)
 {
-    qs_json_key(j, key);
-    qs_json_str(j, s);
+    qs_jw_key(j, key);
+    qs_jw_str(j, s);
 }
 
-void qs_json_kv_u64(qs_json_t *j, const char *key, uint64_t v)
+void qs_jw_kv_u64(qs_jw_t *j, const char *key, uint64_t v)
 {
-    qs_json_key(j, key);
-    qs_json_u64(j, v);
+    qs_jw_key(j, key);
+    qs_jw_u64(j, v);
 }
 
-void qs_json_kv_i64(qs_json_t *j, const char *key, int64_t v)
+void qs_jw_kv_i64(qs_jw_t *j, const char *key, int64_t v)
 {
-    qs_json_key(j, key);
-    qs_json_i64(j, v);
+    qs_jw_key(j, key);
+    qs_jw_i64(j, v);
 }
 
-void qs_json_kv_f64(qs_json_t *j, const char *key, double v)
+void qs_jw_kv_f64(qs_jw_t *j, const char *key, double v)
 {
-    qs_json_key(j, key);
-    qs_json_f64(j, v);
+    qs_jw_key(j, key);
+    qs_jw_f64(j, v);
 }
 
-void qs_json_kv_bool(qs_json_t *j, const char *key, int v)
+void qs_jw_kv_bool(qs_jw_t *j, const char *key, int v)
 {
-    qs_json_key(j, key);
-    qs_json_bool(j, v);
+    qs_jw_key(j, key);
+    qs_jw_bool(j, v);
 }

@@ -10,12 +10,21 @@
 #include "core/fidelity.h"
 #include "core/idx.h"
 #include "core/util.h"
-#include "proto/json.h"
 
-/* JSON output uses proto/json.h (one compact object per line: qs_json_init(&j, f, 0),
- * qs_json_begin_object, qs_json_kv_*, qs_json_end, qs_json_newline). The fidelity fields
- * of an object: l_sr, margin, srq, rel_err, r2, rms, zero_quine. */
-void qs_report_fidelity(qs_json_t *j, const qs_fidelity_t *f);
+/* A JSON object on one line: qs_json_begin, fields, qs_json_end (writes "}\n"). Numbers
+ * that are not finite (an infinite SRQ, say) are written as null. */
+typedef struct {
+    FILE *f;
+    int fields;
+} qs_json_t;
+void qs_json_begin(qs_json_t *j, FILE *f);
+void qs_json_num(qs_json_t *j, const char *key, double v);
+void qs_json_u64(qs_json_t *j, const char *key, uint64_t v);
+void qs_json_bool(qs_json_t *j, const char *key, int v);
+void qs_json_str(qs_json_t *j, const char *key, const char *v);
+void qs_json_end(qs_json_t *j);
+/* The fidelity fields: l_sr, margin, srq, rel_err, r2, rms, zero_quine. */
+void qs_json_fidelity(qs_json_t *j, const qs_fidelity_t *f);
 
 /* Option values: the whole string must be a number in range; 0 or QS_ERR(INVAL) with
  * a message naming the option. */
