@@ -29,22 +29,23 @@ static const char *rest_nm(int i)
 
 void qs_mp_pack_spec(msgpack_packer *pk, const qs_quine_spec_t *spec)
 {
-    msgpack_pack_map(pk, 7);
+    msgpack_pack_map(pk, 8);
     qs_mp_kv_str(pk, "kind", qs_kind_name(spec->kind));
     qs_mp_kv_u64(pk, "hidden", spec->hidden);
     qs_mp_kv_u64(pk, "depth", spec->depth);
     qs_mp_kv_u64(pk, "classes", spec->classes);
     qs_mp_kv_u64(pk, "image_dim", spec->image_dim);
     qs_mp_kv_str(pk, "rest", qs_rest_name(spec->rest));
+    qs_mp_kv_f32(pk, "coord_scale", spec->coord_scale);
     qs_mp_kv_u64(pk, "proj_seed", spec->proj_seed);
 }
 
 int qs_mp_read_spec(const msgpack_object *o, const char *what, qs_quine_spec_t *spec,
                     size_t *nparams, qs_error_t *err)
 {
-    enum { KIND, HIDDEN, DEPTH, CLASSES, IMAGE_DIM, REST, PROJ_SEED, NKEYS };
-    static const char *const keys[NKEYS] = {"kind",      "hidden", "depth",    "classes",
-                                            "image_dim", "rest",   "proj_seed"};
+    enum { KIND, HIDDEN, DEPTH, CLASSES, IMAGE_DIM, REST, COORD_SCALE, PROJ_SEED, NKEYS };
+    static const char *const keys[NKEYS] = {"kind",      "hidden", "depth",       "classes",
+                                            "image_dim", "rest",   "coord_scale", "proj_seed"};
     const msgpack_object *v[NKEYS];
     qs_quine_spec_t s;
     memset(&s, 0, sizeof s);
@@ -58,9 +59,15 @@ int qs_mp_read_spec(const msgpack_object *o, const char *what, qs_quine_spec_t *
         (rc = qs_mp_enum(v[REST], what, "rest", rest_nm, 0, 64, &rest, err)) < 0 ||
         (rc = qs_mp_u64(v[PROJ_SEED], what, "proj_seed", 0, UINT64_MAX, &s.proj_seed, err)) < 0)
         return rc;
+    /* optional: absent (files from before it existed) reads as 0, which means 1 */
+    if (v[COORD_SCALE] && (rc = qs_mp_f32_range(v[COORD_SCALE], what, "coord_scale", 0, 1000,
+                                                &s.coord_scale, err)) < 0)
+        return rc;
     s.kind = (qs_kind_t)kind;
     s.rest = (qs_rest_t)rest;
     if ((rc = qs_quine_spec_validate(&s, err)) < 0) {
+        if (err && strncmp(err->msg, "spec: ", 6) == 0) /* what already says "spec" */
+            memmove(err->msg, err->msg + 6, strlen(err->msg + 6) + 1);
         qs_error_prefix(err, "%s", what);
         return rc;
     }

@@ -50,11 +50,6 @@ const char *qs_task_kind_name(qs_task_kind_t k)
     return NULL;
 }
 
-static const char *reduce_name(qs_reduce_t r)
-{
-    return r == QS_REDUCE_SUM ? "sum" : r == QS_REDUCE_MEAN ? "mean" : NULL;
-}
-
 /* int-indexed adapters for qs_mp_enum */
 static const char *nm_init(int i)
 {
@@ -70,7 +65,7 @@ static const char *nm_pair(int i)
 }
 static const char *nm_reduce(int i)
 {
-    return reduce_name((qs_reduce_t)i);
+    return qs_reduce_name((qs_reduce_t)i);
 }
 static const char *nm_opt(int i)
 {
@@ -97,7 +92,7 @@ static void pack_objective(msgpack_packer *pk, const qs_objective_t *o)
     qs_mp_kv_str(pk, "sr_loss", qs_sr_loss_name(o->sr_loss));
     qs_mp_kv_f32(pk, "lambda", o->lambda);
     qs_mp_kv_f32(pk, "temperature", o->temperature);
-    qs_mp_kv_str(pk, "reduce", reduce_name(o->reduce));
+    qs_mp_kv_str(pk, "reduce", qs_reduce_name(o->reduce));
     qs_mp_kv_str(pk, "pairing", qs_pairing_name(o->pairing));
 }
 

@@ -44,7 +44,8 @@ static inline void pt_random_genome(qs_genome_t *g, uint64_t seed, int special)
     qs_quine_spec_t s =
         pt_spec(kind, 2 + qs_rng_below(&r, 20), 1 + qs_rng_below(&r, 3), qs_rng_u64(&r));
     if (kind == QS_KIND_AUX) {
-        s.classes = 1 + qs_rng_below(&r, 12);
+        s.classes = 2 + qs_rng_below(&r, 11);
+        s.coord_scale = qs_rng_below(&r, 2) ? 0.1f : 0.0f;
         s.image_dim = 1 + qs_rng_below(&r, 800);
         s.rest = qs_rng_below(&r, 2) ? QS_REST_MEAN : QS_REST_ZERO;
     }
@@ -100,6 +101,7 @@ static inline void pt_assert_genome_eq(const qs_genome_t *a, const qs_genome_t *
     cr_assert_eq(a->spec.image_dim, b->spec.image_dim);
     cr_assert_eq(a->spec.rest, b->spec.rest);
     cr_assert_eq(a->spec.proj_seed, b->spec.proj_seed);
+    cr_assert_eq(a->spec.coord_scale, b->spec.coord_scale);
     cr_assert_eq(a->nweights, b->nweights);
     cr_assert(pt_floats_same(a->weights, b->weights, a->nweights));
     cr_assert_eq(a->metrics.present, b->metrics.present);

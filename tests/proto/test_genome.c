@@ -510,3 +510,26 @@ Test(genome_file, read_all_limit)
     cr_assert_eq(b.len, 10);
     qs_bytes_destroy(&b);
 }
+
+Test(genome, coord_scale_optional_for_older_files)
+{
+    qs_quine_spec_t s = pt_paper_aux();
+    s.coord_scale = 0.1f;
+    qs_genome_t g, h;
+    qs_genome_init(&g, &s);
+    qs_bytes_t b, e;
+    qs_bytes_init(&b);
+    qs_bytes_init(&e);
+    qs_genome_encode(&g, &b);
+    qs_error_t err;
+    cr_assert_eq(qs_genome_decode(&h, b.data, b.len, &err), 0, "%s", err.msg);
+    cr_assert_eq(h.spec.coord_scale, 0.1f);
+    qs_genome_destroy(&h);
+    pt_edit_payload(&e, b.data, b.len, "spec.coord_scale", PT_REMOVE, NULL);
+    cr_assert_eq(qs_genome_decode(&h, e.data, e.len, &err), 0, "%s", err.msg);
+    cr_assert_eq(h.spec.coord_scale, 0.0f); /* 0 reads as the default, 1 */
+    qs_genome_destroy(&h);
+    qs_genome_destroy(&g);
+    qs_bytes_destroy(&b);
+    qs_bytes_destroy(&e);
+}
