@@ -102,9 +102,10 @@ static inline void synth_run(const synth_params_t *p, synth_emit_fn emit, void *
     memset(t, 0, sizeof *t);
     synth_header(p, emit, ctx);
     t->records++;
-    uint32_t cap = p->population;
+    uint32_t cap = 0;
     for (uint32_t s = 0; s < p->nspecies; s++)
-        cap = cap > p->founders[s] ? cap : p->founders[s];
+        cap += p->founders[s];
+    cap = cap > p->population ? cap : p->population;
     synth_org_t *alive = malloc((cap + 1) * sizeof *alive);
     synth_org_t *next = malloc((cap + 1) * sizeof *next);
     uint32_t n = 0;
