@@ -7,5 +7,6 @@
 int cmd_data(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

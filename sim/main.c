@@ -16,6 +16,7 @@ static const command_t commands[] = {
     {"run", cmd_run, "evolve a population described by a scenario file"},
     {"worker", cmd_worker, "serve tasks for a run (started by `run`)"},
     {"data", cmd_data, "import and check MNIST-format data sets"},
+    {"analyze", cmd_analyze, "offline analysis of runs: summary, phylogeny, Newick, plots"},
 };
 
 static void usage(FILE *to)
