@@ -23,7 +23,22 @@
  * A batch is a set of ROWS. A row carries a coordinate (it adds to the replication loss)
  * and/or an image (it adds to the task loss); a row without a coordinate sees the resting
  * coordinate input (zeros), a row without an image sees the replication input
- * (spec.rest). How training pairs them is qs_pairing_t. */
+ * (spec.rest). How training pairs them is qs_pairing_t.
+ *
+ * The fixed projections (core/quine.c has the details):
+ *   Pc[c][j]  = N(0, 1) * coord_scale (default 1: "unit scale"), drawn by Philox keyed
+ *               by proj_seed on stream qs_rng_stream(QS_STREAM_PROJECTION, c): any row
+ *               regenerates alone. (The paper's initial L_SR of about 90 and 33 after 30
+ *               Adamax epochs come out with coord_scale 0.1: see docs/results-core.md.)
+ *   Pi[p][j]  = N(0, 1) * sqrt(10 / image_dim) on stream
+ *               qs_rng_stream(QS_STREAM_PROJECTION, QS_PROJ_IMAGE_STREAM + p), for pixels
+ *               x = byte / 255. MNIST images have mean sum x^2 of about 88 (784 / 9), so
+ *               the pre-activations x Pi have standard deviation about 1.06 on MNIST
+ *               (data/mnist) and 1.44 on Fashion-MNIST (brighter images): O(1).
+ *
+ * Work is done in chunks of QS_CHUNK_ROWS rows (larger batches, regeneration and
+ * evaluation loop over chunks), a constant, so results never depend on how a workspace
+ * was sized. */
 #ifndef QS_QUINE_H
 #define QS_QUINE_H
 
@@ -33,6 +48,9 @@
 #include "core/idx.h"
 #include "core/rng.h"
 #include "core/util.h"
+
+#define QS_CHUNK_ROWS        512
+#define QS_PROJ_IMAGE_STREAM (UINT64_C(1) << 55)
 
 typedef enum { QS_KIND_VANILLA = 0, QS_KIND_AUX = 1 } qs_kind_t;
 
@@ -51,12 +69,18 @@ typedef struct {
     uint32_t classes;   /* aux: size of the class head (10); 0 for vanilla */
     uint32_t image_dim; /* aux: pixels per image (784); 0 for vanilla */
     qs_rest_t rest;     /* aux: the replication input */
+    float coord_scale;  /* standard deviation of the coordinate projection's entries
+                           (default 1); 0 is read as 1, so a zeroed field keeps the
+                           default meaning */
     uint64_t proj_seed; /* seed of the fixed random projections */
 } qs_quine_spec_t;
 
-/* The paper's defaults for a kind (H=100, depth 2, 10 classes, 784 pixels, zero rest). */
+/* The paper's defaults for a kind (H=100, depth 2, 10 classes, 784 pixels, zero rest,
+ * coord_scale 1). */
 qs_quine_spec_t qs_quine_spec_default(qs_kind_t kind, uint64_t proj_seed);
-/* 0, or QS_ERR(RANGE) naming the bad field (hidden 2..4096, depth 1..16, ...). */
+/* 0, or QS_ERR(RANGE)/QS_ERR(INVAL) naming the bad field (hidden 2..4096, depth 1..16,
+ * aux: classes 2..1024 and image_dim 1..65536, vanilla: both 0; coord_scale 0..1000;
+ * N < 2^31). */
 int qs_quine_spec_validate(const qs_quine_spec_t *spec, qs_error_t *err);
 /* N, the number of parameters (the genome length). */
 size_t qs_quine_nparams(const qs_quine_spec_t *spec);
@@ -96,6 +120,16 @@ size_t qs_phys_nparams(const qs_phys_t *phys);
 /* Row c of the coordinate projection before SELU (Hc floats), regenerated from the
  * seed; for tests of bit-identical regeneration. */
 void qs_phys_coord_projection(const qs_quine_spec_t *spec, size_t c, float *row);
+/* Row p (pixel p) of the image projection (Hi floats, scale included), regenerated. */
+void qs_phys_image_projection(const qs_quine_spec_t *spec, size_t p, float *row);
+/* Widths of the two halves of the first layer: Hc (= H for vanilla, H/2 for aux) and
+ * Hi (0 for vanilla, H - H/2 for aux). */
+uint32_t qs_phys_coord_width(const qs_phys_t *phys);
+uint32_t qs_phys_image_width(const qs_phys_t *phys);
+/* SELU(Pc[c]) as precomputed (Hc floats), and the replication input of the image half
+ * SELU(rest Pi) (Hi floats; zeros for QS_REST_ZERO; NULL for vanilla). Borrowed. */
+const float *qs_phys_coord_act(const qs_phys_t *phys, size_t c);
+const float *qs_phys_rest_act(const qs_phys_t *phys);
 
 /* A data set projected through a phys's image projection: SELU(x Pi) for every image
  * (n x Hi floats), plus the labels. Owned by the caller. */
@@ -115,14 +149,20 @@ void qs_dataset_mean_image(const qs_dataset_t *ds, float *out);
 typedef enum {
     QS_SR_SSE = 0,      /* L_SR = sum_batch (f(c) - t_c)^2, the paper's */
     QS_SR_RELATIVE = 1, /* (N/nc) sum_batch (f(c) - t_c)^2 / sum_all theta^2 */
-    QS_SR_R2 = 2        /* (N/nc) sum_batch (f(c) - t_c)^2 / sum_all (theta - mean)^2 */
+    QS_SR_R2 = 2,       /* (N/nc) sum_batch (f(c) - t_c)^2 / sum_all (theta - mean)^2 */
+    QS_SR_NONE = 3      /* no replication term: the task alone (the paper's control) */
 } qs_sr_loss_t;
 /* The scale-free losses keep their denominator LIVE (gradient flows into every weight),
- * so shrinking the weights is not a way to lower them; the targets t are detached. */
+ * so shrinking the weights is not a way to lower them; the targets t are detached. With
+ * all N coordinates in the batch they equal rel_err and 1 - R^2 of core/fidelity.h. A
+ * denominator below 1e-30 is taken as 1e-30 (only the all-zero or all-equal genome). */
 
 typedef enum {
-    QS_PAIR_SEPARATE = 0, /* replication rows (c, rest image) and task rows (zero coord, x) */
-    QS_PAIR_PAIRED = 1    /* row k = (c_k, x_k): both losses on every row (needs nc == ni) */
+    QS_PAIR_SEPARATE = 0, /* replication rows (c, rest image) and task rows (zero coord, x):
+                             nc + ni rows */
+    QS_PAIR_PAIRED = 1    /* row k = (c_k, x_k): both losses on every row; max(nc, ni) rows,
+                             row k has a coordinate if k < nc and an image if k < ni (the
+                             trainer always pairs nc == ni) */
 } qs_pairing_t;
 
 typedef enum { QS_REDUCE_SUM = 0, QS_REDUCE_MEAN = 1 } qs_reduce_t;
@@ -130,20 +170,25 @@ typedef enum { QS_REDUCE_SUM = 0, QS_REDUCE_MEAN = 1 } qs_reduce_t;
 typedef struct {
     qs_sr_loss_t sr_loss;
     float lambda;       /* weight of L_task: L = L_SR + lambda * L_task (paper 0.01) */
-    float temperature;  /* softmax temperature for L_task (paper reimpl. 0.01) */
+    float temperature;  /* softmax temperature for L_task (paper reimpl. 0.01), > 0:
+                           L_task = -log softmax(logits / T)[label] per image */
     qs_reduce_t reduce; /* L_task summed or averaged over the batch's images */
     qs_pairing_t pairing;
 } qs_objective_t;
 
-const char *qs_sr_loss_name(qs_sr_loss_t l); /* "sse" | "relative" | "r2" */
+const char *qs_sr_loss_name(qs_sr_loss_t l); /* "sse" | "relative" | "r2" | "none" */
 int qs_sr_loss_parse(const char *s, qs_sr_loss_t *out);
 const char *qs_pairing_name(qs_pairing_t p); /* "separate" | "paired" */
 int qs_pairing_parse(const char *s, qs_pairing_t *out);
+const char *qs_reduce_name(qs_reduce_t r); /* "sum" | "mean" */
+int qs_reduce_parse(const char *s, qs_reduce_t *out);
 
 /* ---- Forward / backward ---------------------------------------------------------------- */
 
-/* Preallocated workspace for batches of up to max_rows rows (and chunked full passes).
- * No allocation happens inside a step. Owned by the caller. */
+/* Preallocated workspace (about 1 MB at H = 100). No allocation happens inside a step.
+ * max_rows is the largest batch the caller expects; any batch works, since rows are
+ * processed QS_CHUNK_ROWS at a time whatever max_rows is. Owned by the caller; one
+ * workspace serves one thread at a time. */
 typedef struct qs_work qs_work_t;
 qs_work_t *qs_work_new(const qs_quine_spec_t *spec, size_t max_rows);
 void qs_work_free(qs_work_t *w);
@@ -156,9 +201,10 @@ typedef struct {
     uint32_t correct; /* images of the batch classified correctly */
 } qs_batch_stats_t;
 
-/* Loss and gradient of one batch: coords[0..nc) (with targets t = targets[coords[k]]) and
- * images[0..ni) (indices into feat; feat may be NULL when ni == 0). grad (N floats) is
- * overwritten. Single-threaded BLAS expected; allocation-free. */
+/* Loss and gradient of one batch: coords[0..nc) (with targets t = targets[coords[k]];
+ * targets may be theta itself) and images[0..ni) (indices into feat; feat may be NULL
+ * when ni == 0; vanilla needs ni == 0). grad (N floats) is overwritten. stats may be
+ * NULL. Single-threaded BLAS expected; allocation-free. */
 void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *targets,
                         const uint32_t *coords, size_t nc, const qs_features_t *feat,
                         const uint32_t *images, size_t ni, const qs_objective_t *obj,
@@ -173,10 +219,16 @@ void qs_quine_predict_all(const qs_phys_t *phys, const float *theta, float *pred
 double qs_quine_accuracy(const qs_phys_t *phys, const float *theta, const qs_features_t *feat,
                          qs_work_t *work, uint32_t *correct);
 
-/* ---- FLOP counts (exact, by the convention in core/quine.c's header comment) --------- */
+/* ---- FLOP counts (exact, by the convention in core/quine.c's header comment) ---------
+ * Deterministic functions of the shapes (never of the data or of chunking). */
 uint64_t qs_flops_step(const qs_quine_spec_t *spec, const qs_objective_t *obj, size_t nc,
                        size_t ni); /* forward + backward of one batch, without the optimizer */
 uint64_t qs_flops_regen(const qs_quine_spec_t *spec);                /* one qs_quine_predict_all */
 uint64_t qs_flops_eval(const qs_quine_spec_t *spec, size_t nimages); /* qs_quine_accuracy */
+/* FLOPs actually executed by this thread's calls into quine.c since the last reset,
+ * counted at each kernel call by the same convention: an independent check of the
+ * formulas above (tests), and a cheap meter. */
+uint64_t qs_flops_counted(void);
+void qs_flops_counted_reset(void);
 
 #endif

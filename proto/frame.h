@@ -35,8 +35,23 @@ void qs_bytes_clear(qs_bytes_t *b); /* len = 0, keeps the memory */
 
 /* Wrap payload[0..len) in a frame appended to out. */
 void qs_frame_append(qs_bytes_t *out, const uint8_t *payload, size_t len);
+/* Build a frame in place, without copying the payload: qs_frame_begin appends a header
+ * placeholder and returns its offset in out; append the payload to out; then
+ * qs_frame_finish(out, start) fills in the length and checksum of out->data[start+12..). */
+size_t qs_frame_begin(qs_bytes_t *out);
+void qs_frame_finish(qs_bytes_t *out, size_t start);
 
-/* Streaming frame reader: feed any chunks (one byte at a time works). */
+/* One frame at the start of a buffer (a file read whole): 1 with *payload and *plen pointing
+ * into data and *frame_len = QS_FRAME_HEADER + *plen; 0 if data[0..len) is a correct but
+ * incomplete prefix of a frame (*frame_len = the bytes a complete frame would need, or
+ * QS_FRAME_HEADER while the header is incomplete); or a negative error as for
+ * qs_frame_reader_feed. Nothing is allocated. */
+int qs_frame_parse(const uint8_t *data, size_t len, size_t max_payload, const uint8_t **payload,
+                   size_t *plen, size_t *frame_len, qs_error_t *err);
+
+/* Streaming frame reader: feed any chunks (one byte at a time works). The payload
+ * buffer grows with the bytes received (at most doubling), never to the claimed length
+ * at once. */
 typedef struct {
     size_t max_payload;
     uint8_t head[QS_FRAME_HEADER];
@@ -44,20 +59,25 @@ typedef struct {
     uint32_t need; /* payload length of the current frame */
     uint32_t crc;
     qs_bytes_t payload;
-    int ready; /* a frame was returned; reset on the next feed */
+    int ready;  /* a frame was returned; reset on the next feed */
+    int failed; /* the error returned (sticky), 0 while the stream is good */
 } qs_frame_reader_t;
 
 void qs_frame_reader_init(qs_frame_reader_t *r, size_t max_payload);
 void qs_frame_reader_destroy(qs_frame_reader_t *r);
 /* Consume from data[0..len). Returns 1 when a complete, checksum-verified frame is
- * ready (payload and plen point into the reader, valid until the next call; *consumed says
+ * ready (*payload and *plen point into the reader, valid until the next call; *consumed says
  * how many input bytes were used, the rest belongs to later frames), 0 when every byte
  * was consumed and more are needed, or a negative error (QS_ERR(FORMAT) bad magic,
  * QS_ERR(TOOBIG) length over the limit, QS_ERR(CHECKSUM)) with err filled; after an
- * error the stream is unusable. */
+ * error the stream is unusable: later calls return the same code (qs_frame_reader_reset
+ * starts afresh, for readers that resynchronise on the next magic). A wrong magic byte is
+ * reported as soon as it arrives. */
 int qs_frame_reader_feed(qs_frame_reader_t *r, const uint8_t *data, size_t len, size_t *consumed,
                          const uint8_t **payload, size_t *plen, qs_error_t *err);
 /* Bytes of a partial frame held (0 between frames): to tell a clean end from a torn one. */
 size_t qs_frame_reader_pending(const qs_frame_reader_t *r);
+/* Forget any partial frame and a previous error (keeps the limit and the memory). */
+void qs_frame_reader_reset(qs_frame_reader_t *r);
 
 #endif

@@ -14,8 +14,11 @@
 #include "proto/frame.h"
 
 #define QS_GENOME_VERSION 1
-#define QS_MAX_PARENTS    2
-#define QS_NAME_MAX       64
+#define QS_GENOME_FORMAT  "quinesim.genome" /* the map's "format" field */
+/* Largest genome file or document accepted (64M parameters). */
+#define QS_GENOME_MAX_BYTES ((size_t)256 << 20)
+#define QS_MAX_PARENTS      2
+#define QS_NAME_MAX         64
 
 typedef struct {
     int present; /* the optional metrics below were measured */
@@ -42,11 +45,14 @@ void qs_genome_copy(qs_genome_t *dst, const qs_genome_t *src);
 
 /* Append the genome's MessagePack map to out. */
 void qs_genome_encode(const qs_genome_t *g, qs_bytes_t *out);
-/* Decode one genome map; validates the version, types, spec, weight count against the
- * spec and the checksum. Unknown keys are ignored. On error g is untouched. */
+/* Decode one genome map; validates the format name, version, types, spec, weight count
+ * against the spec and the checksum. Unknown keys are ignored. On error g is untouched.
+ * Non-finite weights are accepted (a diverged organism is still a genome). */
 int qs_genome_decode(qs_genome_t *g, const uint8_t *data, size_t len, qs_error_t *err);
 
-/* Files: save writes a temporary file, fsyncs and renames it over path (atomic). */
+/* Files: save writes a temporary file beside path, fsyncs it, renames it over path and
+ * fsyncs the folder (atomic: a reader sees the old file or the new one, never a mix).
+ * load reads and decodes a whole file; errors name the file. On error g is untouched. */
 int qs_genome_save(const qs_genome_t *g, const char *path, qs_error_t *err);
 int qs_genome_load(qs_genome_t *g, const char *path, qs_error_t *err);
 

@@ -1,9 +1,13 @@
 /* lineage: the run's append-only log of births, evaluations, deaths and generations.
  *
- * lineage.msgpack is a sequence of frames (proto/frame.h), one record each. The first
- * record is a header (format version, run name, seed, species names, the resolved
- * scenario text). A torn last record (cut short or failing its checksum) is detected,
- * reported and ignored by the reader; everything before it is usable. */
+ * lineage.msgpack is a sequence of frames (proto/frame.h), one record each: a map with
+ * "type" (the record type's name) and "v" (QS_LINEAGE_VERSION). The first record is a
+ * header (also "format": "quinesim.lineage"; run name, seed, species, the resolved
+ * scenario text). A torn last record (cut short, zero-filled or failing its checksum) is
+ * detected, reported and ignored by the reader; everything before it is usable. A
+ * corrupt stretch in the MIDDLE of a file is reported too, and the reader can carry on:
+ * it resynchronises on the next frame that is whole and checksum-correct, and counts
+ * what it skipped. */
 #ifndef QS_LINEAGE_H
 #define QS_LINEAGE_H
 
@@ -16,6 +20,9 @@
 #include "proto/wire.h"
 
 #define QS_LINEAGE_VERSION 1
+#define QS_LINEAGE_FORMAT  "quinesim.lineage" /* the header record's "format" field */
+/* Largest record the reader accepts (a header carries the scenario text). */
+#define QS_LINEAGE_MAX_RECORD ((size_t)16 << 20)
 
 typedef enum {
     QS_REC_HEADER = 1,
@@ -25,7 +32,7 @@ typedef enum {
     QS_REC_GENERATION,
     QS_REC_END
 } qs_rec_type_t;
-const char *qs_rec_type_name(qs_rec_type_t t); /* "header", "birth", ... */
+const char *qs_rec_type_name(qs_rec_type_t t); /* "header", "birth", ...; NULL if unknown */
 
 typedef struct {
     uint32_t version;
@@ -67,7 +74,7 @@ typedef enum {
     QS_DEATH_BUDGET = 3,    /* could not pay for replication and was not kept */
     QS_DEATH_END = 4        /* alive when the run ended (closes its time span) */
 } qs_death_cause_t;
-const char *qs_death_cause_name(qs_death_cause_t c);
+const char *qs_death_cause_name(qs_death_cause_t c); /* "selection", ...; NULL if unknown */
 
 typedef struct {
     uint64_t id;
@@ -110,26 +117,42 @@ typedef struct {
 
 /* Append r as one frame to out. */
 void qs_record_encode(const qs_record_t *r, qs_bytes_t *out);
-/* Decode one frame payload. */
+/* Decode one frame payload: unknown record types (QS_ERR(FORMAT)) and other versions
+ * (QS_ERR(VERSION)) are rejected naming what was received and what is supported; unknown
+ * fields are ignored. On error r holds nothing to free. */
 int qs_record_decode(qs_record_t *r, const uint8_t *payload, size_t len, qs_error_t *err);
 void qs_record_destroy(qs_record_t *r);
 
-/* Sequential reader over a lineage file. */
+/* Sequential reader over a lineage file (caller-owned storage; open/close). */
 typedef struct {
     FILE *f;
     char path[QS_PATH_MAX];
     qs_frame_reader_t frames;
     uint8_t buf[65536];
     size_t buf_len, buf_off;
-    uint64_t records;    /* complete records returned */
-    uint64_t good_bytes; /* file offset just after the last complete record */
+    uint64_t buf_pos;     /* file offset of buf[0] */
+    uint64_t frame_start; /* file offset of the frame being read */
+    uint64_t records;     /* complete records returned */
+    uint64_t good_bytes;  /* file offset just after the last complete frame */
+    uint64_t skipped;     /* bytes skipped over corrupt stretches and a torn tail */
+    uint64_t corrupt;     /* corrupt stretches and undecodable records met */
     int eof;
+    int done;   /* the end (clean or torn) was reported */
+    int failed; /* a read error (sticky) */
 } qs_lineage_reader_t;
 
 int qs_lineage_open(qs_lineage_reader_t *rd, const char *path, qs_error_t *err);
-/* 1 and *r filled (destroy it after use), 0 at a clean end, or a negative error. A torn
- * tail (partial or corrupt last frame) returns QS_ERR(TRUNCATED) with err saying how many
- * bytes after rd->good_bytes were skipped; records before it are all valid. */
+/* Next record:
+ *   1   *r filled (destroy it after use);
+ *   0   clean end of the file (also after a torn tail was reported);
+ *   QS_ERR(TRUNCATED)  a torn tail: err says at which offset and how many bytes were
+ *       skipped; every record before it was valid. The next call returns 0.
+ *   QS_ERR(CHECKSUM), QS_ERR(FORMAT), QS_ERR(TOOBIG), QS_ERR(VERSION), ...  a corrupt
+ *       stretch in the middle of the file (err gives its offset and size) or a frame
+ *       that is whole but does not hold a record this build can read. The reader has
+ *       already moved past it: call again to continue with the next good record (or
+ *       stop, if the caller wants a pristine file). rd->skipped and rd->corrupt count.
+ *   QS_ERR(IO)  reading failed (sticky). */
 int qs_lineage_next(qs_lineage_reader_t *rd, qs_record_t *r, qs_error_t *err);
 void qs_lineage_close(qs_lineage_reader_t *rd);
 

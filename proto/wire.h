@@ -36,6 +36,11 @@
 #define QS_NONCE_LEN        32
 #define QS_MAC_LEN          32
 #define QS_PATH_MAX         1024
+/* Largest genome a task or result may carry (the decoder cannot know the species' spec:
+ * sim checks the count against config.species[species]). 64M floats = 256 MiB. */
+#define QS_WIRE_MAX_WEIGHTS ((uint32_t)64 << 20)
+/* Largest image side in a data message (MNIST is 28 x 28). */
+#define QS_WIRE_MAX_IMAGE_SIDE 4096
 
 typedef enum {
     QS_MSG_HELLO = 1,
@@ -50,7 +55,7 @@ typedef enum {
     QS_MSG_ERROR,
     QS_MSG_SHUTDOWN
 } qs_msg_type_t;
-const char *qs_msg_type_name(qs_msg_type_t t); /* "hello", "challenge", ... */
+const char *qs_msg_type_name(qs_msg_type_t t); /* "hello", "challenge", ...; NULL if unknown */
 
 typedef struct {
     char role[16]; /* "worker" */
@@ -77,6 +82,7 @@ typedef struct {
 } qs_species_cfg_t;
 
 typedef enum { QS_REPLICATE_SELF = 0, QS_REPLICATE_COPY = 1 } qs_replicate_mode_t;
+const char *qs_replicate_mode_name(qs_replicate_mode_t m); /* "self" | "copy"; NULL if unknown */
 
 typedef struct {
     uint64_t seed;
@@ -115,6 +121,7 @@ typedef enum {
     QS_TASK_BIRTH = 2, /* child = replicate(parent) + mutation, then live as above */
     QS_TASK_ECHO = 3   /* no compute: return the genome (protocol and orchestrator benches) */
 } qs_task_kind_t;
+const char *qs_task_kind_name(qs_task_kind_t k); /* "live" | "birth" | "echo"; NULL if unknown */
 
 typedef struct {
     uint64_t task_id;
@@ -179,9 +186,13 @@ typedef struct {
 
 /* Append m as one complete frame to out. */
 void qs_msg_encode(const qs_msg_t *m, qs_bytes_t *out);
-/* Decode one frame payload into m. Rejects unknown types and newer major versions with
- * a message naming what was received and what is supported. Array sizes are checked
- * against the payload before anything is allocated. On error m holds nothing to free. */
+/* Decode one frame payload into m. Rejects unknown types (QS_ERR(FORMAT)) and other
+ * major versions (QS_ERR(VERSION)) with a message naming what was received and what is
+ * supported. Array sizes are checked against the payload before anything is allocated.
+ * What the decoder cannot know is left to the caller: a task's or result's weight count
+ * against its species' spec (bounded here by QS_WIRE_MAX_WEIGHTS), a task's species index
+ * against config.nspecies (bounded here by QS_MAX_SPECIES), and a data message's hash
+ * against the config's. On error m holds nothing to free. */
 int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *err);
 /* Free what m owns (weights, data sets); m can be reused. */
 void qs_msg_destroy(qs_msg_t *m);

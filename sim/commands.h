@@ -7,6 +7,8 @@
 int cmd_data(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const command_t commands[] = {
     {"run", cmd_run, "evolve a population described by a scenario file"},
     {"worker", cmd_worker, "serve tasks for a run (started by `run`)"},
     {"data", cmd_data, "import and check MNIST-format data sets"},
+    {"train", cmd_train, "train one quine: the paper's single-network experiments"},
+    {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
     {"analyze", cmd_analyze, "offline analysis of runs: summary, phylogeny, Newick, plots"},
 };
 

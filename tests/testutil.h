@@ -80,6 +80,8 @@ static inline const char *tu_data(void)
 static inline int tu_run(const char *cmdline, char **out)
 {
     char cmd[8192];
+    if (out)
+        *out = NULL; /* also when popen fails */
     snprintf(cmd, sizeof cmd, "%s 2>&1", cmdline);
     FILE *p = popen(cmd, "r");
     if (!p)

@@ -2,6 +2,7 @@
  * rejected with an error naming the file and the defect. The files are built here. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,7 +163,7 @@ ParameterizedTest(bad_case_t *c, idx, rejects_malformed)
     const char *p = path_in(c->name);
     if (c->gz) {
         write_gz(p, buf, n);
-        size_t len;
+        size_t len = 0;
         char *z = tu_read_file(p, &len);
         if (c->flip_byte)
             z[c->flip_byte] ^= 0x5a;

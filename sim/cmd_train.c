@@ -1,0 +1,574 @@
+/* cmd_train: `quinesim train`, the paper's single-network experiments.
+ *
+ * Builds one quine (vanilla or aux), trains it with the trainer of core/train.h and
+ * reports, after every epoch (or every --report-every steps), the replication fidelity
+ * of the whole genome (L_SR of theta against f_theta(C), margin, SRQ, relative error,
+ * R^2, zero-quine flag) and, for aux, the accuracy on the test split. Optionally
+ * regenerates every K epochs and saves the final genome.
+ *
+ * Seeds: --seed S keys the initial weights (stream QS_STREAM_INIT, id 0) and the life
+ * (QS_STREAM_LIFE, id 0); the projections use --proj-seed (default S). Same command,
+ * same machine, same OPENBLAS_CORETYPE: the same numbers, bit for bit. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/blas.h"
+#include "core/fidelity.h"
+#include "core/quine.h"
+#include "core/train.h"
+#include "sim/commands.h"
+#include "sim/report.h"
+
+#define DEFAULT_DATA "data/mnist"
+
+typedef struct {
+    int kind_set;
+    qs_quine_spec_t spec;
+    qs_train_cfg_t cfg;
+    qs_init_t init;
+    uint64_t epochs, steps, report_every, regen_every;
+    int epoch_images; /* --epoch-unit images */
+    const char *data;
+    uint64_t train_count, test_count;
+    uint64_t seed, proj_seed;
+    int proj_seed_set, lr_set;
+    double lr;
+    const char *save;
+    int json;
+    uint64_t threads;
+} opts_t;
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: quinesim train --model vanilla|aux [options]\n"
+            "\n"
+            "Train one neural network quine (Chang & Lipson 2018) and report its replication\n"
+            "fidelity (and, for aux, its test accuracy) after every epoch.\n"
+            "\n"
+            "model\n"
+            "  --model KIND        vanilla | aux (required)\n"
+            "  --hidden H          hidden width (default 100)\n"
+            "  --depth D           number of H x H hidden layers (default 2)\n"
+            "  --init I            uniform (U(-0.1,0.1), default) | he\n"
+            "  --rest R            aux: image input while replicating: zero (default) | mean\n"
+            "  --coord-scale S     std of the coordinate projection's entries (default 1)\n"
+            "training\n"
+            "  --epochs E          epochs to train (default 30)\n"
+            "  --steps S           train S steps instead, reporting every --report-every steps\n"
+            "  --report-every R    steps between reports with --steps (default: one epoch)\n"
+            "  --epoch-unit U      aux: an epoch is a pass over the coords (default) or images\n"
+            "  --optimizer O       sgd | momentum | adam | adamax (default) | adagrad | rmsprop\n"
+            "  --lr X              learning rate (default: the optimizer's PyTorch default)\n"
+            "  --batch B           coordinates per step (default 10; 0 = all N: full batch)\n"
+            "  --full-batch        the same as --batch 0\n"
+            "  --images I          aux, separate pairing: images per step (default: the batch,\n"
+            "                      or 100 with full batch)\n"
+            "  --regen-every K     regenerate (theta <- f_theta(C)) after every K epochs\n"
+            "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
+            "  --lambda L          weight of the task loss (default 0.01)\n"
+            "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
+            "  --reduce R          task loss over a batch's images: mean (default) | sum\n"
+            "  --pairing P         aux: paired (default: row = coordinate + image) | separate\n"
+            "  --refresh R         targets frozen per epoch (default) | per step\n"
+            "data and output\n"
+            "  --data DIR          MNIST-format folder for aux (default " DEFAULT_DATA ")\n"
+            "  --train-count N     use the first N training images (default all)\n"
+            "  --test-count N      use the first N test images (default all)\n"
+            "  --seed S            seed of the weights and of training (default 1)\n"
+            "  --proj-seed S       seed of the fixed projections (default: --seed)\n"
+            "  --threads N         BLAS threads (default 1: deterministic)\n"
+            "  --save FILE         write the final genome\n"
+            "  --json              one JSON object per report on stdout (epoch 0 = before\n"
+            "                      training): epoch, steps, l_sr, margin, srq, rel_err, r2,\n"
+            "                      rms, zero_quine, seconds, loss, l_sr_run, flops, regen,\n"
+            "                      and acc, train_acc for aux\n"
+            "\n"
+            "Exit status: 0 done, 1 failure (data, file), 2 bad arguments.\n");
+}
+
+enum {
+    OPT_MODEL = 256,
+    OPT_HIDDEN,
+    OPT_DEPTH,
+    OPT_INIT,
+    OPT_REST,
+    OPT_COORD_SCALE,
+    OPT_EPOCHS,
+    OPT_STEPS,
+    OPT_REPORT,
+    OPT_EPOCH_UNIT,
+    OPT_OPTIMIZER,
+    OPT_LR,
+    OPT_BATCH,
+    OPT_FULL,
+    OPT_IMAGES,
+    OPT_REGEN,
+    OPT_LOSS,
+    OPT_LAMBDA,
+    OPT_TEMP,
+    OPT_REDUCE,
+    OPT_PAIRING,
+    OPT_REFRESH,
+    OPT_DATA,
+    OPT_TRAIN_COUNT,
+    OPT_TEST_COUNT,
+    OPT_SEED,
+    OPT_PROJ_SEED,
+    OPT_THREADS,
+    OPT_SAVE,
+    OPT_JSON,
+    OPT_HELP
+};
+
+static const struct option long_opts[] = {
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"hidden", required_argument, NULL, OPT_HIDDEN},
+    {"depth", required_argument, NULL, OPT_DEPTH},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"rest", required_argument, NULL, OPT_REST},
+    {"coord-scale", required_argument, NULL, OPT_COORD_SCALE},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"steps", required_argument, NULL, OPT_STEPS},
+    {"report-every", required_argument, NULL, OPT_REPORT},
+    {"epoch-unit", required_argument, NULL, OPT_EPOCH_UNIT},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"full-batch", no_argument, NULL, OPT_FULL},
+    {"images", required_argument, NULL, OPT_IMAGES},
+    {"regen-every", required_argument, NULL, OPT_REGEN},
+    {"loss", required_argument, NULL, OPT_LOSS},
+    {"lambda", required_argument, NULL, OPT_LAMBDA},
+    {"temperature", required_argument, NULL, OPT_TEMP},
+    {"reduce", required_argument, NULL, OPT_REDUCE},
+    {"pairing", required_argument, NULL, OPT_PAIRING},
+    {"refresh", required_argument, NULL, OPT_REFRESH},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"train-count", required_argument, NULL, OPT_TRAIN_COUNT},
+    {"test-count", required_argument, NULL, OPT_TEST_COUNT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"proj-seed", required_argument, NULL, OPT_PROJ_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parse the options into o; 0, 1 (--help printed) or QS_ERR(INVAL) with err set. */
+static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
+{
+    qs_kind_t kind = QS_KIND_VANILLA;
+    uint64_t hidden = 100, depth = 2, batch = 10, images = 0;
+    double lambda = 0.01, temp = 0.01, coord_scale = 1;
+    const char *model = NULL, *opt_name = "adamax", *loss = "sse", *reduce = "mean",
+               *pairing = NULL, *refresh = "epoch", *init = "uniform", *rest = "zero",
+               *unit = "coords";
+    int rc = 0;
+    memset(o, 0, sizeof *o);
+    o->epochs = 30;
+    o->seed = 1;
+    o->threads = 1;
+    o->data = DEFAULT_DATA;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+        switch (c) {
+        case OPT_MODEL:
+            model = optarg;
+            break;
+        case OPT_HIDDEN:
+            rc = qs_parse_u64("--hidden", optarg, 2, 4096, &hidden, err);
+            break;
+        case OPT_DEPTH:
+            rc = qs_parse_u64("--depth", optarg, 1, 16, &depth, err);
+            break;
+        case OPT_INIT:
+            init = optarg;
+            break;
+        case OPT_REST:
+            rest = optarg;
+            break;
+        case OPT_COORD_SCALE:
+            rc = qs_parse_double("--coord-scale", optarg, 1e-6, 1000, &coord_scale, err);
+            break;
+        case OPT_EPOCHS:
+            rc = qs_parse_u64("--epochs", optarg, 0, 1000000, &o->epochs, err);
+            break;
+        case OPT_STEPS:
+            rc = qs_parse_u64("--steps", optarg, 1, UINT64_C(1) << 40, &o->steps, err);
+            break;
+        case OPT_REPORT:
+            rc =
+                qs_parse_u64("--report-every", optarg, 1, UINT64_C(1) << 40, &o->report_every, err);
+            break;
+        case OPT_EPOCH_UNIT:
+            unit = optarg;
+            break;
+        case OPT_OPTIMIZER:
+            opt_name = optarg;
+            break;
+        case OPT_LR:
+            rc = qs_parse_double("--lr", optarg, 1e-12, 1e6, &o->lr, err);
+            o->lr_set = 1;
+            break;
+        case OPT_BATCH:
+            rc = qs_parse_u64("--batch", optarg, 0, UINT32_MAX, &batch, err);
+            break;
+        case OPT_FULL:
+            batch = 0;
+            break;
+        case OPT_IMAGES:
+            rc = qs_parse_u64("--images", optarg, 1, 1000000, &images, err);
+            break;
+        case OPT_REGEN:
+            rc = qs_parse_u64("--regen-every", optarg, 0, 1000000, &o->regen_every, err);
+            break;
+        case OPT_LOSS:
+            loss = optarg;
+            break;
+        case OPT_LAMBDA:
+            rc = qs_parse_double("--lambda", optarg, 0, 1e6, &lambda, err);
+            break;
+        case OPT_TEMP:
+            rc = qs_parse_double("--temperature", optarg, 1e-6, 1e6, &temp, err);
+            break;
+        case OPT_REDUCE:
+            reduce = optarg;
+            break;
+        case OPT_PAIRING:
+            pairing = optarg;
+            break;
+        case OPT_REFRESH:
+            refresh = optarg;
+            break;
+        case OPT_DATA:
+            o->data = optarg;
+            break;
+        case OPT_TRAIN_COUNT:
+            rc = qs_parse_u64("--train-count", optarg, 1, UINT32_MAX, &o->train_count, err);
+            break;
+        case OPT_TEST_COUNT:
+            rc = qs_parse_u64("--test-count", optarg, 1, UINT32_MAX, &o->test_count, err);
+            break;
+        case OPT_SEED:
+            rc = qs_parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed, err);
+            break;
+        case OPT_PROJ_SEED:
+            rc = qs_parse_u64("--proj-seed", optarg, 0, UINT64_MAX, &o->proj_seed, err);
+            o->proj_seed_set = 1;
+            break;
+        case OPT_THREADS:
+            rc = qs_parse_u64("--threads", optarg, 1, 256, &o->threads, err);
+            break;
+        case OPT_SAVE:
+            o->save = optarg;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case 'h':
+        case OPT_HELP:
+            usage(stdout);
+            return 1;
+        case ':':
+            return qs_error_set(err, QS_ERR(INVAL), "%s needs a value", name);
+        default:
+            return qs_error_set(err, QS_ERR(INVAL), "unknown option '%s'", name);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (optind < argc)
+        return qs_error_set(err, QS_ERR(INVAL), "unexpected argument '%s'", argv[optind]);
+    if (!model)
+        return qs_error_set(err, QS_ERR(INVAL), "--model vanilla|aux is required");
+    if (qs_kind_parse(model, &kind) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--model: '%s' is not vanilla or aux", model);
+    o->kind_set = 1;
+    if (!o->proj_seed_set)
+        o->proj_seed = o->seed;
+    o->spec = qs_quine_spec_default(kind, o->proj_seed);
+    o->spec.hidden = (uint32_t)hidden;
+    o->spec.depth = (uint32_t)depth;
+    o->spec.coord_scale = (float)coord_scale;
+    if (qs_rest_parse(rest, &o->spec.rest) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--rest: '%s' is not zero or mean", rest);
+    if (qs_init_parse(init, &o->init) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--init: '%s' is not uniform or he", init);
+    if (qs_quine_spec_validate(&o->spec, err) < 0)
+        return QS_ERR(INVAL);
+
+    o->cfg = qs_train_cfg_paper(kind);
+    qs_opt_kind_t ok;
+    if (qs_opt_parse(opt_name, &ok) < 0)
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--optimizer: '%s' is not one of sgd, momentum, adam, adamax, "
+                            "adagrad, rmsprop",
+                            opt_name);
+    o->cfg.opt = qs_opt_defaults(ok);
+    if (o->lr_set)
+        o->cfg.opt.lr = (float)o->lr;
+    if (qs_sr_loss_parse(loss, &o->cfg.obj.sr_loss) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--loss: '%s' is not sse, relative, r2 or none",
+                            loss);
+    if (kind == QS_KIND_VANILLA && o->cfg.obj.sr_loss == QS_SR_NONE)
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--loss none leaves a vanilla quine nothing to learn");
+    if (qs_reduce_parse(reduce, &o->cfg.obj.reduce) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--reduce: '%s' is not mean or sum", reduce);
+    if (pairing && qs_pairing_parse(pairing, &o->cfg.obj.pairing) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--pairing: '%s' is not paired or separate",
+                            pairing);
+    if (qs_refresh_parse(refresh, &o->cfg.refresh) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--refresh: '%s' is not epoch or step", refresh);
+    if (!strcmp(unit, "images"))
+        o->epoch_images = 1;
+    else if (strcmp(unit, "coords"))
+        return qs_error_set(err, QS_ERR(INVAL), "--epoch-unit: '%s' is not coords or images", unit);
+    if (o->epoch_images && kind != QS_KIND_AUX)
+        return qs_error_set(err, QS_ERR(INVAL), "--epoch-unit images needs --model aux");
+    if (images && o->cfg.obj.pairing == QS_PAIR_PAIRED && kind == QS_KIND_AUX)
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--images applies to --pairing separate (paired rows take one "
+                            "image per coordinate)");
+    o->cfg.obj.lambda = (float)lambda;
+    o->cfg.obj.temperature = (float)temp;
+    o->cfg.batch = (uint32_t)batch;
+    o->cfg.images = (uint32_t)images;
+    if (o->steps == 0 && o->report_every)
+        return qs_error_set(err, QS_ERR(INVAL), "--report-every goes with --steps");
+    return 0;
+}
+
+typedef struct {
+    qs_dataset_t train_ds, test_ds;
+    qs_features_t train, test;
+    int have_data;
+} data_t;
+
+static int load_data(const opts_t *o, qs_phys_t **phys, data_t *d, qs_error_t *err)
+{
+    memset(d, 0, sizeof *d);
+    if (o->spec.kind != QS_KIND_AUX) {
+        *phys = qs_phys_new(&o->spec, NULL);
+        return 0;
+    }
+    int rc = qs_load_split(&d->train_ds, o->data, QS_SPLIT_TRAIN, (uint32_t)o->train_count, err);
+    if (rc < 0)
+        return rc;
+    rc = qs_load_split(&d->test_ds, o->data, QS_SPLIT_TEST, (uint32_t)o->test_count, err);
+    if (rc < 0) {
+        qs_dataset_destroy(&d->train_ds);
+        return rc;
+    }
+    if ((size_t)d->train_ds.rows * d->train_ds.cols != o->spec.image_dim) {
+        qs_dataset_destroy(&d->train_ds);
+        qs_dataset_destroy(&d->test_ds);
+        return qs_error_set(err, QS_ERR(FORMAT), "%s: images of %u x %u pixels, expected %u",
+                            o->data, d->train_ds.rows, d->train_ds.cols, o->spec.image_dim);
+    }
+    float *mean = xmalloc(o->spec.image_dim * sizeof *mean);
+    qs_dataset_mean_image(&d->train_ds, mean);
+    *phys = qs_phys_new(&o->spec, mean);
+    free(mean);
+    qs_features_init(&d->train, *phys, &d->train_ds);
+    qs_features_init(&d->test, *phys, &d->test_ds);
+    d->have_data = 1;
+    return 0;
+}
+
+static void free_data(data_t *d)
+{
+    if (!d->have_data)
+        return;
+    qs_features_destroy(&d->train);
+    qs_features_destroy(&d->test);
+    qs_dataset_destroy(&d->train_ds);
+    qs_dataset_destroy(&d->test_ds);
+}
+
+static void print_header(const opts_t *o, size_t n, const data_t *d)
+{
+    const qs_train_cfg_t *c = &o->cfg;
+    printf("# quinesim train: %s quine, H=%u, depth %u, N=%zu parameters, init %s, "
+           "coordinate projection scale %g\n",
+           qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n, qs_init_name(o->init),
+           (double)o->spec.coord_scale);
+    printf("# %s lr %g, batch %u%s, loss %s, targets per %s, seed %llu, proj-seed %llu\n",
+           qs_opt_name(c->opt.kind), (double)c->opt.lr, c->batch ? c->batch : (unsigned)n,
+           c->batch ? "" : " (full)", qs_sr_loss_name(c->obj.sr_loss), qs_refresh_name(c->refresh),
+           (unsigned long long)o->seed, (unsigned long long)o->proj_seed);
+    if (o->spec.kind == QS_KIND_AUX)
+        printf("# aux: lambda %g, T %g, %s task loss, %s rows, rest input %s; data %s "
+               "(%u train / %u test)\n",
+               (double)c->obj.lambda, (double)c->obj.temperature, qs_reduce_name(c->obj.reduce),
+               qs_pairing_name(c->obj.pairing), qs_rest_name(o->spec.rest), o->data,
+               d->train_ds.count, d->test_ds.count);
+    printf("%6s %10s %12s %10s %8s %9s %9s %9s %s%10s %8s\n", "epoch", "steps", "L_SR", "margin",
+           "SRQ", "rel_err", "R^2", "rms", o->spec.kind == QS_KIND_AUX ? "   acc  " : "", "loss",
+           "seconds");
+}
+
+typedef struct {
+    uint64_t epoch, steps, flops;
+    double seconds, loss, l_sr_run, acc, train_acc;
+    int regen;
+} row_t;
+
+static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
+{
+    const int aux = o->spec.kind == QS_KIND_AUX;
+    if (o->json) {
+        qs_json_t j;
+        qs_json_begin(&j, stdout);
+        qs_json_u64(&j, "epoch", r->epoch);
+        qs_json_u64(&j, "steps", r->steps);
+        qs_json_fidelity(&j, f);
+        qs_json_num(&j, "seconds", r->seconds);
+        qs_json_num(&j, "loss", r->loss);
+        qs_json_num(&j, "l_sr_run", r->l_sr_run);
+        qs_json_u64(&j, "flops", r->flops);
+        qs_json_bool(&j, "regen", r->regen);
+        if (aux) {
+            qs_json_num(&j, "acc", r->acc);
+            qs_json_num(&j, "train_acc", r->train_acc);
+        }
+        qs_json_end(&j);
+        return;
+    }
+    char b1[32], b2[32], acc[32] = "";
+    if (aux)
+        snprintf(acc, sizeof acc, "%7.2f%% ", 100 * r->acc);
+    printf("%6llu %10llu %12.6g %10.4g %8s %9.4g %9s %9.4g %s%10.4g %8.2f%s%s\n",
+           (unsigned long long)r->epoch, (unsigned long long)r->steps, f->l_sr, f->margin,
+           qs_fmt_num(b1, sizeof b1, f->srq, 4), f->rel_err, qs_fmt_num(b2, sizeof b2, f->r2, 4),
+           f->rms, acc, r->loss, r->seconds, r->regen ? "  regen" : "",
+           f->zero_quine ? "  ZERO QUINE" : "");
+    fflush(stdout);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    opts_t o;
+    qs_error_t err = {0};
+    int rc = parse_args(argc, argv, &o, &err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "quinesim train: %s\n(see quinesim train --help)\n", err.msg);
+        return 2;
+    }
+    qs_blas_init((int)o.threads);
+    const char *better = qs_blas_suggest_coretype();
+    if (better && !getenv("OPENBLAS_CORETYPE"))
+        fprintf(stderr,
+                "quinesim train: note: OpenBLAS uses its generic '%s' kernels on this CPU; "
+                "OPENBLAS_CORETYPE=%s makes training several times faster\n",
+                qs_blas_core(), better);
+    if (o.save) {
+        fprintf(stderr, "quinesim train: --save is not available in this build yet\n");
+        return 2;
+    }
+
+    qs_phys_t *phys = NULL;
+    data_t d;
+    if (load_data(&o, &phys, &d, &err) < 0) {
+        fprintf(stderr, "quinesim train: %s\n", err.msg);
+        return 1;
+    }
+    const int aux = o.spec.kind == QS_KIND_AUX;
+    size_t n = qs_phys_nparams(phys);
+    float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
+    qs_rng_t rng;
+    qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_INIT, 0));
+    qs_quine_init_weights(&o.spec, o.init, &rng, theta);
+    qs_trainer_t *tr = qs_trainer_new(phys, &o.cfg, aux ? &d.train : NULL);
+    qs_work_t *work = qs_work_new(&o.spec, 1);
+    qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 0));
+    qs_trainer_begin(tr, theta, &rng);
+
+    /* Steps per report. */
+    uint64_t period = qs_trainer_epoch_steps(tr), reports = o.epochs;
+    if (o.epoch_images) {
+        uint64_t per_step = o.cfg.obj.pairing == QS_PAIR_PAIRED
+                                ? (o.cfg.batch ? o.cfg.batch : n)
+                                : (o.cfg.images ? o.cfg.images : (o.cfg.batch ? o.cfg.batch : 100));
+        period = (d.train.count + per_step - 1) / per_step;
+    }
+    if (o.steps) {
+        if (o.report_every)
+            period = o.report_every;
+        reports = (o.steps + period - 1) / period;
+    }
+    if (!o.json)
+        print_header(&o, n, &d);
+
+    qs_progress_t prog;
+    qs_progress_init(&prog);
+    qs_fidelity_t f;
+    row_t row = {0};
+    double total_seconds = 0;
+    uint64_t done = 0;
+    for (uint64_t e = 0; e <= reports; e++) {
+        const qs_train_stats_t *st = qs_trainer_stats(tr);
+        row_t prev = {.steps = st->steps, .flops = st->flops};
+        double loss0 = st->loss_sum, sse0 = st->sse_sum;
+        uint64_t seen0 = st->seen, correct0 = st->correct;
+        double t0 = qs_now();
+        row.regen = 0;
+        if (e > 0) {
+            uint64_t todo = o.steps ? QS_MIN(period, o.steps - done) : period;
+            uint64_t chunk = QS_MAX(todo / 200, 1), did = 0;
+            char label[64];
+            snprintf(label, sizeof label, "epoch %llu/%llu", (unsigned long long)e,
+                     (unsigned long long)reports);
+            while (did < todo) {
+                did += qs_trainer_run(tr, QS_MIN(chunk, todo - did));
+                qs_progress_draw(&prog, did, todo, label);
+            }
+            done += todo;
+            if (o.regen_every && e % o.regen_every == 0) {
+                qs_trainer_regenerate(tr);
+                row.regen = 1;
+            }
+            qs_progress_clear(&prog);
+        }
+        double dt = qs_now() - t0;
+        total_seconds += dt;
+        uint64_t k = st->steps - prev.steps;
+        row.epoch = e;
+        row.steps = st->steps;
+        row.flops = st->flops;
+        row.seconds = dt;
+        row.loss = k ? (st->loss_sum - loss0) / (double)k : 0;
+        row.l_sr_run = st->sse_sum - sse0;
+        row.train_acc =
+            st->seen > seen0 ? (double)(st->correct - correct0) / (double)(st->seen - seen0) : 0;
+        qs_quine_predict_all(phys, theta, pred, work);
+        qs_fidelity_compute(&f, theta, pred, n);
+        if (aux)
+            row.acc = qs_quine_accuracy(phys, theta, &d.test, work, NULL);
+        print_row(&o, &row, &f);
+    }
+    if (!o.json)
+        printf("# %llu steps in %.2f s (%.2f us/step), %.3g FLOPs\n",
+               (unsigned long long)qs_trainer_stats(tr)->steps, total_seconds,
+               qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
+                                           : 0.0,
+               (double)qs_trainer_stats(tr)->flops);
+    qs_trainer_free(tr);
+    qs_work_free(work);
+    free(theta);
+    free(pred);
+    free_data(&d);
+    qs_phys_free(phys);
+    return 0;
+}
