@@ -21,6 +21,7 @@
 
 typedef struct {
     int json, all;
+    int to_stdout; /* an export goes to standard output: no summary there */
     const char *phylogeny, *newick, *generations, *plot, *tree;
     int has_lineage;
     uint64_t lineage;
@@ -43,15 +44,17 @@ static void usage(FILE *to)
           "  --phylogeny FILE     ALife-standard phylogeny CSV, parents before children\n"
           "  --newick FILE        the survivors' ancestry as a Newick tree (lengths in\n"
           "                       generations); with --all, every organism\n"
-          "  --all                see --newick\n"
+          "  --all                every organism in --newick and --tree\n"
           "  --generations FILE   one CSV row per generation\n"
           "  --lineage ID         organism ID's line back to its founder, one row per link\n"
           "  --plot DIR           charts (PNG and SVG) with gnuplot, and their data/script\n"
-          "  --tree FILE.svg      an ancestry drawing with Graphviz (small runs)\n"
+          "  --tree FILE.svg      an ancestry drawing with Graphviz: every organism up to\n"
+          "                       100 (--all: 300), else the survivors' ancestry\n"
           "  -h, --help           this text\n"
           "\n"
-          "FILE may be '-' for standard output (one run only). With several runs each file\n"
-          "name gets the run's name before its extension. See docs/analysis.md.\n",
+          "FILE may be '-' for standard output (then no summary is printed). With several\n"
+          "runs each file name gets the run's name before its extension (DIR: a subfolder\n"
+          "per run). See docs/analysis.md.\n",
           to);
 }
 
@@ -122,28 +125,21 @@ static int parse_args(int argc, char **argv, opts_t *o)
         usage(stderr);
         return 2;
     }
-    if (o->all && !o->newick) {
-        fputs("quinesim analyze: --all only applies to --newick\n", stderr);
+    if (o->all && !o->newick && !o->tree) {
+        fputs("quinesim analyze: --all applies to --newick and --tree\n", stderr);
         return 2;
     }
     const char *files[] = {o->phylogeny, o->newick, o->generations};
+    int dash = 0;
     for (size_t k = 0; k < QS_ARRAY_LEN(files); k++)
-        if (files[k] && !strcmp(files[k], "-") && o->nruns > 1) {
-            fputs("quinesim analyze: '-' (standard output) takes one run only\n", stderr);
-            return 2;
-        }
-    if ((o->phylogeny && !strcmp(o->phylogeny, "-")) || (o->newick && !strcmp(o->newick, "-")) ||
-        (o->generations && !strcmp(o->generations, "-"))) {
-        int k = !!(o->phylogeny && !strcmp(o->phylogeny, "-")) +
-                !!(o->newick && !strcmp(o->newick, "-")) +
-                !!(o->generations && !strcmp(o->generations, "-"));
-        if (k > 1 || o->json) {
-            fputs("quinesim analyze: only one output can go to standard output ('-'), and "
-                  "not with --json\n",
-                  stderr);
-            return 2;
-        }
+        dash += files[k] && !strcmp(files[k], "-");
+    if (dash && (dash > 1 || o->nruns > 1 || o->json || o->has_lineage)) {
+        fputs("quinesim analyze: standard output ('-') takes one output of one run, without "
+              "--json or --lineage\n",
+              stderr);
+        return 2;
     }
+    o->to_stdout = dash > 0;
     return 0;
 }
 
@@ -238,7 +234,7 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
             k = -1;
         }
     const char *label = labels[index];
-    FILE *info = o->json ? stderr : stdout;
+    FILE *info = o->json || o->to_stdout ? stderr : stdout;
     int failed = 0;
     char out[QS_PATH_MAX + QS_NAME_MAX + 8];
 
@@ -254,7 +250,7 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
     if (o->json) {
         line_ctx_t ctx = {&h, line};
         qs_summary_json(s, stdout, line != QS_NONE ? json_line : NULL, &ctx);
-    } else if (o->nruns == 1) {
+    } else if (o->nruns == 1 && !o->to_stdout) {
         qs_summary_print(s, stdout);
     }
     if (!o->json && line != QS_NONE) {
@@ -303,7 +299,7 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
     }
     if (o->tree) {
         per_run_path(o->tree, label, o->nruns, 0, out, sizeof out);
-        if (qs_plot_tree(&h, s->label, out, info, &err) < 0) {
+        if (qs_plot_tree(&h, s->label, out, o->all, info, &err) < 0) {
             fprintf(stderr, "quinesim analyze: %s\n", err.msg);
             failed = 1;
         }

@@ -130,6 +130,7 @@ static double mean_of(double sum, uint32_t n)
 typedef struct {
     int accuracy, fidelity, scatter, species; /* which charts have data */
     uint32_t points, organisms_linked, stride;
+    uint32_t species_points[QS_MAX_SPECIES]; /* scatter points of each species */
 } chart_data_t;
 
 static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, chart_data_t *cd,
@@ -196,6 +197,7 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
         fprintf(f, "%.9g %.9g %u %llu %u\n", o->link_r2, o->accuracy, o->species,
                 (unsigned long long)o->id, o->born);
         cd->points++;
+        cd->species_points[o->species]++;
     }
     cd->scatter = cd->points > 0;
     return finish_file(f, dir, "organisms.dat", err);
@@ -278,6 +280,8 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
         fputs("plot ", f);
         int first = 1;
         for (uint32_t s = 0; s < nsp; s++) {
+            if (!cd->species_points[s])
+                continue; /* no point of its own: no legend entry */
             char name[QS_NAME_MAX * 2], sbuf[32];
             gp_text(name, sizeof name, qs_history_species(h, s, sbuf, sizeof sbuf));
             fprintf(f,
@@ -365,8 +369,8 @@ static void write_dot(const qs_history_t *h, const char *label, const uint8_t *k
             "labelloc=t, fontsize=16,\n"
             "         label=\"Ancestry of run %s: %s (%u organisms)\\n"
             "rows = generation of birth; fill = species; double border = alive at the end; "
-            "red = best organism\\nlabel: id and accuracy (or self-prediction R² without "
-            "accuracy)\"];\n"
+            "red = best organism\\nlabel: id and accuracy at its last evaluation "
+            "(self-prediction R² without accuracy)\"];\n"
             "  node [shape=box, style=\"rounded,filled\", fontname=\"DejaVu Sans\", fontsize=10, "
             "margin=\"0.06,0.02\", height=0.3];\n"
             "  edge [arrowsize=0.5, color=\"#555555\"];\n",
@@ -428,7 +432,7 @@ static void write_dot(const qs_history_t *h, const char *label, const uint8_t *k
     fputs("  }\n}\n", f);
 }
 
-int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, FILE *info,
+int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int all, FILE *info,
                  qs_error_t *err)
 {
     int rc = 0;
@@ -441,26 +445,27 @@ int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, FILE
     int pruned = 0;
     char dot_path[] = "/tmp/quinesim-tree-XXXXXX";
     int fd = -1;
-    if (n > QS_TREE_MAX_NODES) {
+    uint32_t whole = all ? QS_TREE_MAX_NODES : QS_TREE_MAX_WHOLE;
+    if (n > whole) {
         uint32_t *parent, nsurv;
         qs_export_tree_arrays(h, &parent, NULL, NULL);
         uint8_t *surv = qs_export_survivors(h, &nsurv);
         nkept = nsurv ? qs_tree_ancestry(n, parent, surv, keep) : 0;
         free(parent);
         free(surv);
-        if (nkept == 0 || nkept > QS_TREE_MAX_NODES) {
+        if (all || nkept == 0 || nkept > QS_TREE_MAX_NODES) {
             rc = qs_error_set(err, QS_ERR(TOOBIG),
-                              "--tree: %u organisms, and %u in the survivors' ancestry: more than "
-                              "the %u a drawing can show legibly; export the tree with --newick "
-                              "(--all) and open it in a tree viewer",
-                              n, nkept, QS_TREE_MAX_NODES);
+                              "--tree: %u organisms%s, and %u in the survivors' ancestry: more "
+                              "than the %u a drawing can show legibly; export the tree with "
+                              "--newick (--all) and open it in a tree viewer",
+                              n, all ? " (--all)" : "", nkept, QS_TREE_MAX_NODES);
             goto out;
         }
         pruned = 1;
         fprintf(info,
-                "tree: %u organisms are too many to draw (limit %u): drawing the survivors' "
-                "ancestry, %u organisms\n",
-                n, QS_TREE_MAX_NODES, nkept);
+                "tree: %u organisms are too many to draw whole (limit %u; --all: %u): drawing "
+                "the survivors' ancestry, %u organisms\n",
+                n, QS_TREE_MAX_WHOLE, QS_TREE_MAX_NODES, nkept);
     }
     uint32_t nsp = h->nspecies;
     for (uint32_t i = 0; i < n; i++)

@@ -14,8 +14,11 @@
  * the reason printed.
  *
  * --tree FILE.svg draws the ancestry with dot: every organism when there are at most
- * QS_TREE_MAX_NODES, else the survivors' ancestry if that is small enough, else it
- * refuses (and says to use --newick with a tree viewer). One row per generation,
+ * QS_TREE_MAX_WHOLE (or QS_TREE_MAX_NODES when asked for all), else the survivors'
+ * ancestry if it has at most QS_TREE_MAX_NODES, else it refuses (and says to use
+ * --newick with a tree viewer). A whole tree grows as wide as it has leaves, and most
+ * organisms of a run are leaves (they die childless), so beyond ~100 organisms only the
+ * survivors' ancestry, a few lines, stays legible. One row per generation,
  * colours by species, double border for organisms alive at the end, the best organism
  * outlined in red.
  *
@@ -30,12 +33,13 @@
 #include "core/util.h"
 
 #define QS_PLOT_MAX_POINTS 100000u
+#define QS_TREE_MAX_WHOLE  100u
 #define QS_TREE_MAX_NODES  300u
 
 /* What was written (and skipped) is reported on info, one line each. */
 int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FILE *info,
                    qs_error_t *err);
-int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, FILE *info,
+int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int all, FILE *info,
                  qs_error_t *err);
 
 #endif

@@ -180,8 +180,8 @@ static void print_trend(FILE *out, const char *name, const qs_trend_t *t)
         fprintf(out, "  %-30s -\n", name);
         return;
     }
-    fprintf(out, "  %-30s %9.4f (g%-4u) %9.4f (g%-4u) %9.4f (g%u)\n", name, t->first, t->first_gen,
-            t->last, t->last_gen, t->best, t->best_gen);
+    fprintf(out, "  %-30s %9.4f at g%-5u %9.4f at g%-5u %9.4f at g%u\n", name, t->first,
+            t->first_gen, t->last, t->last_gen, t->best, t->best_gen);
 }
 
 static void print_status(const qs_summary_t *s, FILE *out)
@@ -219,7 +219,7 @@ static void print_read(const qs_summary_t *s, FILE *out)
 
 void qs_summary_print(const qs_summary_t *s, FILE *out)
 {
-    char a[32], b[32];
+    char a[32], b[32], c[32];
     fprintf(out, "run %s", s->label);
     if (s->has_header)
         fprintf(out, " (seed %llu)", (unsigned long long)s->seed);
@@ -268,7 +268,7 @@ void qs_summary_print(const qs_summary_t *s, FILE *out)
                 "self-prediction R2 %s\n",
                 (unsigned long long)s->best_id, s->species[s->best_species].name,
                 num(a, sizeof a, s->best_fitness, 4), s->fitness, s->best_generation,
-                num(b, sizeof b, s->best_accuracy, 4), num(a, sizeof a, s->best_r2, 4));
+                num(b, sizeof b, s->best_accuracy, 4), num(c, sizeof c, s->best_r2, 4));
         fprintf(out, "  ancestry:    born in generation %u, %u link%s from founder %llu\n",
                 s->best_born, s->best_depth, s->best_depth == 1 ? "" : "s",
                 (unsigned long long)s->best_founder);
@@ -276,7 +276,7 @@ void qs_summary_print(const qs_summary_t *s, FILE *out)
         fputs("best organism: none evaluated\n", out);
     }
 
-    fprintf(out, "trends (per generation)          %-17s %-17s %s\n", "first", "last", "best");
+    fprintf(out, "trends (per generation)          %-18s %-18s %s\n", "first", "last", "best");
     print_trend(out, "best accuracy", &s->best_accuracy_trend);
     print_trend(out, "mean accuracy", &s->mean_accuracy_trend);
     print_trend(out, "mean self-prediction R2", &s->mean_r2_trend);

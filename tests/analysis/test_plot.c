@@ -139,7 +139,7 @@ Test(plot, tree_whole_pruned_and_refused)
     qs_history_t h; /* small: drawn whole */
     make_run(&h, 4, 6, 0);
     FILE *info = open_memstream(&buf, &len);
-    cr_assert_eq(qs_plot_tree(&h, "small", svg, info, &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_plot_tree(&h, "small", svg, 0, info, &err), 0, "%s", err.msg);
     info_of(info, &buf);
     char *d = tu_read_file(svg, NULL);
     cr_assert(d && strstr(d, "<svg") && strstr(d, "every organism"), "%s", buf);
@@ -149,7 +149,7 @@ Test(plot, tree_whole_pruned_and_refused)
 
     make_run(&h, 40, 10, 0); /* 400 organisms, a narrow survivors' tree */
     info = open_memstream(&buf, &len);
-    cr_assert_eq(qs_plot_tree(&h, "pruned", svg, info, &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_plot_tree(&h, "pruned", svg, 0, info, &err), 0, "%s", err.msg);
     info_of(info, &buf);
     cr_assert(strstr(buf, "drawing the survivors' ancestry"), "%s", buf);
     d = tu_read_file(svg, NULL);
@@ -158,9 +158,19 @@ Test(plot, tree_whole_pruned_and_refused)
     free(buf);
     qs_history_destroy(&h);
 
+    make_run(&h, 20, 10, 0); /* 162 organisms: whole with --all */
+    info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "all", svg, 1, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    d = tu_read_file(svg, NULL);
+    cr_assert(d && strstr(d, "every organism (162 organisms)"), "%s", buf);
+    free(d);
+    free(buf);
+    qs_history_destroy(&h);
+
     make_run(&h, 2, 400, 0); /* 400 survivors: too many even pruned */
     info = open_memstream(&buf, &len);
-    cr_assert_eq(qs_plot_tree(&h, "big", svg, info, &err), QS_ERR(TOOBIG));
+    cr_assert_eq(qs_plot_tree(&h, "big", svg, 0, info, &err), QS_ERR(TOOBIG));
     info_of(info, &buf);
     cr_assert(strstr(err.msg, "--newick"), "%s", err.msg);
     free(buf);
