@@ -285,7 +285,7 @@ void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out)
     if (root->parent_id)
         fprintf(out, "  (its parent %llu was not in the log that was read)\n",
                 (unsigned long long)root->parent_id);
-    fprintf(out, "  %4s %10s %10s %5s %-12s %8s %10s %10s %10s %12s %5s %s\n", "step", "id",
+    fprintf(out, "  %4s %10s %10s %5s %-12s %8s %10s %11s %10s %12s %5s %s\n", "step", "id",
             "parent", "born", "species", "accuracy", "self_r2", "self_relerr", "link_r2",
             "link_relerr", "lives", "death");
     for (uint32_t k = 0; k < n; k++) {
@@ -298,7 +298,7 @@ void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out)
         fprintf(out, " %5u %-12s", o->born, qs_history_species(h, o->species, sbuf, sizeof sbuf));
         table_num(out, o->accuracy, 8);
         table_num(out, o->r2, 10);
-        table_num(out, o->rel_err, 10);
+        table_num(out, o->rel_err, 11);
         table_num(out, o->link_r2, 10);
         table_num(out, o->link_rel_err, 12);
         fprintf(out, " %5u ", o->lives);
