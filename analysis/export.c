@@ -66,6 +66,43 @@ static int close_out(FILE *f, const char *path, qs_error_t *err)
 
 /* ---- phylogeny ----------------------------------------------------------------------------- */
 
+/* A row under construction (rows are short: 512 bytes hold any). */
+typedef struct {
+    char b[512];
+    size_t n;
+} row_t;
+
+static void row_str(row_t *r, const char *s)
+{
+    size_t k = strnlen(s, sizeof r->b - 1 - r->n);
+    memcpy(r->b + r->n, s, k);
+    r->n += k;
+}
+
+static void row_u64(row_t *r, uint64_t v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(r->b + r->n, tmp + k, sizeof tmp - k);
+    r->n += sizeof tmp - k;
+}
+
+/* As qs_export_csv_num. */
+static void row_num(row_t *r, double v)
+{
+    if (isnan(v))
+        return;
+    if (isinf(v)) {
+        row_str(r, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    r->n += (size_t)snprintf(r->b + r->n, sizeof r->b - r->n, "%.9g", v);
+}
+
 int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err)
 {
     FILE *f;
@@ -75,30 +112,59 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
     fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops,"
           "link_r2,link_rel_err,death_cause\n",
           f);
-    char sbuf[32];
+    /* The species names as CSV fields, once. */
+    char names[QS_MAX_SPECIES][2 * QS_NAME_MAX + 3];
+    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++) {
+        char sbuf[32], *p = names[s];
+        const char *name = qs_history_species(h, s, sbuf, sizeof sbuf);
+        int quote = strpbrk(name, ",\"\r\n") != NULL;
+        if (quote)
+            *p++ = '"';
+        for (; *name; name++) {
+            if (*name == '"')
+                *p++ = '"';
+            *p++ = *name;
+        }
+        if (quote)
+            *p++ = '"';
+        *p = '\0';
+    }
+    row_t r;
     for (uint32_t i = 0; i < h->norgs; i++) {
         const qs_horg_t *o = &h->orgs[i];
-        if (o->parent != QS_NONE)
-            fprintf(f, "%llu,[%llu],%u,", (unsigned long long)o->id,
-                    (unsigned long long)h->orgs[o->parent].id, o->born);
-        else
-            fprintf(f, "%llu,[],%u,", (unsigned long long)o->id, o->born);
+        r.n = 0;
+        row_u64(&r, o->id);
+        if (o->parent != QS_NONE) {
+            row_str(&r, ",[");
+            row_u64(&r, h->orgs[o->parent].id);
+            row_str(&r, "],");
+        } else {
+            row_str(&r, ",[],");
+        }
+        row_u64(&r, o->born);
+        row_str(&r, ",");
         if (o->cause && o->cause != QS_DEATH_END)
-            fprintf(f, "%u,", o->died + 1);
+            row_u64(&r, (uint64_t)o->died + 1);
         else
-            fputs("inf,", f);
-        qs_export_csv_text(f, qs_history_species(h, o->species, sbuf, sizeof sbuf));
-        fputc(',', f);
-        qs_export_csv_num(f, o->accuracy);
-        fputc(',', f);
-        qs_export_csv_num(f, o->rel_err);
-        fputc(',', f);
-        qs_export_csv_num(f, o->r2);
-        fprintf(f, ",%llu,", (unsigned long long)o->flops);
-        qs_export_csv_num(f, o->link_r2);
-        fputc(',', f);
-        qs_export_csv_num(f, o->link_rel_err);
-        fprintf(f, ",%s\n", qs_export_cause_name(o->cause));
+            row_str(&r, "inf");
+        row_str(&r, ",");
+        row_str(&r, names[o->species]);
+        row_str(&r, ",");
+        row_num(&r, o->accuracy);
+        row_str(&r, ",");
+        row_num(&r, o->rel_err);
+        row_str(&r, ",");
+        row_num(&r, o->r2);
+        row_str(&r, ",");
+        row_u64(&r, o->flops);
+        row_str(&r, ",");
+        row_num(&r, o->link_r2);
+        row_str(&r, ",");
+        row_num(&r, o->link_rel_err);
+        row_str(&r, ",");
+        row_str(&r, qs_export_cause_name(o->cause));
+        row_str(&r, "\n");
+        fwrite(r.b, 1, r.n, f);
     }
     return close_out(f, path, err);
 }

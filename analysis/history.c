@@ -99,6 +99,11 @@ static void map_grow(qs_history_t *h)
 
 uint32_t qs_history_find(const qs_history_t *h, uint64_t id)
 {
+    if (!h->sparse) {
+        if (h->norgs == 0 || id < h->first_id || id - h->first_id >= h->norgs)
+            return QS_NONE;
+        return (uint32_t)(id - h->first_id);
+    }
     if (!h->map_cap || id == 0)
         return QS_NONE;
     uint32_t s = slot_of(id, h->map_cap);
@@ -231,7 +236,16 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
         h->cap = h->cap ? h->cap * 2 : 1024;
         h->orgs = xrealloc(h->orgs, (size_t)h->cap * sizeof *h->orgs);
     }
-    if ((uint64_t)(h->norgs + 1) * 2 > h->map_cap)
+    if (h->norgs == 0) {
+        h->first_id = b->id;
+    } else if (!h->sparse && b->id != h->first_id + h->norgs) {
+        h->sparse = 1; /* from now on, a map: put everyone born so far in it */
+        while ((uint64_t)(h->norgs + 1) * 2 > h->map_cap)
+            map_grow(h);
+        for (uint32_t i = 0; i < h->norgs; i++)
+            map_put(h, h->orgs[i].id, i);
+    }
+    if (h->sparse && (uint64_t)(h->norgs + 1) * 2 > h->map_cap)
         map_grow(h);
     uint32_t idx = h->norgs++;
     qs_horg_t *o = &h->orgs[idx];
@@ -247,7 +261,8 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
     o->has_link = b->has_link != 0;
     o->link_r2 = b->has_link ? b->link_r2 : NAN;
     o->link_rel_err = b->has_link ? b->link_rel_err : NAN;
-    map_put(h, b->id, idx);
+    if (h->sparse)
+        map_put(h, b->id, idx);
     if (b->parent) {
         uint32_t p = qs_history_find(h, b->parent);
         if (p == QS_NONE) {

@@ -82,7 +82,12 @@ typedef struct {
     /* organisms, in birth-record order */
     qs_horg_t *orgs;
     uint32_t norgs, cap;
-    uint64_t *map_keys; /* open addressing: id -> index (key 0 = empty; ids start at 1) */
+    /* id -> index. While ids come as first_id, first_id + 1, ... (the simulator numbers
+     * births consecutively) the index is id - first_id and no map is kept; the first id
+     * out of that sequence builds an open-addressing map (key 0 = empty). */
+    int sparse;
+    uint64_t first_id;
+    uint64_t *map_keys;
     uint32_t *map_vals;
     uint32_t map_cap;
     /* generations (index = generation number) */

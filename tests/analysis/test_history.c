@@ -373,6 +373,32 @@ Test(history, anomalies_are_counted_not_fatal)
     qs_history_destroy(&h);
 }
 
+Test(history, ids_out_of_sequence_use_a_map)
+{
+    qs_history_t h;
+    qs_history_init(&h);
+    birth(&h, 5, 0, 0, 0, 0);
+    birth(&h, 6, 0, 0, 0, 0);
+    cr_assert_not(h.sparse);
+    birth(&h, 3, 5, 1, 0, 0.5); /* out of sequence: the map takes over */
+    birth(&h, 100, 3, 2, 0, 0.5);
+    cr_assert(h.sparse);
+    cr_assert_eq(qs_history_find(&h, 5), 0);
+    cr_assert_eq(qs_history_find(&h, 6), 1);
+    cr_assert_eq(qs_history_find(&h, 3), 2);
+    cr_assert_eq(qs_history_find(&h, 100), 3);
+    cr_assert_eq(qs_history_find(&h, 4), QS_NONE);
+    cr_assert_eq(h.orgs[3].parent, 2);
+    cr_assert_eq(h.orgs[2].parent, 0);
+    for (uint64_t id = 1000; id < 5000; id++) /* growing the map keeps every entry */
+        birth(&h, id, 100, 3, 0, 0.5);
+    for (uint64_t id = 1000; id < 5000; id++)
+        cr_assert_eq(qs_history_find(&h, id), (uint32_t)(id - 1000 + 4));
+    cr_assert_eq(qs_history_find(&h, 3), 2);
+    cr_assert_eq(h.anomalies, 0, "%s", h.first_anomaly);
+    qs_history_destroy(&h);
+}
+
 Test(history, generation_far_ahead_is_refused)
 {
     qs_history_t h;
