@@ -10,9 +10,25 @@
 
 /* ---- writer ------------------------------------------------------------------------------ */
 
+static void put_u64(FILE *out, uint64_t v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    fwrite(tmp + k, 1, sizeof tmp - k, out);
+}
+
+/* ":len"; whole numbers of generations (the usual case) without printf. */
 static void put_length(FILE *out, double len)
 {
-    fprintf(out, ":%.15g", len);
+    fputc(':', out);
+    if (len >= 0 && len < 1e15 && len == floor(len))
+        put_u64(out, (uint64_t)len);
+    else
+        fprintf(out, "%.15g", len);
 }
 
 int qs_newick_write(FILE *out, uint32_t n, const uint32_t *parent, const uint64_t *id,
@@ -53,7 +69,7 @@ int qs_newick_write(FILE *out, uint32_t n, const uint32_t *parent, const uint64_
             }
             if (first[v + 1] > first[v])
                 fputc(')', out);
-            fprintf(out, "%llu", (unsigned long long)id[v]);
+            put_u64(out, id[v]);
             uint32_t p = parent[v];
             if (top > 1)
                 put_length(out, time[v] - time[p]);
