@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/checkpoint.h"
 #include "sim/commands.h"
 #include "sim/orchestrator.h"
 #include "sim/scenario.h"
 
 static void run_usage(FILE *to)
 {
-    fprintf(to, "usage: quinesim run SCENARIO.ini [options]\n\n"
+    fprintf(to, "usage: quinesim run SCENARIO.ini [options]\n"
+                "       quinesim run --resume RUN_DIR [SCENARIO.ini] [options]\n\n"
                 "Evolve the population a scenario describes; write a run directory.\n\n"
                 "  --out DIR            run directory (default: runs/<run name>)\n"
                 "  --force              replace the run already in --out\n"
@@ -24,9 +26,122 @@ static void run_usage(FILE *to)
                 "  --listen HOST:PORT   accept remote workers (`quinesim worker --connect`);\n"
                 "                       beyond loopback a --token-file is required\n"
                 "  --token-file F       shared secret for remote workers' authentication\n"
+                "  --resume RUN_DIR     continue a stopped run from its last checkpoint\n"
+                "  --allow-changes K,.. accept these changed keys on --resume (e.g.\n"
+                "                       run.generations); seed, data sizes, replication input\n"
+                "                       and species can never change\n"
                 "  --help               this text\n\n"
                 "On a terminal a status line shows generation, births/s, busy workers and ETA;\n"
                 "otherwise one line per generation. Ctrl-C stops cleanly (twice: at once).\n");
+}
+
+/* Keys that can never change on a resume: they define the organisms and their world. */
+static int change_forbidden(const char *key)
+{
+    return !strcmp(key, "run.seed") || !strcmp(key, "data.train") || !strcmp(key, "data.fitness") ||
+           !strcmp(key, "replication.input") || !strncmp(key, "species.", 8);
+}
+
+static int key_allowed(const char *allow, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = allow; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == k && !strncmp(p, key, n))
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char **sets, int nsets,
+                      const char *allow, int dry)
+{
+    char path[QS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/checkpoint.msgpack", ro->resume);
+    qs_checkpoint_t ck;
+    qs_error_t err = {0};
+    qs_scenario_t *old = xcalloc(1, sizeof *old), *sc = xcalloc(1, sizeof *sc);
+    char *text = NULL;
+    int status = 2;
+    if (qs_checkpoint_load(&ck, path, &err) < 0) {
+        fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
+        free(old);
+        free(sc);
+        return 1;
+    }
+    if (ck.finished) { /* resuming is idempotent: a finished run is simply done */
+        printf("%s: the run is complete (%u generations); nothing to resume\n", ro->resume,
+               ck.generation);
+        status = 0;
+        goto out;
+    }
+    qs_scenario_defaults(old);
+    snprintf(old->path, sizeof old->path, "%.900s (stored scenario)", path);
+    if (qs_scenario_parse_string(old, ck.scenario, old->path, &err) < 0 ||
+        qs_scenario_validate(old, &err) < 0)
+        goto fail;
+    if (scenario_path) {
+        if (qs_scenario_load(sc, scenario_path, &err) < 0)
+            goto fail;
+    } else {
+        *sc = *old;
+    }
+    for (int i = 0; i < nsets; i++)
+        if (qs_scenario_set(sc, sets[i], &err) < 0)
+            goto fail;
+    if (qs_scenario_validate(sc, &err) < 0)
+        goto fail;
+    qs_scenario_change_t changes[64];
+    size_t nch = qs_scenario_diff(old, sc, changes, 64), bad = 0;
+    for (size_t i = 0; i < nch && i < 64; i++) {
+        const qs_scenario_change_t *ch = &changes[i];
+        if (change_forbidden(ch->key)) {
+            fprintf(stderr,
+                    "quinesim run --resume: %s changed (%s -> %s); it can never change within "
+                    "a run\n",
+                    ch->key, ch->old_value, ch->new_value);
+            bad++;
+        } else if (!key_allowed(allow, ch->key)) {
+            fprintf(stderr,
+                    "quinesim run --resume: %s changed (%s -> %s); add it to --allow-changes "
+                    "to accept\n",
+                    ch->key, ch->old_value, ch->new_value);
+            bad++;
+        }
+    }
+    if (bad) {
+        fprintf(stderr, "quinesim run --resume: refusing to resume with a changed scenario\n");
+        goto out;
+    }
+    if (sc->generations <= ck.generation) {
+        fprintf(stderr, "quinesim run --resume: run.generations = %u, but %u are already done\n",
+                sc->generations, ck.generation);
+        goto out;
+    }
+    text = qs_scenario_to_string(sc);
+    if (dry) {
+        fputs(text, stdout);
+        status = 0;
+        goto out;
+    }
+    if (nch) { /* the run directory's scenario.ini follows the accepted changes */
+        char ini[QS_PATH_MAX + 32];
+        snprintf(ini, sizeof ini, "%s/scenario.ini", ro->resume);
+        if (qs_write_file_atomic(ini, text, strlen(text), &err) < 0)
+            goto fail;
+    }
+    ro->out_dir = ro->resume;
+    status = qs_orchestrator_run(sc, text, ro, &ck);
+    goto out;
+fail:
+    fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
+out:
+    qs_checkpoint_destroy(&ck);
+    free(text);
+    free(old);
+    free(sc);
+    return status;
 }
 
 int cmd_run(int argc, char **argv)
@@ -42,11 +157,14 @@ int cmd_run(int argc, char **argv)
                                          {"worker-exe", required_argument, 0, 'x'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"token-file", required_argument, 0, 't'},
+                                         {"resume", required_argument, 0, 'R'},
+                                         {"allow-changes", required_argument, 0, 'A'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     qs_run_opts_t ro = {0};
     const char *sets[256];
     int nsets = 0, dry = 0, c;
+    const char *allow = "";
     char out[QS_PATH_MAX] = "";
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:w:s:nqh", opts, NULL)) != -1) {
@@ -98,6 +216,18 @@ int cmd_run(int argc, char **argv)
         case 'x':
             ro.worker_exe = optarg;
             break;
+        case 'l':
+            ro.listen = optarg;
+            break;
+        case 't':
+            ro.token_file = optarg;
+            break;
+        case 'R':
+            ro.resume = optarg;
+            break;
+        case 'A':
+            allow = optarg;
+            break;
         case 'h':
             run_usage(stdout);
             return 0;
@@ -106,7 +236,7 @@ int cmd_run(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1) {
+    if (ro.resume ? optind < argc - 1 : optind != argc - 1) {
         run_usage(stderr);
         return 2;
     }
@@ -118,6 +248,8 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "quinesim run: --token-file is for --listen\n");
         return 2;
     }
+    if (ro.resume)
+        return resume_run(&ro, optind < argc ? argv[optind] : NULL, sets, nsets, allow, dry);
     qs_scenario_t *sc = xcalloc(1, sizeof *sc);
     qs_error_t err = {0};
     int status = 2;
@@ -138,7 +270,7 @@ int cmd_run(int argc, char **argv)
     if (!out[0])
         snprintf(out, sizeof out, "runs/%s", sc->name);
     ro.out_dir = out;
-    status = qs_orchestrator_run(sc, text, &ro);
+    status = qs_orchestrator_run(sc, text, &ro, NULL);
     goto done;
 fail:
     fprintf(stderr, "quinesim run: %s\n", err.msg);

@@ -111,6 +111,7 @@ struct orch {
     /* state */
     int stopping, exit_code, interrupts;
     double run_started, gen_started, last_gen_seconds;
+    double wall_before; /* spent by earlier sessions of a resumed run */
     int tty;
     size_t status_len;
 };
@@ -401,6 +402,36 @@ static void final_report(orch_t *o, const char *reason)
     fflush(stdout);
 }
 
+/* Write checkpoint.msgpack for the current boundary (the plan of pop.generation). */
+static int write_checkpoint(orch_t *o, int finished)
+{
+    qs_checkpoint_t c;
+    qs_population_checkpoint(&o->pop, &c);
+    c.scenario = (char *)o->scenario_text;
+    c.finished = finished;
+    c.wall_seconds = o->wall_before + (qs_now() - o->run_started);
+    qs_rundir_offsets_t off;
+    qs_rundir_offsets(&o->rd, &off);
+    c.off_lineage = off.lineage;
+    c.off_phylogeny = off.phylogeny;
+    c.off_generations = off.generations;
+    char path[QS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/checkpoint.msgpack", o->rd.dir);
+    qs_error_t err = {0};
+    int rc = qs_checkpoint_save(&c, path, &err);
+    c.scenario = NULL;
+    qs_population_checkpoint_release(&c);
+    if (rc < 0) {
+        fatal(o,
+              "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
+              "from it once the problem is fixed)",
+              err.msg);
+        return rc;
+    }
+    event(o, 0, "checkpoint: generation %u, %u organisms", o->pop.generation, o->pop.norgs);
+    return 0;
+}
+
 static void generation_complete(orch_t *o)
 {
     double wall = qs_now() - o->gen_started;
@@ -441,10 +472,15 @@ static void generation_complete(orch_t *o)
             fatal(o, "%s", err.msg);
             return;
         }
+        if (write_checkpoint(o, 1) < 0)
+            return;
         final_report(o, reason);
         finish(o, 0);
         return;
     }
+    uint32_t every = o->sc->checkpoint_every;
+    if (every && o->pop.generation % every == 0 && write_checkpoint(o, 0) < 0)
+        return;
     start_generation(o);
 }
 
@@ -568,8 +604,13 @@ static void on_worker_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     worker_t *w = s->data;
     if (nread < 0) {
-        if (!w->dying)
-            worker_fail(w, "%s", nread == UV_EOF ? "closed its output" : uv_strerror((int)nread));
+        if (nread == UV_EOF && !w->remote) {
+            /* A local worker's output ends when it exits: on_worker_exit tells why. */
+            uv_read_stop(s);
+        } else if (!w->dying) {
+            worker_fail(w, "%s",
+                        nread == UV_EOF ? "closed the connection" : uv_strerror((int)nread));
+        }
         free(buf->base);
         return;
     }
@@ -1038,6 +1079,11 @@ static void on_signal(uv_signal_t *h, int signo)
           "%s: stopping; generation %u is abandoned, the run directory holds generations 0..%d "
           "(press Ctrl-C again to exit at once)",
           strsignal(signo), o->pop.generation, (int)o->pop.generation - 1);
+    if (o->stopping)
+        return;
+    if (write_checkpoint(o, 0) < 0)
+        return;
+    event(o, 1, "resume with: quinesim run --resume %s", o->rd.dir);
     finish(o, 130);
 }
 
@@ -1105,9 +1151,13 @@ static int needs_data(const qs_scenario_t *sc)
     return 0;
 }
 
-int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts)
+int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
+                        qs_checkpoint_t *resume)
 {
     orch_t *o = xcalloc(1, sizeof *o);
+    /* A worker that dies leaves a broken pipe: that is an event to handle, not a signal
+     * that kills the orchestrator (libuv reports EPIPE on the write instead). */
+    signal(SIGPIPE, SIG_IGN);
     o->sc = sc;
     o->scenario_text = scenario_text;
     o->opts = opts;
@@ -1129,20 +1179,40 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
             goto out;
         }
     }
-    if (qs_rundir_create(&o->rd, opts->out_dir, sc, scenario_text, opts->force, &err) < 0) {
-        fprintf(stderr, "quinesim run: %s\n", err.msg);
-        goto out;
+    if (resume) {
+        qs_rundir_offsets_t off = {resume->off_lineage, resume->off_phylogeny,
+                                   resume->off_generations};
+        if (qs_population_restore(&o->pop, sc, resume, &err) < 0 ||
+            qs_rundir_reopen(&o->rd, opts->out_dir, sc, &off, &err) < 0) {
+            fprintf(stderr, "quinesim run: %s\n", err.msg);
+            goto out;
+        }
+        o->wall_before = resume->wall_seconds;
+    } else {
+        if (qs_rundir_create(&o->rd, opts->out_dir, sc, scenario_text, opts->force, &err) < 0) {
+            fprintf(stderr, "quinesim run: %s\n", err.msg);
+            goto out;
+        }
+        qs_population_init(&o->pop, sc);
     }
     o->rd_open = 1;
     build_config(o);
     o->env = make_env();
-    qs_population_init(&o->pop, sc);
+    if (resume)
+        event(o, 1, "resuming at generation %u from the checkpoint (%u organisms)",
+              o->pop.generation, o->pop.norgs);
 
     uv_loop_init(&o->loop);
     o->nslots = opts->workers_set ? opts->workers : sc->workers;
     if (o->nslots == 0 && !(opts->workers_set && opts->listen))
         o->nslots = (uint32_t)QS_MAX(1, sysconf(_SC_NPROCESSORS_ONLN)); /* auto */
     o->slots = xcalloc(o->nslots ? o->nslots : 1, sizeof *o->slots);
+    for (uint32_t i = 0; i < o->nslots; i++) {
+        o->slots[i].o = o;
+        o->slots[i].index = i;
+        uv_timer_init(&o->loop, &o->slots[i].respawn);
+        o->slots[i].respawn.data = &o->slots[i];
+    }
     uv_timer_init(&o->loop, &o->watchdog);
     uv_timer_init(&o->loop, &o->status);
     uv_timer_init(&o->loop, &o->kill_timer);
@@ -1158,29 +1228,25 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
         uv_timer_start(&o->status, on_status, 500, 500);
     if (opts->listen && start_listening(o, &err) < 0) {
         fprintf(stderr, "quinesim run: %s\n", err.msg);
-        o->exit_code = 2;
         finish(o, 2);
-        uv_run(&o->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&o->loop);
-        status = 2;
-        goto out;
     }
 
-    event(o, 0, "run %s: %u generations, %u species, %u founders, %u workers, seed %" PRIu64,
-          sc->name, sc->generations, sc->nspecies, o->pop.norgs, o->nslots, sc->seed);
-    if (opts->progress != QS_PROGRESS_QUIET)
-        printf("run %s: %u generations of up to %u organisms on %u workers -> %s\n", sc->name,
-               sc->generations, sc->population, o->nslots, opts->out_dir);
     o->run_started = qs_now();
-    for (uint32_t i = 0; i < o->nslots; i++) {
-        o->slots[i].o = o;
-        o->slots[i].index = i;
-        uv_timer_init(&o->loop, &o->slots[i].respawn);
-        o->slots[i].respawn.data = &o->slots[i];
+    if (!o->stopping) {
+        event(o, 0, "run %s: %u generations, %u species, %u organisms, %u workers, seed %" PRIu64,
+              sc->name, sc->generations, sc->nspecies, o->pop.norgs, o->nslots, sc->seed);
+        if (opts->progress != QS_PROGRESS_QUIET)
+            printf("run %s: %u generations of up to %u organisms on %u workers -> %s\n", sc->name,
+                   sc->generations, sc->population, o->nslots, opts->out_dir);
+        /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
+        if (!resume)
+            write_checkpoint(o, 0);
     }
-    for (uint32_t i = 0; i < o->nslots; i++)
-        spawn_worker(&o->slots[i]);
-    start_generation(o);
+    if (!o->stopping) {
+        for (uint32_t i = 0; i < o->nslots; i++)
+            spawn_worker(&o->slots[i]);
+        start_generation(o);
+    }
 
     uv_run(&o->loop, UV_RUN_DEFAULT);
     while (uv_loop_close(&o->loop) == UV_EBUSY)

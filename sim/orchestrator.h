@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "proto/checkpoint.h"
 #include "sim/scenario.h"
 
 typedef enum { QS_PROGRESS_AUTO = 0, QS_PROGRESS_LINES = 1, QS_PROGRESS_QUIET = 2 } qs_progress_t;
@@ -33,8 +34,10 @@ typedef struct {
     const char *worker_exe; /* the program to spawn (default: this one) */
 } qs_run_opts_t;
 
-/* Run the scenario to the end. Returns the process exit status: 0 done, 1 error,
- * 130 interrupted (resumable). */
-int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts);
+/* Run the scenario to the end; with resume, continue that checkpoint's run in
+ * opts->out_dir (its organisms are taken). Returns the process exit status: 0 done,
+ * 1 error, 130 interrupted (resumable). */
+int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
+                        qs_checkpoint_t *resume);
 
 #endif

@@ -474,7 +474,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
     }
     qsort(plan, nplan, sizeof *plan, by_id);
     for (uint32_t s = 0; s < sc->nspecies; s++)
-        if (sum->species_count[s] > 0 && alive_next[s] == 0)
+        if (!last && sum->species_count[s] > 0 && alive_next[s] == 0)
             out->extinct |= 1u << s;
     for (uint32_t i = 0; i < n; i++)
         free(pop->orgs[i].genome);
@@ -509,4 +509,116 @@ void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id
     task->mutation_stream = o->mutation_stream;
     task->nweights = (uint32_t)pop->cost[o->species].nparams;
     task->weights = o->genome;
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------------- */
+
+static void org_to_ckpt(const qs_org_t *o, size_t n, qs_ckpt_org_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = o->id;
+    c->parent = o->parent;
+    c->species = o->species;
+    c->born = o->born;
+    c->newborn = o->newborn;
+    c->prior_fitness = o->prior_fitness;
+    c->flops_total = o->flops_total;
+    c->accuracy = o->accuracy;
+    c->fitness = o->fitness;
+    c->fidelity = o->fidelity;
+    c->nweights = (uint32_t)n;
+    c->weights = o->genome;
+}
+
+static void org_from_ckpt(qs_org_t *o, qs_ckpt_org_t *c)
+{
+    memset(o, 0, sizeof *o);
+    o->id = c->id;
+    o->parent = c->parent;
+    o->species = c->species;
+    o->born = c->born;
+    o->newborn = c->newborn;
+    o->prior_fitness = c->prior_fitness;
+    o->flops_total = c->flops_total;
+    o->accuracy = c->accuracy;
+    o->fitness = c->fitness;
+    o->fidelity = c->fidelity;
+    o->genome = c->weights;
+    c->weights = NULL;
+}
+
+void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = pop->sc->seed;
+    c->generation = pop->generation;
+    c->next_id = pop->next_id;
+    c->births = pop->births;
+    c->deaths = pop->deaths;
+    c->flops_total = pop->flops_total;
+    c->norgs = pop->norgs;
+    c->orgs = xcalloc(pop->norgs ? pop->norgs : 1, sizeof *c->orgs);
+    for (uint32_t i = 0; i < pop->norgs; i++)
+        org_to_ckpt(&pop->orgs[i], pop->cost[pop->orgs[i].species].nparams, &c->orgs[i]);
+    if (pop->has_best) {
+        c->has_best = 1;
+        c->best_generation = pop->best_generation;
+        org_to_ckpt(&pop->best, pop->cost[pop->best.species].nparams, &c->best);
+    }
+}
+
+void qs_population_checkpoint_release(qs_checkpoint_t *c)
+{
+    free(c->orgs);
+    memset(c, 0, sizeof *c);
+}
+
+static int check_ckpt_org(const qs_population_t *pop, const qs_ckpt_org_t *o, qs_error_t *err)
+{
+    if (o->species >= pop->sc->nspecies)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "checkpoint: organism %llu belongs to species %u; the scenario has %u",
+                            (unsigned long long)o->id, o->species, pop->sc->nspecies);
+    if (o->nweights != pop->cost[o->species].nparams)
+        return qs_error_set(
+            err, QS_ERR(MISMATCH), "checkpoint: organism %llu has %u weights; species %s has %llu",
+            (unsigned long long)o->id, o->nweights, pop->sc->species[o->species].name,
+            (unsigned long long)pop->cost[o->species].nparams);
+    if (o->id >= pop->next_id)
+        return qs_error_set(err, QS_ERR(MISMATCH),
+                            "checkpoint: organism %llu is not below next_id %llu",
+                            (unsigned long long)o->id, (unsigned long long)pop->next_id);
+    return 0;
+}
+
+int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
+                          qs_error_t *err)
+{
+    memset(pop, 0, sizeof *pop);
+    pop->sc = sc;
+    qs_population_costs(sc, pop->cost);
+    pop->generation = c->generation;
+    pop->next_id = c->next_id;
+    pop->births = c->births;
+    pop->deaths = c->deaths;
+    pop->flops_total = c->flops_total;
+    for (uint32_t i = 0; i < c->norgs; i++) {
+        int rc = check_ckpt_org(pop, &c->orgs[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    if (c->has_best) {
+        int rc = check_ckpt_org(pop, &c->best, err);
+        if (rc < 0)
+            return rc;
+    }
+    reserve(pop, c->norgs ? c->norgs : 1);
+    for (uint32_t i = 0; i < c->norgs; i++)
+        org_from_ckpt(&pop->orgs[pop->norgs++], &c->orgs[i]);
+    if (c->has_best) {
+        org_from_ckpt(&pop->best, &c->best);
+        pop->has_best = 1;
+        pop->best_generation = c->best_generation;
+    }
+    return 0;
 }

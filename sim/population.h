@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/fidelity.h"
+#include "proto/checkpoint.h"
 #include "proto/lineage.h"
 #include "proto/wire.h"
 #include "sim/scenario.h"
@@ -113,6 +114,16 @@ void qs_generation_out_destroy(qs_generation_out_t *out);
 /* After every result is in: evaluate, select, record, and replace the plan with the
  * next generation's (the last generation kills everyone with cause END). */
 void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *out);
+
+/* The population as a checkpoint (counters and plan; the caller adds the scenario text
+ * and file offsets). The weights are BORROWED from pop: release with
+ * qs_population_checkpoint_release, not qs_checkpoint_destroy. */
+void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c);
+void qs_population_checkpoint_release(qs_checkpoint_t *c);
+/* Restore from a checkpoint (taking its weights); checks every organism against the
+ * scenario's species. */
+int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
+                          qs_error_t *err);
 
 /* Build a task for entry i (genome borrowed, not copied: valid while the plan lives). */
 void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,

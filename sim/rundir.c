@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,19 @@ static int sync_stream(FILE *f, const char *path, qs_error_t *err)
     return 0;
 }
 
+/* Test hook for the crash tests: QS_TEST_TORN_WRITE=G makes the process write half of
+ * generation G's lineage bytes and then die by SIGKILL, as a power cut mid-write would. */
+static void torn_write_hook(const qs_rundir_t *rd, uint32_t generation)
+{
+    const char *g = getenv("QS_TEST_TORN_WRITE");
+    if (!g || !*g || strtoul(g, NULL, 10) != generation)
+        return;
+    if (write(rd->lineage_fd, rd->buf.data, rd->buf.len / 2) < 0)
+        _exit(99);
+    fsync(rd->lineage_fd);
+    raise(SIGKILL);
+}
+
 int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
                                const qs_generation_out_t *out, double wall_seconds,
                                uint32_t workers, qs_error_t *err)
@@ -259,6 +273,7 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
     path_in(rd, "lineage.msgpack", p, sizeof p);
     const uint8_t *data = rd->buf.data;
     size_t left = rd->buf.len;
+    torn_write_hook(rd, out->summary.generation);
     while (left > 0) {
         ssize_t w = write(rd->lineage_fd, data, left);
         if (w < 0 && errno == EINTR)

@@ -797,6 +797,67 @@ void qs_scenario_print_keys(FILE *out)
     }
 }
 
+static size_t diff_section(const char *section, const char *label, const void *a, const void *b,
+                           qs_scenario_change_t *out, size_t cap, size_t n)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        char va[QS_PATH_MAX + 8], vb[QS_PATH_MAX + 8];
+        format_value(&keys[i], a, va, sizeof va);
+        format_value(&keys[i], b, vb, sizeof vb);
+        if (!strcmp(va, vb))
+            continue;
+        if (n < cap) {
+            snprintf(out[n].key, sizeof out[n].key, "%s.%s", label, keys[i].key);
+            snprintf(out[n].old_value, sizeof out[n].old_value, "%.95s", va);
+            snprintf(out[n].new_value, sizeof out[n].new_value, "%.95s", vb);
+        }
+        n++;
+    }
+    return n;
+}
+
+size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scenario_change_t *out,
+                        size_t cap)
+{
+    static const char *const sections[] = {"run",       "data",   "life",   "replication",
+                                           "selection", "budget", "workers"};
+    size_t n = 0;
+    for (size_t s = 0; s < QS_ARRAY_LEN(sections); s++)
+        n = diff_section(sections[s], sections[s], a, b, out, cap, n);
+    for (uint32_t i = 0; i < a->nspecies; i++) {
+        char label[QS_NAME_MAX + 16];
+        snprintf(label, sizeof label, "species.%s", a->species[i].name);
+        int found = -1;
+        for (uint32_t j = 0; j < b->nspecies; j++)
+            if (!strcmp(a->species[i].name, b->species[j].name))
+                found = (int)j;
+        if (found == (int)i) {
+            n = diff_section("species", label, &a->species[i], &b->species[found], out, cap, n);
+            continue;
+        }
+        if (n < cap) {
+            snprintf(out[n].key, sizeof out[n].key, "%s", label);
+            snprintf(out[n].old_value, sizeof out[n].old_value, "species %u", i);
+            if (found < 0)
+                snprintf(out[n].new_value, sizeof out[n].new_value, "(absent)");
+            else
+                snprintf(out[n].new_value, sizeof out[n].new_value, "species %d", found);
+        }
+        n++;
+    }
+    for (uint32_t j = a->nspecies; j < b->nspecies; j++) {
+        if (n < cap) {
+            snprintf(out[n].key, sizeof out[n].key, "species.%s", b->species[j].name);
+            snprintf(out[n].old_value, sizeof out[n].old_value, "(absent)");
+            snprintf(out[n].new_value, sizeof out[n].new_value, "species %u", j);
+        }
+        n++;
+    }
+    return n;
+}
+
 const char *qs_selection_name(qs_selection_t s)
 {
     return (unsigned)s < 3 ? selection_names[s] : "?";

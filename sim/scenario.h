@@ -99,6 +99,16 @@ char *qs_scenario_to_string(const qs_scenario_t *sc);
 /* Markdown table of every key: section, key, default, range, meaning. */
 void qs_scenario_print_keys(FILE *out);
 
+/* Differences between two scenarios, one per changed key ("run.generations",
+ * "species.big.hidden", or "species.NAME" for a species only one of them has), with the
+ * old and new values as text. Returns how many (at most cap are stored). */
+typedef struct {
+    char key[QS_NAME_MAX + 48];
+    char old_value[96], new_value[96];
+} qs_scenario_change_t;
+size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scenario_change_t *out,
+                        size_t cap);
+
 /* The model spec of a species (with the run's replication input). */
 qs_quine_spec_t qs_scenario_spec(const qs_scenario_t *sc, uint32_t species);
 const char *qs_selection_name(qs_selection_t s);

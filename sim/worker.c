@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -170,11 +171,6 @@ static void fault_parse(wk_t *w)
     const char *f = getenv("QS_FAULT");
     if (!f || !*f)
         return;
-    const char *once = getenv("QS_FAULT_ONCE");
-    if (once && *once) {
-        if (access(once, F_OK) == 0)
-            return; /* already fired in another worker */
-    }
     static const struct {
         const char *name;
         fault_t fault;
@@ -198,14 +194,18 @@ static void fault_parse(wk_t *w)
     }
 }
 
-static void fault_mark_fired(void)
+/* Claim the fault: without QS_FAULT_ONCE always; with it, only the first worker of the
+ * run to get here (O_EXCL creation is atomic across processes). */
+static int fault_claim(void)
 {
     const char *once = getenv("QS_FAULT_ONCE");
-    if (once && *once) {
-        FILE *f = fopen(once, "w");
-        if (f)
-            fclose(f);
-    }
+    if (!once || !*once)
+        return 1;
+    int fd = open(once, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
 }
 
 /* Called as each task arrives; may not return. */
@@ -217,9 +217,9 @@ static void fault_on_task(wk_t *w)
         nanosleep(&ts, NULL);
         return;
     }
-    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START || w->tasks_seen != w->fault_task)
+    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START ||
+        w->tasks_seen != w->fault_task || !fault_claim())
         return;
-    fault_mark_fired();
     switch (w->fault) {
     case FAULT_EXIT:
         _exit(3);
@@ -448,8 +448,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
     apply_memory_limit(opts->memory_mb);
     signal(SIGPIPE, SIG_IGN);
     fault_parse(w);
-    if (w->fault == FAULT_EXIT_AT_START) {
-        fault_mark_fired();
+    if (w->fault == FAULT_EXIT_AT_START && fault_claim()) {
         fprintf(stderr, "worker: exiting at start-up (fault injection)\n");
         _exit(4);
     }

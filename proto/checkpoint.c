@@ -1,0 +1,317 @@
+/* checkpoint: encode, decode, save and load a run's checkpoint. Field table in
+ * proto/PROTOCOL.md. */
+#include "proto/checkpoint.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/file.h"
+#include "proto/mp.h"
+
+#define CKPT_MAX_BYTES    ((size_t)64 << 30)
+#define CKPT_MAX_SCENARIO ((size_t)16 << 20)
+
+static void pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f)
+{
+    msgpack_pack_map(pk, 7);
+    qs_mp_kv_f64(pk, "l_sr", f->l_sr);
+    qs_mp_kv_f64(pk, "margin", f->margin);
+    qs_mp_kv_f64(pk, "srq", f->srq);
+    qs_mp_kv_f64(pk, "rel_err", f->rel_err);
+    qs_mp_kv_f64(pk, "r2", f->r2);
+    qs_mp_kv_f64(pk, "rms", f->rms);
+    qs_mp_kv_bool(pk, "zero_quine", f->zero_quine);
+}
+
+static void pack_org(msgpack_packer *pk, const qs_ckpt_org_t *o)
+{
+    msgpack_pack_map(pk, 13);
+    qs_mp_kv_u64(pk, "id", o->id);
+    qs_mp_kv_u64(pk, "parent", o->parent);
+    qs_mp_kv_u64(pk, "species", o->species);
+    qs_mp_kv_u64(pk, "born", o->born);
+    qs_mp_kv_bool(pk, "newborn", o->newborn);
+    qs_mp_kv_f64(pk, "prior_fitness", o->prior_fitness);
+    qs_mp_kv_u64(pk, "flops_total", o->flops_total);
+    qs_mp_kv_f64(pk, "accuracy", o->accuracy);
+    qs_mp_kv_f64(pk, "fitness", o->fitness);
+    qs_mp_pack_cstr(pk, "fidelity");
+    pack_fidelity(pk, &o->fidelity);
+    qs_mp_kv_floats(pk, "weights", o->weights, o->nweights);
+    qs_mp_kv_u64(pk, "weights_crc32", qs_crc32(o->weights, (size_t)o->nweights * 4));
+    qs_mp_kv_u64(pk, "nweights", o->nweights);
+}
+
+void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
+{
+    qs_bytes_t body;
+    qs_bytes_init(&body);
+    msgpack_packer pk;
+    qs_mp_packer_init(&pk, &body);
+    msgpack_pack_map(&pk, c->has_best ? 17 : 15);
+    qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
+    qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION);
+    qs_mp_kv_str(&pk, "scenario", c->scenario ? c->scenario : "");
+    qs_mp_kv_u64(&pk, "seed", c->seed);
+    qs_mp_kv_u64(&pk, "generation", c->generation);
+    qs_mp_kv_bool(&pk, "finished", c->finished);
+    qs_mp_kv_u64(&pk, "next_id", c->next_id);
+    qs_mp_kv_u64(&pk, "births", c->births);
+    qs_mp_kv_u64(&pk, "deaths", c->deaths);
+    qs_mp_kv_u64(&pk, "flops_total", c->flops_total);
+    qs_mp_kv_f64(&pk, "wall_seconds", c->wall_seconds);
+    qs_mp_kv_u64(&pk, "off_lineage", c->off_lineage);
+    qs_mp_kv_u64(&pk, "off_phylogeny", c->off_phylogeny);
+    qs_mp_kv_u64(&pk, "off_generations", c->off_generations);
+    qs_mp_pack_cstr(&pk, "orgs");
+    msgpack_pack_array(&pk, c->norgs);
+    for (uint32_t i = 0; i < c->norgs; i++)
+        pack_org(&pk, &c->orgs[i]);
+    if (c->has_best) {
+        qs_mp_kv_u64(&pk, "best_generation", c->best_generation);
+        qs_mp_pack_cstr(&pk, "best");
+        pack_org(&pk, &c->best);
+    }
+    qs_frame_append(out, body.data, body.len);
+    qs_bytes_destroy(&body);
+}
+
+static int read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
+                         qs_error_t *err)
+{
+    static const char *const keys[] = {"l_sr", "margin", "srq",       "rel_err",
+                                       "r2",   "rms",    "zero_quine"};
+    double *dst[] = {&f->l_sr, &f->margin, &f->srq, &f->rel_err, &f->r2, &f->rms};
+    const msgpack_object *v[7];
+    int rc = qs_mp_map(o, what, "fidelity", err);
+    if (rc < 0 || (rc = qs_mp_fields(o, keys, 7, v, what, err)) < 0)
+        return rc;
+    for (int i = 0; i < 6; i++)
+        if ((rc = qs_mp_f64(v[i], what, keys[i], dst[i], err)) < 0)
+            return rc;
+    return qs_mp_bool(v[6], what, "zero_quine", &f->zero_quine, err);
+}
+
+static int read_org(const msgpack_object *o, const char *what, qs_ckpt_org_t *out, qs_error_t *err)
+{
+    enum {
+        ID,
+        PARENT,
+        SPECIES,
+        BORN,
+        NEWBORN,
+        PRIOR,
+        FLOPS,
+        ACC,
+        FIT,
+        FID,
+        WEIGHTS,
+        CRC,
+        NW,
+        NKEYS
+    };
+    static const char *const keys[NKEYS] = {
+        "id",          "parent",   "species", "born",     "newborn", "prior_fitness",
+        "flops_total", "accuracy", "fitness", "fidelity", "weights", "weights_crc32",
+        "nweights"};
+    const msgpack_object *v[NKEYS];
+    qs_ckpt_org_t t;
+    memset(&t, 0, sizeof t);
+    const uint8_t *wb;
+    size_t wlen;
+    uint32_t crc, nw;
+    int rc;
+    if ((rc = qs_mp_map(o, what, "orgs[]", err)) < 0 ||
+        (rc = qs_mp_fields(o, keys, NKEYS, v, what, err)) < 0 ||
+        (rc = qs_mp_u64(v[ID], what, "id", 1, UINT64_MAX, &t.id, err)) < 0 ||
+        (rc = qs_mp_u64(v[PARENT], what, "parent", 0, UINT64_MAX, &t.parent, err)) < 0 ||
+        (rc = qs_mp_u32(v[SPECIES], what, "species", 0, 255, &t.species, err)) < 0 ||
+        (rc = qs_mp_u32(v[BORN], what, "born", 0, UINT32_MAX, &t.born, err)) < 0 ||
+        (rc = qs_mp_bool(v[NEWBORN], what, "newborn", &t.newborn, err)) < 0 ||
+        (rc = qs_mp_f64(v[PRIOR], what, "prior_fitness", &t.prior_fitness, err)) < 0 ||
+        (rc = qs_mp_u64(v[FLOPS], what, "flops_total", 0, UINT64_MAX, &t.flops_total, err)) < 0 ||
+        (rc = qs_mp_f64(v[ACC], what, "accuracy", &t.accuracy, err)) < 0 ||
+        (rc = qs_mp_f64(v[FIT], what, "fitness", &t.fitness, err)) < 0 ||
+        (rc = read_fidelity(v[FID], what, &t.fidelity, err)) < 0 ||
+        (rc = qs_mp_u32(v[NW], what, "nweights", 1, UINT32_MAX / 4, &nw, err)) < 0 ||
+        (rc = qs_mp_bin(v[WEIGHTS], what, "weights", (long long)nw * 4, &wb, &wlen, err)) < 0 ||
+        (rc = qs_mp_u32(v[CRC], what, "weights_crc32", 0, UINT32_MAX, &crc, err)) < 0)
+        return rc;
+    uint32_t got = qs_crc32(wb, wlen);
+    if (got != crc)
+        return qs_error_set(err, QS_ERR(CHECKSUM),
+                            "%s: weights of organism %llu fail their checksum (stored %08x, "
+                            "computed %08x)",
+                            what, (unsigned long long)t.id, crc, got);
+    t.nweights = nw;
+    t.weights = xmalloc(wlen);
+    qs_mp_load_floats(t.weights, wb, nw);
+    *out = t;
+    return 0;
+}
+
+void qs_checkpoint_destroy(qs_checkpoint_t *c)
+{
+    for (uint32_t i = 0; i < c->norgs; i++)
+        free(c->orgs[i].weights);
+    free(c->orgs);
+    free(c->best.weights);
+    free(c->scenario);
+    memset(c, 0, sizeof *c);
+}
+
+int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len, qs_error_t *err)
+{
+    enum {
+        FORMAT,
+        VERSION,
+        SCENARIO,
+        SEED,
+        GENERATION,
+        FINISHED,
+        NEXT_ID,
+        BIRTHS,
+        DEATHS,
+        FLOPS,
+        WALL,
+        OFF_L,
+        OFF_P,
+        OFF_G,
+        ORGS,
+        BEST_GEN,
+        BEST,
+        NKEYS
+    };
+    static const char *const keys[NKEYS] = {
+        "format",        "version",         "scenario",     "seed",
+        "generation",    "finished",        "next_id",      "births",
+        "deaths",        "flops_total",     "wall_seconds", "off_lineage",
+        "off_phylogeny", "off_generations", "orgs",         "best_generation",
+        "best"};
+    const char *what = "checkpoint";
+    const msgpack_object *v[NKEYS];
+    qs_mp_doc_t doc;
+    qs_checkpoint_t t;
+    memset(&t, 0, sizeof t);
+    uint64_t version;
+    int rc = qs_mp_doc_parse(&doc, payload, len, what, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = qs_mp_fields(doc.root, keys, NKEYS, v, what, err)) < 0)
+        goto out;
+    if (!v[FORMAT] || !qs_mp_str_eq(v[FORMAT], QS_CHECKPOINT_FORMAT)) {
+        rc = qs_error_set(err, QS_ERR(FORMAT), "checkpoint: field 'format' is not '%s'",
+                          QS_CHECKPOINT_FORMAT);
+        goto out;
+    }
+    if ((rc = qs_mp_u64(v[VERSION], what, "version", 1, UINT64_MAX, &version, err)) < 0)
+        goto out;
+    if (version > QS_CHECKPOINT_VERSION) {
+        rc = qs_error_set(err, QS_ERR(VERSION),
+                          "checkpoint: format version %llu is newer than this build supports "
+                          "(version %d)",
+                          (unsigned long long)version, QS_CHECKPOINT_VERSION);
+        goto out;
+    }
+    const char *sp;
+    size_t slen;
+    if ((rc = qs_mp_str_view(v[SCENARIO], what, "scenario", &sp, &slen, err)) < 0)
+        goto out;
+    if (slen > CKPT_MAX_SCENARIO) {
+        rc = qs_error_set(err, QS_ERR(TOOBIG), "checkpoint: scenario text of %zu bytes", slen);
+        goto out;
+    }
+    if ((rc = qs_mp_u64(v[SEED], what, "seed", 0, UINT64_MAX, &t.seed, err)) < 0 ||
+        (rc = qs_mp_u32(v[GENERATION], what, "generation", 0, UINT32_MAX, &t.generation, err)) <
+            0 ||
+        (rc = qs_mp_bool(v[FINISHED], what, "finished", &t.finished, err)) < 0 ||
+        (rc = qs_mp_u64(v[NEXT_ID], what, "next_id", 1, UINT64_MAX, &t.next_id, err)) < 0 ||
+        (rc = qs_mp_u64(v[BIRTHS], what, "births", 0, UINT64_MAX, &t.births, err)) < 0 ||
+        (rc = qs_mp_u64(v[DEATHS], what, "deaths", 0, UINT64_MAX, &t.deaths, err)) < 0 ||
+        (rc = qs_mp_u64(v[FLOPS], what, "flops_total", 0, UINT64_MAX, &t.flops_total, err)) < 0 ||
+        (rc = qs_mp_f64(v[WALL], what, "wall_seconds", &t.wall_seconds, err)) < 0 ||
+        (rc = qs_mp_u64(v[OFF_L], what, "off_lineage", 0, UINT64_MAX, &t.off_lineage, err)) < 0 ||
+        (rc = qs_mp_u64(v[OFF_P], what, "off_phylogeny", 0, UINT64_MAX, &t.off_phylogeny, err)) <
+            0 ||
+        (rc = qs_mp_u64(v[OFF_G], what, "off_generations", 0, UINT64_MAX, &t.off_generations,
+                        err)) < 0)
+        goto out;
+    const msgpack_object *orgs;
+    size_t norgs;
+    if ((rc = qs_mp_array(v[ORGS], what, "orgs", &orgs, &norgs, err)) < 0)
+        goto out;
+    t.orgs = xcalloc(norgs ? norgs : 1, sizeof *t.orgs);
+    for (size_t i = 0; i < norgs; i++) {
+        if ((rc = read_org(&orgs[i], "checkpoint: orgs[]", &t.orgs[i], err)) < 0)
+            goto out;
+        t.norgs = (uint32_t)(i + 1);
+        if (i > 0 && t.orgs[i].id <= t.orgs[i - 1].id) {
+            rc = qs_error_set(err, QS_ERR(FORMAT), "checkpoint: organisms not in id order");
+            goto out;
+        }
+    }
+    if (v[BEST] && v[BEST]->type != MSGPACK_OBJECT_NIL) {
+        if ((rc = qs_mp_u32(v[BEST_GEN], what, "best_generation", 0, UINT32_MAX, &t.best_generation,
+                            err)) < 0 ||
+            (rc = read_org(v[BEST], "checkpoint: best", &t.best, err)) < 0)
+            goto out;
+        t.has_best = 1;
+    }
+    t.scenario = xmalloc(slen + 1);
+    memcpy(t.scenario, sp, slen);
+    t.scenario[slen] = '\0';
+    *c = t;
+    memset(&t, 0, sizeof t);
+out:
+    qs_checkpoint_destroy(&t);
+    qs_mp_doc_release(&doc);
+    return rc;
+}
+
+int qs_checkpoint_save(const qs_checkpoint_t *c, const char *path, qs_error_t *err)
+{
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    qs_checkpoint_encode(c, &b);
+    int rc = qs_write_file_atomic(path, b.data, b.len, err);
+    qs_bytes_destroy(&b);
+    return rc;
+}
+
+int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err)
+{
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    qs_frame_reader_t fr;
+    qs_frame_reader_init(&fr, CKPT_MAX_BYTES);
+    int rc = qs_file_read_all(path, CKPT_MAX_BYTES, &b, err);
+    if (rc < 0)
+        goto out;
+    size_t used = 0, plen = 0;
+    const uint8_t *payload = NULL;
+    rc = qs_frame_reader_feed(&fr, b.data, b.len, &used, &payload, &plen, err);
+    if (rc == 0) {
+        rc = qs_error_set(err, QS_ERR(TRUNCATED),
+                          "%s: truncated checkpoint (%zu bytes; the frame is incomplete)", path,
+                          b.len);
+        goto out;
+    }
+    if (rc < 0) {
+        qs_error_prefix(err, "%s", path);
+        goto out;
+    }
+    if (used != b.len) {
+        rc = qs_error_set(err, QS_ERR(FORMAT), "%s: %zu bytes after the checkpoint frame", path,
+                          b.len - used);
+        goto out;
+    }
+    if ((rc = qs_checkpoint_decode(c, payload, plen, err)) < 0)
+        qs_error_prefix(err, "%s", path);
+    else
+        rc = 0;
+out:
+    qs_frame_reader_destroy(&fr);
+    qs_bytes_destroy(&b);
+    return rc;
+}

@@ -1,0 +1,225 @@
+/* End-to-end tests of `quinesim run`: a complete run directory, identical results with 1
+ * and 3 workers, a worker dying mid-task, SIGINT, extinction, budgets, bad scenarios. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "proto/genome.h"
+#include "proto/lineage.h"
+#include "tests/simutil.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    if (!tu_data())
+        cr_skip_test("no data/mnist (run `make data`)");
+    tu_tmpdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(dir);
+}
+
+TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
+
+static void out_dir(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+Test(run, writes_a_complete_run_directory)
+{
+    char sc[512], out[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    out_dir(out, sizeof out, "r");
+    int rc = su_run(NULL, sc, out, "--workers 2", &log);
+    cr_assert_eq(rc, 0, "%s", log);
+    free(log);
+
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    cr_assert_eq(su_count_lines(p), 5, "header + 4 generations");
+    cr_assert(su_file_contains(p, "n_a,n_b,wall_seconds,workers"));
+    snprintf(p, sizeof p, "%s/phylogeny.csv", out);
+    cr_assert(su_file_contains(p, "id,ancestor_list,origin_time,destruction_time,species"));
+    cr_assert(su_file_contains(p, "\n1,[],0,"), "founder 1 has an empty ancestor list");
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "generation 3:"));
+    snprintf(p, sizeof p, "%s/scenario.ini", out);
+    cr_assert(su_file_contains(p, "[species.b]") && su_file_contains(p, "mutation_rate"));
+
+    /* Every organism that lived has exactly one phylogeny row: births = rows. */
+    qs_lineage_reader_t rd;
+    qs_error_t err = {0};
+    snprintf(p, sizeof p, "%s/lineage.msgpack", out);
+    cr_assert_eq(qs_lineage_open(&rd, p, &err), 0, "%s", err.msg);
+    qs_record_t r;
+    int counts[8] = {0};
+    while (qs_lineage_next(&rd, &r, &err) == 1) {
+        counts[r.type]++;
+        if (r.type == QS_REC_EVAL)
+            cr_assert(r.u.eval.accuracy >= 0 && r.u.eval.accuracy <= 1);
+        qs_record_destroy(&r);
+    }
+    qs_lineage_close(&rd);
+    cr_assert_eq(counts[QS_REC_HEADER], 1);
+    cr_assert_eq(counts[QS_REC_GENERATION], 4);
+    cr_assert_eq(counts[QS_REC_END], 1);
+    cr_assert_eq(counts[QS_REC_BIRTH], counts[QS_REC_DEATH], "everyone dies by the end");
+    snprintf(p, sizeof p, "%s/phylogeny.csv", out);
+    cr_assert_eq(su_count_lines(p), 1 + counts[QS_REC_BIRTH]);
+
+    qs_genome_t g;
+    snprintf(p, sizeof p, "%s/best.genome", out);
+    cr_assert_eq(qs_genome_load(&g, p, &err), 0, "%s", err.msg);
+    cr_assert(g.metrics.present && g.metrics.accuracy > 0.1, "best accuracy %g",
+              g.metrics.accuracy);
+    cr_assert(!strcmp(g.species, "a") || !strcmp(g.species, "b"));
+    qs_genome_destroy(&g);
+}
+
+Test(run, same_results_with_1_and_3_workers)
+{
+    char sc[512], a[512], b[512], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    out_dir(a, sizeof a, "one");
+    out_dir(b, sizeof b, "three");
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 1", &log), 0, "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, b, "--workers 3", &log), 0, "%s", log);
+    free(log);
+    const char *why = su_same_results(a, b);
+    cr_assert_null(why, "%s", why);
+    char pa[700], pb[700];
+    snprintf(pa, sizeof pa, "%s/best.genome", a);
+    snprintf(pb, sizeof pb, "%s/best.genome", b);
+    size_t la = 0, lb = 0;
+    char *ga = tu_read_file(pa, &la), *gb = tu_read_file(pb, &lb);
+    cr_assert(ga && gb && la == lb && !memcmp(ga, gb, la), "best.genome differs");
+    free(ga);
+    free(gb);
+}
+
+Test(run, worker_dying_mid_task_changes_nothing)
+{
+    char sc[512], a[512], b[512], env[700], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    out_dir(a, sizeof a, "clean");
+    out_dir(b, sizeof b, "faulty");
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(env, sizeof env, "QS_FAULT=exit-on-task:3 QS_FAULT_ONCE=%s/fired", dir);
+    cr_assert_eq(su_run(env, sc, b, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/fired", dir);
+    cr_assert_eq(access(p, F_OK), 0, "the fault fired");
+    const char *why = su_same_results(a, b);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", b);
+    cr_assert(su_file_contains(p, "exited with status 3"), "run.log names the event");
+    cr_assert(su_file_contains(p, "respawning worker"));
+}
+
+Test(run, sigint_stops_cleanly_and_resumes)
+{
+    char sc[512], out[512], ref[512], p[700], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, dir, "slow", "");
+    out_dir(out, sizeof out, "int");
+    out_dir(ref, sizeof ref, "ref");
+    cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    pid_t pid = su_spawn("QS_FAULT=slow:40", sc, out, "--set", "run.generations=6");
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    for (int i = 0; i < 600 && su_count_lines(p) < 3; i++)
+        usleep(20000);
+    cr_assert_geq(su_count_lines(p), 3, "two generations done before the signal");
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "exit status %d", WEXITSTATUS(st));
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "resume with: quinesim run --resume"));
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+}
+
+Test(run, budget_too_small_to_replicate_ends_in_extinction)
+{
+    char sc[512], out[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "poor", "[budget]\nflops_per_generation = 1000\n");
+    out_dir(out, sizeof out, "poor");
+    cr_assert_eq(su_run(NULL, sc, out, "--set selection.elitism=0", &log), 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    cr_assert_eq(su_count_lines(p), 2, "one generation, then nobody can pay for a child");
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "went extinct"));
+    cr_assert(su_file_contains(p, "run extinct after 1 generations"));
+}
+
+Test(run, budget_is_respected_every_generation)
+{
+    char sc[512], out[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "budget",
+                "[budget]\nflops_per_generation = 4e9\nallocation = fitness\n");
+    out_dir(out, sizeof out, "b");
+    cr_assert_eq(su_run(NULL, sc, out, "--set life.steps=100000", &log), 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    char *t = tu_read_file(p, NULL);
+    cr_assert(t);
+    int rows = 0;
+    for (char *line = strchr(t, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        /* the 11th column is flops */
+        char *f = line;
+        for (int c = 0; c < 10; c++)
+            f = strchr(f, ',') + 1;
+        unsigned long long flops = strtoull(f, NULL, 10);
+        cr_assert_leq(flops, 4000000000ull, "generation spent %llu", flops);
+        cr_assert_gt(flops, 3000000000ull, "most of the budget is used (%llu)", flops);
+        rows++;
+    }
+    cr_assert_eq(rows, 4);
+    free(t);
+}
+
+Test(run, bad_scenario_names_file_and_line)
+{
+    char sc[512], out[512], *log;
+    snprintf(sc, sizeof sc, "%s/bad.ini", dir);
+    tu_write_file(sc, "[run]\ngenerations = 3\n[lfe]\nsteps = 1\n", 37);
+    out_dir(out, sizeof out, "x");
+    cr_assert_eq(su_run(NULL, sc, out, NULL, &log), 2);
+    cr_assert(strstr(log, "bad.ini:3: unknown section [lfe] (did you mean [life]?)"), "%s", log);
+    free(log);
+    cr_assert_neq(access(out, F_OK), 0, "nothing written");
+}
+
+Test(run, dry_run_prints_the_resolved_scenario)
+{
+    char sc[512], out[512], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    out_dir(out, sizeof out, "dry");
+    cr_assert_eq(su_run(NULL, sc, out, "--dry-run --set life.steps=5", &log), 0, "%s", log);
+    cr_assert(strstr(log, "steps                = 5"), "%s", log);
+    cr_assert(strstr(log, "[species.b]"), "%s", log);
+    free(log);
+    cr_assert_neq(access(out, F_OK), 0, "a dry run writes nothing");
+}
+
+Test(run, refuses_to_overwrite_a_run_without_force)
+{
+    char sc[512], out[512], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", "");
+    out_dir(out, sizeof out, "again");
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1", &log), 0, "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1", &log), 1);
+    cr_assert(strstr(log, "not empty") && strstr(log, "--force"), "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1 --force", &log), 0, "%s", log);
+    free(log);
+}
