@@ -137,6 +137,7 @@ static const char scenario[] = "[run]\nname = tiny\nseed = 5\ngenerations = 3\n"
                                "[data]\npath = %s\ntrain = 300\nfitness = 100\ntest = 100\n"
                                "[life]\nsteps = 4\nbatch = 10\n"
                                "[selection]\npopulation = 6\nelitism = 1\n"
+                               "[budget]\nworker_memory_mb = 0\n" /* ASan needs the room */
                                "[workers]\ncount = 1\n"
                                "[species.aux]\nkind = aux\nhidden = 8\ncount = 4\n"
                                "[species.van]\nkind = vanilla\nhidden = 8\ncount = 2\n";
