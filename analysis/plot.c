@@ -229,6 +229,7 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
           "set border lc rgb \"#444444\"\n"
           "set key box opaque\n",
           f);
+
     uint32_t last = h->ngens ? h->ngens - 1 : 0;
     fprintf(f, "set xrange [0:%u]\n", last > 0 ? last : 1);
     fprintf(f, "set xtics %s\n", last <= 10 ? "1" : "autofreq");
@@ -241,7 +242,8 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set xlabel \"generation\"\n"
                 "set ylabel \"test accuracy (fraction of test images classified correctly)\"\n"
                 "set yrange [0:1]\n"
-                "set key bottom right\n"
+                "set key default\n"
+                "set key box opaque bottom right\n"
                 "plot \"generations.dat\" using 1:2 with linespoints lw 2 pt 7 ps 0.6 "
                 "lc rgb \"#0072B2\" title \"best organism\", \\\n"
                 "     \"generations.dat\" using 1:3 with linespoints lw 2 pt 5 ps 0.5 "
@@ -255,7 +257,8 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set title \"Replication fidelity per generation (run %s)\"\n"
                 "set xlabel \"generation\"\n"
                 "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n"
-                "set key bottom right\n"
+                "set key default\n"
+                "set key box opaque bottom right\n"
                 "plot \"generations.dat\" using 1:4 with linespoints lw 2 pt 7 ps 0.6 "
                 "lc rgb \"#009E73\" title \"mean self-prediction R² (after life)\", \\\n"
                 "     \"generations.dat\" using 1:6 with linespoints lw 2 pt 5 ps 0.5 "
@@ -275,7 +278,8 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set ylabel \"test accuracy (fraction correct)\"\n"
                 "set xrange [*:*]\n"
                 "set yrange [*:*]\n"
-                "set key top left\n",
+                "set key default\n"
+                "set key box opaque top left Left reverse title \"species\"\n",
                 run, cd->points, thinned);
         fputs("plot ", f);
         int first = 1;
@@ -299,7 +303,8 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set xlabel \"generation\"\n"
                 "set ylabel \"organisms alive (count)\"\n"
                 "set yrange [0:*]\n"
-                "set key outside right top\n"
+                "set key default\n"
+                "set key box opaque outside right top Left reverse title \"species\"\n"
                 "set style fill solid 0.85 border -1\n",
                 run);
         fputs("plot ", f);
