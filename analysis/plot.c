@@ -131,7 +131,14 @@ typedef struct {
     int accuracy, fidelity, scatter, species; /* which charts have data */
     uint32_t points, organisms_linked, stride;
     uint32_t species_points[QS_MAX_SPECIES]; /* scatter points of each species */
+    /* R^2 has no lower bound: one diverged organism can drag a mean to -1e6 and flatten
+     * every other value. Axes are cut at R2_FLOOR and the title says how many values
+     * fall below. */
+    uint32_t fid_below;     /* generation means below the floor */
+    uint32_t scatter_below; /* scatter points left of the floor */
 } chart_data_t;
+
+#define R2_FLOOR -1.0
 
 static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, chart_data_t *cd,
                       qs_error_t *err)
@@ -157,6 +164,8 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
         fprintf(f, " %u\n", gg->population);
         cd->accuracy |= gg->acc_n > 0;
         cd->fidelity |= gg->r2_n > 0 || gg->link_n > 0;
+        cd->fid_below += v[2] < R2_FLOOR;
+        cd->fid_below += v[4] < R2_FLOOR;
         cd->species |= gg->population > 0;
     }
     if ((rc = finish_file(f, dir, "generations.dat", err)) < 0)
@@ -198,6 +207,7 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
                 (unsigned long long)o->id, o->born);
         cd->points++;
         cd->species_points[o->species]++;
+        cd->scatter_below += o->link_r2 < R2_FLOOR;
     }
     cd->scatter = cd->points > 0;
     return finish_file(f, dir, "organisms.dat", err);
@@ -252,35 +262,46 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 run);
     }
     if (cd->fidelity) {
+        char cut[128] = "";
+        if (cd->fid_below)
+            snprintf(cut, sizeof cut, "\\n(axis cut at R² = %g: %u mean%s below it, off the chart)",
+                     R2_FLOOR, cd->fid_below, cd->fid_below == 1 ? "" : "s");
         fprintf(f,
                 "set output \"fidelity.\".fmt\n"
-                "set title \"Replication fidelity per generation (run %s)\"\n"
+                "set title \"Replication fidelity per generation (run %s)%s\"\n"
                 "set xlabel \"generation\"\n"
                 "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n"
+                "set yrange [%s:*]\n"
                 "set key default\n"
                 "set key box opaque bottom right\n"
                 "plot \"generations.dat\" using 1:4 with linespoints lw 2 pt 7 ps 0.6 "
                 "lc rgb \"#009E73\" title \"mean self-prediction R² (after life)\", \\\n"
                 "     \"generations.dat\" using 1:6 with linespoints lw 2 pt 5 ps 0.5 "
-                "lc rgb \"#CC79A7\" title \"mean replication R² (child vs parent, births)\"\n",
-                run);
+                "lc rgb \"#CC79A7\" title \"mean replication R² (child vs parent, births)\"\n"
+                "set yrange [*:*]\n",
+                run, cut, cd->fid_below ? "-1" : "*");
     }
     if (cd->scatter) {
-        char thinned[96] = "";
+        char thinned[96] = "", cut[128] = "";
         if (cd->stride > 1)
             snprintf(thinned, sizeof thinned, ", every %u. of %u organisms", cd->stride,
                      cd->organisms_linked);
+        if (cd->scatter_below)
+            snprintf(cut, sizeof cut,
+                     "\\n(axis cut at R² = %g: %u organism%s left of it, off "
+                     "the chart)",
+                     R2_FLOOR, cd->scatter_below, cd->scatter_below == 1 ? "" : "s");
         fprintf(f,
                 "set output \"accuracy_fidelity.\".fmt\n"
                 "set title \"Accuracy vs replication fidelity (run %s: %u organisms born by "
-                "replication%s)\"\n"
+                "replication%s)%s\"\n"
                 "set xlabel \"replication fidelity: R² of the child's copy vs its parent\"\n"
                 "set ylabel \"test accuracy (fraction correct)\"\n"
-                "set xrange [*:*]\n"
+                "set xrange [%s:*]\n"
                 "set yrange [*:*]\n"
                 "set key default\n"
                 "set key box opaque top left Left reverse title \"species\"\n",
-                run, cd->points, thinned);
+                run, cd->points, thinned, cut, cd->scatter_below ? "-1" : "*");
         fputs("plot ", f);
         int first = 1;
         for (uint32_t s = 0; s < nsp; s++) {

@@ -259,6 +259,27 @@ Test(cmd_analyze, real_run_summary_and_exports)
     free(t);
     csv_free(&a);
 
+    /* Debian's pandas reads both CSVs of the real run. */
+    if (tu_run("/usr/bin/python3 -c 'import pandas'", NULL) == 0) {
+        char py[600], cmd[2048];
+        static const char check[] = "import sys, pandas as pd\n"
+                                    "p = pd.read_csv(sys.argv[1]); g = pd.read_csv(sys.argv[2])\n"
+                                    "assert p['id'].is_unique and len(g) == 3\n"
+                                    "assert (p['origin_time'] <= p['destruction_time']).all()\n"
+                                    "assert set(p['species']) <= {'aux', 'van'}\n"
+                                    "assert g['cumulative_flops'].iloc[-1] == p['flops'].sum()\n"
+                                    "print('ok', len(p))\n";
+        snprintf(py, sizeof py, "%s/check.py", tmp);
+        tu_write_file(py, check, strlen(check));
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s", py, phy, gens);
+        rc = tu_run(cmd, &out);
+        cr_assert_eq(rc, 0, "pandas: %s", out);
+        free(out);
+    } else {
+        cr_log_warn("Debian's python3-pandas is missing: the real run's CSVs were not read "
+                    "with pandas");
+    }
+
     /* Plots and the tree drawing exist. */
     static const char *const files[] = {"accuracy.png", "accuracy.svg", "fidelity.png",
                                         "species.png",  "species.svg",  "plots.gp"};

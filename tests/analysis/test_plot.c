@@ -176,3 +176,43 @@ Test(plot, tree_whole_pruned_and_refused)
     free(buf);
     qs_history_destroy(&h);
 }
+
+Test(plot, diverged_r2_cuts_the_axis_and_says_so)
+{
+    need("gnuplot");
+    qs_history_t h;
+    qs_history_init(&h);
+    for (uint64_t g = 0; g < 3; g++) {
+        qs_record_t r;
+        memset(&r, 0, sizeof r);
+        r.type = QS_REC_BIRTH;
+        r.u.birth.id = g + 1;
+        r.u.birth.parent = g;
+        r.u.birth.generation = (uint32_t)g;
+        r.u.birth.has_link = g > 0;
+        r.u.birth.link_r2 = g == 2 ? -5e6 : 0.5; /* a diverged copy */
+        qs_history_add(&h, &r);
+        memset(&r, 0, sizeof r);
+        r.type = QS_REC_EVAL;
+        r.u.eval.id = g + 1;
+        r.u.eval.generation = (uint32_t)g;
+        r.u.eval.accuracy = 0.5;
+        r.u.eval.r2 = g == 1 ? -1e7 : 0.3;
+        qs_history_add(&h, &r);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *info = open_memstream(&buf, &len);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_plot_charts(&h, "d", tmp, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    char gp[600];
+    snprintf(gp, sizeof gp, "%s/plots.gp", tmp);
+    char *script = tu_read_file(gp, NULL);
+    cr_assert(strstr(script, "axis cut at R² = -1: 2 means below it"), "%s", script);
+    cr_assert(strstr(script, "axis cut at R² = -1: 1 organism left of it"), "%s", script);
+    assert_png(tmp, "fidelity");
+    free(script);
+    free(buf);
+    qs_history_destroy(&h);
+}
