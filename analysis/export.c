@@ -37,7 +37,10 @@ void qs_export_csv_text(FILE *f, const char *s)
 
 const char *qs_export_cause_name(uint8_t cause)
 {
-    return cause ? qs_death_cause_name((qs_death_cause_t)cause) : "";
+    if (!cause)
+        return "";
+    const char *n = qs_death_cause_name((qs_death_cause_t)cause);
+    return n ? n : "?";
 }
 
 static int open_out(const char *path, FILE **f, qs_error_t *err)
@@ -282,14 +285,14 @@ int qs_export_newick(const qs_history_t *h, const char *path, int all, uint32_t 
     int rc = 0;
     uint32_t n = h->norgs;
     if (n == 0)
-        return qs_error_set(err, QS_ERR(INVAL), "newick: the log holds no organism");
+        return qs_error_set(err, QS_ERR(INVAL), "the log holds no organism");
     qs_export_tree_arrays(h, &parent, &id, &time);
     if (!all) {
         uint32_t nsurv;
         surv = qs_export_survivors(h, &nsurv);
         if (nsurv == 0) {
             rc = qs_error_set(err, QS_ERR(INVAL),
-                              "newick: no organism is alive at the end of the log (the "
+                              "no organism is alive at the end of the log (the "
                               "population went extinct): there is no survivors' tree; use --all");
             goto out;
         }

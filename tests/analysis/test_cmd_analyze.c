@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "analysis/newick.h"
+#include "proto/genome.h"
 #include "analysis/tree.h"
 #include "synth.h"
 #include "tests/testutil.h"
@@ -320,6 +321,15 @@ Test(cmd_analyze, real_run_json_and_lineage)
     unsigned long long best = strtoull(out, NULL, 10);
     free(out);
     cr_assert_gt(best, 0);
+    /* The same organism the simulator saved as best.genome. */
+    char bg[600];
+    snprintf(bg, sizeof bg, "%s/best.genome", rundir);
+    qs_genome_t g;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_genome_load(&g, bg, &err), 0, "%s", err.msg);
+    cr_assert_eq(g.id, best, "analysis: best %llu, simulator: %llu", best,
+                 (unsigned long long)g.id);
+    qs_genome_destroy(&g);
 
     rc = run(&out, "analyze %s --lineage %llu", rundir, best);
     cr_assert_eq(rc, 0, "%s", out);
