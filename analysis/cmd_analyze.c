@@ -174,7 +174,8 @@ static void per_run_path(const char *base, const char *label, int nruns, int fol
         snprintf(buf, cap, "%s.%s", base, label);
 }
 
-/* Run labels as file-name parts: [A-Za-z0-9._-] only, made unique with -2, -3, ... */
+/* Run labels as file-name parts: [A-Za-z0-9._-] only, not starting with a dot (the caller
+ * makes them unique with -2, -3, ...). */
 static void safe_label(const char *label, char *out, size_t cap)
 {
     size_t k = 0;
@@ -182,7 +183,7 @@ static void safe_label(const char *label, char *out, size_t cap)
         char c = *p;
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '.' || c == '_' || c == '-';
-        out[k++] = ok ? c : '_';
+        out[k++] = ok && !(k == 0 && c == '.') ? c : '_'; /* no ".", "..", hidden names */
     }
     out[k] = '\0';
     if (k == 0)
