@@ -183,7 +183,9 @@ static void safe_label(const char *label, char *out, size_t cap)
         char c = *p;
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '.' || c == '_' || c == '-';
-        out[k++] = ok && !(k == 0 && c == '.') ? c : '_'; /* no ".", "..", hidden names */
+        if (k == 0 && c == '.')
+            ok = 0; /* no ".", "..", hidden names */
+        out[k++] = ok ? c : '_';
     }
     out[k] = '\0';
     if (k == 0)
