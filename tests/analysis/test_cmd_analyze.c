@@ -359,7 +359,9 @@ Test(cmd_analyze, several_runs_side_by_side)
     synth_truth_t t;
     synth_log(a, 1, &t);
     synth_log(b, 2, &t);
-    int rc = run(&out, "analyze %s %s/lineage.msgpack --phylogeny %s", a, b, phy);
+    char plots[512];
+    snprintf(plots, sizeof plots, "%s/plots", tmp);
+    int rc = run(&out, "analyze %s %s/lineage.msgpack --phylogeny %s --plot %s", a, b, phy, plots);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "best organism"), "%s", out);
     cr_assert(strstr(out, "survivors' MRCA"), "%s", out);
@@ -369,6 +371,11 @@ Test(cmd_analyze, several_runs_side_by_side)
     cr_assert_eq(access(p, F_OK), 0, "%s missing: %s", p, out);
     snprintf(p, sizeof p, "%s/phylo.synth-2.csv", tmp);
     cr_assert_eq(access(p, F_OK), 0, "%s missing: %s", p, out);
+    snprintf(p, sizeof p, "%s/synth/species.png", plots); /* a folder per run */
+    cr_assert_eq(access(p, F_OK), 0, "%s missing: %s", p, out);
+    snprintf(p, sizeof p, "%s/synth-2/species.png", plots);
+    cr_assert_eq(access(p, F_OK), 0, "%s missing: %s", p, out);
+    cr_assert(strstr(out, "species extinct"), "the comparison table: %s", out);
     free(out);
     rc = run(&out, "analyze %s %s --json 2>/dev/null", a, b);
     cr_assert_eq(rc, 0, "%s", out);
