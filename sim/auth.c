@@ -76,8 +76,8 @@ int qs_parse_hostport(const char *s, char *host, size_t cap, int *port, qs_error
     }
     char *end;
     long v = strtol(p, &end, 10);
-    if (!*p || *end || v < 1 || v > 65535)
-        return qs_error_set(err, QS_ERR(INVAL), "'%s': expected HOST:PORT with a port 1..65535", s);
+    if (!*p || *end || v < 0 || v > 65535)
+        return qs_error_set(err, QS_ERR(INVAL), "'%s': expected HOST:PORT with a port 0..65535", s);
     if (hlen == 0) {
         snprintf(host, cap, "127.0.0.1");
     } else {

@@ -35,7 +35,8 @@ void qs_auth_mac(uint8_t mac[QS_MAC_LEN], const qs_token_t *t, const char *label
 int qs_auth_check(const uint8_t got[QS_MAC_LEN], const qs_token_t *t, const char *label,
                   const uint8_t a[QS_NONCE_LEN], const uint8_t b[QS_NONCE_LEN]);
 
-/* "HOST:PORT", "[v6]:PORT" or ":PORT"/"PORT" (host defaults to 127.0.0.1). */
+/* "HOST:PORT", "[v6]:PORT" or ":PORT"/"PORT" (host defaults to 127.0.0.1). Port 0 is
+ * accepted (for --listen: the system picks a free port, which is then logged). */
 int qs_parse_hostport(const char *s, char *host, size_t cap, int *port, qs_error_t *err);
 /* Whether host names the loopback interface (127.0.0.0/8, ::1, localhost). */
 int qs_host_is_loopback(const char *host);

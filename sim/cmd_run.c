@@ -7,6 +7,7 @@
 #include "proto/checkpoint.h"
 #include "sim/commands.h"
 #include "sim/orchestrator.h"
+#include "sim/population.h"
 #include "sim/scenario.h"
 
 static void run_usage(FILE *to)
@@ -144,6 +145,20 @@ out:
     return status;
 }
 
+/* What each species costs, for designing budgets (comments: the output stays valid INI). */
+static void print_costs(const qs_scenario_t *sc)
+{
+    qs_species_cost_t cost[QS_MAX_SPECIES];
+    qs_population_costs(sc, cost);
+    printf("\n; costs per organism (FLOPs, core/quine.c's convention):\n");
+    for (uint32_t s = 0; s < sc->nspecies; s++)
+        printf(";   %-12s N = %llu, training step %.4g, %u steps %.4g, replication %.4g, "
+               "evaluation %.4g\n",
+               sc->species[s].name, (unsigned long long)cost[s].nparams, (double)cost[s].step_flops,
+               sc->steps, (double)cost[s].step_flops * sc->steps, (double)cost[s].replication_flops,
+               (double)cost[s].eval_flops);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
@@ -155,6 +170,7 @@ int cmd_run(int argc, char **argv)
                                          {"quiet", no_argument, 0, 'q'},
                                          {"progress", required_argument, 0, 'p'},
                                          {"worker-exe", required_argument, 0, 'x'},
+                                         {"echo-tasks", no_argument, 0, 'E'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"token-file", required_argument, 0, 't'},
                                          {"resume", required_argument, 0, 'R'},
@@ -222,6 +238,9 @@ int cmd_run(int argc, char **argv)
         case 't':
             ro.token_file = optarg;
             break;
+        case 'E':
+            ro.echo_tasks = 1;
+            break;
         case 'R':
             ro.resume = optarg;
             break;
@@ -264,6 +283,7 @@ int cmd_run(int argc, char **argv)
     text = qs_scenario_to_string(sc);
     if (dry) {
         fputs(text, stdout);
+        print_costs(sc);
         status = 0;
         goto done;
     }

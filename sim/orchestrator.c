@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -21,12 +22,12 @@
 #include "sim/population.h"
 #include "sim/rundir.h"
 
-#define MAX_INFLIGHT        64
-#define MAX_TASK_ATTEMPTS   3
-#define HEARTBEATS_MISSED   5
-#define STARTUP_TIMEOUT_S   60.0
-#define SHUTDOWN_GRACE_MS   3000
-#define AUTH_TIMEOUT_MS     5000
+#define MAX_INFLIGHT      64
+#define MAX_TASK_ATTEMPTS 3
+#define HEARTBEATS_MISSED 5
+#define STARTUP_TIMEOUT_S 60.0
+#define SHUTDOWN_GRACE_MS 3000
+
 #define PREAUTH_MAX_MESSAGE 4096 /* a hello is a few hundred bytes */
 
 typedef enum { T_PENDING, T_SENT, T_DONE } task_state_t;
@@ -383,8 +384,14 @@ static void final_report(orch_t *o, const char *reason)
         }
     }
     double wall = qs_now() - o->run_started;
-    event(o, 0, "run %s after %u generations: %" PRIu64 " births, %" PRIu64 " deaths, %.1fs",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+    event(o, 0, "run %s after %u generations: %" PRIu64 " births, %" PRIu64 " deaths, %.3fs",
           reason, pop->generation, pop->births, pop->deaths, wall);
+    event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
+          wall > 0 ? 100 * cpu / wall : 0.0);
     if (o->opts->progress == QS_PROGRESS_QUIET)
         return;
     clear_status(o);
@@ -815,7 +822,7 @@ static void on_auth_timeout(uv_timer_t *t)
 {
     worker_t *w = t->data;
     if (!w->ready)
-        worker_fail(w, "did not authenticate within %d ms", AUTH_TIMEOUT_MS);
+        worker_fail(w, "did not authenticate within %gs", w->o->sc->auth_timeout_s);
 }
 
 static void peer_name(uv_tcp_t *tcp, char *buf, size_t cap)
@@ -875,7 +882,7 @@ static void on_connection(uv_stream_t *server, int status)
     qs_msg_t c = {.type = QS_MSG_CHALLENGE};
     memcpy(c.u.challenge.nonce, w->nonce, QS_NONCE_LEN);
     send_msg(w, &c);
-    uv_timer_start(&w->auth_timer, on_auth_timeout, AUTH_TIMEOUT_MS, 0);
+    uv_timer_start(&w->auth_timer, on_auth_timeout, (uint64_t)(o->sc->auth_timeout_s * 1000), 0);
     uv_read_start(w->rx, on_alloc, on_worker_read);
 }
 
@@ -907,6 +914,11 @@ static int start_listening(orch_t *o, qs_error_t *err)
     if ((rc = uv_tcp_bind(&o->listener, (struct sockaddr *)&addr, 0)) < 0 ||
         (rc = uv_listen((uv_stream_t *)&o->listener, 128, on_connection)) < 0)
         return qs_error_set(err, QS_ERR(IO), "--listen %s: %s", o->opts->listen, uv_strerror(rc));
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    if (uv_tcp_getsockname(&o->listener, (struct sockaddr *)&bound, &blen) == 0)
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
     event(o, 1, "listening for remote workers on %s:%d%s", host, port,
           o->has_token ? " (token required)" : " (loopback, no token)");
     return 0;
@@ -1196,6 +1208,7 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
         qs_population_init(&o->pop, sc);
     }
     o->rd_open = 1;
+    o->pop.echo = opts->echo_tasks;
     build_config(o);
     o->env = make_env();
     if (resume)

@@ -32,6 +32,7 @@ typedef struct {
     const char *listen; /* HOST:PORT for remote workers (NULL: none) */
     const char *token_file;
     const char *worker_exe; /* the program to spawn (default: this one) */
+    int echo_tasks;         /* benchmarks: workers return genomes untouched (no compute) */
 } qs_run_opts_t;
 
 /* Run the scenario to the end; with resume, continue that checkpoint's run in

@@ -499,7 +499,7 @@ void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id
     const qs_org_t *o = &pop->orgs[i];
     memset(task, 0, sizeof *task);
     task->task_id = task_id;
-    task->kind = o->newborn ? QS_TASK_BIRTH : QS_TASK_LIVE;
+    task->kind = pop->echo ? QS_TASK_ECHO : o->newborn ? QS_TASK_BIRTH : QS_TASK_LIVE;
     task->organism = o->id;
     task->parent = o->newborn ? o->parent : 0;
     task->generation = pop->generation;

@@ -71,6 +71,7 @@ typedef struct {
     uint32_t norgs, cap;
     /* totals */
     uint64_t births, deaths, flops_total;
+    int echo; /* benchmarks: tasks are QS_TASK_ECHO (the orchestrator's own ceiling) */
     /* the best organism ever evaluated (highest fitness, then lowest id) */
     int has_best;
     qs_org_t best; /* owns best.genome */

@@ -380,10 +380,11 @@ void qs_rundir_log(qs_rundir_t *rd, const char *fmt, ...)
     if (!rd->log)
         return;
     char stamp[32];
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-    fprintf(rd->log, "%s ", stamp);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&ts.tv_sec, &tm));
+    fprintf(rd->log, "%s.%03ld ", stamp, ts.tv_nsec / 1000000);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(rd->log, fmt, ap);

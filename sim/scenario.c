@@ -111,6 +111,8 @@ static const key_def_t keys[] = {
      "tasks queued on each worker at once"},
     {"workers", "max_restarts", K_U32, G(max_restarts), "5", NUM(0, 1000),
      "consecutive failed starts of a worker before the run gives up"},
+    {"workers", "auth_timeout", K_F64, G(auth_timeout_s), "5", NUM(0.05, 600),
+     "seconds a remote peer has to authenticate before it is disconnected"},
 
     {"species", "kind", K_ENUM, S(kind), "aux", ENUM(kind_names),
      "vanilla (replication only) or aux (also classifies digits)"},

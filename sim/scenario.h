@@ -71,6 +71,7 @@ typedef struct {
     double heartbeat_s;
     uint32_t in_flight;
     uint32_t max_restarts;
+    double auth_timeout_s;
 
     uint32_t nspecies;
     qs_scn_species_t species[QS_MAX_SPECIES];

@@ -481,6 +481,13 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
             send_error(w, 0, err.code, err.msg);
             break;
         }
+        if (in.type == QS_MSG_ERROR) {
+            /* The orchestrator refused or dropped us; an authentication refusal is final. */
+            fprintf(stderr, "worker: the orchestrator refused us: %s\n", in.u.error.message);
+            status = in.u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
+            qs_msg_destroy(&in);
+            break;
+        }
         if (in.type == QS_MSG_SHUTDOWN) {
             qs_msg_destroy(&in);
             status = QS_WORKER_SHUTDOWN;

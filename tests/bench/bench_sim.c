@@ -1,0 +1,156 @@
+/* bench_sim: the simulator's speed (issues 5 and 7).
+ *
+ * 1. Births per second on tests/bench/sim.ini (paper-size aux quines) with 1 and with 2
+ *    local workers, and the orchestrator's share: its own CPU time (getrusage, logged in
+ *    run.log) over the CPU time of the whole process tree (the bench's RUSAGE_CHILDREN).
+ * 2. The orchestrator's ceiling: tests/bench/echo.ini with --echo-tasks (tasks that do no
+ *    compute) on 16 remote workers over loopback TCP: task round trips per second and
+ *    orchestrator CPU per task, extrapolated to 1,000 workers.
+ * Wall times are medians of 3 runs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+static const char *bin(void)
+{
+    const char *b = getenv("QUINESIM");
+    return b && *b ? b : "build/quinesim";
+}
+
+static double children_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* The orchestrator's CPU time from run.log, and the births from generations.csv. */
+static double orchestrator_cpu(const char *out)
+{
+    char path[512], line[1024];
+    snprintf(path, sizeof path, "%s/run.log", out);
+    FILE *f = fopen(path, "r");
+    double cpu = NAN;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, "orchestrator CPU time ");
+        if (at)
+            cpu = atof(at + 22);
+    }
+    if (f)
+        fclose(f);
+    return cpu;
+}
+
+static long births(const char *out)
+{
+    char path[512], line[4096];
+    snprintf(path, sizeof path, "%s/generations.csv", out);
+    FILE *f = fopen(path, "r");
+    long n = 0;
+    if (!f)
+        return -1;
+    fgets(line, sizeof line, f);
+    while (fgets(line, sizeof line, f)) {
+        char *c = strchr(line, ',');
+        c = c ? strchr(c + 1, ',') : NULL; /* births is the 3rd column */
+        n += c ? atol(c + 1) : 0;
+    }
+    fclose(f);
+    return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    double wall, orch_cpu, tree_cpu;
+    long births;
+} result_t;
+
+/* Median-of-3 wall time of one command line (writing into out). */
+static result_t measure(const char *cmdline, const char *out)
+{
+    double walls[3];
+    result_t r = {0};
+    for (int k = 0; k < 3; k++) {
+        double cpu0 = children_cpu(), t0 = qs_now();
+        if (system(cmdline) != 0) {
+            fprintf(stderr, "bench_sim: failed: %s\n", cmdline);
+            exit(1);
+        }
+        walls[k] = qs_now() - t0;
+        r.tree_cpu = children_cpu() - cpu0;
+        r.orch_cpu = orchestrator_cpu(out);
+        r.births = births(out);
+    }
+    qsort(walls, 3, sizeof walls[0], cmp_double);
+    r.wall = walls[1];
+    return r;
+}
+
+int main(void)
+{
+    const char *src = getenv("QS_SRC") ? getenv("QS_SRC") : ".";
+    const char *data = getenv("QS_DATA") ? getenv("QS_DATA") : "data/mnist";
+    char cmd[4096], out[256];
+    snprintf(out, sizeof out, "/tmp/qs-bench-sim-%d", getpid());
+
+    printf("bench_sim: %s/tests/bench/sim.ini (24 aux quines, N = 21,100, 200 steps, 5 "
+           "generations), median of 3 runs\n",
+           src);
+    result_t r[3];
+    for (int w = 1; w <= 2; w++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s run %s/tests/bench/sim.ini --set data.path=%s --out %s --force --quiet "
+                 "--workers %d",
+                 bin(), src, data, out, w);
+        r[w] = measure(cmd, out);
+        printf("  %d worker%s: %.2f s wall, %ld births, %.2f births/s; orchestrator CPU %.3f s = "
+               "%.2f%% of the tree's %.2f s CPU\n",
+               w, w > 1 ? "s" : " ", r[w].wall, r[w].births, r[w].births / r[w].wall, r[w].orch_cpu,
+               100 * r[w].orch_cpu / r[w].tree_cpu, r[w].tree_cpu);
+    }
+    printf("  speed-up with 2 workers: %.2fx (target >= 1.8x); orchestrator share of the "
+           "time per birth: %.2f%% (target < 2%%)\n",
+           r[1].wall / r[2].wall, 100 * r[2].orch_cpu / r[2].tree_cpu);
+
+    /* The ceiling: 16 remote workers on loopback, tasks without compute. */
+    printf("bench_sim: orchestrator ceiling, %s/tests/bench/echo.ini --echo-tasks (512 "
+           "organisms x 40 generations = 20,480 tasks), 16 remote workers on loopback TCP\n",
+           src);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf %s; p=$(mktemp); ( %s run %s/tests/bench/echo.ini --echo-tasks --out %s "
+             "--force --quiet "
+             "--workers 0 --listen 127.0.0.1:0 & echo $! > $p; wait ) & "
+             "for i in $(seq 100); do grep -q listening %s/run.log 2>/dev/null && break; "
+             "sleep 0.05; done; "
+             "port=$(grep -o '127.0.0.1:[0-9]*' %s/run.log | head -1 | cut -d: -f2); "
+             "for i in $(seq 16); do %s worker --connect 127.0.0.1:$port --quiet & done; "
+             "wait; rm -f $p",
+             out, bin(), src, out, out, out, bin());
+    char rm[512];
+    snprintf(rm, sizeof rm, "rm -rf %s", out);
+
+    result_t e = measure(cmd, out);
+    long tasks = 512L * 40;
+    double per_task = e.orch_cpu / tasks;
+    printf("  %.2f s wall: %.0f task round trips/s; orchestrator CPU %.3f s = %.1f us per "
+           "task\n",
+           e.wall, tasks / e.wall, e.orch_cpu, per_task * 1e6);
+    printf("  ceiling: one orchestrator core handles %.0f tasks/s; 1,000 workers stay busy if "
+           "a task takes at least %.0f ms of compute (at 25 ms per task they would need %.0f%% "
+           "of a core)\n",
+           1 / per_task, 1000 * per_task * 1e3, 100 * per_task * 1000 / 0.025);
+    system(rm);
+    return 0;
+}

@@ -1,0 +1,366 @@
+/* Remote workers over TCP (issue 7): results equal a local run; workers may join, leave
+ * and be started before the orchestrator; tokens are required beyond loopback and
+ * checked by HMAC challenge-response; hostile peers (no token, wrong token, garbage, an
+ * oversized length claim, silence, a half message, a flood of connections) are rejected
+ * and logged without changing the results. Network namespaces (a veth pair between an
+ * orchestrator namespace and a worker namespace) and mpirun launches run where permitted
+ * and are skipped with the reason otherwise. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "proto/frame.h"
+#include "tests/simutil.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    if (!tu_data())
+        cr_skip_test("no data/mnist (run `make data`)");
+    tu_tmpdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(dir);
+}
+
+TestSuite(remote, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Start `quinesim run SC --out OUT --quiet <args>` in the background; wait until it
+ * logs its listening port. */
+static pid_t start_orchestrator(const char *sc, const char *out, const char *args, int *port)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "exec %s run %s --out %s --quiet %s > %s.out 2>&1", tu_bin(), sc, out,
+             args, out);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    char log[700];
+    snprintf(log, sizeof log, "%s/run.log", out);
+    *port = 0;
+    for (int i = 0; i < 500 && !*port; i++) {
+        char *t = tu_read_file(log, NULL);
+        const char *at = t ? strstr(t, "listening for remote workers on ") : NULL;
+        if (at) {
+            const char *colon = strchr(at + 32, ':');
+            *port = colon ? atoi(colon + 1) : 0;
+        }
+        free(t);
+        if (!*port)
+            usleep(10000);
+    }
+    cr_assert_gt(*port, 0, "the orchestrator did not start listening");
+    return pid;
+}
+
+static pid_t start_worker(const char *host, int port, const char *token_file, const char *log)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "exec %s worker --connect %s:%d %s%s --retry-for 20 > %s 2>&1",
+             tu_bin(), host, port, token_file ? "--token-file " : "", token_file ? token_file : "",
+             log);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void make_token(const char *path, const char *text)
+{
+    tu_write_file(path, text, strlen(text));
+}
+
+static void reference(const char *sc, char *ref, size_t cap)
+{
+    char *log;
+    snprintf(ref, cap, "%s/reference", dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2", &log), 0, "%s", log);
+    free(log);
+}
+
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+Test(remote, remote_workers_match_a_local_run)
+{
+    char sc[512], ref[512], out[512], wlog[600];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/remote", dir);
+    int port;
+    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
+    pid_t w[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(wlog, sizeof wlog, "%s/w%d.log", dir, i);
+        w[i] = start_worker("127.0.0.1", port, NULL, wlog);
+    }
+    cr_assert_eq(wait_status(orch), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(wait_status(w[i]), 0, "a remote worker ends cleanly on shutdown");
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+}
+
+Test(remote, workers_join_and_leave_mid_run)
+{
+    char sc[512], ref[512], out[512], wlog[600], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/mixed", dir);
+    int port;
+    setenv("QS_FAULT", "slow:60", 1); /* every task takes a while: there is a middle */
+    pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
+    snprintf(wlog, sizeof wlog, "%s/leaver.log", dir);
+    pid_t leaver = start_worker("127.0.0.1", port, NULL, wlog);
+    usleep(500000);
+    kill(leaver, SIGKILL); /* leaves mid-task: its tasks go back to the queue */
+    wait_status(leaver);
+    snprintf(wlog, sizeof wlog, "%s/joiner.log", dir);
+    pid_t joiner = start_worker("127.0.0.1", port, NULL, wlog);
+    unsetenv("QS_FAULT");
+    cr_assert_eq(wait_status(orch), 0);
+    wait_status(joiner);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "remote worker 1"));
+    cr_assert(su_file_contains(p, "remote worker 2"));
+}
+
+Test(remote, worker_started_before_the_orchestrator_retries)
+{
+    char sc[512], ref[512], out[512], wlog[600], args[128];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    /* A free port: bind to 0, read it, release it. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t alen = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    int port = ntohs(a.sin_port);
+    close(fd);
+    snprintf(wlog, sizeof wlog, "%s/early.log", dir);
+    pid_t w = start_worker("127.0.0.1", port, NULL, wlog);
+    usleep(800000);
+    snprintf(out, sizeof out, "%s/late", dir);
+    snprintf(args, sizeof args, "--workers 0 --listen 127.0.0.1:%d", port);
+    int got;
+    pid_t orch = start_orchestrator(sc, out, args, &got);
+    cr_assert_eq(got, port);
+    cr_assert_eq(wait_status(orch), 0);
+    cr_assert_eq(wait_status(w), 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+}
+
+Test(remote, tokens_are_checked_and_wrong_ones_rejected)
+{
+    char sc[512], ref[512], out[512], good[600], bad[600], args[800], wlog[600], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(good, sizeof good, "%s/token", dir);
+    snprintf(bad, sizeof bad, "%s/wrong", dir);
+    make_token(good, "correct horse battery staple 42\n");
+    make_token(bad, "correct horse battery staple 43\n");
+    snprintf(out, sizeof out, "%s/auth", dir);
+    snprintf(args, sizeof args, "--workers 0 --listen 127.0.0.1:0 --token-file %s", good);
+    int port;
+    setenv("QS_FAULT", "slow:30", 1);
+    pid_t orch = start_orchestrator(sc, out, args, &port);
+    unsetenv("QS_FAULT");
+    snprintf(wlog, sizeof wlog, "%s/wrong.log", dir);
+    pid_t wrong = start_worker("127.0.0.1", port, bad, wlog);
+    cr_assert_eq(wait_status(wrong), 1, "a wrong token is refused, not retried");
+    cr_assert(su_file_contains(wlog, "refused us: authentication failed"));
+    snprintf(wlog, sizeof wlog, "%s/none.log", dir);
+    pid_t none = start_worker("127.0.0.1", port, NULL, wlog);
+    cr_assert_eq(wait_status(none), 1);
+    cr_assert(su_file_contains(wlog, "requires a token"));
+    snprintf(wlog, sizeof wlog, "%s/good.log", dir);
+    pid_t ok = start_worker("127.0.0.1", port, good, wlog);
+    cr_assert_eq(wait_status(orch), 0);
+    cr_assert_eq(wait_status(ok), 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "failed authentication (wrong token)"));
+    cr_assert(su_file_contains(p, "sent no authentication"));
+    /* The token never crosses the wire: it is nowhere in the logs either. */
+    cr_assert_not(su_file_contains(p, "correct horse"));
+}
+
+Test(remote, hostile_peers_are_rejected_and_change_nothing)
+{
+    char sc[512], ref[512], out[512], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "[workers]\nauth_timeout = 0.5\n");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/hostile", dir);
+    int port;
+    setenv("QS_FAULT", "slow:40", 1);
+    pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
+    unsetenv("QS_FAULT");
+
+    /* garbage bytes */
+    int g = raw_connect(port);
+    cr_assert_geq(g, 0);
+    const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(write(g, junk, sizeof junk - 1), (ssize_t)(sizeof junk - 1));
+    /* an oversized length claim: a valid magic, then 4 GiB */
+    int big = raw_connect(port);
+    uint8_t head[QS_FRAME_HEADER] = {'q', 's', 'm', '1', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    cr_assert_eq(write(big, head, sizeof head), (ssize_t)sizeof head);
+    /* silence */
+    int quiet = raw_connect(port);
+    /* half a message, then gone */
+    int half = raw_connect(port);
+    uint8_t partial[QS_FRAME_HEADER] = {'q', 's', 'm', '1', 100, 0, 0, 0, 1, 2, 3, 4};
+    cr_assert_eq(write(half, partial, sizeof partial), (ssize_t)sizeof partial);
+    cr_assert_eq(write(half, "abc", 3), 3);
+    close(half);
+    /* many connections at once */
+    int many[200], nmany = 0;
+    for (int i = 0; i < 200; i++)
+        if ((many[nmany] = raw_connect(port)) >= 0)
+            nmany++;
+    cr_assert_gt(nmany, 150);
+    usleep(1500000); /* past the 0.5 s authentication timeout */
+    char buf[64];
+    int closed = 0;
+    for (int i = 0; i < nmany; i++) {
+        /* Drain the challenge; then the orchestrator must have closed it (EOF). */
+        ssize_t n;
+        while ((n = read(many[i], buf, sizeof buf)) > 0)
+            ;
+        closed += n == 0;
+        close(many[i]);
+    }
+    cr_assert_eq(closed, nmany, "every idle peer was closed after the timeout");
+    close(g);
+    close(big);
+    close(quiet);
+    cr_assert_eq(wait_status(orch), 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "bad magic") || su_file_contains(p, "malformed data"));
+    cr_assert(su_file_contains(p, "limit"), "the oversized claim is named");
+    cr_assert(su_file_contains(p, "did not authenticate within 0.5s"));
+}
+
+Test(remote, public_listen_needs_a_token)
+{
+    char sc[512], out[512], *log;
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    snprintf(out, sizeof out, "%s/public", dir);
+    int rc = su_run(NULL, sc, out, "--workers 0 --listen 0.0.0.0:0", &log);
+    cr_assert_eq(rc, 2, "%s", log);
+    cr_assert(strstr(log, "needs --token-file"), "%s", log);
+    free(log);
+}
+
+/* Orchestrator in one network namespace, workers in another, joined by a veth pair. */
+Test(remote, across_network_namespaces)
+{
+    if (geteuid() != 0)
+        cr_skip_test("network namespaces need root");
+    if (system("ip netns add qs-test-probe 2>/dev/null && ip netns del qs-test-probe") != 0)
+        cr_skip_test("`ip netns` is not permitted here");
+    char sc[512], ref[512], out[512], tok[600], cmd[8192], wlog[600];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(tok, sizeof tok, "%s/token", dir);
+    make_token(tok, "a token shared by the two namespaces");
+    char ns_a[32], ns_b[32];
+    snprintf(ns_a, sizeof ns_a, "qsA%d", getpid() % 100000);
+    snprintf(ns_b, sizeof ns_b, "qsB%d", getpid() % 100000);
+    snprintf(cmd, sizeof cmd,
+             "set -e; ip netns add %s; ip netns add %s; "
+             "ip link add %sa type veth peer name %sb; "
+             "ip link set %sa netns %s; ip link set %sb netns %s; "
+             "ip -n %s addr add 10.77.0.1/24 dev %sa; ip -n %s addr add 10.77.0.2/24 dev %sb; "
+             "ip -n %s link set %sa up; ip -n %s link set %sb up; "
+             "ip -n %s link set lo up; ip -n %s link set lo up",
+             ns_a, ns_b, ns_a, ns_b, ns_a, ns_a, ns_b, ns_b, ns_a, ns_a, ns_b, ns_b, ns_a, ns_a,
+             ns_b, ns_b, ns_a, ns_b);
+    if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "ip netns del %s; ip netns del %s", ns_a, ns_b);
+        system(cmd);
+        cr_skip_test("could not build the veth pair between namespaces");
+    }
+    snprintf(out, sizeof out, "%s/netns", dir);
+    snprintf(cmd, sizeof cmd,
+             "ip netns exec %s %s run %s --out %s --quiet --workers 0 --listen 10.77.0.1:7777 "
+             "--token-file %s > %s.out 2>&1 & "
+             "ip netns exec %s %s worker --connect 10.77.0.1:7777 --token-file %s --retry-for 30 "
+             "> %s/nsw1.log 2>&1 & "
+             "ip netns exec %s %s worker --connect 10.77.0.1:7777 --token-file %s --retry-for 30 "
+             "> %s/nsw2.log 2>&1 & wait",
+             ns_a, tu_bin(), sc, out, tok, out, ns_b, tu_bin(), tok, dir, ns_b, tu_bin(), tok, dir);
+    int rc = system(cmd);
+    snprintf(wlog, sizeof wlog, "%s/nsw1.log", dir);
+    snprintf(cmd, sizeof cmd, "ip netns del %s; ip netns del %s", ns_a, ns_b);
+    system(cmd);
+    cr_assert_eq(rc, 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    char p[700];
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "remote worker 1 (10.77.0.2:"), "the worker came from ns B");
+}
+
+/* Many workers with a standard launcher: Open MPI's mpirun starts them; the workers
+ * need no MPI themselves. */
+Test(remote, launched_with_mpirun)
+{
+    if (system("command -v mpirun > /dev/null 2>&1") != 0)
+        cr_skip_test("mpirun (Debian's openmpi-bin) is not installed");
+    char sc[512], ref[512], out[512], cmd[2048];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/mpi", dir);
+    int port;
+    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
+    snprintf(cmd, sizeof cmd,
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe "
+             "-np 3 %s worker --connect 127.0.0.1:%d --quiet > %s/mpirun.log 2>&1",
+             tu_bin(), port, dir);
+    int rc = system(cmd);
+    cr_assert_eq(wait_status(orch), 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/mpirun.log", dir);
+    cr_assert_eq(rc, 0, "mpirun failed: see %s", p);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "remote worker 3"), "three workers joined");
+}
