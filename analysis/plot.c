@@ -300,7 +300,7 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set xrange [%s:*]\n"
                 "set yrange [*:*]\n"
                 "set key default\n"
-                "set key box opaque top left Left reverse title \"species\"\n",
+                "set key box opaque top left Left reverse width 1 title \"species\"\n",
                 run, cd->points, thinned, cut, cd->scatter_below ? "-1" : "*");
         fputs("plot ", f);
         int first = 1;
@@ -325,7 +325,7 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
                 "set ylabel \"organisms alive (count)\"\n"
                 "set yrange [0:*]\n"
                 "set key default\n"
-                "set key box opaque outside right top Left reverse title \"species\"\n"
+                "set key box opaque outside right top Left reverse width 1 title \"species\"\n"
                 "set style fill solid 0.85 border -1\n",
                 run);
         fputs("plot ", f);
