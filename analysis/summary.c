@@ -235,7 +235,11 @@ void qs_summary_print(const qs_summary_t *s, FILE *out)
             (unsigned long long)s->deaths_by_cause[QS_DEATH_SELECTION],
             (unsigned long long)s->deaths_by_cause[QS_DEATH_CAPACITY],
             (unsigned long long)s->deaths_by_cause[QS_DEATH_BUDGET]);
-    fprintf(out, "  alive at the end: %llu\n", (unsigned long long)s->alive_at_end);
+    if (s->complete)
+        fprintf(out, "  alive at the end: %llu\n", (unsigned long long)s->alive_at_end);
+    else /* a generation's births are logged with it: the next one's are not there yet */
+        fprintf(out, "  alive when the log stops: %llu (without a death record)\n",
+                (unsigned long long)s->alive_at_end);
 
     fputs("species:\n", out);
     for (uint32_t k = 0; k < s->nspecies; k++) {
