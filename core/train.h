@@ -6,7 +6,13 @@
  * are a copy of theta frozen at the start of each epoch; with QS_REFRESH_STEP they are
  * theta as it is before each step. Images (aux) are drawn the same way from the training
  * features, in their own epochs. All draws come from the rng handed to qs_trainer_begin,
- * so a life is a pure function of (genome, configuration, rng stream, steps). */
+ * so a life is a pure function of (genome, configuration, rng stream, steps).
+ *
+ * Details (core/train.c): permutations are drawn lazily, at the start of the step that
+ * needs one, so any split of a run into qs_trainer_run() calls makes the same draws; with
+ * full batch the coordinates go in index order (no draw); paired aux rows take one image
+ * per coordinate (cfg.images is then ignored); QS_SR_NONE with separate pairing forms no
+ * coordinate rows; regeneration keeps the optimizer state and the epoch cursors. */
 #ifndef QS_TRAIN_H
 #define QS_TRAIN_H
 
@@ -25,7 +31,8 @@ typedef struct {
     qs_objective_t obj;
     qs_opt_cfg_t opt;
     uint32_t batch;       /* coordinates per step; 0 = all N (full batch) */
-    uint32_t images;      /* images per step (aux); 0 = same as batch (or 100 if full batch) */
+    uint32_t images;      /* images per step (aux, separate pairing); 0 = same as batch (or
+                             100 if full batch) */
     qs_refresh_t refresh; /* when the targets are re-frozen */
 } qs_train_cfg_t;
 

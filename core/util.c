@@ -195,8 +195,8 @@ int qs_write_file_atomic(const char *path, const void *data, size_t len, qs_erro
             int saved = errno;
             close(fd);
             unlink(tmp);
-            return qs_error_set(err, saved == ENOSPC ? QS_ERR(NOSPC) : QS_ERR(IO),
-                                "%s: write: %s", path, strerror(saved));
+            return qs_error_set(err, saved == ENOSPC ? QS_ERR(NOSPC) : QS_ERR(IO), "%s: write: %s",
+                                path, strerror(saved));
         }
         p += w;
         left -= (size_t)w;

@@ -249,8 +249,9 @@ QS_CLONES void qs_vec_scale(float *y, float alpha, const float *x, size_t n)
 }
 
 /* Square roots. The vector extensions have no sqrt, and sqrtf in a loop is not vectorised
- * while it may set errno, so: one function per instruction set, chosen by an ifunc
- * resolver like target_clones does. All are IEEE correctly rounded: same bits. */
+ * while it may set errno, so: one function per instruction set, chosen at each call by
+ * __builtin_cpu_supports (two loads; no ifunc, whose resolver would run before the
+ * sanitizers are set up). All are IEEE correctly rounded: the same bits. */
 static void sqrt_scalar(float *y, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -282,19 +283,15 @@ static void sqrt_sse(float *y, const float *x, size_t n)
     sqrt_scalar(y + i, x + i, n - i);
 }
 
-typedef void (*sqrt_fn)(float *, const float *, size_t);
-
-static sqrt_fn resolve_sqrt(void)
+void qs_vec_sqrt(float *y, const float *x, size_t n)
 {
-    __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f"))
-        return sqrt_avx512;
-    if (__builtin_cpu_supports("avx"))
-        return sqrt_avx;
-    return sqrt_sse;
+        sqrt_avx512(y, x, n);
+    else if (__builtin_cpu_supports("avx"))
+        sqrt_avx(y, x, n);
+    else
+        sqrt_sse(y, x, n);
 }
-
-void qs_vec_sqrt(float *y, const float *x, size_t n) __attribute__((ifunc("resolve_sqrt")));
 #else
 void qs_vec_sqrt(float *y, const float *x, size_t n)
 {

@@ -56,8 +56,8 @@ double qs_vec_sumsq_centered(const float *x, size_t n, double mean);
 /* sum_i (a[i] - b[i])^2, the difference taken in double. */
 double qs_vec_sqdist(const float *a, const float *b, size_t n);
 
-/* y[i] = sqrt(x[i]), correctly rounded (as sqrtf); y may equal x. Dispatched at load
- * time to AVX-512, AVX or SSE square-root instructions. */
+/* y[i] = sqrt(x[i]), correctly rounded (as sqrtf); y may equal x. Runs AVX-512, AVX or
+ * SSE square-root instructions, whichever the CPU has. */
 void qs_vec_sqrt(float *y, const float *x, size_t n);
 
 /* Dot product in float, 16 lanes then the lanes in index order (deterministic). */

@@ -18,8 +18,10 @@
 
 #include "core/blas.h"
 #include "core/fidelity.h"
+#include "core/newton.h"
 #include "core/quine.h"
 #include "core/train.h"
+#include "proto/genome.h"
 #include "sim/commands.h"
 #include "sim/report.h"
 
@@ -37,9 +39,14 @@ typedef struct {
     uint64_t seed, proj_seed;
     int proj_seed_set, lr_set;
     double lr;
-    const char *save;
+    const char *save, *from;
+    qs_genome_t start; /* --from: the genome to continue from */
     int json;
     uint64_t threads;
+    uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
+    int newton_only;            /* no gradient steps at all */
+    uint64_t newton_keep;       /* aux: images whose logits Newton steps keep */
+    double newton_keep_weight;
 } opts_t;
 
 static void usage(FILE *to)
@@ -69,6 +76,15 @@ static void usage(FILE *to)
             "  --images I          aux, separate pairing: images per step (default: the batch,\n"
             "                      or 100 with full batch)\n"
             "  --regen-every K     regenerate (theta <- f_theta(C)) after every K epochs\n"
+            "  --newton S          after every epoch (report), S Levenberg-Marquardt steps on\n"
+            "                      the scale-free replication residual (core/newton.h; beyond\n"
+            "                      the paper: replication only, the task is left to the\n"
+            "                      gradient steps)\n"
+            "  --newton-cg N       conjugate-gradient iterations per Newton solve (default 30)\n"
+            "  --newton-only       no gradient steps: each epoch (report) is --newton steps\n"
+            "  --newton-keep K     aux: Newton steps keep the logits of the first K training\n"
+            "                      images to first order (default 256, at most 512; 0 = off)\n"
+            "  --newton-keep-weight W  weight of that trust region (default 1)\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
@@ -82,9 +98,14 @@ static void usage(FILE *to)
             "  --seed S            seed of the weights and of training (default 1)\n"
             "  --proj-seed S       seed of the fixed projections (default: --seed)\n"
             "  --threads N         BLAS threads (default 1: deterministic)\n"
-            "  --save FILE         write the final genome\n"
+            "  --save FILE         write the final genome (a .genome file)\n"
+            "  --from FILE         start from a saved genome instead of fresh weights (its\n"
+            "                      spec replaces --model, --hidden, --depth, --rest,\n"
+            "                      --coord-scale and --proj-seed; the optimizer starts afresh)\n"
             "  --json              one JSON object per report on stdout (epoch 0 = before\n"
-            "                      training): epoch, steps, l_sr, margin, srq, rel_err, r2,\n"
+            "                      training; with --steps, epoch counts completed passes\n"
+            "                      over the coordinates): epoch, steps, l_sr, margin, srq,\n"
+            "                      rel_err, r2,\n"
             "                      rms, zero_quine, seconds, loss, l_sr_run, flops, regen,\n"
             "                      and acc, train_acc for aux\n"
             "\n"
@@ -121,6 +142,12 @@ enum {
     OPT_PROJ_SEED,
     OPT_THREADS,
     OPT_SAVE,
+    OPT_FROM,
+    OPT_NEWTON,
+    OPT_NEWTON_CG,
+    OPT_NEWTON_ONLY,
+    OPT_NEWTON_KEEP,
+    OPT_NEWTON_KEEP_WEIGHT,
     OPT_JSON,
     OPT_HELP
 };
@@ -155,10 +182,39 @@ static const struct option long_opts[] = {
     {"proj-seed", required_argument, NULL, OPT_PROJ_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"save", required_argument, NULL, OPT_SAVE},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"newton", required_argument, NULL, OPT_NEWTON},
+    {"newton-cg", required_argument, NULL, OPT_NEWTON_CG},
+    {"newton-only", no_argument, NULL, OPT_NEWTON_ONLY},
+    {"newton-keep", required_argument, NULL, OPT_NEWTON_KEEP},
+    {"newton-keep-weight", required_argument, NULL, OPT_NEWTON_KEEP_WEIGHT},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* Does a genome of this spec survive the file format unchanged? (The format may not
+ * record every spec field; coord_scale came later.) An in-memory round trip says. */
+static int genome_keeps_spec(const qs_quine_spec_t *spec)
+{
+    qs_genome_t g, back;
+    qs_bytes_t buf;
+    qs_bytes_init(&buf);
+    qs_genome_init(&g, spec);
+    qs_genome_encode(&g, &buf);
+    int ok = qs_genome_decode(&back, buf.data, buf.len, NULL) == 0;
+    if (ok) {
+        ok = !memcmp(&back.spec.coord_scale, &spec->coord_scale, sizeof spec->coord_scale) ||
+             (spec->coord_scale == 1.0f && back.spec.coord_scale == 0.0f);
+        ok = ok && back.spec.kind == spec->kind && back.spec.hidden == spec->hidden &&
+             back.spec.depth == spec->depth && back.spec.proj_seed == spec->proj_seed &&
+             back.spec.rest == spec->rest;
+        qs_genome_destroy(&back);
+    }
+    qs_genome_destroy(&g);
+    qs_bytes_destroy(&buf);
+    return ok;
+}
 
 /* Parse the options into o; 0, 1 (--help printed) or QS_ERR(INVAL) with err set. */
 static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
@@ -172,6 +228,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     int rc = 0;
     memset(o, 0, sizeof *o);
     o->epochs = 30;
+    o->newton_keep = 256;
+    o->newton_keep_weight = 1;
     o->seed = 1;
     o->threads = 1;
     o->data = DEFAULT_DATA;
@@ -271,6 +329,25 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_SAVE:
             o->save = optarg;
             break;
+        case OPT_NEWTON:
+            rc = qs_parse_u64("--newton", optarg, 0, 1000000, &o->newton, err);
+            break;
+        case OPT_NEWTON_CG:
+            rc = qs_parse_u64("--newton-cg", optarg, 1, 100000, &o->newton_cg, err);
+            break;
+        case OPT_NEWTON_KEEP:
+            rc = qs_parse_u64("--newton-keep", optarg, 0, QS_CHUNK_ROWS, &o->newton_keep, err);
+            break;
+        case OPT_NEWTON_KEEP_WEIGHT:
+            rc = qs_parse_double("--newton-keep-weight", optarg, 0, 1e9, &o->newton_keep_weight,
+                                 err);
+            break;
+        case OPT_NEWTON_ONLY:
+            o->newton_only = 1;
+            break;
+        case OPT_FROM:
+            o->from = optarg;
+            break;
         case OPT_JSON:
             o->json = 1;
             break;
@@ -288,9 +365,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     }
     if (optind < argc)
         return qs_error_set(err, QS_ERR(INVAL), "unexpected argument '%s'", argv[optind]);
-    if (!model)
+    if (!model && !o->from)
         return qs_error_set(err, QS_ERR(INVAL), "--model vanilla|aux is required");
-    if (qs_kind_parse(model, &kind) < 0)
+    if (model && qs_kind_parse(model, &kind) < 0)
         return qs_error_set(err, QS_ERR(INVAL), "--model: '%s' is not vanilla or aux", model);
     o->kind_set = 1;
     if (!o->proj_seed_set)
@@ -305,6 +382,20 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         return qs_error_set(err, QS_ERR(INVAL), "--init: '%s' is not uniform or he", init);
     if (qs_quine_spec_validate(&o->spec, err) < 0)
         return QS_ERR(INVAL);
+    if (o->from) {
+        /* The model is the genome's: its spec replaces --hidden, --depth, --rest,
+         * --coord-scale and --proj-seed. */
+        if (qs_genome_load(&o->start, o->from, err) < 0)
+            return QS_ERR(IO);
+        if (model && o->start.spec.kind != kind) {
+            qs_genome_destroy(&o->start);
+            return qs_error_set(err, QS_ERR(INVAL), "--model %s, but %s holds a %s quine", model,
+                                o->from, qs_kind_name(o->start.spec.kind));
+        }
+        kind = o->start.spec.kind;
+        o->spec = o->start.spec;
+        o->proj_seed = o->spec.proj_seed;
+    }
 
     o->cfg = qs_train_cfg_paper(kind);
     qs_opt_kind_t ok;
@@ -343,8 +434,16 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->cfg.obj.temperature = (float)temp;
     o->cfg.batch = (uint32_t)batch;
     o->cfg.images = (uint32_t)images;
+    if (o->newton_only && !o->newton)
+        return qs_error_set(err, QS_ERR(INVAL), "--newton-only needs --newton S (S > 0)");
     if (o->steps == 0 && o->report_every)
         return qs_error_set(err, QS_ERR(INVAL), "--report-every goes with --steps");
+    if (o->save && !genome_keeps_spec(&o->spec))
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--save: the genome format does not record this spec exactly "
+                            "(coord_scale %g?); the saved genome would regenerate other "
+                            "projections",
+                            (double)o->spec.coord_scale);
     return 0;
 }
 
@@ -400,8 +499,9 @@ static void print_header(const opts_t *o, size_t n, const data_t *d)
     const qs_train_cfg_t *c = &o->cfg;
     printf("# quinesim train: %s quine, H=%u, depth %u, N=%zu parameters, init %s, "
            "coordinate projection scale %g\n",
-           qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n, qs_init_name(o->init),
-           (double)o->spec.coord_scale);
+           qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n,
+           o->from ? "from the genome" : qs_init_name(o->init),
+           o->spec.coord_scale > 0 ? (double)o->spec.coord_scale : 1.0);
     printf("# %s lr %g, batch %u%s, loss %s, targets per %s, seed %llu, proj-seed %llu\n",
            qs_opt_name(c->opt.kind), (double)c->opt.lr, c->batch ? c->batch : (unsigned)n,
            c->batch ? "" : " (full)", qs_sr_loss_name(c->obj.sr_loss), qs_refresh_name(c->refresh),
@@ -421,6 +521,7 @@ typedef struct {
     uint64_t epoch, steps, flops;
     double seconds, loss, l_sr_run, acc, train_acc;
     int regen;
+    uint64_t newton; /* accepted Newton steps in the period */
 } row_t;
 
 static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
@@ -437,6 +538,8 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
         qs_json_num(&j, "l_sr_run", r->l_sr_run);
         qs_json_u64(&j, "flops", r->flops);
         qs_json_bool(&j, "regen", r->regen);
+        if (o->newton)
+            qs_json_u64(&j, "newton", r->newton);
         if (aux) {
             qs_json_num(&j, "acc", r->acc);
             qs_json_num(&j, "train_acc", r->train_acc);
@@ -462,6 +565,10 @@ int cmd_train(int argc, char **argv)
     int rc = parse_args(argc, argv, &o, &err);
     if (rc == 1)
         return 0;
+    if (rc == QS_ERR(IO)) {
+        fprintf(stderr, "quinesim train: %s\n", err.msg);
+        return 1;
+    }
     if (rc < 0) {
         fprintf(stderr, "quinesim train: %s\n(see quinesim train --help)\n", err.msg);
         return 2;
@@ -473,15 +580,13 @@ int cmd_train(int argc, char **argv)
                 "quinesim train: note: OpenBLAS uses its generic '%s' kernels on this CPU; "
                 "OPENBLAS_CORETYPE=%s makes training several times faster\n",
                 qs_blas_core(), better);
-    if (o.save) {
-        fprintf(stderr, "quinesim train: --save is not available in this build yet\n");
-        return 2;
-    }
 
     qs_phys_t *phys = NULL;
     data_t d;
     if (load_data(&o, &phys, &d, &err) < 0) {
         fprintf(stderr, "quinesim train: %s\n", err.msg);
+        if (o.from)
+            qs_genome_destroy(&o.start);
         return 1;
     }
     const int aux = o.spec.kind == QS_KIND_AUX;
@@ -489,7 +594,12 @@ int cmd_train(int argc, char **argv)
     float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
     qs_rng_t rng;
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_INIT, 0));
-    qs_quine_init_weights(&o.spec, o.init, &rng, theta);
+    if (o.from) {
+        memcpy(theta, o.start.weights, n * sizeof *theta);
+        qs_genome_destroy(&o.start);
+    } else {
+        qs_quine_init_weights(&o.spec, o.init, &rng, theta);
+    }
     qs_trainer_t *tr = qs_trainer_new(phys, &o.cfg, aux ? &d.train : NULL);
     qs_work_t *work = qs_work_new(&o.spec, 1);
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 0));
@@ -511,6 +621,22 @@ int cmd_train(int argc, char **argv)
     if (!o.json)
         print_header(&o, n, &d);
 
+    qs_newton_t *nt = NULL;
+    uint32_t *keep = NULL;
+    uint64_t newton_flops = 0;
+    if (o.newton) {
+        qs_newton_cfg_t ncfg = qs_newton_defaults();
+        if (o.newton_cg)
+            ncfg.cg_iters = (uint32_t)o.newton_cg;
+        nt = qs_newton_new(phys, &ncfg);
+        if (aux && o.newton_keep) {
+            keep = xmalloc(o.newton_keep * sizeof *keep);
+            size_t k = QS_MIN((size_t)o.newton_keep, (size_t)d.train.count);
+            for (size_t i = 0; i < k; i++)
+                keep[i] = (uint32_t)i;
+            qs_newton_keep_logits(nt, &d.train, keep, k, o.newton_keep_weight);
+        }
+    }
     qs_progress_t prog;
     qs_progress_init(&prog);
     qs_fidelity_t f;
@@ -530,7 +656,7 @@ int cmd_train(int argc, char **argv)
             char label[64];
             snprintf(label, sizeof label, "epoch %llu/%llu", (unsigned long long)e,
                      (unsigned long long)reports);
-            while (did < todo) {
+            while (!o.newton_only && did < todo) {
                 did += qs_trainer_run(tr, QS_MIN(chunk, todo - did));
                 qs_progress_draw(&prog, did, todo, label);
             }
@@ -539,14 +665,22 @@ int cmd_train(int argc, char **argv)
                 qs_trainer_regenerate(tr);
                 row.regen = 1;
             }
+            row.newton = 0;
+            for (uint64_t k = 0; k < o.newton; k++) {
+                qs_newton_stats_t ns;
+                qs_newton_step(nt, theta, &ns);
+                newton_flops += ns.flops;
+                row.newton += (uint64_t)ns.accepted;
+                qs_progress_draw(&prog, k + 1, o.newton, "newton");
+            }
             qs_progress_clear(&prog);
         }
         double dt = qs_now() - t0;
         total_seconds += dt;
         uint64_t k = st->steps - prev.steps;
-        row.epoch = e;
+        row.epoch = o.steps ? st->epochs : e; /* with --steps: completed coordinate epochs */
         row.steps = st->steps;
-        row.flops = st->flops;
+        row.flops = st->flops + newton_flops;
         row.seconds = dt;
         row.loss = k ? (st->loss_sum - loss0) / (double)k : 0;
         row.l_sr_run = st->sse_sum - sse0;
@@ -563,12 +697,33 @@ int cmd_train(int argc, char **argv)
                (unsigned long long)qs_trainer_stats(tr)->steps, total_seconds,
                qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
                                            : 0.0,
-               (double)qs_trainer_stats(tr)->flops);
+               (double)(qs_trainer_stats(tr)->flops + newton_flops));
+    qs_newton_free(nt);
+    free(keep);
+    int status = 0;
+    if (o.save) {
+        qs_genome_t g;
+        qs_genome_init(&g, &o.spec);
+        memcpy(g.weights, theta, n * sizeof *theta);
+        snprintf(g.species, sizeof g.species, "train");
+        g.metrics.present = 1;
+        g.metrics.accuracy = aux ? row.acc : NAN;
+        g.metrics.l_sr = f.l_sr;
+        g.metrics.rel_err = f.rel_err;
+        g.metrics.r2 = f.r2;
+        if (qs_genome_save(&g, o.save, &err) < 0) {
+            fprintf(stderr, "quinesim train: %s\n", err.msg);
+            status = 1;
+        } else if (!o.json) {
+            printf("# saved %s\n", o.save);
+        }
+        qs_genome_destroy(&g);
+    }
     qs_trainer_free(tr);
     qs_work_free(work);
     free(theta);
     free(pred);
     free_data(&d);
     qs_phys_free(phys);
-    return 0;
+    return status;
 }

@@ -282,13 +282,17 @@ static void dispatch(orch_t *o)
 {
     if (o->stopping)
         return;
-    uint32_t per_worker = QS_MIN(o->sc->in_flight, MAX_INFLIGHT);
-    /* Round-robin: one task per worker per pass, so work spreads evenly. */
+    uint32_t in_flight = QS_MIN(o->sc->in_flight, MAX_INFLIGHT), nready = ready_workers(o);
+    /* Round-robin, one task per worker per pass, so work spreads evenly. A worker gets a
+     * second (third...) queued task only while the queue holds more than one task per
+     * worker: near the end of a generation a task waits in the shared queue for the first
+     * free worker instead of behind a busy one. */
     int progress = 1;
     while (o->qlen > 0 && progress) {
         progress = 0;
+        uint32_t limit = o->qlen > nready ? in_flight : 1;
         for (worker_t *w = o->workers; w && o->qlen > 0; w = w->next) {
-            if (!w->ready || w->dying || w->ninflight >= per_worker)
+            if (!w->ready || w->dying || w->ninflight >= limit)
                 continue;
             uint32_t index = o->queue[o->qhead];
             o->qhead = (o->qhead + 1) % o->ntasks;
@@ -335,8 +339,12 @@ static void start_generation(orch_t *o)
     o->tasks = xcalloc(o->ntasks ? o->ntasks : 1, sizeof *o->tasks);
     o->queue = xmalloc((o->ntasks ? o->ntasks : 1) * sizeof *o->queue);
     o->qhead = o->qlen = o->ndone = 0;
-    for (uint32_t i = 0; i < o->ntasks; i++)
-        enqueue(o, i);
+    /* Longest first: births (replication, then a life) before lives of survivors, so the
+     * short tasks fill the end of the generation. */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < o->ntasks; i++)
+            if (o->pop.orgs[i].newborn == (pass == 0))
+                enqueue(o, i);
     o->gen_started = qs_now();
     dispatch(o);
 }
@@ -446,6 +454,11 @@ static void generation_complete(orch_t *o)
     int last = g + 1 >= o->sc->generations;
     qs_generation_out_t out;
     qs_population_advance(&o->pop, last, &out);
+    int done = last || o->pop.norgs == 0;
+    /* Workers start on the next generation at once; the records of this one are written
+     * (and fsynced) while they compute. The checkpoint comes after the records it counts. */
+    if (!done)
+        start_generation(o);
     qs_error_t err = {0};
     if (qs_rundir_write_generation(&o->rd, &o->pop, &out, wall, ready_workers(o), &err) < 0) {
         qs_generation_out_destroy(&out);
@@ -473,7 +486,7 @@ static void generation_complete(orch_t *o)
     o->last_gen_seconds = wall;
     qs_generation_out_destroy(&out);
 
-    if (last || o->pop.norgs == 0) {
+    if (done) {
         const char *reason = last ? "completed" : "extinct";
         if (qs_rundir_write_end(&o->rd, o->pop.generation, reason, &err) < 0) {
             fatal(o, "%s", err.msg);
@@ -486,9 +499,8 @@ static void generation_complete(orch_t *o)
         return;
     }
     uint32_t every = o->sc->checkpoint_every;
-    if (every && o->pop.generation % every == 0 && write_checkpoint(o, 0) < 0)
-        return;
-    start_generation(o);
+    if (every && o->pop.generation % every == 0)
+        write_checkpoint(o, 0);
 }
 
 /* ---- messages from workers ------------------------------------------------------------------ */

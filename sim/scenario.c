@@ -791,6 +791,8 @@ void qs_scenario_print_keys(FILE *out)
             snprintf(range, sizeof range, "text");
         else if (k->type == K_AUTO)
             snprintf(range, sizeof range, "auto, %.15g..%.15g", k->min, k->max);
+                else if (k->max >= 1.8e19)
+            snprintf(range, sizeof range, "%.15g..2^64-1", k->min);
         else
             snprintf(range, sizeof range, "%.15g..%.15g", k->min, k->max);
         fprintf(out, "| %s | %s | %s | %s | %s |\n",

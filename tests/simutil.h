@@ -150,6 +150,28 @@ static inline int su_file_contains(const char *path, const char *needle)
     return found;
 }
 
+/* Processes started with su_spawn (or registered with su_track), killed by
+ * su_kill_spawned() in a suite's teardown, so that a failed or timed-out test leaves no
+ * orchestrator behind. */
+static pid_t su_spawned[64];
+static int su_nspawned;
+
+static inline pid_t su_track(pid_t pid)
+{
+    if (pid > 0 && su_nspawned < 64)
+        su_spawned[su_nspawned++] = pid;
+    return pid;
+}
+
+static inline void su_kill_spawned(void)
+{
+    for (int i = 0; i < su_nspawned; i++) {
+        kill(-su_spawned[i], SIGKILL);
+        kill(su_spawned[i], SIGKILL);
+    }
+    su_nspawned = 0;
+}
+
 /* Start `quinesim run ...` in the background (its own process group); returns the pid. */
 static inline pid_t su_spawn(const char *env_kv, const char *scenario, const char *out,
                              const char *extra_arg1, const char *extra_arg2)
@@ -172,7 +194,7 @@ static inline pid_t su_spawn(const char *env_kv, const char *scenario, const cha
             execl(tu_bin(), tu_bin(), "run", scenario, "--out", out, "--quiet", (char *)NULL);
         _exit(127);
     }
-    return pid;
+    return su_track(pid);
 }
 
 #endif

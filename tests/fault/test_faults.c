@@ -22,6 +22,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    su_kill_spawned();
     tu_rmrf(dir);
 }
 
@@ -110,7 +111,7 @@ static pid_t spawn_resume(const char *out, const char *env)
         execl(tu_bin(), tu_bin(), "run", "--resume", out, "--quiet", (char *)NULL);
         _exit(127);
     }
-    return pid;
+    return su_track(pid);
 }
 
 /* Kill the orchestrator (and its workers) with SIGKILL at several random moments,

@@ -16,6 +16,16 @@
 #include "tests/simutil.h"
 
 static char dir[256];
+/* Every process a test starts, killed at teardown even if the test fails or times out. */
+static pid_t spawned[64];
+static int nspawned;
+
+static pid_t track(pid_t pid)
+{
+    if (pid > 0 && nspawned < 64)
+        spawned[nspawned++] = pid;
+    return pid;
+}
 
 static void setup(void)
 {
@@ -26,6 +36,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+    for (int i = 0; i < nspawned; i++) {
+        kill(-spawned[i], SIGKILL); /* its process group, when it has one */
+        kill(spawned[i], SIGKILL);
+    }
     tu_rmrf(dir);
 }
 
@@ -44,6 +58,7 @@ static pid_t start_orchestrator(const char *sc, const char *out, const char *arg
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    track(pid);
     char log[700];
     snprintf(log, sizeof log, "%s/run.log", out);
     *port = 0;
@@ -70,10 +85,11 @@ static pid_t start_worker(const char *host, int port, const char *token_file, co
              log);
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    return pid;
+    return track(pid);
 }
 
 static int wait_status(pid_t pid)

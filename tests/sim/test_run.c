@@ -18,6 +18,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    su_kill_spawned();
     tu_rmrf(dir);
 }
 
