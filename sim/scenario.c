@@ -171,8 +171,6 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
         size_t d = edit_distance(word, cands[i]);
         if (d < best_d) {
             best_d = d;
@@ -271,7 +269,10 @@ static int set_value(const key_def_t *k, void *base, const char *value, const ch
         {
             char list[256];
             names_list(list, sizeof list, k->names);
-            const char *hint = closest(value, k->names, 16);
+            size_t nnames = 0;
+            while (k->names[nnames])
+                nnames++;
+            const char *hint = closest(value, k->names, nnames);
             return qs_error_set(err, QS_ERR(INVAL), "%s: [%s] %s = '%s' is not one of: %s%s%s%s",
                                 where, sect, k->key, value, list, hint ? " (did you mean '" : "",
                                 hint ? hint : "", hint ? "'?)" : "");
@@ -791,7 +792,7 @@ void qs_scenario_print_keys(FILE *out)
             snprintf(range, sizeof range, "text");
         else if (k->type == K_AUTO)
             snprintf(range, sizeof range, "auto, %.15g..%.15g", k->min, k->max);
-                else if (k->max >= 1.8e19)
+        else if (k->max >= 1.8e19)
             snprintf(range, sizeof range, "%.15g..2^64-1", k->min);
         else
             snprintf(range, sizeof range, "%.15g..%.15g", k->min, k->max);

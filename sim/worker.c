@@ -381,10 +381,25 @@ static int run_task(wk_t *w, qs_msg_task_t *t, qs_msg_result_t *r, qs_error_t *e
 
 /* ---- main loop ------------------------------------------------------------------------------- */
 
+/* Builds with AddressSanitizer reserve terabytes of address space for its shadow memory,
+ * so an address-space limit would stop them from starting: they run without one. */
+#if defined(__SANITIZE_ADDRESS__)
+#define QS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QS_ASAN 1
+#endif
+#endif
+
 static void apply_memory_limit(uint64_t mb)
 {
     if (!mb)
         return;
+#ifdef QS_ASAN
+    fprintf(stderr, "worker: built with AddressSanitizer: no %llu MiB address-space limit\n",
+            (unsigned long long)mb);
+    return;
+#endif
     struct rlimit rl = {.rlim_cur = (rlim_t)mb << 20, .rlim_max = (rlim_t)mb << 20};
     if (setrlimit(RLIMIT_AS, &rl) != 0)
         fprintf(stderr, "worker: setrlimit(RLIMIT_AS, %llu MiB): %s\n", (unsigned long long)mb,
