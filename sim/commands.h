@@ -10,5 +10,6 @@ int cmd_worker(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

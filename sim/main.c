@@ -23,6 +23,7 @@ static const command_t commands[] = {
     {"train", cmd_train, "train one quine: the paper's single-network experiments"},
     {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
     {"inspect", cmd_inspect, "print a genome, lineage log or checkpoint as readable JSON"},
+    {"analyze", cmd_analyze, "offline analysis of runs: summary, phylogeny, Newick, plots"},
 };
 
 static void usage(FILE *to)

@@ -1,0 +1,339 @@
+/* cmd_analyze: `quinesim analyze`, offline analysis of one or more runs.
+ *
+ * Each run (a run directory, or a lineage.msgpack on its own) is read in one streaming
+ * pass into a compact history (analysis/history.h), summarised, exported as asked, and
+ * released before the next run is read, so memory follows the largest run's organism
+ * count. One run prints its full summary; several print a side-by-side table. With
+ * --json, standard output holds only JSON (one object per run, one per line) and the
+ * notes about written files go to standard error. With several runs, each output file
+ * gets the run's name before its extension (phylo.csv -> phylo.RUN.csv; a --plot
+ * folder gets one subfolder per run). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis/export.h"
+#include "analysis/history.h"
+#include "analysis/plot.h"
+#include "analysis/summary.h"
+#include "sim/commands.h"
+
+typedef struct {
+    int json, all;
+    int to_stdout; /* an export goes to standard output: no summary there */
+    const char *phylogeny, *newick, *generations, *plot, *tree;
+    int has_lineage;
+    uint64_t lineage;
+    const char **runs;
+    int nruns;
+} opts_t;
+
+static void usage(FILE *to)
+{
+    fputs("usage: quinesim analyze RUN_DIR|LINEAGE_FILE [more runs ...] [options]\n"
+          "\n"
+          "Offline analysis of runs: a summary (generations, births, deaths, extinctions,\n"
+          "species outcomes, best organism and its ancestry, accuracy and fidelity trends,\n"
+          "FLOPs and wall time, the survivors' most recent common ancestor), and exports.\n"
+          "A torn or corrupt stretch of the log is skipped and reported. Several runs are\n"
+          "compared side by side.\n"
+          "\n"
+          "options:\n"
+          "  --json               the summary as JSON (one object per run, one per line)\n"
+          "  --phylogeny FILE     ALife-standard phylogeny CSV, parents before children\n"
+          "  --newick FILE        the survivors' ancestry as a Newick tree (lengths in\n"
+          "                       generations); with --all, every organism\n"
+          "  --all                every organism in --newick and --tree\n"
+          "  --generations FILE   one CSV row per generation\n"
+          "  --lineage ID         organism ID's line back to its founder, one row per link\n"
+          "  --plot DIR           charts (PNG and SVG) with gnuplot, and their data/script\n"
+          "  --tree FILE.svg      an ancestry drawing with Graphviz: every organism up to\n"
+          "                       100 (--all: 300), else the survivors' ancestry\n"
+          "  -h, --help           this text\n"
+          "\n"
+          "FILE may be '-' for standard output (then no summary is printed). With several\n"
+          "runs each file name gets the run's name before its extension (DIR: a subfolder\n"
+          "per run). See docs/analysis.md.\n",
+          to);
+}
+
+/* "--name VALUE" or "--name=VALUE": 1 and *val set when argv[*i] is that option. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **val, int *bad)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *val = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "quinesim analyze: %s needs a value\n", name);
+        *bad = 1;
+        return 1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->runs = xmalloc((size_t)argc * sizeof *o->runs);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int bad = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--all")) {
+            o->all = 1;
+        } else if (opt_value(argc, argv, &i, "--phylogeny", &o->phylogeny, &bad) ||
+                   opt_value(argc, argv, &i, "--newick", &o->newick, &bad) ||
+                   opt_value(argc, argv, &i, "--generations", &o->generations, &bad) ||
+                   opt_value(argc, argv, &i, "--plot", &o->plot, &bad) ||
+                   opt_value(argc, argv, &i, "--tree", &o->tree, &bad)) {
+            if (bad)
+                return 2;
+        } else if (opt_value(argc, argv, &i, "--lineage", &v, &bad)) {
+            if (bad)
+                return 2;
+            char *end;
+            errno = 0;
+            unsigned long long id = strtoull(v, &end, 10);
+            if (!*v || *end || errno || id == 0 || v[0] == '-') {
+                fprintf(stderr, "quinesim analyze: --lineage %s: not an organism id (1, 2, ...)\n",
+                        v);
+                return 2;
+            }
+            o->has_lineage = 1;
+            o->lineage = id;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "quinesim analyze: unknown option '%s'\n\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            o->runs[o->nruns++] = a;
+        }
+    }
+    if (o->nruns == 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (o->all && !o->newick && !o->tree) {
+        fputs("quinesim analyze: --all applies to --newick and --tree\n", stderr);
+        return 2;
+    }
+    const char *files[] = {o->phylogeny, o->newick, o->generations};
+    int dash = 0;
+    for (size_t k = 0; k < QS_ARRAY_LEN(files); k++)
+        dash += files[k] && !strcmp(files[k], "-");
+    if (dash && (dash > 1 || o->nruns > 1 || o->json || o->has_lineage)) {
+        fputs("quinesim analyze: standard output ('-') takes one output of one run, without "
+              "--json or --lineage\n",
+              stderr);
+        return 2;
+    }
+    o->to_stdout = dash > 0;
+    return 0;
+}
+
+/* The lineage file of a run argument: DIR/lineage.msgpack for a folder. */
+static void lineage_path(const char *arg, char *buf, size_t cap)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(buf, cap, "%s/lineage.msgpack", arg);
+    else
+        snprintf(buf, cap, "%s", arg);
+}
+
+/* A file name for run `label` when several runs are analysed: NAME.EXT -> NAME.label.EXT,
+ * or DIR -> DIR/label for a folder. */
+static void per_run_path(const char *base, const char *label, int nruns, int folder, char *buf,
+                         size_t cap)
+{
+    if (nruns <= 1) {
+        snprintf(buf, cap, "%s", base);
+        return;
+    }
+    if (folder) {
+        snprintf(buf, cap, "%s/%s", base, label);
+        return;
+    }
+    const char *slash = strrchr(base, '/');
+    const char *dot = strrchr(base, '.');
+    if (dot && (!slash || dot > slash + 1))
+        snprintf(buf, cap, "%.*s.%s%s", (int)(dot - base), base, label, dot);
+    else
+        snprintf(buf, cap, "%s.%s", base, label);
+}
+
+/* Run labels as file-name parts: [A-Za-z0-9._-] only, not starting with a dot (the caller
+ * makes them unique with -2, -3, ...). */
+static void safe_label(const char *label, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = label; *p && k + 1 < cap; p++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (k == 0 && c == '.')
+            ok = 0; /* no ".", "..", hidden names */
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = '\0';
+    if (k == 0)
+        snprintf(out, cap, "run");
+}
+
+typedef struct {
+    const qs_history_t *h;
+    uint32_t line;
+} line_ctx_t;
+
+static void json_line(qs_jsonw_t *w, void *ctx)
+{
+    const line_ctx_t *c = ctx;
+    qs_export_line_json(c->h, c->line, w, "lineage");
+}
+
+/* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
+ * output failed: said on stderr). */
+static int analyze_run(const opts_t *o, const char *arg, int index, char labels[][QS_NAME_MAX],
+                       qs_summary_t *s)
+{
+    char path[QS_PATH_MAX + 32];
+    lineage_path(arg, path, sizeof path);
+    qs_history_t h;
+    qs_logread_stats_t st;
+    qs_error_t err = {0};
+    if (qs_history_load(&h, path, &st, &err) < 0) {
+        fprintf(stderr, "quinesim analyze: %s\n", err.msg);
+        return 1;
+    }
+    qs_summary_compute(s, &h, arg, &st);
+    if (st.skipped_bytes)
+        fprintf(stderr,
+                "quinesim analyze: warning: %s: read %llu complete records; skipped %llu bytes "
+                "(%u region%s, first: %s at byte %llu: %s)\n",
+                path, (unsigned long long)st.records, (unsigned long long)st.skipped_bytes,
+                st.nskips_total, st.nskips_total == 1 ? "" : "s",
+                qs_skip_kind_name(st.skips[0].kind), (unsigned long long)st.skips[0].offset,
+                st.skips[0].why);
+
+    /* A label unique among the runs, for file names. */
+    safe_label(s->label, labels[index], QS_NAME_MAX);
+    for (int k = 0, dup = 1; k < index; k++)
+        if (!strcmp(labels[k], labels[index])) {
+            char tmp[QS_NAME_MAX];
+            snprintf(tmp, sizeof tmp, "%.40s-%d", s->label, ++dup);
+            safe_label(tmp, labels[index], QS_NAME_MAX);
+            k = -1;
+        }
+    const char *label = labels[index];
+    FILE *info = o->json || o->to_stdout ? stderr : stdout;
+    int failed = 0;
+    char out[QS_PATH_MAX + QS_NAME_MAX + 8];
+
+    uint32_t line = QS_NONE;
+    if (o->has_lineage) {
+        line = qs_history_find(&h, o->lineage);
+        if (line == QS_NONE) {
+            fprintf(stderr, "quinesim analyze: %s: organism %llu is not in the log\n", arg,
+                    (unsigned long long)o->lineage);
+            failed = 1;
+        }
+    }
+    if (o->json) {
+        line_ctx_t ctx = {&h, line};
+        qs_summary_json(s, stdout, line != QS_NONE ? json_line : NULL, &ctx);
+    } else if (o->nruns == 1 && !o->to_stdout) {
+        qs_summary_print(s, stdout);
+    }
+    if (!o->json && line != QS_NONE) {
+        if (o->nruns > 1)
+            fprintf(stdout, "\n%s: ", s->label);
+        else
+            fputc('\n', stdout);
+        qs_export_line_table(&h, line, stdout);
+    }
+
+    if (o->phylogeny) {
+        per_run_path(o->phylogeny, label, o->nruns, 0, out, sizeof out);
+        if (qs_export_phylogeny(&h, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --phylogeny: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "phylogeny: %s (%u organisms)\n", out, h.norgs);
+        }
+    }
+    if (o->newick) {
+        per_run_path(o->newick, label, o->nruns, 0, out, sizeof out);
+        uint32_t nodes = 0;
+        if (qs_export_newick(&h, out, o->all, &nodes, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --newick: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "newick: %s (%u organisms, %s)\n", out, nodes,
+                    o->all ? "every organism" : "the survivors' ancestry");
+        }
+    }
+    if (o->generations) {
+        per_run_path(o->generations, label, o->nruns, 0, out, sizeof out);
+        if (qs_export_generations(&h, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --generations: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "generations: %s (%u generations)\n", out, h.ngens);
+        }
+    }
+    if (o->plot) {
+        per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
+        if (qs_plot_charts(&h, s->label, out, info, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
+            failed = 1;
+        }
+    }
+    if (o->tree) {
+        per_run_path(o->tree, label, o->nruns, 0, out, sizeof out);
+        if (qs_plot_tree(&h, s->label, out, o->all, info, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: %s\n", err.msg);
+            failed = 1;
+        }
+    }
+    qs_history_destroy(&h);
+    return failed;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    opts_t o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        free(o.runs);
+        return rc == 1 ? 0 : rc;
+    }
+    qs_summary_t *sums = xcalloc((size_t)o.nruns, sizeof *sums);
+    char(*labels)[QS_NAME_MAX] = xcalloc((size_t)o.nruns, QS_NAME_MAX);
+    int status = 0, nok = 0;
+    for (int k = 0; k < o.nruns; k++) {
+        qs_summary_t *s = &sums[nok];
+        int r = analyze_run(&o, o.runs[k], nok, labels, s);
+        if (s->path[0]) /* the log was read: the summary stands even if an export failed */
+            nok++;
+        status |= r;
+    }
+    if (!o.json && o.nruns > 1 && nok > 0)
+        qs_summary_compare(sums, (uint32_t)nok, stdout);
+    fflush(stdout);
+    free(sums);
+    free(labels);
+    free(o.runs);
+    return status;
+}

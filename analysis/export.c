@@ -1,0 +1,416 @@
+/* export: phylogeny CSV, generations CSV, Newick and ancestry lines from a history. */
+#include "analysis/export.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/newick.h"
+#include "analysis/tree.h"
+
+void qs_export_csv_num(FILE *f, double v)
+{
+    if (isnan(v))
+        return;
+    if (isinf(v)) {
+        fputs(v > 0 ? "inf" : "-inf", f);
+        return;
+    }
+    fprintf(f, "%.9g", v);
+}
+
+void qs_export_csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+const char *qs_export_cause_name(uint8_t cause)
+{
+    if (!cause)
+        return "";
+    const char *n = qs_death_cause_name((qs_death_cause_t)cause);
+    return n ? n : "?";
+}
+
+static int open_out(const char *path, FILE **f, qs_error_t *err)
+{
+    if (!strcmp(path, "-")) {
+        *f = stdout;
+        return 0;
+    }
+    *f = fopen(path, "w");
+    if (!*f)
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot create: %s", path, strerror(errno));
+    return 0;
+}
+
+static int close_out(FILE *f, const char *path, qs_error_t *err)
+{
+    int bad = ferror(f);
+    if (f == stdout)
+        bad |= fflush(f) != 0;
+    else
+        bad |= fclose(f) != 0;
+    if (bad)
+        return qs_error_set(err, QS_ERR(IO), "%s: write error: %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- phylogeny ----------------------------------------------------------------------------- */
+
+/* A row under construction (rows are short: 512 bytes hold any). */
+typedef struct {
+    char b[512];
+    size_t n;
+} row_t;
+
+static void row_str(row_t *r, const char *s)
+{
+    size_t k = strnlen(s, sizeof r->b - 1 - r->n);
+    memcpy(r->b + r->n, s, k);
+    r->n += k;
+}
+
+static void row_u64(row_t *r, uint64_t v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(r->b + r->n, tmp + k, sizeof tmp - k);
+    r->n += sizeof tmp - k;
+}
+
+/* As qs_export_csv_num. */
+static void row_num(row_t *r, double v)
+{
+    if (isnan(v))
+        return;
+    if (isinf(v)) {
+        row_str(r, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    r->n += (size_t)snprintf(r->b + r->n, sizeof r->b - r->n, "%.9g", v);
+}
+
+int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err)
+{
+    FILE *f;
+    int rc = open_out(path, &f, err);
+    if (rc < 0)
+        return rc;
+    fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops,"
+          "link_r2,link_rel_err,death_cause\n",
+          f);
+    /* The species names as CSV fields, once. */
+    char names[QS_MAX_SPECIES][2 * QS_NAME_MAX + 3];
+    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++) {
+        char sbuf[32], *p = names[s];
+        const char *name = qs_history_species(h, s, sbuf, sizeof sbuf);
+        int quote = strpbrk(name, ",\"\r\n") != NULL;
+        if (quote)
+            *p++ = '"';
+        for (; *name; name++) {
+            if (*name == '"')
+                *p++ = '"';
+            *p++ = *name;
+        }
+        if (quote)
+            *p++ = '"';
+        *p = '\0';
+    }
+    row_t r;
+    for (uint32_t i = 0; i < h->norgs; i++) {
+        const qs_horg_t *o = &h->orgs[i];
+        r.n = 0;
+        row_u64(&r, o->id);
+        if (o->parent != QS_NONE) {
+            row_str(&r, ",[");
+            row_u64(&r, h->orgs[o->parent].id);
+            row_str(&r, "],");
+        } else {
+            row_str(&r, ",[],");
+        }
+        row_u64(&r, o->born);
+        row_str(&r, ",");
+        if (o->cause && o->cause != QS_DEATH_END)
+            row_u64(&r, (uint64_t)o->died + 1);
+        else
+            row_str(&r, "inf");
+        row_str(&r, ",");
+        row_str(&r, names[o->species]);
+        row_str(&r, ",");
+        row_num(&r, o->accuracy);
+        row_str(&r, ",");
+        row_num(&r, o->rel_err);
+        row_str(&r, ",");
+        row_num(&r, o->r2);
+        row_str(&r, ",");
+        row_u64(&r, o->flops);
+        row_str(&r, ",");
+        row_num(&r, o->link_r2);
+        row_str(&r, ",");
+        row_num(&r, o->link_rel_err);
+        row_str(&r, ",");
+        row_str(&r, qs_export_cause_name(o->cause));
+        row_str(&r, "\n");
+        fwrite(r.b, 1, r.n, f);
+    }
+    return close_out(f, path, err);
+}
+
+/* ---- generations --------------------------------------------------------------------------- */
+
+static double mean_of(double sum, uint32_t n)
+{
+    return n ? sum / n : NAN;
+}
+
+int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *err)
+{
+    FILE *f;
+    int rc = open_out(path, &f, err);
+    if (rc < 0)
+        return rc;
+    uint32_t nsp = h->nspecies;
+    for (uint32_t g = 0; g < h->ngens; g++) /* species seen without a header */
+        for (uint32_t s = nsp; s < QS_MAX_SPECIES; s++)
+            if (h->gens[g].species_count[s])
+                nsp = s + 1;
+    fputs("generation,population,births,deaths,deaths_selection,deaths_capacity,deaths_budget,"
+          "best_accuracy,best_id,mean_accuracy,mean_rel_err,mean_r2,mean_link_r2,"
+          "mean_link_rel_err,flops,cumulative_flops,params_alive",
+          f);
+    char sbuf[32], col[QS_NAME_MAX + 8];
+    for (uint32_t s = 0; s < nsp; s++) {
+        snprintf(col, sizeof col, "n_%s", qs_history_species(h, s, sbuf, sizeof sbuf));
+        fputc(',', f);
+        qs_export_csv_text(f, col);
+    }
+    fputs(",wall_seconds,workers\n", f);
+    uint64_t cum = 0;
+    for (uint32_t gi = 0; gi < h->ngens; gi++) {
+        const qs_hgen_t *g = &h->gens[gi];
+        cum += g->flops;
+        fprintf(f, "%u,%u,%u,%u,%u,%u,%u,", gi, g->population, g->births, g->deaths,
+                g->deaths_by_cause[QS_DEATH_SELECTION], g->deaths_by_cause[QS_DEATH_CAPACITY],
+                g->deaths_by_cause[QS_DEATH_BUDGET]);
+        qs_export_csv_num(f, g->best_accuracy);
+        fputc(',', f);
+        uint64_t best = g->acc_n ? g->best_id : g->population ? g->best_fit_id : 0;
+        if (best)
+            fprintf(f, "%llu", (unsigned long long)best);
+        double cols[] = {mean_of(g->acc_sum, g->acc_n), mean_of(g->rel_sum, g->rel_n),
+                         mean_of(g->r2_sum, g->r2_n), mean_of(g->link_r2_sum, g->link_n),
+                         mean_of(g->link_rel_sum, g->link_rel_n)};
+        for (size_t k = 0; k < QS_ARRAY_LEN(cols); k++) {
+            fputc(',', f);
+            qs_export_csv_num(f, cols[k]);
+        }
+        fprintf(f, ",%llu,%llu,", (unsigned long long)g->flops, (unsigned long long)cum);
+        if (g->has_summary)
+            fprintf(f, "%llu", (unsigned long long)g->params_alive);
+        for (uint32_t s = 0; s < nsp; s++)
+            fprintf(f, ",%u", g->species_count[s]);
+        fputc(',', f);
+        if (g->has_summary) {
+            qs_export_csv_num(f, g->wall_seconds);
+            fprintf(f, ",%u", g->workers);
+        } else {
+            fputc(',', f);
+        }
+        fputc('\n', f);
+    }
+    return close_out(f, path, err);
+}
+
+/* ---- trees --------------------------------------------------------------------------------- */
+
+void qs_export_tree_arrays(const qs_history_t *h, uint32_t **parent, uint64_t **id, double **time)
+{
+    size_t n = h->norgs ? h->norgs : 1;
+    uint32_t *p = parent ? xmalloc(n * sizeof *p) : NULL;
+    uint64_t *d = id ? xmalloc(n * sizeof *d) : NULL;
+    double *t = time ? xmalloc(n * sizeof *t) : NULL;
+    for (uint32_t i = 0; i < h->norgs; i++) {
+        if (p)
+            p[i] = h->orgs[i].parent;
+        if (d)
+            d[i] = h->orgs[i].id;
+        if (t)
+            t[i] = h->orgs[i].born;
+    }
+    if (parent)
+        *parent = p;
+    if (id)
+        *id = d;
+    if (time)
+        *time = t;
+}
+
+uint8_t *qs_export_survivors(const qs_history_t *h, uint32_t *count)
+{
+    uint8_t *m = xmalloc(h->norgs ? h->norgs : 1);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < h->norgs; i++) {
+        m[i] = (uint8_t)qs_history_survivor(h, i);
+        k += m[i];
+    }
+    if (count)
+        *count = k;
+    return m;
+}
+
+int qs_export_newick(const qs_history_t *h, const char *path, int all, uint32_t *nodes,
+                     qs_error_t *err)
+{
+    uint32_t *parent;
+    uint64_t *id;
+    double *time;
+    uint8_t *keep = NULL, *surv = NULL;
+    FILE *f = NULL;
+    int rc = 0;
+    uint32_t n = h->norgs;
+    if (n == 0)
+        return qs_error_set(err, QS_ERR(INVAL), "the log holds no organism");
+    qs_export_tree_arrays(h, &parent, &id, &time);
+    if (!all) {
+        uint32_t nsurv;
+        surv = qs_export_survivors(h, &nsurv);
+        if (nsurv == 0) {
+            rc = qs_error_set(err, QS_ERR(INVAL),
+                              "no organism is alive at the end of the log (the "
+                              "population went extinct): there is no survivors' tree; use --all");
+            goto out;
+        }
+        keep = xmalloc(n);
+        n = h->norgs;
+        uint32_t k = qs_tree_ancestry(n, parent, surv, keep);
+        if (nodes)
+            *nodes = k;
+    } else if (nodes) {
+        *nodes = n;
+    }
+    if ((rc = open_out(path, &f, err)) < 0)
+        goto out;
+    rc = qs_newick_write(f, n, parent, id, time, keep, err);
+    int rc2 = close_out(f, path, err);
+    if (rc == 0)
+        rc = rc2;
+out:
+    free(parent);
+    free(id);
+    free(time);
+    free(keep);
+    free(surv);
+    return rc;
+}
+
+/* ---- ancestry lines ------------------------------------------------------------------------ */
+
+uint32_t qs_export_line(const qs_history_t *h, uint32_t i, uint32_t **line)
+{
+    uint32_t n = 0, cap = 64;
+    uint32_t *l = xmalloc(cap * sizeof *l);
+    for (uint32_t v = i; v != QS_NONE; v = h->orgs[v].parent) {
+        if (n == cap)
+            l = xrealloc(l, (cap *= 2) * sizeof *l);
+        l[n++] = v;
+    }
+    *line = l;
+    return n;
+}
+
+static void table_num(FILE *out, double v, int width)
+{
+    if (isnan(v))
+        fprintf(out, " %*s", width, "-");
+    else
+        fprintf(out, " %*.4f", width, v);
+}
+
+void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out)
+{
+    uint32_t *line;
+    uint32_t n = qs_export_line(h, i, &line);
+    char sbuf[32];
+    const qs_horg_t *root = &h->orgs[line[n - 1]];
+    fprintf(out, "ancestry of organism %llu: %u link%s back to %s %llu\n",
+            (unsigned long long)h->orgs[i].id, n - 1, n - 1 == 1 ? "" : "s",
+            root->parent_id ? "organism" : "founder", (unsigned long long)root->id);
+    if (root->parent_id)
+        fprintf(out, "  (its parent %llu was not in the log that was read)\n",
+                (unsigned long long)root->parent_id);
+    fprintf(out, "  %4s %10s %10s %5s %-12s %8s %10s %11s %10s %12s %5s %s\n", "step", "id",
+            "parent", "born", "species", "accuracy", "self_r2", "self_relerr", "link_r2",
+            "link_relerr", "lives", "death");
+    for (uint32_t k = 0; k < n; k++) {
+        const qs_horg_t *o = &h->orgs[line[k]];
+        fprintf(out, "  %4u %10llu ", k, (unsigned long long)o->id);
+        if (o->parent_id)
+            fprintf(out, "%10llu", (unsigned long long)o->parent_id);
+        else
+            fprintf(out, "%10s", "-");
+        fprintf(out, " %5u %-12s", o->born, qs_history_species(h, o->species, sbuf, sizeof sbuf));
+        table_num(out, o->accuracy, 8);
+        table_num(out, o->r2, 10);
+        table_num(out, o->rel_err, 11);
+        table_num(out, o->link_r2, 10);
+        table_num(out, o->link_rel_err, 12);
+        fprintf(out, " %5u ", o->lives);
+        if (o->cause && o->cause != QS_DEATH_END)
+            fprintf(out, "%s in %u\n", qs_export_cause_name(o->cause), o->died);
+        else
+            fprintf(out, "alive at the end\n");
+    }
+    free(line);
+}
+
+void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jsonw_t *w, const char *key)
+{
+    uint32_t *line;
+    uint32_t n = qs_export_line(h, i, &line);
+    char sbuf[32];
+    qs_jsonw_array(w, key);
+    for (uint32_t k = 0; k < n; k++) {
+        const qs_horg_t *o = &h->orgs[line[k]];
+        qs_jsonw_object(w, NULL);
+        qs_jsonw_u64(w, "step", k);
+        qs_jsonw_u64(w, "id", o->id);
+        if (o->parent_id)
+            qs_jsonw_u64(w, "parent", o->parent_id);
+        else
+            qs_jsonw_null(w, "parent");
+        qs_jsonw_u64(w, "born", o->born);
+        qs_jsonw_str(w, "species", qs_history_species(h, o->species, sbuf, sizeof sbuf));
+        qs_jsonw_num(w, "accuracy", o->accuracy);
+        qs_jsonw_num(w, "r2", o->r2);
+        qs_jsonw_num(w, "rel_err", o->rel_err);
+        qs_jsonw_num(w, "link_r2", o->link_r2);
+        qs_jsonw_num(w, "link_rel_err", o->link_rel_err);
+        qs_jsonw_u64(w, "lives", o->lives);
+        if (o->cause && o->cause != QS_DEATH_END) {
+            qs_jsonw_str(w, "death_cause", qs_export_cause_name(o->cause));
+            qs_jsonw_u64(w, "died", o->died);
+        } else {
+            qs_jsonw_null(w, "death_cause");
+            qs_jsonw_null(w, "died");
+        }
+        qs_jsonw_end(w);
+    }
+    qs_jsonw_end(w);
+    free(line);
+}

@@ -1,0 +1,45 @@
+/* plot: charts with gnuplot and ancestry drawings with Graphviz, for a history.
+ *
+ * --plot DIR writes, into DIR, the data files (*.dat, whitespace-separated, "?" for a
+ * missing value), the gnuplot script that draws them (plots.gp: `cd DIR && gnuplot
+ * plots.gp` redraws everything, so a user can restyle a chart), and the charts, each as
+ * PNG and SVG:
+ *   accuracy          best and mean test accuracy per generation
+ *   fidelity          mean self-prediction R^2 and mean replication R^2 per generation
+ *   accuracy_fidelity accuracy against replication fidelity, one point per organism born
+ *                     by replication (at most QS_PLOT_MAX_POINTS, evenly thinned, said in
+ *                     the title)
+ *   species           species abundance per generation, stacked
+ * A chart without data (no accuracy in a vanilla-only run, no births) is skipped and
+ * the reason printed.
+ *
+ * --tree FILE.svg draws the ancestry with dot: every organism when there are at most
+ * QS_TREE_MAX_WHOLE (or QS_TREE_MAX_NODES when asked for all), else the survivors'
+ * ancestry if it has at most QS_TREE_MAX_NODES, else it refuses (and says to use
+ * --newick with a tree viewer). A whole tree grows as wide as it has leaves, and most
+ * organisms of a run are leaves (they die childless), so beyond ~100 organisms only the
+ * survivors' ancestry, a few lines, stays legible. One row per generation,
+ * colours by species, double border for organisms alive at the end, the best organism
+ * outlined in red.
+ *
+ * The programs are found on PATH (Debian: gnuplot-nox, graphviz) and run without a
+ * shell; their messages go to DIR/gnuplot.log (or are quoted in the error for dot). */
+#ifndef QS_PLOT_H
+#define QS_PLOT_H
+
+#include <stdio.h>
+
+#include "analysis/history.h"
+#include "core/util.h"
+
+#define QS_PLOT_MAX_POINTS 100000u
+#define QS_TREE_MAX_WHOLE  100u
+#define QS_TREE_MAX_NODES  300u
+
+/* What was written (and skipped) is reported on info, one line each. */
+int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FILE *info,
+                   qs_error_t *err);
+int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int all, FILE *info,
+                 qs_error_t *err);
+
+#endif

@@ -1,0 +1,218 @@
+/* Tests for analysis/plot: gnuplot charts (PNG and SVG written, charts without data
+ * skipped with a reason) and Graphviz drawings (whole tree, pruned to the survivors'
+ * ancestry, refused when still too big). Skipped when gnuplot or dot is missing. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/plot.h"
+#include "synth.h"
+#include "tests/testutil.h"
+
+static char tmp[256];
+
+static void setup(void)
+{
+    tu_tmpdir(tmp, sizeof tmp);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(tmp);
+}
+
+TestSuite(plot, .init = setup, .fini = teardown, .timeout = 60);
+
+static void feed(const qs_record_t *r, void *ctx)
+{
+    qs_history_add(ctx, r);
+}
+
+static void make_run(qs_history_t *h, uint32_t generations, uint32_t population, int vanilla)
+{
+    synth_params_t p = {0};
+    p.nspecies = 2;
+    p.founders[0] = population / 2;
+    p.founders[1] = population - population / 2;
+    p.handicap[1] = 0.05;
+    p.generations = generations;
+    p.population = population;
+    p.elitism = 2;
+    p.seed = 9;
+    p.vanilla = vanilla;
+    qs_history_init(h);
+    synth_truth_t t;
+    synth_run(&p, feed, h, &t);
+}
+
+static void need(const char *tool)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s", tool);
+    if (tu_run(cmd, NULL) != 0)
+        cr_skip_test("%s is not installed (Debian: %s)", tool,
+                     strcmp(tool, "dot") ? "gnuplot-nox" : "graphviz");
+}
+
+static void assert_png(const char *dir, const char *name)
+{
+    char p[512];
+    size_t len = 0;
+    snprintf(p, sizeof p, "%s/%s.png", dir, name);
+    char *d = tu_read_file(p, &len);
+    cr_assert(d, "%s missing", p);
+    cr_assert_gt(len, 1000, "%s: %zu bytes", p, len);
+    cr_assert(!memcmp(d, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", p);
+    free(d);
+    snprintf(p, sizeof p, "%s/%s.svg", dir, name);
+    d = tu_read_file(p, &len);
+    cr_assert(d, "%s missing", p);
+    cr_assert(strstr(d, "<svg"), "%s is not an SVG", p);
+    free(d);
+}
+
+static char *info_of(FILE *f, char **buf)
+{
+    fclose(f);
+    return *buf;
+}
+
+Test(plot, charts_written)
+{
+    need("gnuplot");
+    qs_history_t h;
+    make_run(&h, 12, 10, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *info = open_memstream(&buf, &len);
+    qs_error_t err = {0};
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/plots/a", tmp); /* folders are created */
+    cr_assert_eq(qs_plot_charts(&h, "test \"run\"", dir, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    for (const char *const *n =
+             (const char *const[]){"accuracy", "fidelity", "accuracy_fidelity", "species", NULL};
+         *n; n++)
+        assert_png(dir, *n);
+    cr_assert_not(strstr(buf, "skipped"), "%s", buf);
+    char gp[600];
+    snprintf(gp, sizeof gp, "%s/plots.gp", dir);
+    char *script = tu_read_file(gp, NULL);
+    cr_assert(strstr(script, "run test 'run'"), "quotes in the run name are neutralised");
+    free(script);
+    free(buf);
+    qs_history_destroy(&h);
+}
+
+Test(plot, vanilla_run_skips_accuracy_charts)
+{
+    need("gnuplot");
+    qs_history_t h;
+    make_run(&h, 6, 8, 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *info = open_memstream(&buf, &len);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_plot_charts(&h, "v", tmp, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    cr_assert(strstr(buf, "plot: accuracy skipped: no organism has an accuracy"), "%s", buf);
+    cr_assert(strstr(buf, "plot: accuracy_fidelity skipped"), "%s", buf);
+    assert_png(tmp, "fidelity");
+    assert_png(tmp, "species");
+    char p[512];
+    snprintf(p, sizeof p, "%s/accuracy.png", tmp);
+    cr_assert_neq(access(p, F_OK), 0);
+    free(buf);
+    qs_history_destroy(&h);
+}
+
+Test(plot, tree_whole_pruned_and_refused)
+{
+    need("dot");
+    char svg[512];
+    snprintf(svg, sizeof svg, "%s/tree.svg", tmp);
+    qs_error_t err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+
+    qs_history_t h; /* small: drawn whole */
+    make_run(&h, 4, 6, 0);
+    FILE *info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "small", svg, 0, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    char *d = tu_read_file(svg, NULL);
+    cr_assert(d && strstr(d, "<svg") && strstr(d, "every organism"), "%s", buf);
+    free(d);
+    free(buf);
+    qs_history_destroy(&h);
+
+    make_run(&h, 40, 10, 0); /* 400 organisms, a narrow survivors' tree */
+    info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "pruned", svg, 0, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    cr_assert(strstr(buf, "drawing the survivors' ancestry"), "%s", buf);
+    d = tu_read_file(svg, NULL);
+    cr_assert(d && strstr(d, "the survivors"));
+    free(d);
+    free(buf);
+    qs_history_destroy(&h);
+
+    make_run(&h, 20, 10, 0); /* 162 organisms: whole with --all */
+    info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "all", svg, 1, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    d = tu_read_file(svg, NULL);
+    cr_assert(d && strstr(d, "every organism (162 organisms)"), "%s", buf);
+    free(d);
+    free(buf);
+    qs_history_destroy(&h);
+
+    make_run(&h, 2, 400, 0); /* 400 survivors: too many even pruned */
+    info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "big", svg, 0, info, &err), QS_ERR(TOOBIG));
+    info_of(info, &buf);
+    cr_assert(strstr(err.msg, "--newick"), "%s", err.msg);
+    free(buf);
+    qs_history_destroy(&h);
+}
+
+Test(plot, diverged_r2_cuts_the_axis_and_says_so)
+{
+    need("gnuplot");
+    qs_history_t h;
+    qs_history_init(&h);
+    for (uint64_t g = 0; g < 3; g++) {
+        qs_record_t r;
+        memset(&r, 0, sizeof r);
+        r.type = QS_REC_BIRTH;
+        r.u.birth.id = g + 1;
+        r.u.birth.parent = g;
+        r.u.birth.generation = (uint32_t)g;
+        r.u.birth.has_link = g > 0;
+        r.u.birth.link_r2 = g == 2 ? -5e6 : 0.5; /* a diverged copy */
+        qs_history_add(&h, &r);
+        memset(&r, 0, sizeof r);
+        r.type = QS_REC_EVAL;
+        r.u.eval.id = g + 1;
+        r.u.eval.generation = (uint32_t)g;
+        r.u.eval.accuracy = 0.5;
+        r.u.eval.r2 = g == 1 ? -1e7 : 0.3;
+        qs_history_add(&h, &r);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *info = open_memstream(&buf, &len);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_plot_charts(&h, "d", tmp, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    char gp[600];
+    snprintf(gp, sizeof gp, "%s/plots.gp", tmp);
+    char *script = tu_read_file(gp, NULL);
+    cr_assert(strstr(script, "axis cut at R² = -1: 2 means below it"), "%s", script);
+    cr_assert(strstr(script, "axis cut at R² = -1: 1 organism left of it"), "%s", script);
+    assert_png(tmp, "fidelity");
+    free(script);
+    free(buf);
+    qs_history_destroy(&h);
+}
