@@ -247,7 +247,7 @@ void qs_phys_image_projection(const qs_quine_spec_t *spec, size_t p, float *row)
         row[j] = (float)(qs_rng_normal(&r) * scale);
 }
 
-qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image)
+static qs_phys_t *phys_build(const qs_quine_spec_t *spec, const float *mean_image, int with_coords)
 {
     qs_error_t err;
     if (qs_quine_spec_validate(spec, &err) < 0)
@@ -257,10 +257,12 @@ qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image)
     p->n = qs_quine_nparams(spec);
     p->hc = coord_width(spec);
     p->hi = image_width(spec);
-    p->coord_act = xaligned(p->n * p->hc * sizeof(float));
-    for (size_t c = 0; c < p->n; c++)
-        qs_phys_coord_projection(spec, c, p->coord_act + c * p->hc);
-    qs_vec_selu(p->coord_act, p->coord_act, p->n * p->hc);
+    if (with_coords) {
+        p->coord_act = xaligned(p->n * p->hc * sizeof(float));
+        for (size_t c = 0; c < p->n; c++)
+            qs_phys_coord_projection(spec, c, p->coord_act + c * p->hc);
+        qs_vec_selu(p->coord_act, p->coord_act, p->n * p->hc);
+    }
     if (spec->kind == QS_KIND_AUX) {
         p->img_proj = xaligned((size_t)spec->image_dim * p->hi * sizeof(float));
         for (uint32_t i = 0; i < spec->image_dim; i++)
@@ -279,6 +281,16 @@ qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image)
         }
     }
     return p;
+}
+
+qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image)
+{
+    return phys_build(spec, mean_image, 1);
+}
+
+qs_phys_t *qs_phys_new_classifier(const qs_quine_spec_t *spec, const float *mean_image)
+{
+    return phys_build(spec, mean_image, 0);
 }
 
 void qs_phys_free(qs_phys_t *p)
@@ -313,7 +325,7 @@ uint32_t qs_phys_image_width(const qs_phys_t *p)
 
 const float *qs_phys_coord_act(const qs_phys_t *p, size_t c)
 {
-    assert(c < p->n);
+    assert(c < p->n && p->coord_act);
     return p->coord_act + c * p->hc;
 }
 
@@ -573,6 +585,7 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
             int has_c = r < nc;
             int has_i = aux && (paired ? r < ni : r >= nc);
             float *row = w->x0 + i * h;
+            assert(!has_c || phys->coord_act); /* a classifier-only phys cannot train */
             if (has_c)
                 memcpy(row, phys->coord_act + (size_t)coords[r] * hc, hc * sizeof(float));
             else
@@ -686,6 +699,7 @@ void qs_quine_predict_all(const qs_phys_t *phys, const float *theta, float *pred
         gemm(0, 0, 1, h, hi, phys->rest_act, hi, w1 + hc * h, h, 0.0f, w->x0, h);
         bias = w->x0;
     }
+    assert(phys->coord_act); /* a classifier-only phys cannot replicate */
     for (size_t c0 = 0; c0 < n; c0 += QS_CHUNK_ROWS) {
         size_t m = QS_MIN((size_t)QS_CHUNK_ROWS, n - c0);
         hidden_forward(w, theta, spec, phys->coord_act + c0 * hc, hc, hc, w1, bias, m);

@@ -114,6 +114,9 @@ typedef struct qs_phys qs_phys_t;
  * coordinates. mean_image (image_dim floats in [0,1]) is needed when spec->rest is
  * QS_REST_MEAN, else may be NULL. Owned by the caller; free with qs_phys_free. */
 qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image);
+/* The same without the coordinate table (N x Hc Gaussian draws): enough to classify
+ * (qs_quine_accuracy, qs_features_init), not to train or replicate (those assert). */
+qs_phys_t *qs_phys_new_classifier(const qs_quine_spec_t *spec, const float *mean_image);
 void qs_phys_free(qs_phys_t *phys);
 const qs_quine_spec_t *qs_phys_spec(const qs_phys_t *phys);
 size_t qs_phys_nparams(const qs_phys_t *phys);

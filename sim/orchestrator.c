@@ -378,7 +378,7 @@ static void final_report(orch_t *o, const char *reason)
                 mean = xmalloc(spec.image_dim * sizeof(float));
                 qs_dataset_mean_image(&o->data.train, mean);
             }
-            qs_phys_t *phys = qs_phys_new(&spec, mean);
+            qs_phys_t *phys = qs_phys_new_classifier(&spec, mean);
             qs_features_t feat;
             qs_features_init(&feat, phys, &o->data.test);
             qs_work_t *work = qs_work_new(&spec, 1024);

@@ -341,6 +341,16 @@ Test(quine, accuracy_matches_reference_argmax)
     cr_expect_float_eq(acc, correct / 1100.0, 1e-12);
     cr_expect_gt(correct, 0);
     cr_expect_lt(correct, 1100);
+    /* A classifier-only physics (no coordinate table) classifies identically. */
+    qs_phys_t *pc = qs_phys_new_classifier(&s, NULL);
+    qs_features_t fc;
+    qs_features_init(&fc, pc, &ds);
+    cr_expect_arr_eq(fc.act, f.act, (size_t)fc.count * fc.width * sizeof(float));
+    uint32_t correct_c;
+    cr_expect_eq(qs_quine_accuracy(pc, th, &fc, w, &correct_c), acc);
+    cr_expect_eq(correct_c, correct);
+    qs_features_destroy(&fc);
+    qs_phys_free(pc);
     qs_work_free(w);
     qs_features_destroy(&f);
     qs_phys_free(ph);
