@@ -157,13 +157,26 @@ bench: deps data $(BIN) $(BENCH_BINS)
 	    	    QUINESIM=$(abspath $(BIN)) QS_DATA=$(abspath $(DATA))/mnist QS_SRC=$(CURDIR) $$b; done
 
 # --- Fuzzing (libFuzzer, clang) ----------------------------------------------------------
-# -DQS_NO_CLONES: clang 14 cannot link core/vec.c's target_clones functions.
-FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-               -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DQS_NO_CLONES -I.
-FUZZ_LIB_SRC = $(CORE_SRC) $(PROTO_SRC)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(PROTO_SRC) $(wildcard core/*.h proto/*.h)
+# -DQS_NO_CLONES: clang 14 cannot link core/vec.c's target_clones functions. The library
+# sources (core/, proto/) are compiled once into an archive with the fuzzer's coverage
+# instrumentation (fuzzer-no-link); each target links it.
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=c11 -g -O1 $(FUZZ_SAN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+               -DQS_NO_CLONES -I.
+FUZZ_LIB    := $(BUILD)/fuzz/libqsfuzz.a
+FUZZ_OBJ     = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC) $(PROTO_SRC))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(wildcard core/*.h proto/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
 
 fuzz: deps $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
