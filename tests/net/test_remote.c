@@ -134,15 +134,21 @@ Test(remote, remote_workers_match_a_local_run)
     int port;
     pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
     pid_t w[3];
+    /* Slow tasks: the run lasts until all three have joined, even on a loaded machine. */
+    setenv("QS_FAULT", "slow:100", 1);
     for (int i = 0; i < 3; i++) {
         snprintf(wlog, sizeof wlog, "%s/w%d.log", dir, i);
         w[i] = start_worker("127.0.0.1", port, NULL, wlog);
     }
+    unsetenv("QS_FAULT");
     cr_assert_eq(wait_status(orch), 0);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(wait_status(w[i]), 0, "a remote worker ends cleanly on shutdown");
     const char *why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
+    char p[700];
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "remote worker 3"), "all three joined");
 }
 
 Test(remote, workers_join_and_leave_mid_run)
