@@ -178,10 +178,12 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
     switch (m->type) {
     case QS_MSG_HELLO: {
         const qs_msg_hello_t *h = &m->u.hello;
-        open_msg(pk, m->type, 3 + (h->has_auth ? 2 : 0));
+        open_msg(pk, m->type, 3 + (h->has_auth ? 2 : 0) + (h->blas[0] ? 1 : 0));
         qs_mp_kv_str(pk, "role", h->role);
         qs_mp_kv_i64(pk, "pid", h->pid);
         qs_mp_kv_str(pk, "host", h->host);
+        if (h->blas[0])
+            qs_mp_kv_str(pk, "blas", h->blas);
         if (h->has_auth) {
             qs_mp_kv_bin(pk, "nonce", h->nonce, QS_NONCE_LEN);
             qs_mp_kv_bin(pk, "mac", h->mac, QS_MAC_LEN);
@@ -287,8 +289,8 @@ void qs_msg_encode(const qs_msg_t *m, qs_bytes_t *out)
 
 static int read_hello(const msgpack_object *map, qs_msg_hello_t *h, qs_error_t *err)
 {
-    enum { ROLE, PID, HOST, NONCE, MAC, NK };
-    static const char *const keys[NK] = {"role", "pid", "host", "nonce", "mac"};
+    enum { ROLE, PID, HOST, NONCE, MAC, BLAS, NK };
+    static const char *const keys[NK] = {"role", "pid", "host", "nonce", "mac", "blas"};
     const msgpack_object *v[NK];
     const uint8_t *p;
     size_t n;
@@ -297,6 +299,8 @@ static int read_hello(const msgpack_object *map, qs_msg_hello_t *h, qs_error_t *
     TRY(qs_mp_str(v[ROLE], "hello", "role", h->role, sizeof h->role, err));
     TRY(qs_mp_i64(v[PID], "hello", "pid", 0, INT64_MAX, &h->pid, err));
     TRY(qs_mp_str(v[HOST], "hello", "host", h->host, sizeof h->host, err));
+    if (v[BLAS]) /* optional: absent in a worker that does not say */
+        TRY(qs_mp_str(v[BLAS], "hello", "blas", h->blas, sizeof h->blas, err));
     if (!v[NONCE] != !v[MAC]) {
         rc = qs_error_set(err, QS_ERR(FORMAT), "hello: field '%s' without '%s'",
                           v[NONCE] ? "nonce" : "mac", v[NONCE] ? "mac" : "nonce");

@@ -64,6 +64,7 @@ typedef struct {
     int has_auth;                /* the two fields below are present */
     uint8_t nonce[QS_NONCE_LEN]; /* the worker's nonce */
     uint8_t mac[QS_MAC_LEN];     /* HMAC-SHA256(token, "hello" | server nonce | nonce) */
+    char blas[32];               /* its OpenBLAS kernel family (optional; "" if unknown) */
 } qs_msg_hello_t;
 
 typedef struct {

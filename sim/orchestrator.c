@@ -113,6 +113,7 @@ struct orch {
     int stopping, exit_code, interrupts;
     double run_started, gen_started, last_gen_seconds;
     double wall_before; /* spent by earlier sessions of a resumed run */
+    char blas_core[32]; /* the OpenBLAS kernels of the first worker */
     int tty;
     size_t status_len;
 };
@@ -576,7 +577,17 @@ static void handle_msg(worker_t *w, qs_msg_t *m)
         w->ready = 1;
         if (w->slot)
             w->slot->start_failures = 0;
-        event(o, 0, "%s ready (pid %" PRId64 " on %s)", w->name, m->u.hello.pid, m->u.hello.host);
+        const char *blas = m->u.hello.blas[0] ? m->u.hello.blas : "unknown";
+        event(o, 0, "%s ready (pid %" PRId64 " on %s, OpenBLAS %s)", w->name, m->u.hello.pid,
+              m->u.hello.host, blas);
+        /* Different kernels round differently: then results depend on who computed what. */
+        if (!o->blas_core[0])
+            snprintf(o->blas_core, sizeof o->blas_core, "%s", blas);
+        else if (strcmp(o->blas_core, blas) != 0)
+            event(o, 1,
+                  "warning: %s uses OpenBLAS '%s' kernels, earlier workers '%s': results may "
+                  "differ in the last bits from a run on one kind of machine",
+                  w->name, blas, o->blas_core);
         qs_msg_t c = {.type = QS_MSG_CONFIG};
         c.u.config = o->config;
         send_msg(w, &c);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/fidelity.h"
 #include "core/idx.h"
 #include "core/quine.h"
@@ -474,6 +475,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
     snprintf(m.u.hello.role, sizeof m.u.hello.role, "worker");
     m.u.hello.pid = getpid();
     gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
+    snprintf(m.u.hello.blas, sizeof m.u.hello.blas, "%s", qs_blas_core());
     if (opts->tcp) {
         status = handshake(w, &m, &err);
         if (status != QS_WORKER_SHUTDOWN)

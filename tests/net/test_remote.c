@@ -388,3 +388,27 @@ Test(remote, launched_with_mpirun)
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "remote worker 3"), "three workers joined");
 }
+
+/* Workers whose OpenBLAS uses other kernels round differently: the orchestrator says so. */
+Test(remote, different_blas_kernels_are_reported)
+{
+    char sc[512], out[512], wlog[600], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    snprintf(out, sizeof out, "%s/mixed-blas", dir);
+    int port;
+    setenv("QS_FAULT", "slow:100", 1);
+    pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
+    setenv("OPENBLAS_CORETYPE", "Prescott", 1); /* every x86-64 CPU runs these */
+    snprintf(wlog, sizeof wlog, "%s/prescott.log", dir);
+    pid_t w = start_worker("127.0.0.1", port, NULL, wlog);
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("QS_FAULT");
+    cr_assert_eq(wait_status(orch), 0);
+    wait_status(w);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "OpenBLAS Prescott"), "the worker's kernels are logged");
+    if (su_file_contains(p, "ready (pid") && !su_file_contains(p, "OpenBLAS SkylakeX") &&
+        !su_file_contains(p, "OpenBLAS Haswell"))
+        cr_skip_test("this machine's OpenBLAS already uses Prescott kernels: nothing differs");
+    cr_assert(su_file_contains(p, "uses OpenBLAS 'Prescott' kernels"), "the difference is warned");
+}
