@@ -1,6 +1,6 @@
 /* json: a small streaming JSON writer (see json.h): commas and nesting tracked for the
  * caller, RFC 8259 string escaping with invalid UTF-8 replaced, shortest round-trip
- * numbers, NaN and infinities as null. */
+ * numbers (or a document's chosen %g digits), NaN and infinities as null. */
 #include "proto/json.h"
 
 #include <inttypes.h>
@@ -13,6 +13,15 @@ void qs_jw_init(qs_jw_t *j, FILE *f, int indent)
     memset(j, 0, sizeof *j);
     j->f = f;
     j->indent = indent;
+}
+
+void qs_jw_set_digits(qs_jw_t *j, int min_digits, int max_digits)
+{
+    if (min_digits < 0 || max_digits < min_digits || max_digits > 17 ||
+        (min_digits == 0) != (max_digits == 0))
+        abort(); /* a programming error */
+    j->min_digits = min_digits;
+    j->max_digits = max_digits;
 }
 
 static void write_string(FILE *f, const char *str, size_t n);
@@ -181,16 +190,17 @@ void qs_jw_i64(qs_jw_t *j, int64_t v)
     fprintf(j->f, "%" PRId64, v);
 }
 
-/* The fewest significant digits (up to maxprec) that read back to v (as a float when
- * is_float), written positionally rather than as 1e+01 when the number is an integer
- * part of at most 17 digits. */
-static void format_num(char *buf, size_t cap, double v, int maxprec, int is_float)
+/* "%.*g" with the fewest significant digits in minprec..maxprec that read back to v (as
+ * a float when is_float; maxprec when none does). With positional, a number whose integer
+ * part has at most 17 digits is written out rather than as 1e+01. */
+static void format_num(char *buf, size_t cap, double v, int minprec, int maxprec, int is_float,
+                       int positional)
 {
     if (!isfinite(v)) {
         snprintf(buf, cap, "null");
         return;
     }
-    int p = 1;
+    int p = minprec;
     for (; p <= maxprec; p++) {
         snprintf(buf, cap, "%.*g", p, v);
         if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
@@ -199,7 +209,7 @@ static void format_num(char *buf, size_t cap, double v, int maxprec, int is_floa
     if (p > maxprec)
         p = maxprec;
     double a = fabs(v);
-    if (strchr(buf, 'e') && a >= 1 && a < 1e17) {
+    if (positional && strchr(buf, 'e') && a >= 1 && a < 1e17) {
         int digits = (int)floor(log10(a)) + 1;
         snprintf(buf, cap, "%.*g", digits > p ? digits : p, v);
     }
@@ -207,13 +217,16 @@ static void format_num(char *buf, size_t cap, double v, int maxprec, int is_floa
 
 void qs_jw_format_f64(char *buf, size_t cap, double v)
 {
-    format_num(buf, cap, v, 17, 0);
+    format_num(buf, cap, v, 1, 17, 0, 1);
 }
 
 void qs_jw_f64(qs_jw_t *j, double v)
 {
     char buf[40];
-    format_num(buf, sizeof buf, v, 17, 0);
+    if (j->min_digits)
+        format_num(buf, sizeof buf, v, j->min_digits, j->max_digits, 0, 0);
+    else
+        format_num(buf, sizeof buf, v, 1, 17, 0, 1);
     before_value(j);
     fputs(buf, j->f);
 }
@@ -221,7 +234,7 @@ void qs_jw_f64(qs_jw_t *j, double v)
 void qs_jw_f32(qs_jw_t *j, float v)
 {
     char buf[40];
-    format_num(buf, sizeof buf, v, 9, 1);
+    format_num(buf, sizeof buf, v, 1, 9, 1, 1);
     before_value(j);
     fputs(buf, j->f);
 }
@@ -271,4 +284,10 @@ void qs_jw_kv_bool(qs_jw_t *j, const char *key, int v)
 {
     qs_jw_key(j, key);
     qs_jw_bool(j, v);
+}
+
+void qs_jw_kv_null(qs_jw_t *j, const char *key)
+{
+    qs_jw_key(j, key);
+    qs_jw_null(j);
 }
