@@ -379,38 +379,39 @@ void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out)
     free(line);
 }
 
-void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jsonw_t *w, const char *key)
+void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jw_t *w, const char *key)
 {
     uint32_t *line;
     uint32_t n = qs_export_line(h, i, &line);
     char sbuf[32];
-    qs_jsonw_array(w, key);
+    qs_jw_key(w, key);
+    qs_jw_begin_array(w);
     for (uint32_t k = 0; k < n; k++) {
         const qs_horg_t *o = &h->orgs[line[k]];
-        qs_jsonw_object(w, NULL);
-        qs_jsonw_u64(w, "step", k);
-        qs_jsonw_u64(w, "id", o->id);
+        qs_jw_begin_object(w);
+        qs_jw_kv_u64(w, "step", k);
+        qs_jw_kv_u64(w, "id", o->id);
         if (o->parent_id)
-            qs_jsonw_u64(w, "parent", o->parent_id);
+            qs_jw_kv_u64(w, "parent", o->parent_id);
         else
-            qs_jsonw_null(w, "parent");
-        qs_jsonw_u64(w, "born", o->born);
-        qs_jsonw_str(w, "species", qs_history_species(h, o->species, sbuf, sizeof sbuf));
-        qs_jsonw_num(w, "accuracy", o->accuracy);
-        qs_jsonw_num(w, "r2", o->r2);
-        qs_jsonw_num(w, "rel_err", o->rel_err);
-        qs_jsonw_num(w, "link_r2", o->link_r2);
-        qs_jsonw_num(w, "link_rel_err", o->link_rel_err);
-        qs_jsonw_u64(w, "lives", o->lives);
+            qs_jw_kv_null(w, "parent");
+        qs_jw_kv_u64(w, "born", o->born);
+        qs_jw_kv_str(w, "species", qs_history_species(h, o->species, sbuf, sizeof sbuf));
+        qs_jw_kv_f64(w, "accuracy", o->accuracy);
+        qs_jw_kv_f64(w, "r2", o->r2);
+        qs_jw_kv_f64(w, "rel_err", o->rel_err);
+        qs_jw_kv_f64(w, "link_r2", o->link_r2);
+        qs_jw_kv_f64(w, "link_rel_err", o->link_rel_err);
+        qs_jw_kv_u64(w, "lives", o->lives);
         if (o->cause && o->cause != QS_DEATH_END) {
-            qs_jsonw_str(w, "death_cause", qs_export_cause_name(o->cause));
-            qs_jsonw_u64(w, "died", o->died);
+            qs_jw_kv_str(w, "death_cause", qs_export_cause_name(o->cause));
+            qs_jw_kv_u64(w, "died", o->died);
         } else {
-            qs_jsonw_null(w, "death_cause");
-            qs_jsonw_null(w, "died");
+            qs_jw_kv_null(w, "death_cause");
+            qs_jw_kv_null(w, "died");
         }
-        qs_jsonw_end(w);
+        qs_jw_end(w);
     }
-    qs_jsonw_end(w);
+    qs_jw_end(w);
     free(line);
 }

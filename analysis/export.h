@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "analysis/history.h"
-#include "analysis/jsonw.h"
+#include "proto/json.h"
 #include "core/util.h"
 
 int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err);
@@ -37,7 +37,7 @@ uint32_t qs_export_line(const qs_history_t *h, uint32_t i, uint32_t **line);
 void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out);
 
 /* The line as a JSON array (member key of the enclosing object), one object per organism. */
-void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jsonw_t *w, const char *key);
+void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jw_t *w, const char *key);
 
 /* Parent indices, ids and birth times of every organism, for analysis/tree.h (malloc'ed
  * arrays of h->norgs entries; NULL pointers are skipped). */
