@@ -674,6 +674,12 @@ ParameterizedTestParameters(wire, edited_messages)
          "result: field 'accuracy' is 2, expected NaN or a number in [0, 1]"},
         {QS_MSG_RESULT, "fidelity.zero_quine", PT_REPLACE, F_0, QS_ERR(FORMAT),
          "result: fidelity: field 'zero_quine' is an integer, expected a boolean"},
+        {QS_MSG_RESULT, "fidelity", PT_REMOVE, F_0, QS_ERR(FORMAT),
+         "result: fidelity: missing (a required map)"},
+        {QS_MSG_RESULT, "fidelity", PT_REPLACE, F_BOGUS, QS_ERR(FORMAT),
+         "result: fidelity: expected a map, got a string"},
+        {QS_MSG_RESULT, "fidelity.rms", PT_REMOVE, F_0, QS_ERR(FORMAT),
+         "result: fidelity: missing field 'rms'"},
         {QS_MSG_ERROR, "code", PT_REPLACE, F_POSCODE, QS_ERR(RANGE),
          "error: field 'code' is 5, expected an integer in -2147483648..-1"},
         {QS_MSG_SHUTDOWN, "reason", PT_REPLACE, F_LONGSTR, QS_ERR(TOOBIG),
@@ -711,6 +717,29 @@ ParameterizedTest(edit_case_t *c, wire, edited_messages)
     qs_msg_destroy(&m);
     qs_bytes_destroy(&b);
     qs_bytes_destroy(&e);
+}
+
+Test(wire, result_encoding_pinned)
+{
+    /* A result with a link (its fidelity and the link's share one sub-codec with the
+     * checkpoint): the bytes every build since protocol version 1 has sent. */
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        qs_msg_t m;
+        rand_msg(&m, QS_MSG_RESULT, seed);
+        if (!m.u.result.has_link) {
+            qs_msg_destroy(&m);
+            continue;
+        }
+        qs_bytes_t b;
+        qs_bytes_init(&b);
+        qs_msg_encode(&m, &b);
+        cr_assert_eq(qs_crc32(b.data, b.len), 0x74bd9f19u, "seed %llu: crc32 %08x, %zu bytes",
+                     (unsigned long long)seed, qs_crc32(b.data, b.len), b.len);
+        qs_bytes_destroy(&b);
+        qs_msg_destroy(&m);
+        return;
+    }
+    cr_assert_fail("no seed gave a result with a link");
 }
 
 Test(wire, data_labels_checked)
