@@ -642,3 +642,36 @@ int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const
     return qs_error_set(err, QS_ERR(RANGE), "%s: field '%s' is '%.*s', expected one of: %s", what,
                         key, shown, o->via.str.size ? o->via.str.ptr : "", names);
 }
+
+/* ---- Sub-codecs ---------------------------------------------------------------------- */
+
+void qs_mp_pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f)
+{
+    msgpack_pack_map(pk, 7);
+    qs_mp_kv_f64(pk, "l_sr", f->l_sr);
+    qs_mp_kv_f64(pk, "margin", f->margin);
+    qs_mp_kv_f64(pk, "srq", f->srq);
+    qs_mp_kv_f64(pk, "rel_err", f->rel_err);
+    qs_mp_kv_f64(pk, "r2", f->r2);
+    qs_mp_kv_f64(pk, "rms", f->rms);
+    qs_mp_kv_bool(pk, "zero_quine", f->zero_quine);
+}
+
+int qs_mp_read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
+                        qs_error_t *err)
+{
+    enum { LSR, MARGIN, SRQ, REL, R2, RMS, ZERO, NK };
+    static const char *const keys[NK] = {"l_sr", "margin", "srq",       "rel_err",
+                                         "r2",   "rms",    "zero_quine"};
+    const msgpack_object *v[NK];
+    int rc;
+    if ((rc = qs_mp_fields(o, keys, NK, v, what, err)) < 0 ||
+        (rc = qs_mp_f64(v[LSR], what, "l_sr", &f->l_sr, err)) < 0 ||
+        (rc = qs_mp_f64(v[MARGIN], what, "margin", &f->margin, err)) < 0 ||
+        (rc = qs_mp_f64(v[SRQ], what, "srq", &f->srq, err)) < 0 ||
+        (rc = qs_mp_f64(v[REL], what, "rel_err", &f->rel_err, err)) < 0 ||
+        (rc = qs_mp_f64(v[R2], what, "r2", &f->r2, err)) < 0 ||
+        (rc = qs_mp_f64(v[RMS], what, "rms", &f->rms, err)) < 0)
+        return rc;
+    return qs_mp_bool(v[ZERO], what, "zero_quine", &f->zero_quine, err);
+}

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fidelity.h"
 #include "core/quine.h"
 #include "core/util.h"
 #include "proto/frame.h"
@@ -117,7 +118,7 @@ void qs_mp_load_floats(float *dst, const uint8_t *src, size_t n);
 /* Is s[0..n) valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
 int qs_mp_utf8_valid(const char *s, size_t n);
 
-/* ---- Sub-codecs shared by several formats (genome.c) ---------------------------------- */
+/* ---- Sub-codecs shared by several formats (the spec's in genome.c) ------------------- */
 
 /* The model spec as a map: kind, hidden, depth, classes, image_dim, rest, proj_seed. */
 void qs_mp_pack_spec(msgpack_packer *pk, const qs_quine_spec_t *spec);
@@ -125,5 +126,13 @@ void qs_mp_pack_spec(msgpack_packer *pk, const qs_quine_spec_t *spec);
  * it in errors ("genome: spec"). *nparams = N. */
 int qs_mp_read_spec(const msgpack_object *o, const char *what, qs_quine_spec_t *spec,
                     size_t *nparams, qs_error_t *err);
+
+/* A fidelity as a map (wire results, checkpoints): l_sr, margin, srq, rel_err, r2, rms
+ * (float64) and zero_quine. */
+void qs_mp_pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f);
+/* Read a fidelity map into *f (numbers of any encoding, NaN and infinities allowed); what
+ * names it in errors, and a missing or non-map o is reported as qs_mp_fields does. */
+int qs_mp_read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
+                        qs_error_t *err);
 
 #endif
