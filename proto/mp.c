@@ -3,6 +3,7 @@
  * checked getters that name the field in every error. */
 #include "proto/mp.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -346,8 +347,14 @@ int qs_mp_str_eq(const msgpack_object *o, const char *s)
 int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
                  const msgpack_object **vals, const char *what, qs_error_t *err)
 {
-    for (size_t k = 0; k < n; k++)
+    /* The key lengths once per call, not once per comparison: matching keys is a good
+     * part of reading a long lineage log. */
+    size_t len[QS_MP_MAX_FIELDS];
+    assert(n <= QS_MP_MAX_FIELDS);
+    for (size_t k = 0; k < n; k++) {
         vals[k] = NULL;
+        len[k] = strlen(keys[k]);
+    }
     if (!map)
         return qs_error_set(err, QS_ERR(FORMAT), "%s: missing (a required map)", what);
     if (map->type != MSGPACK_OBJECT_MAP)
@@ -357,8 +364,10 @@ int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
         const msgpack_object_kv *kv = &map->via.map.ptr[i];
         if (kv->key.type != MSGPACK_OBJECT_STR)
             continue;
+        const char *name = kv->key.via.str.ptr;
+        size_t size = kv->key.via.str.size;
         for (size_t k = 0; k < n; k++) {
-            if (!qs_mp_str_eq(&kv->key, keys[k]))
+            if (size != len[k] || (size && memcmp(name, keys[k], size) != 0))
                 continue;
             if (vals[k])
                 return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' appears twice", what,

@@ -30,6 +30,8 @@
 
 /* Deepest nesting of containers accepted (the formats need 4). */
 #define QS_MP_MAX_DEPTH 16
+/* The most keys one qs_mp_fields call looks for (the formats need 17). */
+#define QS_MP_MAX_FIELDS 32
 
 /* ---- Encoding ------------------------------------------------------------------------ */
 
@@ -68,7 +70,7 @@ void qs_mp_doc_release(qs_mp_doc_t *doc);
 
 /* Find keys[0..n) in map (which must be a map; NULL reports `what` as missing): vals[i] =
  * the value or NULL. Unknown keys and non-string keys are ignored; a known key appearing
- * twice is an error. */
+ * twice is an error. n is at most QS_MP_MAX_FIELDS. */
 int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
                  const msgpack_object **vals, const char *what, qs_error_t *err);
 
