@@ -45,10 +45,6 @@ void qs_export_tree_arrays(const qs_history_t *h, uint32_t **parent, uint64_t **
 /* member[i] = 1 for the organisms alive at the end (malloc'ed); *count gets how many. */
 uint8_t *qs_export_survivors(const qs_history_t *h, uint32_t *count);
 
-/* A number for CSV: empty when NaN, "inf"/"-inf", else %.9g. */
-void qs_export_csv_num(FILE *f, double v);
-/* A text field for CSV, quoted when it holds a comma, quote or line break. */
-void qs_export_csv_text(FILE *f, const char *s);
 /* The name of a death cause ("" when alive). */
 const char *qs_export_cause_name(uint8_t cause);
 

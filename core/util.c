@@ -1,12 +1,15 @@
-/* util: allocation wrappers, error codes and messages, time, CRC-32. */
+/* util: allocation wrappers, error codes and messages, time, number text, CRC-32, atomic
+ * file writes. */
 #include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -148,6 +151,22 @@ double qs_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
+{
+    if (isinf(v))
+        snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, cap, "%.*g", digits, v);
+    return buf;
+}
+
+void qs_csv_num(FILE *f, double v)
+{
+    char buf[32];
+    if (!isnan(v))
+        fputs(qs_fmt_num(buf, sizeof buf, v, 9), f);
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define QS_CRC_CLMUL 1
@@ -247,6 +266,22 @@ int qs_fsync_parent(const char *path, qs_error_t *err)
     close(fd);
     if (rc < 0)
         return qs_error_set(err, QS_ERR(IO), "%s: fsync: %s", dir, strerror(saved));
+    return 0;
+}
+
+int qs_mkdir_p(const char *dir, char *at, size_t cap)
+{
+    snprintf(at, cap, "%s", dir);
+    for (char *p = at + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(at, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(at, 0755) != 0 && errno != EEXIST)
+        return -1;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QS_NORETURN     _Noreturn
 #define QS_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -90,9 +91,20 @@ void *qs_xaligned_at(size_t n, const char *file, int line);
 int qs_write_file_atomic(const char *path, const void *data, size_t len, qs_error_t *err);
 /* fsync the folder holding path (after a rename or a create). */
 int qs_fsync_parent(const char *path, qs_error_t *err);
+/* Create the folder dir and any missing parents (mode 0755; folders that exist are fine),
+ * working in at[0..cap) (dir is copied there, cut to cap - 1 bytes). 0, or -1 with errno
+ * set and at holding the folder that could not be created, for the caller's message. */
+int qs_mkdir_p(const char *dir, char *at, size_t cap);
 
 /* Monotonic wall time in seconds. */
 double qs_now(void);
+
+/* A double as text: "inf" or "-inf" for infinities, else "%.*g" (digits significant
+ * digits); returns buf. */
+const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
+/* A double as a field of the run's CSV files: empty when NaN, else qs_fmt_num with 9
+ * digits. */
+void qs_csv_num(FILE *f, double v);
 
 /* CRC-32 (zlib's polynomial) of a buffer; used by every checksum in the file formats. */
 uint32_t qs_crc32(const void *data, size_t len);

@@ -100,12 +100,3 @@ int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t 
         qs_dataset_truncate(ds, limit);
     return 0;
 }
-
-const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
-{
-    if (isinf(v))
-        snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
-    else
-        snprintf(buf, cap, "%.*g", digits, v);
-    return buf;
-}

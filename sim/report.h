@@ -39,7 +39,4 @@ void qs_progress_clear(qs_progress_t *p);
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,
                   qs_error_t *err);
 
-/* A printable fidelity figure: "inf", "-inf" or %.*g. */
-const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
-
 #endif
