@@ -63,7 +63,7 @@ void qs_summary_compute(qs_summary_t *s, const qs_history_t *h, const char *path
     snprintf(s->end_reason, sizeof s->end_reason, "%s", h->has_end ? h->end_reason : "");
     s->generations = h->ngens;
     s->planned_generations = h->planned_generations;
-    s->fitness = qs_hfit_name(h->fitness);
+    s->fitness = qs_fitness_name(h->fitness);
 
     /* Organisms and species. */
     s->organisms = h->norgs;

@@ -867,8 +867,3 @@ const char *qs_selection_name(qs_selection_t s)
 {
     return (unsigned)s < 3 ? selection_names[s] : "?";
 }
-
-const char *qs_fitness_name(qs_fitness_t f)
-{
-    return (unsigned)f < 3 ? fitness_names[f] : "?";
-}

@@ -529,7 +529,7 @@ ParameterizedTest(synth_case_t *c, history, synthetic_runs)
     cr_assert_eq(h.founders, t.founders);
     cr_assert_eq(h.ngens, c->generations);
     cr_assert_eq(h.flops, t.flops);
-    cr_assert_eq(h.fitness, c->vanilla ? QS_HFIT_FIDELITY : QS_HFIT_ACCURACY);
+    cr_assert_eq(h.fitness, c->vanilla ? QS_FIT_FIDELITY : QS_FIT_ACCURACY);
 
     qs_summary_t s;
     qs_summary_compute(&s, &h, "synth", NULL);
