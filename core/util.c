@@ -253,6 +253,42 @@ uint32_t qs_crc32(const void *data, size_t len)
     return (uint32_t)crc;
 }
 
+size_t qs_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t k;
+    unsigned cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 1, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 2, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 3, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < k + 1)
+        return 0;
+    for (size_t i = 1; i <= k; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k + 1;
+}
+
+int qs_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0, k; i < n; i += k)
+        if ((k = qs_utf8_seq(s + i, n - i)) == 0)
+            return 0;
+    return 1;
+}
+
 int qs_fsync_parent(const char *path, qs_error_t *err)
 {
     char copy[4096];

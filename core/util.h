@@ -106,6 +106,12 @@ const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
  * digits. */
 void qs_csv_num(FILE *f, double v);
 
+/* UTF-8 as RFC 3629 has it (no overlong forms, no surrogates, nothing above U+10FFFF):
+ * the length of the valid sequence at s[0..n) (n > 0), 0 when it is not one; and whether
+ * all of s[0..n) is valid. */
+size_t qs_utf8_seq(const unsigned char *s, size_t n);
+int qs_utf8_valid(const char *s, size_t n);
+
 /* CRC-32 (zlib's polynomial) of a buffer; used by every checksum in the file formats. */
 uint32_t qs_crc32(const void *data, size_t len);
 

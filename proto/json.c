@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 void qs_jw_init(qs_jw_t *j, FILE *f, int indent)
 {
     memset(j, 0, sizeof *j);
@@ -90,34 +92,6 @@ void qs_jw_key(qs_jw_t *j, const char *key)
     j->after_key = 1;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t k;
-    unsigned cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 1, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 2, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 3, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < k + 1)
-        return 0;
-    for (size_t i = 1; i <= k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
 static void write_string(FILE *f, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -154,7 +128,7 @@ static void write_string(FILE *f, const char *str, size_t n)
             fputc(c, f);
             i++;
         } else {
-            size_t k = utf8_seq(s + i, n - i);
+            size_t k = qs_utf8_seq(s + i, n - i);
             if (k == 0) {
                 fputs("\\ufffd", f);
                 i++;

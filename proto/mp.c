@@ -512,40 +512,6 @@ int qs_mp_bool(const msgpack_object *o, const char *what, const char *key, int *
     return 0;
 }
 
-int qs_mp_utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        unsigned cp, min;
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i - 1 < k)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 int qs_mp_str_view(const msgpack_object *o, const char *what, const char *key, const char **p,
                    size_t *n, qs_error_t *err)
 {
@@ -557,7 +523,7 @@ int qs_mp_str_view(const msgpack_object *o, const char *what, const char *key, c
     size_t len = o->via.str.size;
     if (len && memchr(s, '\0', len))
         return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' contains a NUL byte", what, key);
-    if (!qs_mp_utf8_valid(s, len))
+    if (!qs_utf8_valid(s, len))
         return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' is not valid UTF-8", what, key);
     *p = s;
     *n = len;

@@ -117,9 +117,6 @@ int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const
 /* Copy n little-endian float32 values from a bin's bytes. */
 void qs_mp_load_floats(float *dst, const uint8_t *src, size_t n);
 
-/* Is s[0..n) valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
-int qs_mp_utf8_valid(const char *s, size_t n);
-
 /* ---- Sub-codecs shared by several formats (the spec's in genome.c) ------------------- */
 
 /* The model spec as a map: kind, hidden, depth, classes, image_dim, rest, proj_seed. */

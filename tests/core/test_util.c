@@ -1,6 +1,7 @@
-/* Tests for core/util's number text and folders: qs_fmt_num (infinities by name, %.*g
- * otherwise), qs_csv_num (the run's CSV fields: empty for NaN, 9 digits) and qs_mkdir_p
- * (parents created, existing folders fine, the folder that failed named). */
+/* Tests for core/util's number text, folders and UTF-8: qs_fmt_num (infinities by name,
+ * %.*g otherwise), qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_mkdir_p
+ * (parents created, existing folders fine, the folder that failed named) and the UTF-8
+ * validator shared by proto's decoders and its JSON writer. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -55,4 +56,29 @@ Test(util, mkdir_p)
     snprintf(dir, sizeof dir, "%s/a/file/d", tmp);
     cr_assert_str_eq(at, dir);
     tu_rmrf(tmp);
+}
+
+Test(util, utf8)
+{
+    static const struct {
+        const char *s;
+        int valid;
+    } cases[] = {
+        {"", 1},
+        {"plain ascii", 1},
+        {"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80", 1},
+        {"\xf4\x8f\xbf\xbf", 1}, /* U+10FFFF */
+        {"\xc0\xaf", 0},         /* overlong '/' */
+        {"\xe0\x80\xaf", 0},     /* overlong, 3 bytes */
+        {"\xed\xa0\x80", 0},     /* a surrogate */
+        {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+        {"\xff", 0},             /* never a lead byte */
+        {"ok \xe2\x9c", 0},      /* cut short */
+        {"\xc3\x28", 0},         /* not a continuation */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(qs_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].valid, "case %zu", i);
+    cr_assert_eq(qs_utf8_seq((const unsigned char *)"\xe2\x9c\x93!", 4), 3);
+    cr_assert_eq(qs_utf8_seq((const unsigned char *)"\xe2\x9c\x93", 2), 0, "n cuts it short");
+    cr_assert_eq(qs_utf8_seq((const unsigned char *)"a", 1), 1);
 }
