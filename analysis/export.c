@@ -77,14 +77,7 @@ static void row_str(row_t *r, const char *s)
 
 static void row_u64(row_t *r, uint64_t v)
 {
-    char tmp[24];
-    size_t k = sizeof tmp;
-    do {
-        tmp[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(r->b + r->n, tmp + k, sizeof tmp - k);
-    r->n += sizeof tmp - k;
+    r->n += qs_fmt_u64(r->b + r->n, v);
 }
 
 /* As qs_csv_num. */

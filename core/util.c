@@ -160,6 +160,18 @@ const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
     return buf;
 }
 
+size_t qs_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[20];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(buf, tmp + k, sizeof tmp - k);
+    return sizeof tmp - k;
+}
+
 void qs_csv_num(FILE *f, double v)
 {
     char buf[32];
@@ -251,6 +263,13 @@ uint32_t qs_crc32(const void *data, size_t len)
         len -= chunk;
     }
     return (uint32_t)crc;
+}
+
+int qs_list_append(char *buf, size_t cap, const char *item)
+{
+    size_t used = strlen(buf);
+    int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", item);
+    return w < 0 || (size_t)w >= cap - used ? -1 : 0;
 }
 
 size_t qs_utf8_seq(const unsigned char *s, size_t n)

@@ -102,9 +102,17 @@ double qs_now(void);
 /* A double as text: "inf" or "-inf" for infinities, else "%.*g" (digits significant
  * digits); returns buf. */
 const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
+/* v in decimal at buf (room for 20 characters; no NUL written), without printf (the
+ * exports write millions); returns the length. */
+size_t qs_fmt_u64(char *buf, uint64_t v);
 /* A double as a field of the run's CSV files: empty when NaN, else qs_fmt_num with 9
  * digits. */
 void qs_csv_num(FILE *f, double v);
+
+/* Append item to the ", "-separated list in buf[0..cap) (NUL-terminated: start it as "")
+ * for a message such as "expected one of: a, b, c". 0, or -1 when it did not fit (buf
+ * then ends with what did). */
+int qs_list_append(char *buf, size_t cap, const char *item);
 
 /* UTF-8 as RFC 3629 has it (no overlong forms, no surrogates, nothing above U+10FFFF):
  * the length of the valid sequence at s[0..n) (n > 0), 0 when it is not one; and whether

@@ -401,18 +401,6 @@ static int read_first_frame(FILE *f, const char *path, qs_bytes_t *b, qs_error_t
     return 0;
 }
 
-static void list_formats(char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", formats[i].format);
-        if (w < 0 || (size_t)w >= cap - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
 int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
                     qs_error_t *err)
 {
@@ -466,7 +454,10 @@ int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, 
             rc = formats[i].print(path, opts, out, warn, err);
             goto out;
         }
-    list_formats(known, sizeof known);
+    known[0] = '\0';
+    for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++)
+        if (qs_list_append(known, sizeof known, formats[i].format) < 0)
+            break;
     rc = qs_error_set(err, QS_ERR(FORMAT), "%s: unknown %sformat '%s' (inspect knows: %s)", path,
                       framed ? "framed " : "", fmt, known);
 out:

@@ -487,6 +487,17 @@ int qs_mp_f64_range(const msgpack_object *o, const char *what, const char *key, 
     return 0;
 }
 
+int qs_mp_accuracy(const msgpack_object *o, const char *what, const char *key, double *out,
+                   qs_error_t *err)
+{
+    int rc = qs_mp_f64(o, what, key, out, err);
+    if (rc == 0 && !isnan(*out) && !(*out >= 0 && *out <= 1))
+        rc = qs_error_set(err, QS_ERR(RANGE),
+                          "%s: field '%s' is %g, expected NaN or a number in [0, 1]", what, key,
+                          *out);
+    return rc;
+}
+
 int qs_mp_f32_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, float *out, qs_error_t *err)
 {
@@ -606,13 +617,9 @@ int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const
             return 0;
         }
     char names[256] = "";
-    size_t used = 0;
-    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++) {
-        int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", nm);
-        if (w < 0 || (size_t)w >= sizeof names - used)
+    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++)
+        if (qs_list_append(names, sizeof names, nm) < 0)
             break;
-        used += (size_t)w;
-    }
     int shown = (int)QS_MIN(o->via.str.size, 64u);
     return qs_error_set(err, QS_ERR(RANGE), "%s: field '%s' is '%.*s', expected one of: %s", what,
                         key, shown, o->via.str.size ? o->via.str.ptr : "", names);

@@ -91,6 +91,9 @@ int qs_mp_f64(const msgpack_object *o, const char *what, const char *key, double
 /* A finite number in [lo, hi]. */
 int qs_mp_f64_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, double *out, qs_error_t *err);
+/* An accuracy: NaN (not measured) or a number in [0, 1]. */
+int qs_mp_accuracy(const msgpack_object *o, const char *what, const char *key, double *out,
+                   qs_error_t *err);
 int qs_mp_f32_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, float *out, qs_error_t *err);
 int qs_mp_bool(const msgpack_object *o, const char *what, const char *key, int *out,

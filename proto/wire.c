@@ -606,13 +606,7 @@ static int read_result(const msgpack_object *map, qs_msg_result_t *r, qs_error_t
     TRY(qs_mp_u64(v[FREP], what, "flops_replication", 0, UINT64_MAX, &r->flops_replication, err));
     TRY(qs_mp_u64(v[FEVAL], what, "flops_eval", 0, UINT64_MAX, &r->flops_eval, err));
     TRY(qs_mp_f64(v[LOSS], what, "train_loss", &r->train_loss, err));
-    TRY(qs_mp_f64(v[ACC], what, "accuracy", &r->accuracy, err));
-    if (!isnan(r->accuracy) && !(r->accuracy >= 0 && r->accuracy <= 1)) {
-        rc = qs_error_set(err, QS_ERR(RANGE),
-                          "result: field 'accuracy' is %g, expected NaN or a number in [0, 1]",
-                          r->accuracy);
-        goto out;
-    }
+    TRY(qs_mp_accuracy(v[ACC], what, "accuracy", &r->accuracy, err));
     TRY(qs_mp_read_fidelity(v[FID], "result: fidelity", &r->fidelity, err));
     if (v[LINK] && v[LINK]->type != MSGPACK_OBJECT_NIL) {
         TRY(qs_mp_read_fidelity(v[LINK], "result: link", &r->link, err));
@@ -693,19 +687,6 @@ static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
     return qs_error_set(err, QS_ERR(INVAL), "message: type %d", (int)m->type);
 }
 
-/* "hello, challenge, ..." */
-static void supported_types(char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int t = 1; t <= QS_MSG_LAST; t++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", msg_names[t]);
-        if (w < 0 || (size_t)w >= cap - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
 int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *err)
 {
     static const char *const keys[] = {"type", "v"};
@@ -735,8 +716,10 @@ int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *e
         if (qs_mp_str_eq(v[0], msg_names[i]))
             type = i;
     if (!type) {
-        char list[256];
-        supported_types(list, sizeof list);
+        char list[256] = ""; /* "hello, challenge, ..." */
+        for (int i = 1; i <= QS_MSG_LAST; i++)
+            if (qs_list_append(list, sizeof list, msg_names[i]) < 0)
+                break;
         rc = qs_error_set(err, QS_ERR(FORMAT),
                           "message: unknown type '%.*s' (this build supports: %s)", shown, tname,
                           list);

@@ -82,3 +82,26 @@ Test(util, utf8)
     cr_assert_eq(qs_utf8_seq((const unsigned char *)"\xe2\x9c\x93", 2), 0, "n cuts it short");
     cr_assert_eq(qs_utf8_seq((const unsigned char *)"a", 1), 1);
 }
+
+Test(util, list_append)
+{
+    char b[16] = "";
+    cr_assert_eq(qs_list_append(b, sizeof b, "self"), 0);
+    cr_assert_eq(qs_list_append(b, sizeof b, "copy"), 0);
+    cr_assert_str_eq(b, "self, copy");
+    cr_assert_eq(qs_list_append(b, sizeof b, "other"), -1);
+    cr_assert_str_eq(b, "self, copy, oth", "as much as fitted");
+}
+
+Test(util, fmt_u64)
+{
+    char b[24];
+    const uint64_t v[] = {0, 7, 10, 1234567890, UINT64_MAX};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char want[24];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)v[i]);
+        size_t n = qs_fmt_u64(b, v[i]);
+        b[n] = '\0';
+        cr_assert_str_eq(b, want);
+    }
+}
