@@ -235,10 +235,10 @@ static int parse_f64(const char *s, double *out)
 
 static void names_list(char *buf, size_t cap, const char *const *names)
 {
-    size_t off = 0;
     buf[0] = '\0';
-    for (size_t i = 0; names[i] && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; names[i]; i++)
+        if (qs_list_append(buf, cap, names[i]) < 0)
+            break;
 }
 
 /* Store text into the field described by k at base; where names the place for errors. */
