@@ -67,17 +67,6 @@ static void payload_of(const qs_checkpoint_t *c, qs_bytes_t *b, const uint8_t **
     pt_unframe(b, p, n);
 }
 
-static void assert_fidelity_same(const qs_fidelity_t *a, const qs_fidelity_t *b)
-{
-    cr_assert(pt_double_same(a->l_sr, b->l_sr));
-    cr_assert(pt_double_same(a->margin, b->margin));
-    cr_assert(pt_double_same(a->srq, b->srq));
-    cr_assert(pt_double_same(a->rel_err, b->rel_err));
-    cr_assert(pt_double_same(a->r2, b->r2));
-    cr_assert(pt_double_same(a->rms, b->rms));
-    cr_assert_eq(a->zero_quine, b->zero_quine);
-}
-
 Test(checkpoint, roundtrip_and_pinned_encoding)
 {
     qs_checkpoint_t c, d;
@@ -98,9 +87,9 @@ Test(checkpoint, roundtrip_and_pinned_encoding)
         cr_assert_eq(d.orgs[i].id, c.orgs[i].id);
         cr_assert_eq(d.orgs[i].nweights, c.orgs[i].nweights);
         cr_assert(pt_double_same(d.orgs[i].fitness, c.orgs[i].fitness));
-        assert_fidelity_same(&d.orgs[i].fidelity, &c.orgs[i].fidelity);
+        pt_assert_fidelity_eq(&d.orgs[i].fidelity, &c.orgs[i].fidelity);
     }
-    assert_fidelity_same(&d.best.fidelity, &c.best.fidelity);
+    pt_assert_fidelity_eq(&d.best.fidelity, &c.best.fidelity);
     payload_of(&d, &b2, &p2, &n2);
     cr_assert_eq(b2.len, b.len);
     cr_assert(memcmp(b2.data, b.data, b.len) == 0, "re-encodes to the same bytes");

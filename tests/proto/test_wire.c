@@ -188,17 +188,6 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
     }
 }
 
-static void assert_fid_eq(const qs_fidelity_t *a, const qs_fidelity_t *b)
-{
-    cr_assert(pt_double_same(a->l_sr, b->l_sr));
-    cr_assert(pt_double_same(a->margin, b->margin));
-    cr_assert(pt_double_same(a->srq, b->srq));
-    cr_assert(pt_double_same(a->rel_err, b->rel_err));
-    cr_assert(pt_double_same(a->r2, b->r2));
-    cr_assert(pt_double_same(a->rms, b->rms));
-    cr_assert_eq(a->zero_quine, b->zero_quine);
-}
-
 static void assert_ds_eq(const qs_dataset_t *a, const qs_dataset_t *b)
 {
     cr_assert_eq(a->count, b->count);
@@ -292,10 +281,10 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->flops_eval, y->flops_eval);
         cr_assert(pt_double_same(x->train_loss, y->train_loss));
         cr_assert(pt_double_same(x->accuracy, y->accuracy));
-        assert_fid_eq(&x->fidelity, &y->fidelity);
+        pt_assert_fidelity_eq(&x->fidelity, &y->fidelity);
         cr_assert_eq(x->has_link, y->has_link);
         if (x->has_link)
-            assert_fid_eq(&x->link, &y->link);
+            pt_assert_fidelity_eq(&x->link, &y->link);
         cr_assert_eq(x->mutated, y->mutated);
         cr_assert_eq(x->seconds, y->seconds);
         cr_assert_eq(x->nweights, y->nweights);
