@@ -39,20 +39,7 @@ void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pr
 
 static const char *const fitness_names[] = {"accuracy", "fidelity", "product"};
 
-const char *qs_fitness_name(qs_fitness_t f)
-{
-    return (unsigned)f < QS_ARRAY_LEN(fitness_names) ? fitness_names[f] : "?";
-}
-
-int qs_fitness_parse(const char *s, qs_fitness_t *out)
-{
-    for (size_t i = 0; s && i < QS_ARRAY_LEN(fitness_names); i++)
-        if (!strcmp(s, fitness_names[i])) {
-            *out = (qs_fitness_t)i;
-            return 0;
-        }
-    return QS_ERR(INVAL);
-}
+QS_NAME_FNS(qs_fitness_name, qs_fitness_parse, qs_fitness_t, fitness_names)
 
 double qs_fitness(qs_fitness_t f, double accuracy, double r2)
 {

@@ -265,6 +265,19 @@ uint32_t qs_crc32(const void *data, size_t len)
     return (uint32_t)crc;
 }
 
+const char *qs_name_of(const char *const *names, size_t n, unsigned i)
+{
+    return i < n ? names[i] : "?";
+}
+
+int qs_name_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return QS_ERR(INVAL);
+}
+
 int qs_list_append(char *buf, size_t cap, const char *item)
 {
     size_t used = strlen(buf);

@@ -109,6 +109,26 @@ size_t qs_fmt_u64(char *buf, uint64_t v);
  * digits. */
 void qs_csv_num(FILE *f, double v);
 
+/* Enum names kept in a table, in enumerator order: names[i] when i < n, else "?"; and
+ * the index of s (which may be NULL) in names[0..n), or QS_ERR(INVAL). */
+const char *qs_name_of(const char *const *names, size_t n, unsigned i);
+int qs_name_index(const char *const *names, size_t n, const char *s);
+/* Define an enum's `const char *name_fn(type)` and `int parse_fn(const char *, type *)`
+ * (0, or QS_ERR(INVAL) leaving *out as it was) over its static table of names. */
+#define QS_NAME_FNS(name_fn, parse_fn, type, table)                                                \
+    const char *name_fn(type v)                                                                    \
+    {                                                                                              \
+        return qs_name_of(table, QS_ARRAY_LEN(table), (unsigned)v);                                \
+    }                                                                                              \
+    int parse_fn(const char *s, type *out)                                                         \
+    {                                                                                              \
+        int i = qs_name_index(table, QS_ARRAY_LEN(table), s);                                      \
+        if (i < 0)                                                                                 \
+            return i;                                                                              \
+        *out = (type)i;                                                                            \
+        return 0;                                                                                  \
+    }
+
 /* Append item to the ", "-separated list in buf[0..cap) (NUL-terminated: start it as "")
  * for a message such as "expected one of: a, b, c". 0, or -1 when it did not fit (buf
  * then ends with what did). */

@@ -1,7 +1,8 @@
-/* Tests for core/util's number text, folders and UTF-8: qs_fmt_num (infinities by name,
- * %.*g otherwise), qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_mkdir_p
- * (parents created, existing folders fine, the folder that failed named) and the UTF-8
- * validator shared by proto's decoders and its JSON writer. */
+/* Tests for core/util's small helpers: qs_fmt_num (infinities by name, %.*g otherwise),
+ * qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_fmt_u64, qs_mkdir_p
+ * (parents created, existing folders fine, the folder that failed named), the UTF-8
+ * validator shared by proto's decoders and its JSON writer, name lists and enum name
+ * tables. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -104,4 +105,14 @@ Test(util, fmt_u64)
         b[n] = '\0';
         cr_assert_str_eq(b, want);
     }
+}
+
+Test(util, name_tables)
+{
+    static const char *const names[] = {"zero", "one", "two"};
+    cr_assert_str_eq(qs_name_of(names, 3, 1), "one");
+    cr_assert_str_eq(qs_name_of(names, 3, 3), "?");
+    cr_assert_eq(qs_name_index(names, 3, "two"), 2);
+    cr_assert_eq(qs_name_index(names, 3, "three"), QS_ERR(INVAL));
+    cr_assert_eq(qs_name_index(names, 3, NULL), QS_ERR(INVAL));
 }
