@@ -160,6 +160,17 @@ const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
     return buf;
 }
 
+int qs_fmt_roundtrip(char *buf, size_t cap, double v, int lo, int hi, int is_float)
+{
+    int p = lo;
+    for (; p <= hi; p++) {
+        snprintf(buf, cap, "%.*g", p, v);
+        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+            return p;
+    }
+    return hi;
+}
+
 size_t qs_fmt_u64(char *buf, uint64_t v)
 {
     char tmp[20];

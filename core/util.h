@@ -102,6 +102,9 @@ double qs_now(void);
 /* A double as text: "inf" or "-inf" for infinities, else "%.*g" (digits significant
  * digits); returns buf. */
 const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
+/* "%.*g" with the fewest significant digits in lo..hi that read back to v (as a float
+ * when is_float), hi when none does; returns that number of digits. */
+int qs_fmt_roundtrip(char *buf, size_t cap, double v, int lo, int hi, int is_float);
 /* v in decimal at buf (room for 20 characters; no NUL written), without printf (the
  * exports write millions); returns the length. */
 size_t qs_fmt_u64(char *buf, uint64_t v);

@@ -164,8 +164,7 @@ void qs_jw_i64(qs_jw_t *j, int64_t v)
     fprintf(j->f, "%" PRId64, v);
 }
 
-/* "%.*g" with the fewest significant digits in minprec..maxprec that read back to v (as
- * a float when is_float; maxprec when none does). With positional, a number whose integer
+/* qs_fmt_roundtrip's digits (minprec..maxprec); with positional, a number whose integer
  * part has at most 17 digits is written out rather than as 1e+01. */
 static void format_num(char *buf, size_t cap, double v, int minprec, int maxprec, int is_float,
                        int positional)
@@ -174,14 +173,7 @@ static void format_num(char *buf, size_t cap, double v, int minprec, int maxprec
         snprintf(buf, cap, "null");
         return;
     }
-    int p = minprec;
-    for (; p <= maxprec; p++) {
-        snprintf(buf, cap, "%.*g", p, v);
-        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
-            break;
-    }
-    if (p > maxprec)
-        p = maxprec;
+    int p = qs_fmt_roundtrip(buf, cap, v, minprec, maxprec, is_float);
     double a = fabs(v);
     if (positional && strchr(buf, 'e') && a >= 1 && a < 1e17) {
         int digits = (int)floor(log10(a)) + 1;

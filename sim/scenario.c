@@ -343,16 +343,7 @@ static void format_value(const key_def_t *k, const void *base, char *buf, size_t
     case K_F64: {
         double d;
         memcpy(&d, field, sizeof d);
-        snprintf(buf, cap, "%.17g", d);
-        /* Shortest form that reads back exactly. */
-        for (int prec = 1; prec <= 17; prec++) {
-            char tmp[64];
-            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-            if (strtod(tmp, NULL) == d) {
-                snprintf(buf, cap, "%s", tmp);
-                break;
-            }
-        }
+        qs_fmt_roundtrip(buf, cap, d, 1, 17, 0); /* the shortest form that reads back */
         break;
     }
     }

@@ -1,5 +1,6 @@
 /* Tests for core/util's small helpers: qs_fmt_num (infinities by name, %.*g otherwise),
- * qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_fmt_u64, qs_mkdir_p
+ * qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_fmt_roundtrip,
+ * qs_fmt_u64, qs_mkdir_p
  * (parents created, existing folders fine, the folder that failed named), the UTF-8
  * validator shared by proto's decoders and its JSON writer, name lists and enum name
  * tables. */
@@ -115,4 +116,18 @@ Test(util, name_tables)
     cr_assert_eq(qs_name_index(names, 3, "two"), 2);
     cr_assert_eq(qs_name_index(names, 3, "three"), QS_ERR(INVAL));
     cr_assert_eq(qs_name_index(names, 3, NULL), QS_ERR(INVAL));
+}
+
+Test(util, fmt_roundtrip)
+{
+    char b[40];
+    cr_assert_eq(qs_fmt_roundtrip(b, sizeof b, 0.1, 1, 17, 0), 1);
+    cr_assert_str_eq(b, "0.1");
+    cr_assert_eq(qs_fmt_roundtrip(b, sizeof b, 1.0 / 3.0, 1, 17, 0), 16);
+    cr_assert_str_eq(b, "0.3333333333333333");
+    cr_assert_eq(qs_fmt_roundtrip(b, sizeof b, 1e9, 1, 17, 0), 1);
+    cr_assert_str_eq(b, "1e+09", "printf's %%g: no positional rewrite here");
+    cr_assert_eq(qs_fmt_roundtrip(b, sizeof b, 0.1f, 1, 9, 1), 1, "as a float");
+    cr_assert_eq(qs_fmt_roundtrip(b, sizeof b, 1.0 / 3.0, 9, 9, 0), 9, "none reads back: hi");
+    cr_assert_str_eq(b, "0.333333333");
 }
