@@ -1,9 +1,8 @@
 /* Tests for core/util's small helpers: qs_fmt_num (infinities by name, %.*g otherwise),
  * qs_csv_num (the run's CSV fields: empty for NaN, 9 digits), qs_fmt_roundtrip,
- * qs_fmt_u64, qs_mkdir_p
- * (parents created, existing folders fine, the folder that failed named), the UTF-8
- * validator shared by proto's decoders and its JSON writer, name lists and enum name
- * tables. */
+ * qs_fmt_u64, qs_mkdir_p (parents created, existing folders fine, the folder that failed
+ * named), the UTF-8 validator shared by proto's decoders and its JSON writer, name lists
+ * and enum name tables. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
