@@ -197,7 +197,7 @@ typedef struct {
     uint32_t line;
 } line_ctx_t;
 
-static void json_line(qs_jsonw_t *w, void *ctx)
+static void json_line(qs_jw_t *w, void *ctx)
 {
     const line_ctx_t *c = ctx;
     qs_export_line_json(c->h, c->line, w, "lineage");

@@ -9,30 +9,23 @@
 #include "analysis/newick.h"
 #include "analysis/tree.h"
 
-void qs_export_csv_num(FILE *f, double v)
+/* s as a CSV field into out (2 * strlen(s) + 3 bytes at least): quoted, its quotes doubled,
+ * when it holds a comma, quote or line break. */
+static char *csv_field(char *out, const char *s)
 {
-    if (isnan(v))
-        return;
-    if (isinf(v)) {
-        fputs(v > 0 ? "inf" : "-inf", f);
-        return;
-    }
-    fprintf(f, "%.9g", v);
-}
-
-void qs_export_csv_text(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
+    char *p = out;
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        *p++ = '"';
     for (; *s; s++) {
         if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
+            *p++ = '"';
+        *p++ = *s;
     }
-    fputc('"', f);
+    if (quote)
+        *p++ = '"';
+    *p = '\0';
+    return out;
 }
 
 const char *qs_export_cause_name(uint8_t cause)
@@ -84,26 +77,15 @@ static void row_str(row_t *r, const char *s)
 
 static void row_u64(row_t *r, uint64_t v)
 {
-    char tmp[24];
-    size_t k = sizeof tmp;
-    do {
-        tmp[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(r->b + r->n, tmp + k, sizeof tmp - k);
-    r->n += sizeof tmp - k;
+    r->n += qs_fmt_u64(r->b + r->n, v);
 }
 
-/* As qs_export_csv_num. */
+/* As qs_csv_num. */
 static void row_num(row_t *r, double v)
 {
-    if (isnan(v))
-        return;
-    if (isinf(v)) {
-        row_str(r, v > 0 ? "inf" : "-inf");
-        return;
-    }
-    r->n += (size_t)snprintf(r->b + r->n, sizeof r->b - r->n, "%.9g", v);
+    char buf[32];
+    if (!isnan(v))
+        row_str(r, qs_fmt_num(buf, sizeof buf, v, 9));
 }
 
 int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err)
@@ -118,19 +100,8 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
     /* The species names as CSV fields, once. */
     char names[QS_MAX_SPECIES][2 * QS_NAME_MAX + 3];
     for (uint32_t s = 0; s < QS_MAX_SPECIES; s++) {
-        char sbuf[32], *p = names[s];
-        const char *name = qs_history_species(h, s, sbuf, sizeof sbuf);
-        int quote = strpbrk(name, ",\"\r\n") != NULL;
-        if (quote)
-            *p++ = '"';
-        for (; *name; name++) {
-            if (*name == '"')
-                *p++ = '"';
-            *p++ = *name;
-        }
-        if (quote)
-            *p++ = '"';
-        *p = '\0';
+        char sbuf[32];
+        csv_field(names[s], qs_history_species(h, s, sbuf, sizeof sbuf));
     }
     row_t r;
     for (uint32_t i = 0; i < h->norgs; i++) {
@@ -194,11 +165,11 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
           "best_accuracy,best_id,mean_accuracy,mean_rel_err,mean_r2,mean_link_r2,"
           "mean_link_rel_err,flops,cumulative_flops,params_alive",
           f);
-    char sbuf[32], col[QS_NAME_MAX + 8];
+    char sbuf[32], col[QS_NAME_MAX + 8], field[2 * sizeof col + 3];
     for (uint32_t s = 0; s < nsp; s++) {
         snprintf(col, sizeof col, "n_%s", qs_history_species(h, s, sbuf, sizeof sbuf));
         fputc(',', f);
-        qs_export_csv_text(f, col);
+        fputs(csv_field(field, col), f);
     }
     fputs(",wall_seconds,workers\n", f);
     uint64_t cum = 0;
@@ -208,7 +179,7 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
         fprintf(f, "%u,%u,%u,%u,%u,%u,%u,", gi, g->population, g->births, g->deaths,
                 g->deaths_by_cause[QS_DEATH_SELECTION], g->deaths_by_cause[QS_DEATH_CAPACITY],
                 g->deaths_by_cause[QS_DEATH_BUDGET]);
-        qs_export_csv_num(f, g->best_accuracy);
+        qs_csv_num(f, g->best_accuracy);
         fputc(',', f);
         uint64_t best = g->acc_n ? g->best_id : g->population ? g->best_fit_id : 0;
         if (best)
@@ -218,7 +189,7 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
                          mean_of(g->link_rel_sum, g->link_rel_n)};
         for (size_t k = 0; k < QS_ARRAY_LEN(cols); k++) {
             fputc(',', f);
-            qs_export_csv_num(f, cols[k]);
+            qs_csv_num(f, cols[k]);
         }
         fprintf(f, ",%llu,%llu,", (unsigned long long)g->flops, (unsigned long long)cum);
         if (g->has_summary)
@@ -227,7 +198,7 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
             fprintf(f, ",%u", g->species_count[s]);
         fputc(',', f);
         if (g->has_summary) {
-            qs_export_csv_num(f, g->wall_seconds);
+            qs_csv_num(f, g->wall_seconds);
             fprintf(f, ",%u", g->workers);
         } else {
             fputc(',', f);
@@ -379,38 +350,39 @@ void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out)
     free(line);
 }
 
-void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jsonw_t *w, const char *key)
+void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jw_t *w, const char *key)
 {
     uint32_t *line;
     uint32_t n = qs_export_line(h, i, &line);
     char sbuf[32];
-    qs_jsonw_array(w, key);
+    qs_jw_key(w, key);
+    qs_jw_begin_array(w);
     for (uint32_t k = 0; k < n; k++) {
         const qs_horg_t *o = &h->orgs[line[k]];
-        qs_jsonw_object(w, NULL);
-        qs_jsonw_u64(w, "step", k);
-        qs_jsonw_u64(w, "id", o->id);
+        qs_jw_begin_object(w);
+        qs_jw_kv_u64(w, "step", k);
+        qs_jw_kv_u64(w, "id", o->id);
         if (o->parent_id)
-            qs_jsonw_u64(w, "parent", o->parent_id);
+            qs_jw_kv_u64(w, "parent", o->parent_id);
         else
-            qs_jsonw_null(w, "parent");
-        qs_jsonw_u64(w, "born", o->born);
-        qs_jsonw_str(w, "species", qs_history_species(h, o->species, sbuf, sizeof sbuf));
-        qs_jsonw_num(w, "accuracy", o->accuracy);
-        qs_jsonw_num(w, "r2", o->r2);
-        qs_jsonw_num(w, "rel_err", o->rel_err);
-        qs_jsonw_num(w, "link_r2", o->link_r2);
-        qs_jsonw_num(w, "link_rel_err", o->link_rel_err);
-        qs_jsonw_u64(w, "lives", o->lives);
+            qs_jw_kv_null(w, "parent");
+        qs_jw_kv_u64(w, "born", o->born);
+        qs_jw_kv_str(w, "species", qs_history_species(h, o->species, sbuf, sizeof sbuf));
+        qs_jw_kv_f64(w, "accuracy", o->accuracy);
+        qs_jw_kv_f64(w, "r2", o->r2);
+        qs_jw_kv_f64(w, "rel_err", o->rel_err);
+        qs_jw_kv_f64(w, "link_r2", o->link_r2);
+        qs_jw_kv_f64(w, "link_rel_err", o->link_rel_err);
+        qs_jw_kv_u64(w, "lives", o->lives);
         if (o->cause && o->cause != QS_DEATH_END) {
-            qs_jsonw_str(w, "death_cause", qs_export_cause_name(o->cause));
-            qs_jsonw_u64(w, "died", o->died);
+            qs_jw_kv_str(w, "death_cause", qs_export_cause_name(o->cause));
+            qs_jw_kv_u64(w, "died", o->died);
         } else {
-            qs_jsonw_null(w, "death_cause");
-            qs_jsonw_null(w, "died");
+            qs_jw_kv_null(w, "death_cause");
+            qs_jw_kv_null(w, "died");
         }
-        qs_jsonw_end(w);
+        qs_jw_end(w);
     }
-    qs_jsonw_end(w);
+    qs_jw_end(w);
     free(line);
 }

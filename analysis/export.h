@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "analysis/history.h"
-#include "analysis/jsonw.h"
+#include "proto/json.h"
 #include "core/util.h"
 
 int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err);
@@ -37,7 +37,7 @@ uint32_t qs_export_line(const qs_history_t *h, uint32_t i, uint32_t **line);
 void qs_export_line_table(const qs_history_t *h, uint32_t i, FILE *out);
 
 /* The line as a JSON array (member key of the enclosing object), one object per organism. */
-void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jsonw_t *w, const char *key);
+void qs_export_line_json(const qs_history_t *h, uint32_t i, qs_jw_t *w, const char *key);
 
 /* Parent indices, ids and birth times of every organism, for analysis/tree.h (malloc'ed
  * arrays of h->norgs entries; NULL pointers are skipped). */
@@ -45,10 +45,6 @@ void qs_export_tree_arrays(const qs_history_t *h, uint32_t **parent, uint64_t **
 /* member[i] = 1 for the organisms alive at the end (malloc'ed); *count gets how many. */
 uint8_t *qs_export_survivors(const qs_history_t *h, uint32_t *count);
 
-/* A number for CSV: empty when NaN, "inf"/"-inf", else %.9g. */
-void qs_export_csv_num(FILE *f, double v);
-/* A text field for CSV, quoted when it holds a comma, quote or line break. */
-void qs_export_csv_text(FILE *f, const char *s);
 /* The name of a death cause ("" when alive). */
 const char *qs_export_cause_name(uint8_t cause);
 

@@ -11,23 +11,10 @@
  * the per-generation table allocate for nothing). */
 #define GEN_JUMP_MAX 1000000u
 
-const char *qs_hfit_name(qs_hfit_t f)
-{
-    switch (f) {
-    case QS_HFIT_ACCURACY:
-        return "accuracy";
-    case QS_HFIT_FIDELITY:
-        return "fidelity";
-    case QS_HFIT_PRODUCT:
-        return "product";
-    }
-    return "?";
-}
-
 void qs_history_init(qs_history_t *h)
 {
     memset(h, 0, sizeof *h);
-    h->fitness = QS_HFIT_ACCURACY;
+    h->fitness = QS_FIT_ACCURACY;
     for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
         h->species_best_accuracy[s] = NAN;
 }
@@ -50,21 +37,6 @@ static void anomaly(qs_history_t *h, const char *fmt, ...)
         vsnprintf(h->first_anomaly, sizeof h->first_anomaly, fmt, ap);
         va_end(ap);
     }
-}
-
-double qs_history_fitness(qs_hfit_t f, double accuracy, double r2)
-{
-    double acc = isfinite(accuracy) ? accuracy : 0.0;
-    double fid = isfinite(r2) ? r2 : -1.0;
-    switch (f) {
-    case QS_HFIT_ACCURACY:
-        return acc;
-    case QS_HFIT_FIDELITY:
-        return fid;
-    case QS_HFIT_PRODUCT:
-        return acc * (fid > 0 ? fid : 0);
-    }
-    return acc;
 }
 
 /* ---- id -> index map (open addressing, linear probing) ------------------------------- */
@@ -154,12 +126,8 @@ static void parse_scenario(qs_history_t *h, const char *text)
         *eq = '\0';
         char *key = trim(t), *val = trim(eq + 1);
         if (!strcmp(section, "selection") && !strcmp(key, "fitness")) {
-            if (!strcmp(val, "fidelity"))
-                h->fitness = QS_HFIT_FIDELITY;
-            else if (!strcmp(val, "product"))
-                h->fitness = QS_HFIT_PRODUCT;
-            else
-                h->fitness = QS_HFIT_ACCURACY;
+            if (qs_fitness_parse(val, &h->fitness) < 0)
+                h->fitness = QS_FIT_ACCURACY;
         } else if (!strcmp(section, "run") && !strcmp(key, "generations")) {
             h->planned_generations = (uint32_t)strtoul(val, NULL, 10);
         }
@@ -332,7 +300,7 @@ static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
         g->r2_sum += e->r2;
         g->r2_n++;
     }
-    double fit = qs_history_fitness(h->fitness, e->accuracy, e->r2);
+    double fit = qs_fitness(h->fitness, e->accuracy, e->r2);
     if (fit > g->best_fitness || (fit == g->best_fitness && e->id < g->best_fit_id)) {
         g->best_fitness = fit;
         g->best_fit_id = e->id;

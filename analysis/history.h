@@ -15,14 +15,11 @@
 #include <stdint.h>
 
 #include "analysis/logread.h"
+#include "core/fidelity.h"
 #include "core/util.h"
 #include "proto/lineage.h"
 
 #define QS_NONE UINT32_MAX /* no index / no generation */
-
-/* How the simulator ranks organisms ([selection] fitness in the scenario). */
-typedef enum { QS_HFIT_ACCURACY = 0, QS_HFIT_FIDELITY = 1, QS_HFIT_PRODUCT = 2 } qs_hfit_t;
-const char *qs_hfit_name(qs_hfit_t f);
 
 /* One organism (about 90 bytes). */
 typedef struct {
@@ -73,7 +70,7 @@ typedef struct {
     uint32_t nspecies;
     char species[QS_MAX_SPECIES][QS_NAME_MAX];
     uint64_t species_params[QS_MAX_SPECIES];
-    qs_hfit_t fitness;            /* [selection] fitness of the scenario text (default accuracy) */
+    qs_fitness_t fitness;         /* [selection] fitness of the scenario text (default accuracy) */
     uint32_t planned_generations; /* [run] generations of the scenario text, 0 if unknown */
     /* end */
     int has_end;
@@ -124,8 +121,6 @@ uint32_t qs_history_find(const qs_history_t *h, uint64_t id);
  * or a file that holds no lineage record at all. */
 int qs_history_load(qs_history_t *h, const char *path, qs_logread_stats_t *report, qs_error_t *err);
 
-/* Fitness of an evaluation as the simulator computes it (sim/population.c). */
-double qs_history_fitness(qs_hfit_t f, double accuracy, double r2);
 /* Is organism i alive at the end of the log (death cause END, or no death read)? */
 int qs_history_survivor(const qs_history_t *h, uint32_t i);
 /* The species name, or "species<k>" when the header was lost. */

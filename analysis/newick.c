@@ -12,13 +12,8 @@
 
 static void put_u64(FILE *out, uint64_t v)
 {
-    char tmp[24];
-    size_t k = sizeof tmp;
-    do {
-        tmp[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    fwrite(tmp + k, 1, sizeof tmp - k, out);
+    char tmp[20];
+    fwrite(tmp, 1, qs_fmt_u64(tmp, v), out);
 }
 
 /* ":len"; whole numbers of generations (the usual case) without printf. */

@@ -67,19 +67,9 @@ static int run_tool(char *const argv[], const char *dir, const char *log_path, c
 
 static int mkdir_p(const char *dir, qs_error_t *err)
 {
-    char tmp[QS_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return qs_error_set(err, QS_ERR(IO), "%s: cannot create folder: %s", tmp,
-                                strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return qs_error_set(err, QS_ERR(IO), "%s: cannot create folder: %s", tmp, strerror(errno));
+    char at[QS_PATH_MAX];
+    if (qs_mkdir_p(dir, at, sizeof at) < 0)
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot create folder: %s", at, strerror(errno));
     return 0;
 }
 

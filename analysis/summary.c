@@ -63,7 +63,7 @@ void qs_summary_compute(qs_summary_t *s, const qs_history_t *h, const char *path
     snprintf(s->end_reason, sizeof s->end_reason, "%s", h->has_end ? h->end_reason : "");
     s->generations = h->ngens;
     s->planned_generations = h->planned_generations;
-    s->fitness = qs_hfit_name(h->fitness);
+    s->fitness = qs_fitness_name(h->fitness);
 
     /* Organisms and species. */
     s->organisms = h->norgs;
@@ -316,157 +316,167 @@ void qs_summary_print(const qs_summary_t *s, FILE *out)
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-static void json_trend(qs_jsonw_t *w, const char *key, const qs_trend_t *t)
+static void json_trend(qs_jw_t *w, const char *key, const qs_trend_t *t)
 {
     if (!t->present) {
-        qs_jsonw_null(w, key);
+        qs_jw_kv_null(w, key);
         return;
     }
-    qs_jsonw_object(w, key);
-    qs_jsonw_num(w, "first", t->first);
-    qs_jsonw_u64(w, "first_generation", t->first_gen);
-    qs_jsonw_num(w, "last", t->last);
-    qs_jsonw_u64(w, "last_generation", t->last_gen);
-    qs_jsonw_num(w, "best", t->best);
-    qs_jsonw_u64(w, "best_generation", t->best_gen);
-    qs_jsonw_end(w);
+    qs_jw_key(w, key);
+    qs_jw_begin_object(w);
+    qs_jw_kv_f64(w, "first", t->first);
+    qs_jw_kv_u64(w, "first_generation", t->first_gen);
+    qs_jw_kv_f64(w, "last", t->last);
+    qs_jw_kv_u64(w, "last_generation", t->last_gen);
+    qs_jw_kv_f64(w, "best", t->best);
+    qs_jw_kv_u64(w, "best_generation", t->best_gen);
+    qs_jw_end(w);
 }
 
-void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jsonw_t *w, void *ctx),
+void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w, void *ctx),
                      void *ctx)
 {
-    qs_jsonw_t w;
-    qs_jsonw_init(&w, out);
-    qs_jsonw_object(&w, NULL);
-    qs_jsonw_str(&w, "path", s->path);
-    qs_jsonw_str(&w, "run", s->label);
+    qs_jw_t w;
+    qs_jw_init(&w, out, 0);
+    qs_jw_set_digits(&w, 15, 17); /* the summary's numbers: %.15g, more digits if needed */
+    qs_jw_begin_object(&w);
+    qs_jw_kv_str(&w, "path", s->path);
+    qs_jw_kv_str(&w, "run", s->label);
     if (s->has_header)
-        qs_jsonw_u64(&w, "seed", s->seed);
+        qs_jw_kv_u64(&w, "seed", s->seed);
     else
-        qs_jsonw_null(&w, "seed");
+        qs_jw_kv_null(&w, "seed");
 
-    qs_jsonw_object(&w, "read");
-    qs_jsonw_u64(&w, "records", s->read.records);
-    qs_jsonw_u64(&w, "bytes", s->read.good_bytes);
-    qs_jsonw_u64(&w, "file_bytes", s->read.size);
-    qs_jsonw_u64(&w, "skipped_bytes", s->read.skipped_bytes);
-    qs_jsonw_array(&w, "skipped");
+    qs_jw_key(&w, "read");
+    qs_jw_begin_object(&w);
+    qs_jw_kv_u64(&w, "records", s->read.records);
+    qs_jw_kv_u64(&w, "bytes", s->read.good_bytes);
+    qs_jw_kv_u64(&w, "file_bytes", s->read.size);
+    qs_jw_kv_u64(&w, "skipped_bytes", s->read.skipped_bytes);
+    qs_jw_key(&w, "skipped");
+    qs_jw_begin_array(&w);
     for (uint32_t k = 0; k < s->read.nskips; k++) {
-        qs_jsonw_object(&w, NULL);
-        qs_jsonw_u64(&w, "offset", s->read.skips[k].offset);
-        qs_jsonw_u64(&w, "bytes", s->read.skips[k].length);
-        qs_jsonw_str(&w, "kind", qs_skip_kind_name(s->read.skips[k].kind));
-        qs_jsonw_str(&w, "why", s->read.skips[k].why);
-        qs_jsonw_end(&w);
+        qs_jw_begin_object(&w);
+        qs_jw_kv_u64(&w, "offset", s->read.skips[k].offset);
+        qs_jw_kv_u64(&w, "bytes", s->read.skips[k].length);
+        qs_jw_kv_str(&w, "kind", qs_skip_kind_name(s->read.skips[k].kind));
+        qs_jw_kv_str(&w, "why", s->read.skips[k].why);
+        qs_jw_end(&w);
     }
-    qs_jsonw_end(&w);
-    qs_jsonw_end(&w);
+    qs_jw_end(&w);
+    qs_jw_end(&w);
 
-    qs_jsonw_bool(&w, "complete", s->complete);
+    qs_jw_kv_bool(&w, "complete", s->complete);
     if (s->complete)
-        qs_jsonw_str(&w, "end_reason", s->end_reason);
+        qs_jw_kv_str(&w, "end_reason", s->end_reason);
     else
-        qs_jsonw_null(&w, "end_reason");
-    qs_jsonw_u64(&w, "generations", s->generations);
+        qs_jw_kv_null(&w, "end_reason");
+    qs_jw_kv_u64(&w, "generations", s->generations);
     if (s->planned_generations)
-        qs_jsonw_u64(&w, "planned_generations", s->planned_generations);
+        qs_jw_kv_u64(&w, "planned_generations", s->planned_generations);
     else
-        qs_jsonw_null(&w, "planned_generations");
-    qs_jsonw_str(&w, "fitness", s->fitness);
+        qs_jw_kv_null(&w, "planned_generations");
+    qs_jw_kv_str(&w, "fitness", s->fitness);
 
-    qs_jsonw_u64(&w, "organisms", s->organisms);
-    qs_jsonw_u64(&w, "founders", s->founders);
-    qs_jsonw_u64(&w, "births", s->births);
-    qs_jsonw_u64(&w, "deaths", s->deaths);
-    qs_jsonw_object(&w, "deaths_by_cause");
-    qs_jsonw_u64(&w, "selection", s->deaths_by_cause[QS_DEATH_SELECTION]);
-    qs_jsonw_u64(&w, "capacity", s->deaths_by_cause[QS_DEATH_CAPACITY]);
-    qs_jsonw_u64(&w, "budget", s->deaths_by_cause[QS_DEATH_BUDGET]);
-    qs_jsonw_end(&w);
-    qs_jsonw_u64(&w, "alive_at_end", s->alive_at_end);
+    qs_jw_kv_u64(&w, "organisms", s->organisms);
+    qs_jw_kv_u64(&w, "founders", s->founders);
+    qs_jw_kv_u64(&w, "births", s->births);
+    qs_jw_kv_u64(&w, "deaths", s->deaths);
+    qs_jw_key(&w, "deaths_by_cause");
+    qs_jw_begin_object(&w);
+    qs_jw_kv_u64(&w, "selection", s->deaths_by_cause[QS_DEATH_SELECTION]);
+    qs_jw_kv_u64(&w, "capacity", s->deaths_by_cause[QS_DEATH_CAPACITY]);
+    qs_jw_kv_u64(&w, "budget", s->deaths_by_cause[QS_DEATH_BUDGET]);
+    qs_jw_end(&w);
+    qs_jw_kv_u64(&w, "alive_at_end", s->alive_at_end);
 
-    qs_jsonw_array(&w, "species");
+    qs_jw_key(&w, "species");
+    qs_jw_begin_array(&w);
     for (uint32_t k = 0; k < s->nspecies; k++) {
         const qs_species_out_t *sp = &s->species[k];
-        qs_jsonw_object(&w, NULL);
-        qs_jsonw_str(&w, "name", sp->name);
-        qs_jsonw_u64(&w, "params", sp->params);
-        qs_jsonw_u64(&w, "founders", sp->founders);
-        qs_jsonw_u64(&w, "births", sp->births - sp->founders);
-        qs_jsonw_u64(&w, "peak", sp->peak);
-        qs_jsonw_u64(&w, "peak_generation", sp->peak_gen);
-        qs_jsonw_u64(&w, "alive_at_end", sp->alive_at_end);
-        qs_jsonw_num(&w, "best_accuracy", sp->best_accuracy);
-        qs_jsonw_str(&w, "outcome", sp->extinct ? "extinct" : sp->births ? "survived" : "absent");
+        qs_jw_begin_object(&w);
+        qs_jw_kv_str(&w, "name", sp->name);
+        qs_jw_kv_u64(&w, "params", sp->params);
+        qs_jw_kv_u64(&w, "founders", sp->founders);
+        qs_jw_kv_u64(&w, "births", sp->births - sp->founders);
+        qs_jw_kv_u64(&w, "peak", sp->peak);
+        qs_jw_kv_u64(&w, "peak_generation", sp->peak_gen);
+        qs_jw_kv_u64(&w, "alive_at_end", sp->alive_at_end);
+        qs_jw_kv_f64(&w, "best_accuracy", sp->best_accuracy);
+        qs_jw_kv_str(&w, "outcome", sp->extinct ? "extinct" : sp->births ? "survived" : "absent");
         if (sp->extinct)
-            qs_jsonw_u64(&w, "extinct_generation", sp->extinct_gen);
+            qs_jw_kv_u64(&w, "extinct_generation", sp->extinct_gen);
         else
-            qs_jsonw_null(&w, "extinct_generation");
-        qs_jsonw_end(&w);
+            qs_jw_kv_null(&w, "extinct_generation");
+        qs_jw_end(&w);
     }
-    qs_jsonw_end(&w);
-    qs_jsonw_array(&w, "extinctions");
+    qs_jw_end(&w);
+    qs_jw_key(&w, "extinctions");
+    qs_jw_begin_array(&w);
     for (uint32_t k = 0; k < s->nspecies; k++)
         if (s->species[k].extinct) {
-            qs_jsonw_object(&w, NULL);
-            qs_jsonw_str(&w, "species", s->species[k].name);
-            qs_jsonw_u64(&w, "generation", s->species[k].extinct_gen);
-            qs_jsonw_end(&w);
+            qs_jw_begin_object(&w);
+            qs_jw_kv_str(&w, "species", s->species[k].name);
+            qs_jw_kv_u64(&w, "generation", s->species[k].extinct_gen);
+            qs_jw_end(&w);
         }
-    qs_jsonw_end(&w);
+    qs_jw_end(&w);
 
     if (s->has_best) {
-        qs_jsonw_object(&w, "best");
-        qs_jsonw_u64(&w, "id", s->best_id);
-        qs_jsonw_str(&w, "species", s->species[s->best_species].name);
-        qs_jsonw_u64(&w, "generation", s->best_generation);
-        qs_jsonw_num(&w, "fitness", s->best_fitness);
-        qs_jsonw_num(&w, "accuracy", s->best_accuracy);
-        qs_jsonw_num(&w, "r2", s->best_r2);
-        qs_jsonw_u64(&w, "born", s->best_born);
-        qs_jsonw_u64(&w, "ancestry_depth", s->best_depth);
-        qs_jsonw_u64(&w, "founder", s->best_founder);
-        qs_jsonw_end(&w);
+        qs_jw_key(&w, "best");
+        qs_jw_begin_object(&w);
+        qs_jw_kv_u64(&w, "id", s->best_id);
+        qs_jw_kv_str(&w, "species", s->species[s->best_species].name);
+        qs_jw_kv_u64(&w, "generation", s->best_generation);
+        qs_jw_kv_f64(&w, "fitness", s->best_fitness);
+        qs_jw_kv_f64(&w, "accuracy", s->best_accuracy);
+        qs_jw_kv_f64(&w, "r2", s->best_r2);
+        qs_jw_kv_u64(&w, "born", s->best_born);
+        qs_jw_kv_u64(&w, "ancestry_depth", s->best_depth);
+        qs_jw_kv_u64(&w, "founder", s->best_founder);
+        qs_jw_end(&w);
     } else {
-        qs_jsonw_null(&w, "best");
+        qs_jw_kv_null(&w, "best");
     }
 
-    qs_jsonw_object(&w, "trends");
+    qs_jw_key(&w, "trends");
+    qs_jw_begin_object(&w);
     json_trend(&w, "best_accuracy", &s->best_accuracy_trend);
     json_trend(&w, "mean_accuracy", &s->mean_accuracy_trend);
     json_trend(&w, "mean_r2", &s->mean_r2_trend);
     json_trend(&w, "mean_rel_err", &s->mean_rel_err_trend);
     json_trend(&w, "mean_link_r2", &s->mean_link_r2_trend);
-    qs_jsonw_end(&w);
+    qs_jw_end(&w);
 
-    qs_jsonw_u64(&w, "flops", s->flops);
-    qs_jsonw_num(&w, "wall_seconds", s->wall_seconds);
-    qs_jsonw_u64(&w, "max_workers", s->max_workers);
+    qs_jw_kv_u64(&w, "flops", s->flops);
+    qs_jw_kv_f64(&w, "wall_seconds", s->wall_seconds);
+    qs_jw_kv_u64(&w, "max_workers", s->max_workers);
 
     if (s->has_mrca) {
-        qs_jsonw_object(&w, "mrca");
-        qs_jsonw_u64(&w, "id", s->mrca_id);
-        qs_jsonw_str(&w, "species", s->species[s->mrca_species].name);
-        qs_jsonw_u64(&w, "generation", s->mrca_born);
-        qs_jsonw_u64(&w, "generations_back", s->mrca_back);
-        qs_jsonw_u64(&w, "survivors", s->alive_at_end);
-        qs_jsonw_end(&w);
+        qs_jw_key(&w, "mrca");
+        qs_jw_begin_object(&w);
+        qs_jw_kv_u64(&w, "id", s->mrca_id);
+        qs_jw_kv_str(&w, "species", s->species[s->mrca_species].name);
+        qs_jw_kv_u64(&w, "generation", s->mrca_born);
+        qs_jw_kv_u64(&w, "generations_back", s->mrca_back);
+        qs_jw_kv_u64(&w, "survivors", s->alive_at_end);
+        qs_jw_end(&w);
     } else {
-        qs_jsonw_null(&w, "mrca");
+        qs_jw_kv_null(&w, "mrca");
     }
-    qs_jsonw_u64(&w, "survivor_roots", s->mrca_roots);
+    qs_jw_kv_u64(&w, "survivor_roots", s->mrca_roots);
 
-    qs_jsonw_u64(&w, "anomalies", s->anomalies);
+    qs_jw_kv_u64(&w, "anomalies", s->anomalies);
     if (s->anomalies)
-        qs_jsonw_str(&w, "first_anomaly", s->first_anomaly);
+        qs_jw_kv_str(&w, "first_anomaly", s->first_anomaly);
     else
-        qs_jsonw_null(&w, "first_anomaly");
-    qs_jsonw_u64(&w, "lost_parents", s->lost_parents);
-    qs_jsonw_u64(&w, "summary_mismatches", s->summary_mismatch);
+        qs_jw_kv_null(&w, "first_anomaly");
+    qs_jw_kv_u64(&w, "lost_parents", s->lost_parents);
+    qs_jw_kv_u64(&w, "summary_mismatches", s->summary_mismatch);
     if (extra)
         extra(&w, ctx);
-    qs_jsonw_end(&w);
-    fputc('\n', out);
+    qs_jw_end(&w);
+    qs_jw_newline(&w);
 }
 
 /* ---- comparison ------------------------------------------------------------------------- */

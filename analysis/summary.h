@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "analysis/history.h"
-#include "analysis/jsonw.h"
+#include "proto/json.h"
 #include "analysis/logread.h"
 
 /* A series over generations: its first, last and best value (and where). */
@@ -80,7 +80,7 @@ void qs_summary_compute(qs_summary_t *s, const qs_history_t *h, const char *path
 
 void qs_summary_print(const qs_summary_t *s, FILE *out);
 /* One JSON object on one line. extra (if not NULL) adds members before it closes. */
-void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jsonw_t *w, void *ctx),
+void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w, void *ctx),
                      void *ctx);
 /* Several runs side by side: one column per run. */
 void qs_summary_compare(const qs_summary_t *s, uint32_t n, FILE *out);

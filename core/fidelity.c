@@ -7,11 +7,14 @@
  *   sum theta^2 == 0, L_SR > 0  rel_err = +inf (any error is infinitely many times the
  *                               genome's size);
  *   all theta equal, L_SR > 0   r2 = -inf (no variance to explain).
- * Callers printing JSON write the infinities as null. */
+ * Callers printing JSON write the infinities as null. Then the fitness measures built on
+ * the R^2. */
 #include "core/fidelity.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "core/util.h"
 #include "core/vec.h"
 
 void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pred, size_t n)
@@ -32,4 +35,23 @@ void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pr
     }
     out->rms = n ? sqrt(ss / (double)n) : 0;
     out->zero_quine = n > 0 && out->rms < QS_ZERO_QUINE_RMS;
+}
+
+static const char *const fitness_names[] = {"accuracy", "fidelity", "product"};
+
+QS_NAME_FNS(qs_fitness_name, qs_fitness_parse, qs_fitness_t, fitness_names)
+
+double qs_fitness(qs_fitness_t f, double accuracy, double r2)
+{
+    double acc = isfinite(accuracy) ? accuracy : 0.0;
+    double fid = isfinite(r2) ? r2 : -1.0;
+    switch (f) {
+    case QS_FIT_ACCURACY:
+        return acc;
+    case QS_FIT_FIDELITY:
+        return fid;
+    case QS_FIT_PRODUCT:
+        return acc * (fid > 0 ? fid : 0);
+    }
+    return acc;
 }

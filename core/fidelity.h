@@ -26,4 +26,14 @@ typedef struct {
  * from a division: rel_err and r2 use +inf/-inf style limits documented in fidelity.c. */
 void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pred, size_t n);
 
+/* What a run selects on ([selection] fitness): test accuracy, self-replication fidelity
+ * (R^2) or their product. The simulator scores organisms with qs_fitness and `analyze`
+ * recomputes the same figure from the lineage log. */
+typedef enum { QS_FIT_ACCURACY = 0, QS_FIT_FIDELITY = 1, QS_FIT_PRODUCT = 2 } qs_fitness_t;
+const char *qs_fitness_name(qs_fitness_t f);            /* "?" when unknown */
+int qs_fitness_parse(const char *s, qs_fitness_t *out); /* 0 or QS_ERR(INVAL) */
+/* An accuracy that is not a number counts as 0, an R^2 that is not finite as -1; the
+ * product is accuracy * max(R^2, 0). */
+double qs_fitness(qs_fitness_t f, double accuracy, double r2);
+
 #endif

@@ -30,20 +30,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 
 static const char *const opt_names[] = {"sgd", "momentum", "adam", "adamax", "adagrad", "rmsprop"};
 
-const char *qs_opt_name(qs_opt_kind_t kind)
-{
-    return (unsigned)kind < QS_ARRAY_LEN(opt_names) ? opt_names[kind] : "?";
-}
-
-int qs_opt_parse(const char *s, qs_opt_kind_t *out)
-{
-    for (size_t i = 0; s && i < QS_ARRAY_LEN(opt_names); i++)
-        if (!strcmp(s, opt_names[i])) {
-            *out = (qs_opt_kind_t)i;
-            return 0;
-        }
-    return QS_ERR(INVAL);
-}
+QS_NAME_FNS(qs_opt_name, qs_opt_parse, qs_opt_kind_t, opt_names)
 
 qs_opt_cfg_t qs_opt_defaults(qs_opt_kind_t kind)
 {

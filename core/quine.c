@@ -50,16 +50,6 @@ void qs_flops_counted_reset(void)
 
 /* ---- Names ------------------------------------------------------------------------ */
 
-static int parse_name(const char *s, const char *const *names, int count, int *out)
-{
-    for (int i = 0; i < count; i++)
-        if (s && !strcmp(s, names[i])) {
-            *out = i;
-            return 0;
-        }
-    return QS_ERR(INVAL);
-}
-
 static const char *const kind_names[] = {"vanilla", "aux"};
 static const char *const rest_names[] = {"zero", "mean"};
 static const char *const init_names[] = {"uniform", "he"};
@@ -67,33 +57,12 @@ static const char *const sr_names[] = {"sse", "relative", "r2", "none"};
 static const char *const pairing_names[] = {"separate", "paired"};
 static const char *const reduce_names[] = {"sum", "mean"};
 
-#define NAME_FN(fn, type, table)                                                                   \
-    const char *fn(type v)                                                                         \
-    {                                                                                              \
-        return (unsigned)v < QS_ARRAY_LEN(table) ? table[v] : "?";                                 \
-    }
-#define PARSE_FN(fn, type, table)                                                                  \
-    int fn(const char *s, type *out)                                                               \
-    {                                                                                              \
-        int v;                                                                                     \
-        int rc = parse_name(s, table, (int)QS_ARRAY_LEN(table), &v);                               \
-        if (rc == 0)                                                                               \
-            *out = (type)v;                                                                        \
-        return rc;                                                                                 \
-    }
-
-NAME_FN(qs_kind_name, qs_kind_t, kind_names)
-PARSE_FN(qs_kind_parse, qs_kind_t, kind_names)
-NAME_FN(qs_rest_name, qs_rest_t, rest_names)
-PARSE_FN(qs_rest_parse, qs_rest_t, rest_names)
-NAME_FN(qs_init_name, qs_init_t, init_names)
-PARSE_FN(qs_init_parse, qs_init_t, init_names)
-NAME_FN(qs_sr_loss_name, qs_sr_loss_t, sr_names)
-PARSE_FN(qs_sr_loss_parse, qs_sr_loss_t, sr_names)
-NAME_FN(qs_pairing_name, qs_pairing_t, pairing_names)
-PARSE_FN(qs_pairing_parse, qs_pairing_t, pairing_names)
-NAME_FN(qs_reduce_name, qs_reduce_t, reduce_names)
-PARSE_FN(qs_reduce_parse, qs_reduce_t, reduce_names)
+QS_NAME_FNS(qs_kind_name, qs_kind_parse, qs_kind_t, kind_names)
+QS_NAME_FNS(qs_rest_name, qs_rest_parse, qs_rest_t, rest_names)
+QS_NAME_FNS(qs_init_name, qs_init_parse, qs_init_t, init_names)
+QS_NAME_FNS(qs_sr_loss_name, qs_sr_loss_parse, qs_sr_loss_t, sr_names)
+QS_NAME_FNS(qs_pairing_name, qs_pairing_parse, qs_pairing_t, pairing_names)
+QS_NAME_FNS(qs_reduce_name, qs_reduce_parse, qs_reduce_t, reduce_names)
 
 /* ---- Spec --------------------------------------------------------------------------- */
 

@@ -24,20 +24,7 @@
 
 static const char *const refresh_names[] = {"epoch", "step"};
 
-const char *qs_refresh_name(qs_refresh_t r)
-{
-    return (unsigned)r < QS_ARRAY_LEN(refresh_names) ? refresh_names[r] : "?";
-}
-
-int qs_refresh_parse(const char *s, qs_refresh_t *out)
-{
-    for (size_t i = 0; s && i < QS_ARRAY_LEN(refresh_names); i++)
-        if (!strcmp(s, refresh_names[i])) {
-            *out = (qs_refresh_t)i;
-            return 0;
-        }
-    return QS_ERR(INVAL);
-}
+QS_NAME_FNS(qs_refresh_name, qs_refresh_parse, qs_refresh_t, refresh_names)
 
 qs_train_cfg_t qs_train_cfg_paper(qs_kind_t kind)
 {

@@ -1,12 +1,15 @@
-/* util: allocation wrappers, error codes and messages, time, CRC-32. */
+/* util: allocation wrappers, error codes and messages, time, number text, CRC-32, atomic
+ * file writes. */
 #include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -148,6 +151,45 @@ double qs_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
+{
+    if (isinf(v))
+        snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, cap, "%.*g", digits, v);
+    return buf;
+}
+
+int qs_fmt_roundtrip(char *buf, size_t cap, double v, int lo, int hi, int is_float)
+{
+    int p = lo;
+    for (; p <= hi; p++) {
+        snprintf(buf, cap, "%.*g", p, v);
+        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+            return p;
+    }
+    return hi;
+}
+
+size_t qs_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[20];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(buf, tmp + k, sizeof tmp - k);
+    return sizeof tmp - k;
+}
+
+void qs_csv_num(FILE *f, double v)
+{
+    char buf[32];
+    if (!isnan(v))
+        fputs(qs_fmt_num(buf, sizeof buf, v, 9), f);
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define QS_CRC_CLMUL 1
@@ -234,6 +276,62 @@ uint32_t qs_crc32(const void *data, size_t len)
     return (uint32_t)crc;
 }
 
+const char *qs_name_of(const char *const *names, size_t n, unsigned i)
+{
+    return i < n ? names[i] : "?";
+}
+
+int qs_name_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(s, names[i]))
+            return (int)i;
+    return QS_ERR(INVAL);
+}
+
+int qs_list_append(char *buf, size_t cap, const char *item)
+{
+    size_t used = strlen(buf);
+    int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", item);
+    return w < 0 || (size_t)w >= cap - used ? -1 : 0;
+}
+
+size_t qs_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t k;
+    unsigned cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 1, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 2, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 3, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < k + 1)
+        return 0;
+    for (size_t i = 1; i <= k; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k + 1;
+}
+
+int qs_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0, k; i < n; i += k)
+        if ((k = qs_utf8_seq(s + i, n - i)) == 0)
+            return 0;
+    return 1;
+}
+
 int qs_fsync_parent(const char *path, qs_error_t *err)
 {
     char copy[4096];
@@ -247,6 +345,22 @@ int qs_fsync_parent(const char *path, qs_error_t *err)
     close(fd);
     if (rc < 0)
         return qs_error_set(err, QS_ERR(IO), "%s: fsync: %s", dir, strerror(saved));
+    return 0;
+}
+
+int qs_mkdir_p(const char *dir, char *at, size_t cap)
+{
+    snprintf(at, cap, "%s", dir);
+    for (char *p = at + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(at, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(at, 0755) != 0 && errno != EEXIST)
+        return -1;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QS_NORETURN     _Noreturn
 #define QS_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -90,9 +91,57 @@ void *qs_xaligned_at(size_t n, const char *file, int line);
 int qs_write_file_atomic(const char *path, const void *data, size_t len, qs_error_t *err);
 /* fsync the folder holding path (after a rename or a create). */
 int qs_fsync_parent(const char *path, qs_error_t *err);
+/* Create the folder dir and any missing parents (mode 0755; folders that exist are fine),
+ * working in at[0..cap) (dir is copied there, cut to cap - 1 bytes). 0, or -1 with errno
+ * set and at holding the folder that could not be created, for the caller's message. */
+int qs_mkdir_p(const char *dir, char *at, size_t cap);
 
 /* Monotonic wall time in seconds. */
 double qs_now(void);
+
+/* A double as text: "inf" or "-inf" for infinities, else "%.*g" (digits significant
+ * digits); returns buf. */
+const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
+/* "%.*g" with the fewest significant digits in lo..hi that read back to v (as a float
+ * when is_float), hi when none does; returns that number of digits. */
+int qs_fmt_roundtrip(char *buf, size_t cap, double v, int lo, int hi, int is_float);
+/* v in decimal at buf (room for 20 characters; no NUL written), without printf (the
+ * exports write millions); returns the length. */
+size_t qs_fmt_u64(char *buf, uint64_t v);
+/* A double as a field of the run's CSV files: empty when NaN, else qs_fmt_num with 9
+ * digits. */
+void qs_csv_num(FILE *f, double v);
+
+/* Enum names kept in a table, in enumerator order: names[i] when i < n, else "?"; and
+ * the index of s (which may be NULL) in names[0..n), or QS_ERR(INVAL). */
+const char *qs_name_of(const char *const *names, size_t n, unsigned i);
+int qs_name_index(const char *const *names, size_t n, const char *s);
+/* Define an enum's `const char *name_fn(type)` and `int parse_fn(const char *, type *)`
+ * (0, or QS_ERR(INVAL) leaving *out as it was) over its static table of names. */
+#define QS_NAME_FNS(name_fn, parse_fn, type, table)                                                \
+    const char *name_fn(type v)                                                                    \
+    {                                                                                              \
+        return qs_name_of(table, QS_ARRAY_LEN(table), (unsigned)v);                                \
+    }                                                                                              \
+    int parse_fn(const char *s, type *out)                                                         \
+    {                                                                                              \
+        int i = qs_name_index(table, QS_ARRAY_LEN(table), s);                                      \
+        if (i < 0)                                                                                 \
+            return i;                                                                              \
+        *out = (type)i;                                                                            \
+        return 0;                                                                                  \
+    }
+
+/* Append item to the ", "-separated list in buf[0..cap) (NUL-terminated: start it as "")
+ * for a message such as "expected one of: a, b, c". 0, or -1 when it did not fit (buf
+ * then ends with what did). */
+int qs_list_append(char *buf, size_t cap, const char *item);
+
+/* UTF-8 as RFC 3629 has it (no overlong forms, no surrogates, nothing above U+10FFFF):
+ * the length of the valid sequence at s[0..n) (n > 0), 0 when it is not one; and whether
+ * all of s[0..n) is valid. */
+size_t qs_utf8_seq(const unsigned char *s, size_t n);
+int qs_utf8_valid(const char *s, size_t n);
 
 /* CRC-32 (zlib's polynomial) of a buffer; used by every checksum in the file formats. */
 uint32_t qs_crc32(const void *data, size_t len);

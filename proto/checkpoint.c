@@ -12,18 +12,6 @@
 #define CKPT_MAX_BYTES    ((size_t)64 << 30)
 #define CKPT_MAX_SCENARIO ((size_t)16 << 20)
 
-static void pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f)
-{
-    msgpack_pack_map(pk, 7);
-    qs_mp_kv_f64(pk, "l_sr", f->l_sr);
-    qs_mp_kv_f64(pk, "margin", f->margin);
-    qs_mp_kv_f64(pk, "srq", f->srq);
-    qs_mp_kv_f64(pk, "rel_err", f->rel_err);
-    qs_mp_kv_f64(pk, "r2", f->r2);
-    qs_mp_kv_f64(pk, "rms", f->rms);
-    qs_mp_kv_bool(pk, "zero_quine", f->zero_quine);
-}
-
 static void pack_org(msgpack_packer *pk, const qs_ckpt_org_t *o)
 {
     msgpack_pack_map(pk, 13);
@@ -37,7 +25,7 @@ static void pack_org(msgpack_packer *pk, const qs_ckpt_org_t *o)
     qs_mp_kv_f64(pk, "accuracy", o->accuracy);
     qs_mp_kv_f64(pk, "fitness", o->fitness);
     qs_mp_pack_cstr(pk, "fidelity");
-    pack_fidelity(pk, &o->fidelity);
+    qs_mp_pack_fidelity(pk, &o->fidelity);
     qs_mp_kv_floats(pk, "weights", o->weights, o->nweights);
     qs_mp_kv_u64(pk, "weights_crc32", qs_crc32(o->weights, (size_t)o->nweights * 4));
     qs_mp_kv_u64(pk, "nweights", o->nweights);
@@ -75,22 +63,6 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     }
     qs_frame_append(out, body.data, body.len);
     qs_bytes_destroy(&body);
-}
-
-static int read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
-                         qs_error_t *err)
-{
-    static const char *const keys[] = {"l_sr", "margin", "srq",       "rel_err",
-                                       "r2",   "rms",    "zero_quine"};
-    double *dst[] = {&f->l_sr, &f->margin, &f->srq, &f->rel_err, &f->r2, &f->rms};
-    const msgpack_object *v[7];
-    int rc = qs_mp_map(o, what, "fidelity", err);
-    if (rc < 0 || (rc = qs_mp_fields(o, keys, 7, v, what, err)) < 0)
-        return rc;
-    for (int i = 0; i < 6; i++)
-        if ((rc = qs_mp_f64(v[i], what, keys[i], dst[i], err)) < 0)
-            return rc;
-    return qs_mp_bool(v[6], what, "zero_quine", &f->zero_quine, err);
 }
 
 static int read_org(const msgpack_object *o, const char *what, qs_ckpt_org_t *out, qs_error_t *err)
@@ -133,7 +105,8 @@ static int read_org(const msgpack_object *o, const char *what, qs_ckpt_org_t *ou
         (rc = qs_mp_u64(v[FLOPS], what, "flops_total", 0, UINT64_MAX, &t.flops_total, err)) < 0 ||
         (rc = qs_mp_f64(v[ACC], what, "accuracy", &t.accuracy, err)) < 0 ||
         (rc = qs_mp_f64(v[FIT], what, "fitness", &t.fitness, err)) < 0 ||
-        (rc = read_fidelity(v[FID], what, &t.fidelity, err)) < 0 ||
+        (rc = qs_mp_map(v[FID], what, "fidelity", err)) < 0 ||
+        (rc = qs_mp_read_fidelity(v[FID], what, &t.fidelity, err)) < 0 ||
         (rc = qs_mp_u32(v[NW], what, "nweights", 1, UINT32_MAX / 4, &nw, err)) < 0 ||
         (rc = qs_mp_bin(v[WEIGHTS], what, "weights", (long long)nw * 4, &wb, &wlen, err)) < 0 ||
         (rc = qs_mp_u32(v[CRC], what, "weights_crc32", 0, UINT32_MAX, &crc, err)) < 0)

@@ -282,9 +282,8 @@ out:
     return rc;
 }
 
-static void write_fidelity(qs_jw_t *j, const qs_fidelity_t *f)
+void qs_fidelity_write_json_fields(qs_jw_t *j, const qs_fidelity_t *f)
 {
-    qs_jw_begin_object(j);
     qs_jw_kv_f64(j, "l_sr", f->l_sr);
     qs_jw_kv_f64(j, "margin", f->margin);
     qs_jw_kv_f64(j, "srq", f->srq);
@@ -292,7 +291,6 @@ static void write_fidelity(qs_jw_t *j, const qs_fidelity_t *f)
     qs_jw_kv_f64(j, "r2", f->r2);
     qs_jw_kv_f64(j, "rms", f->rms);
     qs_jw_kv_bool(j, "zero_quine", f->zero_quine);
-    qs_jw_end(j);
 }
 
 static void write_ckpt_org(qs_jw_t *j, const qs_ckpt_org_t *o, int all_weights)
@@ -308,7 +306,9 @@ static void write_ckpt_org(qs_jw_t *j, const qs_ckpt_org_t *o, int all_weights)
     qs_jw_kv_f64(j, "accuracy", o->accuracy);
     qs_jw_kv_f64(j, "fitness", o->fitness);
     qs_jw_key(j, "fidelity");
-    write_fidelity(j, &o->fidelity);
+    qs_jw_begin_object(j);
+    qs_fidelity_write_json_fields(j, &o->fidelity);
+    qs_jw_end(j);
     qs_jw_key(j, "weights");
     write_weight_summary(j, o->weights, o->nweights, all_weights);
     qs_jw_end(j);
@@ -401,18 +401,6 @@ static int read_first_frame(FILE *f, const char *path, qs_bytes_t *b, qs_error_t
     return 0;
 }
 
-static void list_formats(char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", formats[i].format);
-        if (w < 0 || (size_t)w >= cap - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
 int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
                     qs_error_t *err)
 {
@@ -466,7 +454,10 @@ int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, 
             rc = formats[i].print(path, opts, out, warn, err);
             goto out;
         }
-    list_formats(known, sizeof known);
+    known[0] = '\0';
+    for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++)
+        if (qs_list_append(known, sizeof known, formats[i].format) < 0)
+            break;
     rc = qs_error_set(err, QS_ERR(FORMAT), "%s: unknown %sformat '%s' (inspect knows: %s)", path,
                       framed ? "framed " : "", fmt, known);
 out:

@@ -19,6 +19,7 @@
 
 #include <stdio.h>
 
+#include "core/fidelity.h"
 #include "core/util.h"
 #include "proto/genome.h"
 #include "proto/json.h"
@@ -53,5 +54,9 @@ int qs_inspect_peek_format(const uint8_t *data, size_t len, char *out, size_t ca
 /* JSON forms, written as one object at the writer's current position. */
 void qs_genome_write_json(qs_jw_t *j, const qs_genome_t *g, int all_weights);
 void qs_record_write_json(qs_jw_t *j, const qs_record_t *r);
+/* A fidelity's seven fields (l_sr, margin, srq, rel_err, r2, rms, zero_quine) written into
+ * the object open in j: inspect nests them as "fidelity", train and repair put them on
+ * their --json lines. */
+void qs_fidelity_write_json_fields(qs_jw_t *j, const qs_fidelity_t *f);
 
 #endif

@@ -1,6 +1,6 @@
 /* json: a small streaming JSON writer (see json.h): commas and nesting tracked for the
  * caller, RFC 8259 string escaping with invalid UTF-8 replaced, shortest round-trip
- * numbers, NaN and infinities as null. */
+ * numbers (or a document's chosen %g digits), NaN and infinities as null. */
 #include "proto/json.h"
 
 #include <inttypes.h>
@@ -8,11 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 void qs_jw_init(qs_jw_t *j, FILE *f, int indent)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
     j->indent = indent;
+}
+
+void qs_jw_set_digits(qs_jw_t *j, int min_digits, int max_digits)
+{
+    if (min_digits < 0 || max_digits < min_digits || max_digits > 17 ||
+        (min_digits == 0) != (max_digits == 0))
+        abort(); /* a programming error */
+    j->min_digits = min_digits;
+    j->max_digits = max_digits;
 }
 
 static void write_string(FILE *f, const char *str, size_t n);
@@ -81,34 +92,6 @@ void qs_jw_key(qs_jw_t *j, const char *key)
     j->after_key = 1;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t k;
-    unsigned cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 1, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 2, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 3, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < k + 1)
-        return 0;
-    for (size_t i = 1; i <= k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
 static void write_string(FILE *f, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -145,7 +128,7 @@ static void write_string(FILE *f, const char *str, size_t n)
             fputc(c, f);
             i++;
         } else {
-            size_t k = utf8_seq(s + i, n - i);
+            size_t k = qs_utf8_seq(s + i, n - i);
             if (k == 0) {
                 fputs("\\ufffd", f);
                 i++;
@@ -181,25 +164,18 @@ void qs_jw_i64(qs_jw_t *j, int64_t v)
     fprintf(j->f, "%" PRId64, v);
 }
 
-/* The fewest significant digits (up to maxprec) that read back to v (as a float when
- * is_float), written positionally rather than as 1e+01 when the number is an integer
- * part of at most 17 digits. */
-static void format_num(char *buf, size_t cap, double v, int maxprec, int is_float)
+/* qs_fmt_roundtrip's digits (minprec..maxprec); with positional, a number whose integer
+ * part has at most 17 digits is written out rather than as 1e+01. */
+static void format_num(char *buf, size_t cap, double v, int minprec, int maxprec, int is_float,
+                       int positional)
 {
     if (!isfinite(v)) {
         snprintf(buf, cap, "null");
         return;
     }
-    int p = 1;
-    for (; p <= maxprec; p++) {
-        snprintf(buf, cap, "%.*g", p, v);
-        if (is_float ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
-            break;
-    }
-    if (p > maxprec)
-        p = maxprec;
+    int p = qs_fmt_roundtrip(buf, cap, v, minprec, maxprec, is_float);
     double a = fabs(v);
-    if (strchr(buf, 'e') && a >= 1 && a < 1e17) {
+    if (positional && strchr(buf, 'e') && a >= 1 && a < 1e17) {
         int digits = (int)floor(log10(a)) + 1;
         snprintf(buf, cap, "%.*g", digits > p ? digits : p, v);
     }
@@ -207,13 +183,16 @@ static void format_num(char *buf, size_t cap, double v, int maxprec, int is_floa
 
 void qs_jw_format_f64(char *buf, size_t cap, double v)
 {
-    format_num(buf, cap, v, 17, 0);
+    format_num(buf, cap, v, 1, 17, 0, 1);
 }
 
 void qs_jw_f64(qs_jw_t *j, double v)
 {
     char buf[40];
-    format_num(buf, sizeof buf, v, 17, 0);
+    if (j->min_digits)
+        format_num(buf, sizeof buf, v, j->min_digits, j->max_digits, 0, 0);
+    else
+        format_num(buf, sizeof buf, v, 1, 17, 0, 1);
     before_value(j);
     fputs(buf, j->f);
 }
@@ -221,7 +200,7 @@ void qs_jw_f64(qs_jw_t *j, double v)
 void qs_jw_f32(qs_jw_t *j, float v)
 {
     char buf[40];
-    format_num(buf, sizeof buf, v, 9, 1);
+    format_num(buf, sizeof buf, v, 1, 9, 1, 1);
     before_value(j);
     fputs(buf, j->f);
 }
@@ -271,4 +250,10 @@ void qs_jw_kv_bool(qs_jw_t *j, const char *key, int v)
 {
     qs_jw_key(j, key);
     qs_jw_bool(j, v);
+}
+
+void qs_jw_kv_null(qs_jw_t *j, const char *key)
+{
+    qs_jw_key(j, key);
+    qs_jw_null(j);
 }

@@ -176,18 +176,6 @@ void qs_record_encode(const qs_record_t *r, qs_bytes_t *out)
             goto out;                                                                              \
     } while (0)
 
-/* NaN, or a number in [0, 1]. */
-static int read_accuracy(const msgpack_object *o, const char *what, const char *key, double *out,
-                         qs_error_t *err)
-{
-    int rc = qs_mp_f64(o, what, key, out, err);
-    if (rc == 0 && !isnan(*out) && !(*out >= 0 && *out <= 1))
-        rc = qs_error_set(err, QS_ERR(RANGE),
-                          "%s: field '%s' is %g, expected NaN or a number in [0, 1]", what, key,
-                          *out);
-    return rc;
-}
-
 static int read_header(const msgpack_object *map, qs_rec_header_t *h, qs_error_t *err)
 {
     enum { FORMAT, RUN, SEED, CREATED, SPECIES, SCENARIO, NK };
@@ -277,7 +265,7 @@ static int read_eval(const msgpack_object *map, qs_rec_eval_t *e, qs_error_t *er
     TRY(qs_mp_fields(map, keys, NK, v, what, err));
     TRY(qs_mp_u64(v[ID], what, "id", 0, UINT64_MAX, &e->id, err));
     TRY(qs_mp_u32(v[GEN], what, "generation", 0, UINT32_MAX, &e->generation, err));
-    TRY(read_accuracy(v[ACC], what, "accuracy", &e->accuracy, err));
+    TRY(qs_mp_accuracy(v[ACC], what, "accuracy", &e->accuracy, err));
     TRY(qs_mp_f64(v[LSR], what, "l_sr", &e->l_sr, err));
     TRY(qs_mp_f64(v[REL], what, "rel_err", &e->rel_err, err));
     TRY(qs_mp_f64(v[R2], what, "r2", &e->r2, err));
@@ -347,8 +335,8 @@ static int read_generation(const msgpack_object *map, qs_rec_generation_t *g, qs
                       err));
     TRY(qs_mp_u32(v[BIRTHS], what, "births", 0, UINT32_MAX, &g->births, err));
     TRY(qs_mp_u32(v[DEATHS], what, "deaths", 0, UINT32_MAX, &g->deaths, err));
-    TRY(read_accuracy(v[BEST_ACC], what, "best_accuracy", &g->best_accuracy, err));
-    TRY(read_accuracy(v[MEAN_ACC], what, "mean_accuracy", &g->mean_accuracy, err));
+    TRY(qs_mp_accuracy(v[BEST_ACC], what, "best_accuracy", &g->best_accuracy, err));
+    TRY(qs_mp_accuracy(v[MEAN_ACC], what, "mean_accuracy", &g->mean_accuracy, err));
     TRY(qs_mp_u64(v[BEST_ID], what, "best_id", 0, UINT64_MAX, &g->best_id, err));
     TRY(qs_mp_f64(v[MEAN_REL], what, "mean_rel_err", &g->mean_rel_err, err));
     TRY(qs_mp_f64(v[MEAN_R2], what, "mean_r2", &g->mean_r2, err));
@@ -371,18 +359,6 @@ static int read_end(const msgpack_object *map, qs_rec_end_t *e, qs_error_t *err)
     TRY(qs_mp_str(v[1], "end", "reason", e->reason, sizeof e->reason, err));
 out:
     return rc;
-}
-
-static void supported_types(char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int t = 1; t <= QS_REC_LAST; t++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", rec_names[t]);
-        if (w < 0 || (size_t)w >= cap - used)
-            break;
-        used += (size_t)w;
-    }
 }
 
 int qs_record_decode(qs_record_t *r, const uint8_t *payload, size_t len, qs_error_t *err)
@@ -414,8 +390,10 @@ int qs_record_decode(qs_record_t *r, const uint8_t *payload, size_t len, qs_erro
         if (qs_mp_str_eq(v[0], rec_names[i]))
             type = i;
     if (!type) {
-        char list[128];
-        supported_types(list, sizeof list);
+        char list[128] = "";
+        for (int i = 1; i <= QS_REC_LAST; i++)
+            if (qs_list_append(list, sizeof list, rec_names[i]) < 0)
+                break;
         rc = qs_error_set(err, QS_ERR(FORMAT),
                           "lineage record: unknown type '%.*s' (this build reads: %s)", shown,
                           tname, list);

@@ -3,6 +3,7 @@
  * checked getters that name the field in every error. */
 #include "proto/mp.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -346,8 +347,14 @@ int qs_mp_str_eq(const msgpack_object *o, const char *s)
 int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
                  const msgpack_object **vals, const char *what, qs_error_t *err)
 {
-    for (size_t k = 0; k < n; k++)
+    /* The key lengths once per call, not once per comparison: matching keys is a good
+     * part of reading a long lineage log. */
+    size_t len[QS_MP_MAX_FIELDS];
+    assert(n <= QS_MP_MAX_FIELDS);
+    for (size_t k = 0; k < n; k++) {
         vals[k] = NULL;
+        len[k] = strlen(keys[k]);
+    }
     if (!map)
         return qs_error_set(err, QS_ERR(FORMAT), "%s: missing (a required map)", what);
     if (map->type != MSGPACK_OBJECT_MAP)
@@ -357,8 +364,10 @@ int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
         const msgpack_object_kv *kv = &map->via.map.ptr[i];
         if (kv->key.type != MSGPACK_OBJECT_STR)
             continue;
+        const char *name = kv->key.via.str.ptr;
+        size_t size = kv->key.via.str.size;
         for (size_t k = 0; k < n; k++) {
-            if (!qs_mp_str_eq(&kv->key, keys[k]))
+            if (size != len[k] || (size && memcmp(name, keys[k], size) != 0))
                 continue;
             if (vals[k])
                 return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' appears twice", what,
@@ -478,6 +487,17 @@ int qs_mp_f64_range(const msgpack_object *o, const char *what, const char *key, 
     return 0;
 }
 
+int qs_mp_accuracy(const msgpack_object *o, const char *what, const char *key, double *out,
+                   qs_error_t *err)
+{
+    int rc = qs_mp_f64(o, what, key, out, err);
+    if (rc == 0 && !isnan(*out) && !(*out >= 0 && *out <= 1))
+        rc = qs_error_set(err, QS_ERR(RANGE),
+                          "%s: field '%s' is %g, expected NaN or a number in [0, 1]", what, key,
+                          *out);
+    return rc;
+}
+
 int qs_mp_f32_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, float *out, qs_error_t *err)
 {
@@ -503,40 +523,6 @@ int qs_mp_bool(const msgpack_object *o, const char *what, const char *key, int *
     return 0;
 }
 
-int qs_mp_utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        unsigned cp, min;
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i - 1 < k)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 int qs_mp_str_view(const msgpack_object *o, const char *what, const char *key, const char **p,
                    size_t *n, qs_error_t *err)
 {
@@ -548,7 +534,7 @@ int qs_mp_str_view(const msgpack_object *o, const char *what, const char *key, c
     size_t len = o->via.str.size;
     if (len && memchr(s, '\0', len))
         return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' contains a NUL byte", what, key);
-    if (!qs_mp_utf8_valid(s, len))
+    if (!qs_utf8_valid(s, len))
         return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' is not valid UTF-8", what, key);
     *p = s;
     *n = len;
@@ -631,14 +617,43 @@ int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const
             return 0;
         }
     char names[256] = "";
-    size_t used = 0;
-    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++) {
-        int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", nm);
-        if (w < 0 || (size_t)w >= sizeof names - used)
+    for (int i = first; i < first + max && (nm = enum_name(name, i)); i++)
+        if (qs_list_append(names, sizeof names, nm) < 0)
             break;
-        used += (size_t)w;
-    }
     int shown = (int)QS_MIN(o->via.str.size, 64u);
     return qs_error_set(err, QS_ERR(RANGE), "%s: field '%s' is '%.*s', expected one of: %s", what,
                         key, shown, o->via.str.size ? o->via.str.ptr : "", names);
+}
+
+/* ---- Sub-codecs ---------------------------------------------------------------------- */
+
+void qs_mp_pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f)
+{
+    msgpack_pack_map(pk, 7);
+    qs_mp_kv_f64(pk, "l_sr", f->l_sr);
+    qs_mp_kv_f64(pk, "margin", f->margin);
+    qs_mp_kv_f64(pk, "srq", f->srq);
+    qs_mp_kv_f64(pk, "rel_err", f->rel_err);
+    qs_mp_kv_f64(pk, "r2", f->r2);
+    qs_mp_kv_f64(pk, "rms", f->rms);
+    qs_mp_kv_bool(pk, "zero_quine", f->zero_quine);
+}
+
+int qs_mp_read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
+                        qs_error_t *err)
+{
+    enum { LSR, MARGIN, SRQ, REL, R2, RMS, ZERO, NK };
+    static const char *const keys[NK] = {"l_sr", "margin", "srq",       "rel_err",
+                                         "r2",   "rms",    "zero_quine"};
+    const msgpack_object *v[NK];
+    int rc;
+    if ((rc = qs_mp_fields(o, keys, NK, v, what, err)) < 0 ||
+        (rc = qs_mp_f64(v[LSR], what, "l_sr", &f->l_sr, err)) < 0 ||
+        (rc = qs_mp_f64(v[MARGIN], what, "margin", &f->margin, err)) < 0 ||
+        (rc = qs_mp_f64(v[SRQ], what, "srq", &f->srq, err)) < 0 ||
+        (rc = qs_mp_f64(v[REL], what, "rel_err", &f->rel_err, err)) < 0 ||
+        (rc = qs_mp_f64(v[R2], what, "r2", &f->r2, err)) < 0 ||
+        (rc = qs_mp_f64(v[RMS], what, "rms", &f->rms, err)) < 0)
+        return rc;
+    return qs_mp_bool(v[ZERO], what, "zero_quine", &f->zero_quine, err);
 }

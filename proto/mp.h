@@ -23,12 +23,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fidelity.h"
 #include "core/quine.h"
 #include "core/util.h"
 #include "proto/frame.h"
 
 /* Deepest nesting of containers accepted (the formats need 4). */
 #define QS_MP_MAX_DEPTH 16
+/* The most keys one qs_mp_fields call looks for (the formats need 17). */
+#define QS_MP_MAX_FIELDS 32
 
 /* ---- Encoding ------------------------------------------------------------------------ */
 
@@ -67,7 +70,7 @@ void qs_mp_doc_release(qs_mp_doc_t *doc);
 
 /* Find keys[0..n) in map (which must be a map; NULL reports `what` as missing): vals[i] =
  * the value or NULL. Unknown keys and non-string keys are ignored; a known key appearing
- * twice is an error. */
+ * twice is an error. n is at most QS_MP_MAX_FIELDS. */
 int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
                  const msgpack_object **vals, const char *what, qs_error_t *err);
 
@@ -88,6 +91,9 @@ int qs_mp_f64(const msgpack_object *o, const char *what, const char *key, double
 /* A finite number in [lo, hi]. */
 int qs_mp_f64_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, double *out, qs_error_t *err);
+/* An accuracy: NaN (not measured) or a number in [0, 1]. */
+int qs_mp_accuracy(const msgpack_object *o, const char *what, const char *key, double *out,
+                   qs_error_t *err);
 int qs_mp_f32_range(const msgpack_object *o, const char *what, const char *key, double lo,
                     double hi, float *out, qs_error_t *err);
 int qs_mp_bool(const msgpack_object *o, const char *what, const char *key, int *out,
@@ -114,10 +120,7 @@ int qs_mp_enum(const msgpack_object *o, const char *what, const char *key, const
 /* Copy n little-endian float32 values from a bin's bytes. */
 void qs_mp_load_floats(float *dst, const uint8_t *src, size_t n);
 
-/* Is s[0..n) valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)? */
-int qs_mp_utf8_valid(const char *s, size_t n);
-
-/* ---- Sub-codecs shared by several formats (genome.c) ---------------------------------- */
+/* ---- Sub-codecs shared by several formats (the spec's in genome.c) ------------------- */
 
 /* The model spec as a map: kind, hidden, depth, classes, image_dim, rest, proj_seed. */
 void qs_mp_pack_spec(msgpack_packer *pk, const qs_quine_spec_t *spec);
@@ -125,5 +128,13 @@ void qs_mp_pack_spec(msgpack_packer *pk, const qs_quine_spec_t *spec);
  * it in errors ("genome: spec"). *nparams = N. */
 int qs_mp_read_spec(const msgpack_object *o, const char *what, qs_quine_spec_t *spec,
                     size_t *nparams, qs_error_t *err);
+
+/* A fidelity as a map (wire results, checkpoints): l_sr, margin, srq, rel_err, r2, rms
+ * (float64) and zero_quine. */
+void qs_mp_pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f);
+/* Read a fidelity map into *f (numbers of any encoding, NaN and infinities allowed); what
+ * names it in errors, and a missing or non-map o is reported as qs_mp_fields does. */
+int qs_mp_read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
+                        qs_error_t *err);
 
 #endif

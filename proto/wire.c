@@ -108,18 +108,6 @@ static void pack_opt(msgpack_packer *pk, const qs_opt_cfg_t *o)
     qs_mp_kv_f32(pk, "alpha", o->alpha);
 }
 
-static void pack_fidelity(msgpack_packer *pk, const qs_fidelity_t *f)
-{
-    msgpack_pack_map(pk, 7);
-    qs_mp_kv_f64(pk, "l_sr", f->l_sr);
-    qs_mp_kv_f64(pk, "margin", f->margin);
-    qs_mp_kv_f64(pk, "srq", f->srq);
-    qs_mp_kv_f64(pk, "rel_err", f->rel_err);
-    qs_mp_kv_f64(pk, "r2", f->r2);
-    qs_mp_kv_f64(pk, "rms", f->rms);
-    qs_mp_kv_bool(pk, "zero_quine", f->zero_quine);
-}
-
 static void pack_dataset(msgpack_packer *pk, const qs_dataset_t *d)
 {
     msgpack_pack_map(pk, 5);
@@ -240,10 +228,10 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         qs_mp_kv_f64(pk, "train_loss", r->train_loss);
         qs_mp_kv_f64(pk, "accuracy", r->accuracy);
         qs_mp_pack_cstr(pk, "fidelity");
-        pack_fidelity(pk, &r->fidelity);
+        qs_mp_pack_fidelity(pk, &r->fidelity);
         if (r->has_link) {
             qs_mp_pack_cstr(pk, "link");
-            pack_fidelity(pk, &r->link);
+            qs_mp_pack_fidelity(pk, &r->link);
         }
         qs_mp_kv_u64(pk, "mutated", r->mutated);
         qs_mp_kv_f64(pk, "seconds", r->seconds);
@@ -589,26 +577,6 @@ out:
     return rc;
 }
 
-static int read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t *f,
-                         qs_error_t *err)
-{
-    enum { LSR, MARGIN, SRQ, REL, R2, RMS, ZERO, NK };
-    static const char *const keys[NK] = {"l_sr", "margin", "srq",       "rel_err",
-                                         "r2",   "rms",    "zero_quine"};
-    const msgpack_object *v[NK];
-    int rc;
-    TRY(qs_mp_fields(o, keys, NK, v, what, err));
-    TRY(qs_mp_f64(v[LSR], what, "l_sr", &f->l_sr, err));
-    TRY(qs_mp_f64(v[MARGIN], what, "margin", &f->margin, err));
-    TRY(qs_mp_f64(v[SRQ], what, "srq", &f->srq, err));
-    TRY(qs_mp_f64(v[REL], what, "rel_err", &f->rel_err, err));
-    TRY(qs_mp_f64(v[R2], what, "r2", &f->r2, err));
-    TRY(qs_mp_f64(v[RMS], what, "rms", &f->rms, err));
-    TRY(qs_mp_bool(v[ZERO], what, "zero_quine", &f->zero_quine, err));
-out:
-    return rc;
-}
-
 static int read_result(const msgpack_object *map, qs_msg_result_t *r, qs_error_t *err)
 {
     enum {
@@ -642,16 +610,10 @@ static int read_result(const msgpack_object *map, qs_msg_result_t *r, qs_error_t
     TRY(qs_mp_u64(v[FREP], what, "flops_replication", 0, UINT64_MAX, &r->flops_replication, err));
     TRY(qs_mp_u64(v[FEVAL], what, "flops_eval", 0, UINT64_MAX, &r->flops_eval, err));
     TRY(qs_mp_f64(v[LOSS], what, "train_loss", &r->train_loss, err));
-    TRY(qs_mp_f64(v[ACC], what, "accuracy", &r->accuracy, err));
-    if (!isnan(r->accuracy) && !(r->accuracy >= 0 && r->accuracy <= 1)) {
-        rc = qs_error_set(err, QS_ERR(RANGE),
-                          "result: field 'accuracy' is %g, expected NaN or a number in [0, 1]",
-                          r->accuracy);
-        goto out;
-    }
-    TRY(read_fidelity(v[FID], "result: fidelity", &r->fidelity, err));
+    TRY(qs_mp_accuracy(v[ACC], what, "accuracy", &r->accuracy, err));
+    TRY(qs_mp_read_fidelity(v[FID], "result: fidelity", &r->fidelity, err));
     if (v[LINK] && v[LINK]->type != MSGPACK_OBJECT_NIL) {
-        TRY(read_fidelity(v[LINK], "result: link", &r->link, err));
+        TRY(qs_mp_read_fidelity(v[LINK], "result: link", &r->link, err));
         r->has_link = 1;
     }
     TRY(qs_mp_u32(v[MUTATED], what, "mutated", 0, UINT32_MAX, &r->mutated, err));
@@ -729,19 +691,6 @@ static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
     return qs_error_set(err, QS_ERR(INVAL), "message: type %d", (int)m->type);
 }
 
-/* "hello, challenge, ..." */
-static void supported_types(char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int t = 1; t <= QS_MSG_LAST; t++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", msg_names[t]);
-        if (w < 0 || (size_t)w >= cap - used)
-            break;
-        used += (size_t)w;
-    }
-}
-
 int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *err)
 {
     static const char *const keys[] = {"type", "v"};
@@ -771,8 +720,10 @@ int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *e
         if (qs_mp_str_eq(v[0], msg_names[i]))
             type = i;
     if (!type) {
-        char list[256];
-        supported_types(list, sizeof list);
+        char list[256] = ""; /* "hello, challenge, ..." */
+        for (int i = 1; i <= QS_MSG_LAST; i++)
+            if (qs_list_append(list, sizeof list, msg_names[i]) < 0)
+                break;
         rc = qs_error_set(err, QS_ERR(FORMAT),
                           "message: unknown type '%.*s' (this build supports: %s)", shown, tname,
                           list);

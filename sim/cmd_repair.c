@@ -28,6 +28,7 @@
 #include "core/quine.h"
 #include "core/vec.h"
 #include "proto/genome.h"
+#include "proto/inspect.h"
 #include "sim/commands.h"
 #include "sim/report.h"
 
@@ -185,16 +186,16 @@ static void report(const ctx_t *c, const char *stage, uint64_t cycle, const floa
     if (f_out)
         *f_out = f;
     if (c->o->json) {
-        qs_json_t j;
-        qs_json_begin(&j, stdout);
-        qs_json_str(&j, "stage", stage);
-        qs_json_u64(&j, "cycle", cycle);
-        qs_json_fidelity(&j, &f);
-        qs_json_num(&j, "dist", dist);
-        qs_json_num(&j, "restored", restored);
+        qs_jw_t j;
+        qs_report_line_begin(&j, stdout);
+        qs_jw_kv_str(&j, "stage", stage);
+        qs_jw_kv_u64(&j, "cycle", cycle);
+        qs_fidelity_write_json_fields(&j, &f);
+        qs_jw_kv_f64(&j, "dist", dist);
+        qs_jw_kv_f64(&j, "restored", restored);
         if (c->test)
-            qs_json_num(&j, "acc", acc);
-        qs_json_end(&j);
+            qs_jw_kv_f64(&j, "acc", acc);
+        qs_report_line_end(&j);
         return;
     }
     char label[32], b1[32], b2[32], b3[32], accs[32] = "";
@@ -308,11 +309,11 @@ int cmd_repair(int argc, char **argv)
     qs_fidelity_compute(&fc, pred, child_pred, n);
     free(child_pred);
     if (o.json) {
-        qs_json_t j;
-        qs_json_begin(&j, stdout);
-        qs_json_str(&j, "stage", "offspring");
-        qs_json_fidelity(&j, &fc);
-        qs_json_end(&j);
+        qs_jw_t j;
+        qs_report_line_begin(&j, stdout);
+        qs_jw_kv_str(&j, "stage", "offspring");
+        qs_fidelity_write_json_fields(&j, &fc);
+        qs_report_line_end(&j);
     } else {
         char b[32];
         printf("(offspring of the original, f(theta_0): its own R^2 is %s)\n",
@@ -366,15 +367,15 @@ int cmd_repair(int argc, char **argv)
                           : "NOT closer to the original than right after the damage",
                  1.0 - final_d2 / c.damage_dist);
     if (o.json) {
-        qs_json_t j;
-        qs_json_begin(&j, stdout);
-        qs_json_str(&j, "stage", "verdict");
-        qs_json_bool(&j, "good_replicator", good);
-        qs_json_num(&j, "r2", f0.r2);
-        qs_json_num(&j, "offspring_r2", fc.r2);
-        qs_json_bool(&j, "repaired", repaired);
-        qs_json_str(&j, "verdict", verdict);
-        qs_json_end(&j);
+        qs_jw_t j;
+        qs_report_line_begin(&j, stdout);
+        qs_jw_kv_str(&j, "stage", "verdict");
+        qs_jw_kv_bool(&j, "good_replicator", good);
+        qs_jw_kv_f64(&j, "r2", f0.r2);
+        qs_jw_kv_f64(&j, "offspring_r2", fc.r2);
+        qs_jw_kv_bool(&j, "repaired", repaired);
+        qs_jw_kv_str(&j, "verdict", verdict);
+        qs_report_line_end(&j);
     } else {
         printf("verdict: %s\n", verdict);
     }

@@ -22,6 +22,7 @@
 #include "core/quine.h"
 #include "core/train.h"
 #include "proto/genome.h"
+#include "proto/inspect.h"
 #include "sim/commands.h"
 #include "sim/report.h"
 
@@ -528,23 +529,23 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
 {
     const int aux = o->spec.kind == QS_KIND_AUX;
     if (o->json) {
-        qs_json_t j;
-        qs_json_begin(&j, stdout);
-        qs_json_u64(&j, "epoch", r->epoch);
-        qs_json_u64(&j, "steps", r->steps);
-        qs_json_fidelity(&j, f);
-        qs_json_num(&j, "seconds", r->seconds);
-        qs_json_num(&j, "loss", r->loss);
-        qs_json_num(&j, "l_sr_run", r->l_sr_run);
-        qs_json_u64(&j, "flops", r->flops);
-        qs_json_bool(&j, "regen", r->regen);
+        qs_jw_t j;
+        qs_report_line_begin(&j, stdout);
+        qs_jw_kv_u64(&j, "epoch", r->epoch);
+        qs_jw_kv_u64(&j, "steps", r->steps);
+        qs_fidelity_write_json_fields(&j, f);
+        qs_jw_kv_f64(&j, "seconds", r->seconds);
+        qs_jw_kv_f64(&j, "loss", r->loss);
+        qs_jw_kv_f64(&j, "l_sr_run", r->l_sr_run);
+        qs_jw_kv_u64(&j, "flops", r->flops);
+        qs_jw_kv_bool(&j, "regen", r->regen);
         if (o->newton)
-            qs_json_u64(&j, "newton", r->newton);
+            qs_jw_kv_u64(&j, "newton", r->newton);
         if (aux) {
-            qs_json_num(&j, "acc", r->acc);
-            qs_json_num(&j, "train_acc", r->train_acc);
+            qs_jw_kv_f64(&j, "acc", r->acc);
+            qs_jw_kv_f64(&j, "train_acc", r->train_acc);
         }
-        qs_json_end(&j);
+        qs_report_line_end(&j);
         return;
     }
     char b1[32], b2[32], acc[32] = "";

@@ -134,21 +134,6 @@ int qs_population_find(const qs_population_t *pop, uint64_t id)
     return lo < pop->norgs && pop->orgs[lo].id == id ? (int)lo : -1;
 }
 
-static double fitness_of(const qs_scenario_t *sc, const qs_org_t *o)
-{
-    double acc = isfinite(o->accuracy) ? o->accuracy : 0.0;
-    double r2 = isfinite(o->fidelity.r2) ? o->fidelity.r2 : -1.0;
-    switch (sc->fitness_measure) {
-    case QS_FIT_ACCURACY:
-        return acc;
-    case QS_FIT_FIDELITY:
-        return r2;
-    case QS_FIT_PRODUCT:
-        return acc * (r2 > 0 ? r2 : 0);
-    }
-    return acc;
-}
-
 int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *err)
 {
     int i = qs_population_find(pop, res->organism);
@@ -182,7 +167,7 @@ int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *
     o->mutated = res->mutated;
     o->seconds = res->seconds;
     o->flops = o->steps * c->step_flops;
-    o->fitness = fitness_of(pop->sc, o);
+    o->fitness = qs_fitness(pop->sc->fitness_measure, o->accuracy, o->fidelity.r2);
     return 0;
 }
 

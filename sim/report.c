@@ -7,70 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
-void qs_json_begin(qs_json_t *j, FILE *f)
+void qs_report_line_begin(qs_jw_t *j, FILE *f)
 {
-    j->f = f;
-    j->fields = 0;
-    fputc('{', f);
+    qs_jw_init(j, f, 0);
+    qs_jw_set_digits(j, 9, 9);
+    qs_jw_begin_object(j);
 }
 
-static void key(qs_json_t *j, const char *k)
+void qs_report_line_end(qs_jw_t *j)
 {
-    fprintf(j->f, "%s\"%s\":", j->fields++ ? "," : "", k);
-}
-
-void qs_json_num(qs_json_t *j, const char *k, double v)
-{
-    key(j, k);
-    if (isfinite(v))
-        fprintf(j->f, "%.9g", v);
-    else
-        fputs("null", j->f);
-}
-
-void qs_json_u64(qs_json_t *j, const char *k, uint64_t v)
-{
-    key(j, k);
-    fprintf(j->f, "%llu", (unsigned long long)v);
-}
-
-void qs_json_bool(qs_json_t *j, const char *k, int v)
-{
-    key(j, k);
-    fputs(v ? "true" : "false", j->f);
-}
-
-void qs_json_str(qs_json_t *j, const char *k, const char *v)
-{
-    key(j, k);
-    fputc('"', j->f);
-    for (const char *p = v; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
-            fprintf(j->f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(j->f, "\\u%04x", c);
-        else
-            fputc(c, j->f);
-    }
-    fputc('"', j->f);
-}
-
-void qs_json_end(qs_json_t *j)
-{
-    fputs("}\n", j->f);
+    qs_jw_end(j);
+    qs_jw_newline(j);
     fflush(j->f);
-}
-
-void qs_json_fidelity(qs_json_t *j, const qs_fidelity_t *f)
-{
-    qs_json_num(j, "l_sr", f->l_sr);
-    qs_json_num(j, "margin", f->margin);
-    qs_json_num(j, "srq", f->srq);
-    qs_json_num(j, "rel_err", f->rel_err);
-    qs_json_num(j, "r2", f->r2);
-    qs_json_num(j, "rms", f->rms);
-    qs_json_bool(j, "zero_quine", f->zero_quine);
 }
 
 int qs_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -151,13 +99,4 @@ int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t 
     if (limit && limit < ds->count)
         qs_dataset_truncate(ds, limit);
     return 0;
-}
-
-const char *qs_fmt_num(char *buf, size_t cap, double v, int digits)
-{
-    if (isinf(v))
-        snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
-    else
-        snprintf(buf, cap, "%.*g", digits, v);
-    return buf;
 }

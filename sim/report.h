@@ -1,5 +1,5 @@
-/* report: output helpers shared by the single-network commands (train, repair): one-line
- * JSON objects, strict number parsing for options, a progress bar for terminals, and
+/* report: output helpers shared by the single-network commands (train, repair): their
+ * JSON lines, strict number parsing for options, a progress bar for terminals, and
  * loading a data split for an aux quine. */
 #ifndef QS_REPORT_H
 #define QS_REPORT_H
@@ -7,24 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/fidelity.h"
 #include "core/idx.h"
 #include "core/util.h"
+#include "proto/json.h"
 
-/* A JSON object on one line: qs_json_begin, fields, qs_json_end (writes "}\n"). Numbers
- * that are not finite (an infinite SRQ, say) are written as null. */
-typedef struct {
-    FILE *f;
-    int fields;
-} qs_json_t;
-void qs_json_begin(qs_json_t *j, FILE *f);
-void qs_json_num(qs_json_t *j, const char *key, double v);
-void qs_json_u64(qs_json_t *j, const char *key, uint64_t v);
-void qs_json_bool(qs_json_t *j, const char *key, int v);
-void qs_json_str(qs_json_t *j, const char *key, const char *v);
-void qs_json_end(qs_json_t *j);
-/* The fidelity fields: l_sr, margin, srq, rel_err, r2, rms, zero_quine. */
-void qs_json_fidelity(qs_json_t *j, const qs_fidelity_t *f);
+/* One --json line: qs_report_line_begin opens an object on f, the fields are written
+ * with qs_jw_kv_* (doubles as "%.9g", null when not finite: an infinite SRQ, say), and
+ * qs_report_line_end closes it, ends the line and flushes f. */
+void qs_report_line_begin(qs_jw_t *j, FILE *f);
+void qs_report_line_end(qs_jw_t *j);
 
 /* Option values: the whole string must be a number in range; 0 or QS_ERR(INVAL) with
  * a message naming the option. */
@@ -47,8 +38,5 @@ void qs_progress_clear(qs_progress_t *p);
 /* Load a split from dir and keep its first `limit` examples (0 = all). */
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,
                   qs_error_t *err);
-
-/* A printable fidelity figure: "inf", "-inf" or %.*g. */
-const char *qs_fmt_num(char *buf, size_t cap, double v, int digits);
 
 #endif

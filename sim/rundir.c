@@ -32,18 +32,6 @@ static int io_error(qs_error_t *err, const char *path, const char *what)
                         e == ENOSPC ? " (the disk is full)" : "");
 }
 
-/* A double for CSV: empty when not a number, shortest round-tripping otherwise. */
-static void csv_num(FILE *f, double v)
-{
-    if (isnan(v))
-        return;
-    if (isinf(v)) {
-        fputs(v > 0 ? "inf" : "-inf", f);
-        return;
-    }
-    fprintf(f, "%.9g", v);
-}
-
 static void phylo_header(FILE *f)
 {
     fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops\n", f);
@@ -82,18 +70,9 @@ static int open_files(qs_rundir_t *rd, int truncate, qs_error_t *err)
 
 static int mkdir_p(const char *dir, qs_error_t *err)
 {
-    char tmp[QS_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return io_error(err, tmp, "cannot create folder");
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return io_error(err, tmp, "cannot create folder");
+    char at[QS_PATH_MAX];
+    if (qs_mkdir_p(dir, at, sizeof at) < 0)
+        return io_error(err, at, "cannot create folder");
     return 0;
 }
 
@@ -298,11 +277,11 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
         else
             fprintf(rd->phylo, "%u", out->summary.generation + 1);
         fprintf(rd->phylo, ",%s,", sc->species[o->species].name);
-        csv_num(rd->phylo, o->accuracy);
+        qs_csv_num(rd->phylo, o->accuracy);
         fputc(',', rd->phylo);
-        csv_num(rd->phylo, o->fidelity.rel_err);
+        qs_csv_num(rd->phylo, o->fidelity.rel_err);
         fputc(',', rd->phylo);
-        csv_num(rd->phylo, o->fidelity.r2);
+        qs_csv_num(rd->phylo, o->fidelity.r2);
         fprintf(rd->phylo, ",%llu\n", (unsigned long long)o->flops_total);
     }
     path_in(rd, "phylogeny.csv", p, sizeof p);
@@ -315,7 +294,7 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
     double cols[] = {s->best_accuracy, s->mean_accuracy, s->mean_rel_err, s->mean_r2,
                      s->mean_link_r2};
     for (size_t k = 0; k < QS_ARRAY_LEN(cols); k++) {
-        csv_num(rd->gens, cols[k]);
+        qs_csv_num(rd->gens, cols[k]);
         fputc(',', rd->gens);
     }
     fprintf(rd->gens, "%llu,%llu,%llu", (unsigned long long)s->best_id,

@@ -235,10 +235,10 @@ static int parse_f64(const char *s, double *out)
 
 static void names_list(char *buf, size_t cap, const char *const *names)
 {
-    size_t off = 0;
     buf[0] = '\0';
-    for (size_t i = 0; names[i] && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; names[i]; i++)
+        if (qs_list_append(buf, cap, names[i]) < 0)
+            break;
 }
 
 /* Store text into the field described by k at base; where names the place for errors. */
@@ -343,16 +343,7 @@ static void format_value(const key_def_t *k, const void *base, char *buf, size_t
     case K_F64: {
         double d;
         memcpy(&d, field, sizeof d);
-        snprintf(buf, cap, "%.17g", d);
-        /* Shortest form that reads back exactly. */
-        for (int prec = 1; prec <= 17; prec++) {
-            char tmp[64];
-            snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-            if (strtod(tmp, NULL) == d) {
-                snprintf(buf, cap, "%s", tmp);
-                break;
-            }
-        }
+        qs_fmt_roundtrip(buf, cap, d, 1, 17, 0); /* the shortest form that reads back */
         break;
     }
     }
@@ -866,9 +857,4 @@ size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scena
 const char *qs_selection_name(qs_selection_t s)
 {
     return (unsigned)s < 3 ? selection_names[s] : "?";
-}
-
-const char *qs_fitness_name(qs_fitness_t f)
-{
-    return (unsigned)f < 3 ? fitness_names[f] : "?";
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fidelity.h"
 #include "core/optim.h"
 #include "core/quine.h"
 #include "core/train.h"
@@ -19,7 +20,6 @@
 
 typedef enum { QS_SEL_TOURNAMENT = 0, QS_SEL_ROULETTE = 1, QS_SEL_TRUNCATION = 2 } qs_selection_t;
 typedef enum { QS_ALLOC_EQUAL = 0, QS_ALLOC_FITNESS = 1 } qs_alloc_t;
-typedef enum { QS_FIT_ACCURACY = 0, QS_FIT_FIDELITY = 1, QS_FIT_PRODUCT = 2 } qs_fitness_t;
 
 #define QS_SCN_MAX_KEYS 64
 
@@ -113,6 +113,5 @@ size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scena
 /* The model spec of a species (with the run's replication input). */
 qs_quine_spec_t qs_scenario_spec(const qs_scenario_t *sc, uint32_t species);
 const char *qs_selection_name(qs_selection_t s);
-const char *qs_fitness_name(qs_fitness_t f);
 
 #endif

@@ -203,6 +203,24 @@ Test(history, story_generations_csv)
     qs_history_destroy(&h);
 }
 
+Test(history, csv_fields_quoted_and_infinities)
+{
+    qs_history_t h;
+    story(&h, 1);
+    snprintf(h.species[1], QS_NAME_MAX, "va,\"n");
+    h.orgs[qs_history_find(&h, 2)].r2 = -INFINITY;
+    h.orgs[qs_history_find(&h, 3)].rel_err = INFINITY;
+    char *csv = export_text(&h, 0);
+    cr_assert(strstr(csv, "\n2,[],0,1,aux,0.4,0.25,-inf,100,,,selection\n"
+                          "3,[],0,1,\"va,\"\"n\",,inf,0.3,100,,,capacity\n"),
+              "%s", csv);
+    free(csv);
+    csv = export_text(&h, 1);
+    cr_assert(strstr(csv, ",n_aux,\"n_va,\"\"n\",wall_seconds,"), "%s", csv);
+    free(csv);
+    qs_history_destroy(&h);
+}
+
 Test(history, story_summary)
 {
     qs_history_t h;
@@ -511,7 +529,7 @@ ParameterizedTest(synth_case_t *c, history, synthetic_runs)
     cr_assert_eq(h.founders, t.founders);
     cr_assert_eq(h.ngens, c->generations);
     cr_assert_eq(h.flops, t.flops);
-    cr_assert_eq(h.fitness, c->vanilla ? QS_HFIT_FIDELITY : QS_HFIT_ACCURACY);
+    cr_assert_eq(h.fitness, c->vanilla ? QS_FIT_FIDELITY : QS_FIT_ACCURACY);
 
     qs_summary_t s;
     qs_summary_compute(&s, &h, "synth", NULL);

@@ -1,8 +1,10 @@
-/* Tests for core/fidelity: hand-checked values and every degenerate case. */
+/* Tests for core/fidelity: hand-checked values and every degenerate case; the fitness
+ * measures built on it. */
 #include <criterion/criterion.h>
 #include <math.h>
 
 #include "core/fidelity.h"
+#include "core/util.h"
 
 Test(fidelity, hand_checked)
 {
@@ -81,4 +83,23 @@ Test(fidelity, zero_quine_threshold)
     cr_expect_eq(f.zero_quine, 1);
     qs_fidelity_compute(&f, th2, th2, 2);
     cr_expect_eq(f.zero_quine, 0, "rms sqrt(2e-6) = 1.4e-3 is above 1e-3");
+}
+
+Test(fidelity, fitness_measures)
+{
+    cr_assert_eq(qs_fitness(QS_FIT_ACCURACY, 0.75, 0.5), 0.75);
+    cr_assert_eq(qs_fitness(QS_FIT_ACCURACY, NAN, 0.5), 0.0, "no accuracy counts 0");
+    cr_assert_eq(qs_fitness(QS_FIT_FIDELITY, 0.75, 0.5), 0.5);
+    cr_assert_eq(qs_fitness(QS_FIT_FIDELITY, 0.75, -INFINITY), -1.0, "no R^2 counts -1");
+    cr_assert_eq(qs_fitness(QS_FIT_PRODUCT, 0.75, 0.5), 0.375);
+    cr_assert_eq(qs_fitness(QS_FIT_PRODUCT, 0.75, -0.5), 0.0, "a negative R^2 counts 0");
+    cr_assert_eq(qs_fitness(QS_FIT_PRODUCT, NAN, NAN), 0.0);
+    qs_fitness_t f = QS_FIT_ACCURACY;
+    cr_assert_eq(qs_fitness_parse("product", &f), 0);
+    cr_assert_eq(f, QS_FIT_PRODUCT);
+    cr_assert_eq(qs_fitness_parse("speed", &f), QS_ERR(INVAL));
+    cr_assert_eq(qs_fitness_parse(NULL, &f), QS_ERR(INVAL));
+    cr_assert_eq(f, QS_FIT_PRODUCT, "left as it was");
+    cr_assert_str_eq(qs_fitness_name(QS_FIT_FIDELITY), "fidelity");
+    cr_assert_str_eq(qs_fitness_name((qs_fitness_t)7), "?");
 }

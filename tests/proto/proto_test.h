@@ -1,6 +1,6 @@
 /* proto_test: helpers shared by the proto suites (header-only): random genomes and
- * specs from the project's counter-based RNG, bitwise float comparison (NaN-safe), and
- * feeding a byte stream to a frame reader in chunks. */
+ * specs from the project's counter-based RNG, bitwise float comparison (NaN-safe, and of
+ * whole fidelities), and feeding a byte stream to a frame reader in chunks. */
 #ifndef QS_PROTO_TEST_H
 #define QS_PROTO_TEST_H
 
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/fidelity.h"
 #include "core/rng.h"
 #include "proto/frame.h"
 #include "proto/genome.h"
@@ -84,6 +85,18 @@ static inline int pt_floats_same(const float *a, const float *b, size_t n)
 static inline int pt_double_same(double a, double b)
 {
     return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Fidelities equal field by field (NaN equal to the same NaN). */
+static inline void pt_assert_fidelity_eq(const qs_fidelity_t *a, const qs_fidelity_t *b)
+{
+    cr_assert(pt_double_same(a->l_sr, b->l_sr));
+    cr_assert(pt_double_same(a->margin, b->margin));
+    cr_assert(pt_double_same(a->srq, b->srq));
+    cr_assert(pt_double_same(a->rel_err, b->rel_err));
+    cr_assert(pt_double_same(a->r2, b->r2));
+    cr_assert(pt_double_same(a->rms, b->rms));
+    cr_assert_eq(a->zero_quine, b->zero_quine);
 }
 
 static inline void pt_assert_genome_eq(const qs_genome_t *a, const qs_genome_t *b)

@@ -1,6 +1,7 @@
 /* Tests for proto/json: exact output for nesting, commas and pretty printing; string
  * escaping (quotes, backslashes, control characters, invalid UTF-8 -> U+FFFD); numbers
- * (shortest round-trip digits, NaN and infinities as null, integers exact). */
+ * (shortest round-trip digits, NaN and infinities as null, integers exact; a document's
+ * own %g digits: train/repair's "%.9g", analyze's 15 to 17 digits). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,4 +124,70 @@ Test(json, numbers)
         qs_jw_format_f64(buf, sizeof buf, v);
         cr_assert_eq(strtod(buf, NULL), v, "%s", buf);
     }
+}
+
+/* printf's "%.*g" with the fewest digits in lo..hi that read back (hi when none does):
+ * the reference for qs_jw_set_digits. */
+static void ref_g(char *buf, size_t cap, double v, int lo, int hi)
+{
+    for (int p = lo; p <= hi; p++) {
+        snprintf(buf, cap, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+Test(json, chosen_digits)
+{
+    capture_t c;
+    cap_open(&c, 0);
+    qs_jw_set_digits(&c.j, 9, 9);
+    qs_jw_begin_array(&c.j);
+    qs_jw_f64(&c.j, 1.0 / 3.0);
+    qs_jw_f64(&c.j, 0.1);
+    qs_jw_f64(&c.j, 1e15);
+    qs_jw_f64(&c.j, 2502329400.0);
+    qs_jw_f64(&c.j, -0.0);
+    qs_jw_f64(&c.j, INFINITY);
+    qs_jw_set_digits(&c.j, 15, 17);
+    qs_jw_f64(&c.j, 1.0 / 3.0);
+    qs_jw_f64(&c.j, 0.1);
+    qs_jw_f64(&c.j, 1e15);
+    qs_jw_f64(&c.j, NAN);
+    qs_jw_set_digits(&c.j, 0, 0);
+    qs_jw_f64(&c.j, 1e15);
+    qs_jw_f32(&c.j, 0.1f); /* floats keep their shortest digits */
+    qs_jw_end(&c.j);
+    char *s = cap_close(&c);
+    cr_assert_str_eq(s, "[0.333333333,0.1,1e+15,2.5023294e+09,-0,null,"
+                        "0.3333333333333333,0.1,1e+15,null,1000000000000000,0.1]");
+    free(s);
+    /* against printf over many magnitudes */
+    char want[40], got[64];
+    for (double v = 1.234567890123e-12; v < 1e25; v *= 3.7) {
+        for (int k = 0; k < 2; k++) {
+            int lo = k ? 15 : 9, hi = k ? 17 : 9;
+            cap_open(&c, 0);
+            qs_jw_set_digits(&c.j, lo, hi);
+            qs_jw_f64(&c.j, -v);
+            s = cap_close(&c);
+            snprintf(got, sizeof got, "%s", s);
+            free(s);
+            ref_g(want, sizeof want, -v, lo, hi);
+            cr_assert_str_eq(got, want, "%d..%d digits of %.17g", lo, hi, -v);
+        }
+    }
+}
+
+Test(json, kv_null)
+{
+    capture_t c;
+    cap_open(&c, 0);
+    qs_jw_begin_object(&c.j);
+    qs_jw_kv_null(&c.j, "a");
+    qs_jw_kv_null(&c.j, "b");
+    qs_jw_end(&c.j);
+    char *s = cap_close(&c);
+    cr_assert_str_eq(s, "{\"a\":null,\"b\":null}");
+    free(s);
 }

@@ -1,0 +1,148 @@
+/* Tests for proto/checkpoint (and the fidelity sub-codec it shares with proto/wire through
+ * proto/mp): a checkpoint round-trips (non-finite fidelities included) and re-encodes to
+ * the same bytes, whose CRC-32 is pinned so that the encoding cannot drift; an organism's
+ * fidelity that is missing, not a map or has a bad field is rejected naming it. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/checkpoint.h"
+#include "tests/proto/proto_test.h"
+
+static void fill_org(qs_ckpt_org_t *o, uint64_t id, uint32_t nweights, double k)
+{
+    memset(o, 0, sizeof *o);
+    o->id = id;
+    o->parent = id > 1 ? id - 1 : 0;
+    o->species = (uint32_t)(id % 3);
+    o->born = (uint32_t)id * 2;
+    o->newborn = (int)(id & 1);
+    o->prior_fitness = 0.25 * k;
+    o->flops_total = 1000000007ull * id;
+    o->accuracy = 0.5 + 0.01 * k;
+    o->fitness = id == 2 ? NAN : 0.125 * k;
+    o->fidelity.l_sr = 12.5 * k;
+    o->fidelity.margin = 0.0625;
+    o->fidelity.srq = id == 2 ? INFINITY : 3.75;
+    o->fidelity.rel_err = 1.0 / 3.0;
+    o->fidelity.r2 = id == 3 ? -INFINITY : 0.875;
+    o->fidelity.rms = id == 2 ? NAN : 0.05;
+    o->fidelity.zero_quine = id == 3;
+    o->nweights = nweights;
+    o->weights = malloc(nweights * sizeof *o->weights);
+    for (uint32_t i = 0; i < nweights; i++)
+        o->weights[i] = (float)(k * 0.001 * (double)i - 0.01);
+}
+
+/* A fixed checkpoint: two organisms and the best. */
+static void fixed_checkpoint(qs_checkpoint_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->scenario = strdup("[run]\nname = t\n");
+    c->seed = 7;
+    c->generation = 3;
+    c->next_id = 9;
+    c->births = 8;
+    c->deaths = 4;
+    c->flops_total = 123456789012ull;
+    c->wall_seconds = 1.5;
+    c->off_lineage = 100;
+    c->off_phylogeny = 200;
+    c->off_generations = 300;
+    c->norgs = 2;
+    c->orgs = calloc(2, sizeof *c->orgs);
+    fill_org(&c->orgs[0], 2, 5, 1.0);
+    fill_org(&c->orgs[1], 3, 3, 2.0);
+    c->has_best = 1;
+    c->best_generation = 2;
+    fill_org(&c->best, 1, 4, 3.0);
+}
+
+static void payload_of(const qs_checkpoint_t *c, qs_bytes_t *b, const uint8_t **p, size_t *n)
+{
+    qs_bytes_init(b);
+    qs_checkpoint_encode(c, b);
+    pt_unframe(b, p, n);
+}
+
+Test(checkpoint, roundtrip_and_pinned_encoding)
+{
+    qs_checkpoint_t c, d;
+    fixed_checkpoint(&c);
+    qs_bytes_t b, b2;
+    const uint8_t *p, *p2;
+    size_t n, n2;
+    payload_of(&c, &b, &p, &n);
+    /* The encoding of this checkpoint, as every build since version 1 has written it. */
+    cr_assert_eq(qs_crc32(b.data, b.len), 0x035b470bu, "encoding changed: crc32 %08x, %zu bytes",
+                 qs_crc32(b.data, b.len), b.len);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_checkpoint_decode(&d, p, n, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.scenario, c.scenario);
+    cr_assert_eq(d.norgs, 2);
+    cr_assert_eq(d.has_best, 1);
+    for (uint32_t i = 0; i < 2; i++) {
+        cr_assert_eq(d.orgs[i].id, c.orgs[i].id);
+        cr_assert_eq(d.orgs[i].nweights, c.orgs[i].nweights);
+        cr_assert(pt_double_same(d.orgs[i].fitness, c.orgs[i].fitness));
+        pt_assert_fidelity_eq(&d.orgs[i].fidelity, &c.orgs[i].fidelity);
+    }
+    pt_assert_fidelity_eq(&d.best.fidelity, &c.best.fidelity);
+    payload_of(&d, &b2, &p2, &n2);
+    cr_assert_eq(b2.len, b.len);
+    cr_assert(memcmp(b2.data, b.data, b.len) == 0, "re-encodes to the same bytes");
+    qs_bytes_destroy(&b);
+    qs_bytes_destroy(&b2);
+    qs_checkpoint_destroy(&c);
+    qs_checkpoint_destroy(&d);
+}
+
+static void pack_str(msgpack_packer *pk)
+{
+    qs_mp_pack_cstr(pk, "x");
+}
+
+/* Strings held in the struct: Criterion copies the parameters into the test's process,
+ * where pointers into this one's data need not be valid. */
+typedef struct {
+    char path[32];
+    pt_op_t op;
+    char msg[96]; /* the whole error message */
+} edit_case_t;
+
+ParameterizedTestParameters(checkpoint, edited_fidelity)
+{
+    static edit_case_t cases[] = {
+        {"orgs.0.fidelity", PT_REMOVE, "checkpoint: orgs[]: missing field 'fidelity'"},
+        {"orgs.1.fidelity", PT_REPLACE,
+         "checkpoint: orgs[]: field 'fidelity' is a string, expected a map"},
+        {"orgs.0.fidelity.srq", PT_REPLACE,
+         "checkpoint: orgs[]: field 'srq' is a string, expected a number"},
+        {"orgs.0.fidelity.l_sr", PT_REMOVE, "checkpoint: orgs[]: missing field 'l_sr'"},
+        {"best.fidelity.zero_quine", PT_REPLACE,
+         "checkpoint: best: field 'zero_quine' is a string, expected a boolean"},
+        {"best.fidelity.rms", PT_REMOVE, "checkpoint: best: missing field 'rms'"},
+    };
+    return cr_make_param_array(edit_case_t, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(edit_case_t *ec, checkpoint, edited_fidelity)
+{
+    qs_checkpoint_t c, d;
+    fixed_checkpoint(&c);
+    qs_bytes_t b, ed;
+    const uint8_t *p;
+    size_t n;
+    payload_of(&c, &b, &p, &n);
+    qs_bytes_init(&ed);
+    pt_edit_payload(&ed, p, n, ec->path, ec->op, pack_str);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_checkpoint_decode(&d, ed.data, ed.len, &err), QS_ERR(FORMAT), "%s: %s",
+                 ec->path, err.msg);
+    cr_assert_str_eq(err.msg, ec->msg);
+    qs_bytes_destroy(&b);
+    qs_bytes_destroy(&ed);
+    qs_checkpoint_destroy(&c);
+}
