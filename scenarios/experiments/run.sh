@@ -14,18 +14,20 @@
 #
 # Output: raw results in runs/experiments/<experiment>/, every table on standard output
 # and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in docs/figures/ (with
-# their data and gnuplot scripts in runs/experiments/figures/). QUICK=1 draws its figures
-# in runs/experiments/figures/ instead, so that the committed ones stay the full run's.
+# their data and gnuplot scripts in runs/experiments/figures/); the full variant also copies
+# its tables to docs/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
+# and writes no docs/, so that the committed tables and figures stay the full run's.
 #
-# Measured on the project's 2-vCPU machine (shared): the full variant takes about 50
-# minutes, QUICK=1 about 8 minutes (each run's durations are at the top of RESULTS.md).
+# Measured on the project's 2-vCPU machine: the full variant took 1,439 s (24 minutes),
+# QUICK=1 QUICK_SECONDS s (each run's durations are at the top of RESULTS.md).
 #
 # Environment: QUICK=1 short variant; ONLY="tradeoff arena" runs only these experiments
 # (the tables and figures of the others are remade from their raw results if present;
 # ONLY=tables runs nothing and remakes them all);
 # JOBS (default 2) parallel single-network jobs and workers per population run;
-# QUINESIM, OUT, FIG (where the PNGs go), MNIST, FASHION override paths. Everything is deterministic: the
-# same command on the same CPU type gives the same numbers.
+# QUINESIM, OUT, FIG (where the PNGs go), DOC (where the full tables go), MNIST, FASHION
+# override paths. Everything is deterministic: the same command on the same CPU type gives
+# the same numbers.
 set -eu
 
 Q=${QUINESIM:-build/quinesim}
@@ -58,6 +60,8 @@ if [ -n "$QUICK" ]; then VARIANT=quick; else VARIANT=full; fi
 if [ -z "$FIG" ]; then
     if [ -n "$QUICK" ]; then FIG=$OUT/figures; else FIG=docs/figures; fi
 fi
+DOC=${DOC-}
+[ -z "$DOC" ] && [ -z "$QUICK" ] && DOC=docs/experiments.md
 
 mkdir -p "$OUT" "$FIG" "$OUT/figures"
 OUTA=$(cd "$OUT" && pwd); FIGA=$(cd "$FIG" && pwd) # gnuplot scripts use absolute paths
@@ -264,7 +268,7 @@ table_tradeoff() {
     md "### Trade-off: replication against the task (single aux quines, $steps steps, seeds $seeds)"
     md ""
     md "L = (1 - R^2 on 2,000 coordinates) + lambda * (mean cross-entropy on 100 images, T = 1);"
-    md "mean +- standard deviation over the seeds. \"task alone\" has no replication term."
+    md "mean ± standard deviation over the seeds. \"task alone\" has no replication term."
     md ""
     awk "$AWKLIB"'
     { k = $1; sub(/^l/, "", k); n[k]++; acc[k, n[k]] = $8 * 100; r2[k, n[k]] = $6
@@ -279,7 +283,7 @@ table_tradeoff() {
         for (i = 1; i <= nk; i++) {
             k = keys[i]; m = n[k]
             for (j = 1; j <= m; j++) { a[j] = acc[k, j]; b[j] = r2[k, j]; c[j] = re[k, j]; e[j] = rms[k, j] }
-            printf "| %s | %.2f +- %.2f | %.3f +- %.3f | %.3f | %.3f |\n", \
+            printf "| %s | %.2f ± %.2f | %.3f ± %.3f | %.3f | %.3f |\n", \
                 (k == "task" ? "task alone" : k), mean(a, m), sd(a, m), mean(b, m), sd(b, m), mean(c, m), mean(e, m)
             if (k == "task") printf "%s\n", mean(a, m) > "'"$OUT/figures/tradeoff_task.dat"'"
             else if (k + 0 > 0) printf "%s %.4f %.4f %.5f %.5f\n", k, mean(a, m), sd(a, m), mean(b, m), sd(b, m) > "'"$OUT/figures/tradeoff.dat"'"
@@ -298,7 +302,7 @@ set ytics nomirror
 set y2tics
 set y2range [0:1]
 set offsets 0, 0, 1, 1
-set key center right box opaque
+set key bottom center box opaque
 set grid
 plot '$OUTA/figures/tradeoff.dat' u 1:2:3 w yerrorlines lw 2 pt 7 lc rgb '#1f77b4' t 'test accuracy (left axis)', \\
      '' u 1:4:5 axes x1y2 w yerrorlines lw 2 pt 5 lc rgb '#d62728' t 'R^2 of self-prediction (right axis)', \\
@@ -354,7 +358,7 @@ gen_curves() { # condition column
         "$OUT"/evolve/${c}_s*/generations.csv
 }
 
-# Mean over the last L generations of a run, then mean +- sd over seeds; "diverged" if
+# Mean over the last L generations of a run, then mean ± sd over seeds; "diverged" if
 # any value is not finite or below -1e6.
 last_stat() { # condition column L scale
     c=$1; col=$2; L=$3; sc=$4
@@ -371,7 +375,7 @@ last_stat() { # condition column L scale
         END { if (bad) { printf "diverged (%d of %d seeds)", bad, bad + n; exit }
               m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
               for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
-              printf(sc == 100 ? "%.2f +- %.2f" : "%.3f +- %.3f", m, s) }'
+              printf(sc == 100 ? "%.2f ± %.2f" : "%.3f ± %.3f", m, s) }'
 }
 
 first_diverged() { # condition: first generation whose mean R^2 is -inf or below -1e6, per seed
@@ -381,13 +385,13 @@ first_diverged() { # condition: first generation whose mean R^2 is -inf or below
     done | tr '\n' ' ' | sed 's/ $//'
 }
 
-heldout() { # condition: mean +- sd of the best organism's held-out test accuracy
+heldout() { # condition: mean ± sd of the best organism's held-out test accuracy
     for f in "$OUT"/evolve/${1}_s*.log; do
         sed -n 's/.*held-out test accuracy \([0-9.]*\).*/\1/p' "$f"
     done | awk '{ a[++n] = $1 * 100 } END { if (!n) { printf "-"; exit }
         m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
         for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
-        printf "%.2f +- %.2f", m, s }'
+        printf "%.2f ± %.2f", m, s }'
 }
 
 seeds_of() { ls -d "$OUT"/evolve/${1}_s* 2>/dev/null | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
@@ -402,7 +406,7 @@ table_evolve() {
     md "### Self vs copy inheritance (populations of 24 aux quines, elitism 0)"
     md ""
     md "Means over the last $L generations of $G (paper recipe, seeds $S) or the last $L2 of $G2"
-    md "(scale-free recipe, seeds $S2), then mean +- sd over seeds. Accuracy on the 1,000-digit"
+    md "(scale-free recipe, seeds $S2), then mean ± sd over seeds. Accuracy on the 1,000-digit"
     md "fitness set; held-out: the run's best organism on the other 1,000 test digits."
     md ""
     {
@@ -425,7 +429,7 @@ table_evolve() {
     md "### Fidelity evolution: does selection on accuracy raise replication fidelity?"
     md ""
     md "The paper-recipe population in self mode under three selection regimes; last $L of $G"
-    md "generations, mean +- sd over seeds $S. Generation 0 (founders after one life) for reference."
+    md "generations, mean ± sd over seeds $S. Generation 0 (founders after one life) for reference."
     md ""
     {
         say "| selection | mean accuracy (%) | self-prediction R^2 | replication R^2 of the births | generation 0: accuracy (%), R^2 |"
@@ -543,6 +547,19 @@ run_arena() {
     "$Q" analyze "$d/b2.75e10_s1" --plot "$d/plots-b2.75e10_s1" > "$d/b2.75e10_s1.analyze.txt"
 }
 
+# One line per run of budget $1: organisms of each species at the end, mean accuracy at the
+# end, and each species' last generation alive if it went extinct (else -1).
+arena_runs() {
+    for f in "$OUT"/arena/b${1}_s*/generations.csv; do
+        awk -F, '
+        FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i; if ($i == "n_medium") b = i
+                       if ($i == "n_large") c = i; if ($i == "mean_accuracy") m = i }; next }
+        { if ($a > 0) la = $1; if ($b > 0) lb = $1; if ($c > 0) lc = $1
+          x = $a; y = $b; z = $c; acc = $m; g = $1 }
+        END { print x, y, z, acc, (la < g ? la : -1), (lb < g ? lb : -1), (lc < g ? lc : -1) }' "$f"
+    done
+}
+
 table_arena() {
     d="$OUT/arena"
     ls -d "$d"/b*_s1 >/dev/null 2>&1 || { say "(arena: no results in $d)"; return; }
@@ -557,18 +574,11 @@ table_arena() {
     md "the end are means over seeds; extinct: in how many seeds, and the mean last generation alive."
     md ""
     {
-        say "| budget (FLOPs / generation) | wins: small / medium / large | organisms at the end: small / medium / large | mean accuracy at the end (%) | extinct: small | medium | large |"
+        say "| budget (FLOPs / generation) | wins: small / medium / large | organisms at the end: small / medium / large | mean accuracy at the end (%) | small extinct | medium extinct | large extinct |"
         say "|---|---|---|---|---|---|---|"
         for b in $AR_BUDGETS; do
             ls "$d"/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
-            for f in "$d"/b${b}_s*/generations.csv; do
-                awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i;
-                         if ($i == "n_medium") b = i; if ($i == "n_large") c = i
-                         if ($i == "mean_accuracy") m = i }; next }
-                    { if ($a > 0) la = $1; if ($b > 0) lb = $1; if ($c > 0) lc = $1
-                      x = $a; y = $b; z = $c; acc = $m; g = $1 }
-                    END { print x, y, z, acc, (la < g ? la : -1), (lb < g ? lb : -1), (lc < g ? lc : -1) }' "$f"
-            done | awk -v b="$b" '
+            arena_runs "$b" | awk -v b="$b" '
                 { n++; s[1] += $1; s[2] += $2; s[3] += $3; acc += $4
                   w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++
                   for (k = 1; k <= 3; k++) if ($(4 + k) >= 0) { ext[k]++; eg[k] += $(4 + k) } }
@@ -636,10 +646,8 @@ run_repair() {
     par < "$d/commands.txt"
 }
 
-table_repair() {
+repair_summary() {
     d="$OUT/repair"
-    ls "$d"/*.jsonl >/dev/null 2>&1 || { say "(repair: no results in $d)"; return; }
-    S=$(ls "$d"/*.jsonl | sed 's/.*_s\([0-9]*\)\.jsonl/\1/' | sort -un | tr '\n' ' ' | sed 's/ $//')
     # one line per file: name damage mode seed acc0 r2_0 offspring_r2 acc_damaged acc_c1 acc_c3 restored_c3 r2_c3
     for f in "$d"/*.jsonl; do
         b=${f##*/}; b=${b%.jsonl}
@@ -656,6 +664,13 @@ table_repair() {
             END { n = split(b, p, "_"); sub(/^d/, "", p[2]); sub(/^s/, "", p[4])
                   print p[1], p[2], p[3], p[4], a0, r0, ro, ad, a1, a3, rs, r3, vd }' b="$b" "$f"
     done > "$d/summary.txt"
+}
+
+table_repair() {
+    d="$OUT/repair"
+    ls "$d"/*.jsonl >/dev/null 2>&1 || { say "(repair: no results in $d)"; return; }
+    S=$(ls "$d"/*.jsonl | sed 's/.*_s\([0-9]*\)\.jsonl/\1/' | sort -un | tr '\n' ' ' | sed 's/ $//')
+    repair_summary
     md ""
     md "### Self-repair: damage a fraction of the weights (set to 0), regenerate 3 times"
     md ""
@@ -695,7 +710,7 @@ table_repair() {
             "$d/summary.txt" | sort -n > "$f/repair_$name.dat"
     done
     cat > "$f/repair.gp" <<EOF
-set terminal pngcairo size 1150,560 font 'Sans,11'
+set terminal pngcairo size 1100,700 font 'Sans,11'
 set output '$FIGA/repair.png'
 set title "Self-repair: test accuracy after damage (dashed) and after 3 regenerations\nof the damaged weights (solid); weights set to 0, mean over damage seeds $S" font 'Sans,11'
 set xlabel 'weights damaged (%)'
@@ -703,7 +718,8 @@ set ylabel 'test accuracy on 2,000 MNIST digits (%)'
 set xrange [-1:51]; set yrange [0:100]
 set xtics (0, 10, 30, 50)
 set grid
-set key outside right center box
+set key below center box maxrows 4
+set bmargin 10
 F='$OUTA/figures'
 plot F.'/repair_evolved-self.dat' u (100*\$1):3 w lp lw 2 pt 7 lc rgb '#e6550d' t 'evolved, self mode (R^2 0.9): repaired', \
      '' u (100*\$1):2 w lp dt 2 lw 2 pt 7 lc rgb '#e6550d' t '   the same, damaged', \
@@ -715,6 +731,53 @@ plot F.'/repair_evolved-self.dat' u (100*\$1):3 w lp lw 2 pt 7 lc rgb '#e6550d' 
      '' u (100*\$1):2 w lp dt 2 lw 2 pt 9 lc rgb '#31a354' t '   the same, damaged'
 EOF
     gnuplot "$f/repair.gp"
+}
+
+# ---- headline: one line per experiment, from the same raw results as the tables ------------
+# mean of column $3 (scaled by $4) over the rows of summary file $1 whose first field is $2
+col_mean() { awk -v k="$2" -v c="$3" -v sc="$4" '$1 == k && $c ~ /^[-+]?[0-9.]/ { s += $c * sc; n++ }
+    END { if (n) printf(sc == 100 ? "%.2f" : "%.3g", s / n); else printf "?" }' "$1"; }
+
+table_headline() {
+    md ""
+    md "## Headline"
+    md ""
+    md "| experiment | finding |"
+    md "|---|---|"
+    p="$OUT/paper/summary.txt"
+    if [ -f "$p" ]; then
+        md "| paper: aux quine, MNIST 8k/2k | quine $(col_mean "$p" mnist_paper 8 100)% test accuracy (R^2 of self-prediction $(col_mean "$p" mnist_paper 6 1)) vs the same network on the task alone $(col_mean "$p" mnist_tasksteps_T1 8 100)% (paper: 90.41% vs 96.33%) |"
+        md "| paper: aux quine, Fashion-MNIST | quine $(col_mean "$p" fashion_paper 8 100)% vs task alone $(col_mean "$p" fashion_tasksteps_T1 8 100)% |"
+        md "| paper: vanilla, 10 x (epoch + regeneration), small projection | L_SR $(col_mean "$p" v_regen_cs0.1 4 1) (paper 0.86), but R^2 $(col_mean "$p" v_regen_cs0.1 6 1): the weights shrink (rms $(col_mean "$p" v_regen_cs0.1 9 1) -> $(col_mean "$p" v_regen_cs0.1 7 1)), nothing is copied |"
+    fi
+    t="$OUT/tradeoff/summary.txt"
+    if [ -f "$t" ]; then
+        hi=$(awk '$1 ~ /^l[0-9]/ { x = substr($1, 2) + 0; if (x > m) m = x } END { print m }' "$t")
+        md "| trade-off over lambda (scale-free loss) | lambda 1: $(col_mean "$t" l1 8 100)% and R^2 $(col_mean "$t" l1 6 1); lambda 0: R^2 $(col_mean "$t" l0 6 1) at chance accuracy $(col_mean "$t" l0 8 100)%; lambda $hi: $(col_mean "$t" l$hi 8 100)%, R^2 $(col_mean "$t" l$hi 6 1); task alone $(col_mean "$t" task 8 100)% |"
+    fi
+    if [ -f "$OUT/evolve/self_s1/generations.csv" ]; then
+        G=$(gens_of self); L=10; [ "$G" -lt 30 ] && L=5
+        md "| self vs copy, paper recipe ($G generations) | mean accuracy: self $(last_stat self mean_accuracy $L 100)%, copy $(last_stat copy mean_accuracy $L 100)%; R^2 of self-prediction: self $(last_stat self mean_r2 $L 1), copy $(last_stat copy mean_r2 $L 1) |"
+        if [ -f "$OUT/evolve/r2self_s1/generations.csv" ]; then
+            G2=$(gens_of r2self); L2=5; [ "$G2" -lt 15 ] && L2=3
+            md "| self vs copy, scale-free recipe ($G2 generations) | self: the weights diverge (generation $(first_diverged r2self), one per seed), mean accuracy $(last_stat r2self mean_accuracy $L2 100)%; copy: $(last_stat r2copy mean_accuracy $L2 100)%, R^2 $(last_stat r2copy mean_r2 $L2 1) |"
+        fi
+        md "| fidelity under selection (self mode, paper recipe) | R^2 of self-prediction: on accuracy $(last_stat self mean_r2 $L 1), random parents $(last_stat random mean_r2 $L 1), on fidelity $(last_stat fidelity mean_r2 $L 1) (generation 0: $(for f in "$OUT"/evolve/self_s*/generations.csv; do sed -n 2p "$f"; done | awk -F, '{ r += $8; n++ } END { printf "%.3f", r / n }')) |"
+    fi
+    if [ -d "$OUT/arena" ]; then
+        w=$(for b in $AR_BUDGETS; do
+            ls "$OUT"/arena/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+            arena_runs "$b" | awk -v b="$b" '{ w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++; n++ }
+                END { split("small medium large", nm, " "); s = ""
+                      for (k = 1; k <= 3; k++) if (win[k]) s = s (s == "" ? "" : " / ") nm[k] " " win[k] "/" n
+                      printf "%s: %s; ", (b == 0 ? "unlimited" : b), s }'
+        done | sed 's/; $//')
+        md "| arena: who is most abundant at the end (seeds won), by FLOP budget | $w |"
+    fi
+    r="$OUT/repair/summary.txt"
+    if [ -f "$r" ]; then
+        md "| self-repair, 30% of the weights zeroed (only damaged weights regenerated, 3 cycles) | evolved self-mode quine: $(awk '$1 == "evolved-self" && $2 == 0.3 && $3 == "only" { a += $8; b += $10; n++ } END { if (n) printf "%.2f%% -> %.2f%%", 100 * a / n, 100 * b / n; else printf "?" }' "$r"); paper-recipe quine trained alone: $(awk '$1 == "trained-paper" && $2 == 0.3 && $3 == "only" { a += $8; b += $10; n++ } END { if (n) printf "%.2f%% -> %.2f%%", 100 * a / n, 100 * b / n; else printf "?" }' "$r"); regenerating all weights instead (1 cycle, any genome, any damage): at most $(awk '$3 == "full" { k = $1 " " $2; a[k] += $9; n[k]++ } END { for (k in a) if (a[k] / n[k] > m) m = a[k] / n[k]; printf "%.2f%%", 100 * m }' "$r") |"
+    fi
 }
 
 # ---- main ------------------------------------------------------------------------------------
@@ -745,12 +808,20 @@ for e in $ALL; do
     else md "| $e | not run | | |"; fi
 done
 md ""
-md "This invocation ran: $ONLY ($VARIANT), $TOTAL s in all."
+if [ -n "$(echo $ONLY)" ]; then md "This invocation ran: $(echo $ONLY) ($VARIANT), $TOTAL s in all."
+else md "This invocation ran no experiment: the tables and figures were remade from the raw results."; fi
+for e in paper tradeoff; do
+    ls "$OUT/$e"/*.jsonl >/dev/null 2>&1 && paper_summary "$OUT/$e"/*.jsonl > "$OUT/$e/summary.txt"
+done
+ls "$OUT"/repair/*.jsonl >/dev/null 2>&1 && repair_summary
+table_headline
 table_paper
 table_tradeoff
 table_evolve
 table_arena
 table_repair
 mv "$RES" "$OUT/RESULTS.md"
+# The full variant's tables are committed next to its figures (docs/results.md quotes them).
+[ -n "$DOC" ] && cp "$OUT/RESULTS.md" "$DOC"
 say ""
-say "tables: $OUT/RESULTS.md; figures: $(ls "$FIG"/*.png | tr '\n' ' ')"
+say "tables: $OUT/RESULTS.md ${DOC:+and $DOC}; figures: $(ls "$FIG"/*.png | tr '\n' ' ')"
