@@ -1,0 +1,827 @@
+#!/bin/sh
+# scenarios/experiments/run.sh: every experiment of docs/results.md, from the runs to the
+# tables and the figures. `make experiments` runs it (QUICK=1 for the short variant).
+#
+#   paper      the paper's single-network experiments (the commands of
+#              docs/reproduce-core.sh): vanilla quine with six optimizers and with
+#              regeneration; aux quine on MNIST and Fashion-MNIST, and the task alone
+#   tradeoff   single aux quines over lambda (task weight) with the scale-free loss 1 - R^2
+#   evolve     populations (scenarios/experiments/evolve.ini, evolve-r2.ini): self vs copy
+#              inheritance, and fidelity under selection on accuracy / random parents /
+#              selection on fidelity
+#   arena      scenarios/arena.ini under five FLOP budgets: which species wins
+#   repair     damage 10/30/50% of the weights of evolved and trained quines, regenerate
+#
+# Output: raw results in runs/experiments/<experiment>/, every table on standard output
+# and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in docs/figures/ (with
+# their data and gnuplot scripts in runs/experiments/figures/); the full variant also copies
+# its tables to docs/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
+# and writes no docs/, so that the committed tables and figures stay the full run's.
+#
+# Measured on the project's 2-vCPU machine: the full variant took 1,439 s (24 minutes),
+# QUICK=1 QUICK_SECONDS s (each run's durations are at the top of RESULTS.md).
+#
+# Environment: QUICK=1 short variant; ONLY="tradeoff arena" runs only these experiments
+# (the tables and figures of the others are remade from their raw results if present;
+# ONLY=tables runs nothing and remakes them all);
+# JOBS (default 2) parallel single-network jobs and workers per population run;
+# QUINESIM, OUT, FIG (where the PNGs go), DOC (where the full tables go), MNIST, FASHION
+# override paths. Everything is deterministic: the same command on the same CPU type gives
+# the same numbers.
+set -eu
+
+Q=${QUINESIM:-build/quinesim}
+OUT=${OUT:-runs/experiments}
+FIG=${FIG:-}
+MNIST=${MNIST:-data/mnist}
+# Fashion-MNIST: `make data-fashion` links it into data/; Debian's package installs it here.
+if [ -z "${FASHION:-}" ]; then
+    FASHION=/usr/share/datasets/fashion-mnist
+    [ -d data/fashion-mnist ] && FASHION=data/fashion-mnist
+fi
+JOBS=${JOBS:-2}
+QUICK=${QUICK:-}
+[ "$QUICK" = 0 ] && QUICK=
+ALL="paper tradeoff evolve arena repair"
+ONLY=${ONLY:-$ALL}
+[ "$ONLY" = tables ] && ONLY=" "
+HERE=scenarios/experiments
+
+[ -f scenarios/experiments/run.sh ] ||
+    { echo "run.sh: run me from the repository root (make experiments)" >&2; exit 2; }
+[ -x "$Q" ] || { echo "run.sh: $Q not found: run make first" >&2; exit 1; }
+[ -f "$MNIST/t10k-labels-idx1-ubyte" ] || [ -f "$MNIST/t10k-labels-idx1-ubyte.gz" ] ||
+    { echo "run.sh: no MNIST in $MNIST: run make data first" >&2; exit 1; }
+command -v gnuplot >/dev/null || { echo "run.sh: gnuplot missing (make deps)" >&2; exit 1; }
+
+if [ -n "$QUICK" ]; then VARIANT=quick; else VARIANT=full; fi
+# The committed figures (docs/figures) are the full run's: the short variant draws its own
+# next to its data unless FIG says otherwise.
+if [ -z "$FIG" ]; then
+    if [ -n "$QUICK" ]; then FIG=$OUT/figures; else FIG=docs/figures; fi
+fi
+DOC=${DOC-}
+[ -z "$DOC" ] && [ -z "$QUICK" ] && DOC=docs/experiments.md
+
+mkdir -p "$OUT" "$FIG" "$OUT/figures"
+OUTA=$(cd "$OUT" && pwd); FIGA=$(cd "$FIG" && pwd) # gnuplot scripts use absolute paths
+
+# ---- sizes of the two variants -----------------------------------------------------------
+if [ -n "$QUICK" ]; then
+    PAPER_SEEDS="1"
+    TO_SEEDS="1"; TO_LAMBDAS="0 0.1 1 10 100"; TO_STEPS=2000
+    EV_SEEDS="1 2"; EV_GENS=20; R2_SEEDS="1"; R2_GENS=10
+    AR_SEEDS="1 2"; AR_GENS=20
+    RP_SEEDS="1"
+else
+    PAPER_SEEDS="1 2 3"
+    TO_SEEDS="1 2 3"; TO_LAMBDAS="0 0.01 0.1 1 10 100 1000"; TO_STEPS=10000
+    EV_SEEDS="1 2 3 4 5"; EV_GENS=50; R2_SEEDS="1 2 3"; R2_GENS=20
+    AR_SEEDS="1 2 3 4 5"; AR_GENS=40
+    RP_SEEDS="1 2 3"
+fi
+AR_BUDGETS="2e9 2e10 2.75e10 4e10 0"
+DAMAGES="0.1 0.3 0.5"
+
+# ---- helpers -----------------------------------------------------------------------------
+say() { printf '%s\n' "$*"; }
+now() { date +%s; }
+
+# par: run the commands of standard input (one per line) JOBS at a time.
+par() { xargs -d '\n' -P "$JOBS" -n 1 sh -c; }
+
+# Markdown output: each table goes to standard output and to RESULTS.md.
+RES="$OUT/RESULTS.md.tmp"
+md() { printf '%s\n' "$*" >> "$RES"; printf '%s\n' "$*"; }
+mdcat() { tee -a "$RES"; }
+
+# awk functions shared by the tables: JSON fields, mean and standard deviation.
+AWKLIB='
+function jget(s, k,    v) {
+    if (!match(s, "\"" k "\":[^,}]*")) return "nan"
+    v = substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3)
+    return v == "null" || v == "" ? "nan" : v
+}
+function finite(x) { return x ~ /^[-+]?[0-9.]/ && x + 0 < 1e300 && x + 0 > -1e300 }
+function mean(a, n,    i, s) { s = 0; for (i = 1; i <= n; i++) s += a[i]; return n ? s / n : 0 }
+function sd(a, n,    i, m, s) {
+    if (n < 2) return 0
+    m = mean(a, n); s = 0
+    for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2
+    return sqrt(s / (n - 1))
+}
+function g3(x) { return sprintf("%.3g", x) }
+'
+
+# ---- 1. paper reproductions ----------------------------------------------------------------
+run_paper() {
+    d="$OUT/paper"; rm -rf "$d"; mkdir -p "$d"
+    {
+        for seed in $PAPER_SEEDS; do for cs in 1 0.1; do
+            v="$Q train --model vanilla --coord-scale $cs --seed $seed --json"
+            say "$v --epochs 30 > $d/v_adamax_cs${cs}_s$seed.jsonl"
+            say "$v --epochs 10 --regen-every 1 > $d/v_regen_cs${cs}_s$seed.jsonl"
+            for opt in sgd momentum adam adagrad rmsprop; do
+                say "$v --epochs 30 --optimizer $opt > $d/v_${opt}_cs${cs}_s$seed.jsonl"
+            done
+        done; done
+        for ds in mnist fashion; do
+            if [ $ds = mnist ]; then D=$MNIST; else D=$FASHION; fi
+            if [ $ds = fashion ] && ! [ -e "$D/t10k-labels-idx1-ubyte.gz" ] &&
+                ! [ -e "$D/t10k-labels-idx1-ubyte" ]; then
+                echo "run.sh: no Fashion-MNIST in $D (make data-fashion): its rows are skipped" >&2
+                continue
+            fi
+            for seed in $PAPER_SEEDS; do
+                a="$Q train --model aux --data $D --seed $seed --json"
+                task="--loss none --pairing separate --lambda 1"
+                save=""; [ $ds = mnist ] && [ "$seed" = 1 ] && save="--save $d/mnist_paper_s1.genome"
+                say "$a --epochs 30 $save > $d/${ds}_paper_s$seed.jsonl"
+                say "$a --epochs 30 --coord-scale 0.1 > $d/${ds}_paper_cs0.1_s$seed.jsonl"
+                say "$a --epochs 30 --epoch-unit images > $d/${ds}_paperimg_s$seed.jsonl"
+                say "$a --epochs 30 --temperature 1 > $d/${ds}_paper_T1_s$seed.jsonl"
+                say "$a --epochs 30 $task > $d/${ds}_tasksteps_s$seed.jsonl"
+                say "$a --epochs 30 $task --temperature 1 > $d/${ds}_tasksteps_T1_s$seed.jsonl"
+                say "$a --epochs 30 --epoch-unit images $task --temperature 1 > $d/${ds}_taskT1_s$seed.jsonl"
+            done
+        done
+    } > "$d/commands.txt"
+    par < "$d/commands.txt"
+}
+
+# One line per .jsonl file: stem seed, then the first and the last report's fields.
+paper_summary() {
+    awk "$AWKLIB"'
+    function out(f, a, b,    stem, seed) {
+        stem = f; sub(/.*\//, "", stem); sub(/\.jsonl$/, "", stem)
+        seed = stem; sub(/.*_s/, "", seed); sub(/_s[0-9]+$/, "", stem)
+        printf "%s %s %s %s %s %s %s %s %s\n", stem, seed, jget(a, "l_sr"), jget(b, "l_sr"),
+            jget(b, "rel_err"), jget(b, "r2"), jget(b, "rms"), jget(b, "acc"), jget(a, "rms")
+    }
+    FNR == 1 { if (prev != "") out(prev, first, last); prev = FILENAME; first = $0 }
+    { last = $0 }
+    END { if (prev != "") out(prev, first, last) }' "$@"
+}
+
+table_paper() {
+    d="$OUT/paper"
+    ls "$d"/*.jsonl >/dev/null 2>&1 || { say "(paper: no results in $d)"; return; }
+    paper_summary "$d"/*.jsonl > "$d/summary.txt"
+    md ""
+    md "### Paper reproductions: the vanilla quine (N = 20,100)"
+    md ""
+    md "L_SR after training, mean over seeds ($PAPER_SEEDS) and each seed's value; rel_err and R^2 are"
+    md "means. Unit projection: coordinate projection N(0, 1); small: --coord-scale 0.1."
+    md ""
+    awk "$AWKLIB"'
+    { k = $1; n[k]++; l0[k, n[k]] = $3; l[k, n[k]] = $4; re[k, n[k]] = $5; r2[k, n[k]] = $6
+      rms[k, n[k]] = $7; rms0[k] = $9 }
+    function cell(k, init,    i, a, b, c, m, vals, bad, x) {
+        if (!(k in n)) return "not run"
+        bad = 0; vals = ""
+        for (i = 1; i <= n[k]; i++) {
+            x = init ? l0[k, i] : l[k, i]
+            if (!finite(x)) bad++
+            a[i] = x; b[i] = re[k, i]; c[i] = r2[k, i]; m[i] = rms[k, i]
+            vals = vals (i > 1 ? ", " : "") (finite(x) ? g3(x) : "NaN")
+        }
+        if (bad == n[k]) return "diverges: NaN (all seeds)"
+        if (bad) return "diverges in " bad " of " n[k] " seeds (" vals ")"
+        if (init) return "**" g3(mean(a, n[k])) "** (" vals ")"
+        return "**" g3(mean(a, n[k])) "** (" vals "); rel_err " sprintf("%.3f", mean(b, n[k])) \
+            ", R^2 " sprintf("%.3f", mean(c, n[k])) ", rms " sprintf("%.3f", mean(m, n[k]))
+    }
+    END {
+        print "| what | options | paper | ours, unit projection | ours, small projection |"
+        print "|---|---|---|---|---|"
+        print "| initial L_SR | (epoch 0) | about 90 | " cell("v_adamax_cs1", 1) " | " cell("v_adamax_cs0.1", 1) " |"
+        print "| Adamax, 30 epochs | `--epochs 30` | about 33 | " cell("v_adamax_cs1") " | " cell("v_adamax_cs0.1") " |"
+        print "| 10 x (1 epoch + 1 regeneration) | `--epochs 10 --regen-every 1` | 0.86 | " cell("v_regen_cs1") " | " cell("v_regen_cs0.1") " |"
+        print "| SGD, 30 epochs | `--optimizer sgd` | plateaus near 66 | " cell("v_sgd_cs1") " | " cell("v_sgd_cs0.1") " |"
+        print "| SGD + momentum | `--optimizer momentum` | worse than Adamax | " cell("v_momentum_cs1") " | " cell("v_momentum_cs0.1") " |"
+        print "| Adam | `--optimizer adam` | worse than Adamax | " cell("v_adam_cs1") " | " cell("v_adam_cs0.1") " |"
+        print "| Adagrad | `--optimizer adagrad` | worse than Adamax | " cell("v_adagrad_cs1") " | " cell("v_adagrad_cs0.1") " |"
+        print "| RMSprop | `--optimizer rmsprop` | explodes | " cell("v_rmsprop_cs1") " | " cell("v_rmsprop_cs0.1") " |"
+    }' "$d/summary.txt" | mdcat
+    md ""
+    md "### Paper reproductions: the auxiliary quine (N = 21,100)"
+    md ""
+    md "Test accuracy after training, mean over seeds ($PAPER_SEEDS) and each seed's value; L_SR and R^2 are"
+    md "means. MNIST: the 8,000 / 2,000 real digits of data/mnist; Fashion-MNIST: 60,000 / 10,000."
+    md ""
+    awk "$AWKLIB"'
+    { k = $1; n[k]++; l[k, n[k]] = $4; r2[k, n[k]] = $6; acc[k, n[k]] = $8 }
+    function cell(k, quine,    i, a, b, c, vals) {
+        if (!(k in n)) return "not run"
+        vals = ""
+        for (i = 1; i <= n[k]; i++) {
+            a[i] = acc[k, i] * 100; b[i] = l[k, i]; c[i] = r2[k, i]
+            vals = vals (i > 1 ? ", " : "") sprintf("%.2f", a[i])
+        }
+        return "**" sprintf("%.2f%%", mean(a, n[k])) "** (" vals ")" \
+            (quine ? "; L_SR " g3(mean(b, n[k])) ", R^2 " sprintf("%.3f", mean(c, n[k])) : "")
+    }
+    function row(what, opt, paper, k, quine) {
+        print "| " what " | " opt " | " paper " | " cell("mnist_" k, quine) " | " cell("fashion_" k, quine) " |"
+    }
+    END {
+        print "| what | options | paper (MNIST 60k/10k) | ours, MNIST 8k/2k | ours, Fashion-MNIST 60k/10k |"
+        print "|---|---|---|---|---|"
+        row("quine, 30 epochs", "`--epochs 30`", "90.41%", "paper", 1)
+        row("the same, small projection", "`--coord-scale 0.1`", "", "paper_cs0.1", 1)
+        row("quine, 30 image epochs", "`--epoch-unit images`", "", "paperimg", 1)
+        row("quine at T = 1", "`--temperature 1`", "", "paper_T1", 1)
+        row("task alone, T = 0.01, same steps", "`--loss none --pairing separate --lambda 1`", "96.33%", "tasksteps", 0)
+        row("task alone, T = 1, same steps", "the same + `--temperature 1`", "", "tasksteps_T1", 0)
+        row("task alone, T = 1, 30 image epochs", "the same + `--epoch-unit images`", "", "taskT1", 0)
+    }' "$d/summary.txt" | mdcat
+}
+
+# ---- 2. trade-off: lambda sweep ------------------------------------------------------------
+# The scale-free recipe of quine-paper.md (loss 1 - R^2, Adam lr 1e-3, T = 1, He
+# initialisation, images on rows of their own) on batches of 2,000 coordinates instead of
+# all 21,100: a step is 14 times cheaper and, per step, nearly as good.
+TO_RECIPE="--model aux --batch 2000 --images 100 --loss r2 --temperature 1 --pairing separate \
+--optimizer adam --lr 0.001 --init he"
+run_tradeoff() {
+    d="$OUT/tradeoff"; rm -rf "$d"; mkdir -p "$d"
+    r="$Q train $TO_RECIPE --data $MNIST --steps $TO_STEPS --report-every $((TO_STEPS / 5)) --json"
+    {
+        for seed in $TO_SEEDS; do
+            for lam in $TO_LAMBDAS; do
+                save=""; [ "$lam" = 1 ] && [ "$seed" = 1 ] && save="--save $d/l1_s1.genome"
+                say "$r --seed $seed --lambda $lam $save > $d/l${lam}_s$seed.jsonl"
+            done
+            say "$r --seed $seed --loss none --lambda 1 > $d/task_s$seed.jsonl"
+        done
+    } > "$d/commands.txt"
+    par < "$d/commands.txt"
+}
+
+table_tradeoff() {
+    d="$OUT/tradeoff"
+    ls "$d"/*.jsonl >/dev/null 2>&1 || { say "(tradeoff: no results in $d)"; return; }
+    paper_summary "$d"/*.jsonl > "$d/summary.txt"
+    steps=$(tail -n 1 "$(ls "$d"/*.jsonl | head -n 1)" | awk "$AWKLIB"'{ print jget($0, "steps") }')
+    seeds=$(awk '{ print $2 }' "$d/summary.txt" | sort -un | tr '\n' ' ' | sed 's/ $//')
+    md ""
+    md "### Trade-off: replication against the task (single aux quines, $steps steps, seeds $seeds)"
+    md ""
+    md "L = (1 - R^2 on 2,000 coordinates) + lambda * (mean cross-entropy on 100 images, T = 1);"
+    md "mean ± standard deviation over the seeds. \"task alone\" has no replication term."
+    md ""
+    awk "$AWKLIB"'
+    { k = $1; sub(/^l/, "", k); n[k]++; acc[k, n[k]] = $8 * 100; r2[k, n[k]] = $6
+      re[k, n[k]] = $5; rms[k, n[k]] = $7; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k } }
+    END {
+        # lambdas in numeric order, the task alone last
+        for (i = 1; i <= nk; i++) for (j = i + 1; j <= nk; j++)
+            if (keys[j] != "task" && (keys[i] == "task" || keys[j] + 0 < keys[i] + 0)) {
+                t = keys[i]; keys[i] = keys[j]; keys[j] = t }
+        print "| lambda | test accuracy (%) | R^2 of self-prediction | rel_err | weight rms |"
+        print "|---|---|---|---|---|"
+        for (i = 1; i <= nk; i++) {
+            k = keys[i]; m = n[k]
+            for (j = 1; j <= m; j++) { a[j] = acc[k, j]; b[j] = r2[k, j]; c[j] = re[k, j]; e[j] = rms[k, j] }
+            printf "| %s | %.2f ± %.2f | %.3f ± %.3f | %.3f | %.3f |\n", \
+                (k == "task" ? "task alone" : k), mean(a, m), sd(a, m), mean(b, m), sd(b, m), mean(c, m), mean(e, m)
+            if (k == "task") printf "%s\n", mean(a, m) > "'"$OUT/figures/tradeoff_task.dat"'"
+            else if (k + 0 > 0) printf "%s %.4f %.4f %.5f %.5f\n", k, mean(a, m), sd(a, m), mean(b, m), sd(b, m) > "'"$OUT/figures/tradeoff.dat"'"
+        }
+    }' "$d/summary.txt" | mdcat
+    task=$(cat "$OUT/figures/tradeoff_task.dat" 2>/dev/null || echo NaN)
+    cat > "$OUT/figures/tradeoff.gp" <<EOF
+set terminal pngcairo size 900,560 font 'Sans,11'
+set output '$FIGA/tradeoff.png'
+set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST 8k/2k)"
+set logscale x
+set xlabel 'lambda, weight of the task loss (log scale)'
+set ylabel 'test accuracy (%)'
+set y2label 'replication fidelity: R^2 of the self-prediction'
+set ytics nomirror
+set y2tics
+set y2range [0:1]
+set offsets 0, 0, 1, 1
+set key bottom center box opaque
+set grid
+plot '$OUTA/figures/tradeoff.dat' u 1:2:3 w yerrorlines lw 2 pt 7 lc rgb '#1f77b4' t 'test accuracy (left axis)', \\
+     '' u 1:4:5 axes x1y2 w yerrorlines lw 2 pt 5 lc rgb '#d62728' t 'R^2 of self-prediction (right axis)', \\
+     $task w l dt 2 lw 2 lc rgb '#1f77b4' t 'task alone (no replication loss): accuracy'
+EOF
+    gnuplot "$OUT/figures/tradeoff.gp"
+}
+
+# ---- 3. evolution: self vs copy, fidelity under selection ---------------------------------
+# Conditions: name and --set options (on evolve.ini or evolve-r2.ini).
+run_pop() { # scenario out-dir generations seed options...
+    s=$1; o=$2; g=$3; seed=$4; shift 4
+    # shellcheck disable=SC2086
+    "$Q" run "$s" --out "$o" --force --workers "$JOBS" --progress lines \
+        --set run.generations="$g" --set run.seed="$seed" "$@" > "$o.log" 2>&1 ||
+        { echo "run.sh: quinesim run $s failed, see $o.log" >&2; tail -n 5 "$o.log" >&2; exit 1; }
+}
+
+run_evolve() {
+    d="$OUT/evolve"; rm -rf "$d"; mkdir -p "$d"
+    for seed in $EV_SEEDS; do
+        run_pop $HERE/evolve.ini "$d/self_s$seed" $EV_GENS $seed
+        run_pop $HERE/evolve.ini "$d/copy_s$seed" $EV_GENS $seed --set replication.mode=copy
+        run_pop $HERE/evolve.ini "$d/random_s$seed" $EV_GENS $seed \
+            --set selection.method=truncation --set selection.size=24
+        run_pop $HERE/evolve.ini "$d/fidelity_s$seed" $EV_GENS $seed \
+            --set selection.fitness=fidelity
+        say "evolve: seed $seed done"
+    done
+    for seed in $R2_SEEDS; do
+        run_pop $HERE/evolve-r2.ini "$d/r2self_s$seed" $R2_GENS $seed
+        run_pop $HERE/evolve-r2.ini "$d/r2copy_s$seed" $R2_GENS $seed --set replication.mode=copy
+        say "evolve-r2: seed $seed done"
+    done
+}
+
+# Per condition and generation: mean, min and max over seeds of a generations.csv column.
+# With "1-" before the column's name: of 1 minus the column (for R^2: the fraction of the
+# weight variance the self-prediction misses); a generation where a seed's value is not
+# finite (a diverged population) is left out, as a gap.
+gen_curves() { # condition column
+    c=$1; col=${2#1-}; inv=0; [ "$col" != "$2" ] && inv=1
+    awk -F, -v col="$col" -v inv="$inv" '
+    FNR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+    { g = $1; v = $k; if (v == "") next
+      if (g > maxg) maxg = g
+      if (v ~ /inf|nan/ || v + 0 > 1e30 || v + 0 < -1e30) { bad[g] = 1; next }
+      v = inv ? 1 - v : v + 0
+      n[g]++; s[g] += v; if (!(g in lo) || v < lo[g]) lo[g] = v; if (!(g in hi) || v > hi[g]) hi[g] = v }
+    END { for (g = 0; g <= maxg; g++)
+              if ((g in n) && !(g in bad)) printf "%d %.6g %.6g %.6g\n", g, s[g] / n[g], lo[g], hi[g]
+              else print "" }' \
+        "$OUT"/evolve/${c}_s*/generations.csv
+}
+
+# Mean over the last L generations of a run, then mean ± sd over seeds; "diverged" if
+# any value is not finite or below -1e6.
+last_stat() { # condition column L scale
+    c=$1; col=$2; L=$3; sc=$4
+    for f in "$OUT"/evolve/${c}_s*/generations.csv; do
+        awk -F, -v col="$col" -v L="$L" '
+        FNR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
+        { v[++n] = $k }
+        END { s = 0; m = 0; bad = 0
+              for (i = n - L + 1; i <= n; i++) { x = v[i]; if (x == "") continue
+                  if (x ~ /inf|nan/ || x + 0 < -1e6) bad = 1; s += x; m++ }
+              print bad || !m ? "bad" : s / m }' "$f"
+    done | awk -v sc="$sc" '
+        $1 == "bad" { bad++; next } { a[++n] = $1 * sc }
+        END { if (bad) { printf "diverged (%d of %d seeds)", bad, bad + n; exit }
+              m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
+              for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
+              printf(sc == 100 ? "%.2f ± %.2f" : "%.3f ± %.3f", m, s) }'
+}
+
+first_diverged() { # condition: first generation whose mean R^2 is -inf or below -1e6, per seed
+    for f in "$OUT"/evolve/${1}_s*/generations.csv; do
+        awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "mean_r2") k = i; next }
+            ($k ~ /inf|nan/ || $k + 0 < -1e6) { print $1; exit }' "$f"
+    done | tr '\n' ' ' | sed 's/ $//'
+}
+
+heldout() { # condition: mean ± sd of the best organism's held-out test accuracy
+    for f in "$OUT"/evolve/${1}_s*.log; do
+        sed -n 's/.*held-out test accuracy \([0-9.]*\).*/\1/p' "$f"
+    done | awk '{ a[++n] = $1 * 100 } END { if (!n) { printf "-"; exit }
+        m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
+        for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
+        printf "%.2f ± %.2f", m, s }'
+}
+
+seeds_of() { ls -d "$OUT"/evolve/${1}_s* 2>/dev/null | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+gens_of() { tail -n 1 "$(ls "$OUT"/evolve/${1}_s*/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }'; }
+
+table_evolve() {
+    d="$OUT/evolve"
+    [ -f "$d/self_s1/generations.csv" ] || { say "(evolve: no results in $d)"; return; }
+    G=$(gens_of self); S=$(seeds_of self); L=10; [ "$G" -lt 30 ] && L=5
+    G2=$(gens_of r2self 2>/dev/null || echo 0); S2=$(seeds_of r2self); L2=5; [ "$G2" -lt 15 ] && L2=3
+    md ""
+    md "### Self vs copy inheritance (populations of 24 aux quines, elitism 0)"
+    md ""
+    md "Means over the last $L generations of $G (paper recipe, seeds $S) or the last $L2 of $G2"
+    md "(scale-free recipe, seeds $S2), then mean ± sd over seeds. Accuracy on the 1,000-digit"
+    md "fitness set; held-out: the run's best organism on the other 1,000 test digits."
+    md ""
+    {
+        say "| life recipe | replication | mean accuracy (%) | best accuracy (%) | held-out accuracy of the best (%) | self-prediction R^2 | replication R^2 of the births |"
+        say "|---|---|---|---|---|---|---|"
+        for c in self copy r2self r2copy; do
+            case $c in
+                self) r="paper (SSE, lambda 0.01)"; m=self; l=$L ;;
+                copy) r="paper (SSE, lambda 0.01)"; m=copy; l=$L ;;
+                r2self) r="scale-free (1 - R^2, lambda 1)"; m=self; l=$L2 ;;
+                r2copy) r="scale-free (1 - R^2, lambda 1)"; m=copy; l=$L2 ;;
+            esac
+            [ -f "$d/${c}_s1/generations.csv" ] || continue
+            say "| $r | $m | $(last_stat $c mean_accuracy $l 100) | $(last_stat $c best_accuracy $l 100) | $(heldout $c) | $(last_stat $c mean_r2 $l 1) | $(last_stat $c mean_link_r2 $l 1) |"
+        done
+    } | mdcat
+    dv=$(first_diverged r2self)
+    [ -n "$dv" ] && md "" && md "Scale-free recipe, self mode: the population's mean R^2 is -inf or below -1e6 from generation $dv (one per seed)."
+    md ""
+    md "### Fidelity evolution: does selection on accuracy raise replication fidelity?"
+    md ""
+    md "The paper-recipe population in self mode under three selection regimes; last $L of $G"
+    md "generations, mean ± sd over seeds $S. Generation 0 (founders after one life) for reference."
+    md ""
+    {
+        say "| selection | mean accuracy (%) | self-prediction R^2 | replication R^2 of the births | generation 0: accuracy (%), R^2 |"
+        say "|---|---|---|---|---|"
+        for c in self random fidelity; do
+            case $c in
+                self) r="on accuracy (tournament of 3)" ;;
+                random) r="none: random parents (truncation, size = population)" ;;
+                fidelity) r="on fidelity (R^2, tournament of 3)" ;;
+            esac
+            g0=$(for f in "$d"/${c}_s*/generations.csv; do sed -n 2p "$f"; done | awk -F, '
+                { a += $6; r += $8; n++ } END { printf "%.2f, %.3f", 100 * a / n, r / n }')
+            say "| $r | $(last_stat $c mean_accuracy $L 100) | $(last_stat $c mean_r2 $L 1) | $(last_stat $c mean_link_r2 $L 1) | $g0 |"
+        done
+    } | mdcat
+    fig_evolve
+}
+
+fig_evolve() {
+    f="$OUT/figures"
+    for c in self copy random fidelity r2self r2copy; do
+        [ -f "$OUT/evolve/${c}_s1/generations.csv" ] || continue
+        gen_curves $c mean_accuracy > "$f/evolve_${c}_acc.dat"
+        gen_curves $c 1-mean_r2 > "$f/evolve_${c}_r2.dat"
+    done
+    S=$(seeds_of self); S2=$(seeds_of r2self); dv=$(first_diverged r2self)
+    cat > "$f/inheritance.gp" <<EOF
+set terminal pngcairo size 1150,820 font 'Sans,10'
+set output '$FIGA/inheritance.png'
+set multiplot layout 2,2 title "Self vs copy inheritance: 24 aux quines, elitism 0, selection on accuracy (lines: mean over seeds; bands: min to max)" font 'Sans,12'
+set grid
+set key bottom right
+set xlabel 'generation'
+F='$OUTA/figures'
+set title "Paper recipe (SSE loss, lambda 0.01), seeds $S: accuracy"
+set ylabel 'mean test accuracy of the population (%)'
+set yrange [60:85]
+plot F.'/evolve_copy_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c6dbef' notitle, \
+     F.'/evolve_self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_copy_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#1f77b4' t 'copy: child = parent + mutation', \
+     F.'/evolve_self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'self: child = f(C) + mutation'
+set title "Paper recipe, seeds $S: replication fidelity"
+set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+set logscale y
+set yrange [0.01:10]
+set key top right
+plot F.'/evolve_copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
+     F.'/evolve_self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_copy_r2.dat' u 1:2 w l lw 2 lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_self_r2.dat' u 1:2 w l lw 2 lc rgb '#e6550d' t 'self'
+unset logscale y
+set key center right
+set title "Scale-free recipe (1 - R^2 loss, lambda 1), seeds $S2: accuracy"
+set ylabel 'mean test accuracy of the population (%)'
+set yrange [0:100]
+plot F.'/evolve_r2copy_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c6dbef' notitle, \
+     F.'/evolve_r2self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_r2copy_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_r2self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'self'
+set title "Scale-free recipe, seeds $S2: replication fidelity\n(self: the weights diverge; no point where 1 - R^2 is infinite)"
+set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+set logscale y
+set format y '10^{%T}'
+set yrange [0.1:1e16]
+set key top left
+plot F.'/evolve_r2copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
+     F.'/evolve_r2self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_r2copy_r2.dat' u 1:2 w lp lw 2 pt 7 ps 0.6 lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_r2self_r2.dat' u 1:2 w lp lw 2 pt 7 ps 0.6 lc rgb '#e6550d' t 'self'
+unset multiplot
+EOF
+    cat > "$f/fidelity.gp" <<EOF
+set terminal pngcairo size 1150,470 font 'Sans,10'
+set output '$FIGA/fidelity.png'
+set multiplot layout 1,2 title "Fidelity evolution: paper-recipe population in self mode, seeds $S (lines: mean over seeds; bands: min to max)" font 'Sans,12'
+set grid
+set xlabel 'generation'
+F='$OUTA/figures'
+set title 'replication fidelity'
+set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+set logscale y
+set yrange [0.03:3]
+set key top right
+plot F.'/evolve_random_r2.dat' u 1:3:4 w filledcurves lc rgb '#d9d9d9' notitle, \
+     F.'/evolve_self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_fidelity_r2.dat' u 1:3:4 w filledcurves lc rgb '#c7e9c0' notitle, \
+     F.'/evolve_random_r2.dat' u 1:2 w l lw 2 lc rgb '#636363' t 'random parents (no selection)', \
+     F.'/evolve_self_r2.dat' u 1:2 w l lw 2 lc rgb '#e6550d' t 'selection on accuracy', \
+     F.'/evolve_fidelity_r2.dat' u 1:2 w l lw 2 lc rgb '#31a354' t 'selection on fidelity (R^2)'
+unset logscale y
+set title 'accuracy'
+set ylabel 'mean test accuracy of the population (%)'
+set yrange [65:80]
+set key bottom right
+plot F.'/evolve_random_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#d9d9d9' notitle, \
+     F.'/evolve_self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
+     F.'/evolve_fidelity_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c7e9c0' notitle, \
+     F.'/evolve_random_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#636363' t 'random parents', \
+     F.'/evolve_self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'selection on accuracy', \
+     F.'/evolve_fidelity_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#31a354' t 'selection on fidelity'
+unset multiplot
+EOF
+    gnuplot "$f/inheritance.gp"
+    gnuplot "$f/fidelity.gp"
+}
+
+# ---- 4. arena -------------------------------------------------------------------------------
+run_arena() {
+    d="$OUT/arena"; rm -rf "$d"; mkdir -p "$d"
+    for b in $AR_BUDGETS; do for seed in $AR_SEEDS; do
+        run_pop scenarios/arena.ini "$d/b${b}_s$seed" $AR_GENS $seed \
+            --set budget.flops_per_generation=$b
+    done; say "arena: budget $b done"; done
+    # The charts of `quinesim analyze` for the shipped arena (its budget, seed 1).
+    "$Q" analyze "$d/b2.75e10_s1" --plot "$d/plots-b2.75e10_s1" > "$d/b2.75e10_s1.analyze.txt"
+}
+
+# One line per run of budget $1: organisms of each species at the end, mean accuracy at the
+# end, and each species' last generation alive if it went extinct (else -1).
+arena_runs() {
+    for f in "$OUT"/arena/b${1}_s*/generations.csv; do
+        awk -F, '
+        FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i; if ($i == "n_medium") b = i
+                       if ($i == "n_large") c = i; if ($i == "mean_accuracy") m = i }; next }
+        { if ($a > 0) la = $1; if ($b > 0) lb = $1; if ($c > 0) lc = $1
+          x = $a; y = $b; z = $c; acc = $m; g = $1 }
+        END { print x, y, z, acc, (la < g ? la : -1), (lb < g ? lb : -1), (lc < g ? lc : -1) }' "$f"
+    done
+}
+
+table_arena() {
+    d="$OUT/arena"
+    ls -d "$d"/b*_s1 >/dev/null 2>&1 || { say "(arena: no results in $d)"; return; }
+    G=$(tail -n 1 "$(ls "$d"/b*_s1/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }')
+    S=$(ls -d "$d"/b0_s* | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//')
+    md ""
+    md "### Arena: small (1,525 parameters), medium (5,550) and large (21,100) aux quines"
+    md ""
+    md "scenarios/arena.ini (max_params 300,000, 48 places, 400 steps a life, selection on"
+    md "accuracy) under five FLOP budgets per generation, $G generations, seeds $S. Wins: the"
+    md "seeds in which the species is the most abundant at the end; abundance and accuracy at"
+    md "the end are means over seeds; extinct: in how many seeds, and the mean last generation alive."
+    md ""
+    {
+        say "| budget (FLOPs / generation) | wins: small / medium / large | organisms at the end: small / medium / large | mean accuracy at the end (%) | small extinct | medium extinct | large extinct |"
+        say "|---|---|---|---|---|---|---|"
+        for b in $AR_BUDGETS; do
+            ls "$d"/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+            arena_runs "$b" | awk -v b="$b" '
+                { n++; s[1] += $1; s[2] += $2; s[3] += $3; acc += $4
+                  w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++
+                  for (k = 1; k <= 3; k++) if ($(4 + k) >= 0) { ext[k]++; eg[k] += $(4 + k) } }
+                END { printf "| %s | %d / %d / %d | %.1f / %.1f / %.1f | %.2f |", (b == 0 ? "unlimited" : b),
+                        win[1], win[2], win[3], s[1] / n, s[2] / n, s[3] / n, 100 * acc / n
+                      for (k = 1; k <= 3; k++)
+                          if (ext[k]) printf " %d of %d (g%.1f) |", ext[k], n, eg[k] / ext[k]
+                          else printf " 0 of %d |", n
+                      printf "\n" }'
+        done
+    } | mdcat
+    fig_arena
+}
+
+fig_arena() {
+    f="$OUT/figures"; d="$OUT/arena"
+    {
+        say "set terminal pngcairo size 1300,760 font 'Sans,10'"
+        say "set output '$FIGA/arena.png'"
+        say "set termoption noenhanced"
+        say "set multiplot layout 2,3 title 'Arena: species abundance (stacked) under a FLOP budget per generation; max_params 300,000, at most 48 organisms' font 'Sans,12'"
+        say "set style fill solid 0.85 noborder"
+        say "set xlabel 'generation'; set ylabel 'organisms alive'; set yrange [0:60]; set grid front"
+        say "set key top center horizontal samplen 1.5"
+        for p in 2e9:1 2e10:1 2.75e10:1 2.75e10:2 4e10:1 0:1; do
+            b=${p%:*}; s=${p#*:}; csv="$d/b${b}_s$s/generations.csv"
+            [ -f "$csv" ] || { say "set title 'budget $b seed $s: not run'; plot 0 notitle"; continue; }
+            bn=$b; [ "$b" = 0 ] && bn=unlimited
+            # columns of n_small, n_medium, n_large
+            cols=$(head -n 1 "$csv" | awk -F, '{ for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i
+                if ($i == "n_medium") b = i; if ($i == "n_large") c = i }; print a, b, c }')
+            set -- $cols
+            say "set datafile separator ','"
+            say "set title 'budget $bn, seed $s'"
+            say "plot '$OUTA/arena/b${b}_s$s/generations.csv' every ::1 u 1:(\$$1+\$$2+\$$3) w filledcurves x1 lc rgb '#2ca02c' t 'large (H=100)', \\"
+            say "     '' every ::1 u 1:(\$$1+\$$2) w filledcurves x1 lc rgb '#1f77b4' t 'medium (H=50)', \\"
+            say "     '' every ::1 u 1:$1 w filledcurves x1 lc rgb '#ff7f0e' t 'small (H=25)'"
+        done
+        say "unset multiplot"
+    } > "$f/arena.gp"
+    gnuplot "$f/arena.gp"
+}
+
+# ---- 5. self-repair -------------------------------------------------------------------------
+# name|genome|description
+repair_genomes() {
+    cat <<EOF
+evolved-self|$OUT/evolve/self_s1/best.genome|evolved, paper recipe, self mode (best of seed 1)
+evolved-copy|$OUT/evolve/copy_s1/best.genome|evolved, paper recipe, copy mode (best of seed 1)
+evolved-r2copy|$OUT/evolve/r2copy_s1/best.genome|evolved, scale-free recipe, copy mode (best of seed 1)
+trained-paper|$OUT/paper/mnist_paper_s1.genome|trained alone, paper recipe, 30 epochs (seed 1)
+trained-r2|$OUT/tradeoff/l1_s1.genome|trained alone, scale-free recipe, lambda 1 (seed 1)
+EOF
+}
+
+run_repair() {
+    d="$OUT/repair"; rm -rf "$d"; mkdir -p "$d"
+    repair_genomes | while IFS='|' read -r name g desc; do
+        [ -f "$g" ] || { echo "run.sh: repair: $g missing (run ONLY='paper tradeoff evolve' first): $name skipped" >&2; continue; }
+        for dmg in $DAMAGES; do for seed in $RP_SEEDS; do
+            say "$Q repair $g --damage $dmg --cycles 3 --seed $seed --data $MNIST --json > $d/${name}_d${dmg}_full_s$seed.jsonl"
+            say "$Q repair $g --damage $dmg --cycles 3 --only-damaged --seed $seed --data $MNIST --json > $d/${name}_d${dmg}_only_s$seed.jsonl"
+        done; done
+    done > "$d/commands.txt"
+    par < "$d/commands.txt"
+}
+
+repair_summary() {
+    d="$OUT/repair"
+    # one line per file: name damage mode seed acc0 r2_0 offspring_r2 acc_damaged acc_c1 acc_c3 restored_c3 r2_c3
+    for f in "$d"/*.jsonl; do
+        b=${f##*/}; b=${b%.jsonl}
+        awk "$AWKLIB"'
+            { st = jget($0, "stage"); cy = jget($0, "cycle") }
+            st == "\"original\"" { a0 = jget($0, "acc"); r0 = jget($0, "r2") }
+            st == "\"offspring\"" { ro = jget($0, "r2") }
+            st == "\"damaged\"" { ad = jget($0, "acc"); rd = jget($0, "r2") }
+            st == "\"cycle\"" && cy == 1 { a1 = jget($0, "acc") }
+            st == "\"cycle\"" && cy == 3 { a3 = jget($0, "acc"); rs = jget($0, "restored"); r3 = jget($0, "r2") }
+            st == "\"verdict\"" { v = jget($0, "verdict"); good = jget($0, "good_replicator")
+                vd = good == "true" ? "good-replicator" : v ~ /^"copies itself/ ? "copies-itself,-unstable" \
+                    : v ~ /^"not a good enough/ ? "not-a-good-enough-replicator" : "other" }
+            END { n = split(b, p, "_"); sub(/^d/, "", p[2]); sub(/^s/, "", p[4])
+                  print p[1], p[2], p[3], p[4], a0, r0, ro, ad, a1, a3, rs, r3, vd }' b="$b" "$f"
+    done > "$d/summary.txt"
+}
+
+table_repair() {
+    d="$OUT/repair"
+    ls "$d"/*.jsonl >/dev/null 2>&1 || { say "(repair: no results in $d)"; return; }
+    S=$(ls "$d"/*.jsonl | sed 's/.*_s\([0-9]*\)\.jsonl/\1/' | sort -un | tr '\n' ' ' | sed 's/ $//')
+    repair_summary
+    md ""
+    md "### Self-repair: damage a fraction of the weights (set to 0), regenerate 3 times"
+    md ""
+    md "Accuracy on the 2,000 test digits of data/mnist, mean over damage seeds $S."
+    md "\"only damaged\": each regeneration rewrites only the damaged weights with the network's"
+    md "prediction of them; \"all\": theta <- f_theta(C), every weight (the paper's regeneration)."
+    md "restored: the fraction of the damage's distance to the original genome undone after 3"
+    md "cycles (1 = repaired exactly, 0 = no better than damaged, negative = further away)."
+    md "recovered: the fraction of the accuracy lost to the damage that the repair won back."
+    md "verdict: what \`quinesim repair\` concludes of the genome (the same for every damage)."
+    md ""
+    {
+        say "| genome | R^2 of self-prediction | its offspring's R^2 | verdict | accuracy (%) | damage | damaged (%) | repaired: only damaged weights, 3 cycles (%) | recovered | restored | all weights, 1 cycle (%) |"
+        say "|---|---|---|---|---|---|---|---|---|---|---|"
+        repair_genomes | while IFS='|' read -r name g desc; do
+            for dmg in $DAMAGES; do
+                awk -v nm="$name" -v dm="$dmg" -v desc="$desc" '
+                    $1 == nm && $2 == dm && $3 == "only" { n++; a0 = $5; r0 = $6; ro = $7; ad += $8; ao += $10; rs += $11
+                        vd = $13; gsub(/-/, " ", vd) }
+                    $1 == nm && $2 == dm && $3 == "full" { m++; a1 += $9; a3 += $10 }
+                    END { if (!n) exit
+                                                    ad /= n; ao /= n
+                          printf "| %s | %s | %s | %s | %.2f | %d%% | %.2f | %.2f | %.2f | %.3g | %.2f |\n",
+                              (dm == 0.1 ? desc : ""), (dm == 0.1 ? sprintf("%.3f", r0) : ""),
+                              (dm == 0.1 ? sprintf("%.3g", ro) : ""), (dm == 0.1 ? vd : ""),
+                              100 * a0, 100 * dm, 100 * ad, 100 * ao, (ao - ad) / (a0 - ad), rs / n,
+                              100 * a1 / m }' "$d/summary.txt"
+            done
+        done
+    } | mdcat
+    # figure: accuracy against damage, damaged vs repaired (only damaged), per genome
+    f="$OUT/figures"
+    repair_genomes | while IFS='|' read -r name g desc; do
+        awk -v nm="$name" '$1 == nm && $3 == "only" { n[$2]++; a0 = $5; ad[$2] += $8; ao[$2] += $10 }
+            END { printf "0 %.4f %.4f\n", 100 * a0, 100 * a0
+                  for (k in n) printf "%s %.4f %.4f\n", k, 100 * ad[k] / n[k], 100 * ao[k] / n[k] }' \
+            "$d/summary.txt" | sort -n > "$f/repair_$name.dat"
+    done
+    cat > "$f/repair.gp" <<EOF
+set terminal pngcairo size 1100,700 font 'Sans,11'
+set output '$FIGA/repair.png'
+set title "Self-repair: test accuracy after damage (dashed) and after 3 regenerations\nof the damaged weights (solid); weights set to 0, mean over damage seeds $S" font 'Sans,11'
+set xlabel 'weights damaged (%)'
+set ylabel 'test accuracy on 2,000 MNIST digits (%)'
+set xrange [-1:51]; set yrange [0:100]
+set xtics (0, 10, 30, 50)
+set grid
+set key below center box maxrows 4
+set bmargin 10
+F='$OUTA/figures'
+plot F.'/repair_evolved-self.dat' u (100*\$1):3 w lp lw 2 pt 7 lc rgb '#e6550d' t 'evolved, self mode (R^2 0.9): repaired', \
+     '' u (100*\$1):2 w lp dt 2 lw 2 pt 7 lc rgb '#e6550d' t '   the same, damaged', \
+     F.'/repair_evolved-copy.dat' u (100*\$1):3 w lp lw 2 pt 5 lc rgb '#1f77b4' t 'evolved, copy mode (R^2 0): repaired', \
+     '' u (100*\$1):2 w lp dt 2 lw 2 pt 5 lc rgb '#1f77b4' t '   the same, damaged', \
+     F.'/repair_trained-paper.dat' u (100*\$1):3 w lp lw 2 pt 13 lc rgb '#756bb1' t 'trained alone, paper recipe (R^2 0): repaired', \
+     '' u (100*\$1):2 w lp dt 2 lw 2 pt 13 lc rgb '#756bb1' t '   the same, damaged', \
+     F.'/repair_trained-r2.dat' u (100*\$1):3 w lp lw 2 pt 9 lc rgb '#31a354' t 'trained alone, scale-free, lambda 1: repaired', \
+     '' u (100*\$1):2 w lp dt 2 lw 2 pt 9 lc rgb '#31a354' t '   the same, damaged'
+EOF
+    gnuplot "$f/repair.gp"
+}
+
+# ---- headline: one line per experiment, from the same raw results as the tables ------------
+# mean of column $3 (scaled by $4) over the rows of summary file $1 whose first field is $2
+col_mean() { awk -v k="$2" -v c="$3" -v sc="$4" '$1 == k && $c ~ /^[-+]?[0-9.]/ { s += $c * sc; n++ }
+    END { if (n) printf(sc == 100 ? "%.2f" : "%.3g", s / n); else printf "?" }' "$1"; }
+
+table_headline() {
+    md ""
+    md "## Headline"
+    md ""
+    md "| experiment | finding |"
+    md "|---|---|"
+    p="$OUT/paper/summary.txt"
+    if [ -f "$p" ]; then
+        md "| paper: aux quine, MNIST 8k/2k | quine $(col_mean "$p" mnist_paper 8 100)% test accuracy (R^2 of self-prediction $(col_mean "$p" mnist_paper 6 1)) vs the same network on the task alone $(col_mean "$p" mnist_tasksteps_T1 8 100)% (paper: 90.41% vs 96.33%) |"
+        md "| paper: aux quine, Fashion-MNIST | quine $(col_mean "$p" fashion_paper 8 100)% vs task alone $(col_mean "$p" fashion_tasksteps_T1 8 100)% |"
+        md "| paper: vanilla, 10 x (epoch + regeneration), small projection | L_SR $(col_mean "$p" v_regen_cs0.1 4 1) (paper 0.86), but R^2 $(col_mean "$p" v_regen_cs0.1 6 1): the weights shrink (rms $(col_mean "$p" v_regen_cs0.1 9 1) -> $(col_mean "$p" v_regen_cs0.1 7 1)), nothing is copied |"
+    fi
+    t="$OUT/tradeoff/summary.txt"
+    if [ -f "$t" ]; then
+        hi=$(awk '$1 ~ /^l[0-9]/ { x = substr($1, 2) + 0; if (x > m) m = x } END { print m }' "$t")
+        md "| trade-off over lambda (scale-free loss) | lambda 1: $(col_mean "$t" l1 8 100)% and R^2 $(col_mean "$t" l1 6 1); lambda 0: R^2 $(col_mean "$t" l0 6 1) at chance accuracy $(col_mean "$t" l0 8 100)%; lambda $hi: $(col_mean "$t" l$hi 8 100)%, R^2 $(col_mean "$t" l$hi 6 1); task alone $(col_mean "$t" task 8 100)% |"
+    fi
+    if [ -f "$OUT/evolve/self_s1/generations.csv" ]; then
+        G=$(gens_of self); L=10; [ "$G" -lt 30 ] && L=5
+        md "| self vs copy, paper recipe ($G generations) | mean accuracy: self $(last_stat self mean_accuracy $L 100)%, copy $(last_stat copy mean_accuracy $L 100)%; R^2 of self-prediction: self $(last_stat self mean_r2 $L 1), copy $(last_stat copy mean_r2 $L 1) |"
+        if [ -f "$OUT/evolve/r2self_s1/generations.csv" ]; then
+            G2=$(gens_of r2self); L2=5; [ "$G2" -lt 15 ] && L2=3
+            md "| self vs copy, scale-free recipe ($G2 generations) | self: the weights diverge (generation $(first_diverged r2self), one per seed), mean accuracy $(last_stat r2self mean_accuracy $L2 100)%; copy: $(last_stat r2copy mean_accuracy $L2 100)%, R^2 $(last_stat r2copy mean_r2 $L2 1) |"
+        fi
+        md "| fidelity under selection (self mode, paper recipe) | R^2 of self-prediction: on accuracy $(last_stat self mean_r2 $L 1), random parents $(last_stat random mean_r2 $L 1), on fidelity $(last_stat fidelity mean_r2 $L 1) (generation 0: $(for f in "$OUT"/evolve/self_s*/generations.csv; do sed -n 2p "$f"; done | awk -F, '{ r += $8; n++ } END { printf "%.3f", r / n }')) |"
+    fi
+    if [ -d "$OUT/arena" ]; then
+        w=$(for b in $AR_BUDGETS; do
+            ls "$OUT"/arena/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+            arena_runs "$b" | awk -v b="$b" '{ w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++; n++ }
+                END { split("small medium large", nm, " "); s = ""
+                      for (k = 1; k <= 3; k++) if (win[k]) s = s (s == "" ? "" : " / ") nm[k] " " win[k] "/" n
+                      printf "%s: %s; ", (b == 0 ? "unlimited" : b), s }'
+        done | sed 's/; $//')
+        md "| arena: who is most abundant at the end (seeds won), by FLOP budget | $w |"
+    fi
+    r="$OUT/repair/summary.txt"
+    if [ -f "$r" ]; then
+        md "| self-repair, 30% of the weights zeroed (only damaged weights regenerated, 3 cycles) | evolved self-mode quine: $(awk '$1 == "evolved-self" && $2 == 0.3 && $3 == "only" { a += $8; b += $10; n++ } END { if (n) printf "%.2f%% -> %.2f%%", 100 * a / n, 100 * b / n; else printf "?" }' "$r"); paper-recipe quine trained alone: $(awk '$1 == "trained-paper" && $2 == 0.3 && $3 == "only" { a += $8; b += $10; n++ } END { if (n) printf "%.2f%% -> %.2f%%", 100 * a / n, 100 * b / n; else printf "?" }' "$r"); regenerating all weights instead (1 cycle, any genome, any damage): at most $(awk '$3 == "full" { k = $1 " " $2; a[k] += $9; n[k]++ } END { for (k in a) if (a[k] / n[k] > m) m = a[k] / n[k]; printf "%.2f%%", 100 * m }' "$r") |"
+    fi
+}
+
+# ---- main ------------------------------------------------------------------------------------
+T0=$(now)
+for e in $ONLY; do
+    case " $ALL " in *" $e "*) ;; *) echo "run.sh: unknown experiment '$e' (known: $ALL)" >&2; exit 2 ;; esac
+done
+for e in $ALL; do
+    case " $ONLY " in *" $e "*) ;; *) continue ;; esac
+    say "== $e ($VARIANT) started $(date '+%F %T')"
+    t=$(now)
+    run_$e
+    echo "$VARIANT $(($(now) - t)) $(date '+%F %T')" > "$OUT/$e.done"
+    say "== $e done in $(($(now) - t)) s"
+done
+TOTAL=$(($(now) - T0))
+
+: > "$RES"
+md "# quinesim experiments: results"
+md ""
+md "Written by scenarios/experiments/run.sh (\`make experiments\`; QUICK=1 for the short variant)."
+md "Machine: $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(uname -sr)."
+md ""
+md "| experiment | variant | wall time (s) | finished |"
+md "|---|---|---|---|"
+for e in $ALL; do
+    if [ -f "$OUT/$e.done" ]; then set -- $(cat "$OUT/$e.done"); md "| $e | $1 | $2 | $3 $4 |"
+    else md "| $e | not run | | |"; fi
+done
+md ""
+if [ -n "$(echo $ONLY)" ]; then md "This invocation ran: $(echo $ONLY) ($VARIANT), $TOTAL s in all."
+else md "This invocation ran no experiment: the tables and figures were remade from the raw results."; fi
+for e in paper tradeoff; do
+    ls "$OUT/$e"/*.jsonl >/dev/null 2>&1 && paper_summary "$OUT/$e"/*.jsonl > "$OUT/$e/summary.txt"
+done
+ls "$OUT"/repair/*.jsonl >/dev/null 2>&1 && repair_summary
+table_headline
+table_paper
+table_tradeoff
+table_evolve
+table_arena
+table_repair
+mv "$RES" "$OUT/RESULTS.md"
+# The full variant's tables are committed next to its figures (docs/results.md quotes them).
+[ -n "$DOC" ] && cp "$OUT/RESULTS.md" "$DOC"
+say ""
+say "tables: $OUT/RESULTS.md ${DOC:+and $DOC}; figures: $(ls "$FIG"/*.png | tr '\n' ' ')"
