@@ -242,10 +242,10 @@ run: deps data $(BIN)
 	$(BIN) run scenarios/quickstart.ini --out runs/quickstart --force
 
 # Every table and figure of docs/results.md (scenarios/experiments/run.sh): raw results in
-# runs/experiments/, the tables in runs/experiments/RESULTS.md, the figures in docs/figures/.
-# About 50 minutes on 2 cores; QUICK=1 about 8 minutes (its figures stay in
-# runs/experiments/figures/). Fashion-MNIST rows need `make data-fashion` (else skipped).
-experiments: deps data $(BIN)
+# runs/experiments/, the tables in runs/experiments/RESULTS.md and docs/experiments.md, the
+# figures in docs/figures/. 24 minutes on 2 cores; QUICK=1 is the short variant (its tables
+# and figures stay in runs/experiments/, docs/ is left alone).
+experiments: deps data data-fashion $(BIN)
 	QUICK=$(QUICK) QUINESIM=$(BIN) sh scenarios/experiments/run.sh
 
 # --- Documentation generated from the program (tests check it is current) ---------------

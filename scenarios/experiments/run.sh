@@ -19,7 +19,7 @@
 # and writes no docs/, so that the committed tables and figures stay the full run's.
 #
 # Measured on the project's 2-vCPU machine: the full variant took 1,439 s (24 minutes),
-# QUICK=1 QUICK_SECONDS s (each run's durations are at the top of RESULTS.md).
+# QUICK=1 223 s (each run's durations are at the top of RESULTS.md).
 #
 # Environment: QUICK=1 short variant; ONLY="tradeoff arena" runs only these experiments
 # (the tables and figures of the others are remade from their raw results if present;
