@@ -363,42 +363,20 @@ out:
 
 int qs_record_decode(qs_record_t *r, const uint8_t *payload, size_t len, qs_error_t *err)
 {
-    static const char *const keys[] = {"type", "v"};
-    const msgpack_object *v[2];
+    static const qs_mp_kind_t kind = {.what = "lineage record",
+                                      .version_of = "version",
+                                      .verb = "reads",
+                                      .names = rec_names,
+                                      .last = QS_REC_LAST,
+                                      .version = QS_LINEAGE_VERSION};
     qs_mp_doc_t doc;
     qs_record_t t;
     memset(&t, 0, sizeof t);
-    const char *tname;
-    size_t tlen;
-    uint64_t version;
+    int type = 0;
     int rc = qs_mp_doc_parse(&doc, payload, len, "lineage record", err);
     if (rc < 0)
         return rc;
-    TRY(qs_mp_fields(doc.root, keys, 2, v, "lineage record", err));
-    TRY(qs_mp_str_view(v[0], "lineage record", "type", &tname, &tlen, err));
-    int shown = (int)QS_MIN(tlen, (size_t)64);
-    TRY(qs_mp_u64(v[1], "lineage record", "v", 0, UINT64_MAX, &version, err));
-    if (version != QS_LINEAGE_VERSION) {
-        rc = qs_error_set(err, QS_ERR(VERSION),
-                          "lineage record '%.*s': version %llu received, this build reads "
-                          "version %d",
-                          shown, tname, (unsigned long long)version, QS_LINEAGE_VERSION);
-        goto out;
-    }
-    int type = 0;
-    for (int i = 1; i <= QS_REC_LAST; i++)
-        if (qs_mp_str_eq(v[0], rec_names[i]))
-            type = i;
-    if (!type) {
-        char list[128] = "";
-        for (int i = 1; i <= QS_REC_LAST; i++)
-            if (qs_list_append(list, sizeof list, rec_names[i]) < 0)
-                break;
-        rc = qs_error_set(err, QS_ERR(FORMAT),
-                          "lineage record: unknown type '%.*s' (this build reads: %s)", shown,
-                          tname, list);
-        goto out;
-    }
+    TRY(qs_mp_typed_head(doc.root, &kind, &type, err));
     t.type = (qs_rec_type_t)type;
     switch (t.type) {
     case QS_REC_HEADER:

@@ -657,3 +657,35 @@ int qs_mp_read_fidelity(const msgpack_object *o, const char *what, qs_fidelity_t
         return rc;
     return qs_mp_bool(v[ZERO], what, "zero_quine", &f->zero_quine, err);
 }
+
+int qs_mp_typed_head(const msgpack_object *root, const qs_mp_kind_t *kind, int *type,
+                     qs_error_t *err)
+{
+    static const char *const keys[] = {"type", "v"};
+    const msgpack_object *v[2];
+    const char *name;
+    size_t len;
+    uint64_t version;
+    int rc;
+    if ((rc = qs_mp_fields(root, keys, 2, v, kind->what, err)) < 0 ||
+        (rc = qs_mp_str_view(v[0], kind->what, "type", &name, &len, err)) < 0 ||
+        (rc = qs_mp_u64(v[1], kind->what, "v", 0, UINT64_MAX, &version, err)) < 0)
+        return rc;
+    int shown = (int)QS_MIN(len, (size_t)64);
+    if (version != kind->version)
+        return qs_error_set(err, QS_ERR(VERSION),
+                            "%s '%.*s': %s %llu received, this build %s version %llu", kind->what,
+                            shown, name, kind->version_of, (unsigned long long)version, kind->verb,
+                            (unsigned long long)kind->version);
+    for (int i = 1; i <= kind->last; i++)
+        if (qs_mp_str_eq(v[0], kind->names[i])) {
+            *type = i;
+            return 0;
+        }
+    char list[256] = ""; /* "hello, challenge, ..." */
+    for (int i = 1; i <= kind->last; i++)
+        if (qs_list_append(list, sizeof list, kind->names[i]) < 0)
+            break;
+    return qs_error_set(err, QS_ERR(FORMAT), "%s: unknown type '%.*s' (this build %s: %s)",
+                        kind->what, shown, name, kind->verb, list);
+}

@@ -77,6 +77,21 @@ int qs_mp_fields(const msgpack_object *map, const char *const *keys, size_t n,
 /* Does the str object equal s? */
 int qs_mp_str_eq(const msgpack_object *o, const char *s);
 
+/* The head of a typed document, a map {"type": NAME, "v": VERSION, ...} (worker messages,
+ * lineage records). */
+typedef struct {
+    const char *what;         /* "message", "lineage record" */
+    const char *version_of;   /* how errors name the version: "protocol version" */
+    const char *verb;         /* this build "supports" / "reads" */
+    const char *const *names; /* names[1..last]; names[0] is unused */
+    int last;
+    uint64_t version; /* the one version this build reads */
+} qs_mp_kind_t;
+/* *type = i with names[i] == NAME. QS_ERR(VERSION) for another version and QS_ERR(FORMAT)
+ * for an unknown type, each naming what was received and what this build reads. */
+int qs_mp_typed_head(const msgpack_object *root, const qs_mp_kind_t *kind, int *type,
+                     qs_error_t *err);
+
 /* Required fields (o == NULL reports the field as missing). Integers accept any msgpack
  * integer encoding whose value lies in [lo, hi]. */
 int qs_mp_u64(const msgpack_object *o, const char *what, const char *key, uint64_t lo, uint64_t hi,

@@ -693,42 +693,20 @@ static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
 
 int qs_msg_decode(qs_msg_t *m, const uint8_t *payload, size_t len, qs_error_t *err)
 {
-    static const char *const keys[] = {"type", "v"};
-    const msgpack_object *v[2];
+    static const qs_mp_kind_t kind = {.what = "message",
+                                      .version_of = "protocol version",
+                                      .verb = "supports",
+                                      .names = msg_names,
+                                      .last = QS_MSG_LAST,
+                                      .version = QS_PROTOCOL_VERSION};
     qs_mp_doc_t doc;
     qs_msg_t t;
     memset(&t, 0, sizeof t);
-    const char *tname;
-    size_t tlen;
-    uint64_t version;
+    int type = 0;
     int rc = qs_mp_doc_parse(&doc, payload, len, "message", err);
     if (rc < 0)
         return rc;
-    TRY(qs_mp_fields(doc.root, keys, 2, v, "message", err));
-    TRY(qs_mp_str_view(v[0], "message", "type", &tname, &tlen, err));
-    int shown = (int)QS_MIN(tlen, (size_t)64);
-    TRY(qs_mp_u64(v[1], "message", "v", 0, UINT64_MAX, &version, err));
-    if (version != QS_PROTOCOL_VERSION) {
-        rc = qs_error_set(err, QS_ERR(VERSION),
-                          "message '%.*s': protocol version %llu received, this build supports "
-                          "version %d",
-                          shown, tname, (unsigned long long)version, QS_PROTOCOL_VERSION);
-        goto out;
-    }
-    int type = 0;
-    for (int i = 1; i <= QS_MSG_LAST; i++)
-        if (qs_mp_str_eq(v[0], msg_names[i]))
-            type = i;
-    if (!type) {
-        char list[256] = ""; /* "hello, challenge, ..." */
-        for (int i = 1; i <= QS_MSG_LAST; i++)
-            if (qs_list_append(list, sizeof list, msg_names[i]) < 0)
-                break;
-        rc = qs_error_set(err, QS_ERR(FORMAT),
-                          "message: unknown type '%.*s' (this build supports: %s)", shown, tname,
-                          list);
-        goto out;
-    }
+    TRY(qs_mp_typed_head(doc.root, &kind, &type, err));
     t.type = (qs_msg_type_t)type;
     TRY(read_body(doc.root, &t, err));
     *m = t;
