@@ -10,6 +10,7 @@
 #include "core/fidelity.h"
 #include "core/train.h"
 #include "tests/core/qtest.h"
+#include "tests/testutil.h"
 
 typedef struct {
     qs_quine_spec_t spec;
@@ -319,6 +320,7 @@ Test(train, regeneration_refreezes_targets)
  * the full L_SR (the initial prediction error is dominated by large predictions). */
 Test(train, one_paper_epoch_lowers_lsr, .timeout = 60)
 {
+    TU_SKIP_UNDER_VALGRIND("2,010 paper-size steps take minutes under memcheck");
     qs_quine_spec_t s = qs_quine_spec_default(QS_KIND_VANILLA, 1);
     qs_phys_t *ph = qs_phys_new(&s, NULL);
     size_t n = qs_phys_nparams(ph);
