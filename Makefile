@@ -71,7 +71,7 @@ BENCH_BINS   := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-ALL_C := $(wildcard core/*.[ch] proto/*.[ch] sim/*.[ch] analysis/*.[ch] tests/*/*.[ch])
+ALL_C := $(wildcard core/*.[ch] proto/*.[ch] sim/*.[ch] analysis/*.[ch] tests/*.[ch] tests/*/*.[ch])
 
 .PHONY: all help deps data data-fashion run test test-only asan valgrind bench fuzz fuzz-ci \
         format format-check experiments docs clean

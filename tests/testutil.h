@@ -12,10 +12,10 @@
 /* memcheck runs code tens of times slower and maps memory its own way: a test too slow or
  * too big for it skips, saying why. `make valgrind` sets QS_UNDER_VALGRIND; `make test`
  * and `make asan` run every test. Use inside a Test (<criterion/criterion.h> included). */
-#define TU_SKIP_UNDER_VALGRIND(why)                                                          \
-    do {                                                                                     \
-        if (getenv("QS_UNDER_VALGRIND"))                                                     \
-            cr_skip_test("skipped under valgrind: %s", why);                                 \
+#define TU_SKIP_UNDER_VALGRIND(why)                                                                \
+    do {                                                                                           \
+        if (getenv("QS_UNDER_VALGRIND"))                                                           \
+            cr_skip_test("skipped under valgrind: %s", why);                                       \
     } while (0)
 
 /* A fresh temporary folder; the path is static storage per call site's buffer. */
