@@ -24,24 +24,9 @@
 #include "core/quine.h"
 #include "core/train.h"
 #include "core/vec.h"
+#include "tests/bench/benchutil.h"
 
 #define REPS 15
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-typedef struct {
-    double median, min, max;
-} stat_t;
-
-static stat_t summarize(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return (stat_t){v[n / 2], v[0], v[n - 1]};
-}
 
 /* Synthetic MNIST-shaped data when the real set is missing. */
 static void fake_dataset(qs_dataset_t *ds, uint32_t count)

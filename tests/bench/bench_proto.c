@@ -18,25 +18,10 @@
 #include "core/rng.h"
 #include "proto/genome.h"
 #include "proto/wire.h"
+#include "tests/bench/benchutil.h"
 
 #define REPS  15
 #define ITERS 2000
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-typedef struct {
-    double median, min, max;
-} stat_t;
-
-static stat_t summarize(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return (stat_t){v[n / 2], v[0], v[n - 1]};
-}
 
 /* Keep the compiler from dropping work whose result is unused. */
 static void clobber(void *p)
