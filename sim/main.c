@@ -73,18 +73,25 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
-    }
     if (!strcmp(argv[1], "--version")) {
         printf("quinesim %s\n", QS_VERSION);
         return 0;
     }
+    char *help_argv[] = {argv[argc > 2 ? 2 : 1], "--help", NULL};
+    if (!strcmp(argv[1], "help") && argc > 2) { /* quinesim help CMD = quinesim CMD --help */
+        argv = help_argv;
+        argc = 2;
+    } else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    } else {
+        argv++;
+        argc--;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "quinesim: unknown command '%s'\n\n", argv[1]);
+        if (!strcmp(argv[0], commands[i].name))
+            return commands[i].run(argc, argv);
+    fprintf(stderr, "quinesim: unknown command '%s'\n\n", argv[0]);
     usage(stderr);
     return 2;
 }

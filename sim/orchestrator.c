@@ -1108,7 +1108,7 @@ static void on_signal(uv_signal_t *h, int signo)
         fprintf(stderr, "quinesim run: second %s, exiting at once\n", strsignal(signo));
         if (o->rd_open)
             qs_rundir_log(&o->rd, "second %s: exiting at once", strsignal(signo));
-        _exit(130);
+        _exit(128 + signo);
     }
     event(o, 1,
           "%s: stopping; generation %u is abandoned, the run directory holds generations 0..%d "
@@ -1119,7 +1119,7 @@ static void on_signal(uv_signal_t *h, int signo)
     if (write_checkpoint(o, 0) < 0)
         return;
     event(o, 1, "resume with: quinesim run --resume %s", o->rd.dir);
-    finish(o, 130);
+    finish(o, 128 + signo); /* the shell's convention: 130 for SIGINT, 143 for SIGTERM */
 }
 
 /* ---- set-up --------------------------------------------------------------------------------- */

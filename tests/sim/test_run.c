@@ -121,6 +121,23 @@ Test(run, worker_dying_mid_task_changes_nothing)
     cr_assert(su_file_contains(p, "respawning worker"));
 }
 
+/* Start a slowed 6-generation run of sc into out, send it signo once two generations are
+ * written, and return its exit status. */
+static int stop_slow_run(const char *sc, const char *out, int signo)
+{
+    char p[700];
+    pid_t pid = su_spawn("QS_FAULT=slow:40", sc, out, "--set", "run.generations=6");
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    for (int i = 0; i < 600 && su_count_lines(p) < 3; i++)
+        usleep(20000);
+    cr_assert_geq(su_count_lines(p), 3, "two generations done before the signal");
+    kill(pid, signo);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st), "killed by signal %d", WTERMSIG(st));
+    return WEXITSTATUS(st);
+}
+
 Test(run, sigint_stops_cleanly_and_resumes)
 {
     char sc[512], out[512], ref[512], p[700], cmd[1400], *log;
@@ -129,15 +146,7 @@ Test(run, sigint_stops_cleanly_and_resumes)
     out_dir(ref, sizeof ref, "ref");
     cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
     free(log);
-    pid_t pid = su_spawn("QS_FAULT=slow:40", sc, out, "--set", "run.generations=6");
-    snprintf(p, sizeof p, "%s/generations.csv", out);
-    for (int i = 0; i < 600 && su_count_lines(p) < 3; i++)
-        usleep(20000);
-    cr_assert_geq(su_count_lines(p), 3, "two generations done before the signal");
-    kill(pid, SIGINT);
-    int st;
-    waitpid(pid, &st, 0);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "exit status %d", WEXITSTATUS(st));
+    cr_assert_eq(stop_slow_run(sc, out, SIGINT), 130);
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "resume with: quinesim run --resume"));
     snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
@@ -145,6 +154,18 @@ Test(run, sigint_stops_cleanly_and_resumes)
     free(log);
     const char *why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
+}
+
+/* SIGTERM (what `kill`, systemd and batch schedulers send) stops like SIGINT, with the
+ * shell's status for it: 128 + 15. */
+Test(run, sigterm_stops_with_status_143)
+{
+    char sc[512], out[512], p[700];
+    su_scenario(sc, sizeof sc, dir, "term", "");
+    out_dir(out, sizeof out, "term");
+    cr_assert_eq(stop_slow_run(sc, out, SIGTERM), 143);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "resume with: quinesim run --resume"));
 }
 
 Test(run, budget_too_small_to_replicate_ends_in_extinction)
