@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/fertility.h"
 #include "core/fidelity.h"
 #include "core/quine.h"
 #include "core/vec.h"
@@ -232,63 +233,23 @@ int cmd_repair(int argc, char **argv)
     const qs_quine_spec_t *spec = &g.spec;
     const int aux = spec->kind == QS_KIND_AUX;
     int status = 0;
-    qs_dataset_t ds = {0};
-    qs_features_t feat = {0};
-    float *mean = NULL;
-    if (aux) {
-        if (qs_load_split(&ds, o.data, QS_SPLIT_TEST, (uint32_t)o.test_count, &err) < 0) {
-            fprintf(stderr, "quinesim repair: %s\n", err.msg);
-            qs_genome_destroy(&g);
-            return 1;
-        }
-        if ((size_t)ds.rows * ds.cols != spec->image_dim) {
-            fprintf(stderr,
-                    "quinesim repair: %s: images of %u x %u pixels, the genome expects %u\n",
-                    o.data, ds.rows, ds.cols, spec->image_dim);
-            qs_dataset_destroy(&ds);
-            qs_genome_destroy(&g);
-            return 1;
-        }
-        if (spec->rest == QS_REST_MEAN) {
-            /* The rest input is the mean TRAINING image; the test split stands in only if
-             * the training split is missing. */
-            qs_dataset_t tr;
-            mean = xmalloc(spec->image_dim * sizeof *mean);
-            if (qs_dataset_load(&tr, o.data, QS_SPLIT_TRAIN, &err) == 0) {
-                qs_dataset_mean_image(&tr, mean);
-                qs_dataset_destroy(&tr);
-            } else {
-                qs_dataset_mean_image(&ds, mean);
-            }
-        }
+    qs_genome_env_t env;
+    if (qs_genome_env_init(&env, spec, o.data, (uint32_t)o.test_count, &err) < 0) {
+        fprintf(stderr, "quinesim repair: %s\n", err.msg);
+        qs_genome_destroy(&g);
+        return 1;
     }
-    qs_phys_t *phys = qs_phys_new(spec, mean);
-    free(mean);
-    if (aux)
-        qs_features_init(&feat, phys, &ds);
+    const qs_phys_t *phys = env.phys;
     size_t n = qs_phys_nparams(phys);
     float *orig = xaligned(n * sizeof *orig), *theta = xaligned(n * sizeof *theta),
           *pred = xaligned(n * sizeof *pred);
     memcpy(orig, g.weights, n * sizeof *orig);
     memcpy(theta, orig, n * sizeof *theta);
     qs_work_t *work = qs_work_new(spec, 1);
-    ctx_t c = {&o, phys, aux ? &feat : NULL, work, orig, n, 0};
+    ctx_t c = {&o, phys, env.has_test ? &env.test : NULL, work, orig, n, 0};
 
-    /* Which weights: a partial Fisher-Yates shuffle of the indices. */
-    size_t k = (size_t)llround(o.damage * (double)n);
-    uint32_t *idx = xmalloc(n * sizeof *idx);
     unsigned char *hit = xcalloc(n, 1);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = (uint32_t)i;
-    qs_rng_t rng;
-    qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_DAMAGE, 0));
-    for (size_t i = 0; i < k; i++) {
-        size_t j = i + qs_rng_below(&rng, (uint32_t)(n - i));
-        uint32_t t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-    }
-    double rms = sqrt(qs_vec_sumsq(orig, n) / (double)n);
+    size_t k = (size_t)llround(o.damage * (double)n); /* as qs_damage_apply counts */
 
     if (!o.json) {
         printf("# repair %s: %s quine, H=%u, depth %u, N=%zu; damage %g (%zu weights, %s), "
@@ -319,10 +280,7 @@ int cmd_repair(int argc, char **argv)
         printf("(offspring of the original, f(theta_0): its own R^2 is %s)\n",
                qs_fmt_num(b, sizeof b, fc.r2, 4));
     }
-    for (size_t i = 0; i < k; i++) {
-        theta[idx[i]] = o.noise ? (float)(qs_rng_normal(&rng) * rms) : 0.0f;
-        hit[idx[i]] = 1;
-    }
+    qs_damage_apply(theta, n, o.damage, o.noise ? QS_DAMAGE_NOISE : QS_DAMAGE_ZERO, o.seed, hit);
     c.damage_dist = qs_vec_sqdist(theta, orig, n);
     report(&c, "damaged", 0, theta, pred, NULL);
     for (uint64_t cy = 1; cy <= o.cycles; cy++) {
@@ -384,13 +342,8 @@ int cmd_repair(int argc, char **argv)
     free(orig);
     free(theta);
     free(pred);
-    free(idx);
     free(hit);
-    if (aux) {
-        qs_features_destroy(&feat);
-        qs_dataset_destroy(&ds);
-    }
-    qs_phys_free(phys);
+    qs_genome_env_destroy(&env);
     qs_genome_destroy(&g);
     return status;
 }

@@ -9,6 +9,7 @@ int cmd_run(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
+int cmd_fertility(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 

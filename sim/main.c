@@ -22,6 +22,7 @@ static const command_t commands[] = {
     {"data", cmd_data, "import and check MNIST-format data sets"},
     {"train", cmd_train, "train one quine: the paper's single-network experiments"},
     {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
+    {"fertility", cmd_fertility, "follow a genome's lineage under pure regeneration"},
     {"inspect", cmd_inspect, "print a genome, lineage log or checkpoint as readable JSON"},
     {"analyze", cmd_analyze, "offline analysis of runs: summary, phylogeny, Newick, plots"},
 };

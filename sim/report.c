@@ -100,3 +100,52 @@ int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t 
         qs_dataset_truncate(ds, limit);
     return 0;
 }
+
+int qs_genome_env_init(qs_genome_env_t *e, const qs_quine_spec_t *spec, const char *dir,
+                       uint32_t test_count, qs_error_t *err)
+{
+    memset(e, 0, sizeof *e);
+    float *mean = NULL;
+    if (spec->kind == QS_KIND_AUX) {
+        int rc = qs_load_split(&e->test_ds, dir, QS_SPLIT_TEST, test_count, err);
+        if (rc < 0)
+            return rc;
+        if ((size_t)e->test_ds.rows * e->test_ds.cols != spec->image_dim) {
+            rc = qs_error_set(err, QS_ERR(INVAL),
+                              "%s: images of %u x %u pixels, the genome expects %u", dir,
+                              e->test_ds.rows, e->test_ds.cols, spec->image_dim);
+            qs_dataset_destroy(&e->test_ds);
+            return rc;
+        }
+        if (spec->rest == QS_REST_MEAN) {
+            /* The rest input is the mean TRAINING image; the test split stands in only if
+             * the training split is missing. */
+            qs_dataset_t tr;
+            qs_error_t ignored = {0};
+            mean = xmalloc(spec->image_dim * sizeof *mean);
+            if (qs_dataset_load(&tr, dir, QS_SPLIT_TRAIN, &ignored) == 0) {
+                qs_dataset_mean_image(&tr, mean);
+                qs_dataset_destroy(&tr);
+            } else {
+                qs_dataset_mean_image(&e->test_ds, mean);
+            }
+        }
+    }
+    e->phys = qs_phys_new(spec, mean);
+    free(mean);
+    if (spec->kind == QS_KIND_AUX) {
+        qs_features_init(&e->test, e->phys, &e->test_ds);
+        e->has_test = 1;
+    }
+    return 0;
+}
+
+void qs_genome_env_destroy(qs_genome_env_t *e)
+{
+    if (e->has_test) {
+        qs_features_destroy(&e->test);
+        qs_dataset_destroy(&e->test_ds);
+    }
+    qs_phys_free(e->phys);
+    memset(e, 0, sizeof *e);
+}

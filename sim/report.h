@@ -1,6 +1,7 @@
-/* report: output helpers shared by the single-network commands (train, repair): their
- * JSON lines, strict number parsing for options, a progress bar for terminals, and
- * loading a data split for an aux quine. */
+/* report: output helpers shared by the single-network commands (train, repair,
+ * fertility): their JSON lines, strict number parsing for options, a progress bar for
+ * terminals, loading a data split for an aux quine, and a loaded genome's physics with
+ * its test images. */
 #ifndef QS_REPORT_H
 #define QS_REPORT_H
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/idx.h"
+#include "core/quine.h"
 #include "core/util.h"
 #include "proto/json.h"
 
@@ -38,5 +40,20 @@ void qs_progress_clear(qs_progress_t *p);
 /* Load a split from dir and keep its first `limit` examples (0 = all). */
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,
                   qs_error_t *err);
+
+/* What a loaded genome needs to be regenerated and scored: its physics (with the mean
+ * training image of dir when spec->rest is mean; the test split stands in if the
+ * training split is missing) and, for aux genomes, the first test_count (0: all) test
+ * images of dir, checked against the genome's image size, projected. Owned by the
+ * caller: qs_genome_env_destroy. */
+typedef struct {
+    qs_phys_t *phys;
+    qs_dataset_t test_ds;
+    qs_features_t test; /* valid if has_test (aux) */
+    int has_test;
+} qs_genome_env_t;
+int qs_genome_env_init(qs_genome_env_t *e, const qs_quine_spec_t *spec, const char *dir,
+                       uint32_t test_count, qs_error_t *err);
+void qs_genome_env_destroy(qs_genome_env_t *e);
 
 #endif

@@ -1,0 +1,120 @@
+/* Tests for `quinesim fertility` (sim/cmd_fertility.c), run as child processes on small
+ * networks saved by `quinesim train`. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testutil.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    tu_tmpdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+    tu_rmrf(dir);
+}
+
+TestSuite(cmd_fertility, .init = setup, .fini = teardown, .timeout = 120);
+
+static int qs(const char *args, char **out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s", tu_bin(), args);
+    return tu_run(cmd, out);
+}
+
+static unsigned count(const char *s, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+Test(cmd_fertility, json_has_one_object_per_generation)
+{
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "train --model vanilla --hidden 8 --epochs 3 --save %s/v.genome > /dev/null", dir);
+    cr_assert_eq(qs(args, NULL), 0);
+    snprintf(args, sizeof args, "fertility %s/v.genome --generations 3 --json --power-iters 8",
+             dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"generation\":"), 4, "generations 0..3: %s", out);
+    cr_expect_eq(count(out, "\"lineage\":\"intact\""), 4);
+    cr_expect(strstr(out, "\"generation\":0,\"link_r2\":"), "%s", out);
+    cr_expect(strstr(out, "\"drift_r2\":1,"), "generation 0 against itself: %s", out);
+    cr_expect(strstr(out, "\"rms\":"));
+    cr_expect(!strstr(out, "\"acc\""), "no accuracy for vanilla");
+    cr_expect(strstr(out, "\"spectral_radius\":"), "%s", out);
+    cr_expect(strstr(out, "\"power_iters\":8"), "%s", out);
+    free(out);
+
+    /* Damage adds the damaged lineage; the text form names both and the radius. */
+    snprintf(args, sizeof args, "fertility %s/v.genome --generations 2 --damage 0.3 --json", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"lineage\":\"damaged\""), 3, "%s", out);
+    cr_expect(!strstr(out, "\"lineage\":\"damaged\",\"generation\":0,\"link_r2\":1,"));
+    free(out);
+    snprintf(args, sizeof args, "fertility %s/v.genome --generations 2 --damage 0.3", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "intact") && strstr(out, "damaged") && strstr(out, "lowest link R^2"),
+              "%s", out);
+    cr_expect(strstr(out, "spectral radius of dT/dtheta"), "%s", out);
+    free(out);
+}
+
+Test(cmd_fertility, aux_reports_accuracy)
+{
+    const char *data = tu_data();
+    if (!data)
+        cr_skip_test("no data/mnist");
+    char args[2048], *out;
+    snprintf(args, sizeof args,
+             "train --model aux --hidden 16 --epochs 1 --train-count 300 --test-count 100 "
+             "--data %s --save %s/x.genome > /dev/null",
+             data, dir);
+    cr_assert_eq(qs(args, NULL), 0);
+    snprintf(args, sizeof args,
+             "fertility %s/x.genome --generations 1 --json --data %s --test-count 100 "
+             "--power-iters 0",
+             dir, data);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"acc\":"), 2, "%s", out);
+    cr_expect(!strstr(out, "spectral_radius"), "--power-iters 0 skips it");
+    free(out);
+}
+
+Test(cmd_fertility, bad_arguments)
+{
+    char *out;
+    struct {
+        const char *args, *needle;
+        int rc;
+    } bad[] = {
+        {"fertility", "genome", 2},
+        {"fertility x.genome --generations -1", "--generations", 2},
+        {"fertility x.genome --damage 2", "--damage", 2},
+        {"fertility x.genome --mode fire", "--mode", 2},
+        {"fertility x.genome --bogus", "--bogus", 2},
+        {"fertility x.genome --power-iters", "--power-iters", 2},
+        {"fertility a.genome b.genome", "b.genome", 2},
+        {"fertility /nonexistent/x.genome", "/nonexistent/x.genome", 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(qs(bad[i].args, &out), bad[i].rc, "%s", bad[i].args);
+        cr_expect(strstr(out, bad[i].needle), "'%s': %s", bad[i].args, out);
+        cr_expect(strstr(out, "quinesim fertility: "), "'%s': %s", bad[i].args, out);
+        if (bad[i].rc == 2)
+            cr_expect(strstr(out, "(see quinesim fertility --help)"), "%s", out);
+        free(out);
+    }
+    cr_expect_eq(qs("fertility --help", &out), 0);
+    cr_expect(strstr(out, "--generations"));
+    free(out);
+}
