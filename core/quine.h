@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "core/idx.h"
+#include "core/mm.h"
 #include "core/rng.h"
 #include "core/util.h"
 
@@ -195,6 +196,15 @@ int qs_reduce_parse(const char *s, qs_reduce_t *out);
 typedef struct qs_work qs_work_t;
 qs_work_t *qs_work_new(const qs_quine_spec_t *spec, size_t max_rows);
 void qs_work_free(qs_work_t *w);
+/* The precision of this workspace's regeneration and evaluation (qs_quine_predict_all,
+ * qs_quine_accuracy; training stays fp32): QS_PREC_FP32 by default (OpenBLAS), or
+ * QS_PREC_BF16 (oneDNN, core/mm.h) where the CPU has native bf16. Returns the precision
+ * set: fp32 when bf16 was asked for on a CPU without it (qs_mm_effective says why). The
+ * first bf16 call allocates the oneDNN context and its buffers, once. */
+qs_precision_t qs_work_set_precision(qs_work_t *w, qs_precision_t p);
+qs_precision_t qs_work_precision(const qs_work_t *w);
+/* The oneDNN implementation the workspace's last new product shape got ("" at fp32). */
+const char *qs_work_impl(const qs_work_t *w);
 
 typedef struct {
     double loss;      /* L = L_SR' + lambda * L_task as optimised */

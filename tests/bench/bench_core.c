@@ -21,6 +21,7 @@
 
 #include "core/blas.h"
 #include "core/fidelity.h"
+#include "core/mm.h"
 #include "core/quine.h"
 #include "core/train.h"
 #include "core/vec.h"
@@ -140,6 +141,34 @@ static void raw_gemms(const qs_phys_t *phys, const float *theta, float *z1, floa
     }
 }
 
+/* The same products on oneDNN (core/mm.h) at type t, SELU fused, as quine.c's bf16 path
+ * makes them (the last hidden layer written in fp32; the head, an (m, H) x (H, 1) product,
+ * on sgemm); for fp32 this is what regeneration would cost on oneDNN's fp32 kernels. The
+ * inputs are converted to bf16 outside the timing: at bf16, a0b and wb hold them. */
+static void mm_products(qs_mm_t *mm, qs_mm_type_t t, const qs_phys_t *phys, const void *a0,
+                        const void *wts, void *z1, void *z2, float *zlast, const float *theta,
+                        float *y)
+{
+    const qs_quine_spec_t *s = qs_phys_spec(phys);
+    size_t n = qs_phys_nparams(phys), h = s->hidden, hc = qs_phys_coord_width(phys);
+    size_t es = t == QS_MM_BF16 ? 2 : 4;
+    for (size_t c0 = 0; c0 < n; c0 += QS_CHUNK_ROWS) {
+        size_t m = n - c0 < QS_CHUNK_ROWS ? n - c0 : QS_CHUNK_ROWS;
+        const char *in = (const char *)a0 + c0 * hc * es;
+        size_t k = hc;
+        for (uint32_t l = 0; l < s->depth; l++) {
+            int last = l + 1 == s->depth;
+            void *out = last ? (void *)zlast : (l % 2 ? z2 : z1);
+            qs_mm_shape_t sh = {m, h, k, k, h, h, t, last ? QS_MM_F32 : t, 0, QS_MM_SELU};
+            qs_mm_run(mm, &sh, in, (const char *)wts + (size_t)l * h * h * es, NULL, out);
+            in = out;
+            k = h;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, 1, (int)h, 1.0f, zlast,
+                    (int)h, theta + (size_t)s->depth * h * h, 1, 0.0f, y + c0, 1);
+    }
+}
+
 static void bench_regen(qs_kind_t kind)
 {
     qs_quine_spec_t spec = qs_quine_spec_default(kind, 1);
@@ -148,48 +177,85 @@ static void bench_regen(qs_kind_t kind)
     float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
     float *z1 = xaligned(QS_CHUNK_ROWS * h * sizeof(float));
     float *z2 = xaligned(QS_CHUNK_ROWS * h * sizeof(float));
+    float *z3 = xaligned(QS_CHUNK_ROWS * h * sizeof(float));
     float *big = xaligned(n * h * sizeof(float));
+    uint16_t *a0b = xaligned(n * hc * sizeof(uint16_t));
+    uint16_t *wb = xaligned(spec.depth * h * h * sizeof(uint16_t));
     qs_rng_t r;
     qs_rng_init(&r, 1, qs_rng_stream(QS_STREAM_INIT, 0));
     qs_quine_init_weights(&spec, QS_INIT_HE, &r, theta);
-    qs_work_t *w = qs_work_new(&spec, 10);
-    double tr[REPS], tg[REPS], tb[REPS];
-    for (int i = 0; i < 3; i++) { /* warm-up */
+    qs_bf16_from_f32(a0b, qs_phys_coord_act(phys, 0), n * hc);
+    qs_bf16_from_f32(wb, theta, spec.depth * h * h);
+    qs_work_t *w = qs_work_new(&spec, 10), *wbf = qs_work_new(&spec, 10);
+    int bf16 = qs_work_set_precision(wbf, QS_PREC_BF16) == QS_PREC_BF16;
+    qs_mm_t *mm = qs_mm_new();
+    enum { REGEN, SGEMM, BIG, MM32, REGEN16, MM16, NT };
+    double t[NT][REPS];
+    for (int i = 0; i < 3 + REPS; i++) { /* 3 warm-ups; interleaved: one machine state */
+        double t0 = qs_now(), t1, t2, t3, t4, t5, t6;
         qs_quine_predict_all(phys, theta, pred, w);
+        t1 = qs_now();
         raw_gemms(phys, theta, z1, z2, pred);
-    }
-    /* Interleaved, so that both see the same machine state. */
-    for (int i = 0; i < REPS; i++) {
-        double t = qs_now();
-        qs_quine_predict_all(phys, theta, pred, w);
-        tr[i] = qs_now() - t;
-        t = qs_now();
-        raw_gemms(phys, theta, z1, z2, pred);
-        tg[i] = qs_now() - t;
-        t = qs_now();
+        t2 = qs_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)h, (int)hc, 1.0f,
                     qs_phys_coord_act(phys, 0), (int)hc, theta, (int)h, 0.0f, big, (int)h);
-        tb[i] = qs_now() - t;
+        t3 = qs_now();
+        mm_products(mm, QS_MM_F32, phys, qs_phys_coord_act(phys, 0), theta, z1, z2, z3, theta,
+                    pred);
+        t4 = qs_now();
+        if (bf16)
+            qs_quine_predict_all(phys, theta, pred, wbf);
+        t5 = qs_now();
+        if (bf16)
+            mm_products(mm, QS_MM_BF16, phys, a0b, wb, z1, z2, z3, theta, pred);
+        t6 = qs_now();
+        if (i >= 3) {
+            double d[NT] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5};
+            for (int j = 0; j < NT; j++)
+                t[j][i - 3] = d[j];
+        }
     }
-    stat_t sr = summarize(tr, REPS), sg = summarize(tg, REPS), sb = summarize(tb, REPS);
+    stat_t st[NT];
+    for (int j = 0; j < NT; j++)
+        st[j] = summarize(t[j], REPS);
     double gemm_flops = 2.0 * n * h * hc + 2.0 * (spec.depth - 1) * n * h * h + 2.0 * n * h;
     double big_flops = 2.0 * n * h * hc;
-    printf("regeneration, %-7s (all %zu coordinates, chunks of %d rows): %.2f ms median "
-           "(min %.2f, max %.2f) = %.1f GFLOP/s on its %.0f MFLOP of products (%.0f MFLOP "
-           "in all, SELU included)\n",
-           qs_kind_name(kind), n, QS_CHUNK_ROWS, sr.median * 1e3, sr.min * 1e3, sr.max * 1e3,
-           gemm_flops / sr.median / 1e9, gemm_flops / 1e6, (double)qs_flops_regen(&spec) / 1e6);
-    printf("    the same cblas_sgemm calls alone: %.2f ms median = %.1f GFLOP/s;  regeneration "
-           "runs at %.0f%% of the raw sgemm rate (target >= 60%%)\n",
-           sg.median * 1e3, gemm_flops / sg.median / 1e9, 100.0 * sg.median / sr.median);
+    printf("regeneration, %-7s (all %zu coordinates, chunks of %d rows; GFLOP/s on its %.0f "
+           "MFLOP of products, %.0f MFLOP in all with SELU):\n",
+           qs_kind_name(kind), n, QS_CHUNK_ROWS, gemm_flops / 1e6,
+           (double)qs_flops_regen(&spec) / 1e6);
+    printf("    fp32, OpenBLAS (the default): %.2f ms median (min %.2f, max %.2f) = %.1f GFLOP/s; "
+           "the same cblas_sgemm calls alone %.2f ms = %.1f GFLOP/s: %.0f%% of the raw rate\n",
+           st[REGEN].median * 1e3, st[REGEN].min * 1e3, st[REGEN].max * 1e3,
+           gemm_flops / st[REGEN].median / 1e9, st[SGEMM].median * 1e3,
+           gemm_flops / st[SGEMM].median / 1e9, 100.0 * st[SGEMM].median / st[REGEN].median);
+    printf("    fp32, oneDNN (products alone, SELU fused): %.2f ms = %.1f GFLOP/s, %.2fx the "
+           "OpenBLAS regeneration\n",
+           st[MM32].median * 1e3, gemm_flops / st[MM32].median / 1e9,
+           st[REGEN].median / st[MM32].median);
+    if (bf16)
+        printf("    bf16, oneDNN '%s' (ISA %s): %.2f ms median (min %.2f, max %.2f) = %.1f "
+               "GFLOP/s; its products alone %.2f ms = %.1f GFLOP/s: %.0f%% of the raw rate;\n"
+               "    bf16 regeneration / fp32 regeneration: %.2fx faster (target >= 2.5x)\n",
+               qs_work_impl(wbf), qs_mm_isa(), st[REGEN16].median * 1e3, st[REGEN16].min * 1e3,
+               st[REGEN16].max * 1e3, gemm_flops / st[REGEN16].median / 1e9, st[MM16].median * 1e3,
+               gemm_flops / st[MM16].median / 1e9, 100.0 * st[MM16].median / st[REGEN16].median,
+               st[REGEN].median / st[REGEN16].median);
+    else
+        printf("    bf16: skipped: this CPU has no native bf16 (oneDNN ISA %s)\n", qs_mm_isa());
     printf("    (for reference, one %zu x %zu x %zu sgemm: %.1f GFLOP/s)\n", n, h, hc,
-           big_flops / sb.median / 1e9);
+           big_flops / st[BIG].median / 1e9);
+    qs_mm_free(mm);
     qs_work_free(w);
+    qs_work_free(wbf);
     free(theta);
     free(pred);
     free(z1);
     free(z2);
+    free(z3);
     free(big);
+    free(a0b);
+    free(wb);
     qs_phys_free(phys);
 }
 
@@ -229,6 +295,7 @@ int main(int argc, char **argv)
         }
     }
     qs_blas_init(1);
+    qs_mm_init(1);
     if (getenv("QS_BENCH_REEXEC"))
         printf("(OpenBLAS chose generic kernels for this CPU; re-executed with "
                "OPENBLAS_CORETYPE=%s, as quinesim does)\n",
