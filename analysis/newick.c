@@ -64,6 +64,7 @@ int qs_newick_write(FILE *out, uint32_t n, const uint32_t *parent, const uint64_
             }
             if (first[v + 1] > first[v])
                 fputc(')', out);
+            fputs(QS_NEWICK_LABEL_PREFIX, out);
             put_u64(out, id[v]);
             uint32_t p = parent[v];
             if (top > 1)

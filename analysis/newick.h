@@ -1,7 +1,11 @@
 /* newick: writing an ancestry forest as a Newick tree, and reading Newick back.
  *
- * Writer. Every node is labelled (its id), internal nodes included, and carries a branch
- * length equal to its time minus its parent's (generations). An organism with a single
+ * Writer. Every node is labelled "org" + its id (org51), internal nodes included, and
+ * carries a branch length equal to its time minus its parent's (generations). The label
+ * is not a bare number because Biopython and ete3 read a number after ')' as a support
+ * value, so the internal nodes' ids would be lost; "org51" is a name for Biopython,
+ * DendroPy and ape with their defaults, and for ete3 with format=1 (its default format 0
+ * accepts only numbers there, as support values). An organism with a single
  * kept child stays in the tree as a node of degree two, so every ancestor on a line is
  * visible with its id. One root is written as the tree's root; several roots (several
  * founders) hang under one unnamed root placed at time 0 with branch lengths equal to
@@ -17,6 +21,9 @@
 #include <stdio.h>
 
 #include "core/util.h"
+
+/* What the writer puts before an organism's id in its label. */
+#define QS_NEWICK_LABEL_PREFIX "org"
 
 /* Write the forest given by parent[] (parents first, QS_TREE_NONE for roots) restricted
  * to keep[] (NULL: every node), labels id[i], times time[i]. Returns 0, or QS_ERR(INVAL)

@@ -249,8 +249,10 @@ Test(cmd_analyze, real_run_summary_and_exports)
     for (uint32_t k = 0; k < tr.n; k++) {
         if (!tr.nodes[k].label[0])
             continue; /* the forest's root */
+        const char *lab = tr.nodes[k].label, *pre = QS_NEWICK_LABEL_PREFIX;
+        cr_assert(!strncmp(lab, pre, strlen(pre)), "Newick label %s", lab);
         size_t q = 1;
-        while (q < a.nrows && strcmp(csv_get(&a, q, "id"), tr.nodes[k].label))
+        while (q < a.nrows && strcmp(csv_get(&a, q, "id"), lab + strlen(pre)))
             q++;
         cr_assert_lt(q, a.nrows, "Newick label %s is no organism", tr.nodes[k].label);
         if (tr.nodes[k].parent != QS_TREE_NONE && tr.nodes[tr.nodes[k].parent].label[0])

@@ -355,12 +355,12 @@ Test(history, newick_of_the_story)
     cr_assert_eq(qs_export_newick(&h, path, 0, &nodes, &err), 0, "%s", err.msg);
     cr_assert_eq(nodes, 4);
     char *t = tu_read_file(path, NULL);
-    cr_assert_str_eq(t, "((6:1,7:1)5:1)1;\n");
+    cr_assert_str_eq(t, "((org6:1,org7:1)org5:1)org1;\n");
     free(t);
     cr_assert_eq(qs_export_newick(&h, path, 1, &nodes, &err), 0, "%s", err.msg);
     cr_assert_eq(nodes, 7);
     t = tu_read_file(path, NULL);
-    cr_assert_str_eq(t, "((4:1,(6:1,7:1)5:1)1:0,2:0,3:0);\n");
+    cr_assert_str_eq(t, "((org4:1,(org6:1,org7:1)org5:1)org1:0,org2:0,org3:0);\n");
     free(t);
     qs_history_destroy(&h);
 }

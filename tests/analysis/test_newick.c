@@ -32,12 +32,12 @@ Test(newick, known_forest_text)
     static const uint64_t id[8] = {10, 11, 12, 13, 14, 15, 16, 17};
     static const double t[8] = {0, 0, 1, 2, 3, 5, 3, 4};
     char *s = write_str(8, parent, id, t, NULL);
-    cr_assert_str_eq(s, "(((14:2,15:4)12:1,(16:1)13:2)10:0,(17:4)11:0);\n");
+    cr_assert_str_eq(s, "(((org14:2,org15:4)org12:1,(org16:1)org13:2)org10:0,(org17:4)org11:0);\n");
     free(s);
     /* One root: no unnamed root above it, and no length on the root. */
     uint8_t keep[8] = {1, 0, 1, 1, 1, 0, 0, 0};
     s = write_str(8, parent, id, t, keep);
-    cr_assert_str_eq(s, "((14:2)12:1,13:2)10;\n");
+    cr_assert_str_eq(s, "((org14:2)org12:1,org13:2)org10;\n");
     free(s);
 }
 
@@ -74,7 +74,10 @@ static void check_round_trip(uint32_t n, const uint32_t *parent, const uint64_t 
                                                              "the forest's root");
             continue;
         }
-        unsigned long long v = strtoull(tr.nodes[k].label, NULL, 10);
+        const char *lab = tr.nodes[k].label;
+        cr_assert(!strncmp(lab, QS_NEWICK_LABEL_PREFIX, strlen(QS_NEWICK_LABEL_PREFIX)), "label %s",
+                  lab);
+        unsigned long long v = strtoull(lab + strlen(QS_NEWICK_LABEL_PREFIX), NULL, 10);
         uint32_t i = (uint32_t)(v - 1000);
         cr_assert_lt(i, n);
         cr_assert_eq(at[i], N, "label %llu twice", v);
