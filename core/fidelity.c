@@ -40,6 +40,7 @@ void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pr
 static const char *const fitness_names[] = {"accuracy", "fidelity", "product"};
 
 QS_NAME_FNS(qs_fitness_name, qs_fitness_parse, qs_fitness_t, fitness_names)
+const qs_names_t qs_fitness_names = QS_NAMES(fitness_names);
 
 double qs_fitness(qs_fitness_t f, double accuracy, double r2)
 {

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "core/util.h"
+
 /* A genome whose RMS weight is below this is flagged as (near) the zero quine. */
 #define QS_ZERO_QUINE_RMS 1e-3
 
@@ -30,6 +32,7 @@ void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pr
  * (R^2) or their product. The simulator scores organisms with qs_fitness and `analyze`
  * recomputes the same figure from the lineage log. */
 typedef enum { QS_FIT_ACCURACY = 0, QS_FIT_FIDELITY = 1, QS_FIT_PRODUCT = 2 } qs_fitness_t;
+extern const qs_names_t qs_fitness_names;               /* in enumerator order */
 const char *qs_fitness_name(qs_fitness_t f);            /* "?" when unknown */
 int qs_fitness_parse(const char *s, qs_fitness_t *out); /* 0 or QS_ERR(INVAL) */
 /* An accuracy that is not a number counts as 0, an R^2 that is not finite as -1; the

@@ -31,6 +31,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 static const char *const opt_names[] = {"sgd", "momentum", "adam", "adamax", "adagrad", "rmsprop"};
 
 QS_NAME_FNS(qs_opt_name, qs_opt_parse, qs_opt_kind_t, opt_names)
+const qs_names_t qs_opt_names = QS_NAMES(opt_names);
 
 qs_opt_cfg_t qs_opt_defaults(qs_opt_kind_t kind)
 {

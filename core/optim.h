@@ -37,6 +37,7 @@ typedef struct {
 /* The PyTorch defaults for a kind. (qs_opt_init reads a cfg.lr <= 0 as the kind's
  * default lr.) */
 qs_opt_cfg_t qs_opt_defaults(qs_opt_kind_t kind);
+extern const qs_names_t qs_opt_names;                /* in enumerator order */
 const char *qs_opt_name(qs_opt_kind_t kind);         /* "sgd", "momentum", "adam", ... */
 int qs_opt_parse(const char *s, qs_opt_kind_t *out); /* 0 or QS_ERR(INVAL) */
 

@@ -59,11 +59,17 @@ static const char *const pairing_names[] = {"separate", "paired"};
 static const char *const reduce_names[] = {"sum", "mean"};
 
 QS_NAME_FNS(qs_kind_name, qs_kind_parse, qs_kind_t, kind_names)
+const qs_names_t qs_kind_names = QS_NAMES(kind_names);
 QS_NAME_FNS(qs_rest_name, qs_rest_parse, qs_rest_t, rest_names)
+const qs_names_t qs_rest_names = QS_NAMES(rest_names);
 QS_NAME_FNS(qs_init_name, qs_init_parse, qs_init_t, init_names)
+const qs_names_t qs_init_names = QS_NAMES(init_names);
 QS_NAME_FNS(qs_sr_loss_name, qs_sr_loss_parse, qs_sr_loss_t, sr_names)
+const qs_names_t qs_sr_loss_names = QS_NAMES(sr_names);
 QS_NAME_FNS(qs_pairing_name, qs_pairing_parse, qs_pairing_t, pairing_names)
+const qs_names_t qs_pairing_names = QS_NAMES(pairing_names);
 QS_NAME_FNS(qs_reduce_name, qs_reduce_parse, qs_reduce_t, reduce_names)
+const qs_names_t qs_reduce_names = QS_NAMES(reduce_names);
 
 /* ---- Spec --------------------------------------------------------------------------- */
 

@@ -85,8 +85,10 @@ qs_quine_spec_t qs_quine_spec_default(qs_kind_t kind, uint64_t proj_seed);
 int qs_quine_spec_validate(const qs_quine_spec_t *spec, qs_error_t *err);
 /* N, the number of parameters (the genome length). */
 size_t qs_quine_nparams(const qs_quine_spec_t *spec);
+extern const qs_names_t qs_kind_names;            /* in enumerator order */
 const char *qs_kind_name(qs_kind_t kind);         /* "vanilla" | "aux" */
 int qs_kind_parse(const char *s, qs_kind_t *out); /* 0 or QS_ERR(INVAL) */
+extern const qs_names_t qs_rest_names;            /* in enumerator order */
 const char *qs_rest_name(qs_rest_t rest);         /* "zero" | "mean" */
 int qs_rest_parse(const char *s, qs_rest_t *out);
 
@@ -103,6 +105,7 @@ typedef enum {
     QS_INIT_UNIFORM = 0, /* U(-0.1, 0.1) for every parameter: the paper's reimplementation */
     QS_INIT_HE = 1       /* N(0, 2/H) for hidden matrices, N(0, 1/H) for the heads */
 } qs_init_t;
+extern const qs_names_t qs_init_names; /* in enumerator order */
 const char *qs_init_name(qs_init_t init);
 int qs_init_parse(const char *s, qs_init_t *out);
 void qs_quine_init_weights(const qs_quine_spec_t *spec, qs_init_t init, qs_rng_t *rng,
@@ -180,10 +183,13 @@ typedef struct {
     qs_pairing_t pairing;
 } qs_objective_t;
 
+extern const qs_names_t qs_sr_loss_names;    /* in enumerator order */
 const char *qs_sr_loss_name(qs_sr_loss_t l); /* "sse" | "relative" | "r2" | "none" */
 int qs_sr_loss_parse(const char *s, qs_sr_loss_t *out);
+extern const qs_names_t qs_pairing_names;    /* in enumerator order */
 const char *qs_pairing_name(qs_pairing_t p); /* "separate" | "paired" */
 int qs_pairing_parse(const char *s, qs_pairing_t *out);
+extern const qs_names_t qs_reduce_names;   /* in enumerator order */
 const char *qs_reduce_name(qs_reduce_t r); /* "sum" | "mean" */
 int qs_reduce_parse(const char *s, qs_reduce_t *out);
 

@@ -25,6 +25,7 @@
 static const char *const refresh_names[] = {"epoch", "step"};
 
 QS_NAME_FNS(qs_refresh_name, qs_refresh_parse, qs_refresh_t, refresh_names)
+const qs_names_t qs_refresh_names = QS_NAMES(refresh_names);
 
 qs_train_cfg_t qs_train_cfg_paper(qs_kind_t kind)
 {

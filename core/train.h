@@ -22,8 +22,10 @@
 #include "core/optim.h"
 #include "core/quine.h"
 #include "core/rng.h"
+#include "core/util.h"
 
 typedef enum { QS_REFRESH_EPOCH = 0, QS_REFRESH_STEP = 1 } qs_refresh_t;
+extern const qs_names_t qs_refresh_names;    /* in enumerator order */
 const char *qs_refresh_name(qs_refresh_t r); /* "epoch" | "step" */
 int qs_refresh_parse(const char *s, qs_refresh_t *out);
 

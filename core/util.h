@@ -19,6 +19,10 @@
 #define QS_MIN(a, b)    ((a) < (b) ? (a) : (b))
 #define QS_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
+/* Longest name (species, run) and path, NUL included. */
+#define QS_NAME_MAX 64
+#define QS_PATH_MAX 1024
+
 /* X(name, text): the error codes, numbered -1, -2, ... in this order. */
 #define QS_ERRNO_MAP(X)                                                                            \
     X(INVAL, "invalid argument")                                                                   \
@@ -116,6 +120,15 @@ void qs_csv_num(FILE *f, double v);
  * the index of s (which may be NULL) in names[0..n), or QS_ERR(INVAL). */
 const char *qs_name_of(const char *const *names, size_t n, unsigned i);
 int qs_name_index(const char *const *names, size_t n, const char *s);
+/* An enum's names as one value (for tables of keys and options that list them). */
+typedef struct {
+    const char *const *names;
+    size_t n;
+} qs_names_t;
+#define QS_NAMES(table)                                                                            \
+    {                                                                                              \
+        table, QS_ARRAY_LEN(table)                                                                 \
+    }
 /* Define an enum's `const char *name_fn(type)` and `int parse_fn(const char *, type *)`
  * (0, or QS_ERR(INVAL) leaving *out as it was) over its static table of names. */
 #define QS_NAME_FNS(name_fn, parse_fn, type, table)                                                \

@@ -18,7 +18,6 @@
 /* Largest genome file or document accepted (64M parameters). */
 #define QS_GENOME_MAX_BYTES ((size_t)256 << 20)
 #define QS_MAX_PARENTS      2
-#define QS_NAME_MAX         64
 
 typedef struct {
     int present; /* the optional metrics below were measured */

@@ -17,7 +17,7 @@
 #include "core/util.h"
 #include "proto/frame.h"
 #include "proto/genome.h"
-#include "proto/wire.h"
+#include "core/life.h"
 
 #define QS_LINEAGE_VERSION 1
 #define QS_LINEAGE_FORMAT  "quinesim.lineage" /* the header record's "format" field */

@@ -26,30 +26,6 @@ const char *qs_msg_type_name(qs_msg_type_t t)
     return (unsigned)t <= QS_MSG_LAST ? msg_names[t] : NULL;
 }
 
-const char *qs_replicate_mode_name(qs_replicate_mode_t m)
-{
-    switch (m) {
-    case QS_REPLICATE_SELF:
-        return "self";
-    case QS_REPLICATE_COPY:
-        return "copy";
-    }
-    return NULL;
-}
-
-const char *qs_task_kind_name(qs_task_kind_t k)
-{
-    switch (k) {
-    case QS_TASK_LIVE:
-        return "live";
-    case QS_TASK_BIRTH:
-        return "birth";
-    case QS_TASK_ECHO:
-        return "echo";
-    }
-    return NULL;
-}
-
 /* int-indexed adapters for qs_mp_enum */
 static const char *nm_init(int i)
 {
@@ -202,7 +178,7 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         pack_dataset(pk, &m->u.data.fitness);
         return;
     case QS_MSG_TASK: {
-        const qs_msg_task_t *t = &m->u.task;
+        const qs_life_task_t *t = &m->u.task;
         open_msg(pk, m->type, 10);
         qs_mp_kv_u64(pk, "task_id", t->task_id);
         qs_mp_kv_str(pk, "kind", qs_task_kind_name(t->kind));
@@ -217,7 +193,7 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         return;
     }
     case QS_MSG_RESULT: {
-        const qs_msg_result_t *r = &m->u.result;
+        const qs_life_result_t *r = &m->u.result;
         open_msg(pk, m->type, 12 + (r->has_link ? 1 : 0));
         qs_mp_kv_u64(pk, "task_id", r->task_id);
         qs_mp_kv_u64(pk, "organism", r->organism);
@@ -552,7 +528,7 @@ static int read_weights(const msgpack_object *o, const char *what, uint32_t *nwe
     return 0;
 }
 
-static int read_task(const msgpack_object *map, qs_msg_task_t *t, qs_error_t *err)
+static int read_task(const msgpack_object *map, qs_life_task_t *t, qs_error_t *err)
 {
     enum { ID, KIND, ORG, PARENT, GEN, SPECIES, STEPS, LIFE, MUT, WEIGHTS, NK };
     static const char *const keys[NK] = {"task_id",         "kind",    "organism", "parent",
@@ -577,7 +553,7 @@ out:
     return rc;
 }
 
-static int read_result(const msgpack_object *map, qs_msg_result_t *r, qs_error_t *err)
+static int read_result(const msgpack_object *map, qs_life_result_t *r, qs_error_t *err)
 {
     enum {
         ID,

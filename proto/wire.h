@@ -24,6 +24,7 @@
 
 #include "core/fidelity.h"
 #include "core/idx.h"
+#include "core/life.h"
 #include "core/optim.h"
 #include "core/quine.h"
 #include "core/train.h"
@@ -32,10 +33,8 @@
 #include "proto/genome.h"
 
 #define QS_PROTOCOL_VERSION 1
-#define QS_MAX_SPECIES      16
 #define QS_NONCE_LEN        32
 #define QS_MAC_LEN          32
-#define QS_PATH_MAX         1024
 /* Largest genome a task or result may carry (the decoder cannot know the species' spec:
  * sim checks the count against config.species[species]). 64M floats = 256 MiB. */
 #define QS_WIRE_MAX_WEIGHTS ((uint32_t)64 << 20)
@@ -76,16 +75,6 @@ typedef struct {
 } qs_msg_welcome_t;
 
 typedef struct {
-    char name[QS_NAME_MAX];
-    qs_quine_spec_t spec;
-    qs_objective_t obj;
-    qs_init_t init;
-} qs_species_cfg_t;
-
-typedef enum { QS_REPLICATE_SELF = 0, QS_REPLICATE_COPY = 1 } qs_replicate_mode_t;
-const char *qs_replicate_mode_name(qs_replicate_mode_t m); /* "self" | "copy"; NULL if unknown */
-
-typedef struct {
     uint64_t seed;
     uint32_t nspecies;
     qs_species_cfg_t species[QS_MAX_SPECIES];
@@ -117,42 +106,6 @@ typedef struct {
     qs_dataset_t train, fitness; /* owned */
 } qs_msg_data_t;
 
-typedef enum {
-    QS_TASK_LIVE = 1,  /* train `steps` steps, then evaluate */
-    QS_TASK_BIRTH = 2, /* child = replicate(parent) + mutation, then live as above */
-    QS_TASK_ECHO = 3   /* no compute: return the genome (protocol and orchestrator benches) */
-} qs_task_kind_t;
-const char *qs_task_kind_name(qs_task_kind_t k); /* "live" | "birth" | "echo"; NULL if unknown */
-
-typedef struct {
-    uint64_t task_id;
-    qs_task_kind_t kind;
-    uint64_t organism; /* who lives (BIRTH: the child's id) */
-    uint64_t parent;   /* BIRTH: the parent's id; else 0 */
-    uint32_t generation;
-    uint32_t species; /* index into config.species */
-    uint64_t steps;   /* training steps paid for (the budget is applied by the orchestrator) */
-    uint64_t life_stream, mutation_stream; /* rng streams (key = config.seed) */
-    uint32_t nweights;
-    float *weights; /* owned: the organism's (LIVE) or the parent's (BIRTH) genome */
-} qs_msg_task_t;
-
-typedef struct {
-    uint64_t task_id;
-    uint64_t organism;
-    uint64_t steps; /* steps taken */
-    uint64_t flops_life, flops_replication, flops_eval;
-    double train_loss;      /* mean optimised loss over the steps (NaN if 0) */
-    double accuracy;        /* on the fitness set (vanilla: NaN) */
-    qs_fidelity_t fidelity; /* self-prediction f(C) vs theta after life */
-    int has_link;           /* BIRTH: the replication link below is valid */
-    qs_fidelity_t link;     /* child before mutation vs parent */
-    uint32_t mutated;       /* weights changed by mutation */
-    double seconds;         /* worker wall time for the task */
-    uint32_t nweights;
-    float *weights; /* owned: the organism after its life */
-} qs_msg_result_t;
-
 typedef struct {
     uint64_t seq;
     uint64_t task_id; /* the task being computed, 0 if idle */
@@ -177,8 +130,8 @@ typedef struct {
         qs_msg_config_t config;
         qs_msg_data_request_t data_request;
         qs_msg_data_t data;
-        qs_msg_task_t task;
-        qs_msg_result_t result;
+        qs_life_task_t task;
+        qs_life_result_t result;
         qs_msg_heartbeat_t heartbeat;
         qs_msg_error_t error;
         qs_msg_shutdown_t shutdown;

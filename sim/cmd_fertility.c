@@ -247,7 +247,7 @@ int cmd_fertility(int argc, char **argv)
         printf("# fertility %s: %s quine, H=%u, depth %u, N=%zu; %u generations of pure "
                "regeneration\n",
                o.genome, qs_kind_name(spec->kind), spec->hidden, spec->depth, n, gens);
-    qs_fertility_lineage(env.phys, g.weights, NULL, gens, aux ? &env.test : NULL, work, rows, NULL);
+    qs_fertility_lineage(env.phys, g.weights, NULL, gens, env.test, work, rows, NULL);
     print_lineage(&o, "intact", rows, gens + 1, aux);
 
     if (o.damage_set) {
@@ -259,8 +259,7 @@ int cmd_fertility(int argc, char **argv)
                    "undamaged genome\n",
                    k, n, o.damage, o.mode == QS_DAMAGE_NOISE ? "replaced by N(0, rms^2)" : "zeroed",
                    (unsigned long long)o.seed);
-        qs_fertility_lineage(env.phys, damaged, g.weights, gens, aux ? &env.test : NULL, work, rows,
-                             NULL);
+        qs_fertility_lineage(env.phys, damaged, g.weights, gens, env.test, work, rows, NULL);
         print_lineage(&o, "damaged", rows, gens + 1, aux);
         free(damaged);
     }

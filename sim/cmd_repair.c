@@ -246,7 +246,7 @@ int cmd_repair(int argc, char **argv)
     memcpy(orig, g.weights, n * sizeof *orig);
     memcpy(theta, orig, n * sizeof *theta);
     qs_work_t *work = qs_work_new(spec, 1);
-    ctx_t c = {&o, phys, env.has_test ? &env.test : NULL, work, orig, n, 0};
+    ctx_t c = {&o, phys, env.test, work, orig, n, 0};
 
     unsigned char *hit = xcalloc(n, 1);
     size_t k = (size_t)llround(o.damage * (double)n); /* as qs_damage_apply counts */

@@ -18,6 +18,7 @@
 
 #include "core/blas.h"
 #include "core/fidelity.h"
+#include "core/life.h"
 #include "core/newton.h"
 #include "core/quine.h"
 #include "core/train.h"
@@ -450,17 +451,15 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
 
 typedef struct {
     qs_dataset_t train_ds, test_ds;
-    qs_features_t train, test;
     int have_data;
 } data_t;
 
-static int load_data(const opts_t *o, qs_phys_t **phys, data_t *d, qs_error_t *err)
+/* aux: the two splits (vanilla needs no data). */
+static int load_data(const opts_t *o, data_t *d, qs_error_t *err)
 {
     memset(d, 0, sizeof *d);
-    if (o->spec.kind != QS_KIND_AUX) {
-        *phys = qs_phys_new(&o->spec, NULL);
+    if (o->spec.kind != QS_KIND_AUX)
         return 0;
-    }
     int rc = qs_load_split(&d->train_ds, o->data, QS_SPLIT_TRAIN, (uint32_t)o->train_count, err);
     if (rc < 0)
         return rc;
@@ -469,18 +468,6 @@ static int load_data(const opts_t *o, qs_phys_t **phys, data_t *d, qs_error_t *e
         qs_dataset_destroy(&d->train_ds);
         return rc;
     }
-    if ((size_t)d->train_ds.rows * d->train_ds.cols != o->spec.image_dim) {
-        qs_dataset_destroy(&d->train_ds);
-        qs_dataset_destroy(&d->test_ds);
-        return qs_error_set(err, QS_ERR(FORMAT), "%s: images of %u x %u pixels, expected %u",
-                            o->data, d->train_ds.rows, d->train_ds.cols, o->spec.image_dim);
-    }
-    float *mean = xmalloc(o->spec.image_dim * sizeof *mean);
-    qs_dataset_mean_image(&d->train_ds, mean);
-    *phys = qs_phys_new(&o->spec, mean);
-    free(mean);
-    qs_features_init(&d->train, *phys, &d->train_ds);
-    qs_features_init(&d->test, *phys, &d->test_ds);
     d->have_data = 1;
     return 0;
 }
@@ -489,8 +476,6 @@ static void free_data(data_t *d)
 {
     if (!d->have_data)
         return;
-    qs_features_destroy(&d->train);
-    qs_features_destroy(&d->test);
     qs_dataset_destroy(&d->train_ds);
     qs_dataset_destroy(&d->test_ds);
 }
@@ -582,17 +567,33 @@ int cmd_train(int argc, char **argv)
                 "OPENBLAS_CORETYPE=%s makes training several times faster\n",
                 qs_blas_core(), better);
 
-    qs_phys_t *phys = NULL;
     data_t d;
-    if (load_data(&o, &phys, &d, &err) < 0) {
+    qs_life_species_t sp;
+    int have_sp = 0;
+    if (load_data(&o, &d, &err) == 0) {
+        const int with_data = o.spec.kind == QS_KIND_AUX;
+        qs_life_setup_t setup = {.train = with_data ? &d.train_ds : NULL,
+                                 .fitness = with_data ? &d.test_ds : NULL,
+                                 .train_cfg = &o.cfg,
+                                 .work_rows = 1};
+        have_sp = qs_life_species_init(&sp, &o.spec, &setup, &err) == 0;
+        if (!have_sp) {
+            char why[sizeof err.msg];
+            snprintf(why, sizeof why, "%s", err.msg);
+            qs_error_set(&err, err.code, "%s: %s", o.data, why);
+            free_data(&d);
+        }
+    }
+    if (!have_sp) {
         fprintf(stderr, "quinesim train: %s\n", err.msg);
         if (o.from)
             qs_genome_destroy(&o.start);
         return 1;
     }
     const int aux = o.spec.kind == QS_KIND_AUX;
-    size_t n = qs_phys_nparams(phys);
-    float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
+    const qs_phys_t *phys = sp.phys;
+    size_t n = sp.n;
+    float *theta = xaligned(n * sizeof *theta);
     qs_rng_t rng;
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_INIT, 0));
     if (o.from) {
@@ -601,8 +602,7 @@ int cmd_train(int argc, char **argv)
     } else {
         qs_quine_init_weights(&o.spec, o.init, &rng, theta);
     }
-    qs_trainer_t *tr = qs_trainer_new(phys, &o.cfg, aux ? &d.train : NULL);
-    qs_work_t *work = qs_work_new(&o.spec, 1);
+    qs_trainer_t *tr = sp.trainer;
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 0));
     qs_trainer_begin(tr, theta, &rng);
 
@@ -612,7 +612,7 @@ int cmd_train(int argc, char **argv)
         uint64_t per_step = o.cfg.obj.pairing == QS_PAIR_PAIRED
                                 ? (o.cfg.batch ? o.cfg.batch : n)
                                 : (o.cfg.images ? o.cfg.images : (o.cfg.batch ? o.cfg.batch : 100));
-        period = (d.train.count + per_step - 1) / per_step;
+        period = (sp.train.count + per_step - 1) / per_step;
     }
     if (o.steps) {
         if (o.report_every)
@@ -632,10 +632,10 @@ int cmd_train(int argc, char **argv)
         nt = qs_newton_new(phys, &ncfg);
         if (aux && o.newton_keep) {
             keep = xmalloc(o.newton_keep * sizeof *keep);
-            size_t k = QS_MIN((size_t)o.newton_keep, (size_t)d.train.count);
+            size_t k = QS_MIN((size_t)o.newton_keep, (size_t)sp.train.count);
             for (size_t i = 0; i < k; i++)
                 keep[i] = (uint32_t)i;
-            qs_newton_keep_logits(nt, &d.train, keep, k, o.newton_keep_weight);
+            qs_newton_keep_logits(nt, &sp.train, keep, k, o.newton_keep_weight);
         }
     }
     qs_progress_t prog;
@@ -687,10 +687,10 @@ int cmd_train(int argc, char **argv)
         row.l_sr_run = st->sse_sum - sse0;
         row.train_acc =
             st->seen > seen0 ? (double)(st->correct - correct0) / (double)(st->seen - seen0) : 0;
-        qs_quine_predict_all(phys, theta, pred, work);
-        qs_fidelity_compute(&f, theta, pred, n);
-        if (aux)
-            row.acc = qs_quine_accuracy(phys, theta, &d.test, work, NULL);
+        qs_life_eval_t ev;
+        qs_life_evaluate(&sp, theta, &ev);
+        f = ev.fidelity;
+        row.acc = ev.accuracy;
         print_row(&o, &row, &f);
     }
     if (!o.json)
@@ -720,11 +720,8 @@ int cmd_train(int argc, char **argv)
         }
         qs_genome_destroy(&g);
     }
-    qs_trainer_free(tr);
-    qs_work_free(work);
+    qs_life_species_destroy(&sp);
     free(theta);
-    free(pred);
     free_data(&d);
-    qs_phys_free(phys);
     return status;
 }

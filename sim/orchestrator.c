@@ -373,23 +373,16 @@ static void final_report(orch_t *o, const char *reason)
     if (pop->has_best && o->data.test.count > 0) {
         const qs_org_t *b = &pop->best;
         qs_quine_spec_t spec = qs_scenario_spec(o->sc, b->species);
-        if (spec.kind == QS_KIND_AUX) {
-            float *mean = NULL;
-            if (spec.rest == QS_REST_MEAN) {
-                mean = xmalloc(spec.image_dim * sizeof(float));
-                qs_dataset_mean_image(&o->data.train, mean);
-            }
-            qs_phys_t *phys = qs_phys_new_classifier(&spec, mean);
-            qs_features_t feat;
-            qs_features_init(&feat, phys, &o->data.test);
-            qs_work_t *work = qs_work_new(&spec, 1024);
-            double acc = qs_quine_accuracy(phys, b->genome, &feat, work, NULL);
-            snprintf(held, sizeof held, "; held-out test accuracy %.4f (%u images)", acc,
-                     feat.count);
-            qs_work_free(work);
-            qs_features_destroy(&feat);
-            qs_phys_free(phys);
-            free(mean);
+        qs_life_setup_t setup = {.train = &o->data.train,
+                                 .fitness = &o->data.test,
+                                 .classifier_only = 1,
+                                 .work_rows = 1024};
+        qs_life_species_t sp;
+        qs_error_t err = {0};
+        if (spec.kind == QS_KIND_AUX && qs_life_species_init(&sp, &spec, &setup, &err) == 0) {
+            snprintf(held, sizeof held, "; held-out test accuracy %.4f (%u images)",
+                     qs_life_accuracy(&sp, b->genome), sp.fitness.count);
+            qs_life_species_destroy(&sp);
         }
     }
     double wall = qs_now() - o->run_started;
@@ -514,7 +507,7 @@ static int inflight_position(const worker_t *w, uint32_t index)
     return -1;
 }
 
-static void handle_result(worker_t *w, qs_msg_result_t *r)
+static void handle_result(worker_t *w, qs_life_result_t *r)
 {
     orch_t *o = w->o;
     uint64_t gen = r->task_id >> 32, idx1 = r->task_id & 0xFFFFFFFFu;

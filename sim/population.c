@@ -134,7 +134,7 @@ int qs_population_find(const qs_population_t *pop, uint64_t id)
     return lo < pop->norgs && pop->orgs[lo].id == id ? (int)lo : -1;
 }
 
-int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *err)
+int qs_population_apply(qs_population_t *pop, qs_life_result_t *res, qs_error_t *err)
 {
     int i = qs_population_find(pop, res->organism);
     if (i < 0)
@@ -479,7 +479,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
 }
 
 void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,
-                        qs_msg_task_t *task)
+                        qs_life_task_t *task)
 {
     const qs_org_t *o = &pop->orgs[i];
     memset(task, 0, sizeof *task);

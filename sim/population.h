@@ -24,7 +24,7 @@
 #include "core/fidelity.h"
 #include "proto/checkpoint.h"
 #include "proto/lineage.h"
-#include "proto/wire.h"
+#include "core/life.h"
 #include "sim/scenario.h"
 
 /* One organism of the current generation. */
@@ -94,7 +94,7 @@ void qs_population_budget(qs_population_t *pop);
 int qs_population_find(const qs_population_t *pop, uint64_t id);
 /* Store a task's result. Checks that it belongs to this generation and has the right
  * genome length; takes ownership of res->weights. */
-int qs_population_apply(qs_population_t *pop, qs_msg_result_t *res, qs_error_t *err);
+int qs_population_apply(qs_population_t *pop, qs_life_result_t *res, qs_error_t *err);
 int qs_population_complete(const qs_population_t *pop);
 
 /* What one generation produced, for the logs (arrays owned by the struct). */
@@ -128,6 +128,6 @@ int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_chec
 
 /* Build a task for entry i (genome borrowed, not copied: valid while the plan lives). */
 void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,
-                        qs_msg_task_t *task);
+                        qs_life_task_t *task);
 
 #endif

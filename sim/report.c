@@ -105,47 +105,46 @@ int qs_genome_env_init(qs_genome_env_t *e, const qs_quine_spec_t *spec, const ch
                        uint32_t test_count, qs_error_t *err)
 {
     memset(e, 0, sizeof *e);
-    float *mean = NULL;
-    if (spec->kind == QS_KIND_AUX) {
+    const int aux = spec->kind == QS_KIND_AUX;
+    qs_dataset_t train = {0};
+    int have_train = 0;
+    if (aux) {
         int rc = qs_load_split(&e->test_ds, dir, QS_SPLIT_TEST, test_count, err);
         if (rc < 0)
             return rc;
-        if ((size_t)e->test_ds.rows * e->test_ds.cols != spec->image_dim) {
-            rc = qs_error_set(err, QS_ERR(INVAL),
-                              "%s: images of %u x %u pixels, the genome expects %u", dir,
-                              e->test_ds.rows, e->test_ds.cols, spec->image_dim);
-            qs_dataset_destroy(&e->test_ds);
-            return rc;
-        }
         if (spec->rest == QS_REST_MEAN) {
-            /* The rest input is the mean TRAINING image; the test split stands in only if
-             * the training split is missing. */
-            qs_dataset_t tr;
             qs_error_t ignored = {0};
-            mean = xmalloc(spec->image_dim * sizeof *mean);
-            if (qs_dataset_load(&tr, dir, QS_SPLIT_TRAIN, &ignored) == 0) {
-                qs_dataset_mean_image(&tr, mean);
-                qs_dataset_destroy(&tr);
-            } else {
-                qs_dataset_mean_image(&e->test_ds, mean);
-            }
+            have_train = qs_dataset_load(&train, dir, QS_SPLIT_TRAIN, &ignored) == 0;
         }
     }
-    e->phys = qs_phys_new(spec, mean);
-    free(mean);
-    if (spec->kind == QS_KIND_AUX) {
-        qs_features_init(&e->test, e->phys, &e->test_ds);
-        e->has_test = 1;
+    qs_life_setup_t setup = {.train = !aux || spec->rest != QS_REST_MEAN ? NULL
+                                      : have_train                       ? &train
+                                                                         : &e->test_ds,
+                             .fitness = aux ? &e->test_ds : NULL};
+    int rc = qs_life_species_init(&e->life, spec, &setup, err);
+    if (have_train)
+        qs_dataset_destroy(&train); /* only its mean image was needed */
+    if (rc < 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        qs_error_set(err, QS_ERR(INVAL), "%s: %s", dir, why);
+        if (aux)
+            qs_dataset_destroy(&e->test_ds);
+        return QS_ERR(INVAL);
     }
+    e->phys = e->life.phys;
+    e->has_test = e->life.has_fitness;
+    e->test = e->has_test ? &e->life.fitness : NULL;
     return 0;
 }
 
 void qs_genome_env_destroy(qs_genome_env_t *e)
 {
-    if (e->has_test) {
-        qs_features_destroy(&e->test);
+    qs_life_species_destroy(&e->life);
+    if (e->has_test)
         qs_dataset_destroy(&e->test_ds);
-    }
-    qs_phys_free(e->phys);
     memset(e, 0, sizeof *e);
+}
+qs_phys_free(e->phys);
+memset(e, 0, sizeof *e);
 }

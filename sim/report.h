@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/idx.h"
+#include "core/life.h"
 #include "core/quine.h"
 #include "core/util.h"
 #include "proto/json.h"
@@ -41,16 +42,18 @@ void qs_progress_clear(qs_progress_t *p);
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,
                   qs_error_t *err);
 
-/* What a loaded genome needs to be regenerated and scored: its physics (with the mean
- * training image of dir when spec->rest is mean; the test split stands in if the
- * training split is missing) and, for aux genomes, the first test_count (0: all) test
- * images of dir, checked against the genome's image size, projected. Owned by the
- * caller: qs_genome_env_destroy. */
+/* What a loaded genome needs to be regenerated and scored: a species runtime
+ * (core/life.h, without a trainer) whose physics uses the mean training image of dir
+ * when spec->rest is mean (the test split stands in if the training split is missing)
+ * and, for aux genomes, the first test_count (0: all) test images of dir as its fitness
+ * set, checked against the genome's image size. Owned by the caller:
+ * qs_genome_env_destroy. */
 typedef struct {
-    qs_phys_t *phys;
-    qs_dataset_t test_ds;
-    qs_features_t test; /* valid if has_test (aux) */
+    qs_life_species_t life;
+    const qs_phys_t *phys;     /* = life.phys */
+    const qs_features_t *test; /* aux: the projected test images; NULL for vanilla */
     int has_test;
+    qs_dataset_t test_ds;
 } qs_genome_env_t;
 int qs_genome_env_init(qs_genome_env_t *e, const qs_quine_spec_t *spec, const char *dir,
                        uint32_t test_count, qs_error_t *err);

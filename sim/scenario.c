@@ -11,20 +11,12 @@
 
 typedef enum { K_U32, K_U64, K_F64, K_STR, K_ENUM, K_AUTO } key_type_t;
 
-/* Enum names, in the order of the enumerators (tests check them against core's). */
-static const char *const kind_names[] = {"vanilla", "aux", NULL};
-static const char *const loss_names[] = {"sse", "relative", "r2", NULL};
-static const char *const reduce_names[] = {"sum", "mean", NULL};
-static const char *const pairing_names[] = {"separate", "paired", NULL};
-static const char *const init_names[] = {"uniform", "he", NULL};
-static const char *const opt_names[] = {"sgd",     "momentum", "adam", "adamax",
-                                        "adagrad", "rmsprop",  NULL};
-static const char *const refresh_names[] = {"epoch", "step", NULL};
-static const char *const mode_names[] = {"self", "copy", NULL};
-static const char *const rest_names[] = {"zero", "mean", NULL};
-static const char *const selection_names[] = {"tournament", "roulette", "truncation", NULL};
-static const char *const fitness_names[] = {"accuracy", "fidelity", "product", NULL};
-static const char *const alloc_names[] = {"equal", "fitness", NULL};
+/* Enum names: core's tables (one list of names for a run's files, the wire and the
+ * commands), and the two enums that only scenarios have. */
+static const char *const selection_table[] = {"tournament", "roulette", "truncation"};
+static const char *const alloc_table[] = {"equal", "fitness"};
+static const qs_names_t selection_names = QS_NAMES(selection_table);
+static const qs_names_t alloc_names = QS_NAMES(alloc_table);
 
 typedef struct {
     const char *section; /* "species" for the keys of every [species.NAME] */
@@ -33,14 +25,15 @@ typedef struct {
     size_t offset, size;
     const char *def;
     double min, max;
-    const char *const *names;
+    const qs_names_t *names; /* K_ENUM: the first max names (max 0: all) */
     const char *help;
 } key_def_t;
 
-#define G(field)    offsetof(qs_scenario_t, field), sizeof(((qs_scenario_t *)0)->field)
-#define S(field)    offsetof(qs_scn_species_t, field), sizeof(((qs_scn_species_t *)0)->field)
-#define NUM(lo, hi) lo, hi, NULL
-#define ENUM(names) 0, 0, names
+#define G(field)             offsetof(qs_scenario_t, field), sizeof(((qs_scenario_t *)0)->field)
+#define S(field)             offsetof(qs_scn_species_t, field), sizeof(((qs_scn_species_t *)0)->field)
+#define NUM(lo, hi)          lo, hi, NULL
+#define ENUM(names)          0, 0, &names
+#define ENUM_FIRST(names, n) 0, n, &names
 
 static const key_def_t keys[] = {
     {"run", "name", K_STR, G(name), "", NUM(0, 0), "run name (default: the file name)"},
@@ -58,7 +51,7 @@ static const key_def_t keys[] = {
     {"data", "test", K_U32, G(test), "0", NUM(0, 1e8),
      "held-out images after the fitness set, for the final test of best.genome (0: the rest)"},
 
-    {"life", "optimizer", K_ENUM, G(optimizer), "adamax", ENUM(opt_names),
+    {"life", "optimizer", K_ENUM, G(optimizer), "adamax", ENUM(qs_opt_names),
      "optimizer of an organism's life (PyTorch defaults)"},
     {"life", "lr", K_F64, G(lr), "0", NUM(0, 10), "learning rate (0: the optimizer's default)"},
     {"life", "batch", K_U32, G(batch), "10", NUM(0, 1e7),
@@ -67,10 +60,10 @@ static const key_def_t keys[] = {
      "images per training step (0: same as batch, or 100 with a full batch)"},
     {"life", "steps", K_U32, G(steps), "100", NUM(0, 1e9),
      "training steps per generation, at most (the budget may allow fewer)"},
-    {"life", "refresh", K_ENUM, G(refresh), "epoch", ENUM(refresh_names),
+    {"life", "refresh", K_ENUM, G(refresh), "epoch", ENUM(qs_refresh_names),
      "replication targets frozen per epoch (paper) or per step"},
 
-    {"replication", "mode", K_ENUM, G(mode), "self", ENUM(mode_names),
+    {"replication", "mode", K_ENUM, G(mode), "self", ENUM(qs_replicate_mode_names),
      "self: child = f_theta(C) + mutation; copy (control): child = exact clone + mutation"},
     {"replication", "regenerations", K_U32, G(regenerations), "1", NUM(1, 1000),
      "times the self-prediction is applied to make a child (self mode)"},
@@ -78,7 +71,7 @@ static const key_def_t keys[] = {
      "standard deviation of the Gaussian added to a mutated weight"},
     {"replication", "mutation_rate", K_F64, G(mutation_rate), "0.01", NUM(0, 1),
      "probability that a weight is mutated"},
-    {"replication", "input", K_ENUM, G(input), "zero", ENUM(rest_names),
+    {"replication", "input", K_ENUM, G(input), "zero", ENUM(qs_rest_names),
      "image half of the input when replicating (aux): zero image or mean training image"},
 
     {"selection", "method", K_ENUM, G(method), "tournament", ENUM(selection_names),
@@ -89,7 +82,7 @@ static const key_def_t keys[] = {
      "best organisms that survive unchanged into the next generation"},
     {"selection", "population", K_U32, G(population), "0", NUM(0, 1e7),
      "organisms per generation, at most (0: the sum of the species' counts)"},
-    {"selection", "fitness", K_ENUM, G(fitness_measure), "accuracy", ENUM(fitness_names),
+    {"selection", "fitness", K_ENUM, G(fitness_measure), "accuracy", ENUM(qs_fitness_names),
      "what selection maximises: accuracy, fidelity (R^2 of self-prediction), or product"},
 
     {"budget", "flops_per_generation", K_U64, G(flops_per_generation), "0", NUM(0, 1.8e19),
@@ -114,7 +107,7 @@ static const key_def_t keys[] = {
     {"workers", "auth_timeout", K_F64, G(auth_timeout_s), "5", NUM(0.05, 600),
      "seconds a remote peer has to authenticate before it is disconnected"},
 
-    {"species", "kind", K_ENUM, S(kind), "aux", ENUM(kind_names),
+    {"species", "kind", K_ENUM, S(kind), "aux", ENUM(qs_kind_names),
      "vanilla (replication only) or aux (also classifies digits)"},
     {"species", "hidden", K_U32, S(hidden), "100", NUM(2, 4096), "hidden width H"},
     {"species", "depth", K_U32, S(depth), "2", NUM(1, 16), "number of H x H hidden layers"},
@@ -122,13 +115,14 @@ static const key_def_t keys[] = {
      "weight of the task loss: L = L_SR + lambda * L_task"},
     {"species", "temperature", K_F64, S(temperature), "0.01", NUM(1e-6, 1e6),
      "softmax temperature of the task loss"},
-    {"species", "loss", K_ENUM, S(loss), "sse", ENUM(loss_names),
+    /* not "none": a scenario species always has a replication loss */
+    {"species", "loss", K_ENUM, S(loss), "sse", ENUM_FIRST(qs_sr_loss_names, 3),
      "replication loss: sse (paper), relative or r2 (scale-free)"},
-    {"species", "reduce", K_ENUM, S(reduce), "sum", ENUM(reduce_names),
+    {"species", "reduce", K_ENUM, S(reduce), "sum", ENUM(qs_reduce_names),
      "task loss summed or averaged over a step's images"},
-    {"species", "pairing", K_ENUM, S(pairing), "separate", ENUM(pairing_names),
+    {"species", "pairing", K_ENUM, S(pairing), "separate", ENUM(qs_pairing_names),
      "separate rows for replication and task, or paired (c_k, x_k) rows as in the paper"},
-    {"species", "init", K_ENUM, S(init), "uniform", ENUM(init_names),
+    {"species", "init", K_ENUM, S(init), "uniform", ENUM(qs_init_names),
      "founders' weights: uniform(-0.1, 0.1) (paper) or he"},
     {"species", "projection_seed", K_U64, S(projection_seed), "1", NUM(0, 1.8e19),
      "seed of the fixed random projections (the species' physics)"},
@@ -233,11 +227,16 @@ static int parse_f64(const char *s, double *out)
     return 0;
 }
 
-static void names_list(char *buf, size_t cap, const char *const *names)
+static size_t enum_count(const key_def_t *k)
+{
+    return k->max > 0 ? (size_t)k->max : k->names->n;
+}
+
+static void names_list(char *buf, size_t cap, const key_def_t *k)
 {
     buf[0] = '\0';
-    for (size_t i = 0; names[i]; i++)
-        if (qs_list_append(buf, cap, names[i]) < 0)
+    for (size_t i = 0; i < enum_count(k); i++)
+        if (qs_list_append(buf, cap, k->names->names[i]) < 0)
             break;
 }
 
@@ -260,19 +259,16 @@ static int set_value(const key_def_t *k, void *base, const char *value, const ch
         memcpy(field, value, strlen(value) + 1);
         return 0;
     case K_ENUM:
-        for (int i = 0; k->names[i]; i++) {
-            if (!strcmp(value, k->names[i])) {
+        for (int i = 0; i < (int)enum_count(k); i++) {
+            if (!strcmp(value, k->names->names[i])) {
                 memcpy(field, &i, sizeof i);
                 return 0;
             }
         }
         {
             char list[256];
-            names_list(list, sizeof list, k->names);
-            size_t nnames = 0;
-            while (k->names[nnames])
-                nnames++;
-            const char *hint = closest(value, k->names, nnames);
+            names_list(list, sizeof list, k);
+            const char *hint = closest(value, k->names->names, enum_count(k));
             return qs_error_set(err, QS_ERR(INVAL), "%s: [%s] %s = '%s' is not one of: %s%s%s%s",
                                 where, sect, k->key, value, list, hint ? " (did you mean '" : "",
                                 hint ? hint : "", hint ? "'?)" : "");
@@ -321,7 +317,7 @@ static void format_value(const key_def_t *k, const void *base, char *buf, size_t
     case K_ENUM: {
         int i;
         memcpy(&i, field, sizeof i);
-        snprintf(buf, cap, "%s", k->names[i]);
+        snprintf(buf, cap, "%s", k->names->names[i]);
         break;
     }
     case K_AUTO:
@@ -778,7 +774,7 @@ void qs_scenario_print_keys(FILE *out)
         const key_def_t *k = &keys[i];
         char range[256];
         if (k->type == K_ENUM)
-            names_list(range, sizeof range, k->names);
+            names_list(range, sizeof range, k);
         else if (k->type == K_STR)
             snprintf(range, sizeof range, "text");
         else if (k->type == K_AUTO)
@@ -856,5 +852,5 @@ size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scena
 
 const char *qs_selection_name(qs_selection_t s)
 {
-    return (unsigned)s < 3 ? selection_names[s] : "?";
+    return qs_name_of(selection_table, QS_ARRAY_LEN(selection_table), (unsigned)s);
 }

@@ -16,7 +16,7 @@
 #include "core/quine.h"
 #include "core/train.h"
 #include "core/util.h"
-#include "proto/wire.h"
+#include "core/life.h"
 
 typedef enum { QS_SEL_TOURNAMENT = 0, QS_SEL_ROULETTE = 1, QS_SEL_TRUNCATION = 2 } qs_selection_t;
 typedef enum { QS_ALLOC_EQUAL = 0, QS_ALLOC_FITNESS = 1 } qs_alloc_t;

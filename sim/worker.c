@@ -1,4 +1,4 @@
-/* worker: configuration, data, per-species physics, the task loop, heartbeats, faults. */
+/* worker: configuration, data, the task loop (tasks run by core/life.h), heartbeats, faults. */
 #include "sim/worker.h"
 
 #include <cblas.h>
@@ -16,24 +16,10 @@
 #include <unistd.h>
 
 #include "core/blas.h"
-#include "core/fidelity.h"
-#include "core/idx.h"
-#include "core/quine.h"
-#include "core/rng.h"
-#include "core/train.h"
+#include "core/life.h"
 #include "proto/frame.h"
 #include "proto/wire.h"
 #include "sim/dataset.h"
-
-/* Everything a worker keeps for one species. */
-typedef struct {
-    qs_phys_t *phys;
-    qs_features_t train, fitness;
-    qs_trainer_t *trainer;
-    qs_work_t *work;
-    float *pred, *child;
-    size_t n;
-} species_rt_t;
 
 typedef enum {
     FAULT_NONE,
@@ -56,7 +42,8 @@ typedef struct {
     int configured;
     qs_msg_config_t cfg;
     qs_data_t data;
-    species_rt_t sp[QS_MAX_SPECIES];
+    qs_life_species_t sp[QS_MAX_SPECIES];
+    int nsp; /* species set up */
     /* heartbeat thread */
     pthread_t hb;
     int hb_running;
@@ -259,124 +246,61 @@ static void fault_on_task(wk_t *w)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-static void species_destroy(species_rt_t *s)
-{
-    qs_trainer_free(s->trainer);
-    qs_work_free(s->work);
-    qs_features_destroy(&s->train);
-    qs_features_destroy(&s->fitness);
-    qs_phys_free(s->phys);
-    free(s->pred);
-    free(s->child);
-    memset(s, 0, sizeof *s);
-}
-
-static void build_species(wk_t *w)
+/* Every species' runtime, from the config and the data set (core/life.h). */
+static int build_species(wk_t *w, qs_error_t *err)
 {
     const qs_msg_config_t *c = &w->cfg;
     for (uint32_t s = 0; s < c->nspecies; s++) {
-        species_rt_t *rt = &w->sp[s];
         const qs_species_cfg_t *sc = &c->species[s];
-        float *mean = NULL;
-        if (sc->spec.kind == QS_KIND_AUX && sc->spec.rest == QS_REST_MEAN) {
-            mean = xmalloc(sc->spec.image_dim * sizeof(float));
-            qs_dataset_mean_image(&w->data.train, mean);
-        }
-        rt->phys = qs_phys_new(&sc->spec, mean);
-        free(mean);
-        rt->n = qs_phys_nparams(rt->phys);
-        if (sc->spec.kind == QS_KIND_AUX) {
-            qs_features_init(&rt->train, rt->phys, &w->data.train);
-            qs_features_init(&rt->fitness, rt->phys, &w->data.fitness);
-        }
         qs_train_cfg_t tc = {.obj = sc->obj,
                              .opt = c->opt,
                              .batch = c->batch,
                              .images = c->images,
                              .refresh = c->refresh};
-        rt->trainer =
-            qs_trainer_new(rt->phys, &tc, sc->spec.kind == QS_KIND_AUX ? &rt->train : NULL);
-        rt->work = qs_work_new(&sc->spec, 1024);
-        rt->pred = xmalloc(rt->n * sizeof(float));
-        rt->child = xmalloc(rt->n * sizeof(float));
+        qs_life_setup_t setup = {.train = &w->data.train,
+                                 .fitness = &w->data.fitness,
+                                 .train_cfg = &tc,
+                                 .work_rows = 1024};
+        if (qs_life_species_init(&w->sp[s], &sc->spec, &setup, err) < 0) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return qs_error_set(err, err->code, "species %s: %s", sc->name, why);
+        }
+        w->nsp = (int)s + 1;
     }
+    return 0;
 }
 
-/* ---- tasks ------------------------------------------------------------------------------------
- */
+/* Config and data are in: set up the species and start the heartbeats. -1 (the
+ * orchestrator told why) if a species cannot be set up. */
+static int configure(wk_t *w)
+{
+    qs_error_t err = {0};
+    if (build_species(w, &err) < 0) {
+        fprintf(stderr, "worker: %s\n", err.msg);
+        send_error(w, 0, err.code, err.msg);
+        return -1;
+    }
+    w->configured = 1;
+    w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+    return 0;
+}
 
-static int run_task(wk_t *w, qs_msg_task_t *t, qs_msg_result_t *r, qs_error_t *err)
+static int run_task(wk_t *w, qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err)
 {
     const qs_msg_config_t *c = &w->cfg;
     if (t->species >= c->nspecies)
         return qs_error_set(err, QS_ERR(RANGE), "task %llu: species %u, the run has %u",
                             (unsigned long long)t->task_id, t->species, c->nspecies);
-    species_rt_t *rt = &w->sp[t->species];
-    const qs_species_cfg_t *sc = &c->species[t->species];
-    if (t->nweights != rt->n)
-        return qs_error_set(err, QS_ERR(MISMATCH),
-                            "task %llu: %u weights, species %s has %zu parameters",
-                            (unsigned long long)t->task_id, t->nweights, sc->name, rt->n);
-    double t0 = qs_now();
-    memset(r, 0, sizeof *r);
-    r->task_id = t->task_id;
-    r->organism = t->organism;
-    float *theta = t->weights; /* moved into the result at the end */
-    t->weights = NULL;
-    t->nweights = 0;
-
-    if (t->kind == QS_TASK_ECHO) {
-        r->weights = theta;
-        r->nweights = (uint32_t)rt->n;
-        r->accuracy = NAN;
-        r->train_loss = NAN;
-        r->seconds = qs_now() - t0;
-        return 0;
+    qs_birth_cfg_t b = {.mode = c->mode,
+                        .regenerations = c->regenerations,
+                        .mutation_sigma = c->mutation_sigma,
+                        .mutation_rate = c->mutation_rate};
+    if (qs_life_task_run(&w->sp[t->species], &b, c->seed, t, r, err) < 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return qs_error_set(err, err->code, "%s (species %s)", why, c->species[t->species].name);
     }
-    if (t->kind == QS_TASK_BIRTH) {
-        /* child = f^k(parent) (self) or parent (copy); link = child vs parent. */
-        memcpy(rt->child, theta, rt->n * sizeof(float));
-        if (c->mode == QS_REPLICATE_SELF) {
-            for (uint32_t k = 0; k < c->regenerations; k++) {
-                qs_quine_predict_all(rt->phys, rt->child, rt->pred, rt->work);
-                memcpy(rt->child, rt->pred, rt->n * sizeof(float));
-            }
-            r->flops_replication = (uint64_t)c->regenerations * qs_flops_regen(&sc->spec);
-        }
-        qs_fidelity_compute(&r->link, theta, rt->child, rt->n);
-        r->has_link = 1;
-        qs_rng_t rng;
-        qs_rng_init(&rng, c->seed, t->mutation_stream);
-        for (size_t i = 0; i < rt->n; i++) {
-            if (qs_rng_uniform(&rng) < c->mutation_rate) {
-                rt->child[i] += (float)(c->mutation_sigma * qs_rng_normal(&rng));
-                r->mutated++;
-            }
-        }
-        memcpy(theta, rt->child, rt->n * sizeof(float));
-    }
-    /* Life. */
-    qs_rng_t life;
-    qs_rng_init(&life, c->seed, t->life_stream);
-    qs_trainer_begin(rt->trainer, theta, &life);
-    uint64_t done = qs_trainer_run(rt->trainer, t->steps);
-    const qs_train_stats_t *st = qs_trainer_stats(rt->trainer);
-    r->steps = done;
-    r->flops_life = done * qs_trainer_step_flops(rt->trainer);
-    r->train_loss = done ? st->loss_sum / (double)done : NAN;
-    /* Evaluation. */
-    qs_quine_predict_all(rt->phys, theta, rt->pred, rt->work);
-    qs_fidelity_compute(&r->fidelity, theta, rt->pred, rt->n);
-    r->flops_eval = qs_flops_regen(&sc->spec);
-    if (sc->spec.kind == QS_KIND_AUX) {
-        r->accuracy = qs_quine_accuracy(rt->phys, theta, &rt->fitness, rt->work, NULL);
-        r->flops_eval += qs_flops_eval(&sc->spec, rt->fitness.count);
-    } else {
-        r->accuracy = NAN;
-    }
-    r->weights = theta;
-    r->nweights = (uint32_t)rt->n;
-    r->seconds = qs_now() - t0;
     return 0;
 }
 
@@ -528,9 +452,8 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
                 send_msg(w, &req);
                 continue;
             }
-            build_species(w);
-            w->configured = 1;
-            w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+            if (configure(w) < 0)
+                break;
             continue;
         }
         if (in.type == QS_MSG_DATA) {
@@ -541,9 +464,8 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
                 break;
             }
             qs_msg_destroy(&in);
-            build_species(w);
-            w->configured = 1;
-            w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+            if (configure(w) < 0)
+                break;
             continue;
         }
         if (in.type != QS_MSG_TASK || !w->configured) {
@@ -574,9 +496,8 @@ out:
         atomic_store(&w->hb_stop, 1);
         pthread_join(w->hb, NULL);
     }
-    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
-        if (w->sp[s].phys)
-            species_destroy(&w->sp[s]);
+    for (int s = 0; s < w->nsp; s++)
+        qs_life_species_destroy(&w->sp[s]);
     qs_data_destroy(&w->data);
     qs_frame_reader_destroy(&w->reader);
     pthread_mutex_destroy(&w->wlock);

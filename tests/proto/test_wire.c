@@ -138,7 +138,7 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         rand_dataset(&r, &m->u.data.fitness, qs_rng_below(&r, 5));
         break;
     case QS_MSG_TASK: {
-        qs_msg_task_t *k = &m->u.task;
+        qs_life_task_t *k = &m->u.task;
         k->task_id = qs_rng_u64(&r);
         k->kind = (qs_task_kind_t)(1 + qs_rng_below(&r, 3));
         k->organism = qs_rng_u64(&r);
@@ -153,7 +153,7 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         break;
     }
     case QS_MSG_RESULT: {
-        qs_msg_result_t *k = &m->u.result;
+        qs_life_result_t *k = &m->u.result;
         k->task_id = qs_rng_u64(&r);
         k->organism = qs_rng_u64(&r);
         k->steps = qs_rng_u64(&r);
@@ -257,7 +257,7 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         assert_ds_eq(&a->u.data.fitness, &b->u.data.fitness);
         break;
     case QS_MSG_TASK: {
-        const qs_msg_task_t *x = &a->u.task, *y = &b->u.task;
+        const qs_life_task_t *x = &a->u.task, *y = &b->u.task;
         cr_assert_eq(x->task_id, y->task_id);
         cr_assert_eq(x->kind, y->kind);
         cr_assert_eq(x->organism, y->organism);
@@ -272,7 +272,7 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         break;
     }
     case QS_MSG_RESULT: {
-        const qs_msg_result_t *x = &a->u.result, *y = &b->u.result;
+        const qs_life_result_t *x = &a->u.result, *y = &b->u.result;
         cr_assert_eq(x->task_id, y->task_id);
         cr_assert_eq(x->organism, y->organism);
         cr_assert_eq(x->steps, y->steps);

@@ -17,7 +17,7 @@ static qs_scenario_t *make_scenario(const char *text)
 }
 
 /* A result for entry i: accuracy given by acc(i), weights = input + 1. */
-static void fake_result(qs_population_t *pop, uint32_t i, double accuracy, qs_msg_result_t *r)
+static void fake_result(qs_population_t *pop, uint32_t i, double accuracy, qs_life_result_t *r)
 {
     const qs_org_t *o = &pop->orgs[i];
     size_t n = pop->cost[o->species].nparams;
@@ -44,7 +44,7 @@ static void apply_all(qs_population_t *pop, int reverse)
 {
     for (uint32_t k = 0; k < pop->norgs; k++) {
         uint32_t i = reverse ? pop->norgs - 1 - k : k;
-        qs_msg_result_t r;
+        qs_life_result_t r;
         fake_result(pop, i, acc_by_id(pop->orgs[i].id), &r);
         qs_error_t err = {0};
         cr_assert_eq(qs_population_apply(pop, &r, &err), 0, "%s", err.msg);
@@ -118,7 +118,7 @@ Test(population, rejects_bad_results)
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_population_budget(&p);
-    qs_msg_result_t r;
+    qs_life_result_t r;
     qs_error_t err = {0};
     fake_result(&p, 0, 0.5, &r);
     r.organism = 99;

@@ -1,0 +1,197 @@
+/* life: species runtimes, birth (replication, link, mutation), life, evaluation. */
+#include "core/life.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+/* ---- names ----------------------------------------------------------------------------- */
+
+static const char *const mode_names[] = {"self", "copy"};
+QS_NAME_FNS(qs_replicate_mode_name, qs_replicate_mode_parse, qs_replicate_mode_t, mode_names)
+const qs_names_t qs_replicate_mode_names = QS_NAMES(mode_names);
+
+const char *qs_task_kind_name(qs_task_kind_t k)
+{
+    switch (k) {
+    case QS_TASK_LIVE:
+        return "live";
+    case QS_TASK_BIRTH:
+        return "birth";
+    case QS_TASK_ECHO:
+        return "echo";
+    }
+    return NULL;
+}
+
+void qs_life_task_destroy(qs_life_task_t *t)
+{
+    free(t->weights);
+    t->weights = NULL;
+    t->nweights = 0;
+}
+
+void qs_life_result_destroy(qs_life_result_t *r)
+{
+    free(r->weights);
+    r->weights = NULL;
+    r->nweights = 0;
+}
+
+/* ---- a species runtime ----------------------------------------------------------------- */
+
+static int check_images(const qs_dataset_t *ds, const char *what, const qs_quine_spec_t *spec,
+                        qs_error_t *err)
+{
+    if ((size_t)ds->rows * ds->cols == spec->image_dim)
+        return 0;
+    return qs_error_set(err, QS_ERR(FORMAT), "%s images of %u x %u pixels, the %s quine expects %u",
+                        what, ds->rows, ds->cols, qs_kind_name(spec->kind), spec->image_dim);
+}
+
+int qs_life_species_init(qs_life_species_t *s, const qs_quine_spec_t *spec,
+                         const qs_life_setup_t *setup, qs_error_t *err)
+{
+    memset(s, 0, sizeof *s);
+    const int aux = spec->kind == QS_KIND_AUX;
+    const int want_train = aux && setup->train_cfg && !setup->classifier_only;
+    const int want_mean = aux && spec->rest == QS_REST_MEAN;
+    if ((want_train || want_mean) && !setup->train)
+        return qs_error_set(err, QS_ERR(INVAL), "the %s needs the training images",
+                            want_mean ? "mean rest input" : "trainer");
+    if (aux && setup->train && check_images(setup->train, "training", spec, err) < 0)
+        return QS_ERR(FORMAT);
+    if (aux && setup->fitness && check_images(setup->fitness, "fitness", spec, err) < 0)
+        return QS_ERR(FORMAT);
+
+    float *mean = NULL;
+    if (want_mean) {
+        mean = xmalloc(spec->image_dim * sizeof *mean);
+        qs_dataset_mean_image(setup->train, mean);
+    }
+    s->spec = *spec;
+    s->phys = setup->classifier_only ? qs_phys_new_classifier(spec, mean) : qs_phys_new(spec, mean);
+    free(mean);
+    s->n = qs_phys_nparams(s->phys);
+    if (want_train) {
+        qs_features_init(&s->train, s->phys, setup->train);
+        s->has_train = 1;
+    }
+    if (aux && setup->fitness) {
+        qs_features_init(&s->fitness, s->phys, setup->fitness);
+        s->has_fitness = 1;
+    }
+    if (setup->train_cfg && !setup->classifier_only)
+        s->trainer = qs_trainer_new(s->phys, setup->train_cfg, s->has_train ? &s->train : NULL);
+    s->work = qs_work_new(spec, setup->work_rows ? setup->work_rows : 1);
+    s->pred = xaligned(s->n * sizeof(float));
+    s->child = xaligned(s->n * sizeof(float));
+    return 0;
+}
+
+void qs_life_species_destroy(qs_life_species_t *s)
+{
+    qs_trainer_free(s->trainer);
+    qs_work_free(s->work);
+    if (s->has_train)
+        qs_features_destroy(&s->train);
+    if (s->has_fitness)
+        qs_features_destroy(&s->fitness);
+    qs_phys_free(s->phys);
+    free(s->pred);
+    free(s->child);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- the three steps ------------------------------------------------------------------- */
+
+void qs_life_birth(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed, uint64_t stream,
+                   float *theta, qs_life_result_t *r)
+{
+    /* child = f^k(parent) (self) or parent (copy); link = child vs parent. */
+    memcpy(s->child, theta, s->n * sizeof(float));
+    r->flops_replication = 0;
+    if (b->mode == QS_REPLICATE_SELF) {
+        for (uint32_t k = 0; k < b->regenerations; k++) {
+            qs_quine_predict_all(s->phys, s->child, s->pred, s->work);
+            memcpy(s->child, s->pred, s->n * sizeof(float));
+        }
+        r->flops_replication = (uint64_t)b->regenerations * qs_flops_regen(&s->spec);
+    }
+    qs_fidelity_compute(&r->link, theta, s->child, s->n);
+    r->has_link = 1;
+    qs_rng_t rng;
+    qs_rng_init(&rng, seed, stream);
+    r->mutated = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (qs_rng_uniform(&rng) < b->mutation_rate) {
+            s->child[i] += (float)(b->mutation_sigma * qs_rng_normal(&rng));
+            r->mutated++;
+        }
+    }
+    memcpy(theta, s->child, s->n * sizeof(float));
+}
+
+void qs_life_live(qs_life_species_t *s, uint64_t seed, uint64_t stream, uint64_t steps,
+                  float *theta, qs_life_result_t *r)
+{
+    qs_rng_t rng;
+    qs_rng_init(&rng, seed, stream);
+    qs_trainer_begin(s->trainer, theta, &rng);
+    uint64_t done = qs_trainer_run(s->trainer, steps);
+    const qs_train_stats_t *st = qs_trainer_stats(s->trainer);
+    r->steps = done;
+    r->flops_life = done * qs_trainer_step_flops(s->trainer);
+    r->train_loss = done ? st->loss_sum / (double)done : NAN;
+}
+
+void qs_life_evaluate(qs_life_species_t *s, const float *theta, qs_life_eval_t *e)
+{
+    qs_quine_predict_all(s->phys, theta, s->pred, s->work);
+    qs_fidelity_compute(&e->fidelity, theta, s->pred, s->n);
+    e->flops = qs_flops_regen(&s->spec);
+    e->accuracy = NAN;
+    if (s->has_fitness) {
+        e->accuracy = qs_quine_accuracy(s->phys, theta, &s->fitness, s->work, NULL);
+        e->flops += qs_flops_eval(&s->spec, s->fitness.count);
+    }
+}
+
+double qs_life_accuracy(qs_life_species_t *s, const float *theta)
+{
+    return s->has_fitness ? qs_quine_accuracy(s->phys, theta, &s->fitness, s->work, NULL) : NAN;
+}
+
+int qs_life_task_run(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed,
+                     qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err)
+{
+    if (t->nweights != s->n)
+        return qs_error_set(err, QS_ERR(MISMATCH), "task %llu: %u weights, the species has %zu",
+                            (unsigned long long)t->task_id, t->nweights, s->n);
+    double t0 = qs_now();
+    memset(r, 0, sizeof *r);
+    r->task_id = t->task_id;
+    r->organism = t->organism;
+    float *theta = t->weights; /* moved into the result at the end */
+    t->weights = NULL;
+    t->nweights = 0;
+    if (t->kind == QS_TASK_ECHO) {
+        r->accuracy = NAN;
+        r->train_loss = NAN;
+    } else {
+        if (t->kind == QS_TASK_BIRTH)
+            qs_life_birth(s, b, seed, t->mutation_stream, theta, r);
+        qs_life_live(s, seed, t->life_stream, t->steps, theta, r);
+        qs_life_eval_t e;
+        qs_life_evaluate(s, theta, &e);
+        r->fidelity = e.fidelity;
+        r->accuracy = e.accuracy;
+        r->flops_eval = e.flops;
+    }
+    r->weights = theta;
+    r->nweights = (uint32_t)s->n;
+    r->seconds = qs_now() - t0;
+    return 0;
+}

@@ -1,0 +1,263 @@
+/* Tests for core/life: a species runtime is set up from its data set (the mean image of
+ * the TRAINING images for rest = mean, image sizes checked); a birth is f^k(parent) or a
+ * copy, then mutation, re-implemented here from the public pieces; a task is exactly
+ * birth + life + evaluation, the same bits every time; echo and bad genomes. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/life.h"
+#include "tests/core/qtest.h"
+
+typedef struct {
+    qs_quine_spec_t spec;
+    qs_dataset_t train, fitness;
+    qs_train_cfg_t tc;
+    qs_life_species_t sp;
+    float *theta;
+} fx_t;
+
+static void fx_init(fx_t *f, qs_kind_t kind, qs_rest_t rest)
+{
+    memset(f, 0, sizeof *f);
+    f->spec = qs_quine_spec_default(kind, 5);
+    f->spec.hidden = 8;
+    f->spec.rest = rest;
+    if (kind == QS_KIND_AUX) {
+        f->spec.image_dim = 20;
+        f->spec.classes = 3;
+        qt_dataset(&f->train, 31, 4, 5, 3, 1);
+        qt_dataset(&f->fitness, 17, 4, 5, 3, 2);
+    }
+    f->tc = qs_train_cfg_paper(kind);
+    qs_life_setup_t setup = {.train = kind == QS_KIND_AUX ? &f->train : NULL,
+                             .fitness = kind == QS_KIND_AUX ? &f->fitness : NULL,
+                             .train_cfg = &f->tc,
+                             .work_rows = 16};
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_species_init(&f->sp, &f->spec, &setup, &err), 0, "%s", err.msg);
+    f->theta = malloc(f->sp.n * sizeof(float));
+    qs_rng_t r;
+    qs_rng_init(&r, 9, qs_rng_stream(QS_STREAM_INIT, 0));
+    qs_quine_init_weights(&f->spec, QS_INIT_UNIFORM, &r, f->theta);
+}
+
+static void fx_free(fx_t *f)
+{
+    qs_life_species_destroy(&f->sp);
+    if (f->spec.kind == QS_KIND_AUX) {
+        qs_dataset_destroy(&f->train);
+        qs_dataset_destroy(&f->fitness);
+    }
+    free(f->theta);
+}
+
+static float *copy_of(const float *v, size_t n)
+{
+    float *c = malloc(n * sizeof *c);
+    memcpy(c, v, n * sizeof *c);
+    return c;
+}
+
+Test(life, rest_mean_uses_the_mean_training_image)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_AUX, QS_REST_MEAN);
+    float mean[20];
+    qs_dataset_mean_image(&f.train, mean);
+    qs_phys_t *ref = qs_phys_new(&f.spec, mean);
+    uint32_t hi = qs_phys_image_width(ref);
+    cr_assert(hi > 0);
+    cr_assert(!memcmp(qs_phys_rest_act(ref), qs_phys_rest_act(f.sp.phys), hi * sizeof(float)));
+    qs_dataset_mean_image(&f.fitness, mean); /* not the fitness set's mean */
+    qs_phys_t *other = qs_phys_new(&f.spec, mean);
+    cr_assert(memcmp(qs_phys_rest_act(other), qs_phys_rest_act(f.sp.phys), hi * sizeof(float)));
+    cr_assert(f.sp.trainer && f.sp.has_train && f.sp.has_fitness);
+    cr_assert_eq(f.sp.fitness.count, 17);
+    qs_phys_free(ref);
+    qs_phys_free(other);
+    fx_free(&f);
+}
+
+Test(life, setup_errors_name_the_problem)
+{
+    qs_quine_spec_t spec = qs_quine_spec_default(QS_KIND_AUX, 5);
+    spec.hidden = 8; /* image_dim 784, the data has 20 pixels */
+    qs_dataset_t ds;
+    qt_dataset(&ds, 5, 4, 5, 3, 1);
+    qs_life_setup_t setup = {.fitness = &ds};
+    qs_life_species_t sp;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_species_init(&sp, &spec, &setup, &err), QS_ERR(FORMAT));
+    cr_assert(strstr(err.msg, "4 x 5 pixels") && strstr(err.msg, "784"), "%s", err.msg);
+    spec.image_dim = 20;
+    spec.classes = 3;
+    spec.rest = QS_REST_MEAN;
+    cr_assert_eq(qs_life_species_init(&sp, &spec, &setup, &err), QS_ERR(INVAL));
+    cr_assert(strstr(err.msg, "training images"), "%s", err.msg);
+    qs_dataset_destroy(&ds);
+}
+
+Test(life, copy_birth_without_mutation_is_the_parent)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_VANILLA, QS_REST_ZERO);
+    float *parent = copy_of(f.theta, f.sp.n);
+    qs_birth_cfg_t b = {.mode = QS_REPLICATE_COPY, .regenerations = 3};
+    qs_life_result_t r = {0};
+    qs_life_birth(&f.sp, &b, 1, 2, f.theta, &r);
+    cr_assert(!memcmp(parent, f.theta, f.sp.n * sizeof(float)));
+    cr_assert(r.has_link && r.mutated == 0 && r.flops_replication == 0);
+    cr_assert_eq(r.link.l_sr, 0.0);
+    cr_assert_eq(r.link.r2, 1.0);
+    free(parent);
+    fx_free(&f);
+}
+
+Test(life, self_birth_is_k_regenerations_then_mutation)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_AUX, QS_REST_ZERO);
+    size_t n = f.sp.n;
+    float *ref = copy_of(f.theta, n), *pred = malloc(n * sizeof *pred);
+    qs_work_t *w = qs_work_new(&f.spec, 4);
+    for (int k = 0; k < 2; k++) {
+        qs_quine_predict_all(f.sp.phys, ref, pred, w);
+        memcpy(ref, pred, n * sizeof *ref);
+    }
+    qs_fidelity_t link;
+    qs_fidelity_compute(&link, f.theta, ref, n);
+    qs_rng_t rng;
+    qs_rng_init(&rng, 11, 42);
+    uint32_t mutated = 0;
+    for (size_t i = 0; i < n; i++)
+        if (qs_rng_uniform(&rng) < 0.25f) {
+            ref[i] += (float)(0.5f * qs_rng_normal(&rng));
+            mutated++;
+        }
+    qs_birth_cfg_t b = {.mode = QS_REPLICATE_SELF,
+                        .regenerations = 2,
+                        .mutation_sigma = 0.5f,
+                        .mutation_rate = 0.25f};
+    qs_life_result_t r = {0};
+    qs_life_birth(&f.sp, &b, 11, 42, f.theta, &r);
+    cr_assert(!memcmp(ref, f.theta, n * sizeof(float)), "the child differs from f^2 + mutation");
+    cr_assert_eq(r.mutated, mutated);
+    cr_assert(mutated > 0 && mutated < n);
+    cr_assert_eq(r.link.l_sr, link.l_sr);
+    cr_assert_eq(r.flops_replication, 2 * qs_flops_regen(&f.spec));
+    qs_work_free(w);
+    free(ref);
+    free(pred);
+    fx_free(&f);
+}
+
+/* A BIRTH task of 30 steps, run through qs_life_task_run. */
+static qs_life_result_t run_birth(fx_t *f, const float *parent)
+{
+    qs_life_task_t t = {.task_id = 7,
+                        .kind = QS_TASK_BIRTH,
+                        .organism = 3,
+                        .steps = 30,
+                        .life_stream = 100,
+                        .mutation_stream = 200,
+                        .nweights = (uint32_t)f->sp.n,
+                        .weights = copy_of(parent, f->sp.n)};
+    qs_birth_cfg_t b = {.mode = QS_REPLICATE_SELF,
+                        .regenerations = 1,
+                        .mutation_sigma = 0.01f,
+                        .mutation_rate = 0.1f};
+    qs_life_result_t r;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_task_run(&f->sp, &b, 5, &t, &r, &err), 0, "%s", err.msg);
+    cr_assert_null(t.weights, "the genome moved into the result");
+    return r;
+}
+
+Test(life, a_task_is_birth_life_evaluation_and_repeats_bit_for_bit)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_AUX, QS_REST_MEAN);
+    qs_life_result_t a = run_birth(&f, f.theta), b = run_birth(&f, f.theta);
+    cr_assert_eq(a.task_id, 7);
+    cr_assert_eq(a.organism, 3);
+    cr_assert_eq(a.nweights, f.sp.n);
+    cr_assert(!memcmp(a.weights, b.weights, f.sp.n * sizeof(float)), "same task, other bits");
+    cr_assert_eq(a.steps, 30);
+    cr_assert(a.has_link && isfinite(a.train_loss));
+    cr_assert(a.accuracy >= 0 && a.accuracy <= 1);
+
+    /* The same three steps by hand. */
+    float *theta = copy_of(f.theta, f.sp.n);
+    qs_birth_cfg_t bc = {.mode = QS_REPLICATE_SELF,
+                         .regenerations = 1,
+                         .mutation_sigma = 0.01f,
+                         .mutation_rate = 0.1f};
+    qs_life_result_t h = {0};
+    qs_life_birth(&f.sp, &bc, 5, 200, theta, &h);
+    qs_life_live(&f.sp, 5, 100, 30, theta, &h);
+    qs_life_eval_t e;
+    qs_life_evaluate(&f.sp, theta, &e);
+    cr_assert(!memcmp(a.weights, theta, f.sp.n * sizeof(float)));
+    cr_assert_eq(a.fidelity.r2, e.fidelity.r2);
+    cr_assert_eq(a.accuracy, e.accuracy);
+    cr_assert_eq(a.train_loss, h.train_loss);
+    cr_assert_eq(a.mutated, h.mutated);
+    cr_assert_eq(a.flops_eval, e.flops);
+    cr_assert_eq(e.flops, qs_flops_regen(&f.spec) + qs_flops_eval(&f.spec, 17));
+    free(theta);
+    qs_life_result_destroy(&a);
+    qs_life_result_destroy(&b);
+    cr_assert_null(a.weights);
+    fx_free(&f);
+}
+
+Test(life, echo_returns_the_genome_and_a_wrong_size_is_refused)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_VANILLA, QS_REST_ZERO);
+    qs_life_task_t t = {.task_id = 1,
+                        .kind = QS_TASK_ECHO,
+                        .nweights = (uint32_t)f.sp.n,
+                        .weights = copy_of(f.theta, f.sp.n)};
+    qs_life_result_t r;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_task_run(&f.sp, NULL, 1, &t, &r, &err), 0);
+    cr_assert(!memcmp(r.weights, f.theta, f.sp.n * sizeof(float)));
+    cr_assert(isnan(r.accuracy) && r.steps == 0);
+    qs_life_result_destroy(&r);
+
+    qs_life_task_t bad = {.task_id = 2, .kind = QS_TASK_LIVE, .nweights = 3};
+    bad.weights = malloc(3 * sizeof(float));
+    cr_assert_eq(qs_life_task_run(&f.sp, NULL, 1, &bad, &r, &err), QS_ERR(MISMATCH));
+    cr_assert(strstr(err.msg, "3 weights"), "%s", err.msg);
+    cr_assert_not_null(bad.weights, "a refused task keeps its genome");
+    qs_life_task_destroy(&bad);
+    fx_free(&f);
+}
+
+Test(life, classifier_only_measures_the_same_accuracy)
+{
+    fx_t f;
+    fx_init(&f, QS_KIND_AUX, QS_REST_MEAN);
+    qs_life_setup_t setup = {.train = &f.train, .fitness = &f.fitness, .classifier_only = 1};
+    qs_life_species_t c;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_species_init(&c, &f.spec, &setup, &err), 0, "%s", err.msg);
+    cr_assert_null(c.trainer);
+    cr_assert_eq(qs_life_accuracy(&c, f.theta), qs_life_accuracy(&f.sp, f.theta));
+    qs_life_species_destroy(&c);
+    fx_free(&f);
+}
+
+Test(life, names)
+{
+    cr_assert_str_eq(qs_replicate_mode_name(QS_REPLICATE_COPY), "copy");
+    qs_replicate_mode_t m = QS_REPLICATE_COPY;
+    cr_assert_eq(qs_replicate_mode_parse("self", &m), 0);
+    cr_assert_eq(m, QS_REPLICATE_SELF);
+    cr_assert_eq(qs_replicate_mode_names.n, 2);
+    cr_assert_str_eq(qs_task_kind_name(QS_TASK_BIRTH), "birth");
+    cr_assert_null(qs_task_kind_name((qs_task_kind_t)9));
+}
