@@ -145,6 +145,3 @@ void qs_genome_env_destroy(qs_genome_env_t *e)
         qs_dataset_destroy(&e->test_ds);
     memset(e, 0, sizeof *e);
 }
-qs_phys_free(e->phys);
-memset(e, 0, sizeof *e);
-}
