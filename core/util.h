@@ -40,7 +40,8 @@
     X(CANCELED, "canceled")                                                                        \
     X(NOSPC, "no space left on device")                                                            \
     X(MISMATCH, "does not match")                                                                  \
-    X(PEER, "peer misbehaved")
+    X(PEER, "peer misbehaved")                                                                     \
+    X(BUSY, "in use by another process")
 
 enum {
     QS_OK = 0,

@@ -37,9 +37,13 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_bytes_init(&body);
     msgpack_packer pk;
     qs_mp_packer_init(&pk, &body);
-    msgpack_pack_map(&pk, c->has_best ? 17 : 15);
+    msgpack_pack_map(&pk, (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0));
     qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
     qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION);
+    if (c->run_id[0]) {
+        qs_mp_kv_str(&pk, "run_id", c->run_id);
+        qs_mp_kv_u64(&pk, "run_scenario_crc32", c->run_scenario_crc32);
+    }
     qs_mp_kv_str(&pk, "scenario", c->scenario ? c->scenario : "");
     qs_mp_kv_u64(&pk, "seed", c->seed);
     qs_mp_kv_u64(&pk, "generation", c->generation);
@@ -154,14 +158,29 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
         ORGS,
         BEST_GEN,
         BEST,
+        RUN_ID,
+        RUN_SC_CRC,
         NKEYS
     };
-    static const char *const keys[NKEYS] = {
-        "format",        "version",         "scenario",     "seed",
-        "generation",    "finished",        "next_id",      "births",
-        "deaths",        "flops_total",     "wall_seconds", "off_lineage",
-        "off_phylogeny", "off_generations", "orgs",         "best_generation",
-        "best"};
+    static const char *const keys[NKEYS] = {"format",
+                                            "version",
+                                            "scenario",
+                                            "seed",
+                                            "generation",
+                                            "finished",
+                                            "next_id",
+                                            "births",
+                                            "deaths",
+                                            "flops_total",
+                                            "wall_seconds",
+                                            "off_lineage",
+                                            "off_phylogeny",
+                                            "off_generations",
+                                            "orgs",
+                                            "best_generation",
+                                            "best",
+                                            "run_id",
+                                            "run_scenario_crc32"};
     const char *what = "checkpoint";
     const msgpack_object *v[NKEYS];
     qs_mp_doc_t doc;
@@ -209,6 +228,11 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
             0 ||
         (rc = qs_mp_u64(v[OFF_G], what, "off_generations", 0, UINT64_MAX, &t.off_generations,
                         err)) < 0)
+        goto out;
+    if (v[RUN_ID] && /* checkpoints written before run ids have none */
+        ((rc = qs_mp_hex(v[RUN_ID], what, "run_id", QS_RUN_ID_LEN, t.run_id, err)) < 0 ||
+         (rc = qs_mp_u32(v[RUN_SC_CRC], what, "run_scenario_crc32", 0, UINT32_MAX,
+                         &t.run_scenario_crc32, err)) < 0))
         goto out;
     const msgpack_object *orgs;
     size_t norgs;

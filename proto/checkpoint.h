@@ -16,6 +16,7 @@
 #include "core/fidelity.h"
 #include "core/util.h"
 #include "proto/frame.h"
+#include "proto/lineage.h"
 
 #define QS_CHECKPOINT_FORMAT  "quinesim.checkpoint"
 #define QS_CHECKPOINT_VERSION 1
@@ -36,6 +37,10 @@ typedef struct {
 
 typedef struct {
     char *scenario; /* owned: the resolved scenario.ini */
+    /* The run it belongs to: its lineage header's run_id and scenario_crc32 ("" and 0 in
+     * checkpoints written before run ids). */
+    char run_id[QS_RUN_ID_LEN + 1];
+    uint32_t run_scenario_crc32;
     uint64_t seed;
     uint32_t generation; /* the generation the plan is for (= generations done) */
     int finished;        /* the run is over: nothing to resume */

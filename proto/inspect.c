@@ -131,6 +131,10 @@ void qs_record_write_json(qs_jw_t *j, const qs_record_t *r)
         qs_jw_kv_str(j, "format", QS_LINEAGE_FORMAT);
         qs_jw_kv_u64(j, "version", h->version);
         qs_jw_kv_str(j, "run_name", h->run_name);
+        if (h->run_id[0]) {
+            qs_jw_kv_str(j, "run_id", h->run_id);
+            qs_jw_kv_u64(j, "scenario_crc32", h->scenario_crc32);
+        }
         qs_jw_kv_u64(j, "seed", h->seed);
         qs_jw_kv_f64(j, "created", h->created);
         qs_jw_key(j, "species");
@@ -327,6 +331,10 @@ static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FIL
     qs_jw_begin_object(&j);
     qs_jw_kv_str(&j, "format", QS_CHECKPOINT_FORMAT);
     qs_jw_kv_u64(&j, "version", QS_CHECKPOINT_VERSION);
+    if (c.run_id[0]) {
+        qs_jw_kv_str(&j, "run_id", c.run_id);
+        qs_jw_kv_u64(&j, "run_scenario_crc32", c.run_scenario_crc32);
+    }
     qs_jw_kv_u64(&j, "seed", c.seed);
     qs_jw_kv_u64(&j, "generation", c.generation);
     qs_jw_kv_bool(&j, "finished", c.finished);

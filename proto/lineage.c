@@ -68,8 +68,12 @@ static void pack_record(msgpack_packer *pk, const qs_record_t *r)
     switch (r->type) {
     case QS_REC_HEADER: {
         const qs_rec_header_t *h = &r->u.header;
-        open_rec(pk, r->type, 6);
+        open_rec(pk, r->type, h->run_id[0] ? 8 : 6);
         qs_mp_kv_str(pk, "format", QS_LINEAGE_FORMAT);
+        if (h->run_id[0]) {
+            qs_mp_kv_str(pk, "run_id", h->run_id);
+            qs_mp_kv_u64(pk, "scenario_crc32", h->scenario_crc32);
+        }
         qs_mp_kv_str(pk, "run_name", h->run_name);
         qs_mp_kv_u64(pk, "seed", h->seed);
         qs_mp_kv_f64(pk, "created", h->created);
@@ -178,9 +182,9 @@ void qs_record_encode(const qs_record_t *r, qs_bytes_t *out)
 
 static int read_header(const msgpack_object *map, qs_rec_header_t *h, qs_error_t *err)
 {
-    enum { FORMAT, RUN, SEED, CREATED, SPECIES, SCENARIO, NK };
-    static const char *const keys[NK] = {"format",  "run_name", "seed",
-                                         "created", "species",  "scenario"};
+    enum { FORMAT, RUN, SEED, CREATED, SPECIES, SCENARIO, RUN_ID, SC_CRC, NK };
+    static const char *const keys[NK] = {"format",  "run_name", "seed",   "created",
+                                         "species", "scenario", "run_id", "scenario_crc32"};
     const char *what = "lineage header";
     const msgpack_object *v[NK], *items;
     size_t n;
@@ -193,6 +197,10 @@ static int read_header(const msgpack_object *map, qs_rec_header_t *h, qs_error_t
         goto out;
     }
     TRY(qs_mp_str(v[RUN], what, "run_name", h->run_name, sizeof h->run_name, err));
+    if (v[RUN_ID]) { /* logs written before run ids have none */
+        TRY(qs_mp_hex(v[RUN_ID], what, "run_id", QS_RUN_ID_LEN, h->run_id, err));
+        TRY(qs_mp_u32(v[SC_CRC], what, "scenario_crc32", 0, UINT32_MAX, &h->scenario_crc32, err));
+    }
     TRY(qs_mp_u64(v[SEED], what, "seed", 0, UINT64_MAX, &h->seed, err));
     TRY(qs_mp_f64(v[CREATED], what, "created", &h->created, err));
     TRY(qs_mp_array(v[SPECIES], what, "species", &items, &n, err));

@@ -23,6 +23,9 @@
 #define QS_LINEAGE_FORMAT  "quinesim.lineage" /* the header record's "format" field */
 /* Largest record the reader accepts (a header carries the scenario text). */
 #define QS_LINEAGE_MAX_RECORD ((size_t)16 << 20)
+/* A run's identity: 32 lower-case hex digits (128 random bits) drawn when the run folder
+ * is created, carried by the lineage header and every checkpoint. */
+#define QS_RUN_ID_LEN 32
 
 typedef enum {
     QS_REC_HEADER = 1,
@@ -43,6 +46,8 @@ typedef struct {
     char species[QS_MAX_SPECIES][QS_NAME_MAX];
     uint64_t species_params[QS_MAX_SPECIES]; /* N of each species */
     char *scenario;                          /* owned, NUL-terminated: the resolved scenario.ini */
+    char run_id[QS_RUN_ID_LEN + 1];          /* "" in logs written before run ids */
+    uint32_t scenario_crc32;                 /* of scenario; with run_id */
 } qs_rec_header_t;
 
 typedef struct {

@@ -558,6 +558,18 @@ int qs_mp_str(const msgpack_object *o, const char *what, const char *key, char *
     return 0;
 }
 
+int qs_mp_hex(const msgpack_object *o, const char *what, const char *key, size_t len, char *buf,
+              qs_error_t *err)
+{
+    int rc = qs_mp_str(o, what, key, buf, len + 1, err);
+    if (rc < 0)
+        return rc;
+    if (strlen(buf) != len || strspn(buf, "0123456789abcdef") != len)
+        return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' is not %zu hex digits", what,
+                            key, len);
+    return 0;
+}
+
 int qs_mp_bin(const msgpack_object *o, const char *what, const char *key, long long exact,
               const uint8_t **p, size_t *n, qs_error_t *err)
 {

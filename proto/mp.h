@@ -116,6 +116,10 @@ int qs_mp_bool(const msgpack_object *o, const char *what, const char *key, int *
 /* A str of valid UTF-8 without NUL bytes, shorter than cap; copied NUL-terminated. */
 int qs_mp_str(const msgpack_object *o, const char *what, const char *key, char *buf, size_t cap,
               qs_error_t *err);
+/* A str of exactly len lower-case hex digits (an identifier); copied NUL-terminated into
+ * buf[len + 1]. */
+int qs_mp_hex(const msgpack_object *o, const char *what, const char *key, size_t len, char *buf,
+              qs_error_t *err);
 /* The same checks, without copying: *p and *n point into the payload. */
 int qs_mp_str_view(const msgpack_object *o, const char *what, const char *key, const char **p,
                    size_t *n, qs_error_t *err);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/checkpoint.h"
 #include "sim/commands.h"
@@ -66,7 +67,16 @@ static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char *
     char *text = NULL;
     int status = 2;
     if (qs_checkpoint_load(&ck, path, &err) < 0) {
-        fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
+        char lineage[QS_PATH_MAX + 32];
+        snprintf(lineage, sizeof lineage, "%s/lineage.msgpack", ro->resume);
+        if (access(path, F_OK) != 0 && access(lineage, F_OK) == 0)
+            fprintf(stderr,
+                    "quinesim run --resume: %s has no checkpoint: the run stopped before its "
+                    "first one, so there is nothing to resume; start it again with `quinesim "
+                    "run SCENARIO.ini --out %s --force`\n",
+                    ro->resume, ro->resume);
+        else
+            fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
         free(old);
         free(sc);
         return 1;
@@ -82,6 +92,20 @@ static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char *
     if (qs_scenario_parse_string(old, ck.scenario, old->path, &err) < 0 ||
         qs_scenario_validate(old, &err) < 0)
         goto fail;
+    if (old->seed != ck.seed) {
+        fprintf(stderr,
+                "quinesim run --resume: %s: its scenario says seed %llu, its seed field %llu: "
+                "the checkpoint is not one this program wrote\n",
+                path, (unsigned long long)old->seed, (unsigned long long)ck.seed);
+        goto out;
+    }
+    if (ck.norgs == 0) {
+        fprintf(stderr,
+                "quinesim run --resume: %s: the plan of generation %u is empty, but the run is "
+                "not marked finished: the checkpoint is not one this program wrote\n",
+                path, ck.generation);
+        goto out;
+    }
     if (scenario_path) {
         if (qs_scenario_load(sc, scenario_path, &err) < 0)
             goto fail;
@@ -125,12 +149,6 @@ static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char *
         fputs(text, stdout);
         status = 0;
         goto out;
-    }
-    if (nch) { /* the run directory's scenario.ini follows the accepted changes */
-        char ini[QS_PATH_MAX + 32];
-        snprintf(ini, sizeof ini, "%s/scenario.ini", ro->resume);
-        if (qs_write_file_atomic(ini, text, strlen(text), &err) < 0)
-            goto fail;
     }
     ro->out_dir = ro->resume;
     status = qs_orchestrator_run(sc, text, ro, &ck);

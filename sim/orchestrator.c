@@ -419,11 +419,7 @@ static int write_checkpoint(orch_t *o, int finished)
     c.scenario = (char *)o->scenario_text;
     c.finished = finished;
     c.wall_seconds = o->wall_before + (qs_now() - o->run_started);
-    qs_rundir_offsets_t off;
-    qs_rundir_offsets(&o->rd, &off);
-    c.off_lineage = off.lineage;
-    c.off_phylogeny = off.phylogeny;
-    c.off_generations = off.generations;
+    qs_rundir_stamp(&o->rd, &c);
     char path[QS_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/checkpoint.msgpack", o->rd.dir);
     qs_error_t err = {0};
@@ -1103,10 +1099,13 @@ static void on_signal(uv_signal_t *h, int signo)
             qs_rundir_log(&o->rd, "second %s: exiting at once", strsignal(signo));
         _exit(128 + signo);
     }
+    char held[64] = "no generation yet";
+    if (o->pop.generation > 0)
+        snprintf(held, sizeof held, "generations 0..%u", o->pop.generation - 1);
     event(o, 1,
-          "%s: stopping; generation %u is abandoned, the run directory holds generations 0..%d "
-          "(press Ctrl-C again to exit at once)",
-          strsignal(signo), o->pop.generation, (int)o->pop.generation - 1);
+          "%s: stopping; generation %u is abandoned, the run directory holds %s (press Ctrl-C "
+          "again to exit at once)",
+          strsignal(signo), o->pop.generation, held);
     if (o->stopping)
         return;
     if (write_checkpoint(o, 0) < 0)
@@ -1208,10 +1207,8 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
         }
     }
     if (resume) {
-        qs_rundir_offsets_t off = {resume->off_lineage, resume->off_phylogeny,
-                                   resume->off_generations};
         if (qs_population_restore(&o->pop, sc, resume, &err) < 0 ||
-            qs_rundir_reopen(&o->rd, opts->out_dir, sc, &off, &err) < 0) {
+            qs_rundir_reopen(&o->rd, opts->out_dir, sc, scenario_text, resume, &err) < 0) {
             fprintf(stderr, "quinesim run: %s\n", err.msg);
             goto out;
         }

@@ -9,15 +9,18 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/file.h"
 #include "proto/genome.h"
 
-static const char *const run_files[] = {"scenario.ini",      "lineage.msgpack", "phylogeny.csv",
-                                        "generations.csv",   "best.genome",     "run.log",
-                                        "checkpoint.msgpack"};
+static const char *const run_files[] = {"scenario.ini",       "lineage.msgpack", "phylogeny.csv",
+                                        "generations.csv",    "best.genome",     "run.log",
+                                        "checkpoint.msgpack", "run.lock"};
 
 static void path_in(const qs_rundir_t *rd, const char *name, char *buf, size_t cap)
 {
@@ -76,6 +79,75 @@ static int mkdir_p(const char *dir, qs_error_t *err)
     return 0;
 }
 
+/* Take run.lock (flock, released by the kernel when the process dies, not inherited by
+ * the workers) and write who holds it; if another process holds it, say who. */
+static int take_lock(qs_rundir_t *rd, qs_error_t *err)
+{
+    char p[QS_PATH_MAX + 64];
+    path_in(rd, "run.lock", p, sizeof p);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return io_error(err, p, "cannot open");
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char who[256];
+        ssize_t n = pread(fd, who, sizeof who - 1, 0);
+        close(fd);
+        if (e != EWOULDBLOCK) {
+            errno = e;
+            return io_error(err, p, "cannot lock");
+        }
+        who[n > 0 ? n : 0] = '\0';
+        who[strcspn(who, "\n")] = '\0';
+        return qs_error_set(err, QS_ERR(BUSY),
+                            "%s: another quinesim is writing this run folder (%s, holding %s); "
+                            "wait for it to end or stop it first",
+                            rd->dir, who[0] ? who : "it has not said who it is yet", p);
+    }
+    char host[256] = "?", when[64], line[512];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
+    int n = snprintf(line, sizeof line, "pid %ld on %s since %s\n", (long)getpid(), host, when);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)n, 0) != n) {
+        int rc = io_error(err, p, "write");
+        close(fd);
+        return rc;
+    }
+    rd->lock_fd = fd;
+    return 0;
+}
+
+/* 128 random bits as 32 hex digits. */
+static void draw_run_id(char out[QS_RUN_ID_LEN + 1])
+{
+    uint8_t b[QS_RUN_ID_LEN / 2];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+        /* no entropy source: time and pid still make a collision unlikely */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        x ^= (uint64_t)getpid() << 40;
+        for (size_t i = 0; i < sizeof b; i++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            b[i] = (uint8_t)(x >> 56);
+        }
+    }
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void rundir_init(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->lineage_fd = rd->lock_fd = -1;
+    rd->sc = sc;
+    qs_bytes_init(&rd->buf);
+    snprintf(rd->dir, sizeof rd->dir, "%s", dir);
+}
+
 /* Does dir hold anything other than a run's own files? */
 static int has_foreign_files(const char *dir, int *any)
 {
@@ -98,26 +170,33 @@ static int has_foreign_files(const char *dir, int *any)
     return foreign;
 }
 
-int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
-                     const char *scenario_text, int force, qs_error_t *err)
+static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                  const char *scenario_text, int force, qs_error_t *err)
 {
-    memset(rd, 0, sizeof *rd);
-    rd->lineage_fd = -1;
-    rd->sc = sc;
-    qs_bytes_init(&rd->buf);
-    snprintf(rd->dir, sizeof rd->dir, "%s", dir);
+    rundir_init(rd, dir, sc);
     int any = 0;
     int foreign = has_foreign_files(dir, &any);
-    if (any && (!force || foreign))
+    if (foreign)
         return qs_error_set(err, QS_ERR(INVAL),
-                            "%s: folder is not empty%s (choose another --out%s)", dir,
-                            foreign ? " and holds files that are not a run's" : "",
-                            foreign ? "" : ", add --force to replace that run, or --resume it");
+                            "%s: folder is not empty and holds files that are not a run's "
+                            "(choose another --out)",
+                            dir);
     int rc = mkdir_p(dir, err);
-    if (rc < 0)
+    if (rc < 0 || (rc = take_lock(rd, err)) < 0)
         return rc;
     char p[QS_PATH_MAX + 64];
     path_in(rd, "checkpoint.msgpack", p, sizeof p);
+    if (any && !force)
+        return qs_error_set(
+            err, QS_ERR(INVAL),
+            "%s: folder is not empty: it holds a run (choose another --out, add --force to "
+            "replace it%s)",
+            dir,
+            access(p, F_OK) == 0 ? ", or --resume it"
+                                 : "; it stopped before its first checkpoint, so "
+                                   "it cannot be resumed");
+    draw_run_id(rd->run_id);
+    rd->scenario_crc32 = qs_crc32(scenario_text, strlen(scenario_text));
     unlink(p);
     path_in(rd, "best.genome", p, sizeof p);
     unlink(p);
@@ -143,6 +222,8 @@ int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
         h.u.header.species_params[s] = qs_quine_nparams(&spec);
     }
     h.u.header.scenario = (char *)scenario_text;
+    snprintf(h.u.header.run_id, sizeof h.u.header.run_id, "%s", rd->run_id);
+    h.u.header.scenario_crc32 = rd->scenario_crc32;
     qs_bytes_clear(&rd->buf);
     qs_record_encode(&h, &rd->buf);
     if (write(rd->lineage_fd, rd->buf.data, rd->buf.len) != (ssize_t)rd->buf.len) {
@@ -154,37 +235,186 @@ int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
     return 0;
 }
 
+/* The lineage log up to the checkpoint's offset: a header of the checkpoint's run, whole
+ * records, and the offset just after generation ck->generation - 1's summary (or the
+ * header, for generation 0). */
+static int check_lineage(qs_rundir_t *rd, const qs_checkpoint_t *ck, qs_error_t *err)
+{
+    char p[QS_PATH_MAX + 64];
+    path_in(rd, "lineage.msgpack", p, sizeof p);
+    qs_lineage_reader_t lr;
+    qs_record_t r;
+    int rc = qs_lineage_open(&lr, p, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = qs_lineage_next(&lr, &r, err)) <= 0 || r.type != QS_REC_HEADER) {
+        if (rc > 0)
+            qs_record_destroy(&r);
+        if (rc >= 0)
+            rc = qs_error_set(err, QS_ERR(FORMAT), "%s: does not start with a lineage header", p);
+        goto out;
+    }
+    const qs_rec_header_t *h = &r.u.header;
+    if (strcmp(h->run_id, ck->run_id) != 0)
+        rc = qs_error_set(err, QS_ERR(MISMATCH),
+                          "the checkpoint belongs to run %s, but %s is run %s (a checkpoint "
+                          "copied from another run?)",
+                          ck->run_id[0] ? ck->run_id : "(no id)", rd->dir,
+                          h->run_id[0] ? h->run_id : "(no id)");
+    else if (h->run_id[0] && qs_crc32(h->scenario, strlen(h->scenario)) != h->scenario_crc32)
+        rc = qs_error_set(err, QS_ERR(CHECKSUM),
+                          "%s: the header's scenario fails its digest (stored %08x)", p,
+                          h->scenario_crc32);
+    else if (h->run_id[0] && h->scenario_crc32 != ck->run_scenario_crc32)
+        rc = qs_error_set(err, QS_ERR(MISMATCH),
+                          "the checkpoint's run scenario digest %08x is not the run's %08x (%s)",
+                          ck->run_scenario_crc32, h->scenario_crc32, p);
+    else if (h->seed != ck->seed)
+        rc = qs_error_set(err, QS_ERR(MISMATCH),
+                          "the checkpoint has seed %llu, but the run in %s has seed %llu (a "
+                          "checkpoint copied from another run?)",
+                          (unsigned long long)ck->seed, rd->dir, (unsigned long long)h->seed);
+    snprintf(rd->run_id, sizeof rd->run_id, "%s", h->run_id);
+    rd->scenario_crc32 = h->scenario_crc32;
+    qs_record_destroy(&r);
+    if (rc < 0)
+        goto out;
+    uint64_t at = lr.good_bytes;
+    qs_rec_type_t last = QS_REC_HEADER;
+    uint32_t last_gen = 0;
+    while (at < ck->off_lineage) {
+        uint64_t from = at;
+        if ((rc = qs_lineage_next(&lr, &r, err)) == 0)
+            rc = qs_error_set(err, QS_ERR(TRUNCATED),
+                              "%s: %llu bytes, shorter than the checkpoint's %llu: the run "
+                              "directory lost data the checkpoint relies on",
+                              p, (unsigned long long)at, (unsigned long long)ck->off_lineage);
+        if (rc < 0) {
+            qs_error_prefix(err, "before the checkpoint's offset %llu",
+                            (unsigned long long)ck->off_lineage);
+            goto out;
+        }
+        last = r.type;
+        if (r.type == QS_REC_GENERATION)
+            last_gen = r.u.generation.generation;
+        qs_record_destroy(&r);
+        at = lr.good_bytes;
+        if (at > ck->off_lineage) {
+            rc = qs_error_set(err, QS_ERR(FORMAT),
+                              "%s: the checkpoint's offset %llu falls inside the record at "
+                              "%llu..%llu",
+                              p, (unsigned long long)ck->off_lineage, (unsigned long long)from,
+                              (unsigned long long)at);
+            goto out;
+        }
+    }
+    if (at != ck->off_lineage ||
+        (ck->generation == 0 ? last != QS_REC_HEADER
+                             : last != QS_REC_GENERATION || last_gen + 1 != ck->generation))
+        rc = qs_error_set(err, QS_ERR(FORMAT),
+                          "%s: the checkpoint's offset %llu is not where generation %u starts", p,
+                          (unsigned long long)ck->off_lineage, ck->generation);
+out:
+    qs_lineage_close(&lr);
+    return rc;
+}
+
+/* A CSV up to off: exactly rows lines after its header, off just after a newline. */
+static int check_rows(const qs_rundir_t *rd, const char *name, uint64_t off, uint64_t rows,
+                      qs_error_t *err)
+{
+    char p[QS_PATH_MAX + 64];
+    path_in(rd, name, p, sizeof p);
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return io_error(err, p, "cannot open");
+    char buf[65536];
+    uint64_t at = 0, lines = 0;
+    int last = '\n';
+    while (at < off) {
+        size_t n = fread(buf, 1, (size_t)QS_MIN((uint64_t)sizeof buf, off - at), f);
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+        last = buf[n - 1];
+        at += n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return io_error(err, p, "read");
+    if (at < off)
+        return qs_error_set(err, QS_ERR(TRUNCATED),
+                            "%s: %llu bytes, shorter than the checkpoint's %llu: the run "
+                            "directory lost data the checkpoint relies on",
+                            p, (unsigned long long)at, (unsigned long long)off);
+    if (off == 0 || last != '\n' || lines != rows + 1)
+        return qs_error_set(err, QS_ERR(FORMAT),
+                            "%s: the checkpoint's offset %llu is not the end of row %llu (%llu "
+                            "lines up to it%s)",
+                            p, (unsigned long long)off, (unsigned long long)rows,
+                            (unsigned long long)lines, last != '\n' ? ", the last one cut" : "");
+    return 0;
+}
+
 static int cut_file(const qs_rundir_t *rd, const char *name, uint64_t size, qs_error_t *err)
 {
     char p[QS_PATH_MAX + 64];
     path_in(rd, name, p, sizeof p);
-    struct stat st;
-    if (stat(p, &st) != 0)
-        return io_error(err, p, "missing");
-    if ((uint64_t)st.st_size < size)
-        return qs_error_set(err, QS_ERR(TRUNCATED),
-                            "%s: %lld bytes, shorter than the checkpoint's %llu: the run directory "
-                            "lost data the checkpoint relies on",
-                            p, (long long)st.st_size, (unsigned long long)size);
     if (truncate(p, (off_t)size) != 0)
         return io_error(err, p, "cannot cut back");
     return 0;
 }
 
-int qs_rundir_reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
-                     const qs_rundir_offsets_t *off, qs_error_t *err)
+/* scenario.ini follows the accepted changes of a resume (written only if it differs). */
+static int update_scenario(const qs_rundir_t *rd, const char *text, qs_error_t *err)
 {
-    memset(rd, 0, sizeof *rd);
-    rd->lineage_fd = -1;
-    rd->sc = sc;
-    qs_bytes_init(&rd->buf);
-    snprintf(rd->dir, sizeof rd->dir, "%s", dir);
+    char p[QS_PATH_MAX + 64];
+    path_in(rd, "scenario.ini", p, sizeof p);
+    qs_bytes_t cur;
+    qs_bytes_init(&cur);
+    qs_error_t ignore = {0};
+    int same = qs_file_read_all(p, (size_t)16 << 20, &cur, &ignore) == 0 &&
+               cur.len == strlen(text) && !memcmp(cur.data, text, cur.len);
+    qs_bytes_destroy(&cur);
+    return same ? 0 : qs_write_file_atomic(p, text, strlen(text), err);
+}
+
+static int reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                  const char *scenario_text, const qs_checkpoint_t *ck, qs_error_t *err)
+{
+    rundir_init(rd, dir, sc);
     int rc;
-    if ((rc = cut_file(rd, "lineage.msgpack", off->lineage, err)) < 0 ||
-        (rc = cut_file(rd, "phylogeny.csv", off->phylogeny, err)) < 0 ||
-        (rc = cut_file(rd, "generations.csv", off->generations, err)) < 0)
+    if ((rc = take_lock(rd, err)) < 0 || (rc = check_lineage(rd, ck, err)) < 0 ||
+        (rc = check_rows(rd, "generations.csv", ck->off_generations, ck->generation, err)) < 0 ||
+        (rc = check_rows(rd, "phylogeny.csv", ck->off_phylogeny, ck->deaths, err)) < 0)
+        return rc;
+    /* every check passed: only now is anything changed */
+    if ((rc = cut_file(rd, "lineage.msgpack", ck->off_lineage, err)) < 0 ||
+        (rc = cut_file(rd, "phylogeny.csv", ck->off_phylogeny, err)) < 0 ||
+        (rc = cut_file(rd, "generations.csv", ck->off_generations, err)) < 0 ||
+        (rc = update_scenario(rd, scenario_text, err)) < 0)
         return rc;
     return open_files(rd, 0, err);
+}
+
+int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                     const char *scenario_text, int force, qs_error_t *err)
+{
+    int rc = create(rd, dir, sc, scenario_text, force, err);
+    if (rc < 0)
+        qs_rundir_close(rd); /* releases the lock */
+    return rc;
+}
+
+int qs_rundir_reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
+                     const char *scenario_text, const qs_checkpoint_t *ck, qs_error_t *err)
+{
+    int rc = reopen(rd, dir, sc, scenario_text, ck, err);
+    if (rc < 0)
+        qs_rundir_close(rd);
+    return rc;
 }
 
 void qs_rundir_close(qs_rundir_t *rd)
@@ -197,8 +427,10 @@ void qs_rundir_close(qs_rundir_t *rd)
         fclose(rd->gens);
     if (rd->log)
         fclose(rd->log);
+    if (rd->lock_fd >= 0)
+        close(rd->lock_fd); /* releases the lock */
     qs_bytes_destroy(&rd->buf);
-    rd->lineage_fd = -1;
+    rd->lineage_fd = rd->lock_fd = -1;
     rd->phylo = rd->gens = rd->log = NULL;
 }
 
@@ -352,6 +584,17 @@ void qs_rundir_offsets(const qs_rundir_t *rd, qs_rundir_offsets_t *off)
     off->lineage = fstat(rd->lineage_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     off->phylogeny = (uint64_t)ftello(rd->phylo);
     off->generations = (uint64_t)ftello(rd->gens);
+}
+
+void qs_rundir_stamp(const qs_rundir_t *rd, qs_checkpoint_t *c)
+{
+    qs_rundir_offsets_t off;
+    qs_rundir_offsets(rd, &off);
+    c->off_lineage = off.lineage;
+    c->off_phylogeny = off.phylogeny;
+    c->off_generations = off.generations;
+    snprintf(c->run_id, sizeof c->run_id, "%s", rd->run_id);
+    c->run_scenario_crc32 = rd->scenario_crc32;
 }
 
 void qs_rundir_log(qs_rundir_t *rd, const char *fmt, ...)

@@ -8,6 +8,7 @@
  *   generations.csv    one row per generation
  *   best.genome        the fittest organism so far (atomic replace)
  *   run.log            what happened, with timestamps: workers, faults, generations
+ *   run.lock           flock()ed by the orchestrator writing the folder; says who it is
  *
  * Every append goes through one writer that can report its byte offsets, so that a
  * checkpoint can record them and a resume can cut the files back to that boundary. */
@@ -18,6 +19,7 @@
 #include <stdio.h>
 
 #include "core/util.h"
+#include "proto/checkpoint.h"
 #include "proto/lineage.h"
 #include "sim/population.h"
 #include "sim/scenario.h"
@@ -27,7 +29,10 @@ typedef struct {
     const qs_scenario_t *sc;
     int lineage_fd;
     FILE *phylo, *gens, *log;
+    int lock_fd; /* run.lock, held (flock) while the folder is open */
     qs_bytes_t buf;
+    char run_id[QS_RUN_ID_LEN + 1]; /* the run's identity (lineage header) */
+    uint32_t scenario_crc32;
 } qs_rundir_t;
 
 /* Sizes of the appendable files at a generation boundary. */
@@ -36,12 +41,18 @@ typedef struct {
 } qs_rundir_offsets_t;
 
 /* Create a fresh run directory (refuses a non-empty one unless force, in which case the
- * run's own files are replaced), write scenario.ini and the lineage header. */
+ * run's own files are replaced), take its lock, draw a run id, write scenario.ini and
+ * the lineage header. */
 int qs_rundir_create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
                      const char *scenario_text, int force, qs_error_t *err);
-/* Reopen for a resume: cut the appendable files back to off and append from there. */
+/* Reopen for a resume from ck: take the folder's lock, check that ck belongs to this run
+ * (run id, scenario digest and seed of the lineage header) and that each of its offsets
+ * is a boundary the files really have (the lineage log's record after which generation
+ * ck->generation starts, the CSVs' rows), and only then cut the appendable files back to
+ * those offsets, write scenario_text to scenario.ini if it changed, and append from
+ * there. Nothing is changed when a check fails. */
 int qs_rundir_reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
-                     const qs_rundir_offsets_t *off, qs_error_t *err);
+                     const char *scenario_text, const qs_checkpoint_t *ck, qs_error_t *err);
 void qs_rundir_close(qs_rundir_t *rd);
 
 /* Append the generation's records (lineage, phylogeny rows, generations row) and make
@@ -54,6 +65,8 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
 int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reason, qs_error_t *err);
 int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t *err);
 void qs_rundir_offsets(const qs_rundir_t *rd, qs_rundir_offsets_t *off);
+/* Stamp a checkpoint with the run's identity and the files' current offsets. */
+void qs_rundir_stamp(const qs_rundir_t *rd, qs_checkpoint_t *c);
 
 /* run.log: a timestamped line (also to stderr when echo). */
 void qs_rundir_log(qs_rundir_t *rd, const char *fmt, ...) QS_PRINTF(2, 3);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/rng.h"
+#include "proto/checkpoint.h"
 #include "tests/simutil.h"
 
 static char dir[256];
@@ -240,4 +241,238 @@ Test(fault, full_disk_then_resume)
     cr_assert_eq(rc, 0, "%s", log);
     free(log);
     cr_assert_null(why, "%s", why);
+}
+
+/* ---- run identity and the folder's lock (issue 16) ------------------------------------------ */
+
+/* A run stopped by a torn write in generation `torn` (so its checkpoint is of an earlier
+ * boundary), in dir/name. */
+static void stopped_run(const char *name, const char *seed, int torn, char *out, size_t cap)
+{
+    char sc[512], env[64], args[64], *log;
+    su_scenario(sc, sizeof sc, dir, name, "");
+    snprintf(out, cap, "%s/%s", dir, name);
+    snprintf(env, sizeof env, "QS_TEST_TORN_WRITE=%d", torn);
+    snprintf(args, sizeof args, "--set run.seed=%s --set run.generations=8", seed);
+    cr_assert_neq(su_run(env, sc, out, args, &log), 0, "%s", log);
+    free(log);
+}
+
+/* The run folder's appendable files, concatenated (to show that nothing was cut). */
+static char *folder_bytes(const char *run)
+{
+    static const char *const files[] = {"lineage.msgpack", "phylogeny.csv", "generations.csv",
+                                        "scenario.ini"};
+    size_t cap = 1, len = 0;
+    char *all = malloc(cap);
+    for (size_t i = 0; i < 4; i++) {
+        char p[700];
+        size_t n = 0;
+        snprintf(p, sizeof p, "%s/%s", run, files[i]);
+        char *t = tu_read_file(p, &n);
+        cr_assert(t, "%s", p);
+        all = realloc(all, cap += n + 1);
+        memcpy(all + len, t, n);
+        len += n;
+        all[len++] = '|';
+        free(t);
+    }
+    all[len] = '\0';
+    return all;
+}
+
+/* `run --resume RUN` must fail with status want_rc, say `says`, and leave the folder's files
+ * exactly as they were. */
+static void resume_refused(const char *run, int want_rc, const char *says)
+{
+    char cmd[1400], *log;
+    char *before = folder_bytes(run);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), run);
+    int rc = tu_run(cmd, &log);
+    cr_assert_eq(rc, want_rc, "status %d: %s", rc, log);
+    cr_assert(strstr(log, says), "wanted '%s' in: %s", says, log);
+    free(log);
+    char *after = folder_bytes(run);
+    cr_assert(!strcmp(before, after), "the refused resume changed the run's files");
+    free(before);
+    free(after);
+}
+
+/* Load RUN's checkpoint, let edit change it, save it back. */
+static void edit_checkpoint(const char *run, void (*edit)(qs_checkpoint_t *))
+{
+    char p[700];
+    qs_checkpoint_t c;
+    qs_error_t err = {0};
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", run);
+    cr_assert_eq(qs_checkpoint_load(&c, p, &err), 0, "%s", err.msg);
+    edit(&c);
+    cr_assert_eq(qs_checkpoint_save(&c, p, &err), 0, "%s", err.msg);
+    qs_checkpoint_destroy(&c);
+}
+
+/* A checkpoint copied from another run (another seed, further along) is refused, and the
+ * folder it was copied into is left intact and still resumes. */
+Test(fault, resume_refuses_a_foreign_checkpoint)
+{
+    char a[512], b[512], src[700], dst[700], cmd[1400], *log;
+    stopped_run("mine", "1", 3, a, sizeof a);
+    stopped_run("theirs", "2", 6, b, sizeof b);
+    snprintf(src, sizeof src, "%s/checkpoint.msgpack", a);
+    snprintf(dst, sizeof dst, "%s/checkpoint.mine", dir);
+    size_t n = 0, m = 0;
+    char *mine = tu_read_file(src, &n);
+    tu_write_file(dst, mine, n);
+    snprintf(src, sizeof src, "%s/checkpoint.msgpack", b);
+    char *theirs = tu_read_file(src, &m);
+    snprintf(src, sizeof src, "%s/checkpoint.msgpack", a);
+    tu_write_file(src, theirs, m);
+    resume_refused(a, 1, "the checkpoint belongs to run ");
+    tu_write_file(src, mine, n);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), a);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    free(mine);
+    free(theirs);
+}
+
+static void seed_differs(qs_checkpoint_t *c)
+{
+    c->seed += 1;
+}
+static void offset_zero(qs_checkpoint_t *c)
+{
+    c->off_lineage = 0;
+}
+static void offset_inside_record(qs_checkpoint_t *c)
+{
+    c->off_lineage -= 7;
+}
+static void offset_past_the_end(qs_checkpoint_t *c)
+{
+    c->off_lineage += 1 << 20;
+}
+static void phylogeny_mid_row(qs_checkpoint_t *c)
+{
+    c->off_phylogeny -= 3;
+}
+static void generations_row_missing(qs_checkpoint_t *c)
+{
+    c->generation += 1;
+}
+static void empty_plan(qs_checkpoint_t *c)
+{
+    for (uint32_t i = 0; i < c->norgs; i++)
+        free(c->orgs[i].weights);
+    c->norgs = 0;
+}
+static void no_run_id(qs_checkpoint_t *c)
+{
+    c->run_id[0] = '\0';
+}
+
+/* Crafted checkpoints: each is refused before anything in the folder is cut. */
+Test(fault, resume_checks_a_crafted_checkpoint_before_cutting)
+{
+    static const struct {
+        void (*edit)(qs_checkpoint_t *);
+        int rc;
+        const char *says;
+    } cases[] = {
+        {seed_differs, 2, "its scenario says seed 1, its seed field 2"},
+        {offset_zero, 1, "is not where generation 2 starts"},
+        {offset_inside_record, 1, "falls inside the record"},
+        {offset_past_the_end, 1, "before the checkpoint's offset"},
+        {phylogeny_mid_row, 1, "phylogeny.csv: the checkpoint's offset"},
+        {generations_row_missing, 1, "is not where generation 3 starts"},
+        {empty_plan, 2, "the plan of generation 2 is empty"},
+        {no_run_id, 1, "the checkpoint belongs to run (no id)"},
+    };
+    char run[512], p[700];
+    stopped_run("crafted", "1", 2, run, sizeof run);
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", run);
+    size_t n = 0;
+    char *good = tu_read_file(p, &n);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tu_write_file(p, good, n);
+        edit_checkpoint(run, cases[i].edit);
+        resume_refused(run, cases[i].rc, cases[i].says);
+    }
+    free(good);
+}
+
+/* Wait (up to 20 s) until path holds some text; returns it (malloc'ed). */
+static char *wait_for_text(const char *path)
+{
+    for (int i = 0; i < 400; i++) {
+        char *t = tu_read_file(path, NULL);
+        if (t && *t)
+            return t;
+        free(t);
+        usleep(50000);
+    }
+    cr_assert_fail("%s stayed empty", path);
+    return NULL;
+}
+
+/* While a run writes its folder, a second `run --force` and a `run --resume` on that
+ * folder are refused, naming the holder; once it is gone, the folder resumes. */
+Test(fault, a_second_orchestrator_is_refused)
+{
+    char sc[512], out[512], p[700], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, dir, "lock", "");
+    snprintf(out, sizeof out, "%s/lock", dir);
+    pid_t pid = su_spawn("QS_FAULT=slow:300", sc, out, "--set", "run.generations=20");
+    snprintf(p, sizeof p, "%s/run.lock", out);
+    char *holder = wait_for_text(p), want[64];
+    snprintf(want, sizeof want, "pid %d on ", (int)pid);
+    cr_assert(!strncmp(holder, want, strlen(want)), "run.lock says '%s'", holder);
+    free(holder);
+    snprintf(cmd, sizeof cmd, "%s run %s --out %s --force --quiet", tu_bin(), sc, out);
+    cr_assert_eq(tu_run(cmd, &log), 1, "%s", log);
+    cr_assert(strstr(log, "another quinesim is writing this run folder") && strstr(log, want), "%s",
+              log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 1, "%s", log);
+    cr_assert(strstr(log, "another quinesim is writing this run folder") && strstr(log, want), "%s",
+              log);
+    free(log);
+    killpg(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 0, "the lock died with its holder: %s", log);
+    free(log);
+}
+
+/* Messages (issue 16, case 13): SIGTERM in generation 0 says that no generation is held
+ * yet; a run without a checkpoint is not offered to --resume, and --resume says why. */
+Test(fault, stopping_before_the_first_generation_says_so)
+{
+    char sc[512], out[512], p[700], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, dir, "early", "");
+    snprintf(out, sizeof out, "%s/early", dir);
+    pid_t pid = su_spawn("QS_FAULT=slow:1000", sc, out, NULL, NULL);
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", out);
+    for (int i = 0; i < 400 && access(p, F_OK) != 0; i++)
+        usleep(25000);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "generation 0 is abandoned, the run directory holds no "
+                                  "generation yet"),
+              "run.log: %s", tu_read_file(p, NULL));
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", out);
+    unlink(p); /* as if killed before it was written */
+    cr_assert_eq(su_run(NULL, sc, out, NULL, &log), 1);
+    cr_assert(strstr(log, "it stopped before its first checkpoint, so it cannot be resumed") &&
+                  !strstr(log, "--resume"),
+              "%s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 1);
+    cr_assert(strstr(log, "has no checkpoint: the run stopped before its first one"), "%s", log);
+    free(log);
 }

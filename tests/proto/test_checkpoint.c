@@ -99,6 +99,32 @@ Test(checkpoint, roundtrip_and_pinned_encoding)
     qs_checkpoint_destroy(&d);
 }
 
+/* The run identity (issue 16) round-trips; a checkpoint without one (every checkpoint
+ * before it, as the pinned encoding above) still reads, with an empty run_id. */
+Test(checkpoint, run_identity_roundtrips_and_is_checked)
+{
+    qs_checkpoint_t c, d;
+    fixed_checkpoint(&c);
+    snprintf(c.run_id, sizeof c.run_id, "0123456789abcdef0123456789abcdef");
+    c.run_scenario_crc32 = 0xdeadbeefu;
+    qs_bytes_t b;
+    const uint8_t *p;
+    size_t n;
+    payload_of(&c, &b, &p, &n);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_checkpoint_decode(&d, p, n, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(d.run_id, c.run_id);
+    cr_assert_eq(d.run_scenario_crc32, 0xdeadbeefu);
+    qs_checkpoint_destroy(&d);
+    qs_bytes_destroy(&b);
+    c.run_id[5] = 'G'; /* not a lower-case hex digit */
+    payload_of(&c, &b, &p, &n);
+    cr_assert_lt(qs_checkpoint_decode(&d, p, n, &err), 0);
+    cr_assert_str_eq(err.msg, "checkpoint: field 'run_id' is not 32 hex digits");
+    qs_bytes_destroy(&b);
+    qs_checkpoint_destroy(&c);
+}
+
 static void pack_str(msgpack_packer *pk)
 {
     qs_mp_pack_cstr(pk, "x");

@@ -36,6 +36,11 @@ static void rand_record(qs_record_t *r, qs_rec_type_t t, uint64_t seed)
         }
         h->scenario = malloc(64);
         snprintf(h->scenario, 64, "[run]\nseed = %u\n# \xc3\xa9\n", qs_rng_u32(&g));
+        if (seed & 1) { /* logs written before run ids have none */
+            for (int i = 0; i < QS_RUN_ID_LEN; i++)
+                h->run_id[i] = "0123456789abcdef"[qs_rng_below(&g, 16)];
+            h->scenario_crc32 = qs_crc32(h->scenario, strlen(h->scenario));
+        }
         break;
     }
     case QS_REC_BIRTH: {
@@ -117,6 +122,8 @@ static void assert_record_eq(const qs_record_t *a, const qs_record_t *b)
             cr_assert_eq(x->species_params[i], y->species_params[i]);
         }
         cr_assert_str_eq(x->scenario, y->scenario);
+        cr_assert_str_eq(x->run_id, y->run_id);
+        cr_assert_eq(x->scenario_crc32, y->scenario_crc32);
         break;
     }
     case QS_REC_BIRTH: {
