@@ -565,8 +565,8 @@ int qs_mp_hex(const msgpack_object *o, const char *what, const char *key, size_t
     if (rc < 0)
         return rc;
     if (strlen(buf) != len || strspn(buf, "0123456789abcdef") != len)
-        return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' is not %zu hex digits", what,
-                            key, len);
+        return qs_error_set(err, QS_ERR(FORMAT), "%s: field '%s' is not %zu hex digits", what, key,
+                            len);
     return 0;
 }
 
