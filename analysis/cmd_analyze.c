@@ -15,6 +15,7 @@
 
 #include "analysis/export.h"
 #include "analysis/history.h"
+#include "analysis/phylo.h"
 #include "analysis/plot.h"
 #include "analysis/summary.h"
 #include "sim/commands.h"
@@ -22,7 +23,7 @@
 typedef struct {
     int json, all;
     int to_stdout; /* an export goes to standard output: no summary there */
-    const char *phylogeny, *newick, *generations, *plot, *tree;
+    const char *phylogeny, *newick, *generations, *plot, *tree, *phylo;
     int has_lineage;
     uint64_t lineage;
     const char **runs;
@@ -46,6 +47,8 @@ static void usage(FILE *to)
           "                       generations); with --all, every organism\n"
           "  --all                every organism in --newick and --tree\n"
           "  --generations FILE   one CSV row per generation\n"
+          "  --phylo FILE         phylogenetic metrics per generation (CSV): PD, mean\n"
+          "                       pairwise distance, Sackin, Colless, MRCA depth, LTT\n"
           "  --lineage ID         organism ID's line back to its founder, one row per link\n"
           "  --plot DIR           charts (PNG and SVG) with gnuplot, and their data/script\n"
           "  --tree FILE.svg      an ancestry drawing with Graphviz: every organism up to\n"
@@ -96,6 +99,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
         } else if (opt_value(argc, argv, &i, "--phylogeny", &o->phylogeny, &bad) ||
                    opt_value(argc, argv, &i, "--newick", &o->newick, &bad) ||
                    opt_value(argc, argv, &i, "--generations", &o->generations, &bad) ||
+                   opt_value(argc, argv, &i, "--phylo", &o->phylo, &bad) ||
                    opt_value(argc, argv, &i, "--plot", &o->plot, &bad) ||
                    opt_value(argc, argv, &i, "--tree", &o->tree, &bad)) {
             if (bad)
@@ -129,7 +133,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
         fputs("quinesim analyze: --all applies to --newick and --tree\n", stderr);
         return 2;
     }
-    const char *files[] = {o->phylogeny, o->newick, o->generations};
+    const char *files[] = {o->phylogeny, o->newick, o->generations, o->phylo};
     int dash = 0;
     for (size_t k = 0; k < QS_ARRAY_LEN(files); k++)
         dash += files[k] && !strcmp(files[k], "-");
@@ -194,13 +198,16 @@ static void safe_label(const char *label, char *out, size_t cap)
 
 typedef struct {
     const qs_history_t *h;
+    const qs_phylo_run_t *phylo;
     uint32_t line;
-} line_ctx_t;
+} json_ctx_t;
 
-static void json_line(qs_jw_t *w, void *ctx)
+static void json_extra(qs_jw_t *w, void *ctx)
 {
-    const line_ctx_t *c = ctx;
-    qs_export_line_json(c->h, c->line, w, "lineage");
+    const json_ctx_t *c = ctx;
+    qs_phylo_run_json(c->phylo, c->h, w);
+    if (c->line != QS_NONE)
+        qs_export_line_json(c->h, c->line, w, "lineage");
 }
 
 /* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
@@ -250,11 +257,14 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
             failed = 1;
         }
     }
+    qs_phylo_run_t phylo;
+    qs_phylo_run(&phylo, &h);
     if (o->json) {
-        line_ctx_t ctx = {&h, line};
-        qs_summary_json(s, stdout, line != QS_NONE ? json_line : NULL, &ctx);
+        json_ctx_t ctx = {&h, &phylo, line};
+        qs_summary_json(s, stdout, json_extra, &ctx);
     } else if (o->nruns == 1 && !o->to_stdout) {
         qs_summary_print(s, stdout);
+        qs_phylo_run_print(&phylo, &h, stdout);
     }
     if (!o->json && line != QS_NONE) {
         if (o->nruns > 1)
@@ -293,6 +303,15 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
             fprintf(info, "generations: %s (%u generations)\n", out, h.ngens);
         }
     }
+    if (o->phylo) {
+        per_run_path(o->phylo, label, o->nruns, 0, out, sizeof out);
+        if (qs_phylo_write_csv(&h, &phylo, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --phylo: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "phylo: %s (%u generations)\n", out, phylo.ngens);
+        }
+    }
     if (o->plot) {
         per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
         if (qs_plot_charts(&h, s->label, out, info, &err) < 0) {
@@ -307,6 +326,7 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
             failed = 1;
         }
     }
+    qs_phylo_run_destroy(&phylo);
     qs_history_destroy(&h);
     return failed;
 }

@@ -7,10 +7,12 @@
  * quarter of that to show how memory scales. Each log is then analysed in a fresh child
  * process, so that its peak resident memory (getrusage RUSAGE_CHILDREN, ru_maxrss) is the
  * analysis' own and not the writer's: reading and folding the log (qs_history_load),
- * the summary (qs_summary_compute, which includes the MRCA), and the phylogeny CSV,
+ * the summary (qs_summary_compute, which includes the MRCA), the phylogenetic metrics of
+ * the survivors' and the whole tree (qs_phylo_run, also part of every `analyze`), and the
+ * phylogeny CSV,
  * generations CSV and full Newick written to /dev/null. Each phase's wall time
  * (CLOCK_MONOTONIC) and CPU time (CLOCK_PROCESS_CPUTIME_ID: what the phase costs even on
- * a busy machine). Target: the analysis (read + summary) of the 1,000,000-birth log under
+ * a busy machine). Target: the analysis (read + summary + phylo) of the 1,000,000-birth log under
  * 5 s, memory proportional to organisms (bytes per organism about constant, far below the
  * log's bytes per organism).
  *
@@ -25,6 +27,7 @@
 
 #include "analysis/export.h"
 #include "analysis/history.h"
+#include "analysis/phylo.h"
 #include "analysis/summary.h"
 #include "tests/analysis/synth.h"
 
@@ -115,7 +118,7 @@ static long long write_log(const char *path, uint64_t births, synth_truth_t *t, 
 
 /* The measured part, in a child process; times go back through a pipe. */
 typedef struct {
-    span_t load, summary, phylogeny, generations, newick;
+    span_t load, summary, phylo, phylogeny, generations, newick;
     uint64_t organisms, records;
     uint32_t generations_n;
     int ok;
@@ -137,6 +140,11 @@ static void analyse(const char *path, int fd)
     qs_summary_t *s = malloc(sizeof *s);
     qs_summary_compute(s, &h, path, &st);
     r.summary = since(m);
+    m = mark();
+    qs_phylo_run_t ph;
+    qs_phylo_run(&ph, &h);
+    qs_phylo_run_destroy(&ph);
+    r.phylo = since(m);
     m = mark();
     int rc = qs_export_phylogeny(&h, "/dev/null", &err);
     r.phylogeny = since(m);
@@ -216,7 +224,8 @@ int main(int argc, char **argv)
             unlink(path);
             continue;
         }
-        span_t analysis = {r.load.wall + r.summary.wall, r.load.cpu + r.summary.cpu};
+        span_t analysis = {r.load.wall + r.summary.wall + r.phylo.wall,
+                           r.load.cpu + r.summary.cpu + r.phylo.cpu};
         span_t exports = {r.phylogeny.wall + r.generations.wall + r.newick.wall,
                           r.phylogeny.cpu + r.generations.cpu + r.newick.cpu};
         printf("\n%llu births, %llu records, %u generations, log %.1f MB (written in %.2f s)\n",
@@ -227,7 +236,10 @@ int main(int argc, char **argv)
                r.load.wall, r.load.cpu, (double)bytes / 1e6 / r.load.cpu,
                (double)r.records / 1e6 / r.load.cpu);
         printf("  %-34s %8.3f %8.3f\n", "summary (incl. MRCA)", r.summary.wall, r.summary.cpu);
-        printf("  %-34s %8.3f %8.3f\n", "= analysis (read + summary)", analysis.wall, analysis.cpu);
+        printf("  %-34s %8.3f %8.3f\n", "phylogenetic metrics (two trees)", r.phylo.wall,
+               r.phylo.cpu);
+        printf("  %-34s %8.3f %8.3f\n", "= analysis (read, summary, phylo)", analysis.wall,
+               analysis.cpu);
         printf("  %-34s %8.3f %8.3f\n", "phylogeny CSV (to /dev/null)", r.phylogeny.wall,
                r.phylogeny.cpu);
         printf("  %-34s %8.3f %8.3f\n", "generations CSV", r.generations.wall, r.generations.cpu);
