@@ -77,4 +77,10 @@ void qs_bf16_from_f32(uint16_t *dst, const float *src, size_t n);
 /* dst[i] = src[i] widened to fp32 (exact). */
 void qs_bf16_to_f32(float *dst, const uint16_t *src, size_t n);
 
+/* The SELU epilogue of the bf16 path: y = bf16(SELU(x)), or SELU(x) in fp32 (y may equal
+ * x), with an exp accurate to about 1e-5 relative, enough for bf16 and far cheaper than
+ * qs_vec_selu's (see mm.c). Needs native bf16 (qs_mm_bf16_native()). */
+void qs_bf16_selu(uint16_t *y, const float *x, size_t n);
+void qs_bf16_selu_f32(float *y, const float *x, size_t n);
+
 #endif

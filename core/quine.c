@@ -193,9 +193,10 @@ struct qs_phys {
     qs_quine_spec_t spec;
     size_t n;
     uint32_t hc, hi;
-    float *coord_act; /* (N, hc): SELU(Pc) */
-    float *img_proj;  /* (image_dim, hi): Pi, scale included (aux) */
-    float *rest_act;  /* (hi): SELU(rest Pi) (aux) */
+    float *coord_act;         /* (N, hc): SELU(Pc) */
+    uint16_t *coord_act_bf16; /* (N, hc): the same rounded to bf16, for bf16 regeneration */
+    float *img_proj;          /* (image_dim, hi): Pi, scale included (aux) */
+    float *rest_act;          /* (hi): SELU(rest Pi) (aux) */
 };
 
 static double image_scale(const qs_quine_spec_t *spec)
@@ -238,6 +239,8 @@ static qs_phys_t *phys_build(const qs_quine_spec_t *spec, const float *mean_imag
         for (size_t c = 0; c < p->n; c++)
             qs_phys_coord_projection(spec, c, p->coord_act + c * p->hc);
         qs_vec_selu(p->coord_act, p->coord_act, p->n * p->hc);
+        p->coord_act_bf16 = xaligned(p->n * p->hc * sizeof(uint16_t));
+        qs_bf16_from_f32(p->coord_act_bf16, p->coord_act, p->n * p->hc);
     }
     if (spec->kind == QS_KIND_AUX) {
         p->img_proj = xaligned((size_t)spec->image_dim * p->hi * sizeof(float));
@@ -274,6 +277,7 @@ void qs_phys_free(qs_phys_t *p)
     if (!p)
         return;
     free(p->coord_act);
+    free(p->coord_act_bf16);
     free(p->img_proj);
     free(p->rest_act);
     free(p);
@@ -505,19 +509,26 @@ static float *last_act(qs_work_t *w)
 }
 
 /* The hidden stack at bf16 on oneDNN, the same contract as hidden_forward with W_1's rows
- * from w1_row on (k0 of them): a0 is rounded to bf16, each layer is one fused product
- * SELU(A W_l [+ bias]) with fp32 accumulation, written in bf16 for the next layer and in
- * fp32 for the last (the heads stay fp32). w->wb must hold theta's hidden matrices. */
+ * from w1_row on (k0 of them): a0 is rounded to bf16 (unless a0b, contiguous, already
+ * holds it), each layer is one product
+ * A W_l [+ bias] with fp32 accumulation (into the fp32 activation buffer), then the bf16
+ * path's SELU (qs_bf16_selu) writes it in bf16 for the next layer, or in fp32 for the
+ * last (the heads stay fp32). w->wb must hold theta's hidden matrices. FLOPs are counted
+ * as hidden_forward counts them, so that budgets mean the same at either precision. */
 static void hidden_forward_bf16(qs_work_t *w, const qs_quine_spec_t *spec, const float *a0,
-                                size_t lda0, size_t k0, size_t w1_row, const float *bias, size_t m)
+                                const uint16_t *a0b, size_t lda0, size_t k0, size_t w1_row,
+                                const float *bias, size_t m)
 {
     size_t h = w->h;
-    for (size_t i = 0; i < m; i++)
-        qs_bf16_from_f32(w->x0b + i * k0, a0 + i * lda0, k0);
-    const uint16_t *in = w->x0b;
+    const uint16_t *in = a0b;
+    if (!a0b) {
+        for (size_t i = 0; i < m; i++)
+            qs_bf16_from_f32(w->x0b + i * k0, a0 + i * lda0, k0);
+        in = w->x0b;
+    }
     size_t k = k0;
+    float *z = last_act(w);
     for (size_t l = 0; l < w->depth; l++) {
-        int last = l + 1 == w->depth;
         qs_mm_shape_t sh = {.m = m,
                             .n = h,
                             .k = k,
@@ -525,14 +536,19 @@ static void hidden_forward_bf16(qs_work_t *w, const qs_quine_spec_t *spec, const
                             .ldb = h,
                             .ldc = h,
                             .ab = QS_MM_BF16,
-                            .c = last ? QS_MM_F32 : QS_MM_BF16,
+                            .c = QS_MM_F32,
                             .bias = l == 0 && bias,
-                            .epilogue = QS_MM_SELU};
+                            .epilogue = QS_MM_NONE};
         const uint16_t *b = w->wb + off_w(spec, (uint32_t)l) + (l == 0 ? w1_row * h : 0);
-        uint16_t *outb = w->actb + (l % 2) * QS_CHUNK_ROWS * h;
-        qs_mm_run(w->mm, &sh, in, b, l == 0 ? bias : NULL, last ? (void *)last_act(w) : outb);
+        qs_mm_run(w->mm, &sh, in, b, l == 0 ? bias : NULL, z);
         flops_counted += 2 * (uint64_t)m * h * k + (uint64_t)m * h * QS_FLOPS_SELU;
-        in = outb;
+        if (l + 1 == w->depth) {
+            qs_bf16_selu_f32(z, z, m * h);
+        } else {
+            uint16_t *outb = w->actb + (l % 2) * QS_CHUNK_ROWS * h;
+            qs_bf16_selu(outb, z, m * h);
+            in = outb;
+        }
         k = h;
     }
 }
@@ -749,7 +765,7 @@ void qs_quine_predict_all(const qs_phys_t *phys, const float *theta, float *pred
     for (size_t c0 = 0; c0 < n; c0 += QS_CHUNK_ROWS) {
         size_t m = QS_MIN((size_t)QS_CHUNK_ROWS, n - c0);
         if (bf16)
-            hidden_forward_bf16(w, spec, phys->coord_act + c0 * hc, hc, hc, 0, bias, m);
+            hidden_forward_bf16(w, spec, NULL, phys->coord_act_bf16 + c0 * hc, hc, hc, 0, bias, m);
         else
             hidden_forward(w, theta, spec, phys->coord_act + c0 * hc, hc, hc, w1, bias, m);
         /* pred (m, 1) = A_d (m, H) w_out (H, 1) */
@@ -771,7 +787,7 @@ double qs_quine_accuracy(const qs_phys_t *phys, const float *theta, const qs_fea
         size_t m = QS_MIN((size_t)QS_CHUNK_ROWS, feat->count - i0);
         /* zero coordinate half: Z_1 = image half (m, hi) W_1[hc:] (hi, H) */
         if (bf16)
-            hidden_forward_bf16(w, spec, feat->act + i0 * hi, hi, hi, hc, NULL, m);
+            hidden_forward_bf16(w, spec, feat->act + i0 * hi, NULL, hi, hi, hc, NULL, m);
         else
             hidden_forward(w, theta, spec, feat->act + i0 * hi, hi, hi,
                            theta + off_w(spec, 0) + hc * h, NULL, m);

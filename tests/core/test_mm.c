@@ -262,3 +262,30 @@ Test(mm, bf16_accuracy_is_close_to_fp32, .timeout = 60)
     qs_work_free(w16);
     fixture_destroy(&f);
 }
+
+Test(mm, bf16_path_selu_is_accurate)
+{
+    NEED_BF16();
+    enum { N = 1 << 16 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    uint16_t *yb = malloc(N * sizeof *yb);
+    double worst = 0, worst_b = 0;
+    for (double lo = -90; lo < 5; lo += N * 1e-4) { /* [-90, 5] in steps of 1e-4 */
+        for (size_t i = 0; i < N; i++)
+            x[i] = (float)(lo + (double)i * 1e-4);
+        qs_bf16_selu_f32(y, x, N - 3); /* a tail that is not a multiple of 16 */
+        qs_bf16_selu(yb, x, N - 3);
+        for (size_t i = 0; i < N - 3; i++) {
+            double ref = qt_selu(x[i]), tol = fabs(ref) + 1e-30;
+            float b;
+            qs_bf16_to_f32(&b, yb + i, 1);
+            worst = fmax(worst, fabs(y[i] - ref) / tol);
+            worst_b = fmax(worst_b, fabs(b - ref) / tol);
+        }
+    }
+    cr_expect_lt(worst, 1e-5, "fp32: %g", worst);
+    cr_expect_leq(worst_b, 0x1p-8, "bf16: %g (more than half a bf16 step)", worst_b);
+    free(x);
+    free(y);
+    free(yb);
+}
