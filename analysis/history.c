@@ -248,11 +248,36 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
     if (b->has_link && isfinite(b->link_r2)) {
         g->link_r2_sum += b->link_r2;
         g->link_n++;
+        qs_hstat_add(&g->sp_link_r2[o->species], b->link_r2);
     }
     if (b->has_link && isfinite(b->link_rel_err)) {
         g->link_rel_sum += b->link_rel_err;
         g->link_rel_n++;
     }
+}
+
+void qs_hstat_add(qs_hstat_t *s, double v)
+{
+    if (!s->n || v < s->min)
+        s->min = v;
+    if (!s->n || v > s->max)
+        s->max = v;
+    s->n++;
+    s->sum += v;
+    s->sumsq += v * v;
+}
+
+double qs_hstat_mean(const qs_hstat_t *s)
+{
+    return s->n ? s->sum / s->n : NAN;
+}
+
+double qs_hstat_sd(const qs_hstat_t *s)
+{
+    if (!s->n)
+        return NAN;
+    double m = s->sum / s->n, var = s->sumsq / s->n - m * m;
+    return var > 0 ? sqrt(var) : 0;
 }
 
 static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
@@ -285,6 +310,7 @@ static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
     if (isfinite(e->accuracy)) {
         g->acc_sum += e->accuracy;
         g->acc_n++;
+        qs_hstat_add(&g->sp_acc[o->species], e->accuracy);
         if (!(g->best_accuracy >= e->accuracy)) {
             g->best_accuracy = e->accuracy;
             g->best_id = e->id;
@@ -299,6 +325,7 @@ static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
     if (isfinite(e->r2)) {
         g->r2_sum += e->r2;
         g->r2_n++;
+        qs_hstat_add(&g->sp_r2[o->species], e->r2);
     }
     double fit = qs_fitness(h->fitness, e->accuracy, e->r2);
     if (fit > g->best_fitness || (fit == g->best_fitness && e->id < g->best_fit_id)) {

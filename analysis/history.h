@@ -39,6 +39,16 @@ typedef struct {
     uint64_t flops;               /* charged over its whole life */
 } qs_horg_t;
 
+/* A value's spread over a group of organisms (n = 0: no value). */
+typedef struct {
+    uint32_t n;
+    double sum, sumsq, min, max;
+} qs_hstat_t;
+
+void qs_hstat_add(qs_hstat_t *s, double v);
+double qs_hstat_mean(const qs_hstat_t *s); /* NaN when n = 0 */
+double qs_hstat_sd(const qs_hstat_t *s);   /* population sd; NaN when n = 0 */
+
 /* One generation, recomputed from the events, plus its summary record when present. */
 typedef struct {
     uint32_t population; /* EVAL records */
@@ -50,6 +60,9 @@ typedef struct {
     double acc_sum, rel_sum, r2_sum, link_r2_sum, link_rel_sum; /* over finite values */
     uint32_t acc_n, rel_n, r2_n, link_n, link_rel_n;
     uint64_t flops;
+    /* per species: accuracy and self-prediction R^2 over the generation's evaluations,
+     * replication R^2 over its births */
+    qs_hstat_t sp_acc[QS_MAX_SPECIES], sp_r2[QS_MAX_SPECIES], sp_link_r2[QS_MAX_SPECIES];
     double best_fitness; /* by the run's fitness measure */
     uint64_t best_fit_id;
     /* from the GENERATION record */

@@ -17,8 +17,6 @@
 /* Colours for species (colour-blind-safe, Okabe & Ito), cycled. */
 static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                       "#56B4E9", "#D55E00", "#F0E442", "#000000"};
-static const char *const palette_light[] = {"#B3D4EA", "#F7DFB3", "#B3E2D5", "#F0D7E5",
-                                            "#CCE9F9", "#F2CFB3", "#FBF8C5", "#CCCCCC"};
 
 /* ---- running a program ---------------------------------------------------------------- */
 
@@ -117,18 +115,69 @@ static double mean_of(double sum, uint32_t n)
 
 /* ---- charts ---------------------------------------------------------------------------- */
 
+/* R^2 has no lower bound: one diverged organism can drag a mean to -1e6 and flatten every
+ * other value. Axes are cut at R2_FLOOR and the title says how many values fall below. */
+#define R2_FLOOR -1.0
+
 typedef struct {
     int accuracy, fidelity, scatter, species; /* which charts have data */
     uint32_t points, organisms_linked, stride;
     uint32_t species_points[QS_MAX_SPECIES]; /* scatter points of each species */
-    /* R^2 has no lower bound: one diverged organism can drag a mean to -1e6 and flatten
-     * every other value. Axes are cut at R2_FLOOR and the title says how many values
-     * fall below. */
-    uint32_t fid_below;     /* generation means below the floor */
-    uint32_t scatter_below; /* scatter points left of the floor */
+    uint8_t sp_acc[QS_MAX_SPECIES], sp_r2[QS_MAX_SPECIES], sp_link[QS_MAX_SPECIES];
+    uint32_t nsp_acc;              /* species with an accuracy */
+    double acc_lo, acc_hi;         /* range of every accuracy evaluated */
+    double r2_lo;                  /* lowest R^2 drawn (band minimum or mean), >= R2_FLOOR */
+    uint32_t fid_below;            /* means below the floor */
+    uint32_t band_below;           /* species-generations whose band reaches below the floor */
+    uint32_t scatter_below;        /* scatter points left of the floor */
+    double scatter_lo, scatter_hi; /* range of the scatter's accuracies */
+    uint32_t peak;                 /* most organisms of one species in one generation */
 } chart_data_t;
 
-#define R2_FLOOR -1.0
+/* One block per species (gnuplot `index s`), one row per generation with a value:
+ * generation, then for accuracy and self-prediction R^2 over the generation's evaluations
+ * n mean min max sd, then the replication R^2 of its births n mean min max sd. A
+ * generation without the species leaves a blank line, so that lines do not bridge it. */
+static void write_species_block(const qs_history_t *h, uint32_t s, chart_data_t *cd, FILE *f)
+{
+    int gap = 0;
+    for (uint32_t g = 0; g < h->ngens; g++) {
+        const qs_hgen_t *gg = &h->gens[g];
+        const qs_hstat_t *st[] = {&gg->sp_acc[s], &gg->sp_r2[s], &gg->sp_link_r2[s]};
+        if (!st[0]->n && !st[1]->n && !st[2]->n) {
+            if (!gap)
+                fputc('\n', f);
+            gap = 1;
+            continue;
+        }
+        gap = 0;
+        fprintf(f, "%u", g);
+        for (size_t k = 0; k < QS_ARRAY_LEN(st); k++) {
+            fprintf(f, " %u", st[k]->n);
+            double v[] = {qs_hstat_mean(st[k]), st[k]->n ? st[k]->min : NAN,
+                          st[k]->n ? st[k]->max : NAN, qs_hstat_sd(st[k])};
+            for (size_t j = 0; j < QS_ARRAY_LEN(v); j++)
+                dat_num(f, v[j]);
+        }
+        fputc('\n', f);
+        if (st[0]->n) {
+            cd->sp_acc[s] = 1;
+            cd->acc_lo = QS_MIN(cd->acc_lo, st[0]->min);
+            cd->acc_hi = QS_MAX(cd->acc_hi, st[0]->max);
+        }
+        for (size_t k = 1; k < 3; k++) {
+            if (!st[k]->n)
+                continue;
+            double mean = qs_hstat_mean(st[k]);
+            (k == 1 ? cd->sp_r2 : cd->sp_link)[s] = 1;
+            cd->fid_below += mean < R2_FLOOR;
+            cd->band_below += k == 1 && st[k]->min < R2_FLOOR;
+            cd->r2_lo = QS_MIN(cd->r2_lo, QS_MAX(R2_FLOOR, k == 1 ? st[k]->min : mean));
+        }
+        cd->peak = QS_MAX(cd->peak, gg->species_count[s]);
+    }
+    fputs("\n\n", f);
+}
 
 static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, chart_data_t *cd,
                       qs_error_t *err)
@@ -154,8 +203,6 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
         fprintf(f, " %u\n", gg->population);
         cd->accuracy |= gg->acc_n > 0;
         cd->fidelity |= gg->r2_n > 0 || gg->link_n > 0;
-        cd->fid_below += v[2] < R2_FLOOR;
-        cd->fid_below += v[4] < R2_FLOOR;
         cd->species |= gg->population > 0;
     }
     if ((rc = finish_file(f, dir, "generations.dat", err)) < 0)
@@ -163,17 +210,40 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
 
     if (!(f = create_in(dir, "species.dat", err)))
         return QS_ERR(IO);
-    fputs("# generation, then the cumulative count of species 0, 0..1, 0..2, ...\n", f);
-    for (uint32_t g = 0; g < h->ngens; g++) {
-        fprintf(f, "%u", g);
-        uint32_t cum = 0;
-        for (uint32_t s = 0; s < nsp; s++) {
-            cum += h->gens[g].species_count[s];
-            fprintf(f, " %u", cum);
-        }
-        fputc('\n', f);
+    fputs("# one block per species (gnuplot: index S), one row per generation with the "
+          "species:\n# generation, then n mean min max sd of: accuracy (fitness set), "
+          "self-prediction R², replication R² of the births\n",
+          f);
+    cd->acc_lo = cd->scatter_lo = INFINITY;
+    cd->acc_hi = cd->scatter_hi = -INFINITY;
+    cd->r2_lo = 1;
+    for (uint32_t s = 0; s < nsp; s++) {
+        char sbuf[32];
+        fprintf(f, "# species %u: %s\n", s, qs_history_species(h, s, sbuf, sizeof sbuf));
+        write_species_block(h, s, cd, f);
+        cd->nsp_acc += cd->sp_acc[s];
     }
     if ((rc = finish_file(f, dir, "species.dat", err)) < 0)
+        return rc;
+
+    if (!(f = create_in(dir, "abundance.dat", err)))
+        return QS_ERR(IO);
+    fputs("# generation, then the organisms of species 0, 1, ... evaluated in it, then all;\n"
+          "# ? where a species is absent and was absent the generation before (so that the "
+          "line of an\n# extinct species ends at its 0 instead of running along the axis)\n",
+          f);
+    for (uint32_t g = 0; g < h->ngens; g++) {
+        fprintf(f, "%u", g);
+        for (uint32_t s = 0; s < nsp; s++) {
+            uint32_t c = h->gens[g].species_count[s];
+            if (c || (g > 0 && h->gens[g - 1].species_count[s]))
+                fprintf(f, " %u", c);
+            else
+                fputs(" ?", f);
+        }
+        fprintf(f, " %u\n", h->gens[g].population);
+    }
+    if ((rc = finish_file(f, dir, "abundance.dat", err)) < 0)
         return rc;
 
     if (!(f = create_in(dir, "organisms.dat", err)))
@@ -198,6 +268,8 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
         cd->points++;
         cd->species_points[o->species]++;
         cd->scatter_below += o->link_r2 < R2_FLOOR;
+        cd->scatter_lo = QS_MIN(cd->scatter_lo, o->accuracy);
+        cd->scatter_hi = QS_MAX(cd->scatter_hi, o->accuracy);
     }
     cd->scatter = cd->points > 0;
     return finish_file(f, dir, "organisms.dat", err);
@@ -215,6 +287,185 @@ static void script_terminal(FILE *f)
           f);
 }
 
+/* "set yrange [lo:hi]" around [lo, hi] with a 6% margin, inside [floor, ceil]. */
+static void data_yrange(FILE *f, double lo, double hi, double floor_, double ceil_)
+{
+    double span = hi - lo > 1e-9 ? hi - lo : 0.05;
+    fprintf(f, "set yrange [%.6g:%.6g]\n", QS_MAX(floor_, lo - 0.06 * span),
+            QS_MIN(ceil_, hi + 0.06 * span));
+}
+
+/* A species' colour, and its name made safe for gnuplot. */
+static const char *sp_name(const qs_history_t *h, uint32_t s, char *name, size_t cap)
+{
+    char sbuf[32];
+    gp_text(name, cap, qs_history_species(h, s, sbuf, sizeof sbuf));
+    return name;
+}
+
+static const char *sp_colour(uint32_t s)
+{
+    return palette[s % QS_ARRAY_LEN(palette)];
+}
+
+static void chart_accuracy(const qs_history_t *h, const char *run, uint32_t nsp,
+                           const chart_data_t *cd, FILE *f)
+{
+    fprintf(f,
+            "set output \"accuracy.\".fmt\n"
+            "set title \"Accuracy on the fitness set per generation (run %s)\\n"
+            "line: mean over the species' organisms; band: their min-max\"\n"
+            "set xlabel \"generation\"\n"
+            "set ylabel \"fitness-set accuracy (fraction correct)\"\n"
+            "set key default\n"
+            "set key box opaque outside right top vertical Left reverse\n",
+            run);
+    data_yrange(f, cd->acc_lo, cd->acc_hi, 0, 1);
+    fputs("plot ", f);
+    const char *sep = "";
+    for (uint32_t s = 0; s < nsp; s++) {
+        if (!cd->sp_acc[s])
+            continue;
+        char name[QS_NAME_MAX * 2];
+        fprintf(f,
+                "%s\"species.dat\" index %u using 1:4:5 with filledcurves lc rgb \"%s\" "
+                "fs transparent solid 0.22 noborder notitle, \\\n"
+                "     \"species.dat\" index %u using 1:3 with linespoints lw 2 pt 7 ps 0.5 "
+                "lc rgb \"%s\" title \"%s\"",
+                sep, s, sp_colour(s), s, sp_colour(s), sp_name(h, s, name, sizeof name));
+        sep = ", \\\n     ";
+    }
+    fputs("\n", f);
+}
+
+static void chart_fidelity(const qs_history_t *h, const char *run, uint32_t nsp,
+                           const chart_data_t *cd, FILE *f)
+{
+    char cut[200] = "";
+    if (cd->fid_below || cd->band_below)
+        snprintf(cut, sizeof cut,
+                 "\\n(axis cut at R² = %g: %u mean%s below it, off the chart; %u band%s "
+                 "reach%s below)",
+                 R2_FLOOR, cd->fid_below, cd->fid_below == 1 ? "" : "s", cd->band_below,
+                 cd->band_below == 1 ? "" : "s", cd->band_below == 1 ? "es" : "");
+    fprintf(f,
+            "set output \"fidelity.\".fmt\n"
+            "set title \"Replication fidelity per generation (run %s)\\n"
+            "solid: organisms' self-prediction R² (mean, band min-max)\\n"
+            "dashed: births' copies vs their parents (mean)%s\"\n"
+            "set xlabel \"generation\"\n"
+            "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n"
+            "set key default\n"
+            "set key box opaque outside right top vertical Left reverse\n",
+            run, cut);
+    data_yrange(f, cd->r2_lo, 1, R2_FLOOR, 1.02);
+    fputs("plot ", f);
+    const char *sep = "";
+    for (uint32_t s = 0; s < nsp; s++) {
+        char name[QS_NAME_MAX * 2];
+        sp_name(h, s, name, sizeof name);
+        if (cd->sp_r2[s]) {
+            fprintf(f,
+                    "%s\"species.dat\" index %u using 1:($9 < %g ? %g : $9):10 with filledcurves "
+                    "lc rgb \"%s\" fs transparent solid 0.22 noborder notitle, \\\n"
+                    "     \"species.dat\" index %u using 1:8 with linespoints lw 2 pt 7 ps 0.5 "
+                    "lc rgb \"%s\" title \"%s: self-prediction\"",
+                    sep, s, R2_FLOOR, R2_FLOOR, sp_colour(s), s, sp_colour(s), name);
+            sep = ", \\\n     ";
+        }
+        if (cd->sp_link[s]) {
+            fprintf(f,
+                    "%s\"species.dat\" index %u using 1:13 with linespoints lw 2 dt 2 pt 4 "
+                    "ps 0.5 lc rgb \"%s\" title \"%s: child vs parent\"",
+                    sep, s, sp_colour(s), name);
+            sep = ", \\\n     ";
+        }
+    }
+    fputs("\n", f);
+}
+
+/* Point shapes by species (filled circle, square, triangle, diamond, ...). */
+static const int shapes[] = {7, 5, 9, 13, 11, 15};
+
+static void chart_scatter(const qs_history_t *h, const char *run, uint32_t nsp, uint32_t last,
+                          const chart_data_t *cd, FILE *f)
+{
+    char thinned[96] = "", cut[128] = "";
+    if (cd->stride > 1)
+        snprintf(thinned, sizeof thinned, ", every %u. of %u organisms", cd->stride,
+                 cd->organisms_linked);
+    if (cd->scatter_below)
+        snprintf(cut, sizeof cut,
+                 "\\n(axis cut at R² = %g: %u organism%s left of it, off "
+                 "the chart)",
+                 R2_FLOOR, cd->scatter_below, cd->scatter_below == 1 ? "" : "s");
+    int several = 0;
+    for (uint32_t s = 0, seen = 0; s < nsp; s++)
+        several = (seen += cd->species_points[s] > 0) > 1;
+    fprintf(f,
+            "set output \"accuracy_fidelity.\".fmt\n"
+            "set title \"Accuracy vs replication fidelity (run %s: %u organisms born by "
+            "replication%s)%s\"\n"
+            "set xlabel \"replication fidelity: R² of the child's inherited weights vs its "
+            "parent's\"\n"
+            "set ylabel \"fitness-set accuracy (fraction correct)\"\n"
+            "set xrange [%s:*]\n"
+            "set palette defined (0 \"#440154\", 1 \"#3B528B\", 2 \"#21908C\", 3 \"#5DC863\", "
+            "4 \"#FDE725\")\n"
+            "set cbrange [0:%u]\n"
+            "set cblabel \"generation of birth\"\n"
+            "set colorbox\n"
+            "set key default\n"
+            "%s\n",
+            run, cd->points, thinned, cut, cd->scatter_below ? "-1" : "*", last ? last : 1,
+            several ? "set key box opaque top left Left reverse width 1 title \"species\""
+                    : "unset key");
+    data_yrange(f, cd->scatter_lo, cd->scatter_hi, 0, 1);
+    fputs("plot ", f);
+    const char *sep = "";
+    for (uint32_t s = 0; s < nsp; s++) {
+        if (!cd->species_points[s])
+            continue; /* no point of its own: no legend entry */
+        char name[QS_NAME_MAX * 2];
+        int pt = shapes[s % QS_ARRAY_LEN(shapes)];
+        /* Hollow-edged small points: overlapping ones stay visible as density. */
+        fprintf(f,
+                "%s\"organisms.dat\" using ($3 == %u ? $1 : 1/0):2:5 with points pt %d ps 0.45 "
+                "lc palette notitle",
+                sep, s, pt);
+        if (several)
+            fprintf(f, ", \\\n     1/0 with points pt %d ps 1 lc rgb \"#444444\" title \"%s\"", pt,
+                    sp_name(h, s, name, sizeof name));
+        sep = ", \\\n     ";
+    }
+    fputs("\nunset colorbox\nset key\nset xrange [*:*]\n", f);
+}
+
+static void chart_species(const qs_history_t *h, const char *run, uint32_t nsp,
+                          const chart_data_t *cd, FILE *f)
+{
+    fprintf(f,
+            "set output \"species.\".fmt\n"
+            "set title \"Organisms of each species per generation (run %s)\"\n"
+            "set xlabel \"generation\"\n"
+            "set ylabel \"organisms evaluated (count)\"\n"
+            "set yrange [0:%u]\n"
+            "set key default\n"
+            "set key box opaque outside right top Left reverse width 1 title \"species\"\n",
+            run, (cd->peak + cd->peak / 10 + 1));
+    fputs("plot ", f);
+    const char *sep = "";
+    for (uint32_t s = 0; s < nsp; s++) {
+        char name[QS_NAME_MAX * 2];
+        fprintf(f,
+                "%s\"abundance.dat\" using 1:%u with linespoints lw 2.5 pt 7 ps 0.4 lc rgb \"%s\" "
+                "title \"%s\"",
+                sep, s + 2, sp_colour(s), sp_name(h, s, name, sizeof name));
+        sep = ", \\\n     ";
+    }
+    fputs("\n", f);
+}
+
 static int write_script(const qs_history_t *h, const char *label, const char *dir, uint32_t nsp,
                         const chart_data_t *cd, qs_error_t *err)
 {
@@ -225,110 +476,26 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
     gp_text(run, sizeof run, label);
     fprintf(f, "# quinesim analyze: the charts of run %s. Redraw with: gnuplot plots.gp\n", run);
     fputs("set datafile missing \"?\"\n"
-          "set grid lc rgb \"#dddddd\"\n"
+          "set grid xtics ytics back lt 1 lw 1 lc rgb \"#dddddd\"\n"
           "set border lc rgb \"#444444\"\n"
           "set key box opaque\n",
           f);
-
     uint32_t last = h->ngens ? h->ngens - 1 : 0;
     fprintf(f, "set xrange [0:%u]\n", last > 0 ? last : 1);
     fprintf(f, "set xtics %s\n", last <= 10 ? "1" : "autofreq");
     script_terminal(f);
-
-    if (cd->accuracy) {
-        fprintf(f,
-                "set output \"accuracy.\".fmt\n"
-                "set title \"Test accuracy per generation (run %s)\"\n"
-                "set xlabel \"generation\"\n"
-                "set ylabel \"test accuracy (fraction of test images classified correctly)\"\n"
-                "set yrange [0:1]\n"
-                "set key default\n"
-                "set key box opaque bottom right\n"
-                "plot \"generations.dat\" using 1:2 with linespoints lw 2 pt 7 ps 0.6 "
-                "lc rgb \"#0072B2\" title \"best organism\", \\\n"
-                "     \"generations.dat\" using 1:3 with linespoints lw 2 pt 5 ps 0.5 "
-                "lc rgb \"#E69F00\" title \"population mean\"\n"
-                "set yrange [*:*]\n",
-                run);
-    }
-    if (cd->fidelity) {
-        char cut[128] = "";
-        if (cd->fid_below)
-            snprintf(cut, sizeof cut, "\\n(axis cut at R² = %g: %u mean%s below it, off the chart)",
-                     R2_FLOOR, cd->fid_below, cd->fid_below == 1 ? "" : "s");
-        fprintf(f,
-                "set output \"fidelity.\".fmt\n"
-                "set title \"Replication fidelity per generation (run %s)%s\"\n"
-                "set xlabel \"generation\"\n"
-                "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n"
-                "set yrange [%s:*]\n"
-                "set key default\n"
-                "set key box opaque bottom right\n"
-                "plot \"generations.dat\" using 1:4 with linespoints lw 2 pt 7 ps 0.6 "
-                "lc rgb \"#009E73\" title \"mean self-prediction R² (after life)\", \\\n"
-                "     \"generations.dat\" using 1:6 with linespoints lw 2 pt 5 ps 0.5 "
-                "lc rgb \"#CC79A7\" title \"mean replication R² (child vs parent, births)\"\n"
-                "set yrange [*:*]\n",
-                run, cut, cd->fid_below ? "-1" : "*");
-    }
+    if (cd->accuracy)
+        chart_accuracy(h, run, nsp, cd, f);
+    if (cd->fidelity)
+        chart_fidelity(h, run, nsp, cd, f);
     if (cd->scatter) {
-        char thinned[96] = "", cut[128] = "";
-        if (cd->stride > 1)
-            snprintf(thinned, sizeof thinned, ", every %u. of %u organisms", cd->stride,
-                     cd->organisms_linked);
-        if (cd->scatter_below)
-            snprintf(cut, sizeof cut,
-                     "\\n(axis cut at R² = %g: %u organism%s left of it, off "
-                     "the chart)",
-                     R2_FLOOR, cd->scatter_below, cd->scatter_below == 1 ? "" : "s");
-        fprintf(f,
-                "set output \"accuracy_fidelity.\".fmt\n"
-                "set title \"Accuracy vs replication fidelity (run %s: %u organisms born by "
-                "replication%s)%s\"\n"
-                "set xlabel \"replication fidelity: R² of the child's copy vs its parent\"\n"
-                "set ylabel \"test accuracy (fraction correct)\"\n"
-                "set xrange [%s:*]\n"
-                "set yrange [*:*]\n"
-                "set key default\n"
-                "set key box opaque top left Left reverse width 1 title \"species\"\n",
-                run, cd->points, thinned, cut, cd->scatter_below ? "-1" : "*");
-        fputs("plot ", f);
-        int first = 1;
-        for (uint32_t s = 0; s < nsp; s++) {
-            if (!cd->species_points[s])
-                continue; /* no point of its own: no legend entry */
-            char name[QS_NAME_MAX * 2], sbuf[32];
-            gp_text(name, sizeof name, qs_history_species(h, s, sbuf, sizeof sbuf));
-            fprintf(f,
-                    "%s\"organisms.dat\" using ($3 == %u ? $1 : 1/0):2 with points pt 7 ps 0.5 "
-                    "lc rgb \"%s\" title \"%s\"",
-                    first ? "" : ", \\\n     ", s, palette[s % QS_ARRAY_LEN(palette)], name);
-            first = 0;
-        }
-        fprintf(f, "\nset xrange [0:%u]\n", last > 0 ? last : 1);
+        fputs("set xtics autofreq\n", f);
+        chart_scatter(h, run, nsp, last, cd, f);
+        fprintf(f, "set xrange [0:%u]\nset xtics %s\n", last > 0 ? last : 1,
+                last <= 10 ? "1" : "autofreq");
     }
-    if (cd->species) {
-        fprintf(f,
-                "set output \"species.\".fmt\n"
-                "set title \"Species abundance per generation, stacked (run %s)\"\n"
-                "set xlabel \"generation\"\n"
-                "set ylabel \"organisms alive (count)\"\n"
-                "set yrange [0:*]\n"
-                "set key default\n"
-                "set key box opaque outside right top Left reverse width 1 title \"species\"\n"
-                "set style fill solid 0.85 border -1\n",
-                run);
-        fputs("plot ", f);
-        /* Tallest band first: each lower one paints over it. */
-        for (uint32_t k = nsp; k-- > 0;) {
-            char name[QS_NAME_MAX * 2], sbuf[32];
-            gp_text(name, sizeof name, qs_history_species(h, k, sbuf, sizeof sbuf));
-            fprintf(
-                f, "%s\"species.dat\" using 1:%u with filledcurves x1 lc rgb \"%s\" title \"%s\"",
-                k == nsp - 1 ? "" : ", \\\n     ", k + 2, palette[k % QS_ARRAY_LEN(palette)], name);
-        }
-        fputs("\nset yrange [*:*]\nset style fill empty\n", f);
-    }
+    if (cd->species)
+        chart_species(h, run, nsp, cd, f);
     fputs("set output\n}\n", f);
     return finish_file(f, dir, "plots.gp", err);
 }
@@ -373,6 +540,26 @@ int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FI
 
 /* ---- tree drawing ---------------------------------------------------------------------- */
 
+/* Fill by self-prediction R^2 at the organism's last evaluation (light: copies itself
+ * poorly, dark: well), in bins a reader can tell apart; the darkest take white text. */
+static const struct {
+    double below;
+    const char *fill, *label;
+} r2_bins[] = {
+    {0.0, "#F2F2F2", "R² < 0"},      {0.5, "#EDF8B1", "0 - 0.5"},
+    {0.8, "#C7E9B4", "0.5 - 0.8"},   {0.9, "#7FCDBB", "0.8 - 0.9"},
+    {0.95, "#1D91C0", "0.9 - 0.95"}, {INFINITY, "#0C2C84", "0.95 - 1"},
+};
+#define R2_BIN_DARK 4 /* bins from here on take white text */
+
+static uint32_t r2_bin(double r2)
+{
+    uint32_t b = 0;
+    while (b + 1 < QS_ARRAY_LEN(r2_bins) && !(r2 < r2_bins[b].below))
+        b++;
+    return b;
+}
+
 static void write_dot(const qs_history_t *h, const char *label, const uint8_t *keep, uint32_t nkept,
                       int pruned, uint32_t nsp, FILE *f)
 {
@@ -381,69 +568,100 @@ static void write_dot(const qs_history_t *h, const char *label, const uint8_t *k
     uint32_t best = h->has_best ? qs_history_find(h, h->best_id) : QS_NONE;
     fprintf(f,
             "digraph ancestry {\n"
-            "  graph [rankdir=TB, nodesep=0.15, ranksep=0.35, fontname=\"DejaVu Sans\", "
+            "  graph [rankdir=TB, nodesep=0.15, ranksep=0.3, fontname=\"DejaVu Sans\", "
             "labelloc=t, fontsize=16,\n"
             "         label=\"Ancestry of run %s: %s (%u organisms)\\n"
-            "rows = generation of birth; fill = species; double border = alive at the end; "
-            "red = best organism\\nlabel: id and accuracy at its last evaluation "
-            "(self-prediction R² without accuracy)\"];\n"
+            "rows = generation of birth (generations with no birth drawn are left out); "
+            "fill = self-prediction R²; border = species; double border = alive at the end\\n"
+            "label: id, accuracy and R² at its last evaluation; the best organism (red) "
+            "at the evaluation that made it best\"];\n"
             "  node [shape=box, style=\"rounded,filled\", fontname=\"DejaVu Sans\", fontsize=10, "
-            "margin=\"0.06,0.02\", height=0.3];\n"
+            "margin=\"0.06,0.02\", height=0.3, penwidth=2];\n"
             "  edge [arrowsize=0.5, color=\"#555555\"];\n",
             run, pruned ? "the survivors' ancestry" : "every organism", nkept);
-    /* The generation axis. */
+    /* The generation axis: only generations in which a drawn organism was born. */
     uint32_t lo = UINT32_MAX, hi = 0;
     for (uint32_t i = 0; i < h->norgs; i++)
         if (keep[i]) {
             lo = QS_MIN(lo, h->orgs[i].born);
             hi = QS_MAX(hi, h->orgs[i].born);
         }
+    uint8_t *row = xcalloc(hi - lo + 1, 1);
+    for (uint32_t i = 0; i < h->norgs; i++)
+        if (keep[i])
+            row[h->orgs[i].born - lo] = 1;
     fputs("  node [shape=plaintext, style=\"\", fontsize=11];\n", f);
-    for (uint32_t g = lo; g <= hi; g++)
+    uint32_t prev = UINT32_MAX;
+    for (uint32_t g = lo; g <= hi; g++) {
+        if (!row[g - lo])
+            continue;
         fprintf(f, "  g%u [label=\"generation %u\"];\n", g, g);
-    for (uint32_t g = lo; g < hi; g++)
-        fprintf(f, "  g%u -> g%u [style=invis];\n", g, g + 1);
+        if (prev != UINT32_MAX)
+            fprintf(f, "  g%u -> g%u [style=invis];\n", prev, g);
+        prev = g;
+    }
     fputs("  node [shape=box, style=\"rounded,filled\", fontsize=10];\n", f);
     char sbuf[32];
     for (uint32_t i = 0; i < h->norgs; i++) {
         if (!keep[i])
             continue;
         const qs_horg_t *o = &h->orgs[i];
-        char value[32];
-        if (isfinite(o->accuracy))
-            snprintf(value, sizeof value, "acc %.3f", o->accuracy);
-        else if (isfinite(o->r2))
-            snprintf(value, sizeof value, "R² %.3f", o->r2);
-        else
-            snprintf(value, sizeof value, "-");
+        double acc = i == best ? h->best_accuracy : o->accuracy;
+        double r2 = i == best ? h->best_r2 : o->r2;
+        char value[96] = "", at[48] = "";
+        size_t k = 0;
+        if (isfinite(acc))
+            k += (size_t)snprintf(value + k, sizeof value - k, "acc %.3f", acc);
+        if (isfinite(r2))
+            k += (size_t)snprintf(value + k, sizeof value - k, "%sR² %.2f", k ? "  " : "", r2);
+        if (!k)
+            snprintf(value, sizeof value, "not evaluated");
+        if (i == best)
+            snprintf(at, sizeof at, ": best at generation %u", h->best_generation);
+        uint32_t b = r2_bin(r2);
         fprintf(f,
-                "  o%llu [label=\"%llu\\n%s\", fillcolor=\"%s\", peripheries=%d%s, "
-                "tooltip=\"%s, born g%u\"];\n",
-                (unsigned long long)o->id, (unsigned long long)o->id, value,
-                palette_light[o->species % QS_ARRAY_LEN(palette_light)],
-                qs_history_survivor(h, i) ? 2 : 1,
-                i == best ? ", color=\"#D00000\", penwidth=2.5" : "",
+                "  o%llu [label=\"%llu%s\\n%s\", fillcolor=\"%s\", fontcolor=\"%s\", "
+                "color=\"%s\", peripheries=%d%s, tooltip=\"%s, born in generation %u\"];\n",
+                (unsigned long long)o->id, (unsigned long long)o->id, at, value,
+                isfinite(r2) ? r2_bins[b].fill : "#FFFFFF",
+                isfinite(r2) && b >= R2_BIN_DARK ? "#FFFFFF" : "#000000",
+                i == best ? "#D00000" : palette[o->species % QS_ARRAY_LEN(palette)],
+                qs_history_survivor(h, i) ? 2 : 1, i == best ? ", penwidth=3.5" : "",
                 qs_history_species(h, o->species, sbuf, sizeof sbuf), o->born);
     }
     for (uint32_t g = lo; g <= hi; g++) {
+        if (!row[g - lo])
+            continue;
         fprintf(f, "  { rank=same; g%u;", g);
         for (uint32_t i = 0; i < h->norgs; i++)
             if (keep[i] && h->orgs[i].born == g)
                 fprintf(f, " o%llu;", (unsigned long long)h->orgs[i].id);
         fputs(" }\n", f);
     }
+    free(row);
     for (uint32_t i = 0; i < h->norgs; i++)
         if (keep[i] && h->orgs[i].parent != QS_NONE && keep[h->orgs[i].parent])
             fprintf(f, "  o%llu -> o%llu;\n", (unsigned long long)h->orgs[h->orgs[i].parent].id,
                     (unsigned long long)h->orgs[i].id);
-    /* Legend: the species colours. */
-    fputs("  subgraph cluster_legend {\n    label=\"species\"; fontsize=11; color=\"#999999\";\n",
+    /* Legends: the R² fills, and the species borders. */
+    fputs("  subgraph cluster_legend_r2 {\n    label=\"self-prediction R²\"; fontsize=11; "
+          "color=\"#999999\";\n",
+          f);
+    for (size_t b = 0; b < QS_ARRAY_LEN(r2_bins); b++)
+        fprintf(f,
+                "    legend_r2_%zu [label=\"%s\", fillcolor=\"%s\", fontcolor=\"%s\", "
+                "color=\"#999999\", penwidth=1];\n",
+                b, r2_bins[b].label, r2_bins[b].fill, b >= R2_BIN_DARK ? "#FFFFFF" : "#000000");
+    for (size_t b = 0; b + 1 < QS_ARRAY_LEN(r2_bins); b++)
+        fprintf(f, "    legend_r2_%zu -> legend_r2_%zu [style=invis];\n", b, b + 1);
+    fputs("  }\n  subgraph cluster_legend {\n    label=\"species\"; fontsize=11; "
+          "color=\"#999999\";\n",
           f);
     for (uint32_t s = 0; s < nsp; s++) {
         char name[QS_NAME_MAX * 2];
         gp_text(name, sizeof name, qs_history_species(h, s, sbuf, sizeof sbuf));
-        fprintf(f, "    legend%u [label=\"%s\", fillcolor=\"%s\"];\n", s, name,
-                palette_light[s % QS_ARRAY_LEN(palette_light)]);
+        fprintf(f, "    legend%u [label=\"%s\", fillcolor=\"#FFFFFF\", color=\"%s\"];\n", s, name,
+                palette[s % QS_ARRAY_LEN(palette)]);
     }
     fputs("  }\n}\n", f);
 }
@@ -469,12 +687,27 @@ int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int 
         nkept = nsurv ? qs_tree_ancestry(n, parent, surv, keep) : 0;
         free(parent);
         free(surv);
-        if (all || nkept == 0 || nkept > QS_TREE_MAX_NODES) {
+        if (all) {
+            char why[128];
+            snprintf(why, sizeof why,
+                     nkept && nkept <= QS_TREE_MAX_NODES
+                         ? "without --all it draws the survivors' ancestry (%u organisms)"
+                         : "the survivors' ancestry (%u organisms) is too big as well",
+                     nkept);
             rc = qs_error_set(err, QS_ERR(TOOBIG),
-                              "--tree: %u organisms%s, and %u in the survivors' ancestry: more "
-                              "than the %u a drawing can show legibly; export the tree with "
-                              "--newick (--all) and open it in a tree viewer",
-                              n, all ? " (--all)" : "", nkept, QS_TREE_MAX_NODES);
+                              "--tree --all: %u organisms, more than the %u a drawing can show "
+                              "legibly; %s; for every organism, export --newick FILE --all and "
+                              "open it in a tree viewer",
+                              n, QS_TREE_MAX_NODES, why);
+            goto out;
+        }
+        if (nkept == 0 || nkept > QS_TREE_MAX_NODES) {
+            rc = qs_error_set(err, QS_ERR(TOOBIG),
+                              "--tree: %u organisms, more than the %u drawn whole, and the "
+                              "survivors' ancestry has %u, more than the %u a drawing can show "
+                              "legibly; export the tree with --newick FILE (--all) and open it "
+                              "in a tree viewer",
+                              n, QS_TREE_MAX_WHOLE, nkept, QS_TREE_MAX_NODES);
             goto out;
         }
         pruned = 1;

@@ -1,15 +1,18 @@
 /* plot: charts with gnuplot and ancestry drawings with Graphviz, for a history.
  *
  * --plot DIR writes, into DIR, the data files (*.dat, whitespace-separated, "?" for a
- * missing value), the gnuplot script that draws them (plots.gp: `cd DIR && gnuplot
+ * missing value; species.dat holds one block per species with n, mean, min, max and sd
+ * per generation), the gnuplot script that draws them (plots.gp: `cd DIR && gnuplot
  * plots.gp` redraws everything, so a user can restyle a chart), and the charts, each as
- * PNG and SVG:
- *   accuracy          best and mean test accuracy per generation
- *   fidelity          mean self-prediction R^2 and mean replication R^2 per generation
+ * PNG and SVG, every axis fitted to its data:
+ *   accuracy          fitness-set accuracy per generation: per species, the mean over its
+ *                     organisms and a min-max band
+ *   fidelity          per species, mean self-prediction R^2 with a min-max band, and the
+ *                     mean replication R^2 of the births
  *   accuracy_fidelity accuracy against replication fidelity, one point per organism born
- *                     by replication (at most QS_PLOT_MAX_POINTS, evenly thinned, said in
- *                     the title)
- *   species           species abundance per generation, stacked
+ *                     by replication, coloured by generation of birth, shaped by species
+ *                     (at most QS_PLOT_MAX_POINTS, evenly thinned, said in the title)
+ *   species           organisms of each species per generation, one line each
  * A chart without data (no accuracy in a vanilla-only run, no births) is skipped and
  * the reason printed.
  *
@@ -18,9 +21,10 @@
  * ancestry if it has at most QS_TREE_MAX_NODES, else it refuses (and says to use
  * --newick with a tree viewer). A whole tree grows as wide as it has leaves, and most
  * organisms of a run are leaves (they die childless), so beyond ~100 organisms only the
- * survivors' ancestry, a few lines, stays legible. One row per generation,
- * colours by species, double border for organisms alive at the end, the best organism
- * outlined in red.
+ * survivors' ancestry, a few lines, stays legible. One row per generation in which a
+ * drawn organism was born; fill by self-prediction R^2, border by species, double border
+ * for organisms alive at the end, the best organism outlined in red and labelled with the
+ * evaluation that made it best.
  *
  * The programs are found on PATH (Debian: gnuplot-nox, graphviz) and run without a
  * shell; their messages go to DIR/gnuplot.log (or are quoted in the error for dot). */

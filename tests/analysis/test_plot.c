@@ -100,6 +100,17 @@ Test(plot, charts_written)
     snprintf(gp, sizeof gp, "%s/plots.gp", dir);
     char *script = tu_read_file(gp, NULL);
     cr_assert(strstr(script, "run test 'run'"), "quotes in the run name are neutralised");
+    /* Each species has its line and its min-max band; the label names the fitness set. */
+    for (unsigned s = 0; s < 2; s++) {
+        char band[96], line[96];
+        snprintf(band, sizeof band, "\"species.dat\" index %u using 1:4:5 with filledcurves", s);
+        snprintf(line, sizeof line, "\"species.dat\" index %u using 1:3 with linespoints", s);
+        cr_assert(strstr(script, band) && strstr(script, line), "species %u:\n%s", s, script);
+    }
+    cr_assert(strstr(script, "fitness-set accuracy") && !strstr(script, "test accuracy"));
+    cr_assert_not(strstr(script, "set yrange [0:1]"), "the accuracy axis fits the data");
+    cr_assert(strstr(script, ":5 with points") && strstr(script, "lc palette"),
+              "the scatter is coloured by generation of birth");
     free(script);
     free(buf);
     qs_history_destroy(&h);
@@ -143,6 +154,12 @@ Test(plot, tree_whole_pruned_and_refused)
     info_of(info, &buf);
     char *d = tu_read_file(svg, NULL);
     cr_assert(d && strstr(d, "<svg") && strstr(d, "every organism"), "%s", buf);
+    /* The best organism shows the evaluation that made it best. */
+    char best[96], best_node[48];
+    snprintf(best, sizeof best, "%llu: best at generation %u", (unsigned long long)h.best_id,
+             h.best_generation);
+    snprintf(best_node, sizeof best_node, "<title>o%llu</title>", (unsigned long long)h.best_id);
+    cr_assert(strstr(d, best_node) && strstr(d, best), "no '%s'", best);
     free(d);
     free(buf);
     qs_history_destroy(&h);
@@ -154,6 +171,16 @@ Test(plot, tree_whole_pruned_and_refused)
     cr_assert(strstr(buf, "drawing the survivors' ancestry"), "%s", buf);
     d = tu_read_file(svg, NULL);
     cr_assert(d && strstr(d, "the survivors"));
+    /* A row per generation in which a drawn organism was born, and no other. */
+    uint8_t drawn_gen[64] = {0}, row_gen[64] = {0};
+    for (const char *t = d; (t = strstr(t, "<title>o")); t++) {
+        uint32_t i = qs_history_find(&h, strtoull(t + 8, NULL, 10));
+        cr_assert_neq(i, QS_NONE);
+        drawn_gen[h.orgs[i].born] = 1;
+    }
+    for (const char *t = d; (t = strstr(t, ">generation ")); t++)
+        row_gen[strtoul(t + 12, NULL, 10)] = 1;
+    cr_assert_arr_eq(drawn_gen, row_gen, sizeof row_gen, "a generation row without a node");
     free(d);
     free(buf);
     qs_history_destroy(&h);
@@ -165,6 +192,18 @@ Test(plot, tree_whole_pruned_and_refused)
     d = tu_read_file(svg, NULL);
     cr_assert(d && strstr(d, "every organism (162 organisms)"), "%s", buf);
     free(d);
+    free(buf);
+    qs_history_destroy(&h);
+
+    make_run(&h, 40, 10, 0); /* --all beyond the limit: says what to do instead */
+    info = open_memstream(&buf, &len);
+    cr_assert_eq(qs_plot_tree(&h, "all", svg, 1, info, &err), QS_ERR(TOOBIG));
+    info_of(info, &buf);
+    char want[96];
+    snprintf(want, sizeof want, "--tree --all: %u organisms, more than the 300", h.norgs);
+    cr_assert(strstr(err.msg, want) &&
+                  strstr(err.msg, "without --all it draws the survivors' ancestry"),
+              "%s", err.msg);
     free(buf);
     qs_history_destroy(&h);
 
