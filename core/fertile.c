@@ -1,0 +1,231 @@
+/* fertile: the lineage objectives of fertile.h and their gradients.
+ *
+ * Forward: lin[k] is the linearisation at theta_k (k = 0..K-1); its prediction is
+ * theta_{k+1}. Backward, G_k = dL/dtheta_k in full:
+ *   G_K = 2 w_K (theta_K - theta_0) / D + lambda w_K dCE_K
+ *   G_k = 2 w_k (theta_k - theta_0) / D + lambda w_k dCE_k + J_k^T G_{k+1}     (1 <= k < K)
+ *   dL/dtheta = J_0^T G_1 - 2 sum_k w_k (theta_k - theta_0) / D + lambda dCE_0
+ *               + sink (J'^T - I) 2 (T(theta + eps) - theta) / D
+ *               - (S + sink S_sink) 2 (theta - mean) / D^2
+ *               + 2 c (rho_hat - rho_t)_+ (J_h^T - J_0^T) d / (h |d|)
+ * with J' and J_h the Jacobians at theta + eps and theta + h v, d = T(theta + h v) -
+ * T(theta), S and S_sink the unnormalised sums of squares. */
+#include "core/fertile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/newton.h"
+#include "core/vec.h"
+
+#define MAX_GROUPS 24
+
+struct qs_fertile {
+    const qs_phys_t *phys;
+    qs_fertile_cfg_t cfg;
+    size_t n;
+    int aux;
+    qs_newton_t *lin[QS_FERTILE_MAX_GENS]; /* at theta_0 .. theta_{K-1} */
+    qs_newton_t *pert;                     /* at the perturbed points, one after another */
+    float *g, *g2, *tmp, *point, *dtask, *v;
+    qs_work_t *work;
+    qs_param_group_t groups[MAX_GROUPS];
+    size_t ngroups;
+};
+
+qs_fertile_cfg_t qs_fertile_defaults(void)
+{
+    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2};
+}
+
+qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
+{
+    qs_fertile_t *f = xcalloc(1, sizeof *f);
+    const qs_quine_spec_t *spec = qs_phys_spec(phys);
+    f->phys = phys;
+    f->cfg = cfg ? *cfg : qs_fertile_defaults();
+    if (f->cfg.generations < 1)
+        f->cfg.generations = 1;
+    if (f->cfg.generations > QS_FERTILE_MAX_GENS)
+        f->cfg.generations = QS_FERTILE_MAX_GENS;
+    f->n = qs_phys_nparams(phys);
+    f->aux = spec->kind == QS_KIND_AUX;
+    for (uint32_t k = 0; k < f->cfg.generations; k++)
+        f->lin[k] = qs_newton_new(phys, NULL);
+    f->pert = qs_newton_new(phys, NULL);
+    float **bufs[] = {&f->g, &f->g2, &f->tmp, &f->point, &f->dtask, &f->v};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        *bufs[i] = xaligned(f->n * sizeof(float));
+    f->work = qs_work_new(spec, 1);
+    f->ngroups = qs_quine_param_groups(spec, f->groups, MAX_GROUPS);
+    qs_rng_t rng;
+    qs_rng_init(&rng, seed, qs_rng_stream(QS_STREAM_LIFE, 0xFE27));
+    for (size_t i = 0; i < f->n; i++)
+        f->v[i] = (float)qs_rng_normal(&rng);
+    qs_fertile_set_direction(f, f->v);
+    return f;
+}
+
+void qs_fertile_free(qs_fertile_t *f)
+{
+    if (!f)
+        return;
+    for (uint32_t k = 0; k < f->cfg.generations; k++)
+        qs_newton_free(f->lin[k]);
+    qs_newton_free(f->pert);
+    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    qs_work_free(f->work);
+    free(f);
+}
+
+const float *qs_fertile_direction(const qs_fertile_t *f)
+{
+    return f->v;
+}
+
+void qs_fertile_set_direction(qs_fertile_t *f, const float *v)
+{
+    double nv = sqrt(qs_vec_sumsq(v, f->n));
+    qs_vec_scale(f->v, nv > 0 ? (float)(1.0 / nv) : 0.0f, v, f->n);
+}
+
+double qs_fertile_power_step(qs_fertile_t *f, const float *theta)
+{
+    qs_newton_linearize(f->pert, theta);
+    qs_newton_jvp(f->pert, f->v, f->tmp);
+    double nw = sqrt(qs_vec_sumsq(f->tmp, f->n));
+    if (nw > 0 && isfinite(nw))
+        qs_vec_scale(f->v, (float)(1.0 / nw), f->tmp, f->n);
+    return nw;
+}
+
+/* CE of images at th, and its gradient into out (aux, ni > 0). */
+static double task_grad(qs_fertile_t *f, const float *th, const qs_features_t *feat,
+                        const uint32_t *images, size_t ni, float *out)
+{
+    qs_objective_t obj = {QS_SR_NONE, 1.0f, (float)f->cfg.temperature, QS_REDUCE_MEAN,
+                          QS_PAIR_SEPARATE};
+    qs_batch_stats_t bs;
+    qs_quine_loss_grad(f->phys, th, th, NULL, 0, feat, images, ni, &obj, f->work, out, &bs);
+    return bs.task;
+}
+
+/* out += a * x + b * y */
+static void axpby(float *out, double a, const float *x, double b, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] += (float)(a * x[i] + b * y[i]);
+}
+
+double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
+                            const uint32_t *images, size_t ni, qs_rng_t *rng, float *grad,
+                            qs_fertile_stats_t *st)
+{
+    const size_t n = f->n;
+    const uint32_t K = f->cfg.generations;
+    const int task = f->aux && ni > 0 && feat && f->cfg.lambda > 0;
+    const double lambda = f->cfg.lambda;
+    qs_fertile_stats_t s;
+    memset(&s, 0, sizeof s);
+    const float *th[QS_FERTILE_MAX_GENS + 1];
+    double w[QS_FERTILE_MAX_GENS + 1];
+    th[0] = theta;
+    w[0] = 1;
+    for (uint32_t k = 0; k < K; k++) {
+        qs_newton_linearize(f->lin[k], th[k]);
+        th[k + 1] = qs_newton_prediction(f->lin[k]);
+        w[k + 1] = k == 0 ? 1.0 : w[k] * f->cfg.decay;
+    }
+    const double mean = qs_vec_sum(theta, n) / (double)n;
+    double d = qs_vec_sumsq_centered(theta, n, mean);
+    if (!(d > 1e-30))
+        d = 1e-30;
+
+    /* Backward through the lineage. g holds G_{k+1} on entry to step k. */
+    double sum_sq = 0, loss = 0;
+    memset(f->g, 0, n * sizeof(float));
+    memset(grad, 0, n * sizeof(float));
+    for (uint32_t k = K; k >= 1; k--) {
+        const float *tk = th[k];
+        double sq = qs_vec_sqdist(tk, theta, n);
+        s.drift[k] = sq / d;
+        sum_sq += w[k] * sq;
+        if (k < K) {
+            qs_newton_vjp(f->lin[k], f->g, f->g2); /* J_k^T G_{k+1} */
+            memcpy(f->g, f->g2, n * sizeof(float));
+        }
+        /* direct terms of theta_k; theta_0's share of the drift goes to grad */
+        axpby(f->g, 2 * w[k] / d, tk, -2 * w[k] / d, theta, n);
+        axpby(grad, -2 * w[k] / d, tk, 2 * w[k] / d, theta, n);
+        if (task) {
+            s.task[k] = task_grad(f, tk, feat, images, ni, f->dtask);
+            loss += lambda * w[k] * s.task[k];
+            qs_vec_axpy(f->g, (float)(lambda * w[k]), f->dtask, n);
+        }
+    }
+    qs_newton_vjp(f->lin[0], f->g, f->g2); /* J_0^T G_1 */
+    qs_vec_axpy(grad, 1.0f, f->g2, n);
+    if (task) {
+        s.task[0] = task_grad(f, theta, feat, images, ni, f->dtask);
+        loss += lambda * s.task[0];
+        qs_vec_axpy(grad, (float)lambda, f->dtask, n);
+    }
+
+    /* Sink: theta + eps, eps per layer, back onto theta. */
+    double sink_sq = 0;
+    if (f->cfg.sink > 0) {
+        memcpy(f->point, theta, n * sizeof(float));
+        for (size_t gi = 0; gi < f->ngroups; gi++) {
+            const qs_param_group_t *gr = &f->groups[gi];
+            const float *x = theta + gr->offset;
+            double m = qs_vec_sum(x, gr->count) / (double)gr->count;
+            double sd = sqrt(qs_vec_sumsq_centered(x, gr->count, m) / (double)gr->count);
+            if (sd < 1e-6)
+                sd = 1e-3;
+            for (size_t i = 0; i < gr->count; i++)
+                f->point[gr->offset + i] += (float)(qs_rng_normal(rng) * sd * f->cfg.sink_noise);
+        }
+        qs_newton_linearize(f->pert, f->point);
+        const float *y = qs_newton_prediction(f->pert);
+        sink_sq = qs_vec_sqdist(y, theta, n);
+        s.sink = sink_sq / d;
+        for (size_t i = 0; i < n; i++)
+            f->tmp[i] = (float)(2.0 * f->cfg.sink / d * ((double)y[i] - theta[i]));
+        qs_newton_vjp(f->pert, f->tmp, f->g2);
+        axpby(grad, 1.0, f->g2, -1.0, f->tmp, n);
+    }
+
+    /* The live denominator. */
+    const double rep = (sum_sq + f->cfg.sink * sink_sq) / d;
+    loss += rep;
+    for (size_t i = 0; i < n; i++)
+        grad[i] -= (float)(rep * 2.0 * ((double)theta[i] - mean) / d);
+
+    /* Contraction along v. */
+    if (f->cfg.contraction > 0) {
+        const double h = f->cfg.fd_step;
+        for (size_t i = 0; i < n; i++)
+            f->point[i] = theta[i] + (float)(h * f->v[i]);
+        qs_newton_linearize(f->pert, f->point);
+        const float *y = qs_newton_prediction(f->pert);
+        for (size_t i = 0; i < n; i++)
+            f->tmp[i] = y[i] - th[1][i];
+        double dn = sqrt(qs_vec_sumsq(f->tmp, n));
+        s.rho_hat = dn / h;
+        double excess = s.rho_hat - f->cfg.rho_target;
+        if (excess > 0 && dn > 0) {
+            loss += f->cfg.contraction * excess * excess;
+            double coef = 2 * f->cfg.contraction * excess / (h * dn);
+            qs_newton_vjp(f->pert, f->tmp, f->g);
+            qs_newton_vjp(f->lin[0], f->tmp, f->g2);
+            axpby(grad, coef, f->g, -coef, f->g2, n);
+        }
+    }
+    s.loss = loss;
+    if (st)
+        *st = s;
+    return loss;
+}

@@ -1,0 +1,87 @@
+/* fertile: objectives that make a quine's offspring replicators too (beyond the paper).
+ *
+ * A quine that copies itself well once (R^2 of T(theta) = f_theta(C) against theta near 1)
+ * usually sits at a REPELLING fixed point of T: the Jacobian dT/dtheta has a spectral
+ * radius above 1, so the child's small copying error grows with every generation
+ * (core/fertility.h measures it). After Randazzo, Versari & Mordvintsev ("Recursively
+ * Fertile Self-replicating Neural Agents", ALIFE 2021), this module trains the lineage
+ * rather than the copy. With theta_0 = theta and theta_k = T(theta_{k-1}):
+ *
+ *   drift        sum_{k=1..K} w_k |theta_k - theta_0|^2 / D     w_k = decay^(k-1)
+ *   task (aux)   lambda sum_{k=0..K} w'_k CE(theta_k)            w'_0 = 1, w'_k = w_k
+ *   sink         sink |T(theta + eps) - theta|^2 / D             eps ~ N(0, (s sigma_l)^2)
+ *   contraction  c max(0, rho_hat - rho_target)^2
+ *                rho_hat = |T(theta + h v) - T(theta)| / h       v: unit, detached
+ *
+ * D = sum (theta - mean)^2 is LIVE (differentiated), so shrinking the weights lowers
+ * nothing: the drift and sink terms are scale-free, the k = 1 drift term is exactly
+ * 1 - R^2 of the self-prediction. CE is the mean softmax cross-entropy (temperature T) of
+ * the step's images classified by theta_k: a child must still classify. sigma_l is the
+ * standard deviation of each parameter group (layer) of theta, and eps is a constant of
+ * the step (not differentiated, like v); the sink pulls a noisy
+ * neighbour back onto theta, which makes the fixed point attracting in random
+ * directions. The contraction term does the same along v, the direction the power
+ * iteration of core/fertility.h finds the regeneration Jacobian stretches most
+ * (qs_fertile_power_step advances it by one Jacobian-vector product per call); rho_hat is
+ * the finite-difference estimate of |J v|, whose gradient needs no second derivatives.
+ *
+ * Gradients flow through every regeneration by vector-Jacobian products (backpropagation
+ * through the lineage); all terms are exact gradients of the loss as written (checked by
+ * finite differences of a double-precision reference in tests/core/test_fertile.c). A
+ * step costs K + 2 linearisations and K + 3 vector-Jacobian products when every term is
+ * on: about 3K + 8 regenerations (`make bench` times one). */
+#ifndef QS_FERTILE_H
+#define QS_FERTILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/quine.h"
+#include "core/rng.h"
+
+#define QS_FERTILE_MAX_GENS 8
+
+typedef struct {
+    uint32_t generations; /* K, 1..QS_FERTILE_MAX_GENS (default 3) */
+    double decay;         /* w_k = decay^(k-1) (default 0.5: weights 1, 1/2, 1/4) */
+    double lambda;        /* aux: weight of the task terms (default 1; 0 = off) */
+    double temperature;   /* aux: softmax temperature (default 1) */
+    double sink;          /* weight of the sink term (default 1; 0 = off) */
+    double sink_noise;    /* s: noise as a fraction of each layer's spread (default 0.02) */
+    double contraction;   /* c (default 1; 0 = off) */
+    double rho_target;    /* (default 0.5) */
+    double fd_step;       /* h (default 1e-2) */
+} qs_fertile_cfg_t;
+
+qs_fertile_cfg_t qs_fertile_defaults(void);
+
+typedef struct {
+    double loss;                           /* the total */
+    double drift[QS_FERTILE_MAX_GENS + 1]; /* drift[k] = |theta_k - theta_0|^2 / D, k >= 1 */
+    double task[QS_FERTILE_MAX_GENS + 1];  /* CE of theta_k (aux, when images are given) */
+    double sink;                           /* |T(theta + eps) - theta|^2 / D (unweighted) */
+    double rho_hat;                        /* the contraction estimate |J v| (0 when off) */
+} qs_fertile_stats_t;
+
+typedef struct qs_fertile qs_fertile_t;
+/* Buffers for phys's networks (K + 1 linearisations of depth x N x H floats each). phys
+ * is borrowed. v starts as a random unit vector drawn from seed. */
+qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed);
+void qs_fertile_free(qs_fertile_t *f);
+
+/* The loss at theta (N floats) and its gradient (grad, N floats, overwritten). Images
+ * images[0..ni) of feat for the task terms (aux; ni may be 0, feat then NULL). The sink's
+ * noise is drawn from rng (advanced; skipped when the sink is off). st may be NULL.
+ * Returns the loss. */
+double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
+                            const uint32_t *images, size_t ni, qs_rng_t *rng, float *grad,
+                            qs_fertile_stats_t *st);
+
+/* One step of power iteration at theta: v <- J v / |J v|. Returns |J v| (the growth of
+ * this step, an estimate of the spectral radius once v has settled). */
+double qs_fertile_power_step(qs_fertile_t *f, const float *theta);
+/* The contraction direction v (N floats, borrowed), and setting it (normalised). */
+const float *qs_fertile_direction(const qs_fertile_t *f);
+void qs_fertile_set_direction(qs_fertile_t *f, const float *v);
+
+#endif

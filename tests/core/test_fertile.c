@@ -1,0 +1,291 @@
+/* Tests for core/fertile: the gradient of the lineage objective against central
+ * differences of an independent double-precision reference (the model of
+ * tests/core/qtest.h regenerated K times), term by term and all together, for vanilla
+ * and aux quines; the zero genome; and the power step against core/fertility's radius. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fertile.h"
+#include "core/fertility.h"
+#include "tests/core/qtest.h"
+
+typedef struct {
+    qs_quine_spec_t spec;
+    qs_phys_t *phys;
+    size_t n;
+    float *theta;
+    uint32_t *coords;
+    qs_dataset_t ds;
+    qs_features_t feat;
+    uint32_t images[6];
+    size_t ni;
+} net_t;
+
+static void net_init(net_t *t, qs_kind_t kind, float scale)
+{
+    memset(t, 0, sizeof *t);
+    t->spec = qs_quine_spec_default(kind, 31);
+    t->spec.hidden = 6;
+    t->spec.depth = 2;
+    if (kind == QS_KIND_AUX) {
+        t->spec.image_dim = 12;
+        t->spec.classes = 3;
+    }
+    t->phys = qs_phys_new(&t->spec, NULL);
+    t->n = qs_phys_nparams(t->phys);
+    t->theta = xaligned(t->n * sizeof(float));
+    t->coords = malloc(t->n * sizeof(uint32_t));
+    qs_rng_t r;
+    qs_rng_init(&r, 8, qs_rng_stream(QS_STREAM_INIT, 0));
+    qs_quine_init_weights(&t->spec, QS_INIT_HE, &r, t->theta);
+    for (size_t i = 0; i < t->n; i++) {
+        t->theta[i] *= scale;
+        t->coords[i] = (uint32_t)i;
+    }
+    if (kind == QS_KIND_AUX) {
+        qt_dataset(&t->ds, 20, 3, 4, 3, 5);
+        qs_features_init(&t->feat, t->phys, &t->ds);
+        t->ni = 6;
+        for (size_t i = 0; i < t->ni; i++)
+            t->images[i] = (uint32_t)(3 * i + 1);
+    }
+}
+
+static void net_free(net_t *t)
+{
+    if (t->ni) {
+        qs_features_destroy(&t->feat);
+        qs_dataset_destroy(&t->ds);
+    }
+    qs_phys_free(t->phys);
+    free(t->theta);
+    free(t->coords);
+}
+
+/* T(th) in double. */
+static void ref_T(const net_t *t, const double *th, double *out)
+{
+    qs_objective_t obj = {QS_SR_SSE, 0, 1, QS_REDUCE_SUM, QS_PAIR_SEPARATE};
+    qt_ref_loss(t->phys, th, t->theta, t->coords, t->n, NULL, NULL, 0, &obj, out, NULL);
+}
+
+static double ref_task(const net_t *t, const double *th, double temperature)
+{
+    qs_objective_t obj = {QS_SR_NONE, 1, (float)temperature, QS_REDUCE_MEAN, QS_PAIR_SEPARATE};
+    return qt_ref_loss(t->phys, th, t->theta, NULL, 0, &t->feat, t->images, t->ni, &obj, NULL,
+                       NULL);
+}
+
+static double sqdist(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s;
+}
+
+/* The loss of fertile.h written out in double, with the sink's eps and the direction v
+ * given (both constants of a step). */
+static double ref_loss(const net_t *t, const qs_fertile_cfg_t *c, const double *th0,
+                       const double *eps, const float *v)
+{
+    const size_t n = t->n;
+    const int task = t->ni > 0 && c->lambda > 0;
+    double *cur = malloc(n * sizeof *cur), *next = malloc(n * sizeof *next),
+           *t1 = malloc(n * sizeof *t1), *pt = calloc(n, sizeof *pt);
+    double mean = 0, d = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += th0[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        d += (th0[i] - mean) * (th0[i] - mean);
+    double loss = task ? c->lambda * ref_task(t, th0, c->temperature) : 0, w = 1, rep = 0;
+    memcpy(cur, th0, n * sizeof *cur);
+    for (uint32_t k = 1; k <= c->generations; k++) {
+        ref_T(t, cur, next);
+        if (k == 1)
+            memcpy(t1, next, n * sizeof *t1);
+        rep += w * sqdist(next, th0, n);
+        if (task)
+            loss += c->lambda * w * ref_task(t, next, c->temperature);
+        memcpy(cur, next, n * sizeof *cur);
+        w *= c->decay;
+    }
+    if (c->sink > 0) {
+        for (size_t i = 0; i < n; i++)
+            pt[i] = th0[i] + eps[i];
+        ref_T(t, pt, next);
+        rep += c->sink * sqdist(next, th0, n);
+    }
+    loss += rep / d;
+    if (c->contraction > 0) {
+        for (size_t i = 0; i < n; i++)
+            pt[i] = th0[i] + c->fd_step * v[i];
+        ref_T(t, pt, next);
+        double rho = sqrt(sqdist(next, t1, n)) / c->fd_step;
+        if (rho > c->rho_target)
+            loss += c->contraction * (rho - c->rho_target) * (rho - c->rho_target);
+    }
+    free(cur);
+    free(next);
+    free(t1);
+    free(pt);
+    return loss;
+}
+
+/* eps exactly as fertile.c draws it: per parameter group, N(0, 1) * sd * sink_noise. */
+static void draw_eps(const net_t *t, const qs_fertile_cfg_t *c, qs_rng_t rng, double *eps)
+{
+    qs_param_group_t g[8];
+    size_t ng = qs_quine_param_groups(&t->spec, g, 8);
+    for (size_t gi = 0; gi < ng; gi++) {
+        const float *x = t->theta + g[gi].offset;
+        double m = qs_vec_sum(x, g[gi].count) / (double)g[gi].count;
+        double sd = sqrt(qs_vec_sumsq_centered(x, g[gi].count, m) / (double)g[gi].count);
+        if (sd < 1e-6)
+            sd = 1e-3;
+        for (size_t i = 0; i < g[gi].count; i++)
+            eps[g[gi].offset + i] = (double)(float)(qs_rng_normal(&rng) * sd * c->sink_noise);
+    }
+}
+
+static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *what)
+{
+    net_t t;
+    net_init(&t, kind, 0.6f);
+    const size_t n = t.n;
+    qs_fertile_t *f = qs_fertile_new(t.phys, c, 3);
+    float *grad = xaligned(n * sizeof *grad);
+    double *eps = calloc(n, sizeof *eps), *th = malloc(n * sizeof *th),
+           *base = malloc(n * sizeof *base);
+    qs_rng_t rng;
+    qs_rng_init(&rng, 12, qs_rng_stream(QS_STREAM_TEST, 4));
+    draw_eps(&t, c, rng, eps);
+    qs_fertile_stats_t st;
+    double loss = qs_fertile_loss_grad(f, t.theta, t.ni ? &t.feat : NULL, t.images, t.ni, &rng,
+                                       grad, &st);
+    for (size_t i = 0; i < n; i++)
+        base[i] = t.theta[i];
+    const float *v = qs_fertile_direction(f);
+    double want = ref_loss(&t, c, base, eps, v);
+    cr_expect_lt(fabs(loss - want), 1e-4 * fabs(want) + 1e-6, "%s: loss %.9g, reference %.9g",
+                 what, loss, want);
+    if (c->contraction > 0)
+        cr_expect_gt(st.rho_hat, c->rho_target, "%s: the hinge is active (rho_hat %g)", what,
+                     st.rho_hat);
+    /* Directional derivatives along random directions, and along single coordinates of
+     * every parameter group. */
+    qs_rng_t r;
+    qs_rng_init(&r, 6, qs_rng_stream(QS_STREAM_TEST, 5));
+    const double h = 1e-6;
+    double gnorm = sqrt(qs_vec_sumsq(grad, n));
+    for (int dir = 0; dir < 6 + (int)n / 10; dir++) {
+        double *u = calloc(n, sizeof *u), gu = 0;
+        if (dir < 6) {
+            for (size_t i = 0; i < n; i++)
+                u[i] = qs_rng_normal(&r) / sqrt((double)n);
+        } else {
+            u[(size_t)(dir - 6) * 10] = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            gu += grad[i] * u[i];
+            th[i] = base[i] + h * u[i];
+        }
+        double lp = ref_loss(&t, c, th, eps, v);
+        for (size_t i = 0; i < n; i++)
+            th[i] = base[i] - h * u[i];
+        double lm = ref_loss(&t, c, th, eps, v);
+        double fd = (lp - lm) / (2 * h), unorm = 0;
+        for (size_t i = 0; i < n; i++)
+            unorm += u[i] * u[i];
+        cr_expect_lt(fabs(gu - fd), 2e-3 * fabs(fd) + 2e-4 * gnorm * sqrt(unorm),
+                     "%s, direction %d: gradient %.8g, differences %.8g", what, dir, gu, fd);
+        free(u);
+    }
+    qs_fertile_free(f);
+    free(grad);
+    free(eps);
+    free(th);
+    free(base);
+    net_free(&t);
+}
+
+static qs_fertile_cfg_t only(double sink, double contraction, double lambda, uint32_t gens)
+{
+    qs_fertile_cfg_t c = qs_fertile_defaults();
+    c.sink = sink;
+    c.contraction = contraction;
+    c.lambda = lambda;
+    c.generations = gens;
+    c.rho_target = 0.1;
+    c.sink_noise = 0.05;
+    return c;
+}
+
+Test(fertile, drift_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c1 = only(0, 0, 0, 1), c3 = only(0, 0, 0, 3);
+    check_grad(QS_KIND_VANILLA, &c1, "vanilla, drift, K=1");
+    check_grad(QS_KIND_VANILLA, &c3, "vanilla, drift, K=3");
+}
+
+Test(fertile, sink_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(2.0, 0, 0, 1);
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, drift + sink");
+}
+
+Test(fertile, contraction_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(0, 0.5, 0, 1);
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, drift + contraction");
+}
+
+Test(fertile, aux_task_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(0, 0, 0.7, 2);
+    check_grad(QS_KIND_AUX, &c, "aux, drift + tasks, K=2");
+    qs_fertile_cfg_t all = only(1.5, 0.3, 0.7, 3);
+    all.temperature = 0.5;
+    check_grad(QS_KIND_AUX, &all, "aux, every term, K=3");
+}
+
+/* The zero genome: no variance, T(0) = 0 and a zero Jacobian (T(h v) is O(h^3): three
+ * factors of theta meet in every prediction). The loss stays finite. */
+Test(fertile, zero_genome_is_finite)
+{
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 0);
+    qs_fertile_cfg_t c = qs_fertile_defaults();
+    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 1);
+    float *grad = xaligned(t.n * sizeof *grad);
+    qs_rng_t rng;
+    qs_rng_init(&rng, 1, qs_rng_stream(QS_STREAM_TEST, 1));
+    qs_fertile_stats_t st;
+    double loss = qs_fertile_loss_grad(f, t.theta, NULL, NULL, 0, &rng, grad, &st);
+    cr_expect(isfinite(loss), "loss %g", loss);
+    cr_expect_eq(st.drift[1], 0.0);
+    cr_expect_lt(st.rho_hat, 1e-3, "T is flat at 0: rho_hat %g", st.rho_hat);
+    cr_expect_eq(qs_fertile_power_step(f, t.theta), 0.0);
+    qs_fertile_free(f);
+    free(grad);
+    net_free(&t);
+}
+
+/* Repeated power steps settle on the spectral radius core/fertility estimates. */
+Test(fertile, power_steps_find_the_spectral_radius)
+{
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 1.0f);
+    qs_fertile_t *f = qs_fertile_new(t.phys, NULL, 2);
+    double g = 0;
+    for (int i = 0; i < 300; i++)
+        g = qs_fertile_power_step(f, t.theta);
+    qs_spectral_t sp;
+    qs_fertility_spectral(t.phys, t.theta, 300, 4, &sp);
+    cr_expect_lt(fabs(g - sp.radius) / sp.radius, 0.05, "power step %g, radius %g", g, sp.radius);
+    qs_fertile_free(f);
+    net_free(&t);
+}
