@@ -28,7 +28,8 @@ struct qs_fertile {
     int aux;
     qs_newton_t *lin[QS_FERTILE_MAX_GENS]; /* at theta_0 .. theta_{K-1} */
     qs_newton_t *pert;                     /* at the perturbed points, one after another */
-    float *g, *g2, *tmp, *point, *dtask, *v;
+    float *g, *g2, *tmp, *point, *dtask, *v, *grad;
+    uint32_t *images; /* (QS_CHUNK_ROWS) the images of a qs_fertile_run step */
     qs_work_t *work;
     qs_param_group_t groups[MAX_GROUPS];
     size_t ngroups;
@@ -54,10 +55,11 @@ qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg,
     for (uint32_t k = 0; k < f->cfg.generations; k++)
         f->lin[k] = qs_newton_new(phys, NULL);
     f->pert = qs_newton_new(phys, NULL);
-    float **bufs[] = {&f->g, &f->g2, &f->tmp, &f->point, &f->dtask, &f->v};
+    float **bufs[] = {&f->g, &f->g2, &f->tmp, &f->point, &f->dtask, &f->v, &f->grad};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         *bufs[i] = xaligned(f->n * sizeof(float));
     f->work = qs_work_new(spec, 1);
+    f->images = xmalloc(QS_CHUNK_ROWS * sizeof *f->images);
     f->ngroups = qs_quine_param_groups(spec, f->groups, MAX_GROUPS);
     qs_rng_t rng;
     qs_rng_init(&rng, seed, qs_rng_stream(QS_STREAM_LIFE, 0xFE27));
@@ -74,10 +76,11 @@ void qs_fertile_free(qs_fertile_t *f)
     for (uint32_t k = 0; k < f->cfg.generations; k++)
         qs_newton_free(f->lin[k]);
     qs_newton_free(f->pert);
-    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v};
+    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v, f->grad};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     qs_work_free(f->work);
+    free(f->images);
     free(f);
 }
 
@@ -228,4 +231,24 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
     if (st)
         *st = s;
     return loss;
+}
+
+void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_features_t *feat,
+                    uint32_t images, qs_rng_t *rng, uint64_t steps, qs_fertile_run_t *out)
+{
+    qs_fertile_run_t r;
+    memset(&r, 0, sizeof r);
+    if (images > QS_CHUNK_ROWS)
+        images = QS_CHUNK_ROWS;
+    const size_t ni = feat && feat->count ? images : 0;
+    for (uint64_t s = 0; s < steps; s++) {
+        for (size_t i = 0; i < ni; i++)
+            f->images[i] = qs_rng_below(rng, feat->count);
+        r.loss_sum += qs_fertile_loss_grad(f, theta, feat, f->images, ni, rng, f->grad, &r.last);
+        qs_opt_step(opt, theta, f->grad);
+        r.rho_power = qs_fertile_power_step(f, theta);
+        r.steps++;
+    }
+    if (out)
+        *out = r;
 }

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/optim.h"
 #include "core/quine.h"
 #include "core/rng.h"
 
@@ -76,6 +77,20 @@ void qs_fertile_free(qs_fertile_t *f);
 double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
                             const uint32_t *images, size_t ni, qs_rng_t *rng, float *grad,
                             qs_fertile_stats_t *st);
+
+/* A training loop on the loss: `steps` times, draw `images` training images of feat
+ * uniformly with replacement (aux; none when feat is NULL or images is 0), take the loss
+ * and gradient, step the optimizer, then advance the power iteration at the new theta.
+ * The draws come from rng (advanced). Sums go to out (may be NULL); out->last holds the
+ * last step's figures. images <= QS_CHUNK_ROWS. */
+typedef struct {
+    uint64_t steps;
+    double loss_sum;
+    double rho_power;        /* the last power step's growth |J v| */
+    qs_fertile_stats_t last; /* of the last step */
+} qs_fertile_run_t;
+void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_features_t *feat,
+                    uint32_t images, qs_rng_t *rng, uint64_t steps, qs_fertile_run_t *out);
 
 /* One step of power iteration at theta: v <- J v / |J v|. Returns |J v| (the growth of
  * this step, an estimate of the spectral radius once v has settled). */

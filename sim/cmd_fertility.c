@@ -172,7 +172,7 @@ static void print_lineage(const opts_t *o, const char *lineage, const qs_fertili
         printf("%-8s %5s %12s %12s %10s %8s\n", lineage, "gen", "link R^2", "drift R^2", "rms",
                aux ? "acc" : "");
     uint32_t worst = 0, fertile = 0;
-    while (fertile < count && rows[fertile].link_r2 >= QS_FERTILE_R2)
+    while (fertile < count && rows[fertile].link_r2 >= QS_FERTILE_R2 && !rows[fertile].zero_quine)
         fertile++;
     for (uint32_t k = 0; k < count; k++) {
         const qs_fertility_gen_t *g = &rows[k];
@@ -205,8 +205,8 @@ static void print_lineage(const opts_t *o, const char *lineage, const qs_fertili
     }
     if (!o->json) {
         char b[32];
-        printf("%-8s lowest link R^2 %s at generation %u; link R^2 >= %g in the first %u of %u "
-               "generations\n",
+        printf("%-8s lowest link R^2 %s at generation %u; link R^2 >= %g (not a near-zero quine) "
+               "in the first %u of %u generations\n",
                "", qs_fmt_num(b, sizeof b, rows[worst].link_r2, 6), rows[worst].generation,
                QS_FERTILE_R2, fertile, count);
     }

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "core/blas.h"
+#include "core/fertile.h"
 #include "core/fidelity.h"
 #include "core/life.h"
 #include "core/newton.h"
@@ -28,6 +29,8 @@
 #include "sim/report.h"
 
 #define DEFAULT_DATA "data/mnist"
+/* --recipe fertile: fertile steps per report. */
+#define QS_RECIPE_FERTILE_STEPS 50
 
 typedef struct {
     int kind_set;
@@ -49,6 +52,12 @@ typedef struct {
     int newton_only;            /* no gradient steps at all */
     uint64_t newton_keep;       /* aux: images whose logits Newton steps keep */
     double newton_keep_weight;
+    uint64_t fertile;      /* steps of the fertility objective per report */
+    int fertile_only;      /* no ordinary gradient steps */
+    qs_fertile_cfg_t fcfg; /* its terms */
+    double fertile_lr;     /* its Adam learning rate */
+    uint64_t fertile_images;
+    const char *recipe;
 } opts_t;
 
 static void usage(FILE *to)
@@ -87,6 +96,22 @@ static void usage(FILE *to)
             "  --newton-keep K     aux: Newton steps keep the logits of the first K training\n"
             "                      images to first order (default 256, at most 512; 0 = off)\n"
             "  --newton-keep-weight W  weight of that trust region (default 1)\n"
+            "  --fertile S         after every epoch (report), S Adam steps on the fertility\n"
+            "                      objective (core/fertile.h; beyond the paper): the drift of\n"
+            "                      K unrolled offspring from the genome and their task, a sink\n"
+            "                      loss and a contraction penalty on the regeneration map\n"
+            "  --fertile-only      no ordinary gradient steps: each epoch is --fertile steps\n"
+            "  --fertile-gens K    unrolled offspring, weighted 1, 1/2, 1/4, ... (default 3)\n"
+            "  --fertile-lambda L  aux: weight of each generation's task loss (default 1)\n"
+            "  --fertile-sink W    weight of the sink loss (default 1; 0 = off)\n"
+            "  --fertile-noise S   sink noise, fraction of each layer's spread (default 0.02)\n"
+            "  --fertile-contraction C  weight of the contraction penalty (default 1; 0 = off)\n"
+            "  --fertile-rho R     spectral radius the penalty starts above (default 0.5)\n"
+            "  --fertile-lr X      Adam learning rate of the fertile steps (default 1e-4)\n"
+            "  --fertile-images I  aux: task images per fertile step (default 100)\n"
+            "  --recipe R          paper (the defaults above) | fertile: --fertile-only\n"
+            "                      --fertile 50 with the fertile defaults; other options given\n"
+            "                      still apply\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
@@ -109,7 +134,9 @@ static void usage(FILE *to)
             "                      over the coordinates): epoch, steps, l_sr, margin, srq,\n"
             "                      rel_err, r2,\n"
             "                      rms, zero_quine, seconds, loss, l_sr_run, flops, regen,\n"
-            "                      and acc, train_acc for aux\n"
+            "                      and acc, train_acc for aux; with --fertile also\n"
+            "                      fertile_loss, drift1, drift_last, sink, rho_hat, rho_power\n"
+            "                      (flops counts no fertile step)\n"
             "\n"
             "Exit status: 0 done, 1 failure (data, file), 2 bad arguments.\n");
 }
@@ -150,6 +177,17 @@ enum {
     OPT_NEWTON_ONLY,
     OPT_NEWTON_KEEP,
     OPT_NEWTON_KEEP_WEIGHT,
+    OPT_FERTILE,
+    OPT_FERTILE_ONLY,
+    OPT_FERTILE_GENS,
+    OPT_FERTILE_LAMBDA,
+    OPT_FERTILE_SINK,
+    OPT_FERTILE_NOISE,
+    OPT_FERTILE_CONTRACTION,
+    OPT_FERTILE_RHO,
+    OPT_FERTILE_LR,
+    OPT_FERTILE_IMAGES,
+    OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
 };
@@ -190,6 +228,17 @@ static const struct option long_opts[] = {
     {"newton-only", no_argument, NULL, OPT_NEWTON_ONLY},
     {"newton-keep", required_argument, NULL, OPT_NEWTON_KEEP},
     {"newton-keep-weight", required_argument, NULL, OPT_NEWTON_KEEP_WEIGHT},
+    {"fertile", required_argument, NULL, OPT_FERTILE},
+    {"fertile-only", no_argument, NULL, OPT_FERTILE_ONLY},
+    {"fertile-gens", required_argument, NULL, OPT_FERTILE_GENS},
+    {"fertile-lambda", required_argument, NULL, OPT_FERTILE_LAMBDA},
+    {"fertile-sink", required_argument, NULL, OPT_FERTILE_SINK},
+    {"fertile-noise", required_argument, NULL, OPT_FERTILE_NOISE},
+    {"fertile-contraction", required_argument, NULL, OPT_FERTILE_CONTRACTION},
+    {"fertile-rho", required_argument, NULL, OPT_FERTILE_RHO},
+    {"fertile-lr", required_argument, NULL, OPT_FERTILE_LR},
+    {"fertile-images", required_argument, NULL, OPT_FERTILE_IMAGES},
+    {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -232,15 +281,69 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->epochs = 30;
     o->newton_keep = 256;
     o->newton_keep_weight = 1;
+    o->fcfg = qs_fertile_defaults();
+    o->fertile_lr = 1e-4;
+    o->fertile_images = 100;
     o->seed = 1;
     o->threads = 1;
     o->data = DEFAULT_DATA;
+    /* --recipe first, so that the options given with it override what it sets. */
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        if (c != OPT_RECIPE)
+            continue;
+        o->recipe = optarg;
+        if (!strcmp(optarg, "fertile")) {
+            o->fertile_only = 1;
+            o->fertile = QS_RECIPE_FERTILE_STEPS;
+        } else if (strcmp(optarg, "paper")) {
+            return qs_error_set(err, QS_ERR(INVAL), "--recipe: '%s' is not paper or fertile",
+                                optarg);
+        }
+    }
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
         const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
+        case OPT_RECIPE:
+            break;
+        case OPT_FERTILE:
+            rc = qs_parse_u64("--fertile", optarg, 0, 1000000, &o->fertile, err);
+            break;
+        case OPT_FERTILE_ONLY:
+            o->fertile_only = 1;
+            break;
+        case OPT_FERTILE_GENS: {
+            uint64_t k;
+            rc = qs_parse_u64("--fertile-gens", optarg, 1, QS_FERTILE_MAX_GENS, &k, err);
+            o->fcfg.generations = (uint32_t)k;
+            break;
+        }
+        case OPT_FERTILE_LAMBDA:
+            rc = qs_parse_double("--fertile-lambda", optarg, 0, 1e6, &o->fcfg.lambda, err);
+            break;
+        case OPT_FERTILE_SINK:
+            rc = qs_parse_double("--fertile-sink", optarg, 0, 1e9, &o->fcfg.sink, err);
+            break;
+        case OPT_FERTILE_NOISE:
+            rc = qs_parse_double("--fertile-noise", optarg, 0, 10, &o->fcfg.sink_noise, err);
+            break;
+        case OPT_FERTILE_CONTRACTION:
+            rc =
+                qs_parse_double("--fertile-contraction", optarg, 0, 1e9, &o->fcfg.contraction, err);
+            break;
+        case OPT_FERTILE_RHO:
+            rc = qs_parse_double("--fertile-rho", optarg, 0, 100, &o->fcfg.rho_target, err);
+            break;
+        case OPT_FERTILE_LR:
+            rc = qs_parse_double("--fertile-lr", optarg, 1e-12, 1e3, &o->fertile_lr, err);
+            break;
+        case OPT_FERTILE_IMAGES:
+            rc =
+                qs_parse_u64("--fertile-images", optarg, 1, QS_CHUNK_ROWS, &o->fertile_images, err);
+            break;
         case OPT_MODEL:
             model = optarg;
             break;
@@ -436,6 +539,11 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->cfg.obj.temperature = (float)temp;
     o->cfg.batch = (uint32_t)batch;
     o->cfg.images = (uint32_t)images;
+    if (o->fertile_only && !o->fertile)
+        return qs_error_set(err, QS_ERR(INVAL), "--fertile-only needs --fertile S (S > 0)");
+    if (o->fertile_only && o->newton_only)
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--fertile-only and --newton-only exclude each other");
     if (o->newton_only && !o->newton)
         return qs_error_set(err, QS_ERR(INVAL), "--newton-only needs --newton S (S > 0)");
     if (o->steps == 0 && o->report_every)
@@ -507,7 +615,8 @@ typedef struct {
     uint64_t epoch, steps, flops;
     double seconds, loss, l_sr_run, acc, train_acc;
     int regen;
-    uint64_t newton; /* accepted Newton steps in the period */
+    uint64_t newton;       /* accepted Newton steps in the period */
+    qs_fertile_run_t fert; /* the period's fertile steps */
 } row_t;
 
 static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
@@ -526,6 +635,15 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
         qs_jw_kv_bool(&j, "regen", r->regen);
         if (o->newton)
             qs_jw_kv_u64(&j, "newton", r->newton);
+        if (o->fertile) {
+            const qs_fertile_stats_t *fs = &r->fert.last;
+            qs_jw_kv_f64(&j, "fertile_loss", r->fert.steps ? r->fert.loss_sum / r->fert.steps : 0);
+            qs_jw_kv_f64(&j, "drift1", fs->drift[1]);
+            qs_jw_kv_f64(&j, "drift_last", fs->drift[o->fcfg.generations]);
+            qs_jw_kv_f64(&j, "sink", fs->sink);
+            qs_jw_kv_f64(&j, "rho_hat", fs->rho_hat);
+            qs_jw_kv_f64(&j, "rho_power", r->fert.rho_power);
+        }
         if (aux) {
             qs_jw_kv_f64(&j, "acc", r->acc);
             qs_jw_kv_f64(&j, "train_acc", r->train_acc);
@@ -536,11 +654,16 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
     char b1[32], b2[32], acc[32] = "";
     if (aux)
         snprintf(acc, sizeof acc, "%7.2f%% ", 100 * r->acc);
-    printf("%6llu %10llu %12.6g %10.4g %8s %9.4g %9s %9.4g %s%10.4g %8.2f%s%s\n",
+    char fert[96] = "";
+    if (o->fertile && r->fert.steps)
+        snprintf(fert, sizeof fert, "  fertile: drift %.3g/%.3g sink %.3g rho %.3g",
+                 r->fert.last.drift[1], r->fert.last.drift[o->fcfg.generations], r->fert.last.sink,
+                 r->fert.rho_power);
+    printf("%6llu %10llu %12.6g %10.4g %8s %9.4g %9s %9.4g %s%10.4g %8.2f%s%s%s\n",
            (unsigned long long)r->epoch, (unsigned long long)r->steps, f->l_sr, f->margin,
            qs_fmt_num(b1, sizeof b1, f->srq, 4), f->rel_err, qs_fmt_num(b2, sizeof b2, f->r2, 4),
            f->rms, acc, r->loss, r->seconds, r->regen ? "  regen" : "",
-           f->zero_quine ? "  ZERO QUINE" : "");
+           f->zero_quine ? "  ZERO QUINE" : "", fert);
     fflush(stdout);
 }
 
@@ -638,6 +761,16 @@ int cmd_train(int argc, char **argv)
             qs_newton_keep_logits(nt, &sp.train, keep, k, o.newton_keep_weight);
         }
     }
+    qs_fertile_t *fert = NULL;
+    qs_opt_t fopt;
+    qs_rng_t frng;
+    if (o.fertile) {
+        fert = qs_fertile_new(phys, &o.fcfg, o.seed);
+        qs_opt_cfg_t ocfg = qs_opt_defaults(QS_OPT_ADAM);
+        ocfg.lr = (float)o.fertile_lr;
+        qs_opt_init(&fopt, &ocfg, n);
+        qs_rng_init(&frng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 1));
+    }
     qs_progress_t prog;
     qs_progress_init(&prog);
     qs_fidelity_t f;
@@ -657,7 +790,7 @@ int cmd_train(int argc, char **argv)
             char label[64];
             snprintf(label, sizeof label, "epoch %llu/%llu", (unsigned long long)e,
                      (unsigned long long)reports);
-            while (!o.newton_only && did < todo) {
+            while (!o.newton_only && !o.fertile_only && did < todo) {
                 did += qs_trainer_run(tr, QS_MIN(chunk, todo - did));
                 qs_progress_draw(&prog, did, todo, label);
             }
@@ -673,6 +806,17 @@ int cmd_train(int argc, char **argv)
                 newton_flops += ns.flops;
                 row.newton += (uint64_t)ns.accepted;
                 qs_progress_draw(&prog, k + 1, o.newton, "newton");
+            }
+            memset(&row.fert, 0, sizeof row.fert);
+            for (uint64_t k = 0; k < o.fertile; k++) {
+                qs_fertile_run_t fr;
+                qs_fertile_run(fert, &fopt, theta, aux ? &d.train : NULL,
+                               (uint32_t)o.fertile_images, &frng, 1, &fr);
+                row.fert.steps += fr.steps;
+                row.fert.loss_sum += fr.loss_sum;
+                row.fert.rho_power = fr.rho_power;
+                row.fert.last = fr.last;
+                qs_progress_draw(&prog, k + 1, o.fertile, "fertile");
             }
             qs_progress_clear(&prog);
         }
@@ -701,6 +845,10 @@ int cmd_train(int argc, char **argv)
                (double)(qs_trainer_stats(tr)->flops + newton_flops));
     qs_newton_free(nt);
     free(keep);
+    if (fert) {
+        qs_fertile_free(fert);
+        qs_opt_destroy(&fopt);
+    }
     int status = 0;
     if (o.save) {
         qs_genome_t g;

@@ -282,17 +282,8 @@ static void bench_selu(void)
 int main(int argc, char **argv)
 {
     (void)argc;
+    bu_reexec_fast_blas(argv);
     const char *better = qs_blas_suggest_coretype();
-    if (better && !getenv("OPENBLAS_CORETYPE")) {
-        char exe[4096];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = '\0';
-            setenv("OPENBLAS_CORETYPE", better, 1);
-            setenv("QS_BENCH_REEXEC", better, 1);
-            execv(exe, argv); /* on failure, measure what we have */
-        }
-    }
     qs_blas_init(1);
     qs_mm_init(1);
     if (getenv("QS_BENCH_REEXEC"))

@@ -164,14 +164,14 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
     qs_rng_init(&rng, 12, qs_rng_stream(QS_STREAM_TEST, 4));
     draw_eps(&t, c, rng, eps);
     qs_fertile_stats_t st;
-    double loss = qs_fertile_loss_grad(f, t.theta, t.ni ? &t.feat : NULL, t.images, t.ni, &rng,
-                                       grad, &st);
+    double loss =
+        qs_fertile_loss_grad(f, t.theta, t.ni ? &t.feat : NULL, t.images, t.ni, &rng, grad, &st);
     for (size_t i = 0; i < n; i++)
         base[i] = t.theta[i];
     const float *v = qs_fertile_direction(f);
     double want = ref_loss(&t, c, base, eps, v);
-    cr_expect_lt(fabs(loss - want), 1e-4 * fabs(want) + 1e-6, "%s: loss %.9g, reference %.9g",
-                 what, loss, want);
+    cr_expect_lt(fabs(loss - want), 1e-4 * fabs(want) + 1e-6, "%s: loss %.9g, reference %.9g", what,
+                 loss, want);
     if (c->contraction > 0)
         cr_expect_gt(st.rho_hat, c->rho_target, "%s: the hinge is active (rho_hat %g)", what,
                      st.rho_hat);

@@ -118,3 +118,39 @@ Test(cmd_fertility, bad_arguments)
     cr_expect(strstr(out, "--generations"));
     free(out);
 }
+
+/* `quinesim train --fertile`: the fertility objective's steps, their figures in the
+ * report, and --recipe. */
+Test(cmd_fertility, train_takes_fertile_steps)
+{
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "train --model vanilla --hidden 8 --epochs 2 --fertile 3 --fertile-only --json "
+             "--save %s/f.genome",
+             dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"fertile_loss\":"), 3, "%s", out);
+    cr_expect(strstr(out, "\"rho_power\":"), "%s", out);
+    cr_expect_eq(count(out, "\"steps\":0,"), 3, "--fertile-only takes no ordinary step: %s", out);
+    free(out);
+    /* The recipe is fertile-only; an explicit option still applies. */
+    snprintf(args, sizeof args,
+             "train --from %s/f.genome --recipe fertile --fertile 2 --epochs 1 --json", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"fertile_loss\":"), 2, "%s", out);
+    cr_expect_eq(count(out, "\"steps\":0,"), 2, "%s", out);
+    free(out);
+    struct {
+        const char *args, *needle;
+    } bad[] = {
+        {"train --model vanilla --recipe fast", "--recipe"},
+        {"train --model vanilla --fertile-only", "--fertile-only"},
+        {"train --model vanilla --fertile 1 --fertile-gens 9", "--fertile-gens"},
+        {"train --model vanilla --fertile 1 --fertile-noise -1", "--fertile-noise"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(qs(bad[i].args, &out), 2, "%s", bad[i].args);
+        cr_expect(strstr(out, bad[i].needle), "'%s': %s", bad[i].args, out);
+        free(out);
+    }
+}

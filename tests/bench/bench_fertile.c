@@ -1,0 +1,108 @@
+/* bench_fertile: the cost of fertility, single-threaded, at the paper's sizes (`make bench`
+ * runs it; never part of the tests).
+ *
+ *  1. One step of the fertility objective (core/fertile.h: K = 3 unrolled offspring,
+ *     sink, contraction; aux: the task of every generation on 100 images) with its Adam
+ *     update and power step, vanilla and aux, in milliseconds, and in units of one
+ *     regeneration (qs_quine_predict_all) timed in the same run: the backward pass
+ *     through the lineage costs a few regenerations per generation.
+ *  2. The spectral-radius estimate of `quinesim fertility` (40 Jacobian-vector products).
+ *
+ * Medians (min, max) of REPS repetitions after a warm-up. The quinesim binary re-executes
+ * itself with fast OpenBLAS kernels where OpenBLAS falls back to generic ones; this bench
+ * does the same (see bench_core.c). Timings on a shared machine vary: compare the ratio
+ * to the regeneration, measured side by side, rather than the milliseconds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/blas.h"
+#include "core/fertile.h"
+#include "core/fertility.h"
+#include "core/quine.h"
+#include "tests/bench/benchutil.h"
+
+#define REPS 7
+
+static void bench_kind(qs_kind_t kind)
+{
+    qs_quine_spec_t spec = qs_quine_spec_default(kind, 1);
+    qs_phys_t *phys = qs_phys_new(&spec, NULL);
+    size_t n = qs_phys_nparams(phys);
+    float *theta = xaligned(n * sizeof *theta), *pred = xaligned(n * sizeof *pred);
+    qs_rng_t rng;
+    qs_rng_init(&rng, 1, qs_rng_stream(QS_STREAM_INIT, 0));
+    qs_quine_init_weights(&spec, QS_INIT_HE, &rng, theta);
+    for (size_t i = 0; i < n; i++)
+        theta[i] *= 0.3f; /* a lineage that stays finite over 3 generations */
+    qs_work_t *work = qs_work_new(&spec, 1);
+    qs_dataset_t ds = {0};
+    qs_features_t feat = {0};
+    if (kind == QS_KIND_AUX) { /* synthetic images: the cost does not depend on them */
+        ds.count = 1000;
+        ds.rows = ds.cols = 28;
+        ds.pixels = malloc((size_t)ds.count * 784);
+        ds.labels = malloc(ds.count);
+        for (size_t i = 0; i < (size_t)ds.count * 784; i++)
+            ds.pixels[i] = (uint8_t)qs_rng_below(&rng, 256);
+        for (size_t i = 0; i < ds.count; i++)
+            ds.labels[i] = (uint8_t)qs_rng_below(&rng, 10);
+        qs_features_init(&feat, phys, &ds);
+    }
+    qs_fertile_cfg_t cfg = qs_fertile_defaults();
+    qs_fertile_t *f = qs_fertile_new(phys, &cfg, 1);
+    qs_opt_cfg_t ocfg = qs_opt_defaults(QS_OPT_ADAM);
+    ocfg.lr = 1e-7f; /* keep theta where it is */
+    qs_opt_t opt;
+    qs_opt_init(&opt, &ocfg, n);
+    double regen[REPS], step[REPS], spec_t[REPS];
+    qs_quine_predict_all(phys, theta, pred, work); /* warm-up */
+    qs_fertile_run(f, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
+    for (int r = 0; r < REPS; r++) {
+        double t0 = qs_now();
+        qs_quine_predict_all(phys, theta, pred, work);
+        double t1 = qs_now();
+        qs_fertile_run(f, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
+        double t2 = qs_now();
+        qs_spectral_t sp;
+        qs_fertility_spectral(phys, theta, 40, 1, &sp);
+        double t3 = qs_now();
+        regen[r] = (t1 - t0) * 1e3;
+        step[r] = (t2 - t1) * 1e3;
+        spec_t[r] = (t3 - t2) * 1e3;
+    }
+    stat_t sr = summarize(regen, REPS), ss = summarize(step, REPS), sx = summarize(spec_t, REPS);
+    printf("%-7s (N = %zu): regeneration %.2f ms median (min %.2f, max %.2f)\n", qs_kind_name(kind),
+           n, sr.median, sr.min, sr.max);
+    printf("    fertile step (K = %u, sink, contraction%s, Adam, power step): %.1f ms median "
+           "(min %.1f, max %.1f) = %.1f regenerations\n",
+           cfg.generations, kind == QS_KIND_AUX ? ", task of 4 generations on 100 images" : "",
+           ss.median, ss.min, ss.max, ss.median / sr.median);
+    printf("    spectral radius, 40 Jacobian-vector products: %.1f ms median (min %.1f, max "
+           "%.1f) = %.1f regenerations\n",
+           sx.median, sx.min, sx.max, sx.median / sr.median);
+    qs_fertile_free(f);
+    qs_opt_destroy(&opt);
+    if (kind == QS_KIND_AUX) {
+        qs_features_destroy(&feat);
+        qs_dataset_destroy(&ds);
+    }
+    qs_work_free(work);
+    qs_phys_free(phys);
+    free(theta);
+    free(pred);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    bu_reexec_fast_blas(argv);
+    qs_blas_init(1);
+    printf("bench_fertile: single-threaded; OpenBLAS '%s' kernels; %d repetitions after a "
+           "warm-up; medians\n",
+           qs_blas_core(), REPS);
+    bench_kind(QS_KIND_VANILLA);
+    bench_kind(QS_KIND_AUX);
+    return 0;
+}
