@@ -810,7 +810,7 @@ int cmd_train(int argc, char **argv)
             memset(&row.fert, 0, sizeof row.fert);
             for (uint64_t k = 0; k < o.fertile; k++) {
                 qs_fertile_run_t fr;
-                qs_fertile_run(fert, &fopt, theta, aux ? &d.train : NULL,
+                qs_fertile_run(fert, &fopt, theta, aux ? &sp.train : NULL,
                                (uint32_t)o.fertile_images, &frng, 1, &fr);
                 row.fert.steps += fr.steps;
                 row.fert.loss_sum += fr.loss_sum;
