@@ -201,17 +201,17 @@ static void on_status(uv_timer_t *t)
         return;
     double elapsed = qs_now() - o->run_started;
     uint32_t g = o->pop.generation, G = o->sc->generations;
+    uint64_t births = o->pop.births - qs_population_founders(&o->pop); /* by replication */
     double per_gen = g ? (o->gen_started - o->run_started) / g : NAN;
     double eta = per_gen * (G - g) - (qs_now() - o->gen_started);
     char eta_s[32];
     format_duration(eta_s, sizeof eta_s, g ? QS_MAX(eta, 0) : NAN);
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "gen %u/%u  %u/%u tasks  births %" PRIu64 " (%.1f/s)  workers %u/%u busy  "
-                     "ETA %s",
-                     g + 1, G, o->ndone, o->ntasks, o->pop.births,
-                     elapsed > 0 ? o->pop.births / elapsed : 0.0, busy_workers(o), ready_workers(o),
-                     eta_s);
+                     "gen %u (0..%u)  %u/%u tasks  births %" PRIu64 " (%.1f/s)  workers %u/%u "
+                     "busy  ETA %s",
+                     g, G - 1, o->ndone, o->ntasks, births, elapsed > 0 ? births / elapsed : 0.0,
+                     busy_workers(o), ready_workers(o), eta_s);
     fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     o->status_len = (size_t)n;
@@ -360,9 +360,11 @@ static void print_generation(orch_t *o, const qs_rec_generation_t *s, double wal
         snprintf(acc, sizeof acc, "  acc best %.4f mean %.4f", s->best_accuracy, s->mean_accuracy);
     if (isfinite(s->mean_link_r2))
         snprintf(link, sizeof link, "  link R2 %.3f", s->mean_link_r2);
-    printf("gen %u/%u%s  self R2 %.3f rel_err %.3f%s  pop %u  births %u  deaths %u  %.1fs\n",
-           s->generation + 1, o->sc->generations, acc, s->mean_r2, s->mean_rel_err, link,
-           s->population, s->births, s->deaths, wall);
+    /* Generations are numbered from 0 everywhere (CSVs, run.log, analyze, genome files);
+     * "(0..G-1)" says how far the run goes. */
+    printf("gen %u (0..%u)%s  self R2 %.3f rel_err %.3f%s  pop %u  %s %u  deaths %u  %.1fs\n",
+           s->generation, o->sc->generations - 1, acc, s->mean_r2, s->mean_rel_err, link,
+           s->population, s->generation ? "births" : "founders", s->births, s->deaths, wall);
     fflush(stdout);
 }
 
@@ -390,20 +392,25 @@ static void final_report(orch_t *o, const char *reason)
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-    event(o, 0, "run %s after %u generations: %" PRIu64 " births, %" PRIu64 " deaths, %.3fs",
-          reason, pop->generation, pop->births, pop->deaths, wall);
+    /* Births are by replication, as in `analyze`; the founders are counted apart. */
+    uint64_t founders = qs_population_founders(pop), births = pop->births - founders;
+    event(o, 0,
+          "run %s after %u generations: %" PRIu64 " founders, %" PRIu64 " births, %" PRIu64
+          " deaths, %.3fs",
+          reason, pop->generation, founders, births, pop->deaths, wall);
     event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
           wall > 0 ? 100 * cpu / wall : 0.0);
     if (o->opts->progress == QS_PROGRESS_QUIET)
         return;
     clear_status(o);
-    printf("%s: %u generations, %" PRIu64 " births in %.1fs (%.2f births/s)\n", reason,
-           pop->generation, pop->births, wall, wall > 0 ? pop->births / wall : 0.0);
+    printf("%s: %u generations, %" PRIu64 " founders and %" PRIu64
+           " births in %.1fs (%.2f births/s)\n",
+           reason, pop->generation, founders, births, wall, wall > 0 ? births / wall : 0.0);
     if (pop->has_best) {
         const qs_org_t *b = &pop->best;
-        printf("best: organism %" PRIu64 " (%s, generation %u): fitness %.4f, accuracy %.4f, "
-               "self-prediction R2 %.4f%s\n",
-               b->id, o->sc->species[b->species].name, o->pop.best_generation, b->fitness,
+        printf("best: organism %" PRIu64 " (%s, born in generation %u), in generation %u: "
+               "fitness %.4f, accuracy %.4f, self-prediction R2 %.4f%s\n",
+               b->id, o->sc->species[b->species].name, b->born, o->pop.best_generation, b->fitness,
                b->accuracy, b->fidelity.r2, held);
         event(o, 0, "best organism %" PRIu64 ": fitness %.4f%s", b->id, b->fitness, held);
     }

@@ -71,6 +71,14 @@ void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc)
     pop->births = pop->norgs;
 }
 
+uint64_t qs_population_founders(const qs_population_t *pop)
+{
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < pop->sc->nspecies; s++)
+        n += pop->sc->species[s].count;
+    return n;
+}
+
 void qs_population_destroy(qs_population_t *pop)
 {
     for (uint32_t i = 0; i < pop->norgs; i++) {

@@ -85,6 +85,9 @@ void qs_population_costs(const qs_scenario_t *sc, qs_species_cost_t *cost);
 /* Generation 0: the founders, ids 1.. in species order, weights from each species' init
  * with stream (seed, INIT, id). */
 void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc);
+/* The founders of generation 0 (the sum of the species' counts). pop->births counts them
+ * too; births by replication are pop->births minus this (what `analyze` calls births). */
+uint64_t qs_population_founders(const qs_population_t *pop);
 void qs_population_destroy(qs_population_t *pop);
 
 /* Share the generation's budget and set each entry's allowance, steps and streams. */

@@ -83,6 +83,14 @@ Test(install, installs_a_working_binary_man_page_and_completion)
     cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
     cr_assert(!strncmp(log, "quinesim ", 9), "%s", log);
     free(log);
+    char *run_help;
+    snprintf(cmd, sizeof cmd, "%s/usr/bin/quinesim help run", dest);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    snprintf(cmd, sizeof cmd, "%s run --help", tu_bin());
+    cr_assert_eq(tu_run(cmd, &run_help), 0);
+    cr_assert_str_eq(log, run_help, "quinesim help run is run's --help");
+    free(run_help);
+    free(log);
     snprintf(p, sizeof p, "%s/usr/share/doc/quinesim/docs/commands.md", dest);
     cr_assert_eq(access(p, R_OK), 0, "docs installed");
 
@@ -93,9 +101,19 @@ Test(install, installs_a_working_binary_man_page_and_completion)
     cr_assert_eq(tu_run(cmd, &page), 0, "%s: %s", cmd, page);
     char *flat = squeeze(page);
     cr_assert(strstr(flat, "/usr/share/doc/quinesim"), "FILES names the installed docs");
-    static const char *const cmds[] = {"run",     "worker",  "train", "repair",
-                                       "inspect", "analyze", "data"};
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    /* Every command `quinesim --help` lists. */
+    char *top, cmds[32][32];
+    size_t ncmds = 0;
+    snprintf(cmd, sizeof cmd, "%s --help", tu_bin());
+    cr_assert_eq(tu_run(cmd, &top), 0);
+    const char *at = strstr(top, "\ncommands:\n");
+    cr_assert(at, "%s", top);
+    for (at = strchr(at + 1, '\n'); at && ncmds < 32; at = strchr(at + 1, '\n'))
+        if (sscanf(at, "\n  %31[a-z-]", cmds[ncmds]) == 1)
+            ncmds++;
+    free(top);
+    cr_assert_geq(ncmds, 7, "commands found in quinesim --help");
+    for (size_t i = 0; i < ncmds; i++) {
         char *help, head[64];
         snprintf(head, sizeof head, " quinesim %s ", cmds[i]);
         char *sec = strstr(flat, head);

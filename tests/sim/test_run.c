@@ -79,6 +79,34 @@ Test(run, writes_a_complete_run_directory)
     qs_genome_destroy(&g);
 }
 
+/* The numbers a user reads agree: the terminal numbers generations from 0 like the CSVs,
+ * and `run` and `analyze` count the same founders and births (births by replication). */
+Test(run, terminal_and_analyze_agree_on_generations_and_births)
+{
+    char sc[512], out[512], cmd[2048], *log, *json;
+    su_scenario(sc, sizeof sc, dir, "agree", "");
+    out_dir(out, sizeof out, "agree");
+    snprintf(cmd, sizeof cmd, "%s run %s --out %s --progress lines", tu_bin(), sc, out);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "\ngen 0 (0..3) ") && strstr(log, "\ngen 3 (0..3) ") &&
+                  !strstr(log, "gen 4 "),
+              "%s", log);
+    unsigned long founders, births;
+    const char *done = strstr(log, "completed: 4 generations, ");
+    cr_assert(done && sscanf(done, "completed: 4 generations, %lu founders and %lu births",
+                             &founders, &births) == 2,
+              "%s", log);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --json", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &json), 0, "%s", json);
+    char want[128];
+    snprintf(want, sizeof want, "\"founders\":%lu,\"births\":%lu,", founders, births);
+    cr_assert(strstr(json, want), "run said %lu founders and %lu births; analyze: %s", founders,
+              births, json);
+    cr_assert_eq(founders, 6);
+    free(json);
+    free(log);
+}
+
 Test(run, same_results_with_1_and_3_workers)
 {
     char sc[512], a[512], b[512], *log;
