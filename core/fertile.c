@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/newton.h"
+#include "core/regen.h"
 #include "core/vec.h"
 
 #define MAX_GROUPS 24
@@ -28,8 +29,9 @@ struct qs_fertile {
     int aux;
     qs_newton_t *lin[QS_FERTILE_MAX_GENS]; /* at theta_0 .. theta_{K-1} */
     qs_newton_t *pert;                     /* at the perturbed points, one after another */
-    float *g, *g2, *tmp, *point, *dtask, *v, *grad;
-    uint32_t *images; /* (QS_CHUNK_ROWS) the images of a qs_fertile_run step */
+    float *g, *g2, *tmp, *point, *dtask, *v, *grad, *gp, *acc;
+    float *kids[QS_FERTILE_MAX_GENS + 1]; /* theta_1 .. theta_K (regenerated) */
+    uint32_t *images;                     /* (QS_CHUNK_ROWS) the images of a qs_fertile_run step */
     qs_work_t *work;
     qs_param_group_t groups[MAX_GROUPS];
     size_t ngroups;
@@ -37,7 +39,7 @@ struct qs_fertile {
 
 qs_fertile_cfg_t qs_fertile_defaults(void)
 {
-    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2};
+    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN};
 }
 
 qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
@@ -52,10 +54,13 @@ qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg,
         f->cfg.generations = QS_FERTILE_MAX_GENS;
     f->n = qs_phys_nparams(phys);
     f->aux = spec->kind == QS_KIND_AUX;
-    for (uint32_t k = 0; k < f->cfg.generations; k++)
+    for (uint32_t k = 0; k < f->cfg.generations; k++) {
         f->lin[k] = qs_newton_new(phys, NULL);
+        f->kids[k + 1] = xaligned(f->n * sizeof(float));
+    }
     f->pert = qs_newton_new(phys, NULL);
-    float **bufs[] = {&f->g, &f->g2, &f->tmp, &f->point, &f->dtask, &f->v, &f->grad};
+    float **bufs[] = {&f->g, &f->g2,   &f->tmp, &f->point, &f->dtask,
+                      &f->v, &f->grad, &f->gp,  &f->acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         *bufs[i] = xaligned(f->n * sizeof(float));
     f->work = qs_work_new(spec, 1);
@@ -73,10 +78,12 @@ void qs_fertile_free(qs_fertile_t *f)
 {
     if (!f)
         return;
-    for (uint32_t k = 0; k < f->cfg.generations; k++)
+    for (uint32_t k = 0; k < f->cfg.generations; k++) {
         qs_newton_free(f->lin[k]);
+        free(f->kids[k + 1]);
+    }
     qs_newton_free(f->pert);
-    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v, f->grad};
+    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v, f->grad, f->gp, f->acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     qs_work_free(f->work);
@@ -99,6 +106,8 @@ double qs_fertile_power_step(qs_fertile_t *f, const float *theta)
 {
     qs_newton_linearize(f->pert, theta);
     qs_newton_jvp(f->pert, f->v, f->tmp);
+    qs_regen_jvp(qs_phys_spec(f->phys), f->cfg.regen, theta, qs_newton_prediction(f->pert), f->v,
+                 f->tmp);
     double nw = sqrt(qs_vec_sumsq(f->tmp, f->n));
     if (nw > 0 && isfinite(nw))
         qs_vec_scale(f->v, (float)(1.0 / nw), f->tmp, f->n);
@@ -123,6 +132,24 @@ static void axpby(float *out, double a, const float *x, double b, const float *y
         out[i] += (float)(a * x[i] + b * y[i]);
 }
 
+/* Linearise nt at x and regenerate: out = T(x) (N floats). */
+static void regenerate(qs_fertile_t *f, qs_newton_t *nt, const float *x, float *out)
+{
+    qs_newton_linearize(nt, x);
+    memcpy(out, qs_newton_prediction(nt), f->n * sizeof(float));
+    qs_regen_apply(qs_phys_spec(f->phys), f->cfg.regen, x, out);
+}
+
+/* out (overwritten) = d/dx [u . T(x)] at nt's linearisation point x: J^T of the raw
+ * prediction after the rescaling's transpose. Uses f->gp. */
+static void pullback(qs_fertile_t *f, qs_newton_t *nt, const float *x, const float *u, float *out)
+{
+    memset(out, 0, f->n * sizeof(float));
+    qs_regen_vjp(qs_phys_spec(f->phys), f->cfg.regen, x, qs_newton_prediction(nt), u, f->gp, out);
+    qs_newton_vjp(nt, f->gp, f->tmp);
+    qs_vec_axpy(out, 1.0f, f->tmp, f->n);
+}
+
 double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
                             const uint32_t *images, size_t ni, qs_rng_t *rng, float *grad,
                             qs_fertile_stats_t *st)
@@ -138,8 +165,8 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
     th[0] = theta;
     w[0] = 1;
     for (uint32_t k = 0; k < K; k++) {
-        qs_newton_linearize(f->lin[k], th[k]);
-        th[k + 1] = qs_newton_prediction(f->lin[k]);
+        regenerate(f, f->lin[k], th[k], f->kids[k + 1]);
+        th[k + 1] = f->kids[k + 1];
         w[k + 1] = k == 0 ? 1.0 : w[k] * f->cfg.decay;
     }
     const double mean = qs_vec_sum(theta, n) / (double)n;
@@ -157,7 +184,7 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
         s.drift[k] = sq / d;
         sum_sq += w[k] * sq;
         if (k < K) {
-            qs_newton_vjp(f->lin[k], f->g, f->g2); /* J_k^T G_{k+1} */
+            pullback(f, f->lin[k], th[k], f->g, f->g2); /* through theta_{k+1} = T(theta_k) */
             memcpy(f->g, f->g2, n * sizeof(float));
         }
         /* direct terms of theta_k; theta_0's share of the drift goes to grad */
@@ -169,7 +196,7 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
             qs_vec_axpy(f->g, (float)(lambda * w[k]), f->dtask, n);
         }
     }
-    qs_newton_vjp(f->lin[0], f->g, f->g2); /* J_0^T G_1 */
+    pullback(f, f->lin[0], theta, f->g, f->g2);
     qs_vec_axpy(grad, 1.0f, f->g2, n);
     if (task) {
         s.task[0] = task_grad(f, theta, feat, images, ni, f->dtask);
@@ -191,14 +218,13 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
             for (size_t i = 0; i < gr->count; i++)
                 f->point[gr->offset + i] += (float)(qs_rng_normal(rng) * sd * f->cfg.sink_noise);
         }
-        qs_newton_linearize(f->pert, f->point);
-        const float *y = qs_newton_prediction(f->pert);
-        sink_sq = qs_vec_sqdist(y, theta, n);
+        regenerate(f, f->pert, f->point, f->acc);
+        sink_sq = qs_vec_sqdist(f->acc, theta, n);
         s.sink = sink_sq / d;
         for (size_t i = 0; i < n; i++)
-            f->tmp[i] = (float)(2.0 * f->cfg.sink / d * ((double)y[i] - theta[i]));
-        qs_newton_vjp(f->pert, f->tmp, f->g2);
-        axpby(grad, 1.0, f->g2, -1.0, f->tmp, n);
+            f->acc[i] = (float)(2.0 * f->cfg.sink / d * ((double)f->acc[i] - theta[i]));
+        pullback(f, f->pert, f->point, f->acc, f->g2);
+        axpby(grad, 1.0, f->g2, -1.0, f->acc, n);
     }
 
     /* The live denominator. */
@@ -212,18 +238,17 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
         const double h = f->cfg.fd_step;
         for (size_t i = 0; i < n; i++)
             f->point[i] = theta[i] + (float)(h * f->v[i]);
-        qs_newton_linearize(f->pert, f->point);
-        const float *y = qs_newton_prediction(f->pert);
+        regenerate(f, f->pert, f->point, f->acc);
         for (size_t i = 0; i < n; i++)
-            f->tmp[i] = y[i] - th[1][i];
-        double dn = sqrt(qs_vec_sumsq(f->tmp, n));
+            f->acc[i] -= th[1][i];
+        double dn = sqrt(qs_vec_sumsq(f->acc, n));
         s.rho_hat = dn / h;
         double excess = s.rho_hat - f->cfg.rho_target;
         if (excess > 0 && dn > 0) {
             loss += f->cfg.contraction * excess * excess;
             double coef = 2 * f->cfg.contraction * excess / (h * dn);
-            qs_newton_vjp(f->pert, f->tmp, f->g);
-            qs_newton_vjp(f->lin[0], f->tmp, f->g2);
+            pullback(f, f->pert, f->point, f->acc, f->g);
+            pullback(f, f->lin[0], theta, f->acc, f->g2);
             axpby(grad, coef, f->g, -coef, f->g2, n);
         }
     }

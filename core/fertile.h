@@ -5,7 +5,8 @@
  * radius above 1, so the child's small copying error grows with every generation
  * (core/fertility.h measures it). After Randazzo, Versari & Mordvintsev ("Recursively
  * Fertile Self-replicating Neural Agents", ALIFE 2021), this module trains the lineage
- * rather than the copy. With theta_0 = theta and theta_k = T(theta_{k-1}):
+ * rather than the copy. With theta_0 = theta and theta_k = T(theta_{k-1}), T the
+ * regeneration of core/regen.h (plain, or standardized per layer; cfg.regen):
  *
  *   drift        sum_{k=1..K} w_k |theta_k - theta_0|^2 / D     w_k = decay^(k-1)
  *   task (aux)   lambda sum_{k=0..K} w'_k CE(theta_k)            w'_0 = 1, w'_k = w_k
@@ -38,6 +39,7 @@
 
 #include "core/optim.h"
 #include "core/quine.h"
+#include "core/regen.h"
 #include "core/rng.h"
 
 #define QS_FERTILE_MAX_GENS 8
@@ -52,6 +54,7 @@ typedef struct {
     double contraction;   /* c (default 1; 0 = off) */
     double rho_target;    /* (default 0.5) */
     double fd_step;       /* h (default 1e-2) */
+    qs_regen_t regen;     /* T: plain f_theta(C) (default) or standardized (core/regen.h) */
 } qs_fertile_cfg_t;
 
 qs_fertile_cfg_t qs_fertile_defaults(void);

@@ -11,9 +11,9 @@
 #include "core/rng.h"
 #include "core/vec.h"
 
-void qs_fertility_lineage(const qs_phys_t *phys, const float *theta0, const float *ref,
-                          uint32_t generations, const qs_features_t *test, qs_work_t *work,
-                          qs_fertility_gen_t *rows, float *last)
+void qs_fertility_lineage(const qs_phys_t *phys, qs_regen_t mode, const float *theta0,
+                          const float *ref, uint32_t generations, const qs_features_t *test,
+                          qs_work_t *work, qs_fertility_gen_t *rows, float *last)
 {
     const size_t n = qs_phys_nparams(phys);
     float *cur = xaligned(n * sizeof *cur), *next = xaligned(n * sizeof *next);
@@ -24,6 +24,7 @@ void qs_fertility_lineage(const qs_phys_t *phys, const float *theta0, const floa
         qs_fertility_gen_t *g = &rows[k];
         qs_fidelity_t link, drift;
         qs_quine_predict_all(phys, cur, next, work);
+        qs_regen_apply(qs_phys_spec(phys), mode, cur, next);
         qs_fidelity_compute(&link, cur, next, n);
         qs_fidelity_compute(&drift, ref, cur, n);
         g->generation = k;
@@ -103,17 +104,27 @@ void qs_spectral_radius(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t it
     free(growth);
 }
 
+typedef struct {
+    qs_newton_t *nt;
+    const qs_quine_spec_t *spec;
+    qs_regen_t mode;
+    const float *theta;
+} jvp_ctx_t;
+
 static void jvp_map(void *ctx, const float *v, float *out)
 {
-    qs_newton_jvp(ctx, v, out);
+    jvp_ctx_t *c = ctx;
+    qs_newton_jvp(c->nt, v, out);
+    qs_regen_jvp(c->spec, c->mode, c->theta, qs_newton_prediction(c->nt), v, out);
 }
 
-void qs_fertility_spectral(const qs_phys_t *phys, const float *theta, uint32_t iters, uint64_t seed,
-                           qs_spectral_t *out)
+void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
+                           uint32_t iters, uint64_t seed, qs_spectral_t *out)
 {
     qs_newton_t *nt = qs_newton_new(phys, NULL);
     qs_newton_linearize(nt, theta);
-    qs_spectral_radius(qs_phys_nparams(phys), jvp_map, nt, iters, seed, out);
+    jvp_ctx_t c = {nt, qs_phys_spec(phys), mode, theta};
+    qs_spectral_radius(qs_phys_nparams(phys), jvp_map, &c, iters, seed, out);
     qs_newton_free(nt);
 }
 

@@ -5,6 +5,8 @@
  * a lineage stays a lineage of replicators only if T's fixed point ATTRACTS. This module
  * measures both sides of that:
  *
+ * T is the regeneration of core/regen.h (plain f_theta(C), or standardized per group).
+ *
  *   the lineage   theta_0, theta_1 = T(theta_0), theta_2 = T(theta_1), ... (pure
  *                 regeneration: no training, no mutation), and per generation k
  *                   link R^2   of theta_{k+1} against theta_k (theta_k's self-prediction),
@@ -28,6 +30,7 @@
 #include <stdint.h>
 
 #include "core/quine.h"
+#include "core/regen.h"
 
 /* One generation of a lineage. */
 typedef struct {
@@ -46,9 +49,9 @@ typedef struct {
  * against (NULL: theta0). test (aux: features of the test images) may be NULL. If last
  * is not NULL it receives theta_generations (N floats). Allocates N-vectors; work is
  * the caller's workspace for phys's spec. */
-void qs_fertility_lineage(const qs_phys_t *phys, const float *theta0, const float *ref,
-                          uint32_t generations, const qs_features_t *test, qs_work_t *work,
-                          qs_fertility_gen_t *rows, float *last);
+void qs_fertility_lineage(const qs_phys_t *phys, qs_regen_t mode, const float *theta0,
+                          const float *ref, uint32_t generations, const qs_features_t *test,
+                          qs_work_t *work, qs_fertility_gen_t *rows, float *last);
 
 /* ---- Spectral radius by power iteration ---------------------------------------------- */
 
@@ -71,8 +74,8 @@ void qs_spectral_radius(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t it
 /* The spectral radius of dT/dtheta at theta (the regeneration map of phys's quines),
  * by qs_spectral_radius with Jacobian-vector products through the network. Costs one
  * linearisation (depth x N x H floats of activations) and iters products. */
-void qs_fertility_spectral(const qs_phys_t *phys, const float *theta, uint32_t iters, uint64_t seed,
-                           qs_spectral_t *out);
+void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
+                           uint32_t iters, uint64_t seed, qs_spectral_t *out);
 
 /* ---- Damage ---------------------------------------------------------------------------- */
 

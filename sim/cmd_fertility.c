@@ -47,6 +47,9 @@ static void usage(FILE *to)
             "                    weights damaged (as `quinesim repair` does), drift measured\n"
             "                    against the undamaged genome: self-repair over generations\n"
             "  --mode M          zero (default) | noise: how --damage damages\n"
+            "  --regen R         plain (default): theta_k+1 = f_theta_k(C) | standardize:\n"
+            "                    each layer of the prediction rescaled to the parent layer's\n"
+            "                    mean and standard deviation (core/regen.h)\n"
             "  --data DIR        MNIST-format folder for an aux genome's test accuracy\n"
             "                    (default " DEFAULT_DATA ")\n"
             "  --test-count N    use the first N test images (default all)\n"
@@ -67,6 +70,7 @@ enum {
     OPT_GENS = 256,
     OPT_DAMAGE,
     OPT_MODE,
+    OPT_REGEN,
     OPT_DATA,
     OPT_TEST,
     OPT_POWER,
@@ -80,6 +84,7 @@ static const struct option long_opts[] = {
     {"generations", required_argument, NULL, OPT_GENS},
     {"damage", required_argument, NULL, OPT_DAMAGE},
     {"mode", required_argument, NULL, OPT_MODE},
+    {"regen", required_argument, NULL, OPT_REGEN},
     {"data", required_argument, NULL, OPT_DATA},
     {"test-count", required_argument, NULL, OPT_TEST},
     {"power-iters", required_argument, NULL, OPT_POWER},
@@ -95,6 +100,7 @@ typedef struct {
     double damage;
     int damage_set, json;
     qs_damage_mode_t mode;
+    qs_regen_t regen;
     uint64_t generations, test_count, power, seed, threads;
 } opts_t;
 
@@ -125,6 +131,11 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
                 o->mode = QS_DAMAGE_NOISE;
             else if (strcmp(optarg, "zero"))
                 return qs_error_set(err, QS_ERR(INVAL), "--mode: '%s' is not zero or noise",
+                                    optarg);
+            break;
+        case OPT_REGEN:
+            if (qs_regen_parse(optarg, &o->regen) < 0)
+                return qs_error_set(err, QS_ERR(INVAL), "--regen: '%s' is not plain or standardize",
                                     optarg);
             break;
         case OPT_DATA:
@@ -245,9 +256,10 @@ int cmd_fertility(int argc, char **argv)
 
     if (!o.json)
         printf("# fertility %s: %s quine, H=%u, depth %u, N=%zu; %u generations of pure "
-               "regeneration\n",
-               o.genome, qs_kind_name(spec->kind), spec->hidden, spec->depth, n, gens);
-    qs_fertility_lineage(env.phys, g.weights, NULL, gens, env.test, work, rows, NULL);
+               "regeneration (%s)\n",
+               o.genome, qs_kind_name(spec->kind), spec->hidden, spec->depth, n, gens,
+               qs_regen_name(o.regen));
+    qs_fertility_lineage(env.phys, o.regen, g.weights, NULL, gens, env.test, work, rows, NULL);
     print_lineage(&o, "intact", rows, gens + 1, aux);
 
     if (o.damage_set) {
@@ -259,14 +271,15 @@ int cmd_fertility(int argc, char **argv)
                    "undamaged genome\n",
                    k, n, o.damage, o.mode == QS_DAMAGE_NOISE ? "replaced by N(0, rms^2)" : "zeroed",
                    (unsigned long long)o.seed);
-        qs_fertility_lineage(env.phys, damaged, g.weights, gens, env.test, work, rows, NULL);
+        qs_fertility_lineage(env.phys, o.regen, damaged, g.weights, gens, env.test, work, rows,
+                             NULL);
         print_lineage(&o, "damaged", rows, gens + 1, aux);
         free(damaged);
     }
 
     if (o.power > 0) {
         qs_spectral_t sp;
-        qs_fertility_spectral(env.phys, g.weights, (uint32_t)o.power, o.seed, &sp);
+        qs_fertility_spectral(env.phys, o.regen, g.weights, (uint32_t)o.power, o.seed, &sp);
         char method[160];
         snprintf(method, sizeof method,
                  "power iteration, %u Jacobian-vector products, geometric mean of the last %u "

@@ -109,6 +109,9 @@ static void usage(FILE *to)
             "  --fertile-rho R     spectral radius the penalty starts above (default 0.5)\n"
             "  --fertile-lr X      Adam learning rate of the fertile steps (default 1e-4)\n"
             "  --fertile-images I  aux: task images per fertile step (default 100)\n"
+            "  --fertile-regen R   offspring in the objective: plain f_theta(C) (default) |\n"
+            "                      standardize (each layer rescaled to the parent's mean and\n"
+            "                      spread, core/regen.h)\n"
             "  --recipe R          paper (the defaults above) | fertile: --fertile-only\n"
             "                      --fertile 50 with the fertile defaults; other options given\n"
             "                      still apply\n"
@@ -187,6 +190,7 @@ enum {
     OPT_FERTILE_RHO,
     OPT_FERTILE_LR,
     OPT_FERTILE_IMAGES,
+    OPT_FERTILE_REGEN,
     OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
@@ -238,6 +242,7 @@ static const struct option long_opts[] = {
     {"fertile-rho", required_argument, NULL, OPT_FERTILE_RHO},
     {"fertile-lr", required_argument, NULL, OPT_FERTILE_LR},
     {"fertile-images", required_argument, NULL, OPT_FERTILE_IMAGES},
+    {"fertile-regen", required_argument, NULL, OPT_FERTILE_REGEN},
     {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -339,6 +344,11 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_FERTILE_LR:
             rc = qs_parse_double("--fertile-lr", optarg, 1e-12, 1e3, &o->fertile_lr, err);
+            break;
+        case OPT_FERTILE_REGEN:
+            if (qs_regen_parse(optarg, &o->fcfg.regen) < 0)
+                return qs_error_set(err, QS_ERR(INVAL),
+                                    "--fertile-regen: '%s' is not plain or standardize", optarg);
             break;
         case OPT_FERTILE_IMAGES:
             rc =

@@ -66,7 +66,7 @@ static void bench_kind(qs_kind_t kind)
         qs_fertile_run(f, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
         double t2 = qs_now();
         qs_spectral_t sp;
-        qs_fertility_spectral(phys, theta, 40, 1, &sp);
+        qs_fertility_spectral(phys, QS_REGEN_PLAIN, theta, 40, 1, &sp);
         double t3 = qs_now();
         regen[r] = (t1 - t0) * 1e3;
         step[r] = (t2 - t1) * 1e3;

@@ -64,11 +64,34 @@ static void net_free(net_t *t)
     free(t->coords);
 }
 
-/* T(th) in double. */
+/* The regeneration of the test's loss (set by check_grad). */
+static qs_regen_t ref_mode = QS_REGEN_PLAIN;
+
+/* T(th) in double: f_th(C), then (standardize) each group moved to th's mean and spread. */
 static void ref_T(const net_t *t, const double *th, double *out)
 {
     qs_objective_t obj = {QS_SR_SSE, 0, 1, QS_REDUCE_SUM, QS_PAIR_SEPARATE};
     qt_ref_loss(t->phys, th, t->theta, t->coords, t->n, NULL, NULL, 0, &obj, out, NULL);
+    if (ref_mode != QS_REGEN_STANDARDIZE)
+        return;
+    qs_param_group_t g[8];
+    size_t ng = qs_quine_param_groups(&t->spec, g, 8);
+    for (size_t k = 0; k < ng; k++) {
+        const double *x = th + g[k].offset;
+        double *p = out + g[k].offset;
+        const size_t m = g[k].count;
+        double mx = 0, mp = 0, sx = 0, sp = 0;
+        for (size_t i = 0; i < m; i++) {
+            mx += x[i] / (double)m;
+            mp += p[i] / (double)m;
+        }
+        for (size_t i = 0; i < m; i++) {
+            sx += (x[i] - mx) * (x[i] - mx) / (double)m;
+            sp += (p[i] - mp) * (p[i] - mp) / (double)m;
+        }
+        for (size_t i = 0; i < m; i++)
+            p[i] = mx + sqrt(sx / sp) * (p[i] - mp);
+    }
 }
 
 static double ref_task(const net_t *t, const double *th, double temperature)
@@ -153,6 +176,7 @@ static void draw_eps(const net_t *t, const qs_fertile_cfg_t *c, qs_rng_t rng, do
 
 static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *what)
 {
+    ref_mode = c->regen;
     net_t t;
     net_init(&t, kind, 0.6f);
     const size_t n = t.n;
@@ -284,8 +308,18 @@ Test(fertile, power_steps_find_the_spectral_radius)
     for (int i = 0; i < 300; i++)
         g = qs_fertile_power_step(f, t.theta);
     qs_spectral_t sp;
-    qs_fertility_spectral(t.phys, t.theta, 300, 4, &sp);
+    qs_fertility_spectral(t.phys, QS_REGEN_PLAIN, t.theta, 300, 4, &sp);
     cr_expect_lt(fabs(g - sp.radius) / sp.radius, 0.05, "power step %g, radius %g", g, sp.radius);
     qs_fertile_free(f);
     net_free(&t);
+}
+
+Test(fertile, standardized_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(0, 0, 0, 3);
+    c.regen = QS_REGEN_STANDARDIZE;
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, standardized, drift K=3");
+    qs_fertile_cfg_t all = only(1.5, 0.3, 0.7, 2);
+    all.regen = QS_REGEN_STANDARDIZE;
+    check_grad(QS_KIND_AUX, &all, "aux, standardized, every term, K=2");
 }

@@ -61,7 +61,7 @@ Test(fertility, lineage_is_repeated_regeneration)
     /* Aligned like the module's own buffers: BLAS's rounding may depend on alignment. */
     float *last = xaligned(n * sizeof *last), *cur = xaligned(n * sizeof *cur),
           *next = xaligned(n * sizeof *next);
-    qs_fertility_lineage(t.phys, t.theta, NULL, gens, NULL, t.work, rows, last);
+    qs_fertility_lineage(t.phys, QS_REGEN_PLAIN, t.theta, NULL, gens, NULL, t.work, rows, last);
     memcpy(cur, t.theta, n * sizeof *cur);
     for (uint32_t k = 0; k <= gens; k++) {
         qs_fidelity_t link, drift;
@@ -86,7 +86,7 @@ Test(fertility, lineage_is_repeated_regeneration)
     float *ref = malloc(n * sizeof *ref);
     for (size_t i = 0; i < n; i++)
         ref[i] = t.theta[i] * 2.0f;
-    qs_fertility_lineage(t.phys, t.theta, ref, 0, NULL, t.work, rows, NULL);
+    qs_fertility_lineage(t.phys, QS_REGEN_PLAIN, t.theta, ref, 0, NULL, t.work, rows, NULL);
     qs_fidelity_t d;
     qs_fidelity_compute(&d, ref, t.theta, n);
     cr_expect_eq(rows[0].drift_r2, d.r2);
@@ -107,7 +107,7 @@ Test(fertility, lineage_reports_accuracy_with_test_features)
     qs_features_t feat;
     qs_features_init(&feat, t.phys, &ds);
     qs_fertility_gen_t rows[3];
-    qs_fertility_lineage(t.phys, t.theta, NULL, 2, &feat, t.work, rows, NULL);
+    qs_fertility_lineage(t.phys, QS_REGEN_PLAIN, t.theta, NULL, 2, &feat, t.work, rows, NULL);
     cr_expect_eq(rows[0].acc, qs_quine_accuracy(t.phys, t.theta, &feat, t.work, NULL));
     for (int k = 0; k < 3; k++)
         cr_expect(rows[k].acc >= 0 && rows[k].acc <= 1);
@@ -127,7 +127,7 @@ Test(fertility, the_zero_genome_is_an_exact_fixed_point)
         memset(t.theta, 0, t.n * sizeof(float));
         qs_fertility_gen_t rows[4];
         float *last = malloc(t.n * sizeof *last);
-        qs_fertility_lineage(t.phys, t.theta, NULL, 3, NULL, t.work, rows, last);
+        qs_fertility_lineage(t.phys, QS_REGEN_PLAIN, t.theta, NULL, 3, NULL, t.work, rows, last);
         for (int k = 0; k < 4; k++) {
             cr_expect_eq(rows[k].link_r2, 1.0, "a perfect copy (L_SR = 0)");
             cr_expect_eq(rows[k].drift_r2, 1.0);
@@ -137,7 +137,7 @@ Test(fertility, the_zero_genome_is_an_exact_fixed_point)
         for (size_t j = 0; j < t.n; j++)
             cr_assert_eq(last[j], 0.0f);
         qs_spectral_t sp;
-        qs_fertility_spectral(t.phys, t.theta, 20, 1, &sp);
+        qs_fertility_spectral(t.phys, QS_REGEN_PLAIN, t.theta, 20, 1, &sp);
         cr_expect_eq(sp.radius, 0.0, "kind %d: radius %g", kinds[i], sp.radius);
         free(last);
         net_free(&t);
@@ -284,7 +284,7 @@ static void check_radius(qs_kind_t kind, uint32_t hidden, uint32_t depth, qs_res
         t.theta[i] *= scale;
     double want = dense_radius(&t);
     qs_spectral_t sp;
-    qs_fertility_spectral(t.phys, t.theta, 400, 7, &sp);
+    qs_fertility_spectral(t.phys, QS_REGEN_PLAIN, t.theta, 400, 7, &sp);
     cr_expect_lt(fabs(sp.radius - want) / want, 0.03,
                  "kind %d rest %d scale %g: power iteration %.6g, dense Jacobian %.6g", kind, rest,
                  scale, sp.radius, want);

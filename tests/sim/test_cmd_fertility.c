@@ -1,6 +1,7 @@
 /* Tests for `quinesim fertility` (sim/cmd_fertility.c), run as child processes on small
  * networks saved by `quinesim train`. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,7 @@ Test(cmd_fertility, bad_arguments)
         {"fertility x.genome --generations -1", "--generations", 2},
         {"fertility x.genome --damage 2", "--damage", 2},
         {"fertility x.genome --mode fire", "--mode", 2},
+        {"fertility x.genome --regen scaled", "--regen", 2},
         {"fertility x.genome --bogus", "--bogus", 2},
         {"fertility x.genome --power-iters", "--power-iters", 2},
         {"fertility a.genome b.genome", "b.genome", 2},
@@ -135,7 +137,9 @@ Test(cmd_fertility, train_takes_fertile_steps)
     free(out);
     /* The recipe is fertile-only; an explicit option still applies. */
     snprintf(args, sizeof args,
-             "train --from %s/f.genome --recipe fertile --fertile 2 --epochs 1 --json", dir);
+             "train --from %s/f.genome --recipe fertile --fertile 2 --epochs 1 --json "
+             "--fertile-regen standardize",
+             dir);
     cr_assert_eq(qs(args, &out), 0, "%s", out);
     cr_expect_eq(count(out, "\"fertile_loss\":"), 2, "%s", out);
     cr_expect_eq(count(out, "\"steps\":0,"), 2, "%s", out);
@@ -147,10 +151,38 @@ Test(cmd_fertility, train_takes_fertile_steps)
         {"train --model vanilla --fertile-only", "--fertile-only"},
         {"train --model vanilla --fertile 1 --fertile-gens 9", "--fertile-gens"},
         {"train --model vanilla --fertile 1 --fertile-noise -1", "--fertile-noise"},
+        {"train --model vanilla --fertile 1 --fertile-regen scaled", "--fertile-regen"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_expect_eq(qs(bad[i].args, &out), 2, "%s", bad[i].args);
         cr_expect(strstr(out, bad[i].needle), "'%s': %s", bad[i].args, out);
         free(out);
     }
+}
+
+/* --regen standardize keeps each layer's spread: the lineage's rms stays the genome's. */
+Test(cmd_fertility, standardized_lineage_keeps_the_scale)
+{
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "train --model vanilla --hidden 8 --epochs 2 --save %s/s.genome > /dev/null", dir);
+    cr_assert_eq(qs(args, NULL), 0);
+    snprintf(args, sizeof args,
+             "fertility %s/s.genome --generations 4 --regen standardize --json --power-iters 0",
+             dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    const char *p = out;
+    double rms0 = -1;
+    unsigned rows = 0;
+    while ((p = strstr(p, "\"rms\":"))) {
+        double rms = strtod(p + 6, NULL);
+        if (rms0 < 0)
+            rms0 = rms;
+        /* every group keeps its mean and spread, so the whole genome's rms is kept */
+        cr_expect_lt(fabs(rms - rms0), 1e-4 * rms0, "rms %g, generation 0 %g", rms, rms0);
+        rows++;
+        p++;
+    }
+    cr_expect_eq(rows, 5, "%s", out);
+    free(out);
 }
