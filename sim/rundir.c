@@ -563,7 +563,7 @@ int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t 
     g.id = b->id;
     g.nparents = b->parent ? 1 : 0;
     g.parents[0] = b->parent;
-    g.generation = pop->best_generation;
+    g.generation = b->born; /* of birth (PROTOCOL.md), as phylogeny.csv's origin_time */
     snprintf(g.species, sizeof g.species, "%s", rd->sc->species[b->species].name);
     g.spec = qs_scenario_spec(rd->sc, b->species);
     g.nweights = (uint32_t)pop->cost[b->species].nparams;

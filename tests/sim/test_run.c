@@ -76,6 +76,18 @@ Test(run, writes_a_complete_run_directory)
     cr_assert(g.metrics.present && g.metrics.accuracy > 0.1, "best accuracy %g",
               g.metrics.accuracy);
     cr_assert(!strcmp(g.species, "a") || !strcmp(g.species, "b"));
+    /* Its generation is its birth's: the origin_time of its row in phylogeny.csv. */
+    char row[64];
+    snprintf(row, sizeof row, "\n%llu,", (unsigned long long)g.id);
+    snprintf(p, sizeof p, "%s/phylogeny.csv", out);
+    char *phylo = tu_read_file(p, NULL), *at = strstr(phylo, row);
+    cr_assert(at, "best organism %llu has no row", (unsigned long long)g.id);
+    at = strchr(at + strlen(row), ','); /* past ancestor_list (one id: no comma inside) */
+    cr_assert(at);
+    cr_assert_eq(strtoul(at + 1, NULL, 10), g.generation,
+                 "best.genome says generation %u, phylogeny.csv origin_time %s", g.generation,
+                 at + 1);
+    free(phylo);
     qs_genome_destroy(&g);
 }
 
