@@ -72,15 +72,14 @@ int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error
     char shape[96];
     struct stat st;
 
-    if (stat(path, &st) != 0)
-        return qs_error_set(err, errno == ENOENT ? QS_ERR(NOENT) : QS_ERR(IO), "%s: %s", path,
-                            strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return qs_error_set(err, QS_ERR(INVAL), "%s: is a directory, not an IDX file", path);
-
-    gzFile f = gzopen(path, "rb");
-    if (!f)
+    int fd = qs_open_regular(path, &st, err); /* a FIFO or a device would never end */
+    if (fd < 0)
+        return fd;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return qs_error_set(err, QS_ERR(IO), "%s: cannot open: %s", path, strerror(errno));
+    }
     /* gzdirect() is only reliable after the first read. */
     long long got = gz_read_full(f, head, 4);
     int compressed = !gzdirect(f);
@@ -161,12 +160,25 @@ int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error
             (size_t)st.st_size < header + size ? ": truncated" : ": trailing bytes");
         goto out;
     }
-    data = xmalloc(size);
-    got = gz_read_full(f, data, size);
-    if (got < 0) {
-        rc = qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path, gz_error_text(f));
-        goto out;
+    /* A plain file's size was checked above. A gzip file's header may claim far more than
+     * the file holds (a few MB claiming 2 million images): the buffer grows only as data
+     * actually arrives, so the claim alone allocates nothing. */
+    size_t cap = compressed ? QS_MIN(size, (size_t)1 << 22) : size, have = 0;
+    data = xmalloc(cap);
+    for (;;) {
+        got = gz_read_full(f, data + have, cap - have);
+        if (got < 0) {
+            rc = qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path,
+                              gz_error_text(f));
+            goto out;
+        }
+        have += (size_t)got;
+        if (have < cap || cap == size)
+            break;
+        cap = QS_MIN(size, cap * 2);
+        data = xrealloc(data, cap);
     }
+    got = (long long)have;
     if ((size_t)got < size) {
         rc = qs_error_set(err, QS_ERR(TRUNCATED),
                           "%s: data ends after %lld of the %zu bytes its header (%s) promises",

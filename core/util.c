@@ -348,6 +348,50 @@ int qs_fsync_parent(const char *path, qs_error_t *err)
     return 0;
 }
 
+int qs_open_regular(const char *path, struct stat *st, qs_error_t *err)
+{
+    struct stat own;
+    if (!st)
+        st = &own;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return qs_error_set(err, errno == ENOENT || errno == ENOTDIR ? QS_ERR(NOENT) : QS_ERR(IO),
+                            "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        int e = errno;
+        close(fd);
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st->st_mode)) {
+        const char *what = S_ISDIR(st->st_mode)    ? "a directory"
+                           : S_ISFIFO(st->st_mode) ? "a FIFO (named pipe)"
+                           : S_ISCHR(st->st_mode)  ? "a character device"
+                           : S_ISBLK(st->st_mode)  ? "a block device"
+                           : S_ISSOCK(st->st_mode) ? "a socket"
+                                                   : "not a file";
+        close(fd);
+        return qs_error_set(err, QS_ERR(INVAL), "%s: is %s, not a regular file", path, what);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+FILE *qs_fopen_regular(const char *path, struct stat *st, qs_error_t *err)
+{
+    int fd = qs_open_regular(path, st, err);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        qs_error_set(err, QS_ERR(IO), "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int qs_mkdir_p(const char *dir, char *at, size_t cap)
 {
     snprintf(at, cap, "%s", dir);

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 
 #define QS_NORETURN     _Noreturn
@@ -100,6 +101,14 @@ int qs_fsync_parent(const char *path, qs_error_t *err);
  * working in at[0..cap) (dir is copied there, cut to cap - 1 bytes). 0, or -1 with errno
  * set and at holding the folder that could not be created, for the caller's message. */
 int qs_mkdir_p(const char *dir, char *at, size_t cap);
+
+/* Open path for reading, refusing anything but a regular file (a FIFO would block the
+ * reader forever, a device would never end) without blocking on it; st, if not NULL,
+ * receives its fstat. The fd (close-on-exec), or a negative code: NOENT, INVAL (not a
+ * regular file; the message names what it is), IO. */
+int qs_open_regular(const char *path, struct stat *st, qs_error_t *err);
+/* The same as a stdio stream ("rb"); NULL with err set on failure. */
+FILE *qs_fopen_regular(const char *path, struct stat *st, qs_error_t *err);
 
 /* Monotonic wall time in seconds. */
 double qs_now(void);

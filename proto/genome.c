@@ -127,12 +127,49 @@ static uint32_t weights_crc(const float *w, uint32_t n)
 #endif
 }
 
+static void pack_metrics(msgpack_packer *pk, const qs_genome_metrics_t *m)
+{
+    msgpack_pack_map(pk, 4);
+    qs_mp_kv_f64(pk, "accuracy", m->accuracy);
+    qs_mp_kv_f64(pk, "l_sr", m->l_sr);
+    qs_mp_kv_f64(pk, "rel_err", m->rel_err);
+    qs_mp_kv_f64(pk, "r2", m->r2);
+}
+
+/* The metadata checksum (version 2): CRC-32 of the array [id, parents, generation,
+ * species, spec, nweights, metrics or nil], packed as the encoder packs those fields. A
+ * flipped bit in, say, spec.proj_seed would otherwise make another network silently. */
+static uint32_t meta_crc(const qs_genome_t *g)
+{
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    msgpack_packer pk;
+    qs_mp_packer_init(&pk, &b);
+    msgpack_pack_array(&pk, 7);
+    msgpack_pack_uint64(&pk, g->id);
+    uint32_t np = QS_MIN(g->nparents, (uint32_t)QS_MAX_PARENTS);
+    msgpack_pack_array(&pk, np);
+    for (uint32_t i = 0; i < np; i++)
+        msgpack_pack_uint64(&pk, g->parents[i]);
+    msgpack_pack_uint64(&pk, g->generation);
+    qs_mp_pack_cstr(&pk, g->species);
+    qs_mp_pack_spec(&pk, &g->spec);
+    msgpack_pack_uint64(&pk, g->nweights);
+    if (g->metrics.present)
+        pack_metrics(&pk, &g->metrics);
+    else
+        msgpack_pack_nil(&pk);
+    uint32_t c = qs_crc32(b.data, b.len);
+    qs_bytes_destroy(&b);
+    return c;
+}
+
 void qs_genome_encode(const qs_genome_t *g, qs_bytes_t *out)
 {
     msgpack_packer pk;
     qs_mp_packer_init(&pk, out);
     qs_bytes_reserve(out, (size_t)g->nweights * 4 + 512);
-    msgpack_pack_map(&pk, g->metrics.present ? 11 : 10);
+    msgpack_pack_map(&pk, g->metrics.present ? 12 : 11);
     qs_mp_kv_str(&pk, "format", QS_GENOME_FORMAT);
     qs_mp_kv_u64(&pk, "version", QS_GENOME_VERSION);
     qs_mp_kv_u64(&pk, "id", g->id);
@@ -148,13 +185,10 @@ void qs_genome_encode(const qs_genome_t *g, qs_bytes_t *out)
     qs_mp_kv_u64(&pk, "nweights", g->nweights);
     qs_mp_kv_floats(&pk, "weights", g->weights, g->nweights);
     qs_mp_kv_u64(&pk, "weights_crc32", weights_crc(g->weights, g->nweights));
+    qs_mp_kv_u64(&pk, "meta_crc32", meta_crc(g));
     if (g->metrics.present) {
         qs_mp_pack_cstr(&pk, "metrics");
-        msgpack_pack_map(&pk, 4);
-        qs_mp_kv_f64(&pk, "accuracy", g->metrics.accuracy);
-        qs_mp_kv_f64(&pk, "l_sr", g->metrics.l_sr);
-        qs_mp_kv_f64(&pk, "rel_err", g->metrics.rel_err);
-        qs_mp_kv_f64(&pk, "r2", g->metrics.r2);
+        pack_metrics(&pk, &g->metrics);
     }
 }
 
@@ -196,11 +230,12 @@ int qs_genome_decode(qs_genome_t *g, const uint8_t *data, size_t len, qs_error_t
         WEIGHTS,
         CRC,
         METRICS,
+        META_CRC,
         NKEYS
     };
-    static const char *const keys[NKEYS] = {"format",     "version",       "id",     "parents",
-                                            "generation", "species",       "spec",   "nweights",
-                                            "weights",    "weights_crc32", "metrics"};
+    static const char *const keys[NKEYS] = {"format",     "version",       "id",      "parents",
+                                            "generation", "species",       "spec",    "nweights",
+                                            "weights",    "weights_crc32", "metrics", "meta_crc32"};
     const char *what = "genome";
     const msgpack_object *v[NKEYS];
     qs_mp_doc_t doc;
@@ -292,6 +327,18 @@ int qs_genome_decode(qs_genome_t *g, const uint8_t *data, size_t len, qs_error_t
         (rc = read_metrics(v[METRICS], &t.metrics, err)) < 0)
         goto out;
     t.nweights = (uint32_t)n;
+    if (version >= 2) { /* version 1 files have no metadata checksum */
+        uint32_t stored, want = meta_crc(&t);
+        if ((rc = qs_mp_u32(v[META_CRC], what, "meta_crc32", 0, UINT32_MAX, &stored, err)) < 0)
+            goto out;
+        if (stored != want) {
+            rc = qs_error_set(err, QS_ERR(CHECKSUM),
+                              "genome: metadata checksum mismatch (stored %08x, computed %08x): "
+                              "id, parents, generation, species, spec or metrics were altered",
+                              stored, want);
+            goto out;
+        }
+    }
     t.weights = xmalloc(wlen);
     qs_mp_load_floats(t.weights, wb, n);
     *g = t;

@@ -2,7 +2,8 @@
  *
  * A `.genome` file holds exactly one genome map (no frame: any MessagePack tool reads
  * it). It carries the model spec, so it can be loaded without the scenario that made
- * it; the weights are one bin of little-endian float32 with a CRC-32 beside them. The
+ * it; the weights are one bin of little-endian float32 with a CRC-32 beside them, and
+ * the metadata (ids, spec, metrics) has a CRC-32 of its own. The
  * projections are NOT stored: they are regenerated from spec.proj_seed. */
 #ifndef QS_GENOME_H
 #define QS_GENOME_H
@@ -13,7 +14,8 @@
 #include "core/util.h"
 #include "proto/frame.h"
 
-#define QS_GENOME_VERSION 1
+/* 2: a metadata checksum (meta_crc32) beside the weights'; version 1 files still read. */
+#define QS_GENOME_VERSION 2
 #define QS_GENOME_FORMAT  "quinesim.genome" /* the map's "format" field */
 /* Largest genome file or document accepted (64M parameters). */
 #define QS_GENOME_MAX_BYTES ((size_t)256 << 20)

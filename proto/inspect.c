@@ -416,10 +416,9 @@ int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, 
     qs_bytes_init(&b);
     char fmt[QS_NAME_MAX], known[256];
     int rc = 0, framed = 0;
-    FILE *f = fopen(path, "rb");
+    FILE *f = qs_fopen_regular(path, NULL, err);
     if (!f) {
-        rc = qs_error_set(err, errno == ENOENT ? QS_ERR(NOENT) : QS_ERR(IO), "%s: cannot open: %s",
-                          path, strerror(errno));
+        rc = err ? err->code : QS_ERR(IO);
         goto out;
     }
     uint8_t magic[4];

@@ -428,16 +428,8 @@ int qs_lineage_open(qs_lineage_reader_t *rd, const char *path, qs_error_t *err)
     memset(rd, 0, sizeof *rd);
     if (strlen(path) >= sizeof rd->path)
         return qs_error_set(err, QS_ERR(INVAL), "%s: path too long", path);
-    rd->f = fopen(path, "rb");
-    if (!rd->f)
-        return qs_error_set(err, errno == ENOENT ? QS_ERR(NOENT) : QS_ERR(IO),
-                            "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(rd->f), &st) == 0 && !S_ISREG(st.st_mode)) {
-        fclose(rd->f);
-        rd->f = NULL;
-        return qs_error_set(err, QS_ERR(FORMAT), "%s: not a regular file", path);
-    }
+    if (!(rd->f = qs_fopen_regular(path, NULL, err)))
+        return err ? err->code : QS_ERR(IO);
     snprintf(rd->path, sizeof rd->path, "%s", path);
     qs_frame_reader_init(&rd->frames, QS_LINEAGE_MAX_RECORD);
     return 0;

@@ -13,9 +13,19 @@
 
 int qs_token_load(qs_token_t *t, const char *path, qs_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qs_error_set(err, QS_ERR(NOENT), "token file %s: %s", path, strerror(errno));
+    struct stat st;
+    FILE *f = qs_fopen_regular(path, &st, err);
+    if (!f) {
+        qs_error_prefix(err, "token file");
+        return err ? err->code : QS_ERR(IO);
+    }
+    if (st.st_mode & 077) { /* a secret others can read (or replace) authenticates nobody */
+        fclose(f);
+        return qs_error_set(err, QS_ERR(AUTH),
+                            "token file %s: mode %04o lets others read or change it; run `chmod "
+                            "600 %s`",
+                            path, (unsigned)(st.st_mode & 07777), path);
+    }
     size_t n = fread(t->bytes, 1, sizeof t->bytes, f);
     int more = fgetc(f) != EOF;
     fclose(f);
@@ -26,8 +36,8 @@ int qs_token_load(qs_token_t *t, const char *path, qs_error_t *err)
         n--;
     if (n < QS_TOKEN_MIN)
         return qs_error_set(err, QS_ERR(INVAL),
-                            "token file %s: %zu bytes; a token needs at least %d (e.g. `head -c "
-                            "32 /dev/urandom | base64 > %s`)",
+                            "token file %s: %zu bytes; a token needs at least %d (e.g. `(umask "
+                            "077; head -c 32 /dev/urandom | base64 > %s)`)",
                             path, n, QS_TOKEN_MIN, path);
     t->len = n;
     return 0;

@@ -34,11 +34,11 @@ typedef struct {
 
 static int read_text_file(const char *path, char **text, size_t *len, qs_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qs_error_set(err, QS_ERR(NOENT), "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || (size_t)st.st_size > MAX_JSON_BYTES) {
+    FILE *f = qs_fopen_regular(path, &st, err);
+    if (!f)
+        return err ? err->code : QS_ERR(IO);
+    if ((size_t)st.st_size > MAX_JSON_BYTES) {
         fclose(f);
         return qs_error_set(err, QS_ERR(TOOBIG), "%s: larger than %zu bytes", path, MAX_JSON_BYTES);
     }

@@ -572,10 +572,9 @@ int qs_scenario_parse_string(qs_scenario_t *sc, const char *text, const char *or
 
 int qs_scenario_load(qs_scenario_t *sc, const char *path, qs_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = qs_fopen_regular(path, NULL, err);
     if (!f)
-        return qs_error_set(err, errno == ENOENT ? QS_ERR(NOENT) : QS_ERR(IO), "%s: %s", path,
-                            strerror(errno));
+        return err ? err->code : QS_ERR(IO);
     size_t cap = 4096, n = 0, got;
     char *text = xmalloc(cap);
     while ((got = fread(text + n, 1, cap - n - 1, f)) > 0) {
@@ -660,6 +659,14 @@ int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
     if (sc->nspecies == 0)
         return qs_error_set(err, QS_ERR(INVAL),
                             "%s: no species: add at least one [species.NAME] section", origin);
+    /* The default run folder is runs/<name>: one path component, so it stays there. */
+    if (strchr(sc->name, '/') || !strcmp(sc->name, ".") || !strcmp(sc->name, "..")) {
+        key_where(sc, sc->line, "name", "run", w, sizeof w);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "%s: [run] name = '%s': a run name is one folder name (no '/', not "
+                            "'.' or '..'); choose where the run goes with --out",
+                            w, sc->name);
+    }
     uint64_t founders = 0, params = 0;
     for (uint32_t s = 0; s < sc->nspecies; s++) {
         qs_scn_species_t *sp = &sc->species[s];

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -294,4 +295,39 @@ Test(idx, real_mnist_if_present)
         double ptrain = counts[c] / 8000.0, ptest = tcounts[c] / 2000.0;
         cr_assert_lt(fabs(ptrain - ptest), 0.01, "class %d: %.4f vs %.4f", c, ptrain, ptest);
     }
+}
+
+/* Issue 16, case 11: a FIFO where an IDX file is expected is refused at once (it would
+ * block the reader forever); so is a character device. */
+Test(idx, fifo_and_device_refused_without_blocking, .timeout = 10)
+{
+    qs_idx_t idx;
+    qs_error_t err = {0};
+    cr_assert_eq(mkfifo(path_in("fifo"), 0600), 0);
+    cr_assert_eq(qs_idx_read(&idx, path_in("fifo"), 3, &err), QS_ERR(INVAL));
+    cr_assert(strstr(err.msg, "fifo: is a FIFO (named pipe), not a regular file"), "%s", err.msg);
+    cr_assert_eq(qs_idx_read(&idx, "/dev/zero", 3, &err), QS_ERR(INVAL));
+    cr_assert(strstr(err.msg, "is a character device"), "%s", err.msg);
+}
+
+/* A small gzip whose header claims 2 million 28x28 images (1.5 GB): refused as truncated
+ * with memory bounded by what the file really holds, not by the claim. The address
+ * space is limited to 512 MiB, which the claim alone would exceed. */
+Test(idx, gzip_claim_bounded_by_its_data)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("AddressSanitizer reserves more address space than the limit");
+#endif
+    uint32_t dims[3] = {2000000, 28, 28};
+    size_t payload = (size_t)1000 * 784;
+    unsigned char *buf = malloc(16 + payload);
+    size_t n = make_idx(buf, 0x08, 3, dims, payload);
+    write_gz(path_in("claim.gz"), buf, n);
+    free(buf);
+    struct rlimit lim = {(rlim_t)512 << 20, (rlim_t)512 << 20};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    qs_idx_t idx;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_idx_read(&idx, path_in("claim.gz"), 3, &err), QS_ERR(TRUNCATED), "%s", err.msg);
+    cr_assert(strstr(err.msg, "data ends after 784000 of the 1568000000 bytes"), "%s", err.msg);
 }

@@ -103,6 +103,7 @@ static int wait_status(pid_t pid)
 static void make_token(const char *path, const char *text)
 {
     tu_write_file(path, text, strlen(text));
+    chmod(path, 0600);
 }
 
 static void reference(const char *sc, char *ref, size_t cap)
@@ -307,6 +308,35 @@ Test(remote, public_listen_needs_a_token)
     int rc = su_run(NULL, sc, out, "--workers 0 --listen 0.0.0.0:0", &log);
     cr_assert_eq(rc, 2, "%s", log);
     cr_assert(strstr(log, "needs --token-file"), "%s", log);
+    free(log);
+}
+
+/* Issue 16, case 9: a token file that group or others can read is refused by both sides,
+ * with the chmod to run; a FIFO in its place is refused at once, not waited on. */
+Test(remote, token_files_others_can_read_are_refused)
+{
+    char sc[512], out[512], tok[512], args[1200], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    snprintf(tok, sizeof tok, "%s/token", dir);
+    make_token(tok, "correct horse battery staple 42\n");
+    static const mode_t modes[] = {0644, 0640, 0606};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        chmod(tok, modes[i]);
+        snprintf(out, sizeof out, "%s/open%zu", dir, i);
+        snprintf(args, sizeof args, "--workers 0 --listen 127.0.0.1:0 --token-file %s", tok);
+        cr_assert_neq(su_run(NULL, sc, out, args, &log), 0, "%s", log);
+        cr_assert(strstr(log, "lets others read or change it; run `chmod 600 "), "%s", log);
+        free(log);
+        snprintf(cmd, sizeof cmd, "%s worker --connect 127.0.0.1:9 --token-file %s", tu_bin(), tok);
+        cr_assert_neq(tu_run(cmd, &log), 0, "%s", log);
+        cr_assert(strstr(log, "chmod 600"), "%s", log);
+        free(log);
+    }
+    unlink(tok);
+    cr_assert_eq(mkfifo(tok, 0600), 0);
+    snprintf(cmd, sizeof cmd, "%s worker --connect 127.0.0.1:9 --token-file %s", tu_bin(), tok);
+    cr_assert_neq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "not a regular file"), "%s", log);
     free(log);
 }
 

@@ -254,9 +254,9 @@ static void pack_edited(qs_bytes_t *out, const qs_genome_t *g, const char *key, 
     qs_bytes_destroy(&b);
 }
 
-static void pack_v2(msgpack_packer *pk)
+static void pack_v3(msgpack_packer *pk)
 {
-    msgpack_pack_uint64(pk, 2);
+    msgpack_pack_uint64(pk, 3);
 }
 static void pack_ckpt(msgpack_packer *pk)
 {
@@ -330,7 +330,7 @@ typedef struct {
 } edit_case_t;
 
 static void (*const packers[])(msgpack_packer *) = {
-    pack_v2,       pack_ckpt,     pack_future,        pack_short_weights,
+    pack_v3,       pack_ckpt,     pack_future,        pack_short_weights,
     pack_neg,      pack_str,      pack_three_parents, pack_long_species,
     pack_bad_utf8, pack_bad_spec, pack_bad_kind,      pack_nw};
 
@@ -338,7 +338,7 @@ ParameterizedTestParameters(genome, edited_fields)
 {
     static edit_case_t cases[] = {
         {"version", EDIT_REPLACE, 0, QS_ERR(VERSION),
-         "format version 2 is newer than this build supports (version 1)"},
+         "format version 3 is newer than this build supports (version 2)"},
         {"format", EDIT_REPLACE, 1, QS_ERR(FORMAT),
          "'quinesim.checkpoint', expected 'quinesim.genome'"},
         {"format", EDIT_REMOVE, 0, QS_ERR(FORMAT), "missing field 'format'"},
@@ -355,7 +355,7 @@ ParameterizedTestParameters(genome, edited_fields)
         {"spec", EDIT_REPLACE, 9, QS_ERR(RANGE), "genome: spec"},
         {"spec", EDIT_REPLACE, 10, QS_ERR(RANGE), "'transformer', expected one of: vanilla, aux"},
         {"nweights", EDIT_REPLACE, 11, QS_ERR(MISMATCH), "field 'nweights' is 21099"},
-        {"metrics", EDIT_REMOVE, 0, 0, ""},
+        {"metrics", EDIT_REMOVE, 0, QS_ERR(CHECKSUM), "metadata checksum mismatch"},
         {"spec", EDIT_REMOVE, 0, QS_ERR(FORMAT), "genome: spec: missing"},
         {"version", EDIT_ADD, 0, QS_ERR(FORMAT), "field 'version' appears twice"},
     };
@@ -477,7 +477,7 @@ Test(genome_file, load_errors_name_the_file)
     snprintf(msg, sizeof msg, "%s: genome: ", path);
     cr_assert_eq(strncmp(err.msg, msg, strlen(msg)), 0, "%s", err.msg);
 
-    cr_assert_eq(qs_genome_load(&g, dir, &err), QS_ERR(FORMAT)); /* a folder */
+    cr_assert_eq(qs_genome_load(&g, dir, &err), QS_ERR(INVAL)); /* a folder */
     cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
     qs_genome_destroy(&src);
     qs_bytes_destroy(&b);
@@ -511,6 +511,21 @@ Test(genome_file, read_all_limit)
     qs_bytes_destroy(&b);
 }
 
+static void pack_v1(msgpack_packer *pk)
+{
+    msgpack_pack_uint64(pk, 1);
+}
+
+/* A genome as version 1 wrote it: version 1, no meta_crc32. */
+static void version1(qs_bytes_t *out, const qs_bytes_t *v2)
+{
+    qs_bytes_t t;
+    qs_bytes_init(&t);
+    pt_edit_payload(&t, v2->data, v2->len, "version", PT_REPLACE, pack_v1);
+    pt_edit_payload(out, t.data, t.len, "meta_crc32", PT_REMOVE, NULL);
+    qs_bytes_destroy(&t);
+}
+
 Test(genome, coord_scale_optional_for_older_files)
 {
     qs_quine_spec_t s = pt_paper_aux();
@@ -525,11 +540,70 @@ Test(genome, coord_scale_optional_for_older_files)
     cr_assert_eq(qs_genome_decode(&h, b.data, b.len, &err), 0, "%s", err.msg);
     cr_assert_eq(h.spec.coord_scale, 0.1f);
     qs_genome_destroy(&h);
-    pt_edit_payload(&e, b.data, b.len, "spec.coord_scale", PT_REMOVE, NULL);
-    cr_assert_eq(qs_genome_decode(&h, e.data, e.len, &err), 0, "%s", err.msg);
+    version1(&e, &b);
+    qs_bytes_clear(&b);
+    pt_edit_payload(&b, e.data, e.len, "spec.coord_scale", PT_REMOVE, NULL);
+    cr_assert_eq(qs_genome_decode(&h, b.data, b.len, &err), 0, "%s", err.msg);
     cr_assert_eq(h.spec.coord_scale, 0.0f); /* 0 reads as the default, 1 */
     qs_genome_destroy(&h);
     qs_genome_destroy(&g);
     qs_bytes_destroy(&b);
     qs_bytes_destroy(&e);
+}
+
+/* Issue 16: a flipped bit in the metadata (here spec.proj_seed, which would make another
+ * network) fails the metadata checksum; a version 1 file, which has none, still reads. */
+Test(genome, metadata_checksum)
+{
+    qs_quine_spec_t s = pt_paper_aux();
+    qs_genome_t g, h;
+    qs_genome_init(&g, &s);
+    g.id = 42;
+    g.generation = 7;
+    g.metrics.present = 1;
+    g.metrics.accuracy = 0.5;
+    qs_bytes_t b, v1;
+    qs_bytes_init(&b);
+    qs_bytes_init(&v1);
+    qs_genome_encode(&g, &b);
+    qs_error_t err;
+    cr_assert_eq(qs_genome_decode(&h, b.data, b.len, &err), 0, "%s", err.msg);
+    qs_genome_destroy(&h);
+    version1(&v1, &b);
+    /* every single-bit flip of the proj_seed's, generation's and accuracy's values */
+    static const char *const keys[] = {"proj_seed", "generation", "accuracy"};
+    for (size_t f = 0; f < sizeof keys / sizeof keys[0]; f++) {
+        size_t klen = strlen(keys[f]), at = 0;
+        while (at + klen <= b.len && memcmp(b.data + at, keys[f], klen) != 0)
+            at++;
+        cr_assert(at + klen < b.len, "%s", keys[f]);
+        size_t pos = at + klen, from = pos + 1, len;
+        uint8_t type = b.data[pos], mask = 0xff;
+        if (type < 0x80) { /* a positive fixint: the value is in the type byte */
+            from = pos;
+            len = 1;
+            mask = 0x7f;
+        } else {
+            cr_assert(type >= 0xca && type <= 0xcf, "%s: type %02x", keys[f], type);
+            static const size_t width[] = {4, 8, 1, 2, 4, 8}; /* 0xca .. 0xcf */
+            len = width[type - 0xca];
+        }
+        for (size_t i = from; i < from + len; i++)
+            for (int bit = 0; bit < 8; bit++) {
+                if (!(mask & (1u << bit)))
+                    continue;
+                b.data[i] ^= (uint8_t)(1u << bit);
+                int rc = qs_genome_decode(&h, b.data, b.len, &err);
+                b.data[i] ^= (uint8_t)(1u << bit);
+                cr_assert_eq(rc, QS_ERR(CHECKSUM), "%s: byte %zu bit %d: %d", keys[f], i, bit, rc);
+                cr_assert(strstr(err.msg, "metadata checksum mismatch"), "%s", err.msg);
+            }
+    }
+    cr_assert_eq(qs_genome_decode(&h, v1.data, v1.len, &err), 0, "version 1: %s", err.msg);
+    cr_assert_eq(h.id, 42);
+    cr_assert_eq(h.generation, 7);
+    qs_genome_destroy(&h);
+    qs_genome_destroy(&g);
+    qs_bytes_destroy(&b);
+    qs_bytes_destroy(&v1);
 }

@@ -285,3 +285,29 @@ Test(run, refuses_to_overwrite_a_run_without_force)
     cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1 --force", &log), 0, "%s", log);
     free(log);
 }
+
+/* Issue 16, case 11: a FIFO given as the scenario or as the data's images is refused at
+ * once, naming it (it used to block `run` and `data check` forever). */
+Test(run, fifo_inputs_are_refused, .timeout = 30)
+{
+    char fifo[512], data[512], cmd[1400], *log;
+    out_dir(fifo, sizeof fifo, "scenario.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    snprintf(cmd, sizeof cmd, "%s run %s --dry-run", tu_bin(), fifo);
+    cr_assert_eq(tu_run(cmd, &log), 2, "%s", log);
+    cr_assert(strstr(log, "is a FIFO (named pipe), not a regular file"), "%s", log);
+    free(log);
+    out_dir(data, sizeof data, "data");
+    mkdir(data, 0755);
+    static const char *const names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 4; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/%s", data, names[i]);
+        cr_assert_eq(mkfifo(p, 0600), 0);
+    }
+    snprintf(cmd, sizeof cmd, "%s data check %s", tu_bin(), data);
+    cr_assert_neq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "not a regular file"), "%s", log);
+    free(log);
+}

@@ -113,6 +113,9 @@ static bad_t bad[] = {
     {"[species.a]\npairing = paired\n[life]\nimages = 5\n",
      "pairing = paired needs [life] images = batch"},
     {"[run\n", "t.ini:1: malformed section header"},
+    {"[run]\nname = ../../../tmp/escape\n[species.a]\n",
+     "t.ini:2: [run] name = '../../../tmp/escape': a run name is one folder name"},
+    {"[run]\nname = ..\n[species.a]\n", "a run name is one folder name (no '/'"},
 };
 
 ParameterizedTestParameters(scenario, rejects)
