@@ -1117,6 +1117,9 @@ static void on_signal(uv_signal_t *h, int signo)
         return;
     if (write_checkpoint(o, 0) < 0)
         return;
+    qs_error_t err = {0};
+    if (qs_rundir_sort_phylogeny(&o->rd, &err) < 0) /* the checkpoint stays good */
+        event(o, 1, "phylogeny.csv left in death order: %s", err.msg);
     event(o, 1, "resume with: quinesim run --resume %s", o->rd.dir);
     finish(o, 128 + signo); /* the shell's convention: 130 for SIGINT, 143 for SIGTERM */
 }

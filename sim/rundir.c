@@ -539,6 +539,67 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
     return sync_stream(rd->gens, p, err);
 }
 
+/* One row of phylogeny.csv, for sorting by id. */
+typedef struct {
+    uint64_t id;
+    const char *text;
+    size_t len;
+} phylo_row_t;
+
+static int row_by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const phylo_row_t *)a)->id, y = ((const phylo_row_t *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int qs_rundir_sort_phylogeny(qs_rundir_t *rd, qs_error_t *err)
+{
+    char p[QS_PATH_MAX + 64];
+    path_in(rd, "phylogeny.csv", p, sizeof p);
+    int rc = sync_stream(rd->phylo, p, err);
+    if (rc < 0)
+        return rc;
+    qs_bytes_t file;
+    qs_bytes_init(&file);
+    if ((rc = qs_file_read_all(p, SIZE_MAX, &file, err)) < 0) {
+        qs_bytes_destroy(&file);
+        return rc;
+    }
+    const char *text = (const char *)file.data;
+    size_t len = file.len;
+    size_t nrows = 0, cap = 1024;
+    phylo_row_t *rows = xmalloc(cap * sizeof *rows);
+    const char *line = memchr(text, '\n', len); /* the header stays first */
+    size_t head = line ? (size_t)(line - text) + 1 : len;
+    for (const char *at = text + head; at < text + len;) {
+        const char *nl = memchr(at, '\n', (size_t)(text + len - at));
+        size_t n = nl ? (size_t)(nl - at) + 1 : (size_t)(text + len - at);
+        if (nrows == cap)
+            rows = xrealloc(rows, (cap *= 2) * sizeof *rows);
+        rows[nrows++] = (phylo_row_t){strtoull(at, NULL, 10), at, n};
+        at += n;
+    }
+    qsort(rows, nrows, sizeof *rows, row_by_id);
+    char *sorted = xmalloc(len ? len : 1), *o = sorted;
+    memcpy(o, text, head);
+    o += head;
+    for (size_t i = 0; i < nrows; i++) {
+        memcpy(o, rows[i].text, rows[i].len);
+        o += rows[i].len;
+    }
+    rc = qs_write_file_atomic(p, sorted, (size_t)(o - sorted), err);
+    free(sorted);
+    free(rows);
+    qs_bytes_destroy(&file);
+    if (rc < 0)
+        return rc;
+    /* Appends (a resumed run) go on after the sorted rows: same size, same row count. */
+    fclose(rd->phylo);
+    if (!(rd->phylo = fopen(p, "a")))
+        return io_error(err, p, "cannot open");
+    return 0;
+}
+
 int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reason, qs_error_t *err)
 {
     char p[QS_PATH_MAX + 64];
@@ -551,7 +612,7 @@ int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reaso
     if (write(rd->lineage_fd, rd->buf.data, rd->buf.len) != (ssize_t)rd->buf.len ||
         fsync(rd->lineage_fd) != 0)
         return io_error(err, p, "write");
-    return 0;
+    return qs_rundir_sort_phylogeny(rd, err);
 }
 
 int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t *err)

@@ -4,7 +4,8 @@
  *   lineage.msgpack    framed records: header, then per generation its births, evaluations,
  *                      deaths and summary; fsynced at the end of every generation
  *   phylogeny.csv      ALife Data Standards phylogeny: one row per organism, written when it
- *                      dies (the survivors' rows when the run ends, destruction_time = inf)
+ *                      dies (the survivors' rows when the run ends, destruction_time = inf);
+ *                      sorted into id order (parents first) when the run ends or stops
  *   generations.csv    one row per generation
  *   best.genome        the fittest organism so far (atomic replace)
  *   run.log            what happened, with timestamps: workers, faults, generations
@@ -63,6 +64,11 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
 /* The end record, when the run is over (the last generation's deaths, cause END, have
  * already closed every organism's row). */
 int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reason, qs_error_t *err);
+/* Rewrite phylogeny.csv with its rows in id order, which puts parents before children
+ * (atomically; the same bytes in another order, so a checkpoint's offset and row count
+ * stay true). qs_rundir_write_end does it; a run stopped by a signal calls it after its
+ * checkpoint. Rows appended later (a resumed run) follow in death order until the next. */
+int qs_rundir_sort_phylogeny(qs_rundir_t *rd, qs_error_t *err);
 int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t *err);
 void qs_rundir_offsets(const qs_rundir_t *rd, qs_rundir_offsets_t *off);
 /* Stamp a checkpoint with the run's identity and the files' current offsets. */

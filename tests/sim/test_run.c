@@ -29,6 +29,29 @@ static void out_dir(char *buf, size_t cap, const char *name)
     snprintf(buf, cap, "%s/%s", dir, name);
 }
 
+/* phylogeny.csv's rows are in id order, so every parent's row comes before its
+ * children's. */
+static void assert_id_order(const char *path)
+{
+    char *t = tu_read_file(path, NULL);
+    cr_assert(t, "%s", path);
+    unsigned long long prev = 0;
+    size_t rows = 0;
+    for (const char *l = strchr(t, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        unsigned long long id = strtoull(l + 1, NULL, 10), parent = 0;
+        const char *anc = strchr(l + 1, ',');
+        cr_assert(anc, "%s: a row without ancestor_list", path);
+        if (anc[1] == '[' && anc[2] >= '0' && anc[2] <= '9')
+            parent = strtoull(anc + 2, NULL, 10);
+        cr_assert_gt(id, prev, "%s: row %zu: id %llu after %llu", path, rows + 1, id, prev);
+        cr_assert_lt(parent, id, "%s: organism %llu's parent %llu comes later", path, id, parent);
+        prev = id;
+        rows++;
+    }
+    cr_assert_gt(rows, 0);
+    free(t);
+}
+
 Test(run, writes_a_complete_run_directory)
 {
     char sc[512], out[512], p[700], *log;
@@ -69,6 +92,7 @@ Test(run, writes_a_complete_run_directory)
     cr_assert_eq(counts[QS_REC_BIRTH], counts[QS_REC_DEATH], "everyone dies by the end");
     snprintf(p, sizeof p, "%s/phylogeny.csv", out);
     cr_assert_eq(su_count_lines(p), 1 + counts[QS_REC_BIRTH]);
+    assert_id_order(p);
 
     qs_genome_t g;
     snprintf(p, sizeof p, "%s/best.genome", out);
@@ -187,6 +211,8 @@ Test(run, sigint_stops_cleanly_and_resumes)
     cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
     free(log);
     cr_assert_eq(stop_slow_run(sc, out, SIGINT), 130);
+    snprintf(p, sizeof p, "%s/phylogeny.csv", out);
+    assert_id_order(p); /* sorted when stopped, too */
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "resume with: quinesim run --resume"));
     snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
