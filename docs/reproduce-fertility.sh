@@ -1,0 +1,56 @@
+#!/bin/sh
+# Reproduce the fertility tables of docs/results.md, section 7 (run from the repository
+# root after `make` and `make data`). Output in runs/fertility/: the genomes, each
+# training's JSON lines and each lineage's (`quinesim fertility --json`). Seed 1 only.
+# Times on the project's 2-vCPU machine: the genomes about 3 minutes, each attempt of 1,000
+# fertile steps about 4 minutes (0.19 s a step; `make bench` times one).
+set -eu
+Q=${QUINESIM:-build/quinesim}
+MNIST=${MNIST:-data/mnist}
+OUT=${OUT:-runs/fertility}
+mkdir -p "$OUT"
+
+# Today's organisms (docs/reproduce-core.sh's recipes; the quickstart survivor is
+# runs/quickstart/best.genome after `make run`).
+$Q train --model aux --epochs 30 --seed 1 --data "$MNIST" --json --save "$OUT/aux30.genome" \
+    > "$OUT/aux30.jsonl"
+$Q train --model vanilla --epochs 30 --seed 1 --json --save "$OUT/v30.genome" > "$OUT/v30.jsonl"
+$Q train --from "$OUT/v30.genome" --newton-only --epochs 30 --newton 1 --newton-cg 60 --json \
+    --save "$OUT/v_newton.genome" > "$OUT/v_newton.jsonl"
+[ -f runs/quickstart/best.genome ] || $Q run scenarios/quickstart.ini --out runs/quickstart --force
+cp runs/quickstart/best.genome "$OUT/quickstart.genome"
+
+# The baseline: 20 generations of pure regeneration, plain and standardized.
+for g in aux30 v30 v_newton quickstart; do
+    for r in plain standardize; do
+        $Q fertility "$OUT/$g.genome" --regen $r --data "$MNIST" --json > "$OUT/$g.$r.jsonl"
+    done
+done
+
+# Attempts: fertile steps from the Newton copier (A-G) and from the aux genomes (H, I).
+attempt() {
+    name=$1
+    from=$2
+    shift 2
+    $Q train --from "$OUT/$from.genome" --fertile-only --json --data "$MNIST" "$@" \
+        --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+    for r in plain standardize; do
+        $Q fertility "$OUT/$name.genome" --regen $r --data "$MNIST" --json > "$OUT/$name.$r.jsonl"
+    done
+}
+attempt A v_newton --fertile 20 --epochs 10 --fertile-lr 1e-5
+attempt B v_newton --fertile 20 --epochs 10 --fertile-lr 1e-5 --fertile-sink 0 --fertile-gens 1
+attempt C v_newton --fertile 20 --epochs 10 --fertile-lr 1e-5 --fertile-contraction 0 \
+    --fertile-gens 1
+attempt D v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 \
+    --fertile-contraction 0
+attempt E v_newton --fertile 100 --epochs 10 --fertile-lr 3e-6 --fertile-sink 10 --fertile-rho 0.9
+attempt F v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 \
+    --fertile-contraction 0 --fertile-regen standardize
+attempt G v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 --fertile-rho 0.9 \
+    --fertile-regen standardize
+attempt H aux30 --fertile 50 --epochs 10 --fertile-lr 1e-4 --fertile-gens 2 --fertile-sink 1 \
+    --fertile-contraction 0 --fertile-regen standardize
+attempt I quickstart --fertile 50 --epochs 10 --fertile-lr 3e-5 --fertile-gens 3 --fertile-sink 10 \
+    --fertile-contraction 0 --fertile-regen standardize
+echo "done: $OUT"
