@@ -213,7 +213,7 @@ static void json_extra(qs_jw_t *w, void *ctx)
 /* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
  * output failed: said on stderr). */
 static int analyze_run(const opts_t *o, const char *arg, int index, char labels[][QS_NAME_MAX],
-                       qs_summary_t *s)
+                       qs_summary_t *s, qs_plot_runs_t *runs)
 {
     char path[QS_PATH_MAX + 32];
     lineage_path(arg, path, sizeof path);
@@ -313,6 +313,7 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
         }
     }
     if (o->plot) {
+        qs_plot_runs_add(runs, &h);
         per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
         if (qs_plot_charts(&h, s->label, out, info, &err) < 0) {
             fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
@@ -342,13 +343,23 @@ int cmd_analyze(int argc, char **argv)
     qs_summary_t *sums = xcalloc((size_t)o.nruns, sizeof *sums);
     char(*labels)[QS_NAME_MAX] = xcalloc((size_t)o.nruns, QS_NAME_MAX);
     int status = 0, nok = 0;
+    qs_plot_runs_t runs;
+    qs_plot_runs_init(&runs);
     for (int k = 0; k < o.nruns; k++) {
         qs_summary_t *s = &sums[nok];
-        int r = analyze_run(&o, o.runs[k], nok, labels, s);
+        int r = analyze_run(&o, o.runs[k], nok, labels, s, &runs);
         if (s->path[0]) /* the log was read: the summary stands even if an export failed */
             nok++;
         status |= r;
     }
+    if (o.plot && runs.nruns > 1) { /* the runs side by side, in DIR itself */
+        qs_error_t err = {0};
+        if (qs_plot_runs_charts(&runs, o.plot, o.json ? stderr : stdout, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
+            status = 1;
+        }
+    }
+    qs_plot_runs_destroy(&runs);
     if (!o.json && o.nruns > 1 && nok > 0)
         qs_summary_compare(sums, (uint32_t)nok, stdout);
     fflush(stdout);

@@ -134,6 +134,19 @@ typedef struct {
     uint32_t peak;                 /* most organisms of one species in one generation */
 } chart_data_t;
 
+/* " n mean min max sd" of each of st[0..n), then the end of the row. */
+static void dat_stats(FILE *f, const qs_hstat_t *const *st, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, " %u", st[k]->n);
+        double v[] = {qs_hstat_mean(st[k]), st[k]->n ? st[k]->min : NAN,
+                      st[k]->n ? st[k]->max : NAN, qs_hstat_sd(st[k])};
+        for (size_t j = 0; j < QS_ARRAY_LEN(v); j++)
+            dat_num(f, v[j]);
+    }
+    fputc('\n', f);
+}
+
 /* One block per species (gnuplot `index s`), one row per generation with a value:
  * generation, then for accuracy and self-prediction R^2 over the generation's evaluations
  * n mean min max sd, then the replication R^2 of its births n mean min max sd. A
@@ -152,14 +165,7 @@ static void write_species_block(const qs_history_t *h, uint32_t s, chart_data_t 
         }
         gap = 0;
         fprintf(f, "%u", g);
-        for (size_t k = 0; k < QS_ARRAY_LEN(st); k++) {
-            fprintf(f, " %u", st[k]->n);
-            double v[] = {qs_hstat_mean(st[k]), st[k]->n ? st[k]->min : NAN,
-                          st[k]->n ? st[k]->max : NAN, qs_hstat_sd(st[k])};
-            for (size_t j = 0; j < QS_ARRAY_LEN(v); j++)
-                dat_num(f, v[j]);
-        }
-        fputc('\n', f);
+        dat_stats(f, st, QS_ARRAY_LEN(st));
         if (st[0]->n) {
             cd->sp_acc[s] = 1;
             cd->acc_lo = QS_MIN(cd->acc_lo, st[0]->min);
@@ -535,6 +541,144 @@ int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FI
             fprintf(info, "plot: %s skipped: %s\n", names[k], why[k]);
     }
     fprintf(info, "plot: data and script in %s (redraw: cd %s && gnuplot plots.gp)\n", dir, dir);
+    return 0;
+}
+
+/* ---- several runs ---------------------------------------------------------------------- */
+
+void qs_plot_runs_init(qs_plot_runs_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void qs_plot_runs_destroy(qs_plot_runs_t *r)
+{
+    free(r->acc);
+    free(r->r2);
+    free(r->link_r2);
+    memset(r, 0, sizeof *r);
+}
+
+void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
+{
+    if (h->ngens > r->cap) {
+        uint32_t cap = QS_MAX(h->ngens, r->cap * 2);
+        qs_hstat_t **arrays[] = {&r->acc, &r->r2, &r->link_r2};
+        for (size_t k = 0; k < QS_ARRAY_LEN(arrays); k++) {
+            *arrays[k] = xrealloc(*arrays[k], (size_t)cap * sizeof **arrays[k]);
+            memset(*arrays[k] + r->cap, 0, (size_t)(cap - r->cap) * sizeof **arrays[k]);
+        }
+        r->cap = cap;
+    }
+    r->ngens = QS_MAX(r->ngens, h->ngens);
+    for (uint32_t g = 0; g < h->ngens; g++) {
+        const qs_hgen_t *gg = &h->gens[g];
+        double v[] = {mean_of(gg->acc_sum, gg->acc_n), mean_of(gg->r2_sum, gg->r2_n),
+                      mean_of(gg->link_r2_sum, gg->link_n)};
+        qs_hstat_t *at[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
+        for (size_t k = 0; k < QS_ARRAY_LEN(v); k++)
+            if (isfinite(v[k]))
+                qs_hstat_add(at[k], v[k]);
+    }
+    r->nruns++;
+}
+
+int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs_error_t *err)
+{
+    int rc = mkdir_p(dir, err);
+    if (rc < 0)
+        return rc;
+    FILE *f = create_in(dir, "runs.dat", err);
+    if (!f)
+        return QS_ERR(IO);
+    fputs("# generation, then for the population mean accuracy, self-prediction R² and "
+          "replication R² of each run:\n# runs mean min max sd (over the runs)\n",
+          f);
+    int acc = 0, fid = 0;
+    double acc_lo = INFINITY, acc_hi = -INFINITY, r2_lo = 1;
+    for (uint32_t g = 0; g < r->ngens; g++) {
+        fprintf(f, "%u", g);
+        const qs_hstat_t *st[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
+        dat_stats(f, st, QS_ARRAY_LEN(st));
+        if (st[0]->n) {
+            acc = 1;
+            acc_lo = QS_MIN(acc_lo, st[0]->min);
+            acc_hi = QS_MAX(acc_hi, st[0]->max);
+        }
+        for (size_t k = 1; k < 3; k++)
+            if (st[k]->n) {
+                fid = 1;
+                r2_lo = QS_MIN(r2_lo, QS_MAX(R2_FLOOR, st[k]->min));
+            }
+    }
+    if ((rc = finish_file(f, dir, "runs.dat", err)) < 0)
+        return rc;
+    if (!acc && !fid)
+        return qs_error_set(err, QS_ERR(INVAL), "%s: nothing to plot across the runs", dir);
+
+    if (!(f = create_in(dir, "runs.gp", err)))
+        return QS_ERR(IO);
+    uint32_t last = r->ngens ? r->ngens - 1 : 0;
+    fprintf(f,
+            "# quinesim analyze: %u runs side by side. Redraw with: gnuplot runs.gp\n"
+            "set datafile missing \"?\"\n"
+            "set grid xtics ytics back lt 1 lw 1 lc rgb \"#dddddd\"\n"
+            "set border lc rgb \"#444444\"\n"
+            "set xrange [0:%u]\n"
+            "set xtics %s\n"
+            "set xlabel \"generation\"\n"
+            "set key box opaque outside right top vertical Left reverse\n",
+            r->nruns, last > 0 ? last : 1, last <= 10 ? "1" : "autofreq");
+    script_terminal(f);
+    if (acc) {
+        fprintf(f,
+                "set output \"accuracy_runs.\".fmt\n"
+                "set title \"Population mean fitness-set accuracy over %u runs\\n"
+                "line: mean of the runs' means; band: lowest to highest run; bars: sd over "
+                "runs\"\n"
+                "set ylabel \"fitness-set accuracy (fraction correct)\"\n",
+                r->nruns);
+        data_yrange(f, acc_lo, acc_hi, 0, 1);
+        fprintf(f,
+                "plot \"runs.dat\" using 1:4:5 with filledcurves lc rgb \"%s\" "
+                "fs transparent solid 0.22 noborder title \"range of the runs\", \\\n"
+                "     \"runs.dat\" using 1:3:6 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
+                "title \"mean ± sd\", \\\n"
+                "     \"runs.dat\" using 1:3 with lines lw 2 lc rgb \"%s\" notitle\n",
+                palette[0], palette[0], palette[0]);
+    }
+    if (fid) {
+        fprintf(f,
+                "set output \"fidelity_runs.\".fmt\n"
+                "set title \"Replication fidelity over %u runs\\n"
+                "lines: mean of the runs' means; band: lowest to highest run; bars: sd over "
+                "runs\"\n"
+                "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n",
+                r->nruns);
+        data_yrange(f, r2_lo, 1, R2_FLOOR, 1.02);
+        fprintf(f,
+                "plot \"runs.dat\" using 1:($9 < %g ? %g : $9):10 with filledcurves lc rgb "
+                "\"%s\" fs transparent solid 0.22 noborder title \"self-prediction: range\", \\\n"
+                "     \"runs.dat\" using 1:8:11 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
+                "title \"self-prediction: mean ± sd\", \\\n"
+                "     \"runs.dat\" using 1:8 with lines lw 2 lc rgb \"%s\" notitle, \\\n"
+                "     \"runs.dat\" using 1:13:16 with yerrorbars lc rgb \"%s\" pt 4 ps 0.4 "
+                "title \"child vs parent: mean ± sd\", \\\n"
+                "     \"runs.dat\" using 1:13 with lines lw 2 dt 2 lc rgb \"%s\" notitle\n",
+                R2_FLOOR, R2_FLOOR, palette[2], palette[2], palette[2], palette[3], palette[3]);
+    }
+    fputs("set output\n}\n", f);
+    if ((rc = finish_file(f, dir, "runs.gp", err)) < 0)
+        return rc;
+    char log_path[QS_PATH_MAX + 32];
+    snprintf(log_path, sizeof log_path, "%s/gnuplot-runs.log", dir);
+    char *argv[] = {"gnuplot", "runs.gp", NULL};
+    if ((rc = run_tool(argv, dir, log_path, "gnuplot-nox", err)) < 0)
+        return rc;
+    if (acc)
+        fprintf(info, "plot: %s/accuracy_runs.png and .svg (%u runs)\n", dir, r->nruns);
+    if (fid)
+        fprintf(info, "plot: %s/fidelity_runs.png and .svg (%u runs)\n", dir, r->nruns);
     return 0;
 }
 

@@ -43,6 +43,21 @@
 /* What was written (and skipped) is reported on info, one line each. */
 int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FILE *info,
                    qs_error_t *err);
+/* Several runs of one scenario (seeds): each run's per-generation population means,
+ * gathered run by run (qs_plot_runs_add), then drawn in DIR as accuracy_runs and
+ * fidelity_runs (PNG and SVG, data runs.dat, script runs.gp): the mean over the runs of
+ * each run's mean, a band from the lowest run's mean to the highest, and the sd over runs
+ * as error bars. Caller-owned storage: _init / _destroy. */
+typedef struct {
+    qs_hstat_t *acc, *r2, *link_r2; /* per generation, over runs */
+    uint32_t ngens, cap, nruns;
+} qs_plot_runs_t;
+
+void qs_plot_runs_init(qs_plot_runs_t *r);
+void qs_plot_runs_destroy(qs_plot_runs_t *r);
+void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h);
+int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs_error_t *err);
+
 int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int all, FILE *info,
                  qs_error_t *err);
 

@@ -2,6 +2,7 @@
  * skipped with a reason) and Graphviz drawings (whole tree, pruned to the survivors'
  * ancestry, refused when still too big). Skipped when gnuplot or dot is missing. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,4 +255,58 @@ Test(plot, diverged_r2_cuts_the_axis_and_says_so)
     free(script);
     free(buf);
     qs_history_destroy(&h);
+}
+
+/* Several runs: runs.dat holds, per generation, the mean, min, max and sd over the runs
+ * of each run's population mean; both charts are drawn. */
+Test(plot, runs_side_by_side)
+{
+    need("gnuplot");
+    qs_history_t a, b;
+    make_run(&a, 6, 8, 0);
+    make_run(&b, 8, 10, 0);
+    qs_plot_runs_t runs;
+    qs_plot_runs_init(&runs);
+    qs_plot_runs_add(&runs, &a);
+    qs_plot_runs_add(&runs, &b);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *info = open_memstream(&buf, &len);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_plot_runs_charts(&runs, tmp, info, &err), 0, "%s", err.msg);
+    info_of(info, &buf);
+    assert_png(tmp, "accuracy_runs");
+    assert_png(tmp, "fidelity_runs");
+    char p[600];
+    snprintf(p, sizeof p, "%s/runs.dat", tmp);
+    char *d = tu_read_file(p, NULL);
+    cr_assert(d);
+    unsigned rows = 0;
+    for (char *line = strtok(d, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        unsigned g, n;
+        double mean, lo, hi, sd;
+        cr_assert_eq(sscanf(line, "%u %u %lf %lf %lf %lf", &g, &n, &mean, &lo, &hi, &sd), 6, "%s",
+                     line);
+        double x = a.gens[QS_MIN(g, a.ngens - 1)].acc_sum / a.gens[QS_MIN(g, a.ngens - 1)].acc_n;
+        double y = b.gens[g].acc_sum / b.gens[g].acc_n;
+        if (g < a.ngens) {
+            cr_assert_eq(n, 2);
+            cr_assert_float_eq(mean, (x + y) / 2, 1e-6, "generation %u", g);
+            cr_assert_float_eq(lo, QS_MIN(x, y), 1e-6);
+            cr_assert_float_eq(hi, QS_MAX(x, y), 1e-6);
+            cr_assert_float_eq(sd, fabs(x - y) / 2, 1e-6);
+        } else {
+            cr_assert_eq(n, 1, "generation %u: only the longer run", g);
+            cr_assert_float_eq(mean, y, 1e-6);
+        }
+        rows++;
+    }
+    cr_assert_eq(rows, b.ngens);
+    free(d);
+    free(buf);
+    qs_plot_runs_destroy(&runs);
+    qs_history_destroy(&a);
+    qs_history_destroy(&b);
 }
