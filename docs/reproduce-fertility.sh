@@ -53,4 +53,11 @@ attempt H aux30 --fertile 50 --epochs 10 --fertile-lr 1e-4 --fertile-gens 2 --fe
     --fertile-contraction 0 --fertile-regen standardize
 attempt I quickstart --fertile 50 --epochs 10 --fertile-lr 3e-5 --fertile-gens 3 --fertile-sink 10 \
     --fertile-contraction 0 --fertile-regen standardize
+attempt J G --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 --fertile-rho 0.9 \
+    --fertile-regen standardize
+attempt K G --fertile 100 --epochs 10 --fertile-lr 3e-6 --fertile-sink 10 --fertile-rho 0.9 \
+    --fertile-contraction 0.1 --fertile-regen standardize
+$Q train --from "$OUT/G.genome" --newton-only --newton 1 --epochs 10 --newton-cg 60 --json \
+    --save "$OUT/L.genome" > "$OUT/L.jsonl"
+$Q fertility "$OUT/L.genome" --regen standardize --json > "$OUT/L.standardize.jsonl"
 echo "done: $OUT"
