@@ -59,6 +59,8 @@ typedef struct {
     double fertile_lr;     /* its Adam learning rate */
     uint64_t fertile_images;
     const char *recipe;
+    uint64_t fertile_newton; /* Levenberg-Marquardt steps on copy + contraction per report */
+    double fertile_newton_c;
 } opts_t;
 
 static void usage(FILE *to)
@@ -110,6 +112,10 @@ static void usage(FILE *to)
             "  --fertile-rho R     spectral radius the penalty starts above (default 0.5)\n"
             "  --fertile-lr X      Adam learning rate of the fertile steps (default 1e-4)\n"
             "  --fertile-images I  aux: task images per fertile step (default 100)\n"
+            "  --fertile-newton S  after every epoch (report), S Levenberg-Marquardt steps on\n"
+            "                      the copy and the contraction together (5 power steps\n"
+            "                      first; qs_fertile_lm_step, --newton-cg iterations)\n"
+            "  --fertile-newton-c C  weight of the contraction in those steps (default 0.01)\n"
             "  --fertile-regen R   offspring in the objective: plain f_theta(C) (default) |\n"
             "                      standardize (each layer rescaled to the parent's mean and\n"
             "                      spread, core/regen.h)\n"
@@ -194,6 +200,8 @@ enum {
     OPT_FERTILE_LR,
     OPT_FERTILE_IMAGES,
     OPT_FERTILE_REGEN,
+    OPT_FERTILE_NEWTON,
+    OPT_FERTILE_NEWTON_C,
     OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
@@ -246,6 +254,8 @@ static const struct option long_opts[] = {
     {"fertile-lr", required_argument, NULL, OPT_FERTILE_LR},
     {"fertile-images", required_argument, NULL, OPT_FERTILE_IMAGES},
     {"fertile-regen", required_argument, NULL, OPT_FERTILE_REGEN},
+    {"fertile-newton", required_argument, NULL, OPT_FERTILE_NEWTON},
+    {"fertile-newton-c", required_argument, NULL, OPT_FERTILE_NEWTON_C},
     {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -292,6 +302,7 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->fcfg = qs_fertile_defaults();
     o->fertile_lr = 1e-4;
     o->fertile_images = 100;
+    o->fertile_newton_c = 0.01;
     o->seed = 1;
     o->threads = 1;
     o->data = DEFAULT_DATA;
@@ -351,6 +362,12 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_FERTILE_LR:
             rc = qs_parse_double("--fertile-lr", optarg, 1e-12, 1e3, &o->fertile_lr, err);
+            break;
+        case OPT_FERTILE_NEWTON:
+            rc = qs_parse_u64("--fertile-newton", optarg, 0, 1000000, &o->fertile_newton, err);
+            break;
+        case OPT_FERTILE_NEWTON_C:
+            rc = qs_parse_double("--fertile-newton-c", optarg, 0, 1e9, &o->fertile_newton_c, err);
             break;
         case OPT_FERTILE_REGEN:
             if (qs_regen_parse(optarg, &o->fcfg.regen) < 0)
@@ -556,7 +573,7 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     o->cfg.obj.temperature = (float)temp;
     o->cfg.batch = (uint32_t)batch;
     o->cfg.images = (uint32_t)images;
-    if (o->fertile_only && !o->fertile)
+    if (o->fertile_only && !o->fertile && !o->fertile_newton)
         return qs_error_set(err, QS_ERR(INVAL), "--fertile-only needs --fertile S (S > 0)");
     if (o->fertile_only && o->newton_only)
         return qs_error_set(err, QS_ERR(INVAL),
@@ -652,7 +669,7 @@ static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
         qs_jw_kv_bool(&j, "regen", r->regen);
         if (o->newton)
             qs_jw_kv_u64(&j, "newton", r->newton);
-        if (o->fertile) {
+        if (o->fertile || o->fertile_newton) {
             const qs_fertile_stats_t *fs = &r->fert.last;
             qs_jw_kv_f64(&j, "fertile_loss", r->fert.steps ? r->fert.loss_sum / r->fert.steps : 0);
             qs_jw_kv_f64(&j, "drift1", fs->drift[1]);
@@ -781,7 +798,8 @@ int cmd_train(int argc, char **argv)
     qs_fertile_t *fert = NULL;
     qs_opt_t fopt;
     qs_rng_t frng;
-    if (o.fertile) {
+    double lm_mu = 1;
+    if (o.fertile || o.fertile_newton) {
         fert = qs_fertile_new(phys, &o.fcfg, o.seed);
         qs_opt_cfg_t ocfg = qs_opt_defaults(QS_OPT_ADAM);
         ocfg.lr = (float)o.fertile_lr;
@@ -834,6 +852,18 @@ int cmd_train(int argc, char **argv)
                 row.fert.rho_power = fr.rho_power;
                 row.fert.last = fr.last;
                 qs_progress_draw(&prog, k + 1, o.fertile, "fertile");
+            }
+            if (o.fertile_newton)
+                for (int k = 0; k < 5; k++)
+                    row.fert.rho_power = qs_fertile_power_step(fert, theta);
+            for (uint64_t k = 0; k < o.fertile_newton; k++) {
+                qs_fertile_lm_stats_t ls;
+                qs_fertile_lm_step(fert, theta, o.fertile_newton_c,
+                                   o.newton_cg ? (uint32_t)o.newton_cg : 30, &lm_mu, &ls);
+                row.fert.steps++;
+                row.fert.loss_sum += ls.after;
+                row.fert.last.rho_hat = ls.rho_hat;
+                qs_progress_draw(&prog, k + 1, o.fertile_newton, "fertile newton");
             }
             qs_progress_clear(&prog);
         }

@@ -323,3 +323,49 @@ Test(fertile, standardized_gradient_matches_finite_differences)
     all.regen = QS_REGEN_STANDARDIZE;
     check_grad(QS_KIND_AUX, &all, "aux, standardized, every term, K=2");
 }
+
+/* Levenberg-Marquardt on copy + contraction: steps that are taken lower E, and a few of
+ * them lower both the copy's error and the stretch along v; the same call twice gives the
+ * same genome. */
+static void check_lm(qs_regen_t mode)
+{
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 1.0f);
+    qs_fertile_cfg_t c = qs_fertile_defaults();
+    c.regen = mode;
+    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 2), *f2 = qs_fertile_new(t.phys, &c, 2);
+    float *copy = xaligned(t.n * sizeof *copy);
+    memcpy(copy, t.theta, t.n * sizeof *copy);
+    for (int i = 0; i < 50; i++) {
+        qs_fertile_power_step(f, t.theta);
+        qs_fertile_power_step(f2, copy);
+    }
+    double mu = 1, mu2 = 1, first = 0, rho0 = 0;
+    qs_fertile_lm_stats_t s;
+    for (int k = 0; k < 5; k++) {
+        qs_fertile_lm_step(f, t.theta, 0.1, 40, &mu, &s);
+        if (k == 0) {
+            first = s.before;
+            rho0 = s.rho_hat;
+        }
+        cr_expect(!s.accepted || s.after < s.before, "mode %d step %d: E %g -> %g", mode, k,
+                  s.before, s.after);
+        cr_expect(s.tries >= 1 && s.cg_iters >= 1);
+    }
+    cr_expect_lt(s.after, 0.5 * first, "mode %d: E %g after 5 steps, %g before", mode, s.after,
+                 first);
+    cr_expect_lt(s.rho_hat, rho0, "mode %d: stretch along v %g, was %g", mode, s.rho_hat, rho0);
+    for (int k = 0; k < 5; k++)
+        qs_fertile_lm_step(f2, copy, 0.1, 40, &mu2, NULL);
+    cr_expect_arr_eq(copy, t.theta, t.n * sizeof *copy, "deterministic");
+    free(copy);
+    qs_fertile_free(f);
+    qs_fertile_free(f2);
+    net_free(&t);
+}
+
+Test(fertile, lm_steps_lower_copy_error_and_stretch)
+{
+    check_lm(QS_REGEN_PLAIN);
+    check_lm(QS_REGEN_STANDARDIZE);
+}

@@ -144,6 +144,12 @@ Test(cmd_fertility, train_takes_fertile_steps)
     cr_expect_eq(count(out, "\"fertile_loss\":"), 2, "%s", out);
     cr_expect_eq(count(out, "\"steps\":0,"), 2, "%s", out);
     free(out);
+    /* Levenberg-Marquardt steps on copy + contraction stand alone too. */
+    snprintf(args, sizeof args,
+             "train --from %s/f.genome --fertile-only --fertile-newton 1 --epochs 1 --json", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(count(out, "\"rho_power\":"), 2, "%s", out);
+    free(out);
     struct {
         const char *args, *needle;
     } bad[] = {
