@@ -284,7 +284,8 @@ typedef struct {
     qs_fertile_t *f;
     const float *theta, *point; /* theta and theta + h v (lin[0] and pert linearised there) */
     double isd, qs;             /* 1 / sqrt(D) and sqrt(c) / h */
-    float *t1, *t2;             /* N scratch */
+    double is1;                 /* sqrt(w1 / D), 0 without the child's residual */
+    float *t1, *t2, *t3, *t4;   /* N scratch */
 } lm_t;
 
 /* Tangent of T at nt's point x along d: out = J_T d. */
@@ -294,8 +295,9 @@ static void push(qs_fertile_t *f, qs_newton_t *nt, const float *x, const float *
     qs_regen_jvp(qs_phys_spec(f->phys), f->cfg.regen, x, qs_newton_prediction(nt), d, out);
 }
 
-/* A d = [ (J_T(theta) d - d) / sqrt(D) ; sqrt(c) (J_T(theta + h v) - J_T(theta)) d / h ] */
-static void lm_apply(lm_t *m, const float *d, float *ar, float *aq)
+/* A d = [ (J_T(theta) d - d) / sqrt(D) ; sqrt(c) (J_T(theta + h v) - J_T(theta)) d / h ;
+ *         sqrt(w1 / D) (J_T(theta_1) - I) J_T(theta) d ] */
+static void lm_apply(lm_t *m, const float *d, float *ar, float *aq, float *a1)
 {
     qs_fertile_t *f = m->f;
     push(f, f->lin[0], m->theta, d, m->t1);
@@ -304,15 +306,27 @@ static void lm_apply(lm_t *m, const float *d, float *ar, float *aq)
         ar[i] = (float)(((double)m->t1[i] - d[i]) * m->isd);
         aq[i] = (float)(((double)m->t2[i] - m->t1[i]) * m->qs);
     }
+    if (m->is1 > 0) {
+        push(f, f->lin[1], f->kids[1], m->t1, m->t3);
+        for (size_t i = 0; i < f->n; i++)
+            a1[i] = (float)(((double)m->t3[i] - m->t1[i]) * m->is1);
+    }
 }
 
-/* out = A^T [ur; uq] */
-static void lm_apply_t(lm_t *m, const float *ur, const float *uq, float *out)
+/* out = A^T [ur; uq; u1] */
+static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u1, float *out)
 {
     qs_fertile_t *f = m->f;
     const size_t n = f->n;
     for (size_t i = 0; i < n; i++)
         m->t2[i] = (float)(ur[i] * m->isd - uq[i] * m->qs);
+    if (m->is1 > 0) { /* + (J_T(theta_1)^T - I) u1 sqrt(w1 / D), pulled back through theta */
+        for (size_t i = 0; i < n; i++)
+            m->t4[i] = (float)(u1[i] * m->is1);
+        pullback(f, f->lin[1], f->kids[1], m->t4, m->t3);
+        for (size_t i = 0; i < n; i++)
+            m->t2[i] += m->t3[i] - m->t4[i];
+    }
     pullback(f, f->lin[0], m->theta, m->t2, out); /* J_T(theta)^T (ur / sqrt D - qs uq) */
     pullback(f, f->pert, m->point, uq, m->t1);    /* J_T(theta + h v)^T uq */
     for (size_t i = 0; i < n; i++)
@@ -322,7 +336,7 @@ static void lm_apply_t(lm_t *m, const float *ur, const float *uq, float *out)
 /* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2, D fixed; the residuals into rr, rq
  * (N each) when not NULL. Linearises lin[0] at x and pert at x + h v. */
 static double lm_energy(qs_fertile_t *f, const float *x, float *point, double d, double c,
-                        float *rr, float *rq)
+                        double w1, float *rr, float *rq, float *r1)
 {
     const size_t n = f->n;
     const double h = f->cfg.fd_step;
@@ -331,35 +345,46 @@ static double lm_energy(qs_fertile_t *f, const float *x, float *point, double d,
         point[i] = x[i] + (float)(h * f->v[i]);
     regenerate(f, f->pert, point, f->acc);
     double e_r = qs_vec_sqdist(f->kids[1], x, n) / d;
-    double e_q = c * qs_vec_sqdist(f->acc, f->kids[1], n) / (h * h);
+    double e_q = c * qs_vec_sqdist(f->acc, f->kids[1], n) / (h * h), e_1 = 0;
+    if (w1 > 0) {
+        regenerate(f, f->lin[1], f->kids[1], f->kids[2]);
+        e_1 = w1 * qs_vec_sqdist(f->kids[2], f->kids[1], n) / d;
+        if (r1)
+            for (size_t i = 0; i < n; i++)
+                r1[i] = (float)(((double)f->kids[2][i] - f->kids[1][i]) * sqrt(w1 / d));
+    }
     if (rr)
         for (size_t i = 0; i < n; i++) {
             rr[i] = (float)(((double)f->kids[1][i] - x[i]) / sqrt(d));
             rq[i] = (float)(((double)f->acc[i] - f->kids[1][i]) * sqrt(c) / h);
         }
-    return e_r + e_q;
+    return e_r + e_q + e_1;
 }
 
-void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, uint32_t cg_iters, double *mu,
-                        qs_fertile_lm_stats_t *st)
+void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint32_t cg_iters,
+                        double *mu, qs_fertile_lm_stats_t *st)
 {
     const size_t n = f->n;
     qs_fertile_lm_stats_t s = {0};
-    float *b[12];
-    for (int i = 0; i < 12; i++)
+    if (f->cfg.generations < 2)
+        w1 = 0;
+    float *b[16];
+    for (int i = 0; i < 16; i++)
         b[i] = xaligned(n * sizeof(float));
     float *rr = b[0], *rq = b[1], *g = b[2], *x = b[3], *r = b[4], *p = b[5], *ar = b[6],
-          *aq = b[7], *q = b[8], *trial = b[9], *point = b[10], *tpoint = b[11];
+          *aq = b[7], *q = b[8], *trial = b[9], *point = b[10], *tpoint = b[11], *r1 = b[12],
+          *a1 = b[13], *t3 = b[14], *t4 = b[15];
     const double mean = qs_vec_sum(theta, n) / (double)n;
     double d = qs_vec_sumsq_centered(theta, n, mean);
     if (!(d > 1e-30))
         d = 1e-30;
     if (!(*mu > 0))
         *mu = 1;
-    s.before = lm_energy(f, theta, point, d, c, rr, rq);
+    s.before = lm_energy(f, theta, point, d, c, w1, rr, rq, r1);
     s.rho_hat = sqrt(qs_vec_sqdist(f->acc, f->kids[1], n)) / f->cfg.fd_step;
-    lm_t m = {f, theta, point, 1.0 / sqrt(d), sqrt(c) / f->cfg.fd_step, f->g, f->g2};
-    lm_apply_t(&m, rr, rq, g); /* gradient / 2 */
+    lm_t m = {f,     theta, point, 1.0 / sqrt(d), sqrt(c) / f->cfg.fd_step, sqrt(w1 / d), f->g,
+              f->g2, t3,    t4};
+    lm_apply_t(&m, rr, rq, r1, g); /* gradient / 2 */
     s.after = s.before;
     for (int tries = 0; tries < 6; tries++) {
         /* CG on (A^T A + mu/D I) x = -g */
@@ -369,8 +394,8 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, uint32_t cg_ite
             r[i] = p[i] = -g[i];
         double rs = qs_vec_sumsq(r, n), b2 = rs;
         for (uint32_t it = 0; it < cg_iters && rs > 1e-6 * b2; it++) {
-            lm_apply(&m, p, ar, aq);
-            lm_apply_t(&m, ar, aq, q);
+            lm_apply(&m, p, ar, aq, a1);
+            lm_apply_t(&m, ar, aq, a1, q);
             double pq = 0;
             for (size_t i = 0; i < n; i++) {
                 q[i] += (float)(damp * p[i]);
@@ -391,7 +416,7 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, uint32_t cg_ite
         }
         for (size_t i = 0; i < n; i++)
             trial[i] = theta[i] + x[i];
-        double e = lm_energy(f, trial, tpoint, d, c, NULL, NULL);
+        double e = lm_energy(f, trial, tpoint, d, c, w1, NULL, NULL, NULL);
         s.tries++;
         if (e < s.before) {
             memcpy(theta, trial, n * sizeof(float));
@@ -402,9 +427,9 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, uint32_t cg_ite
         }
         *mu *= 4;
         /* lin[0] and pert moved to the trial: back to theta for the next solve */
-        lm_energy(f, theta, point, d, c, NULL, NULL);
+        lm_energy(f, theta, point, d, c, w1, NULL, NULL, NULL);
     }
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < 16; i++)
         free(b[i]);
     if (st)
         *st = s;

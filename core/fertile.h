@@ -97,19 +97,22 @@ void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_featu
 
 /* A second-order step on copy and contraction together: Levenberg-Marquardt on
  *     E(theta) = |T(theta) - theta|^2 / D + c |T(theta + h v) - T(theta)|^2 / h^2
+ *                + w1 |T(theta_1) - theta_1|^2 / D,   theta_1 = T(theta)
  * (D the genome's variance sum, fixed for the step; v the current direction, h fd_step):
  * (A^T A + mu / D) delta = -A^T R by cg_iters conjugate-gradient iterations with
  * Jacobian-vector products at theta and theta + h v, accepted only if E falls (mu / 3;
  * else mu x 4 and solve again, up to 6 times). The first term is 1 - R^2 of the copy,
- * the second c rho_hat^2. *mu carries the damping between steps. */
+ * the second c rho_hat^2, the third the child's own copy error (its tangent is J_T at
+ * theta_1 times J_T at theta; needs cfg.generations >= 2, else w1 is taken as 0). *mu
+ * carries the damping between steps. */
 typedef struct {
     double before, after; /* E */
     double rho_hat;       /* |T(theta + h v) - T(theta)| / h before the step */
     uint32_t cg_iters, tries;
     int accepted;
 } qs_fertile_lm_stats_t;
-void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, uint32_t cg_iters, double *mu,
-                        qs_fertile_lm_stats_t *st);
+void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint32_t cg_iters,
+                        double *mu, qs_fertile_lm_stats_t *st);
 
 /* One step of power iteration at theta: v <- J v / |J v|. Returns |J v| (the growth of
  * this step, an estimate of the spectral radius once v has settled). */

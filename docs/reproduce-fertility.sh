@@ -60,4 +60,17 @@ attempt K G --fertile 100 --epochs 10 --fertile-lr 3e-6 --fertile-sink 10 --fert
 $Q train --from "$OUT/G.genome" --newton-only --newton 1 --epochs 10 --newton-cg 60 --json \
     --save "$OUT/L.genome" > "$OUT/L.jsonl"
 $Q fertility "$OUT/L.genome" --regen standardize --json > "$OUT/L.standardize.jsonl"
+# Levenberg-Marquardt on copy and contraction together (M from the Newton copier, N from M).
+lm() {
+    name=$1
+    from=$2
+    c=$3
+    $Q train --from "$OUT/$from.genome" --fertile-only --fertile-newton 2 --fertile-newton-c $c \
+        --fertile-regen standardize --epochs 20 --json --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+    $Q fertility "$OUT/$name.genome" --regen standardize --json > "$OUT/$name.standardize.jsonl"
+}
+lm M v_newton 0.01
+lm M2 v_newton 0.001
+lm N M 0.01
+lm N2 M 0.03
 echo "done: $OUT"

@@ -61,6 +61,7 @@ typedef struct {
     const char *recipe;
     uint64_t fertile_newton; /* Levenberg-Marquardt steps on copy + contraction per report */
     double fertile_newton_c;
+    double fertile_newton_child; /* w1: weight of the child's own copy error */
 } opts_t;
 
 static void usage(FILE *to)
@@ -116,6 +117,7 @@ static void usage(FILE *to)
             "                      the copy and the contraction together (5 power steps\n"
             "                      first; qs_fertile_lm_step, --newton-cg iterations)\n"
             "  --fertile-newton-c C  weight of the contraction in those steps (default 0.01)\n"
+            "  --fertile-newton-child W  weight of the child's own copy error (default 0)\n"
             "  --fertile-regen R   offspring in the objective: plain f_theta(C) (default) |\n"
             "                      standardize (each layer rescaled to the parent's mean and\n"
             "                      spread, core/regen.h)\n"
@@ -202,6 +204,7 @@ enum {
     OPT_FERTILE_REGEN,
     OPT_FERTILE_NEWTON,
     OPT_FERTILE_NEWTON_C,
+    OPT_FERTILE_NEWTON_CHILD,
     OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
@@ -256,6 +259,7 @@ static const struct option long_opts[] = {
     {"fertile-regen", required_argument, NULL, OPT_FERTILE_REGEN},
     {"fertile-newton", required_argument, NULL, OPT_FERTILE_NEWTON},
     {"fertile-newton-c", required_argument, NULL, OPT_FERTILE_NEWTON_C},
+    {"fertile-newton-child", required_argument, NULL, OPT_FERTILE_NEWTON_CHILD},
     {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -368,6 +372,10 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_FERTILE_NEWTON_C:
             rc = qs_parse_double("--fertile-newton-c", optarg, 0, 1e9, &o->fertile_newton_c, err);
+            break;
+        case OPT_FERTILE_NEWTON_CHILD:
+            rc = qs_parse_double("--fertile-newton-child", optarg, 0, 1e9, &o->fertile_newton_child,
+                                 err);
             break;
         case OPT_FERTILE_REGEN:
             if (qs_regen_parse(optarg, &o->fcfg.regen) < 0)
@@ -858,7 +866,7 @@ int cmd_train(int argc, char **argv)
                     row.fert.rho_power = qs_fertile_power_step(fert, theta);
             for (uint64_t k = 0; k < o.fertile_newton; k++) {
                 qs_fertile_lm_stats_t ls;
-                qs_fertile_lm_step(fert, theta, o.fertile_newton_c,
+                qs_fertile_lm_step(fert, theta, o.fertile_newton_c, o.fertile_newton_child,
                                    o.newton_cg ? (uint32_t)o.newton_cg : 30, &lm_mu, &ls);
                 row.fert.steps++;
                 row.fert.loss_sum += ls.after;

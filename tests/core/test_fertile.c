@@ -327,7 +327,7 @@ Test(fertile, standardized_gradient_matches_finite_differences)
 /* Levenberg-Marquardt on copy + contraction: steps that are taken lower E, and a few of
  * them lower both the copy's error and the stretch along v; the same call twice gives the
  * same genome. */
-static void check_lm(qs_regen_t mode)
+static void check_lm(qs_regen_t mode, double w1)
 {
     net_t t;
     net_init(&t, QS_KIND_VANILLA, 1.0f);
@@ -343,7 +343,7 @@ static void check_lm(qs_regen_t mode)
     double mu = 1, mu2 = 1, first = 0, rho0 = 0;
     qs_fertile_lm_stats_t s;
     for (int k = 0; k < 5; k++) {
-        qs_fertile_lm_step(f, t.theta, 0.1, 40, &mu, &s);
+        qs_fertile_lm_step(f, t.theta, 0.1, w1, 40, &mu, &s);
         if (k == 0) {
             first = s.before;
             rho0 = s.rho_hat;
@@ -356,7 +356,7 @@ static void check_lm(qs_regen_t mode)
                  first);
     cr_expect_lt(s.rho_hat, rho0, "mode %d: stretch along v %g, was %g", mode, s.rho_hat, rho0);
     for (int k = 0; k < 5; k++)
-        qs_fertile_lm_step(f2, copy, 0.1, 40, &mu2, NULL);
+        qs_fertile_lm_step(f2, copy, 0.1, w1, 40, &mu2, NULL);
     cr_expect_arr_eq(copy, t.theta, t.n * sizeof *copy, "deterministic");
     free(copy);
     qs_fertile_free(f);
@@ -366,6 +366,7 @@ static void check_lm(qs_regen_t mode)
 
 Test(fertile, lm_steps_lower_copy_error_and_stretch)
 {
-    check_lm(QS_REGEN_PLAIN);
-    check_lm(QS_REGEN_STANDARDIZE);
+    check_lm(QS_REGEN_PLAIN, 0);
+    check_lm(QS_REGEN_STANDARDIZE, 0);
+    check_lm(QS_REGEN_STANDARDIZE, 1);
 }
