@@ -65,12 +65,16 @@ lm() {
     name=$1
     from=$2
     c=$3
+    w=${4:-0}
     $Q train --from "$OUT/$from.genome" --fertile-only --fertile-newton 2 --fertile-newton-c $c \
-        --fertile-regen standardize --epochs 20 --json --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+        --fertile-newton-child $w --fertile-regen standardize --epochs 20 --json \
+        --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
     $Q fertility "$OUT/$name.genome" --regen standardize --json > "$OUT/$name.standardize.jsonl"
 }
 lm M v_newton 0.01
 lm M2 v_newton 0.001
 lm N M 0.01
 lm N2 M 0.03
+lm P N2 0.03 1
+lm Q v_newton 0.01 1
 echo "done: $OUT"
