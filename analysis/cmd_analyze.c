@@ -17,13 +17,14 @@
 #include "analysis/history.h"
 #include "analysis/phylo.h"
 #include "analysis/plot.h"
+#include "analysis/report.h"
 #include "analysis/summary.h"
 #include "sim/commands.h"
 
 typedef struct {
     int json, all;
     int to_stdout; /* an export goes to standard output: no summary there */
-    const char *phylogeny, *newick, *generations, *plot, *tree, *phylo;
+    const char *phylogeny, *newick, *generations, *plot, *tree, *phylo, *html;
     int has_lineage;
     uint64_t lineage;
     const char **runs;
@@ -53,6 +54,8 @@ static void usage(FILE *to)
           "  --plot DIR           charts (PNG and SVG) with gnuplot, and their data/script\n"
           "  --tree FILE.svg      an ancestry drawing with Graphviz: every organism up to\n"
           "                       100 (--all: 300), else the survivors' ancestry\n"
+          "  --html FILE          one self-contained HTML page: scenario, curves, scatter,\n"
+          "                       phylogeny; with several runs, their comparison\n"
           "  -h, --help           this text\n"
           "\n"
           "FILE may be '-' for standard output (then no summary is printed). With several\n"
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
                    opt_value(argc, argv, &i, "--newick", &o->newick, &bad) ||
                    opt_value(argc, argv, &i, "--generations", &o->generations, &bad) ||
                    opt_value(argc, argv, &i, "--phylo", &o->phylo, &bad) ||
+                   opt_value(argc, argv, &i, "--html", &o->html, &bad) ||
                    opt_value(argc, argv, &i, "--plot", &o->plot, &bad) ||
                    opt_value(argc, argv, &i, "--tree", &o->tree, &bad)) {
             if (bad)
@@ -213,7 +217,7 @@ static void json_extra(qs_jw_t *w, void *ctx)
 /* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
  * output failed: said on stderr). */
 static int analyze_run(const opts_t *o, const char *arg, int index, char labels[][QS_NAME_MAX],
-                       qs_summary_t *s, qs_plot_runs_t *runs)
+                       qs_summary_t *s, qs_plot_runs_t *runs, qs_report_run_t *page)
 {
     char path[QS_PATH_MAX + 32];
     lineage_path(arg, path, sizeof path);
@@ -327,6 +331,10 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
             failed = 1;
         }
     }
+    if (o->html && qs_report_run_data(page, s, &h, &phylo, path, &err) < 0) {
+        fprintf(stderr, "quinesim analyze: --html: %s\n", err.msg);
+        failed = 1;
+    }
     qs_phylo_run_destroy(&phylo);
     qs_history_destroy(&h);
     return failed;
@@ -342,12 +350,13 @@ int cmd_analyze(int argc, char **argv)
     }
     qs_summary_t *sums = xcalloc((size_t)o.nruns, sizeof *sums);
     char(*labels)[QS_NAME_MAX] = xcalloc((size_t)o.nruns, QS_NAME_MAX);
+    qs_report_run_t *pages = xcalloc((size_t)o.nruns, sizeof *pages);
     int status = 0, nok = 0;
     qs_plot_runs_t runs;
     qs_plot_runs_init(&runs);
     for (int k = 0; k < o.nruns; k++) {
         qs_summary_t *s = &sums[nok];
-        int r = analyze_run(&o, o.runs[k], nok, labels, s, &runs);
+        int r = analyze_run(&o, o.runs[k], nok, labels, s, &runs, &pages[nok]);
         if (s->path[0]) /* the log was read: the summary stands even if an export failed */
             nok++;
         status |= r;
@@ -362,6 +371,23 @@ int cmd_analyze(int argc, char **argv)
     qs_plot_runs_destroy(&runs);
     if (!o.json && o.nruns > 1 && nok > 0)
         qs_summary_compare(sums, (uint32_t)nok, stdout);
+    if (o.html && nok > 0) {
+        uint32_t npages = 0; /* the runs whose data was built, in order */
+        for (int k = 0; k < nok; k++)
+            if (pages[k].json)
+                pages[npages++] = pages[k];
+        qs_error_t err = {0};
+        if (qs_report_write(o.html, pages, npages, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --html: %s\n", err.msg);
+            status = 1;
+        } else {
+            fprintf(o.json ? stderr : stdout, "html: %s (%u run%s)\n", o.html, npages,
+                    npages == 1 ? "" : "s");
+        }
+        for (uint32_t k = 0; k < npages; k++)
+            qs_report_run_destroy(&pages[k]);
+    }
+    free(pages);
     fflush(stdout);
     free(sums);
     free(labels);
