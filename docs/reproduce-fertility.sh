@@ -77,4 +77,6 @@ lm N M 0.01
 lm N2 M 0.03
 lm P N2 0.03 1
 lm Q v_newton 0.01 1
+lm P2 P 0.1 1
+lm R N2 0.1 0
 echo "done: $OUT"

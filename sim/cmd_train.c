@@ -29,9 +29,9 @@
 #include "sim/report.h"
 
 #define DEFAULT_DATA "data/mnist"
-/* --recipe fertile (docs/results.md, section 7, attempt G: the only one that lowered the
- * spectral radius): fertile steps per report and the terms. */
-#define QS_RECIPE_FERTILE_STEPS 100
+/* --recipe fertile (docs/results.md, section 7, attempt P: second-order steps that keep
+ * the copy while lowering the spectral radius): steps per report and the terms. */
+#define QS_RECIPE_FERTILE_STEPS 2
 
 typedef struct {
     int kind_set;
@@ -122,9 +122,9 @@ static void usage(FILE *to)
             "                      standardize (each layer rescaled to the parent's mean and\n"
             "                      spread, core/regen.h)\n"
             "  --recipe R          paper (the defaults above) | fertile: --fertile-only\n"
-            "                      --fertile 100 --fertile-lr 1e-5 --fertile-sink 10\n"
-            "                      --fertile-rho 0.9 --fertile-regen standardize (the best\n"
-            "                      attempt so far, docs/results.md section 7; not yet a\n"
+            "                      --fertile-newton 2 --fertile-newton-c 0.03\n"
+            "                      --fertile-newton-child 1 --fertile-regen standardize (the\n"
+            "                      best attempt so far, docs/results.md section 7; not yet a\n"
             "                      fertile replicator); options given with it still apply\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
@@ -320,10 +320,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         o->recipe = optarg;
         if (!strcmp(optarg, "fertile")) {
             o->fertile_only = 1;
-            o->fertile = QS_RECIPE_FERTILE_STEPS;
-            o->fertile_lr = 1e-5;
-            o->fcfg.sink = 10;
-            o->fcfg.rho_target = 0.9;
+            o->fertile_newton = QS_RECIPE_FERTILE_STEPS;
+            o->fertile_newton_c = 0.03;
+            o->fertile_newton_child = 1;
             o->fcfg.regen = QS_REGEN_STANDARDIZE;
         } else if (strcmp(optarg, "paper")) {
             return qs_error_set(err, QS_ERR(INVAL), "--recipe: '%s' is not paper or fertile",

@@ -137,9 +137,7 @@ Test(cmd_fertility, train_takes_fertile_steps)
     free(out);
     /* The recipe is fertile-only; an explicit option still applies. */
     snprintf(args, sizeof args,
-             "train --from %s/f.genome --recipe fertile --fertile 2 --epochs 1 --json "
-             "--fertile-regen standardize",
-             dir);
+             "train --from %s/f.genome --recipe fertile --fertile 2 --epochs 1 --json", dir);
     cr_assert_eq(qs(args, &out), 0, "%s", out);
     cr_expect_eq(count(out, "\"fertile_loss\":"), 2, "%s", out);
     cr_expect_eq(count(out, "\"steps\":0,"), 2, "%s", out);
