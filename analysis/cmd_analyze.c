@@ -319,7 +319,8 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
     if (o->plot) {
         qs_plot_runs_add(runs, &h);
         per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
-        if (qs_plot_charts(&h, s->label, out, info, &err) < 0) {
+        if (qs_plot_charts(&h, s->label, out, info, &err) < 0 ||
+            qs_phylo_plot(&h, &phylo, s->label, out, info, &err) < 0) {
             fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
             failed = 1;
         }

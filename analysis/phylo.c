@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis/export.h"
+#include "analysis/plot.h"
 #include "analysis/tree.h"
 
 static int cmp_u32(const void *a, const void *b)
@@ -338,5 +339,101 @@ int qs_phylo_write_csv(const qs_history_t *h, const qs_phylo_run_t *r, const cha
     bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
     if (bad)
         return qs_error_set(err, QS_ERR(IO), "%s: write error: %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- the charts ------------------------------------------------------------------------ */
+
+static void dat_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, " %.9g", v);
+    else
+        fputs(" ?", f);
+}
+
+int qs_phylo_plot(const qs_history_t *h, const qs_phylo_run_t *r, const char *label,
+                  const char *dir, FILE *info, qs_error_t *err)
+{
+    if (r->ngens == 0)
+        return qs_error_set(err, QS_ERR(INVAL), "%s: no generation to plot", dir);
+    char path[QS_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/phylo.dat", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot create: %s", path, strerror(errno));
+    uint32_t n;
+    qs_phylo_gen_t *g = qs_phylo_generations(h, r, &n);
+    fputs("# generation living pd mpd sackin colless mrca_depth whole_pd ltt "
+          "(quinesim analyze; ? = none)\n",
+          f);
+    int has_mrca = 0; /* gnuplot refuses a curve without a point */
+    for (uint32_t t = 0; t < n; t++) {
+        const qs_phylo_t *l = &g[t].living;
+        has_mrca |= l->mrca != QS_NONE;
+        fprintf(f, "%u %u", t, l->taxa);
+        dat_num(f, l->pd);
+        dat_num(f, l->mpd);
+        fprintf(f, " %llu %llu", (unsigned long long)l->sackin, (unsigned long long)l->colless);
+        dat_num(f, mrca_depth(l, t));
+        dat_num(f, g[t].whole.pd);
+        fprintf(f, " %u\n", g[t].ltt);
+    }
+    free(g);
+    int bad = ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad)
+        return qs_error_set(err, QS_ERR(IO), "%s: write error", path);
+    snprintf(path, sizeof path, "%s/phylo.gp", dir);
+    if (!(f = fopen(path, "w")))
+        return qs_error_set(err, QS_ERR(IO), "%s: cannot create: %s", path, strerror(errno));
+    char safe[QS_NAME_MAX];
+    size_t k = 0;
+    for (const char *p = label; *p && k + 1 < sizeof safe; p++)
+        safe[k++] = *p == '"' || *p == '\\' ? '_' : *p;
+    safe[k] = '\0';
+    fprintf(
+        f,
+        "# quinesim analyze: the phylogenetic metrics of run %s. Redraw: gnuplot phylo.gp\n"
+        "set datafile missing \"?\"\n"
+        "set key top left\nset grid\nset xlabel \"generation\"\n"
+        "do for [fmt in \"png svg\"] {\n"
+        "if (fmt eq \"png\") {\n"
+        "    set terminal pngcairo size 960,600 noenhanced font \"DejaVu Sans,11\"\n"
+        "} else {\n"
+        "    set terminal svg size 960,600 noenhanced font \"DejaVu Sans,11\" background "
+        "\"white\"\n"
+        "}\n"
+        "set output \"phylo_diversity.\".fmt\n"
+        "set title \"%s: phylogenetic diversity and mean pairwise distance of the living\"\n"
+        "set ylabel \"PD (generations)\"\nset y2label \"MPD (generations)\"\n"
+        "set ytics nomirror\nset y2tics\n"
+        "plot \"phylo.dat\" using 1:3 with lines lw 2 lc rgb \"#0072B2\" title \"PD of the "
+        "living\", \\\n"
+        "     \"\" using 1:8 with lines lw 2 dt 2 lc rgb \"#56B4E9\" title \"PD of the whole "
+        "tree so far\", \\\n"
+        "     \"\" using 1:4 axes x1y2 with lines lw 2 lc rgb \"#E69F00\" title \"mean "
+        "pairwise distance (right)\"\n"
+        "set output \"phylo_lineages.\".fmt\n"
+        "set title \"%s: lineages through time (survivors' tree)%s\"\n"
+        "set ylabel \"lineages\"\n%s"
+        "plot \"phylo.dat\" using 1:9 with steps lw 2 lc rgb \"#009E73\" title \"lineages "
+        "of the survivors' tree\"%s\n"
+        "unset y2tics\nunset y2label\nset ytics mirror\n"
+        "}\n",
+        safe, safe, safe,
+        has_mrca ? " and MRCA depth of the living" : "; the living have no MRCA (several roots)",
+        has_mrca ? "set y2label \"MRCA depth (generations)\"\n" : "unset y2tics\nunset y2label\n",
+        has_mrca ? ", \\\n     \"\" using 1:7 axes x1y2 with lines lw 2 lc rgb \"#D55E00\" "
+                   "title \"MRCA depth of the living (right)\""
+                 : "");
+    bad = ferror(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad)
+        return qs_error_set(err, QS_ERR(IO), "%s: write error", path);
+    int rc = qs_plot_gnuplot(dir, "phylo.gp", err);
+    if (rc < 0)
+        return rc;
+    fprintf(info, "plot: %s/phylo_diversity.png and .svg, phylo_lineages.png and .svg\n", dir);
     return 0;
 }

@@ -83,4 +83,11 @@ qs_phylo_gen_t *qs_phylo_generations(const qs_history_t *h, const qs_phylo_run_t
 int qs_phylo_write_csv(const qs_history_t *h, const qs_phylo_run_t *r, const char *path,
                        qs_error_t *err);
 
+/* --plot DIR: phylo.dat (the CSV's columns, whitespace-separated) and phylo.gp, drawn
+ * with gnuplot as phylo_diversity.png/.svg (PD of the living and of the whole tree, mean
+ * pairwise distance) and phylo_lineages.png/.svg (the survivors' lineages through time,
+ * the living's MRCA depth). What was written goes to info. */
+int qs_phylo_plot(const qs_history_t *h, const qs_phylo_run_t *r, const char *label,
+                  const char *dir, FILE *info, qs_error_t *err);
+
 #endif

@@ -895,3 +895,11 @@ out:
     free(keep);
     return rc;
 }
+
+int qs_plot_gnuplot(const char *dir, const char *script, qs_error_t *err)
+{
+    char log_path[QS_PATH_MAX + 64];
+    snprintf(log_path, sizeof log_path, "%s/%s.log", dir, script);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    return run_tool(argv, dir, log_path, "gnuplot-nox", err);
+}

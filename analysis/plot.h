@@ -58,6 +58,9 @@ void qs_plot_runs_destroy(qs_plot_runs_t *r);
 void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h);
 int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs_error_t *err);
 
+/* Run `gnuplot SCRIPT` in dir (its messages to DIR/SCRIPT.log), for other modules' charts
+ * (analysis/phylo.h). */
+int qs_plot_gnuplot(const char *dir, const char *script, qs_error_t *err);
 int qs_plot_tree(const qs_history_t *h, const char *label, const char *svg, int all, FILE *info,
                  qs_error_t *err);
 

@@ -356,3 +356,46 @@ Test(phylo, real_run_matches_dendropy, .timeout = 240)
     free(json);
     tu_rmrf(tmp);
 }
+
+static void encode_to(const qs_record_t *r, void *ctx)
+{
+    qs_record_encode(r, ctx);
+}
+
+Test(phylo, plot_draws_the_metrics_per_generation, .timeout = 60)
+{
+    if (tu_run("command -v gnuplot", NULL) != 0)
+        cr_skip_test("gnuplot is not installed (Debian gnuplot-nox, `make deps`)");
+    char tmp[256], path[600], cmd[2048], *out = NULL;
+    tu_tmpdir(tmp, sizeof tmp);
+    synth_params_t sp = {0};
+    sp.nspecies = 1;
+    sp.founders[0] = 4;
+    sp.generations = 9;
+    sp.population = 6;
+    sp.elitism = 1;
+    sp.seed = 5;
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    synth_truth_t t;
+    synth_run(&sp, encode_to, &b, &t);
+    snprintf(path, sizeof path, "%s/lineage.msgpack", tmp);
+    tu_write_file(path, b.data, b.len);
+    qs_bytes_destroy(&b);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --plot %s/plots", tu_bin(), path, tmp);
+    cr_assert_eq(tu_run(cmd, &out), 0, "%s", out);
+    cr_expect(strstr(out, "phylo_diversity.png"), "%s", out);
+    free(out);
+    snprintf(path, sizeof path, "%s/plots/phylo.dat", tmp);
+    cr_expect_eq(su_count_lines(path), 1 + 9);
+    const char *files[] = {"phylo_diversity.png", "phylo_diversity.svg", "phylo_lineages.png",
+                           "phylo_lineages.svg"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        snprintf(path, sizeof path, "%s/plots/%s", tmp, files[k]);
+        size_t len = 0;
+        char *data = tu_read_file(path, &len);
+        cr_expect(data && len > 1000, "%s missing or empty", files[k]);
+        free(data);
+    }
+    tu_rmrf(tmp);
+}
