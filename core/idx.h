@@ -51,6 +51,12 @@ int qs_dataset_load_files(qs_dataset_t *ds, const char *images_path, const char 
 /* Load a split from a folder holding the standard names (train-images-idx3-ubyte,
  * t10k-labels-idx1-ubyte, ...; also the ".idx3-ubyte" spelling; each plain or .gz). */
 int qs_dataset_load(qs_dataset_t *ds, const char *dir, qs_split_t split, qs_error_t *err);
+/* Only the first n examples of a split (0, or n >= the split's size: all of them): what a
+ * run that uses a prefix of the 60,000 training digits reads. The headers, the agreement
+ * of the two files and a plain file's size are checked as in qs_dataset_load; only the
+ * examples loaded are read (and their labels range-checked). */
+int qs_dataset_load_first(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t n,
+                          qs_error_t *err);
 /* Find the image and label paths of a split in dir (buffers of PATH_MAX-ish size). */
 int qs_dataset_find(const char *dir, qs_split_t split, char *images_path, char *labels_path,
                     size_t cap, qs_error_t *err);

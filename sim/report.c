@@ -93,12 +93,7 @@ void qs_progress_clear(qs_progress_t *p)
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,
                   qs_error_t *err)
 {
-    int rc = qs_dataset_load(ds, dir, split, err);
-    if (rc < 0)
-        return rc;
-    if (limit && limit < ds->count)
-        qs_dataset_truncate(ds, limit);
-    return 0;
+    return qs_dataset_load_first(ds, dir, split, limit, err);
 }
 
 int qs_genome_env_init(qs_genome_env_t *e, const qs_quine_spec_t *spec, const char *dir,

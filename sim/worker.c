@@ -44,6 +44,11 @@ typedef struct {
     qs_data_t data;
     qs_life_species_t sp[QS_MAX_SPECIES];
     int nsp; /* species set up */
+    /* Tasks that arrived while the data set was on its way (the orchestrator dispatches as
+     * soon as a worker says hello; a worker without the data asks for it first). */
+    int awaiting_data;
+    qs_msg_t *pending;
+    size_t npending, cap_pending;
     /* heartbeat thread */
     pthread_t hb;
     int hb_running;
@@ -378,6 +383,23 @@ static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
     return QS_WORKER_SHUTDOWN;
 }
 
+/* Run one task and send its result (or its error); -1 when the result cannot be sent. */
+static int serve_task(wk_t *w, qs_msg_t *in)
+{
+    fault_on_task(w);
+    atomic_store(&w->current_task, in->u.task.task_id);
+    qs_msg_t out = {.type = QS_MSG_RESULT};
+    qs_error_t terr = {0};
+    int rc = 0;
+    if (run_task(w, &in->u.task, &out.u.result, &terr) < 0)
+        send_error(w, in->u.task.task_id, terr.code, terr.msg);
+    else if (send_msg(w, &out) < 0)
+        rc = -1;
+    atomic_store(&w->current_task, 0);
+    qs_msg_destroy(&out);
+    return rc;
+}
+
 qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
 {
     wk_t *w = xcalloc(1, sizeof *w);
@@ -450,6 +472,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
                 if (!opts->quiet)
                     fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
                 send_msg(w, &req);
+                w->awaiting_data = 1;
                 continue;
             }
             if (configure(w) < 0)
@@ -466,6 +489,24 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
             qs_msg_destroy(&in);
             if (configure(w) < 0)
                 break;
+            w->awaiting_data = 0;
+            int sent = 0;
+            for (size_t i = 0; i < w->npending; i++) {
+                if (sent == 0)
+                    sent = serve_task(w, &w->pending[i]);
+                qs_msg_destroy(&w->pending[i]);
+            }
+            w->npending = 0;
+            if (sent < 0)
+                break;
+            continue;
+        }
+        if (in.type == QS_MSG_TASK && w->awaiting_data) {
+            if (w->npending == w->cap_pending) {
+                w->cap_pending = w->cap_pending ? 2 * w->cap_pending : 8;
+                w->pending = xrealloc(w->pending, w->cap_pending * sizeof *w->pending);
+            }
+            w->pending[w->npending++] = in;
             continue;
         }
         if (in.type != QS_MSG_TASK || !w->configured) {
@@ -476,22 +517,15 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
             qs_msg_destroy(&in);
             break;
         }
-        fault_on_task(w);
-        atomic_store(&w->current_task, in.u.task.task_id);
-        qs_msg_t out = {.type = QS_MSG_RESULT};
-        qs_error_t terr = {0};
-        if (run_task(w, &in.u.task, &out.u.result, &terr) < 0) {
-            send_error(w, in.u.task.task_id, terr.code, terr.msg);
-        } else if (send_msg(w, &out) < 0) {
-            qs_msg_destroy(&in);
-            qs_msg_destroy(&out);
-            break;
-        }
-        atomic_store(&w->current_task, 0);
+        int sent = serve_task(w, &in);
         qs_msg_destroy(&in);
-        qs_msg_destroy(&out);
+        if (sent < 0)
+            break;
     }
 out:
+    for (size_t i = 0; i < w->npending; i++)
+        qs_msg_destroy(&w->pending[i]);
+    free(w->pending);
     if (w->hb_running) {
         atomic_store(&w->hb_stop, 1);
         pthread_join(w->hb, NULL);

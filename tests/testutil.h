@@ -75,6 +75,13 @@ static inline const char *tu_bin(void)
     return b && *b ? b : "build/quinesim";
 }
 
+/* The source tree (from $QS_SRC, set by `make test`; default the current folder). */
+static inline const char *tu_src(void)
+{
+    const char *s = getenv("QS_SRC");
+    return s && *s ? s : ".";
+}
+
 /* Path of the real MNIST folder (from $QS_DATA), or NULL when absent. */
 static inline const char *tu_data(void)
 {

@@ -52,6 +52,10 @@ HERE=scenarios/experiments
 [ -x "$Q" ] || { echo "run.sh: $Q not found: run make first" >&2; exit 1; }
 [ -f "$MNIST/t10k-labels-idx1-ubyte" ] || [ -f "$MNIST/t10k-labels-idx1-ubyte.gz" ] ||
     { echo "run.sh: no MNIST in $MNIST: run make data first" >&2; exit 1; }
+# The split sizes the tables name (60k/10k for the full MNIST `make data` installs).
+MNIST_TRAIN=$("$Q" data check "$MNIST" | awk '$1 == "train" {print $2}')
+MNIST_TEST=$("$Q" data check "$MNIST" | awk '$1 == "test" {print $2}')
+MNIST_SPLIT="$((MNIST_TRAIN / 1000))k/$((MNIST_TEST / 1000))k"
 command -v gnuplot >/dev/null || { echo "run.sh: gnuplot missing (make deps)" >&2; exit 1; }
 
 if [ -n "$QUICK" ]; then VARIANT=quick; else VARIANT=full; fi
@@ -207,7 +211,7 @@ table_paper() {
     md "### Paper reproductions: the auxiliary quine (N = 21,100)"
     md ""
     md "Test accuracy after training, mean over seeds ($PAPER_SEEDS) and each seed's value; L_SR and R^2 are"
-    md "means. MNIST: the 8,000 / 2,000 real digits of data/mnist; Fashion-MNIST: 60,000 / 10,000."
+    md "means. MNIST: the $MNIST_TRAIN / $MNIST_TEST real digits of $MNIST; Fashion-MNIST: 60,000 / 10,000."
     md ""
     awk "$AWKLIB"'
     { k = $1; n[k]++; l[k, n[k]] = $4; r2[k, n[k]] = $6; acc[k, n[k]] = $8 }
@@ -225,7 +229,7 @@ table_paper() {
         print "| " what " | " opt " | " paper " | " cell("mnist_" k, quine) " | " cell("fashion_" k, quine) " |"
     }
     END {
-        print "| what | options | paper (MNIST 60k/10k) | ours, MNIST 8k/2k | ours, Fashion-MNIST 60k/10k |"
+        print "| what | options | paper (MNIST 60k/10k) | ours, MNIST '"$MNIST_SPLIT"' | ours, Fashion-MNIST 60k/10k |"
         print "|---|---|---|---|---|"
         row("quine, 30 epochs", "`--epochs 30`", "90.41%", "paper", 1)
         row("the same, small projection", "`--coord-scale 0.1`", "", "paper_cs0.1", 1)
@@ -293,7 +297,7 @@ table_tradeoff() {
     cat > "$OUT/figures/tradeoff.gp" <<EOF
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$FIGA/tradeoff.png'
-set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST 8k/2k)"
+set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST $MNIST_SPLIT)"
 set logscale x
 set xlabel 'lambda, weight of the task loss (log scale)'
 set ylabel 'test accuracy (%)'
@@ -674,7 +678,7 @@ table_repair() {
     md ""
     md "### Self-repair: damage a fraction of the weights (set to 0), regenerate 3 times"
     md ""
-    md "Accuracy on the 2,000 test digits of data/mnist, mean over damage seeds $S."
+    md "Accuracy on the $MNIST_TEST test digits of $MNIST, mean over damage seeds $S."
     md "\"only damaged\": each regeneration rewrites only the damaged weights with the network's"
     md "prediction of them; \"all\": theta <- f_theta(C), every weight (the paper's regeneration)."
     md "restored: the fraction of the damage's distance to the original genome undone after 3"
@@ -714,7 +718,7 @@ set terminal pngcairo size 1100,700 font 'Sans,11'
 set output '$FIGA/repair.png'
 set title "Self-repair: test accuracy after damage (dashed) and after 3 regenerations\nof the damaged weights (solid); weights set to 0, mean over damage seeds $S" font 'Sans,11'
 set xlabel 'weights damaged (%)'
-set ylabel 'test accuracy on 2,000 MNIST digits (%)'
+set ylabel 'test accuracy on $MNIST_TEST MNIST digits (%)'
 set xrange [-1:51]; set yrange [0:100]
 set xtics (0, 10, 30, 50)
 set grid
@@ -746,7 +750,7 @@ table_headline() {
     md "|---|---|"
     p="$OUT/paper/summary.txt"
     if [ -f "$p" ]; then
-        md "| paper: aux quine, MNIST 8k/2k | quine $(col_mean "$p" mnist_paper 8 100)% test accuracy (R^2 of self-prediction $(col_mean "$p" mnist_paper 6 1)) vs the same network on the task alone $(col_mean "$p" mnist_tasksteps_T1 8 100)% (paper: 90.41% vs 96.33%) |"
+        md "| paper: aux quine, MNIST $MNIST_SPLIT | quine $(col_mean "$p" mnist_paper 8 100)% test accuracy (R^2 of self-prediction $(col_mean "$p" mnist_paper 6 1)) vs the same network on the task alone $(col_mean "$p" mnist_tasksteps_T1 8 100)% (paper: 90.41% vs 96.33%) |"
         md "| paper: aux quine, Fashion-MNIST | quine $(col_mean "$p" fashion_paper 8 100)% vs task alone $(col_mean "$p" fashion_tasksteps_T1 8 100)% |"
         md "| paper: vanilla, 10 x (epoch + regeneration), small projection | L_SR $(col_mean "$p" v_regen_cs0.1 4 1) (paper 0.86), but R^2 $(col_mean "$p" v_regen_cs0.1 6 1): the weights shrink (rms $(col_mean "$p" v_regen_cs0.1 9 1) -> $(col_mean "$p" v_regen_cs0.1 7 1)), nothing is copied |"
     fi

@@ -261,6 +261,44 @@ Test(idx, dataset_missing_files_named)
     cr_assert(strstr(err.msg, "make data"), "%s", err.msg);
 }
 
+/* A prefix load is the full load cut short, plain or gzip; the files are still checked in
+ * full (a truncated file, disagreeing counts) and a label beyond the prefix is not read. */
+Test(idx, dataset_load_first_is_a_prefix)
+{
+    write_split("train", 10, 10, 0);
+    qs_dataset_t all = {0}, first = {0};
+    qs_error_t err = {0};
+    cr_assert_eq(qs_dataset_load(&all, dir, QS_SPLIT_TRAIN, &err), 0, "%s", err.msg);
+    for (uint32_t n = 1; n <= 12; n += 3) {
+        cr_assert_eq(qs_dataset_load_first(&first, dir, QS_SPLIT_TRAIN, n, &err), 0, "%s", err.msg);
+        uint32_t want = n < 10 ? n : 10;
+        cr_assert_eq(first.count, want);
+        cr_assert_eq(first.rows, 28);
+        cr_assert_arr_eq(first.pixels, all.pixels, (size_t)want * 784);
+        cr_assert_arr_eq(first.labels, all.labels, want);
+        qs_dataset_destroy(&first);
+    }
+    qs_dataset_destroy(&all);
+
+    unsigned char buf[8192];
+    uint32_t di[3] = {6, 28, 28}, dl[1] = {6};
+    write_gz(path_in("t10k-images-idx3-ubyte.gz"), buf, make_idx(buf, 0x08, 3, di, 6 * 784));
+    size_t n = make_idx(buf, 0x08, 1, dl, 6);
+    buf[8 + 5] = 99; /* the last label is out of range: outside a prefix of 5 */
+    write_gz(path_in("t10k-labels-idx1-ubyte.gz"), buf, n);
+    cr_assert_eq(qs_dataset_load_first(&first, dir, QS_SPLIT_TEST, 5, &err), 0, "%s", err.msg);
+    cr_assert_eq(first.count, 5);
+    qs_dataset_destroy(&first);
+    cr_assert_eq(qs_dataset_load_first(&first, dir, QS_SPLIT_TEST, 0, &err), QS_ERR(RANGE));
+
+    write_split("train", 10, 9, 0);
+    cr_assert_eq(qs_dataset_load_first(&first, dir, QS_SPLIT_TRAIN, 3, &err), QS_ERR(MISMATCH));
+    cr_assert(strstr(err.msg, "10 images") && strstr(err.msg, "9 labels"), "%s", err.msg);
+    write_split("train", 10, 10, 0);
+    truncate(path_in("train-images-idx3-ubyte"), 8 + 4 * 3 + 5 * 784);
+    cr_assert_eq(qs_dataset_load_first(&first, dir, QS_SPLIT_TRAIN, 3, &err), QS_ERR(TRUNCATED));
+}
+
 Test(idx, dataset_finds_dot_spelling_and_gz)
 {
     unsigned char buf[8192];
@@ -274,26 +312,30 @@ Test(idx, dataset_finds_dot_spelling_and_gz)
     qs_dataset_destroy(&ds);
 }
 
+/* data/mnist is the full MNIST (make data): its splits have the published sizes and
+ * per-class counts of LeCun et al.'s files. */
 Test(idx, real_mnist_if_present)
 {
+    static const uint32_t train_counts[QS_NUM_CLASSES] = {5923, 6742, 5958, 6131, 5842,
+                                                          5421, 5918, 6265, 5851, 5949};
+    static const uint32_t test_counts[QS_NUM_CLASSES] = {980, 1135, 1032, 1010, 982,
+                                                         892, 958,  1028, 974,  1009};
     const char *data = tu_data();
     if (!data)
         cr_skip_test("no data/mnist (run `make data`)");
-    qs_dataset_t ds = {0};
-    qs_error_t err = {0};
-    cr_assert_eq(qs_dataset_load(&ds, data, QS_SPLIT_TRAIN, &err), 0, "%s", err.msg);
-    cr_assert_eq(ds.count, 8000);
-    uint32_t counts[QS_NUM_CLASSES];
-    qs_dataset_class_counts(&ds, counts);
-    qs_dataset_destroy(&ds);
-    cr_assert_eq(qs_dataset_load(&ds, data, QS_SPLIT_TEST, &err), 0, "%s", err.msg);
-    cr_assert_eq(ds.count, 2000);
-    uint32_t tcounts[QS_NUM_CLASSES];
-    qs_dataset_class_counts(&ds, tcounts);
-    qs_dataset_destroy(&ds);
-    for (int c = 0; c < QS_NUM_CLASSES; c++) {
-        double ptrain = counts[c] / 8000.0, ptest = tcounts[c] / 2000.0;
-        cr_assert_lt(fabs(ptrain - ptest), 0.01, "class %d: %.4f vs %.4f", c, ptrain, ptest);
+    for (int s = 0; s < 2; s++) {
+        qs_dataset_t ds = {0};
+        qs_error_t err = {0};
+        cr_assert_eq(qs_dataset_load(&ds, data, s ? QS_SPLIT_TEST : QS_SPLIT_TRAIN, &err), 0, "%s",
+                     err.msg);
+        cr_assert_eq(ds.count, s ? 10000u : 60000u, "run `make data`: %s is not the full MNIST",
+                     data);
+        uint32_t counts[QS_NUM_CLASSES];
+        qs_dataset_class_counts(&ds, counts);
+        qs_dataset_destroy(&ds);
+        for (int c = 0; c < QS_NUM_CLASSES; c++)
+            cr_assert_eq(counts[c], s ? test_counts[c] : train_counts[c], "split %d class %d", s,
+                         c);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,6 +20,9 @@ static char dir[256];
 /* Every process a test starts, killed at teardown even if the test fails or times out. */
 static pid_t spawned[64];
 static int nspawned;
+/* The folder the next processes started by start_orchestrator/start_worker run in (NULL:
+ * the test's own). */
+static const char *child_cwd;
 
 static pid_t track(pid_t pid)
 {
@@ -55,6 +59,8 @@ static pid_t start_orchestrator(const char *sc, const char *out, const char *arg
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
+        if (child_cwd && chdir(child_cwd) != 0)
+            _exit(126);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
@@ -86,6 +92,8 @@ static pid_t start_worker(const char *host, int port, const char *token_file, co
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
+        if (child_cwd && chdir(child_cwd) != 0)
+            _exit(126);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
@@ -150,6 +158,45 @@ Test(remote, remote_workers_match_a_local_run)
     char p[700];
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "remote worker 3"), "all three joined");
+}
+
+/* A worker that does not have the data (the scenario's relative [data] path does not exist
+ * where it runs) asks for it and receives it; the tasks dispatched to it meanwhile wait
+ * for the data, and the results are those of a local run. */
+Test(remote, worker_without_the_data_receives_it)
+{
+    char sc[512], ref[512], out[512], wlog[600], odir[300], link[400], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    /* The same scenario with path = mnist, a link that exists only in the orchestrator's
+     * folder. */
+    snprintf(odir, sizeof odir, "%s/orch", dir);
+    cr_assert_eq(mkdir(odir, 0755), 0);
+    char data[PATH_MAX];
+    cr_assert(realpath(tu_data(), data));
+    snprintf(link, sizeof link, "%s/mnist", odir);
+    cr_assert_eq(symlink(data, link), 0);
+    char *text = tu_read_file(sc, NULL), *at = strstr(text, "path = "), *eol = strchr(at, '\n');
+    FILE *f = fopen(sc, "w");
+    fprintf(f, "%.*spath = mnist%s", (int)(at - text), text, eol);
+    fclose(f);
+    free(text);
+    snprintf(out, sizeof out, "%s/received", dir);
+    int port;
+    child_cwd = odir;
+    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
+    child_cwd = dir;
+    snprintf(wlog, sizeof wlog, "%s/w.log", dir);
+    pid_t w = start_worker("127.0.0.1", port, NULL, wlog);
+    child_cwd = NULL;
+    cr_assert_eq(wait_status(orch), 0);
+    cr_assert_eq(wait_status(w), 0, "the worker ends cleanly on shutdown");
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "asked for the data set; sending 400 + 200 images"));
+    cr_assert(!su_file_contains(p, "disconnecting"), "the worker was never dropped");
+    cr_assert(su_file_contains(wlog, "asking the orchestrator for the data"));
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
 }
 
 Test(remote, workers_join_and_leave_mid_run)
