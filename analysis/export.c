@@ -113,14 +113,14 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
             row_u64(&r, h->orgs[o->parent].id);
             row_str(&r, "],");
         } else {
-            row_str(&r, ",[],");
+            row_str(&r, "," QS_ALIFE_ROOT ",");
         }
         row_u64(&r, o->born);
         row_str(&r, ",");
         if (o->cause && o->cause != QS_DEATH_END)
             row_u64(&r, (uint64_t)o->died + 1);
         else
-            row_str(&r, "inf");
+            row_str(&r, QS_ALIFE_ALIVE);
         row_str(&r, ",");
         row_str(&r, names[o->species]);
         row_str(&r, ",");

@@ -1,8 +1,8 @@
 /* export: the files `quinesim analyze` writes for other tools.
  *
- *   phylogeny CSV     ALife Data Standards: id, ancestor_list ("[parent]", "[]" for a
+ *   phylogeny CSV     ALife Data Standards: id, ancestor_list ("[parent]", QS_ALIFE_ROOT for a
  *                     root), origin_time (birth generation), destruction_time (death
- *                     generation + 1, "inf" if alive at the end), then species, accuracy,
+ *                     generation + 1, QS_ALIFE_ALIVE if alive), then species, accuracy,
  *                     rel_err, r2, flops (as the run's own phylogeny.csv) and link_r2,
  *                     link_rel_err, death_cause. One row per organism, parents first.
  *   generations CSV   one row per generation, recomputed from the records

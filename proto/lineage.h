@@ -27,6 +27,12 @@
  * is created, carried by the lineage header and every checkpoint. */
 #define QS_RUN_ID_LEN 32
 
+/* phylogeny.csv (ALife Data Standards) markers, as the standard's own examples write them
+ * and its reference tools (ALifeStdDev) expect by default: a root's ancestor_list, and the
+ * destruction_time of an organism alive at the end (ALifeStdDev's not_destroyed_value). */
+#define QS_ALIFE_ROOT  "['none']"
+#define QS_ALIFE_ALIVE "none"
+
 typedef enum {
     QS_REC_HEADER = 1,
     QS_REC_BIRTH,

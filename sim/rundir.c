@@ -503,9 +503,9 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
             fprintf(rd->phylo, "%llu,[%llu],%u,", (unsigned long long)o->id,
                     (unsigned long long)o->parent, o->born);
         else
-            fprintf(rd->phylo, "%llu,[],%u,", (unsigned long long)o->id, o->born);
+            fprintf(rd->phylo, "%llu," QS_ALIFE_ROOT ",%u,", (unsigned long long)o->id, o->born);
         if (out->deaths[i].cause == QS_DEATH_END)
-            fputs("inf", rd->phylo);
+            fputs(QS_ALIFE_ALIVE, rd->phylo);
         else
             fprintf(rd->phylo, "%u", out->summary.generation + 1);
         fprintf(rd->phylo, ",%s,", sc->species[o->species].name);

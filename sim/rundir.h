@@ -4,7 +4,7 @@
  *   lineage.msgpack    framed records: header, then per generation its births, evaluations,
  *                      deaths and summary; fsynced at the end of every generation
  *   phylogeny.csv      ALife Data Standards phylogeny: one row per organism, written when it
- *                      dies (the survivors' rows when the run ends, destruction_time = inf);
+ *                      dies (the survivors' rows when the run ends, destruction_time none);
  *                      sorted into id order (parents first) when the run ends or stops
  *   generations.csv    one row per generation
  *   best.genome        the fittest organism so far (atomic replace)

@@ -3,7 +3,7 @@ an implementation independent of analysis/phylo.c, for tests/analysis/test_phylo
 
 usage: /usr/bin/python3 dendropy_check.py TREE.nwk PHYLOGENY.csv survivors|all
 
-The taxa are the survivors (destruction_time "inf" in the phylogeny CSV) or every
+The taxa are the survivors (destruction_time "none" in the phylogeny CSV) or every
 organism. As docs/analysis.md defines the metrics: a taxon that is an internal node of
 the tree gets a leaf of its own at distance 0, then unifurcations are suppressed for the
 shape indices. Prints one JSON object."""
@@ -20,7 +20,7 @@ def main():
     nwk, phylo_csv, mode = sys.argv[1:4]
     with open(phylo_csv, newline="") as f:
         rows = list(csv.DictReader(f))
-    taxa = {r["id"] for r in rows if mode == "all" or r["destruction_time"] == "inf"}
+    taxa = {r["id"] for r in rows if mode == "all" or r["destruction_time"] == "none"}
     tree = dendropy.Tree.get(path=nwk, schema="newick", rooting="force-rooted",
                              suppress_internal_node_taxa=True, suppress_leaf_node_taxa=False)
     # Internal labels are node labels, leaf labels are taxa: give each node one name, the

@@ -3,7 +3,9 @@ that every one sees the same organisms (tests/analysis/test_interop.c runs it wi
 Debian's /usr/bin/python3).
 
 usage: interop.py PHYLOGENY.csv GENERATIONS.csv ALL.nwk SURVIVORS.nwk RUN_PHYLOGENY.csv
-Prints one line per tool: "<tool> <count>"; exits non-zero on the first disagreement."""
+Prints one line per tool: "<tool> <count>" (for "alife": the organisms alive at the end, as
+ALifeStdDev finds them); exits non-zero on the first disagreement."""
+import ast
 import math
 import sys
 
@@ -37,6 +39,21 @@ dead = pd.to_numeric(p["destruction_time"], errors="coerce")
 alive = set(p["id"][~dead.apply(math.isfinite)])
 assert alive, "nobody alive at the end"
 print("pandas", len(p))
+
+# As the ALife standard's reference loader (ALifeStdDev) reads both phylogeny files:
+# ancestor_list by ast.literal_eval, a root's list holding the special value 'none', and
+# the extant taxa by destruction_time == "none" (its default not_destroyed_value).
+for csv in (phylo_csv, run_csv):
+    t = pd.read_csv(csv)
+    anc = t["ancestor_list"].apply(ast.literal_eval)
+    ids = set(t["id"])
+    for i, a in zip(t["id"], anc):
+        assert a == ["none"] or (len(a) == 1 and int(a[0]) in ids and int(a[0]) < i), \
+            f"{csv}: organism {i}: ancestor_list {a}"
+    assert list(t["id"]) == sorted(t["id"]), f"{csv}: rows not in id order"
+    extant = set(t["id"][t["destruction_time"].astype(str) == "none"])
+    assert extant == alive, f"{csv}: {len(extant)} extant taxa, {len(alive)} alive"
+print("alife", len(alive))
 
 # The survivors' tree holds every survivor and only organisms of the phylogeny.
 for name, read in [

@@ -175,13 +175,13 @@ Test(history, story_phylogeny_csv)
     char *csv = export_text(&h, 0);
     cr_assert_str_eq(csv, "id,ancestor_list,origin_time,destruction_time,species,accuracy,"
                           "rel_err,r2,flops,link_r2,link_rel_err,death_cause\n"
-                          "1,[],0,inf,aux,0.56,0.25,0.5,300,,,end\n"
-                          "2,[],0,1,aux,0.4,0.25,0.5,100,,,selection\n"
-                          "3,[],0,1,van,,0.25,0.3,100,,,capacity\n"
+                          "1,['none'],0,none,aux,0.56,0.25,0.5,300,,,end\n"
+                          "2,['none'],0,1,aux,0.4,0.25,0.5,100,,,selection\n"
+                          "3,['none'],0,1,van,,0.25,0.3,100,,,capacity\n"
                           "4,[1],1,2,aux,0.45,0.25,0.5,100,0.9,0.1,budget\n"
-                          "5,[1],1,inf,aux,0.58,0.25,0.5,200,0.8,0.2,end\n"
-                          "6,[5],2,inf,aux,0.7,0.25,0.5,100,0.95,0.05,end\n"
-                          "7,[5],2,inf,aux,0.65,0.25,0.5,100,0.7,0.3,end\n");
+                          "5,[1],1,none,aux,0.58,0.25,0.5,200,0.8,0.2,end\n"
+                          "6,[5],2,none,aux,0.7,0.25,0.5,100,0.95,0.05,end\n"
+                          "7,[5],2,none,aux,0.65,0.25,0.5,100,0.7,0.3,end\n");
     free(csv);
     qs_history_destroy(&h);
 }
@@ -211,8 +211,8 @@ Test(history, csv_fields_quoted_and_infinities)
     h.orgs[qs_history_find(&h, 2)].r2 = -INFINITY;
     h.orgs[qs_history_find(&h, 3)].rel_err = INFINITY;
     char *csv = export_text(&h, 0);
-    cr_assert(strstr(csv, "\n2,[],0,1,aux,0.4,0.25,-inf,100,,,selection\n"
-                          "3,[],0,1,\"va,\"\"n\",,inf,0.3,100,,,capacity\n"),
+    cr_assert(strstr(csv, "\n2,['none'],0,1,aux,0.4,0.25,-inf,100,,,selection\n"
+                          "3,['none'],0,1,\"va,\"\"n\",,inf,0.3,100,,,capacity\n"),
               "%s", csv);
     free(csv);
     csv = export_text(&h, 1);
@@ -339,7 +339,7 @@ Test(history, story_without_end_is_incomplete)
     cr_assert_eq(s.generations, 3);
     cr_assert_eq(s.alive_at_end, 4); /* no death read: alive when the log stops */
     char *csv = export_text(&h, 0);
-    cr_assert(strstr(csv, "\n6,[5],2,inf,aux,0.7,0.25,0.5,100,0.95,0.05,\n"), "%s", csv);
+    cr_assert(strstr(csv, "\n6,[5],2,none,aux,0.7,0.25,0.5,100,0.95,0.05,\n"), "%s", csv);
     free(csv);
     qs_history_destroy(&h);
 }
@@ -386,7 +386,7 @@ Test(history, anomalies_are_counted_not_fatal)
     cr_assert_eq(h.anomalies, 5, "%llu", (unsigned long long)h.anomalies);
     cr_assert(strstr(h.first_anomaly, "second birth record for organism 1"), "%s", h.first_anomaly);
     char *csv = export_text(&h, 0);
-    cr_assert(strstr(csv, "\n9,[],1,inf,"), "%s", csv);
+    cr_assert(strstr(csv, "\n9,['none'],1,none,"), "%s", csv);
     free(csv);
     qs_history_destroy(&h);
 }
@@ -473,7 +473,7 @@ static void check_phylogeny_file(const char *path, uint64_t expect_rows)
         char list[64], ot[32], dt[32];
         cr_assert_eq(sscanf(line, "%llu,%63[^,],%31[^,],%31[^,],", &id, list, ot, dt), 4, "%s",
                      line);
-        int has_anc = strcmp(list, "[]") != 0;
+        int has_anc = strcmp(list, QS_ALIFE_ROOT) != 0;
         if (has_anc)
             cr_assert_eq(sscanf(list, "[%llu]", &anc), 1, "bad ancestor_list %s", list);
         if (rows == cap) {
@@ -482,7 +482,7 @@ static void check_phylogeny_file(const char *path, uint64_t expect_rows)
             origin = realloc(origin, cap * sizeof *origin);
             destr = realloc(destr, cap * sizeof *destr);
         }
-        double o = strtod(ot, NULL), d = strcmp(dt, "inf") ? strtod(dt, NULL) : INFINITY;
+        double o = strtod(ot, NULL), d = strcmp(dt, QS_ALIFE_ALIVE) ? strtod(dt, NULL) : INFINITY;
         cr_assert_leq(o, d, "organism %llu: origin %g > destruction %g", id, o, d);
         for (uint64_t k = 0; k < rows; k++)
             cr_assert_neq(ids[k], id, "id %llu twice", id);
@@ -566,17 +566,18 @@ ParameterizedTest(synth_case_t *c, history, synthetic_runs)
 /* ---- pandas ------------------------------------------------------------------------------ */
 
 static const char pandas_check[] =
-    "import sys, pandas as pd\n"
-    "p = pd.read_csv(sys.argv[1])\n"
+    "import ast, sys, pandas as pd\n"
+    "p = pd.read_csv(sys.argv[1], na_values=['none'])  # alive: NaN (docs/analysis.md)\n"
     "g = pd.read_csv(sys.argv[2])\n"
     "assert list(p.columns[:9]) == ['id','ancestor_list','origin_time','destruction_time',"
     "'species','accuracy','rel_err','r2','flops'], list(p.columns)\n"
     "assert p['id'].is_unique\n"
     "pos = {i: k for k, i in enumerate(p['id'])}\n"
     "for k, (i, a) in enumerate(zip(p['id'], p['ancestor_list'])):\n"
-    "    anc = [int(x) for x in a.strip('[]').split(',') if x]\n"
+    "    anc = [x for x in ast.literal_eval(a) if x != 'none']\n"
     "    assert all(pos[x] < k for x in anc), (i, a)\n"
-    "assert (p['origin_time'] <= p['destruction_time']).all()\n"
+    "alive = p['destruction_time'].isna()\n"
+    "assert alive.any() and (p['origin_time'] <= p['destruction_time'])[~alive].all()\n"
     "assert p['destruction_time'].dtype == float and p['accuracy'].dtype == float\n"
     "assert str(p['flops'].dtype).startswith('int')\n"
     "assert g['generation'].tolist() == list(range(len(g)))\n"

@@ -1,5 +1,6 @@
 /* The files of a real (small) run, read by the tools researchers use, each with its
- * defaults (tests/analysis/interop.py, run with Debian's /usr/bin/python3 and its
+ * defaults (and as ALifeStdDev's loader reads a phylogeny: roots ['none'], the alive
+ * "none") (tests/analysis/interop.py, run with Debian's /usr/bin/python3 and its
  * python3-pandas, -biopython, -dendropy and -ete3 from `make deps`): pandas reads both
  * CSVs, Biopython, DendroPy and ete3 read both Newick trees, and every tool counts the
  * organisms the summary counts, with the same ids (internal nodes included). */
@@ -50,7 +51,7 @@ Test(interop, standard_tools_read_every_organism)
     char *json;
     snprintf(cmd, sizeof cmd, "%s analyze %s --json", tu_bin(), out);
     cr_assert_eq(tu_run(cmd, &json), 0, "%s", json);
-    long organisms = json_count(json, "organisms");
+    long organisms = json_count(json, "organisms"), alive = json_count(json, "alive_at_end");
     free(json);
 
     const char *src = getenv("QS_SRC");
@@ -66,5 +67,9 @@ Test(interop, standard_tools_read_every_organism)
         cr_assert(strstr(log, want), "%s does not count %ld organisms:\n%s", tools[i], organisms,
                   log);
     }
+    char want[64];
+    snprintf(want, sizeof want, "alife %ld\n", alive);
+    cr_assert(strstr(log, want), "ALifeStdDev's reading does not find %ld extant taxa:\n%s", alive,
+              log);
     free(log);
 }

@@ -66,7 +66,7 @@ Test(run, writes_a_complete_run_directory)
     cr_assert(su_file_contains(p, "n_a,n_b,wall_seconds,workers"));
     snprintf(p, sizeof p, "%s/phylogeny.csv", out);
     cr_assert(su_file_contains(p, "id,ancestor_list,origin_time,destruction_time,species"));
-    cr_assert(su_file_contains(p, "\n1,[],0,"), "founder 1 has an empty ancestor list");
+    cr_assert(su_file_contains(p, "\n1," QS_ALIFE_ROOT ",0,"), "founder 1 is a root");
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "generation 3:"));
     snprintf(p, sizeof p, "%s/scenario.ini", out);
