@@ -315,11 +315,20 @@ int qs_dataset_find(const char *dir, qs_split_t split, char *images_path, char *
     const char *prefix = split == QS_SPLIT_TRAIN ? "train" : "t10k";
     char stem[32];
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        char cwd[2048];
+        if (dir[0] != '/' && getcwd(cwd, sizeof cwd))
+            return qs_error_set(err, QS_ERR(NOENT),
+                                "%s: data folder not found: a relative path is read from the "
+                                "current folder, so this tried %s/%s; run from the folder that "
+                                "holds it (the repository, after `make data`), or give an "
+                                "absolute path (--data DIR, or [data] path)",
+                                dir, cwd, dir);
         return qs_error_set(err, QS_ERR(NOENT),
                             "%s: data folder not found (run `make data`, or point --data at a "
                             "folder holding the four MNIST IDX files)",
                             dir);
+    }
     snprintf(stem, sizeof stem, "%s-images", prefix);
     if (!find_one(dir, stem, "idx3", images_path, cap))
         return qs_error_set(err, QS_ERR(NOENT), "%s: no %s image file (looked for %s)", dir, prefix,

@@ -19,6 +19,9 @@ static void run_usage(FILE *to)
                 "  --out DIR            run directory (default: runs/<run name>)\n"
                 "  --force              replace the run already in --out\n"
                 "  --workers N|auto     worker processes (default: [workers] count)\n"
+                "  --data DIR           MNIST-format data folder: the same as --set\n"
+                "                       data.path=DIR (a relative path is read from the\n"
+                "                       current folder, like the scenario's [data] path)\n"
                 "  --set SEC.KEY=VALUE  override a scenario key (repeatable; species:\n"
                 "                       species.NAME.key=value)\n"
                 "  --dry-run            print the fully resolved scenario and exit\n"
@@ -183,6 +186,7 @@ int cmd_run(int argc, char **argv)
                                          {"force", no_argument, 0, 'f'},
                                          {"workers", required_argument, 0, 'w'},
                                          {"set", required_argument, 0, 's'},
+                                         {"data", required_argument, 0, 'D'},
                                          {"dry-run", no_argument, 0, 'n'},
                                          {"keys", no_argument, 0, 'k'},
                                          {"quiet", no_argument, 0, 'q'},
@@ -199,7 +203,7 @@ int cmd_run(int argc, char **argv)
     const char *sets[256];
     int nsets = 0, dry = 0, c;
     const char *allow = "";
-    char out[QS_PATH_MAX] = "";
+    char out[QS_PATH_MAX] = "", data_set[QS_PATH_MAX + 16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:w:s:nqh", opts, NULL)) != -1) {
         switch (c) {
@@ -230,6 +234,14 @@ int cmd_run(int argc, char **argv)
                 return 2;
             }
             sets[nsets++] = optarg;
+            break;
+        case 'D': /* after the scenario's keys and before later --set options, in order */
+            if (nsets == (int)QS_ARRAY_LEN(sets)) {
+                fprintf(stderr, "quinesim run: too many --set options\n");
+                return 2;
+            }
+            snprintf(data_set, sizeof data_set, "data.path=%s", optarg);
+            sets[nsets++] = data_set;
             break;
         case 'n':
             dry = 1;

@@ -337,3 +337,44 @@ Test(run, fifo_inputs_are_refused, .timeout = 30)
     cr_assert(strstr(log, "not a regular file"), "%s", log);
     free(log);
 }
+
+/* --data DIR replaces the scenario's [data] path (here one that does not exist) and gives
+ * the results of a scenario naming DIR itself; a relative path that does not exist is
+ * reported with the absolute path tried. */
+Test(run, data_option_overrides_the_scenario_path)
+{
+    char sc[512], ref[512], out[512], bad[512], cmd[2048], *log;
+    su_scenario(sc, sizeof sc, dir, "d", "");
+    out_dir(ref, sizeof ref, "ref");
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 1", &log), 0, "%s", log);
+    free(log);
+    /* The same scenario with a path that exists nowhere. */
+    char *text = tu_read_file(sc, NULL), *at = strstr(text, "path = "), *eol = strchr(at, '\n');
+    snprintf(bad, sizeof bad, "%s/elsewhere.ini", dir);
+    FILE *f = fopen(bad, "w");
+    cr_assert(f);
+    fprintf(f, "%.*spath = no-such-data-folder%s", (int)(at - text), text, eol);
+    fclose(f);
+    free(text);
+
+    out_dir(out, sizeof out, "missing");
+    snprintf(cmd, sizeof cmd, "cd %s && %s run %s --out %s --quiet", dir, tu_bin(), bad, out);
+    cr_assert_eq(tu_run(cmd, &log), 1, "%s", log);
+    char tried[600];
+    snprintf(tried, sizeof tried, "tried %s/no-such-data-folder", dir);
+    cr_assert(strstr(log, tried) && strstr(log, "--data DIR"), "%s", log);
+    free(log);
+
+    char args[1024];
+    snprintf(args, sizeof args, "--workers 1 --data %s", tu_data());
+    out_dir(out, sizeof out, "with-data");
+    cr_assert_eq(su_run(NULL, bad, out, args, &log), 0, "%s", log);
+    free(log);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    char p[700];
+    snprintf(p, sizeof p, "%s/scenario.ini", out);
+    char *written = tu_read_file(p, NULL);
+    cr_assert(written && strstr(written, tu_data()), "the run records the folder it used");
+    free(written);
+}
