@@ -761,7 +761,7 @@ static void write_dot(const qs_history_t *h, const char *label, const uint8_t *k
         if (!k)
             snprintf(value, sizeof value, "not evaluated");
         if (i == best)
-            snprintf(at, sizeof at, ": best at generation %u", h->best_generation);
+            snprintf(at, sizeof at, "\\nbest at generation %u", h->best_generation);
         uint32_t b = r2_bin(r2);
         fprintf(f,
                 "  o%llu [label=\"%llu%s\\n%s\", fillcolor=\"%s\", fontcolor=\"%s\", "
