@@ -273,30 +273,110 @@ static int alive_in(const qs_horg_t *o, uint32_t t)
     return o->born <= t && (o->died == QS_NONE || o->died >= t);
 }
 
+static int cmp_index(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 qs_phylo_gen_t *qs_phylo_generations(const qs_history_t *h, const qs_phylo_run_t *r,
                                      uint32_t *ngens)
 {
-    *ngens = r->ngens;
-    qs_phylo_gen_t *g = xcalloc(r->ngens ? r->ngens : 1, sizeof *g);
+    uint32_t n = h->norgs, G = r->ngens;
+    *ngens = G;
+    qs_phylo_gen_t *g = xcalloc(G ? G : 1, sizeof *g);
+    if (G == 0 || n == 0)
+        return g;
     uint32_t *parent;
     double *time;
     qs_export_tree_arrays(h, &parent, NULL, &time);
-    uint8_t *living = xmalloc(h->norgs ? h->norgs : 1);
-    uint8_t *born = xmalloc(h->norgs ? h->norgs : 1);
-    for (uint32_t t = 0; t < r->ngens; t++) {
-        for (uint32_t i = 0; i < h->norgs; i++) {
-            living[i] = (uint8_t)alive_in(&h->orgs[i], t);
-            born[i] = h->orgs[i].born <= t;
+    /* The living of each generation as lists (CSR): organism i lives over
+     * [born, died or the last generation]. */
+    size_t *first = xcalloc((size_t)G + 1, sizeof *first);
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t t = h->orgs[i].born; t < G && alive_in(&h->orgs[i], t); t++)
+            first[t + 1]++;
+    for (uint32_t t = 0; t < G; t++)
+        first[t + 1] += first[t];
+    uint32_t *living = xmalloc((first[G] ? first[G] : 1) * sizeof *living);
+    size_t *fill = xmalloc(((size_t)G + 1) * sizeof *fill);
+    memcpy(fill, first, ((size_t)G + 1) * sizeof *fill);
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t t = h->orgs[i].born; t < G && alive_in(&h->orgs[i], t); t++)
+            living[fill[t]++] = i;
+    /* The whole tree of everything born by t: its size and PD, by birth generation. */
+    double *edges = xcalloc(G, sizeof *edges), *root_time = xcalloc(G, sizeof *root_time);
+    uint32_t *born = xcalloc(G, sizeof *born), *roots = xcalloc(G, sizeof *roots);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t b = h->orgs[i].born;
+        if (b >= G)
+            continue;
+        born[b]++;
+        if (parent[i] != QS_TREE_NONE) {
+            edges[b] += time[i] - time[parent[i]];
+        } else {
+            roots[b]++;
+            root_time[b] += time[i];
         }
+    }
+    /* Each generation's living tree is measured on a compact copy of the living's
+     * ancestry (walked up from each living organism; sorted, so parents still come
+     * first): its cost is the size of that ancestry, not of the run. */
+    uint32_t *stamp = xcalloc(n, sizeof *stamp), *pos = xmalloc(n * sizeof *pos);
+    uint32_t *list = xmalloc(n * sizeof *list), *cparent = xmalloc(n * sizeof *cparent);
+    double *ctime = xmalloc(n * sizeof *ctime);
+    uint8_t *ctaxon = xmalloc(n);
+    double cum_edges = 0, cum_root_time = 0;
+    uint32_t cum_born = 0, cum_roots = 0;
+    for (uint32_t t = 0; t < G; t++) {
+        uint32_t a = 0;
+        for (size_t k = first[t]; k < first[t + 1]; k++)
+            for (uint32_t v = living[k]; v != QS_TREE_NONE && stamp[v] != t + 1; v = parent[v]) {
+                stamp[v] = t + 1;
+                list[a++] = v;
+            }
+        qsort(list, a, sizeof *list, cmp_index);
+        for (uint32_t k = 0; k < a; k++) {
+            uint32_t v = list[k];
+            pos[v] = k;
+            cparent[k] = parent[v] == QS_TREE_NONE ? QS_TREE_NONE : pos[parent[v]];
+            ctime[k] = time[v];
+            ctaxon[k] = 0;
+        }
+        for (size_t k = first[t]; k < first[t + 1]; k++)
+            ctaxon[pos[living[k]]] = 1;
         g[t].generation = t;
-        qs_phylo_measure(&g[t].living, h->norgs, parent, time, living);
-        qs_phylo_measure(&g[t].whole, h->norgs, parent, time, born);
+        qs_phylo_measure(&g[t].living, a, cparent, ctime, ctaxon);
+        if (g[t].living.mrca != QS_NONE)
+            g[t].living.mrca = list[g[t].living.mrca];
+        cum_edges += edges[t];
+        cum_root_time += root_time[t];
+        cum_born += born[t];
+        cum_roots += roots[t];
+        qs_phylo_t *w = &g[t].whole;
+        memset(w, 0, sizeof *w);
+        w->taxa = w->nodes = cum_born;
+        w->roots = cum_roots;
+        w->pd = cum_edges + (cum_roots > 1 ? cum_root_time : 0);
+        w->mpd = w->mrca_time = NAN;
+        w->mrca = QS_NONE;
         g[t].ltt = r->ltt[t];
     }
+    free(first);
+    free(living);
+    free(fill);
+    free(edges);
+    free(root_time);
+    free(born);
+    free(roots);
+    free(stamp);
+    free(pos);
+    free(list);
+    free(cparent);
+    free(ctime);
+    free(ctaxon);
     free(parent);
     free(time);
-    free(living);
-    free(born);
     return g;
 }
 
@@ -317,8 +397,7 @@ int qs_phylo_write_csv(const qs_history_t *h, const qs_phylo_run_t *r, const cha
     uint32_t n;
     qs_phylo_gen_t *g = qs_phylo_generations(h, r, &n);
     fputs("generation,living,phylogenetic_diversity,mean_pairwise_distance,sackin,colless,"
-          "mrca,mrca_depth,whole_organisms,whole_phylogenetic_diversity,whole_sackin,"
-          "whole_colless,ltt\n",
+          "mrca,mrca_depth,whole_organisms,whole_phylogenetic_diversity,ltt\n",
           f);
     for (uint32_t t = 0; t < n; t++) {
         const qs_phylo_t *l = &g[t].living, *w = &g[t].whole;
@@ -331,8 +410,7 @@ int qs_phylo_write_csv(const qs_history_t *h, const qs_phylo_run_t *r, const cha
         csv_num(f, mrca_depth(l, t));
         fprintf(f, ",%u", w->taxa);
         csv_num(f, w->pd);
-        fprintf(f, ",%llu,%llu,%u\n", (unsigned long long)w->sackin, (unsigned long long)w->colless,
-                g[t].ltt);
+        fprintf(f, ",%u\n", g[t].ltt);
     }
     free(g);
     int bad = ferror(f);

@@ -69,14 +69,17 @@ void qs_phylo_run_print(const qs_phylo_run_t *r, const qs_history_t *h, FILE *ou
 void qs_phylo_run_json(const qs_phylo_run_t *r, const qs_history_t *h, qs_jw_t *w);
 
 /* One generation's metrics: the tree of the organisms living in generation t, the whole
- * tree of everything born by t, and the final survivors' lineages at t. */
+ * tree of everything born by t (its size and PD only: taxa, nodes, roots, pd; its shape
+ * indices would cost a pass over the run per generation), and the final survivors'
+ * lineages at t. */
 typedef struct {
     uint32_t generation;
     qs_phylo_t living, whole;
     uint32_t ltt;
 } qs_phylo_gen_t;
 
-/* Every generation's metrics (malloc'ed array of *ngens). Cost: organisms x generations. */
+/* Every generation's metrics (malloc'ed array of *ngens). Cost: per generation, the size
+ * of the living's ancestry (and one pass over the run in all). */
 qs_phylo_gen_t *qs_phylo_generations(const qs_history_t *h, const qs_phylo_run_t *r,
                                      uint32_t *ngens);
 /* The per-generation metrics as CSV ("-": standard output). */

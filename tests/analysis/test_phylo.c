@@ -239,9 +239,8 @@ static void add_to(const qs_record_t *r, void *ctx)
 Test(phylo, per_generation_series_on_a_synthetic_run)
 {
     synth_params_t sp = {0};
-    sp.nspecies = 2;
-    sp.founders[0] = 3;
-    sp.founders[1] = 3;
+    sp.nspecies = 1; /* one species: the living come to have an MRCA */
+    sp.founders[0] = 6;
     sp.generations = 12;
     sp.population = 6;
     sp.elitism = 2;
@@ -261,6 +260,39 @@ Test(phylo, per_generation_series_on_a_synthetic_run)
         if (t > 0) /* the whole tree only grows */
             cr_expect_geq(g[t].whole.pd, g[t - 1].whole.pd);
     }
+    /* Each generation's living tree, measured on the compact ancestry, is the tree of the
+     * living measured on the whole forest. */
+    uint32_t *parent = malloc(h.norgs * sizeof *parent);
+    double *time = malloc(h.norgs * sizeof *time);
+    uint8_t *alive = malloc(h.norgs);
+    for (uint32_t i = 0; i < h.norgs; i++) {
+        parent[i] = h.orgs[i].parent;
+        time[i] = h.orgs[i].born;
+    }
+    for (uint32_t t = 0; t < n; t++) {
+        for (uint32_t i = 0; i < h.norgs; i++)
+            alive[i] = h.orgs[i].born <= t && (h.orgs[i].died == QS_NONE || h.orgs[i].died >= t);
+        qs_phylo_t m;
+        qs_phylo_measure(&m, h.norgs, parent, time, alive);
+        const qs_phylo_t *l = &g[t].living;
+        cr_expect_eq(l->taxa, m.taxa, "generation %u", t);
+        cr_expect_eq(l->nodes, m.nodes, "generation %u", t);
+        cr_expect_eq(l->roots, m.roots, "generation %u", t);
+        cr_expect_float_eq(l->pd, m.pd, 1e-9, "generation %u", t);
+        cr_expect(isnan(m.mpd) ? isnan(l->mpd) : fabs(l->mpd - m.mpd) < 1e-9, "generation %u", t);
+        cr_expect_eq(l->sackin, m.sackin, "generation %u", t);
+        cr_expect_eq(l->colless, m.colless, "generation %u", t);
+        cr_expect_eq(l->mrca, m.mrca, "generation %u", t);
+        for (uint32_t i = 0; i < h.norgs; i++)
+            alive[i] = h.orgs[i].born <= t;
+        qs_phylo_measure(&m, h.norgs, parent, time, alive);
+        cr_expect_eq(g[t].whole.taxa, m.taxa, "generation %u", t);
+        cr_expect_float_eq(g[t].whole.pd, m.pd, 1e-9, "generation %u", t);
+    }
+    free(parent);
+    free(time);
+    free(alive);
+    cr_expect_neq(g[n - 1].living.mrca, QS_NONE, "the test wants a generation with an MRCA");
     cr_expect_eq(g[0].whole.taxa, 6);
     cr_expect_float_eq(g[0].whole.pd, 0, 1e-12); /* founders at the virtual root's time */
     /* The last generation's living are the survivors; everything born is the whole tree. */
