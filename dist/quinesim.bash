@@ -4,7 +4,8 @@
 # Everything is asked of the program itself, so it never goes stale: the commands from
 # `quinesim --help`, each command's options from its `--help`, and the scenario keys that
 # `--set` and `--allow-changes` take from `quinesim run --keys` (species keys with the
-# species named in the scenario file on the command line, if any).
+# species named in the scenario file on the command line, if any), and `data`'s
+# subcommands from its usage lines.
 
 _quinesim_keys()
 {
@@ -63,8 +64,10 @@ _quinesim()
             awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')" -- "$cur"))
         return
     fi
-    if [[ $cmd == data && COMP_CWORD -eq 2 ]]; then
-        COMPREPLY=($(compgen -W "import-npm check" -- "$cur"))
+    if [[ $cmd == data && COMP_CWORD -eq 2 ]]; then # its subcommands, from its usage lines
+        words=$("$bin" data --help 2>/dev/null | awk '/^(usage:|      ) *quinesim data [a-z]/ {
+            for (i = 1; i < NF; i++) if ($i == "data") { print $(i + 1); break } }')
+        COMPREPLY=($(compgen -W "$words" -- "$cur"))
         return
     fi
     if [[ $cur == -* ]]; then

@@ -138,6 +138,9 @@ Test(install, installs_a_working_binary_man_page_and_completion)
     got = complete("quinesim run x.ini --set selection.pop");
     cr_assert(strstr(got, " selection.population= "), "scenario keys: %s", got);
     free(got);
+    got = complete("quinesim data ch");
+    cr_assert(strstr(got, " check "), "data's subcommands: %s", got);
+    free(got);
     got = complete("quinesim help tr");
     cr_assert(strstr(got, " train "), "help's commands: %s", got);
     free(got);
