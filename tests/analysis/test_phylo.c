@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/newick.h"
 #include "analysis/phylo.h"
 #include "analysis/tree.h"
 #include "synth.h"
@@ -429,5 +430,72 @@ Test(phylo, plot_draws_the_metrics_per_generation, .timeout = 60)
         cr_expect(data && len > 1000, "%s missing or empty", files[k]);
         free(data);
     }
+    tu_rmrf(tmp);
+}
+
+/* A random binary tree (taxa: its leaves) through DendroPy, which computes Colless only on
+ * bifurcating trees: every metric, Colless included, must agree. */
+Test(phylo, random_binary_tree_matches_dendropy, .timeout = 60)
+{
+    if (tu_run("/usr/bin/python3 -c 'import dendropy'", NULL) != 0)
+        cr_skip_test("DendroPy is not installed (Debian python3-dendropy, `make deps`)");
+    enum { LEAVES = 150, NODES = 2 * LEAVES - 1 };
+    uint32_t parent[NODES];
+    double time[NODES];
+    uint64_t id[NODES];
+    uint8_t leaf[NODES];
+    uint32_t leaves[LEAVES], nleaves = 1, n = 1;
+    parent[0] = N;
+    time[0] = 0;
+    leaves[0] = 0;
+    uint64_t x = 99;
+    while (n < NODES) { /* split a random leaf into two children */
+        uint32_t k = (uint32_t)(synth_mix(x++) % nleaves), p = leaves[k];
+        for (int c = 0; c < 2; c++) {
+            parent[n] = p;
+            time[n] = time[p] + 1 + (double)(synth_mix(x++) % 5);
+            if (c == 0)
+                leaves[k] = n;
+            else
+                leaves[nleaves++] = n;
+            n++;
+        }
+    }
+    char tmp[256], path[600], cmd[2048], *out = NULL;
+    tu_tmpdir(tmp, sizeof tmp);
+    snprintf(path, sizeof path, "%s/t.csv", tmp);
+    FILE *f = fopen(path, "w");
+    fputs("id,destruction_time\n", f);
+    memset(leaf, 0, sizeof leaf);
+    for (uint32_t k = 0; k < nleaves; k++)
+        leaf[leaves[k]] = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        id[i] = i + 1;
+        fprintf(f, "%u,%s\n", i + 1, leaf[i] ? "none" : "1");
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/t.nwk", tmp);
+    f = fopen(path, "w");
+    qs_error_t err = {0};
+    cr_assert_eq(qs_newick_write(f, n, parent, id, time, NULL, &err), 0, "%s", err.msg);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 %s/tests/analysis/dendropy_check.py %s/t.nwk %s/t.csv survivors",
+             getenv("QS_SRC") ? getenv("QS_SRC") : ".", tmp, tmp);
+    cr_assert_eq(tu_run(cmd, &out), 0, "%s", out);
+    qs_phylo_t m;
+    qs_phylo_measure(&m, n, parent, time, leaf);
+    cr_expect_eq(m.polytomies, 0);
+    cr_expect_eq(json_number(out, "{", "taxa"), m.taxa, "%s", out);
+    cr_expect_float_eq(json_number(out, "{", "phylogenetic_diversity"), m.pd, 1e-9, "%s", out);
+    cr_expect_float_eq(json_number(out, "{", "mean_pairwise_distance"), m.mpd, 1e-9, "%s", out);
+    cr_expect_float_eq(json_number(out, "{", "sackin"), (double)m.sackin, 1e-9, "%s", out);
+    cr_expect_float_eq(json_number(out, "{", "colless"), (double)m.colless, 1e-9, "%s", out);
+    cr_expect_float_eq(json_number(out, "{", "mrca"), 1, 1e-9, "%s", out); /* the root */
+    cr_log_info("binary tree of %u leaves: quinesim PD %g MPD %.12g Sackin %llu Colless %llu / "
+                "DendroPy %s",
+                m.taxa, m.pd, m.mpd, (unsigned long long)m.sackin, (unsigned long long)m.colless,
+                out);
+    free(out);
     tu_rmrf(tmp);
 }
