@@ -149,3 +149,31 @@ Test(cmd_train, aux_on_real_mnist, .timeout = 120)
     cr_expect(strstr(out, "/nonexistent/dir"), "%s", out);
     free(out);
 }
+
+/* --recipe paper60k is exactly its documented options (aux, image epochs, T 0.1, He
+ * initialisation), and options given with it still apply. */
+Test(cmd_train, recipe_paper60k_is_its_options, .timeout = 120)
+{
+    const char *data = tu_data();
+    if (!data)
+        cr_skip_test("no data/mnist");
+    char args[1024], *a, *b, *c;
+    const char *common = "--model aux --hidden 16 --epochs 1 --train-count 300 --test-count 100 "
+                         "--json --seed 3";
+    snprintf(args, sizeof args, "%s --data %s --recipe paper60k", common, data);
+    cr_assert_eq(run(args, &a), 0, "%s", a);
+    snprintf(args, sizeof args, "%s --data %s --epoch-unit images --temperature 0.1 --init he",
+             common, data);
+    cr_assert_eq(run(args, &b), 0, "%s", b);
+    snprintf(args, sizeof args, "%s --data %s --recipe paper60k --temperature 1", common, data);
+    cr_assert_eq(run(args, &c), 0, "%s", c);
+    strip_seconds(a);
+    strip_seconds(b);
+    strip_seconds(c);
+    cr_expect_str_eq(a, b);
+    cr_expect(strstr(a, "{\"epoch\":1,\"steps\":30,"), "an epoch is 300 images: %s", a);
+    cr_expect(strcmp(a, c) != 0, "--temperature after the recipe overrides it");
+    free(a);
+    free(b);
+    free(c);
+}
