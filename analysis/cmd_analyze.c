@@ -8,7 +8,7 @@
  * notes about written files go to standard error. With several runs, each output file
  * gets the run's name before its extension (phylo.csv -> phylo.RUN.csv; a --plot
  * folder gets one subfolder per run). */
-#include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +19,7 @@
 #include "analysis/plot.h"
 #include "analysis/report.h"
 #include "analysis/summary.h"
+#include "core/cli.h"
 #include "sim/commands.h"
 
 typedef struct {
@@ -64,89 +65,95 @@ static void usage(FILE *to)
           to);
 }
 
-/* "--name VALUE" or "--name=VALUE": 1 and *val set when argv[*i] is that option. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val, int *bad)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "quinesim analyze: %s needs a value\n", name);
-        *bad = 1;
-        return 1;
-    }
-    *val = argv[++*i];
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, opts_t *o)
 {
+    enum {
+        O_JSON = 256,
+        O_ALL,
+        O_PHYLOGENY,
+        O_NEWICK,
+        O_GENERATIONS,
+        O_PHYLO,
+        O_HTML,
+        O_PLOT,
+        O_TREE,
+        O_LINEAGE
+    };
+    static const struct option long_opts[] = {{"json", no_argument, 0, O_JSON},
+                                              {"all", no_argument, 0, O_ALL},
+                                              {"phylogeny", required_argument, 0, O_PHYLOGENY},
+                                              {"newick", required_argument, 0, O_NEWICK},
+                                              {"generations", required_argument, 0, O_GENERATIONS},
+                                              {"phylo", required_argument, 0, O_PHYLO},
+                                              {"html", required_argument, 0, O_HTML},
+                                              {"plot", required_argument, 0, O_PLOT},
+                                              {"tree", required_argument, 0, O_TREE},
+                                              {"lineage", required_argument, 0, O_LINEAGE},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->runs = xmalloc((size_t)argc * sizeof *o->runs);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int bad = 0;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    qs_error_t err = {0};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
             usage(stdout);
             return 1;
-        } else if (!strcmp(a, "--json")) {
+        case O_JSON:
             o->json = 1;
-        } else if (!strcmp(a, "--all")) {
+            break;
+        case O_ALL:
             o->all = 1;
-        } else if (opt_value(argc, argv, &i, "--phylogeny", &o->phylogeny, &bad) ||
-                   opt_value(argc, argv, &i, "--newick", &o->newick, &bad) ||
-                   opt_value(argc, argv, &i, "--generations", &o->generations, &bad) ||
-                   opt_value(argc, argv, &i, "--phylo", &o->phylo, &bad) ||
-                   opt_value(argc, argv, &i, "--html", &o->html, &bad) ||
-                   opt_value(argc, argv, &i, "--plot", &o->plot, &bad) ||
-                   opt_value(argc, argv, &i, "--tree", &o->tree, &bad)) {
-            if (bad)
-                return 2;
-        } else if (opt_value(argc, argv, &i, "--lineage", &v, &bad)) {
-            if (bad)
-                return 2;
-            char *end;
-            errno = 0;
-            unsigned long long id = strtoull(v, &end, 10);
-            if (!*v || *end || errno || id == 0 || v[0] == '-') {
-                fprintf(stderr, "quinesim analyze: --lineage %s: not an organism id (1, 2, ...)\n",
-                        v);
-                return 2;
-            }
+            break;
+        case O_PHYLOGENY:
+            o->phylogeny = optarg;
+            break;
+        case O_NEWICK:
+            o->newick = optarg;
+            break;
+        case O_GENERATIONS:
+            o->generations = optarg;
+            break;
+        case O_PHYLO:
+            o->phylo = optarg;
+            break;
+        case O_HTML:
+            o->html = optarg;
+            break;
+        case O_PLOT:
+            o->plot = optarg;
+            break;
+        case O_TREE:
+            o->tree = optarg;
+            break;
+        case O_LINEAGE:
+            if (qs_parse_u64("--lineage", optarg, 1, UINT64_MAX, &o->lineage, &err) < 0)
+                return qs_cli_usage_error("analyze", "--lineage %s: not an organism id (1, 2, ...)",
+                                          optarg);
             o->has_lineage = 1;
-            o->lineage = id;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "quinesim analyze: unknown option '%s'\n\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            o->runs[o->nruns++] = a;
+            break;
+        default: /* ':' or '?' */
+            qs_cli_opt_error(c, argc, argv, &err);
+            return qs_cli_usage_error("analyze", "%s", err.msg);
         }
     }
-    if (o->nruns == 0) {
-        usage(stderr);
-        return 2;
-    }
-    if (o->all && !o->newick && !o->tree) {
-        fputs("quinesim analyze: --all applies to --newick and --tree\n", stderr);
-        return 2;
-    }
+    for (int i = optind; i < argc; i++)
+        o->runs[o->nruns++] = argv[i];
+    if (o->nruns == 0)
+        return qs_cli_usage_error("analyze",
+                                  "which run? (quinesim analyze RUN_DIR|LINEAGE_FILE ...)");
+    if (o->all && !o->newick && !o->tree)
+        return qs_cli_usage_error("analyze", "--all applies to --newick and --tree");
     const char *files[] = {o->phylogeny, o->newick, o->generations, o->phylo};
     int dash = 0;
     for (size_t k = 0; k < QS_ARRAY_LEN(files); k++)
         dash += files[k] && !strcmp(files[k], "-");
-    if (dash && (dash > 1 || o->nruns > 1 || o->json || o->has_lineage)) {
-        fputs("quinesim analyze: standard output ('-') takes one output of one run, without "
-              "--json or --lineage\n",
-              stderr);
-        return 2;
-    }
+    if (dash && (dash > 1 || o->nruns > 1 || o->json || o->has_lineage))
+        return qs_cli_usage_error("analyze", "standard output ('-') takes one output of one run, "
+                                             "without --json or --lineage");
     o->to_stdout = dash > 0;
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "core/cli.h"
 #include "core/idx.h"
 #include "core/util.h"
 #include "sim/commands.h"
@@ -162,15 +163,17 @@ static void data_usage(FILE *to)
 int cmd_data(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    qs_error_t err = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
             data_usage(stdout);
             return 0;
         }
-        data_usage(stderr);
-        return 2;
+        qs_cli_opt_error(c, argc, argv, &err);
+        return qs_cli_usage_error("data", "%s", err.msg);
     }
     int rest = argc - optind;
     char **args = argv + optind;
@@ -178,6 +181,12 @@ int cmd_data(int argc, char **argv)
         return verify_cmd(args[1], args[2]);
     if (rest == 2 && !strcmp(args[0], "check"))
         return check_dir(args[1]);
-    data_usage(stderr);
-    return 2;
+    if (rest == 0)
+        return qs_cli_usage_error("data", "which subcommand? (verify DIR SUMS, check DIR)");
+    if (strcmp(args[0], "verify") && strcmp(args[0], "check"))
+        return qs_cli_usage_error("data", "unknown subcommand '%s' (verify, check)", args[0]);
+    return qs_cli_usage_error("data",
+                              "%s: wrong number of arguments (data verify DIR SUMS, "
+                              "data check DIR)",
+                              args[0]);
 }

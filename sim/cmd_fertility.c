@@ -117,7 +117,6 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     opterr = 0;
     int c, rc = 0;
     while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
         case OPT_GENS:
             rc = qs_parse_u64("--generations", optarg, 0, 100000, &o->generations, err);
@@ -160,10 +159,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_HELP:
             usage(stdout);
             return 1;
-        case ':':
-            return qs_error_set(err, QS_ERR(INVAL), "%s needs a value", name);
-        default:
-            return qs_error_set(err, QS_ERR(INVAL), "unknown option '%s'", name);
+        default: /* ':' or '?' */
+            return qs_cli_opt_error(c, argc, argv, err);
         }
         if (rc < 0)
             return rc;
@@ -231,10 +228,8 @@ int cmd_fertility(int argc, char **argv)
     int rc = parse_args(argc, argv, &o, &err);
     if (rc == 1)
         return 0;
-    if (rc < 0) {
-        fprintf(stderr, "quinesim fertility: %s\n(see quinesim fertility --help)\n", err.msg);
-        return 2;
-    }
+    if (rc < 0)
+        return qs_cli_usage_error("fertility", "%s", err.msg);
     qs_blas_init((int)o.threads);
     qs_genome_t g;
     if (qs_genome_load(&g, o.genome, &err) < 0) {

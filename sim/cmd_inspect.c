@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cli.h"
 #include "proto/inspect.h"
 #include "sim/commands.h"
 
@@ -31,9 +32,11 @@ int cmd_inspect(int argc, char **argv)
     static const struct option longopts[] = {
         {"weights", no_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     qs_inspect_opts_t opts = {0};
+    qs_error_t err = {0, ""};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "wh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":wh", longopts, NULL)) != -1) {
         switch (c) {
         case 'w':
             opts.weights = 1;
@@ -41,23 +44,22 @@ int cmd_inspect(int argc, char **argv)
         case 'h':
             inspect_usage(stdout);
             return 0;
-        default:
-            inspect_usage(stderr);
-            return 2;
+        default: /* ':' or '?' */
+            qs_cli_opt_error(c, argc, argv, &err);
+            return qs_cli_usage_error("inspect", "%s", err.msg);
         }
     }
-    if (argc - optind != 1) {
-        inspect_usage(stderr);
-        return 2;
-    }
-    qs_error_t err = {0, ""};
+    if (optind == argc)
+        return qs_cli_usage_error("inspect", "which file? (quinesim inspect FILE [--weights])");
+    if (argc - optind > 1)
+        return qs_cli_usage_error("inspect", "unexpected argument '%s'", argv[optind + 1]);
     int rc = qs_inspect_file(argv[optind], &opts, stdout, stderr, &err);
     if (fflush(stdout) != 0) {
-        fprintf(stderr, "quinesim: inspect: cannot write the output\n");
+        fprintf(stderr, "quinesim inspect: cannot write the output\n");
         return 1;
     }
     if (rc < 0) {
-        fprintf(stderr, "quinesim: inspect: %s\n", err.msg);
+        fprintf(stderr, "quinesim inspect: %s\n", err.msg);
         return 1;
     }
     return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cli.h"
 #include "proto/checkpoint.h"
 #include "sim/commands.h"
 #include "sim/orchestrator.h"
@@ -204,8 +205,10 @@ int cmd_run(int argc, char **argv)
     int nsets = 0, dry = 0, c;
     const char *allow = "";
     char out[QS_PATH_MAX] = "", data_set[QS_PATH_MAX + 16];
+    qs_error_t err = {0};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:w:s:nqh", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:w:s:nqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             snprintf(out, sizeof out, "%s", optarg);
@@ -219,27 +222,21 @@ int cmd_run(int argc, char **argv)
             } else {
                 char *end;
                 long n = strtol(optarg, &end, 10);
-                if (*end || n < 0 || n > 1024) {
-                    fprintf(stderr, "quinesim run: --workers wants 0..1024 or auto, got '%s'\n",
-                            optarg);
-                    return 2;
-                }
+                if (!*optarg || *end || n < 0 || n > 1024)
+                    return qs_cli_usage_error("run", "--workers wants 0..1024 or auto, got '%s'",
+                                              optarg);
                 ro.workers = (uint32_t)n;
                 ro.workers_set = 1;
             }
             break;
         case 's':
-            if (nsets == (int)QS_ARRAY_LEN(sets)) {
-                fprintf(stderr, "quinesim run: too many --set options\n");
-                return 2;
-            }
+            if (nsets == (int)QS_ARRAY_LEN(sets))
+                return qs_cli_usage_error("run", "too many --set options");
             sets[nsets++] = optarg;
             break;
         case 'D': /* after the scenario's keys and before later --set options, in order */
-            if (nsets == (int)QS_ARRAY_LEN(sets)) {
-                fprintf(stderr, "quinesim run: too many --set options\n");
-                return 2;
-            }
+            if (nsets == (int)QS_ARRAY_LEN(sets))
+                return qs_cli_usage_error("run", "too many --set options");
             snprintf(data_set, sizeof data_set, "data.path=%s", optarg);
             sets[nsets++] = data_set;
             break;
@@ -253,10 +250,8 @@ int cmd_run(int argc, char **argv)
             ro.progress = QS_PROGRESS_QUIET;
             break;
         case 'p':
-            if (strcmp(optarg, "lines") != 0) {
-                fprintf(stderr, "quinesim run: --progress takes 'lines'\n");
-                return 2;
-            }
+            if (strcmp(optarg, "lines") != 0)
+                return qs_cli_usage_error("run", "--progress takes 'lines'");
             ro.progress = QS_PROGRESS_LINES;
             break;
         case 'x':
@@ -280,27 +275,22 @@ int cmd_run(int argc, char **argv)
         case 'h':
             run_usage(stdout);
             return 0;
-        default:
-            run_usage(stderr);
-            return 2;
+        default: /* ':' or '?' */
+            qs_cli_opt_error(c, argc, argv, &err);
+            return qs_cli_usage_error("run", "%s", err.msg);
         }
     }
-    if (ro.resume ? optind < argc - 1 : optind != argc - 1) {
-        run_usage(stderr);
-        return 2;
-    }
-    if (ro.workers_set && ro.workers == 0 && !ro.listen) {
-        fprintf(stderr, "quinesim run: --workers 0 (remote workers only) needs --listen\n");
-        return 2;
-    }
-    if (ro.token_file && !ro.listen) {
-        fprintf(stderr, "quinesim run: --token-file is for --listen\n");
-        return 2;
-    }
+    if (!ro.resume && optind == argc)
+        return qs_cli_usage_error("run", "which scenario? (quinesim run SCENARIO.ini ...)");
+    if (optind < argc - 1)
+        return qs_cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
+    if (ro.workers_set && ro.workers == 0 && !ro.listen)
+        return qs_cli_usage_error("run", "--workers 0 (remote workers only) needs --listen");
+    if (ro.token_file && !ro.listen)
+        return qs_cli_usage_error("run", "--token-file is for --listen");
     if (ro.resume)
         return resume_run(&ro, optind < argc ? argv[optind] : NULL, sets, nsets, allow, dry);
     qs_scenario_t *sc = xcalloc(1, sizeof *sc);
-    qs_error_t err = {0};
     int status = 2;
     char *text = NULL;
     if (qs_scenario_load(sc, argv[optind], &err) < 0)

@@ -341,7 +341,6 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     }
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
         switch (c) {
         case OPT_RECIPE:
             break;
@@ -511,10 +510,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_HELP:
             usage(stdout);
             return 1;
-        case ':':
-            return qs_error_set(err, QS_ERR(INVAL), "%s needs a value", name);
-        default:
-            return qs_error_set(err, QS_ERR(INVAL), "unknown option '%s'", name);
+        default: /* ':' or '?' */
+            return qs_cli_opt_error(c, argc, argv, err);
         }
         if (rc < 0)
             return rc;
@@ -729,10 +726,8 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "quinesim train: %s\n", err.msg);
         return 1;
     }
-    if (rc < 0) {
-        fprintf(stderr, "quinesim train: %s\n(see quinesim train --help)\n", err.msg);
-        return 2;
-    }
+    if (rc < 0)
+        return qs_cli_usage_error("train", "%s", err.msg);
     qs_blas_init((int)o.threads);
     const char *better = qs_blas_suggest_coretype();
     if (better && !getenv("OPENBLAS_CORETYPE"))

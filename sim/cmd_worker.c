@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cli.h"
 #include "sim/auth.h"
 #include "sim/commands.h"
 #include "sim/worker.h"
@@ -117,8 +118,11 @@ int cmd_worker(int argc, char **argv)
     int stdio = 0, c;
     const char *connect_to = NULL, *token_file = NULL;
     double retry_for = 60;
+    qs_error_t err = {0};
+    int rc = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             stdio = 1;
@@ -130,10 +134,10 @@ int cmd_worker(int argc, char **argv)
             token_file = optarg;
             break;
         case 'r':
-            retry_for = atof(optarg);
+            rc = qs_parse_double("--retry-for", optarg, 0, 1e9, &retry_for, &err);
             break;
         case 'm':
-            wo.memory_mb = strtoull(optarg, NULL, 10);
+            rc = qs_parse_u64("--memory-mb", optarg, 0, UINT64_C(1) << 40, &wo.memory_mb, &err);
             break;
         case 'q':
             wo.quiet = 1;
@@ -141,18 +145,18 @@ int cmd_worker(int argc, char **argv)
         case 'h':
             worker_usage(stdout);
             return 0;
-        default:
-            worker_usage(stderr);
-            return 2;
+        default: /* ':' or '?' */
+            rc = qs_cli_opt_error(c, argc, argv, &err);
         }
+        if (rc < 0)
+            return qs_cli_usage_error("worker", "%s", err.msg);
     }
-    if (stdio == !!connect_to || optind != argc) {
-        worker_usage(stderr);
-        return 2;
-    }
+    if (optind != argc)
+        return qs_cli_usage_error("worker", "unexpected argument '%s'", argv[optind]);
+    if (stdio == !!connect_to)
+        return qs_cli_usage_error("worker", "either --stdio or --connect HOST:PORT");
     if (connect_to) {
         qs_token_t *token = NULL;
-        qs_error_t err = {0};
         if (token_file) {
             token = xmalloc(sizeof *token);
             if (qs_token_load(token, token_file, &err) < 0) {
@@ -161,7 +165,7 @@ int cmd_worker(int argc, char **argv)
                 return 2;
             }
         }
-        int rc = serve_remote(connect_to, token, retry_for, &wo);
+        rc = serve_remote(connect_to, token, retry_for, &wo);
         free(token);
         return rc;
     }

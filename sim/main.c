@@ -92,7 +92,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[0], commands[i].name))
             return commands[i].run(argc, argv);
-    fprintf(stderr, "quinesim: unknown command '%s'\n\n", argv[0]);
-    usage(stderr);
+    fprintf(stderr, "quinesim: unknown command '%s'\n(see quinesim --help)\n", argv[0]);
     return 2;
 }

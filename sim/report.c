@@ -1,4 +1,4 @@
-/* report: JSON lines, option numbers, progress bar, data splits (see report.h). */
+/* report: JSON lines, progress bar, data splits (see report.h). */
 #include "sim/report.h"
 
 #include <errno.h>
@@ -19,40 +19,6 @@ void qs_report_line_end(qs_jw_t *j)
     qs_jw_end(j);
     qs_jw_newline(j);
     fflush(j->f);
-}
-
-int qs_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                 qs_error_t *err)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+')
-        goto bad;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        goto bad;
-    *out = v;
-    return 0;
-bad:
-    return qs_error_set(err, QS_ERR(INVAL), "%s: '%s' is not an integer in %llu..%llu", opt,
-                        s ? s : "", (unsigned long long)min, (unsigned long long)max);
-}
-
-int qs_parse_double(const char *opt, const char *s, double min, double max, double *out,
-                    qs_error_t *err)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s)
-        goto bad;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || v < min || v > max)
-        goto bad;
-    *out = v;
-    return 0;
-bad:
-    return qs_error_set(err, QS_ERR(INVAL), "%s: '%s' is not a number in [%g, %g]", opt, s ? s : "",
-                        min, max);
 }
 
 void qs_progress_init(qs_progress_t *p)

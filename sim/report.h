@@ -1,5 +1,5 @@
 /* report: output helpers shared by the single-network commands (train, repair,
- * fertility): their JSON lines, strict number parsing for options, a progress bar for
+ * fertility): their JSON lines (option numbers: core/cli.h), a progress bar for
  * terminals, loading a data split for an aux quine, and a loaded genome's physics with
  * its test images. */
 #ifndef QS_REPORT_H
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/cli.h"
 #include "core/idx.h"
 #include "core/life.h"
 #include "core/quine.h"
@@ -19,13 +20,6 @@
  * qs_report_line_end closes it, ends the line and flushes f. */
 void qs_report_line_begin(qs_jw_t *j, FILE *f);
 void qs_report_line_end(qs_jw_t *j);
-
-/* Option values: the whole string must be a number in range; 0 or QS_ERR(INVAL) with
- * a message naming the option. */
-int qs_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                 qs_error_t *err);
-int qs_parse_double(const char *opt, const char *s, double min, double max, double *out,
-                    qs_error_t *err);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal, at most 10 times a
  * second. */

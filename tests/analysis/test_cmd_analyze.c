@@ -426,7 +426,7 @@ Test(cmd_analyze, usage_and_errors)
 {
     char *out = NULL;
     cr_assert_eq(run(&out, "analyze"), 2);
-    cr_assert(strstr(out, "usage: quinesim analyze"), "%s", out);
+    cr_assert(strstr(out, "quinesim analyze: which run?"), "%s", out);
     free(out);
     cr_assert_eq(run(&out, "analyze --help"), 0);
     cr_assert(strstr(out, "--phylogeny FILE"), "%s", out);
@@ -435,6 +435,10 @@ Test(cmd_analyze, usage_and_errors)
     cr_assert(strstr(out, "unknown option '--bogus'"), "%s", out);
     free(out);
     cr_assert_eq(run(&out, "analyze x --lineage abc"), 2);
+    cr_assert(strstr(out, "--lineage abc: not an organism id"), "%s", out);
+    free(out);
+    cr_assert_eq(run(&out, "analyze x --newick"), 2);
+    cr_assert(strstr(out, "--newick needs a value"), "%s", out);
     free(out);
     cr_assert_eq(run(&out, "analyze x --all"), 2);
     free(out);

@@ -165,7 +165,8 @@ Test(cmd_inspect, errors_and_usage)
     free(out);
     free(err);
     cr_assert_eq(inspect("", &out, &err), 2);
-    cr_assert(strstr(err, "usage: quinesim inspect FILE"), "%s", err);
+    cr_assert(strstr(err, "quinesim inspect: which file?"), "%s", err);
+    cr_assert(strstr(err, "(see quinesim inspect --help)"), "%s", err);
     free(out);
     free(err);
     cr_assert_eq(inspect("a b", &out, &err), 2);

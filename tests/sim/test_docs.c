@@ -1,6 +1,7 @@
 /* The documentation tells the truth: docs/scenarios.md holds exactly the key table the
  * program prints, docs/commands.md holds exactly each command's --help, and the README's
- * headline results are the rows `make experiments` wrote to docs/experiments.md. */
+ * headline results are the rows `make experiments` wrote to docs/experiments.md; a bad
+ * option is answered with one line pointing at --help. */
 #include <criterion/criterion.h>
 
 #include "tests/testutil.h"
@@ -42,6 +43,37 @@ Test(docs, command_reference_matches_every_help)
         free(help);
     }
     free(doc);
+}
+
+/* A bad option gets two lines, the error and where the help is, never the whole help;
+ * exit status 2. For the program itself and each command `quinesim --help` lists. */
+Test(docs, bad_option_gets_a_one_line_hint)
+{
+    char cmd[1024], *top, *out, want[256];
+    snprintf(cmd, sizeof cmd, "%s --help", tu_bin());
+    cr_assert_eq(tu_run(cmd, &top), 0);
+    const char *at = strstr(top, "\ncommands:\n");
+    cr_assert(at, "%s", top);
+    unsigned n = 0;
+    char name[32];
+    for (at = strchr(at + 1, '\n'); at; at = strchr(at + 1, '\n')) {
+        if (sscanf(at, "\n  %31[a-z-]", name) != 1)
+            continue;
+        n++;
+        snprintf(cmd, sizeof cmd, "%s %s --no-such-option", tu_bin(), name);
+        cr_assert_eq(tu_run(cmd, &out), 2, "%s: %s", cmd, out);
+        snprintf(want, sizeof want,
+                 "quinesim %s: unknown option '--no-such-option'\n(see quinesim %s --help)\n", name,
+                 name);
+        cr_assert_str_eq(out, want, "%s", cmd);
+        free(out);
+    }
+    cr_assert_geq(n, 8, "commands found in\n%s", top);
+    free(top);
+    snprintf(cmd, sizeof cmd, "%s no-such-command", tu_bin());
+    cr_assert_eq(tu_run(cmd, &out), 2);
+    cr_assert_str_eq(out, "quinesim: unknown command 'no-such-command'\n(see quinesim --help)\n");
+    free(out);
 }
 
 /* Every row of the "## Headline" table of docs/experiments.md (written by the full
