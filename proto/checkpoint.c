@@ -37,7 +37,8 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_bytes_init(&body);
     msgpack_packer pk;
     qs_mp_packer_init(&pk, &body);
-    msgpack_pack_map(&pk, (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0));
+    msgpack_pack_map(&pk,
+                     (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0) + (c->off_archive ? 1 : 0));
     qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
     qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION);
     if (c->run_id[0]) {
@@ -56,6 +57,8 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_mp_kv_u64(&pk, "off_lineage", c->off_lineage);
     qs_mp_kv_u64(&pk, "off_phylogeny", c->off_phylogeny);
     qs_mp_kv_u64(&pk, "off_generations", c->off_generations);
+    if (c->off_archive)
+        qs_mp_kv_u64(&pk, "off_archive", c->off_archive);
     qs_mp_pack_cstr(&pk, "orgs");
     msgpack_pack_array(&pk, c->norgs);
     for (uint32_t i = 0; i < c->norgs; i++)
@@ -160,6 +163,7 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
         BEST,
         RUN_ID,
         RUN_SC_CRC,
+        OFF_A,
         NKEYS
     };
     static const char *const keys[NKEYS] = {"format",
@@ -180,7 +184,8 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
                                             "best_generation",
                                             "best",
                                             "run_id",
-                                            "run_scenario_crc32"};
+                                            "run_scenario_crc32",
+                                            "off_archive"};
     const char *what = "checkpoint";
     const msgpack_object *v[NKEYS];
     qs_mp_doc_t doc;
@@ -233,6 +238,9 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
         ((rc = qs_mp_hex(v[RUN_ID], what, "run_id", QS_RUN_ID_LEN, t.run_id, err)) < 0 ||
          (rc = qs_mp_u32(v[RUN_SC_CRC], what, "run_scenario_crc32", 0, UINT32_MAX,
                          &t.run_scenario_crc32, err)) < 0))
+        goto out;
+    if (v[OFF_A] && /* absent: the run keeps no archive */
+        (rc = qs_mp_u64(v[OFF_A], what, "off_archive", 0, UINT64_MAX, &t.off_archive, err)) < 0)
         goto out;
     const msgpack_object *orgs;
     size_t norgs;

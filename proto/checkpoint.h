@@ -47,6 +47,7 @@ typedef struct {
     uint64_t next_id, births, deaths, flops_total;
     double wall_seconds; /* spent so far (informative) */
     uint64_t off_lineage, off_phylogeny, off_generations;
+    uint64_t off_archive; /* archive.msgpack (0: the run keeps no archive) */
     uint32_t norgs;
     qs_ckpt_org_t *orgs; /* owned, by id */
     int has_best;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/archive.h"
 #include "proto/checkpoint.h"
 #include "proto/file.h"
 #include "proto/mp.h"
@@ -18,11 +19,14 @@ static int print_lineage(const char *path, const qs_inspect_opts_t *opts, FILE *
                          qs_error_t *err);
 static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
                             qs_error_t *err);
+static int print_archive(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
+                         qs_error_t *err);
 
 static const qs_inspect_format_t formats[] = {
     {QS_GENOME_FORMAT, 0, print_genome},
     {QS_LINEAGE_FORMAT, 1, print_lineage},
     {QS_CHECKPOINT_FORMAT, 1, print_checkpoint},
+    {QS_ARCHIVE_FORMAT, 1, print_archive},
 };
 
 const qs_inspect_format_t *qs_inspect_formats(size_t *n)
@@ -286,6 +290,53 @@ out:
     return rc;
 }
 
+/* An archive: JSON Lines, the header then one object per entry (the genome as its size:
+ * `quinesim extract` writes it out). */
+static int print_archive(const char *path, const qs_inspect_opts_t *opts, FILE *out, FILE *warn,
+                         qs_error_t *err)
+{
+    (void)opts;
+    (void)warn;
+    qs_archive_reader_t rd;
+    int rc = qs_archive_open(&rd, path, err);
+    if (rc < 0)
+        return rc;
+    qs_jw_t j;
+    qs_jw_init(&j, out, 0);
+    qs_jw_begin_object(&j);
+    qs_jw_kv_str(&j, "type", "header");
+    qs_jw_kv_str(&j, "format", QS_ARCHIVE_FORMAT);
+    qs_jw_kv_str(&j, "run_id", rd.header.run_id);
+    qs_jw_kv_str(&j, "run_name", rd.header.run_name);
+    qs_jw_kv_u64(&j, "seed", rd.header.seed);
+    qs_jw_kv_str(&j, "mode", qs_archive_mode_name(rd.header.mode));
+    qs_jw_kv_u64(&j, "every", rd.header.every);
+    qs_jw_end(&j);
+    qs_jw_newline(&j);
+    qs_archive_entry_t e;
+    while ((rc = qs_archive_next(&rd, &e, err)) > 0) {
+        qs_jw_begin_object(&j);
+        qs_jw_kv_str(&j, "type", "organism");
+        qs_jw_kv_u64(&j, "generation", e.generation);
+        qs_jw_kv_u64(&j, "id", e.id);
+        qs_jw_kv_u64(&j, "parent", e.parent);
+        qs_jw_kv_u64(&j, "born", e.born);
+        qs_jw_kv_str(&j, "species", e.species);
+        qs_jw_kv_f64(&j, "fitness", e.fitness);
+        qs_jw_kv_f64(&j, "accuracy", e.accuracy);
+        qs_jw_kv_f64(&j, "r2", e.r2);
+        qs_jw_kv_u64(&j, "genome_bytes", e.genome_len);
+        qs_jw_end(&j);
+        qs_jw_newline(&j);
+        if (ferror(out)) {
+            rc = qs_error_set(err, QS_ERR(IO), "%s: cannot write the output", path);
+            break;
+        }
+    }
+    qs_archive_close(&rd);
+    return rc < 0 ? rc : 0;
+}
+
 void qs_fidelity_write_json_fields(qs_jw_t *j, const qs_fidelity_t *f)
 {
     qs_jw_kv_f64(j, "l_sr", f->l_sr);
@@ -346,6 +397,7 @@ static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FIL
     qs_jw_kv_u64(&j, "off_lineage", c.off_lineage);
     qs_jw_kv_u64(&j, "off_phylogeny", c.off_phylogeny);
     qs_jw_kv_u64(&j, "off_generations", c.off_generations);
+    qs_jw_kv_u64(&j, "off_archive", c.off_archive);
     qs_jw_key(&j, "orgs");
     qs_jw_begin_array(&j);
     for (uint32_t i = 0; i < c.norgs; i++)

@@ -174,12 +174,6 @@ void qs_record_encode(const qs_record_t *r, qs_bytes_t *out)
 
 /* ---- Decoding ---------------------------------------------------------------------------- */
 
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        if ((rc = (x)) < 0)                                                                        \
-            goto out;                                                                              \
-    } while (0)
-
 static int read_header(const msgpack_object *map, qs_rec_header_t *h, qs_error_t *err)
 {
     enum { FORMAT, RUN, SEED, CREATED, SPECIES, SCENARIO, RUN_ID, SC_CRC, NK };

@@ -51,6 +51,14 @@ void qs_mp_kv_floats(msgpack_packer *pk, const char *key, const float *v, size_t
 
 /* ---- Decoding ------------------------------------------------------------------------ */
 
+/* The decoders' error path: run x, and on a negative result (in the function's int rc)
+ * jump to its `out` label. */
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((rc = (x)) < 0)                                                                        \
+            goto out;                                                                              \
+    } while (0)
+
 /* Check that data[0..len) holds exactly one well-formed MessagePack value within the
  * limits above. 0 or QS_ERR(FORMAT/TRUNCATED/TOOBIG) with err naming `what`. */
 int qs_mp_scan(const uint8_t *data, size_t len, const char *what, qs_error_t *err);

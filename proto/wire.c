@@ -245,12 +245,6 @@ void qs_msg_encode(const qs_msg_t *m, qs_bytes_t *out)
 
 /* ---- Decoding -------------------------------------------------------------------------- */
 
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        if ((rc = (x)) < 0)                                                                        \
-            goto out;                                                                              \
-    } while (0)
-
 static int read_hello(const msgpack_object *map, qs_msg_hello_t *h, qs_error_t *err)
 {
     enum { ROLE, PID, HOST, NONCE, MAC, BLAS, NK };

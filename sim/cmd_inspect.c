@@ -21,7 +21,8 @@ static void inspect_usage(FILE *to)
     fprintf(to, "usage: quinesim inspect FILE [--weights]\n\n"
                 "Print a quinesim file as JSON: a genome (one object, weights summarised as\n"
                 "count, mean, std, min, max and checksum; --weights adds every value) or a\n"
-                "lineage log (one JSON object per record and per line).\n\nknown formats:");
+                "lineage log or genome archive (one JSON object per record and per line).\n\nknown "
+                "formats:");
     for (size_t i = 0; i < n; i++)
         fprintf(to, " %s", f[i].format);
     fputc('\n', to);

@@ -7,6 +7,7 @@
 
 #include "core/cli.h"
 #include "proto/checkpoint.h"
+#include "sim/archiver.h"
 #include "sim/commands.h"
 #include "sim/orchestrator.h"
 #include "sim/population.h"
@@ -179,6 +180,17 @@ static void print_costs(const qs_scenario_t *sc)
                sc->species[s].name, (unsigned long long)cost[s].nparams, (double)cost[s].step_flops,
                sc->steps, (double)cost[s].step_flops * sc->steps, (double)cost[s].replication_flops,
                (double)cost[s].eval_flops);
+    qs_archiver_estimate_t est;
+    qs_archiver_estimate(sc, &est);
+    if (sc->archive == QS_ARCHIVE_NONE) {
+        printf("; archive: none (set [run] archive = best | survivors | all to keep genomes)\n");
+        return;
+    }
+    printf("; archive (" QS_ARCHIVE_FILE "): %s of %u of %u generations: at most %llu genomes, "
+           "%llu bytes (%.1f MB; %llu bytes per genome)\n",
+           qs_archive_mode_name(sc->archive), est.generations, sc->generations,
+           (unsigned long long)est.entries, (unsigned long long)est.bytes, (double)est.bytes / 1e6,
+           (unsigned long long)est.entry_bytes);
 }
 
 int cmd_run(int argc, char **argv)

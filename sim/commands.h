@@ -11,6 +11,7 @@ int cmd_train(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_fertility(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 
 #endif

@@ -23,7 +23,8 @@ static const command_t commands[] = {
     {"train", cmd_train, "train one quine: the paper's single-network experiments"},
     {"repair", cmd_repair, "damage a genome and let it regenerate itself"},
     {"fertility", cmd_fertility, "follow a genome's lineage under pure regeneration"},
-    {"inspect", cmd_inspect, "print a genome, lineage log or checkpoint as readable JSON"},
+    {"inspect", cmd_inspect, "print a genome, lineage log, checkpoint or archive as JSON"},
+    {"extract", cmd_extract, "write an organism of a run's genome archive as a genome file"},
     {"analyze", cmd_analyze, "offline analysis of runs: summary, phylogeny, Newick, plots"},
 };
 

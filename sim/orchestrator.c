@@ -449,6 +449,11 @@ static void generation_complete(orch_t *o)
     double wall = qs_now() - o->gen_started;
     uint32_t g = o->pop.generation;
     int last = g + 1 >= o->sc->generations;
+    qs_error_t err = {0};
+    if (qs_archiver_write_generation(&o->rd.archive, &o->pop, &err) < 0) { /* lives over */
+        fatal(o, "%s", err.msg);
+        return;
+    }
     qs_generation_out_t out;
     qs_population_advance(&o->pop, last, &out);
     int done = last || o->pop.norgs == 0;
@@ -456,7 +461,6 @@ static void generation_complete(orch_t *o)
      * (and fsynced) while they compute. The checkpoint comes after the records it counts. */
     if (!done)
         start_generation(o);
-    qs_error_t err = {0};
     if (qs_rundir_write_generation(&o->rd, &o->pop, &out, wall, ready_workers(o), &err) < 0) {
         qs_generation_out_destroy(&out);
         fatal(o, "%s", err.msg);

@@ -2,6 +2,7 @@
 #include "sim/population.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -614,4 +615,23 @@ int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_chec
         pop->best_generation = c->best_generation;
     }
     return 0;
+}
+
+void qs_population_genome(const qs_population_t *pop, const qs_org_t *o, float *weights,
+                          qs_genome_t *g)
+{
+    memset(g, 0, sizeof *g);
+    g->id = o->id;
+    g->nparents = o->parent ? 1 : 0;
+    g->parents[0] = o->parent;
+    g->generation = o->born; /* of birth (PROTOCOL.md), as phylogeny.csv's origin_time */
+    snprintf(g->species, sizeof g->species, "%s", pop->sc->species[o->species].name);
+    g->spec = qs_scenario_spec(pop->sc, o->species);
+    g->nweights = (uint32_t)pop->cost[o->species].nparams;
+    g->weights = weights;
+    g->metrics.present = 1;
+    g->metrics.accuracy = o->accuracy;
+    g->metrics.l_sr = o->fidelity.l_sr;
+    g->metrics.rel_err = o->fidelity.rel_err;
+    g->metrics.r2 = o->fidelity.r2;
 }

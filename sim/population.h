@@ -23,6 +23,7 @@
 
 #include "core/fidelity.h"
 #include "proto/checkpoint.h"
+#include "proto/genome.h"
 #include "proto/lineage.h"
 #include "core/life.h"
 #include "sim/scenario.h"
@@ -128,6 +129,12 @@ void qs_population_checkpoint_release(qs_checkpoint_t *c);
  * scenario's species. */
 int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
                           qs_error_t *err);
+
+/* Organism o as a genome document (BORROWING weights, which are o's genome or its
+ * result: do not destroy g): id, parent, birth generation, species, spec and its last
+ * evaluation as metrics (best.genome, the archive). */
+void qs_population_genome(const qs_population_t *pop, const qs_org_t *o, float *weights,
+                          qs_genome_t *g);
 
 /* Build a task for entry i (genome borrowed, not copied: valid while the plan lives). */
 void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id,

@@ -20,7 +20,7 @@
 
 static const char *const run_files[] = {"scenario.ini",       "lineage.msgpack", "phylogeny.csv",
                                         "generations.csv",    "best.genome",     "run.log",
-                                        "checkpoint.msgpack", "run.lock"};
+                                        "checkpoint.msgpack", "run.lock",        QS_ARCHIVE_FILE};
 
 static void path_in(const qs_rundir_t *rd, const char *name, char *buf, size_t cap)
 {
@@ -145,6 +145,7 @@ static void rundir_init(qs_rundir_t *rd, const char *dir, const qs_scenario_t *s
     rd->lineage_fd = rd->lock_fd = -1;
     rd->sc = sc;
     qs_bytes_init(&rd->buf);
+    qs_archiver_init(&rd->archive);
     snprintf(rd->dir, sizeof rd->dir, "%s", dir);
 }
 
@@ -232,7 +233,7 @@ static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
     }
     if (fflush(rd->phylo) != 0 || fflush(rd->gens) != 0)
         return io_error(err, dir, "write");
-    return 0;
+    return qs_archiver_create(&rd->archive, dir, sc, rd->run_id, err);
 }
 
 /* The lineage log up to the checkpoint's offset: a header of the checkpoint's run, whole
@@ -388,13 +389,15 @@ static int reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
     int rc;
     if ((rc = take_lock(rd, err)) < 0 || (rc = check_lineage(rd, ck, err)) < 0 ||
         (rc = check_rows(rd, "generations.csv", ck->off_generations, ck->generation, err)) < 0 ||
-        (rc = check_rows(rd, "phylogeny.csv", ck->off_phylogeny, ck->deaths, err)) < 0)
+        (rc = check_rows(rd, "phylogeny.csv", ck->off_phylogeny, ck->deaths, err)) < 0 ||
+        (rc = qs_archiver_check(dir, ck, err)) < 0)
         return rc;
     /* every check passed: only now is anything changed */
     if ((rc = cut_file(rd, "lineage.msgpack", ck->off_lineage, err)) < 0 ||
         (rc = cut_file(rd, "phylogeny.csv", ck->off_phylogeny, err)) < 0 ||
         (rc = cut_file(rd, "generations.csv", ck->off_generations, err)) < 0 ||
-        (rc = update_scenario(rd, scenario_text, err)) < 0)
+        (rc = update_scenario(rd, scenario_text, err)) < 0 ||
+        (rc = qs_archiver_reopen(&rd->archive, dir, sc, ck, rd->run_id, err)) < 0)
         return rc;
     return open_files(rd, 0, err);
 }
@@ -430,6 +433,7 @@ void qs_rundir_close(qs_rundir_t *rd)
     if (rd->lock_fd >= 0)
         close(rd->lock_fd); /* releases the lock */
     qs_bytes_destroy(&rd->buf);
+    qs_archiver_close(&rd->archive);
     rd->lineage_fd = rd->lock_fd = -1;
     rd->phylo = rd->gens = rd->log = NULL;
 }
@@ -619,21 +623,8 @@ int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t 
 {
     if (!pop->has_best)
         return 0;
-    const qs_org_t *b = &pop->best;
-    qs_genome_t g = {0};
-    g.id = b->id;
-    g.nparents = b->parent ? 1 : 0;
-    g.parents[0] = b->parent;
-    g.generation = b->born; /* of birth (PROTOCOL.md), as phylogeny.csv's origin_time */
-    snprintf(g.species, sizeof g.species, "%s", rd->sc->species[b->species].name);
-    g.spec = qs_scenario_spec(rd->sc, b->species);
-    g.nweights = (uint32_t)pop->cost[b->species].nparams;
-    g.weights = b->genome;
-    g.metrics.present = 1;
-    g.metrics.accuracy = b->accuracy;
-    g.metrics.l_sr = b->fidelity.l_sr;
-    g.metrics.rel_err = b->fidelity.rel_err;
-    g.metrics.r2 = b->fidelity.r2;
+    qs_genome_t g;
+    qs_population_genome(pop, &pop->best, pop->best.genome, &g);
     char p[QS_PATH_MAX + 64];
     path_in(rd, "best.genome", p, sizeof p);
     return qs_genome_save(&g, p, err);
@@ -654,6 +645,7 @@ void qs_rundir_stamp(const qs_rundir_t *rd, qs_checkpoint_t *c)
     c->off_lineage = off.lineage;
     c->off_phylogeny = off.phylogeny;
     c->off_generations = off.generations;
+    c->off_archive = qs_archiver_offset(&rd->archive);
     snprintf(c->run_id, sizeof c->run_id, "%s", rd->run_id);
     c->run_scenario_crc32 = rd->scenario_crc32;
 }

@@ -9,6 +9,7 @@
  *   generations.csv    one row per generation
  *   best.genome        the fittest organism so far (atomic replace)
  *   run.log            what happened, with timestamps: workers, faults, generations
+ *   archive.msgpack    the genome archive ([run] archive, sim/archiver.h), if any
  *   run.lock           flock()ed by the orchestrator writing the folder; says who it is
  *
  * Every append goes through one writer that can report its byte offsets, so that a
@@ -22,6 +23,7 @@
 #include "core/util.h"
 #include "proto/checkpoint.h"
 #include "proto/lineage.h"
+#include "sim/archiver.h"
 #include "sim/population.h"
 #include "sim/scenario.h"
 
@@ -34,6 +36,7 @@ typedef struct {
     qs_bytes_t buf;
     char run_id[QS_RUN_ID_LEN + 1]; /* the run's identity (lineage header) */
     uint32_t scenario_crc32;
+    qs_archiver_t archive; /* archive.msgpack: written by the orchestrator, cut with the rest */
 } qs_rundir_t;
 
 /* Sizes of the appendable files at a generation boundary. */

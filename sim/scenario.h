@@ -17,6 +17,7 @@
 #include "core/train.h"
 #include "core/util.h"
 #include "core/life.h"
+#include "proto/archive.h"
 
 typedef enum { QS_SEL_TOURNAMENT = 0, QS_SEL_ROULETTE = 1, QS_SEL_TRUNCATION = 2 } qs_selection_t;
 typedef enum { QS_ALLOC_EQUAL = 0, QS_ALLOC_FITNESS = 1 } qs_alloc_t;
@@ -43,6 +44,8 @@ typedef struct {
     uint64_t seed;
     uint32_t generations;
     uint32_t checkpoint_every;
+    qs_archive_mode_t archive;
+    uint32_t archive_every;
     /* [data] */
     char data_path[QS_PATH_MAX];
     uint32_t train, fitness, test;

@@ -213,7 +213,8 @@ Test(inspect, errors_for_foreign_and_unknown_files)
     tu_write_file(path, b.data, b.len);
     cr_assert_eq(run(path, 0, &out, &warn, &err), QS_ERR(FORMAT));
     cr_assert(strstr(err.msg, "unknown format 'quinesim.future' (inspect knows: "
-                              "quinesim.genome, quinesim.lineage, quinesim.checkpoint)"),
+                              "quinesim.genome, quinesim.lineage, quinesim.checkpoint, "
+                              "quinesim.archive)"),
               "%s", err.msg);
     free(out);
     free(warn);

@@ -30,8 +30,8 @@ Test(docs, scenario_reference_matches_the_program)
 
 Test(docs, command_reference_matches_every_help)
 {
-    static const char *const cmds[] = {"",          "run",     "worker",  "train", "repair",
-                                       "fertility", "inspect", "analyze", "data"};
+    static const char *const cmds[] = {"",          "run",     "worker",  "train",   "repair",
+                                       "fertility", "inspect", "extract", "analyze", "data"};
     char *doc = src_file("docs/commands.md");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         char cmd[1024], *help;
