@@ -8,25 +8,7 @@
 
 #include "analysis/newick.h"
 #include "analysis/tree.h"
-
-/* s as a CSV field into out (2 * strlen(s) + 3 bytes at least): quoted, its quotes doubled,
- * when it holds a comma, quote or line break. */
-static char *csv_field(char *out, const char *s)
-{
-    char *p = out;
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        *p++ = '"';
-    for (; *s; s++) {
-        if (*s == '"')
-            *p++ = '"';
-        *p++ = *s;
-    }
-    if (quote)
-        *p++ = '"';
-    *p = '\0';
-    return out;
-}
+#include "proto/runcsv.h"
 
 const char *qs_export_cause_name(uint8_t cause)
 {
@@ -60,33 +42,7 @@ static int close_out(FILE *f, const char *path, qs_error_t *err)
     return 0;
 }
 
-/* ---- phylogeny ----------------------------------------------------------------------------- */
-
-/* A row under construction (rows are short: 512 bytes hold any). */
-typedef struct {
-    char b[512];
-    size_t n;
-} row_t;
-
-static void row_str(row_t *r, const char *s)
-{
-    size_t k = strnlen(s, sizeof r->b - 1 - r->n);
-    memcpy(r->b + r->n, s, k);
-    r->n += k;
-}
-
-static void row_u64(row_t *r, uint64_t v)
-{
-    r->n += qs_fmt_u64(r->b + r->n, v);
-}
-
-/* As qs_csv_num. */
-static void row_num(row_t *r, double v)
-{
-    char buf[32];
-    if (!isnan(v))
-        row_str(r, qs_fmt_num(buf, sizeof buf, v, 9));
-}
+/* ---- phylogeny and generations: proto/runcsv.h's rows, extended ------------------------- */
 
 int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err)
 {
@@ -94,60 +50,29 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
     int rc = open_out(path, &f, err);
     if (rc < 0)
         return rc;
-    fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops,"
-          "link_r2,link_rel_err,death_cause\n",
-          f);
-    /* The species names as CSV fields, once. */
-    char names[QS_MAX_SPECIES][2 * QS_NAME_MAX + 3];
-    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++) {
-        char sbuf[32];
-        csv_field(names[s], qs_history_species(h, s, sbuf, sizeof sbuf));
-    }
-    row_t r;
+    qs_runcsv_phylogeny_header(f, 1);
+    char names[QS_MAX_SPECIES][32];
+    const char *species[QS_MAX_SPECIES];
+    for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
+        species[s] = qs_history_species(h, s, names[s], sizeof names[s]);
     for (uint32_t i = 0; i < h->norgs; i++) {
         const qs_horg_t *o = &h->orgs[i];
-        r.n = 0;
-        row_u64(&r, o->id);
-        if (o->parent != QS_NONE) {
-            row_str(&r, ",[");
-            row_u64(&r, h->orgs[o->parent].id);
-            row_str(&r, "],");
-        } else {
-            row_str(&r, "," QS_ALIFE_ROOT ",");
-        }
-        row_u64(&r, o->born);
-        row_str(&r, ",");
-        if (o->cause && o->cause != QS_DEATH_END)
-            row_u64(&r, (uint64_t)o->died + 1);
-        else
-            row_str(&r, QS_ALIFE_ALIVE);
-        row_str(&r, ",");
-        row_str(&r, names[o->species]);
-        row_str(&r, ",");
-        row_num(&r, o->accuracy);
-        row_str(&r, ",");
-        row_num(&r, o->rel_err);
-        row_str(&r, ",");
-        row_num(&r, o->r2);
-        row_str(&r, ",");
-        row_u64(&r, o->flops);
-        row_str(&r, ",");
-        row_num(&r, o->link_r2);
-        row_str(&r, ",");
-        row_num(&r, o->link_rel_err);
-        row_str(&r, ",");
-        row_str(&r, qs_export_cause_name(o->cause));
-        row_str(&r, "\n");
-        fwrite(r.b, 1, r.n, f);
+        qs_runcsv_org_t row = {.id = o->id,
+                               .parent_id = o->parent != QS_NONE ? h->orgs[o->parent].id : 0,
+                               .origin_time = o->born,
+                               .alive = !o->cause || o->cause == QS_DEATH_END,
+                               .destruction_time = o->died + 1,
+                               .species = species[o->species],
+                               .accuracy = o->accuracy,
+                               .rel_err = o->rel_err,
+                               .r2 = o->r2,
+                               .flops = o->flops,
+                               .link_r2 = o->link_r2,
+                               .link_rel_err = o->link_rel_err,
+                               .death_cause = qs_export_cause_name(o->cause)};
+        qs_runcsv_phylogeny_row(f, &row, 1);
     }
     return close_out(f, path, err);
-}
-
-/* ---- generations --------------------------------------------------------------------------- */
-
-static double mean_of(double sum, uint32_t n)
-{
-    return n ? sum / n : NAN;
 }
 
 int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *err)
@@ -161,49 +86,41 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
         for (uint32_t s = nsp; s < QS_MAX_SPECIES; s++)
             if (h->gens[g].species_count[s])
                 nsp = s + 1;
-    fputs("generation,population,births,deaths,deaths_selection,deaths_capacity,deaths_budget,"
-          "best_accuracy,best_id,mean_accuracy,mean_rel_err,mean_r2,mean_link_r2,"
-          "mean_link_rel_err,flops,cumulative_flops,params_alive",
-          f);
-    char sbuf[32], col[QS_NAME_MAX + 8], field[2 * sizeof col + 3];
-    for (uint32_t s = 0; s < nsp; s++) {
-        snprintf(col, sizeof col, "n_%s", qs_history_species(h, s, sbuf, sizeof sbuf));
-        fputc(',', f);
-        fputs(csv_field(field, col), f);
-    }
-    fputs(",wall_seconds,workers\n", f);
+    char names[QS_MAX_SPECIES][32];
+    const char *species[QS_MAX_SPECIES];
+    for (uint32_t s = 0; s < nsp; s++)
+        species[s] = qs_history_species(h, s, names[s], sizeof names[s]);
+    qs_runcsv_generations_header(f, species, nsp, 1);
     uint64_t cum = 0;
     for (uint32_t gi = 0; gi < h->ngens; gi++) {
         const qs_hgen_t *g = &h->gens[gi];
         cum += g->flops;
-        fprintf(f, "%u,%u,%u,%u,%u,%u,%u,", gi, g->population, g->births, g->deaths,
-                g->deaths_by_cause[QS_DEATH_SELECTION], g->deaths_by_cause[QS_DEATH_CAPACITY],
-                g->deaths_by_cause[QS_DEATH_BUDGET]);
-        qs_csv_num(f, g->best_accuracy);
-        fputc(',', f);
-        uint64_t best = g->acc_n ? g->best_id : g->population ? g->best_fit_id : 0;
-        if (best)
-            fprintf(f, "%llu", (unsigned long long)best);
-        double cols[] = {mean_of(g->acc_sum, g->acc_n), mean_of(g->rel_sum, g->rel_n),
-                         mean_of(g->r2_sum, g->r2_n), mean_of(g->link_r2_sum, g->link_n),
-                         mean_of(g->link_rel_sum, g->link_rel_n)};
-        for (size_t k = 0; k < QS_ARRAY_LEN(cols); k++) {
-            fputc(',', f);
-            qs_csv_num(f, cols[k]);
-        }
-        fprintf(f, ",%llu,%llu,", (unsigned long long)g->flops, (unsigned long long)cum);
-        if (g->has_summary)
-            fprintf(f, "%llu", (unsigned long long)g->params_alive);
-        for (uint32_t s = 0; s < nsp; s++)
-            fprintf(f, ",%u", g->species_count[s]);
-        fputc(',', f);
-        if (g->has_summary) {
-            qs_csv_num(f, g->wall_seconds);
-            fprintf(f, ",%u", g->workers);
-        } else {
-            fputc(',', f);
-        }
-        fputc('\n', f);
+        qs_runcsv_gen_t row = {.generation = gi,
+                               .population = g->population,
+                               .births = g->births,
+                               .deaths = g->deaths,
+                               .best_accuracy = g->st.best_accuracy,
+                               .mean_accuracy = qs_genstats_mean(&g->st.accuracy),
+                               .mean_rel_err = qs_genstats_mean(&g->st.rel_err),
+                               .mean_r2 = qs_genstats_mean(&g->st.r2),
+                               .mean_link_r2 = qs_genstats_mean(&g->st.link_r2),
+                               .best_id = g->st.accuracy.n ? g->st.best_id
+                                          : g->population  ? g->best_fit_id
+                                                           : 0,
+                               .flops = g->flops,
+                               .species_count = g->species_count,
+                               .has_summary = g->has_summary,
+                               .params_alive = g->params_alive,
+                               .wall_seconds = g->wall_seconds,
+                               .workers = g->workers,
+                               .deaths_selection = g->deaths_by_cause[QS_DEATH_SELECTION],
+                               .deaths_capacity = g->deaths_by_cause[QS_DEATH_CAPACITY],
+                               .deaths_budget = g->deaths_by_cause[QS_DEATH_BUDGET],
+                               .mean_link_rel_err = qs_genstats_mean(&g->st.link_rel_err),
+                               .cumulative_flops = cum,
+                               .nonfinite_rel_err = g->st.rel_err.nonfinite,
+                               .nonfinite_r2 = g->st.r2.nonfinite};
+        qs_runcsv_generations_row(f, &row, nsp, 1);
     }
     return close_out(f, path, err);
 }

@@ -151,7 +151,7 @@ static qs_hgen_t *gen_at(qs_history_t *h, uint32_t g, const char *what)
         }
         for (uint32_t k = h->ngens; k <= g; k++) {
             memset(&h->gens[k], 0, sizeof h->gens[k]);
-            h->gens[k].best_accuracy = NAN;
+            qs_genstats_init(&h->gens[k].st);
             h->gens[k].best_fitness = -INFINITY;
         }
         h->ngens = g + 1;
@@ -245,15 +245,10 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
         h->founders++;
     }
     g->births++;
-    if (b->has_link && isfinite(b->link_r2)) {
-        g->link_r2_sum += b->link_r2;
-        g->link_n++;
+    if (b->has_link)
+        qs_genstats_link(&g->st, b->link_r2, b->link_rel_err);
+    if (b->has_link && isfinite(b->link_r2))
         qs_hstat_add(&g->sp_link_r2[o->species], b->link_r2);
-    }
-    if (b->has_link && isfinite(b->link_rel_err)) {
-        g->link_rel_sum += b->link_rel_err;
-        g->link_rel_n++;
-    }
 }
 
 void qs_hstat_add(qs_hstat_t *s, double v)
@@ -307,26 +302,14 @@ static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
     g->species_count[o->species]++;
     g->flops += e->flops;
     h->flops += e->flops;
+    qs_genstats_eval(&g->st, e->id, e->accuracy, e->rel_err, e->r2);
     if (isfinite(e->accuracy)) {
-        g->acc_sum += e->accuracy;
-        g->acc_n++;
         qs_hstat_add(&g->sp_acc[o->species], e->accuracy);
-        if (!(g->best_accuracy >= e->accuracy)) {
-            g->best_accuracy = e->accuracy;
-            g->best_id = e->id;
-        }
         if (!(h->species_best_accuracy[o->species] >= e->accuracy))
             h->species_best_accuracy[o->species] = e->accuracy;
     }
-    if (isfinite(e->rel_err)) {
-        g->rel_sum += e->rel_err;
-        g->rel_n++;
-    }
-    if (isfinite(e->r2)) {
-        g->r2_sum += e->r2;
-        g->r2_n++;
+    if (isfinite(e->r2))
         qs_hstat_add(&g->sp_r2[o->species], e->r2);
-    }
     double fit = qs_fitness(h->fitness, e->accuracy, e->r2);
     if (fit > g->best_fitness || (fit == g->best_fitness && e->id < g->best_fit_id)) {
         g->best_fitness = fit;

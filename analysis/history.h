@@ -16,6 +16,7 @@
 
 #include "analysis/logread.h"
 #include "core/fidelity.h"
+#include "core/genstats.h"
 #include "core/util.h"
 #include "proto/lineage.h"
 
@@ -55,10 +56,7 @@ typedef struct {
     uint32_t births, deaths;
     uint32_t deaths_by_cause[5];
     uint32_t species_count[QS_MAX_SPECIES];
-    double best_accuracy; /* NaN when no organism has an accuracy */
-    uint64_t best_id;
-    double acc_sum, rel_sum, r2_sum, link_r2_sum, link_rel_sum; /* over finite values */
-    uint32_t acc_n, rel_n, r2_n, link_n, link_rel_n;
+    qs_genstats_t st; /* best accuracy and means (core/genstats.h: finite values only) */
     uint64_t flops;
     /* per species: accuracy and self-prediction R^2 over the generation's evaluations,
      * replication R^2 over its births */

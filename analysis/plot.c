@@ -198,17 +198,17 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
     for (uint32_t g = 0; g < h->ngens; g++) {
         const qs_hgen_t *gg = &h->gens[g];
         fprintf(f, "%u", g);
-        double v[] = {gg->best_accuracy,
-                      mean_of(gg->acc_sum, gg->acc_n),
-                      mean_of(gg->r2_sum, gg->r2_n),
-                      mean_of(gg->rel_sum, gg->rel_n),
-                      mean_of(gg->link_r2_sum, gg->link_n),
-                      mean_of(gg->link_rel_sum, gg->link_rel_n)};
+        double v[] = {gg->st.best_accuracy,
+                      mean_of(gg->st.accuracy.sum, gg->st.accuracy.n),
+                      mean_of(gg->st.r2.sum, gg->st.r2.n),
+                      mean_of(gg->st.rel_err.sum, gg->st.rel_err.n),
+                      mean_of(gg->st.link_r2.sum, gg->st.link_r2.n),
+                      mean_of(gg->st.link_rel_err.sum, gg->st.link_rel_err.n)};
         for (size_t k = 0; k < QS_ARRAY_LEN(v); k++)
             dat_num(f, v[k]);
         fprintf(f, " %u\n", gg->population);
-        cd->accuracy |= gg->acc_n > 0;
-        cd->fidelity |= gg->r2_n > 0 || gg->link_n > 0;
+        cd->accuracy |= gg->st.accuracy.n > 0;
+        cd->fidelity |= gg->st.r2.n > 0 || gg->st.link_r2.n > 0;
         cd->species |= gg->population > 0;
     }
     if ((rc = finish_file(f, dir, "generations.dat", err)) < 0)
@@ -573,8 +573,9 @@ void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
     r->ngens = QS_MAX(r->ngens, h->ngens);
     for (uint32_t g = 0; g < h->ngens; g++) {
         const qs_hgen_t *gg = &h->gens[g];
-        double v[] = {mean_of(gg->acc_sum, gg->acc_n), mean_of(gg->r2_sum, gg->r2_n),
-                      mean_of(gg->link_r2_sum, gg->link_n)};
+        double v[] = {mean_of(gg->st.accuracy.sum, gg->st.accuracy.n),
+                      mean_of(gg->st.r2.sum, gg->st.r2.n),
+                      mean_of(gg->st.link_r2.sum, gg->st.link_r2.n)};
         qs_hstat_t *at[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
         for (size_t k = 0; k < QS_ARRAY_LEN(v); k++)
             if (isfinite(v[k]))

@@ -144,10 +144,10 @@ static void write_generations(qs_jw_t *w, const ctx_t *c)
     } while (0)
     SERIES("population", x->population);
     SERIES("births", x->births);
-    SERIES("best_accuracy", x->best_accuracy);
-    SERIES("mean_accuracy", ratio(x->acc_sum, x->acc_n));
-    SERIES("mean_r2", ratio(x->r2_sum, x->r2_n));
-    SERIES("mean_link_r2", ratio(x->link_r2_sum, x->link_n));
+    SERIES("best_accuracy", x->st.best_accuracy);
+    SERIES("mean_accuracy", ratio(x->st.accuracy.sum, x->st.accuracy.n));
+    SERIES("mean_r2", ratio(x->st.r2.sum, x->st.r2.n));
+    SERIES("mean_link_r2", ratio(x->st.link_r2.sum, x->st.link_r2.n));
     static const char *const acc_keys[NQ] = {"accuracy_p10", "accuracy_p25", "accuracy_p50",
                                              "accuracy_p75", "accuracy_p90"};
     static const char *const r2_keys[NQ] = {"r2_p10", "r2_p25", "r2_p50", "r2_p75", "r2_p90"};

@@ -130,11 +130,11 @@ void qs_summary_compute(qs_summary_t *s, const qs_history_t *h, const char *path
     /* Trends. */
     for (uint32_t g = 0; g < h->ngens; g++) {
         const qs_hgen_t *gg = &h->gens[g];
-        trend_add(&s->best_accuracy_trend, gg->best_accuracy, g, 0);
-        trend_add(&s->mean_accuracy_trend, mean_of(gg->acc_sum, gg->acc_n), g, 0);
-        trend_add(&s->mean_r2_trend, mean_of(gg->r2_sum, gg->r2_n), g, 0);
-        trend_add(&s->mean_rel_err_trend, mean_of(gg->rel_sum, gg->rel_n), g, 1);
-        trend_add(&s->mean_link_r2_trend, mean_of(gg->link_r2_sum, gg->link_n), g, 0);
+        trend_add(&s->best_accuracy_trend, gg->st.best_accuracy, g, 0);
+        trend_add(&s->mean_accuracy_trend, mean_of(gg->st.accuracy.sum, gg->st.accuracy.n), g, 0);
+        trend_add(&s->mean_r2_trend, mean_of(gg->st.r2.sum, gg->st.r2.n), g, 0);
+        trend_add(&s->mean_rel_err_trend, mean_of(gg->st.rel_err.sum, gg->st.rel_err.n), g, 1);
+        trend_add(&s->mean_link_r2_trend, mean_of(gg->st.link_r2.sum, gg->st.link_r2.n), g, 0);
     }
     s->flops = h->flops;
     s->wall_seconds = h->wall_seconds;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/genstats.h"
 #include "core/optim.h"
 #include "core/rng.h"
 
@@ -368,9 +369,8 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
     out->births = xmalloc((n ? n : 1) * sizeof *out->births);
     out->deaths = xmalloc((n ? n : 1) * sizeof *out->deaths);
     out->dead = xmalloc((n ? n : 1) * sizeof *out->dead);
-    double acc_sum = 0, rel_sum = 0, r2_sum = 0, link_sum = 0;
-    uint32_t acc_n = 0, link_n = 0;
-    sum->best_accuracy = NAN;
+    qs_genstats_t st;
+    qs_genstats_init(&st);
     for (uint32_t i = 0; i < n; i++) {
         qs_org_t *o = &pop->orgs[i];
         o->flops_total += o->flops;
@@ -392,10 +392,8 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
             b->mutation_sigma = o->parent ? sc->mutation_sigma : 0;
             b->mutation_rate = o->parent ? sc->mutation_rate : 0;
             b->mutated = o->mutated;
-            if (o->has_link && isfinite(o->link.r2)) {
-                link_sum += o->link.r2;
-                link_n++;
-            }
+            if (o->has_link)
+                qs_genstats_link(&st, o->link.r2, o->link.rel_err);
         }
         qs_rec_eval_t *e = &out->evals[out->nevals++];
         memset(e, 0, sizeof *e);
@@ -409,16 +407,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         e->steps = o->steps;
         e->flops = o->flops;
         e->train_loss = o->train_loss;
-        if (isfinite(o->accuracy)) {
-            acc_sum += o->accuracy;
-            acc_n++;
-            if (!(sum->best_accuracy >= o->accuracy)) {
-                sum->best_accuracy = o->accuracy;
-                sum->best_id = o->id;
-            }
-        }
-        rel_sum += o->fidelity.rel_err;
-        r2_sum += o->fidelity.r2;
+        qs_genstats_eval(&st, o->id, o->accuracy, o->fidelity.rel_err, o->fidelity.r2);
         if (!kept[i]) {
             qs_rec_death_t *d = &out->deaths[out->ndeaths++];
             d->id = o->id;
@@ -432,14 +421,16 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
             out->dead[out->ndeaths - 1].genome = NULL;
         }
     }
-    if (!acc_n) /* vanilla only: best by fitness */
+    sum->best_accuracy = st.best_accuracy;
+    sum->best_id = st.best_id;
+    if (!st.accuracy.n) /* vanilla only: best by fitness */
         sum->best_id = n ? pop->orgs[rank[0]].id : 0;
     sum->births = out->nbirths;
     sum->deaths = out->ndeaths;
-    sum->mean_accuracy = acc_n ? acc_sum / acc_n : NAN;
-    sum->mean_rel_err = n ? rel_sum / n : NAN;
-    sum->mean_r2 = n ? r2_sum / n : NAN;
-    sum->mean_link_r2 = link_n ? link_sum / link_n : NAN;
+    sum->mean_accuracy = qs_genstats_mean(&st.accuracy);
+    sum->mean_rel_err = qs_genstats_mean(&st.rel_err);
+    sum->mean_r2 = qs_genstats_mean(&st.r2);
+    sum->mean_link_r2 = qs_genstats_mean(&st.link_r2);
     pop->deaths += out->ndeaths;
     pop->flops_total += sum->flops;
 

@@ -17,6 +17,7 @@
 
 #include "proto/file.h"
 #include "proto/genome.h"
+#include "proto/runcsv.h"
 
 static const char *const run_files[] = {"scenario.ini",       "lineage.msgpack", "phylogeny.csv",
                                         "generations.csv",    "best.genome",     "run.log",
@@ -35,19 +36,12 @@ static int io_error(qs_error_t *err, const char *path, const char *what)
                         e == ENOSPC ? " (the disk is full)" : "");
 }
 
-static void phylo_header(FILE *f)
-{
-    fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops\n", f);
-}
-
 static void gens_header(FILE *f, const qs_scenario_t *sc)
 {
-    fputs("generation,population,births,deaths,best_accuracy,mean_accuracy,mean_rel_err,mean_r2,"
-          "mean_link_r2,best_id,flops,params_alive",
-          f);
+    const char *names[QS_MAX_SPECIES];
     for (uint32_t s = 0; s < sc->nspecies; s++)
-        fprintf(f, ",n_%s", sc->species[s].name);
-    fputs(",wall_seconds,workers\n", f);
+        names[s] = sc->species[s].name;
+    qs_runcsv_generations_header(f, names, sc->nspecies, 0);
 }
 
 static int open_files(qs_rundir_t *rd, int truncate, qs_error_t *err)
@@ -208,7 +202,7 @@ static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
         return rc;
     if ((rc = open_files(rd, 1, err)) < 0)
         return rc;
-    phylo_header(rd->phylo);
+    qs_runcsv_phylogeny_header(rd->phylo, 0);
     gens_header(rd->gens, sc);
 
     qs_record_t h = {.type = QS_REC_HEADER};
@@ -503,22 +497,17 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
 
     for (uint32_t i = 0; i < out->ndeaths; i++) {
         const qs_org_t *o = &out->dead[i];
-        if (o->parent)
-            fprintf(rd->phylo, "%llu,[%llu],%u,", (unsigned long long)o->id,
-                    (unsigned long long)o->parent, o->born);
-        else
-            fprintf(rd->phylo, "%llu," QS_ALIFE_ROOT ",%u,", (unsigned long long)o->id, o->born);
-        if (out->deaths[i].cause == QS_DEATH_END)
-            fputs(QS_ALIFE_ALIVE, rd->phylo);
-        else
-            fprintf(rd->phylo, "%u", out->summary.generation + 1);
-        fprintf(rd->phylo, ",%s,", sc->species[o->species].name);
-        qs_csv_num(rd->phylo, o->accuracy);
-        fputc(',', rd->phylo);
-        qs_csv_num(rd->phylo, o->fidelity.rel_err);
-        fputc(',', rd->phylo);
-        qs_csv_num(rd->phylo, o->fidelity.r2);
-        fprintf(rd->phylo, ",%llu\n", (unsigned long long)o->flops_total);
+        qs_runcsv_org_t row = {.id = o->id,
+                               .parent_id = o->parent,
+                               .origin_time = o->born,
+                               .alive = out->deaths[i].cause == QS_DEATH_END,
+                               .destruction_time = out->summary.generation + 1,
+                               .species = sc->species[o->species].name,
+                               .accuracy = o->accuracy,
+                               .rel_err = o->fidelity.rel_err,
+                               .r2 = o->fidelity.r2,
+                               .flops = o->flops_total};
+        qs_runcsv_phylogeny_row(rd->phylo, &row, 0);
     }
     path_in(rd, "phylogeny.csv", p, sizeof p);
     int rc = sync_stream(rd->phylo, p, err);
@@ -526,18 +515,23 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
         return rc;
 
     const qs_rec_generation_t *s = &out->summary;
-    fprintf(rd->gens, "%u,%u,%u,%u,", s->generation, s->population, s->births, s->deaths);
-    double cols[] = {s->best_accuracy, s->mean_accuracy, s->mean_rel_err, s->mean_r2,
-                     s->mean_link_r2};
-    for (size_t k = 0; k < QS_ARRAY_LEN(cols); k++) {
-        qs_csv_num(rd->gens, cols[k]);
-        fputc(',', rd->gens);
-    }
-    fprintf(rd->gens, "%llu,%llu,%llu", (unsigned long long)s->best_id,
-            (unsigned long long)s->flops, (unsigned long long)s->params_alive);
-    for (uint32_t k = 0; k < sc->nspecies; k++)
-        fprintf(rd->gens, ",%u", s->species_count[k]);
-    fprintf(rd->gens, ",%.3f,%u\n", wall_seconds, workers);
+    qs_runcsv_gen_t row = {.generation = s->generation,
+                           .population = s->population,
+                           .births = s->births,
+                           .deaths = s->deaths,
+                           .best_accuracy = s->best_accuracy,
+                           .mean_accuracy = s->mean_accuracy,
+                           .mean_rel_err = s->mean_rel_err,
+                           .mean_r2 = s->mean_r2,
+                           .mean_link_r2 = s->mean_link_r2,
+                           .best_id = s->best_id,
+                           .flops = s->flops,
+                           .species_count = s->species_count,
+                           .has_summary = 1,
+                           .params_alive = s->params_alive,
+                           .wall_seconds = wall_seconds,
+                           .workers = workers};
+    qs_runcsv_generations_row(rd->gens, &row, sc->nspecies, 0);
     path_in(rd, "generations.csv", p, sizeof p);
     (void)pop;
     return sync_stream(rd->gens, p, err);

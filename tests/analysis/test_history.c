@@ -192,13 +192,15 @@ Test(history, story_generations_csv)
     story(&h, 1);
     char *csv = export_text(&h, 1);
     cr_assert_str_eq(csv,
-                     "generation,population,births,deaths,deaths_selection,deaths_capacity,"
-                     "deaths_budget,best_accuracy,best_id,mean_accuracy,mean_rel_err,mean_r2,"
-                     "mean_link_r2,mean_link_rel_err,flops,cumulative_flops,params_alive,n_aux,"
-                     "n_van,wall_seconds,workers\n"
-                     "0,3,3,2,1,1,0,0.5,1,0.45,0.25,0.433333333,,,300,300,3000,2,1,1.5,2\n"
-                     "1,3,2,1,0,0,1,0.6,5,0.533333333,0.25,0.5,0.85,0.15,300,600,3000,3,0,1.5,2\n"
-                     "2,4,2,4,0,0,0,0.7,6,0.6225,0.25,0.5,0.825,0.175,400,1000,4000,4,0,1.5,2\n");
+                     "generation,population,births,deaths,best_accuracy,mean_accuracy,"
+                     "mean_rel_err,mean_r2,mean_link_r2,best_id,flops,params_alive,n_aux,n_van,"
+                     "wall_seconds,workers,deaths_selection,deaths_capacity,deaths_budget,"
+                     "mean_link_rel_err,cumulative_flops,nonfinite_rel_err,nonfinite_r2\n"
+                     "0,3,3,2,0.5,0.45,0.25,0.433333333,,1,300,3000,2,1,1.500,2,1,1,0,,300,0,0\n"
+                     "1,3,2,1,0.6,0.533333333,0.25,0.5,0.85,5,300,3000,3,0,1.500,2,0,0,1,0.15,600,"
+                     "0,0\n"
+                     "2,4,2,4,0.7,0.6225,0.25,0.5,0.825,6,400,4000,4,0,1.500,2,0,0,0,0.175,1000,0,"
+                     "0\n");
     free(csv);
     qs_history_destroy(&h);
 }

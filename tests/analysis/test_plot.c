@@ -288,8 +288,9 @@ Test(plot, runs_side_by_side)
         double mean, lo, hi, sd;
         cr_assert_eq(sscanf(line, "%u %u %lf %lf %lf %lf", &g, &n, &mean, &lo, &hi, &sd), 6, "%s",
                      line);
-        double x = a.gens[QS_MIN(g, a.ngens - 1)].acc_sum / a.gens[QS_MIN(g, a.ngens - 1)].acc_n;
-        double y = b.gens[g].acc_sum / b.gens[g].acc_n;
+        double x = a.gens[QS_MIN(g, a.ngens - 1)].st.accuracy.sum /
+                   a.gens[QS_MIN(g, a.ngens - 1)].st.accuracy.n;
+        double y = b.gens[g].st.accuracy.sum / b.gens[g].st.accuracy.n;
         if (g < a.ngens) {
             cr_assert_eq(n, 2);
             cr_assert_float_eq(mean, (x + y) / 2, 1e-6, "generation %u", g);
