@@ -8,27 +8,13 @@
 #include <unistd.h>
 
 #include "proto/lineage.h"
+#include "tests/fuzz/fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
-
-static void remove_file(void)
-{
-    unlink(path);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0])
-        /* tmpfs if there is one: rewriting a file on ext4 flushes it at every close */
-        snprintf(path, sizeof path, "%s/qs-fuzz-lineage-%ld",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
-    atexit(remove_file);
-    unlink(path);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    const char *path = fuzz_write_file("lineage", data, size);
     static qs_lineage_reader_t rd;
     qs_error_t err;
     if (qs_lineage_open(&rd, path, &err) < 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "core/rng.h"
+#include "proto/archive.h"
 #include "proto/checkpoint.h"
 #include "proto/genome.h"
 #include "proto/lineage.h"
@@ -290,6 +291,40 @@ static void checkpoint(void)
     qs_bytes_destroy(&b);
 }
 
+static void archive(void)
+{
+    qs_archive_header_t h = {.seed = 3, .mode = QS_ARCHIVE_SURVIVORS, .every = 2};
+    memset(h.run_id, 'c', QS_RUN_ID_LEN);
+    snprintf(h.run_name, sizeof h.run_name, "fuzz");
+    qs_bytes_t file;
+    qs_bytes_init(&file);
+    qs_archive_header_encode(&h, &file);
+    for (int i = 0; i < 2; i++) {
+        qs_quine_spec_t s = small_spec(i ? QS_KIND_AUX : QS_KIND_VANILLA, 3, (uint64_t)i);
+        qs_genome_t g;
+        qs_genome_init(&g, &s);
+        g.id = (uint64_t)i + 1;
+        qs_bytes_t doc;
+        qs_bytes_init(&doc);
+        qs_genome_encode(&g, &doc);
+        qs_archive_entry_t e = {.generation = 2u * (uint32_t)i,
+                                .id = g.id,
+                                .fitness = 0.5,
+                                .accuracy = NAN,
+                                .r2 = -1,
+                                .genome = doc.data,
+                                .genome_len = doc.len};
+        snprintf(e.species, sizeof e.species, "s%d", i);
+        qs_archive_entry_encode(&e, &file);
+        qs_bytes_destroy(&doc);
+        qs_genome_destroy(&g);
+    }
+    put("fuzz_archive_reader", "archive", file.data, file.len);
+    put("fuzz_archive_reader", "archive-torn", file.data, file.len - 5);
+    put("fuzz_inspect", "archive", file.data, file.len);
+    qs_bytes_destroy(&file);
+}
+
 int main(void)
 {
     mkdir("tests/fuzz/corpus", 0755);
@@ -297,5 +332,6 @@ int main(void)
     messages();
     lineage();
     checkpoint();
+    archive();
     return 0;
 }

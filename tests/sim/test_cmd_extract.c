@@ -4,7 +4,8 @@
  *   - an archived ancestor of a survivor is extracted and repaired, and repair measures
  *     the same replication R^2 the run archived; a missing id names its nearest archived
  *     ancestor; a run killed mid-generation and resumed has the same archive entries as
- *     one never interrupted; a cut archive is reported;
+ *     one never interrupted, and one given another run's archive is refused; a cut
+ *     archive is reported;
  *   - best archives the best_id of generations.csv for each archived generation, all
  *     archives every organism of phylogeny.csv exactly once. */
 #include <criterion/criterion.h>
@@ -226,7 +227,22 @@ Test(cmd_extract, archived_ancestor_of_a_quickstart_survivor_extracts_and_repair
     snprintf(torn, sizeof torn, "%s/torn", dir);
     cr_assert_neq(quickstart("QS_TEST_TORN_WRITE=2", torn, "survivors", &log), 0);
     free(log);
+    /* an archive from another run is refused before anything is cut */
+    char mine[700], theirs[700], saved[700];
+    snprintf(mine, sizeof mine, "%s/archive.msgpack", torn);
+    snprintf(saved, sizeof saved, "%s/archive.saved", dir);
+    snprintf(theirs, sizeof theirs, "%s/archive.msgpack", run);
+    cr_assert_eq(rename(mine, saved), 0);
+    size_t tlen = 0;
+    char *other = tu_read_file(theirs, &tlen);
+    cr_assert(other);
+    tu_write_file(mine, other, tlen);
+    free(other);
     snprintf(args, sizeof args, "run --resume %s --quiet --workers 2", torn);
+    cr_expect_neq(qs(args, &log), 0, "%s", log);
+    cr_expect(strstr(log, "archive.msgpack belongs to run"), "%s", log);
+    free(log);
+    cr_assert_eq(rename(saved, mine), 0);
     cr_assert_eq(qs(args, &log), 0, "%s", log);
     free(log);
     size_t n1, n2;
