@@ -16,7 +16,8 @@
  *
  * A network repairs itself only if it is a genuine replicator: f_theta(C) close to
  * theta in the scale-free sense (R^2 near 1). The command says so plainly when R^2 of
- * the undamaged genome is below QS_REPAIR_MIN_R2. */
+ * the undamaged genome is below QS_REPAIR_MIN_R2. The protocol and its verdict are
+ * core/repair.h's; this file parses and prints. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,14 +28,13 @@
 #include "core/fertility.h"
 #include "core/fidelity.h"
 #include "core/quine.h"
-#include "core/vec.h"
+#include "core/repair.h"
 #include "proto/genome.h"
 #include "proto/inspect.h"
 #include "sim/commands.h"
 #include "sim/report.h"
 
-#define QS_REPAIR_MIN_R2 0.9
-#define DEFAULT_DATA     "data/mnist"
+#define DEFAULT_DATA "data/mnist"
 
 static void usage(FILE *to)
 {
@@ -94,6 +94,7 @@ typedef struct {
     const char *genome, *data;
     double damage;
     int damage_set, noise, only_damaged, json;
+    int has_test; /* set after loading: an aux genome has test images */
     uint64_t cycles, test_count, seed, threads;
 } opts_t;
 
@@ -161,52 +162,41 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     return 0;
 }
 
-typedef struct {
-    const opts_t *o;
-    const qs_phys_t *phys;
-    const qs_features_t *test; /* NULL for vanilla */
-    qs_work_t *work;
-    const float *orig;
-    size_t n;
-    double damage_dist; /* |theta_damaged - theta_0|^2 */
-} ctx_t;
-
-static void report(const ctx_t *c, const char *stage, uint64_t cycle, const float *theta,
-                   float *pred, qs_fidelity_t *f_out)
+/* One stage's line: a JSON object, or a row of the table. */
+static void print_stage(void *ctx, const qs_repair_stage_t *s)
 {
-    qs_fidelity_t f;
-    qs_quine_predict_all(c->phys, theta, pred, c->work);
-    qs_fidelity_compute(&f, theta, pred, c->n);
-    double d2 = qs_vec_sqdist(theta, c->orig, c->n), o2 = qs_vec_sumsq(c->orig, c->n);
-    double dist = o2 > 0 ? d2 / o2 : (d2 > 0 ? INFINITY : 0);
-    double restored = c->damage_dist > 0 ? 1.0 - d2 / c->damage_dist : NAN;
-    double acc = c->test ? qs_quine_accuracy(c->phys, theta, c->test, c->work, NULL) : NAN;
-    if (f_out)
-        *f_out = f;
-    if (c->o->json) {
+    const opts_t *o = ctx;
+    if (o->json) {
         qs_jw_t j;
         qs_report_line_begin(&j, stdout);
-        qs_jw_kv_str(&j, "stage", stage);
-        qs_jw_kv_u64(&j, "cycle", cycle);
-        qs_fidelity_write_json_fields(&j, &f);
-        qs_jw_kv_f64(&j, "dist", dist);
-        qs_jw_kv_f64(&j, "restored", restored);
-        if (c->test)
-            qs_jw_kv_f64(&j, "acc", acc);
+        qs_jw_kv_str(&j, "stage", s->stage);
+        if (strcmp(s->stage, "offspring") != 0)
+            qs_jw_kv_u64(&j, "cycle", s->cycle);
+        qs_fidelity_write_json_fields(&j, &s->f);
+        if (strcmp(s->stage, "offspring") != 0) {
+            qs_jw_kv_f64(&j, "dist", s->dist);
+            qs_jw_kv_f64(&j, "restored", s->restored);
+            if (o->has_test)
+                qs_jw_kv_f64(&j, "acc", s->acc);
+        }
         qs_report_line_end(&j);
         return;
     }
-    char label[32], b1[32], b2[32], b3[32], accs[32] = "";
-    if (cycle)
-        snprintf(label, sizeof label, "%s %llu", stage, (unsigned long long)cycle);
+    char label[32], b1[32], b2[32], accs[32] = "";
+    if (!strcmp(s->stage, "offspring")) {
+        printf("(offspring of the original, f(theta_0): its own R^2 is %s)\n",
+               qs_fmt_num(b1, sizeof b1, s->f.r2, 4));
+        return;
+    }
+    if (s->cycle)
+        snprintf(label, sizeof label, "%s %llu", s->stage, (unsigned long long)s->cycle);
     else
-        snprintf(label, sizeof label, "%s", stage);
-    if (c->test)
-        snprintf(accs, sizeof accs, "%7.2f%%", 100 * acc);
-    printf("%-10s %8s %12.6g %10.4g %9s %9.4g %11.4g %9s\n", label, accs, f.l_sr, f.rel_err,
-           qs_fmt_num(b1, sizeof b1, f.r2, 4), f.rms, dist,
-           isnan(restored) ? "-" : qs_fmt_num(b2, sizeof b2, restored, 4));
-    (void)b3;
+        snprintf(label, sizeof label, "%s", s->stage);
+    if (o->has_test)
+        snprintf(accs, sizeof accs, "%7.2f%%", 100 * s->acc);
+    printf("%-10s %8s %12.6g %10.4g %9s %9.4g %11.4g %9s\n", label, accs, s->f.l_sr, s->f.rel_err,
+           qs_fmt_num(b1, sizeof b1, s->f.r2, 4), s->f.rms, s->dist,
+           isnan(s->restored) ? "-" : qs_fmt_num(b2, sizeof b2, s->restored, 4));
     fflush(stdout);
 }
 
@@ -236,15 +226,9 @@ int cmd_repair(int argc, char **argv)
     }
     const qs_phys_t *phys = env.phys;
     size_t n = qs_phys_nparams(phys);
-    float *orig = xaligned(n * sizeof *orig), *theta = xaligned(n * sizeof *theta),
-          *pred = xaligned(n * sizeof *pred);
-    memcpy(orig, g.weights, n * sizeof *orig);
-    memcpy(theta, orig, n * sizeof *theta);
     qs_work_t *work = qs_work_new(spec, 1);
-    ctx_t c = {&o, phys, env.test, work, orig, n, 0};
-
-    unsigned char *hit = xcalloc(n, 1);
     size_t k = (size_t)llround(o.damage * (double)n); /* as qs_damage_apply counts */
+    o.has_test = env.test != NULL;
 
     if (!o.json) {
         printf("# repair %s: %s quine, H=%u, depth %u, N=%zu; damage %g (%zu weights, %s), "
@@ -255,78 +239,23 @@ int cmd_repair(int argc, char **argv)
         printf("%-10s %8s %12s %10s %9s %9s %11s %9s\n", "stage", aux ? "acc" : "", "L_SR",
                "rel_err", "R^2", "rms", "dist", "restored");
     }
-    qs_fidelity_t f0;
-    report(&c, "original", 0, theta, pred, &f0);
-    /* The offspring of the undamaged genome (pred = f_theta0(C)) and how well IT copies
-     * itself: a fixed point that regeneration moves away from cannot repair anything. */
-    qs_fidelity_t fc;
-    float *child_pred = xaligned(n * sizeof *child_pred);
-    qs_quine_predict_all(phys, pred, child_pred, work);
-    qs_fidelity_compute(&fc, pred, child_pred, n);
-    free(child_pred);
-    if (o.json) {
-        qs_jw_t j;
-        qs_report_line_begin(&j, stdout);
-        qs_jw_kv_str(&j, "stage", "offspring");
-        qs_fidelity_write_json_fields(&j, &fc);
-        qs_report_line_end(&j);
-    } else {
-        char b[32];
-        printf("(offspring of the original, f(theta_0): its own R^2 is %s)\n",
-               qs_fmt_num(b, sizeof b, fc.r2, 4));
-    }
-    qs_damage_apply(theta, n, o.damage, o.noise ? QS_DAMAGE_NOISE : QS_DAMAGE_ZERO, o.seed, hit);
-    c.damage_dist = qs_vec_sqdist(theta, orig, n);
-    report(&c, "damaged", 0, theta, pred, NULL);
-    for (uint64_t cy = 1; cy <= o.cycles; cy++) {
-        qs_quine_predict_all(phys, theta, pred, work);
-        for (size_t i = 0; i < n; i++)
-            if (!o.only_damaged || hit[i])
-                theta[i] = pred[i];
-        report(&c, "cycle", cy, theta, pred, NULL);
-    }
-
-    /* The verdict. */
-    double final_d2 = qs_vec_sqdist(theta, orig, n);
-    int copies = f0.r2 >= QS_REPAIR_MIN_R2 && !f0.zero_quine;
-    int good = copies && fc.r2 >= QS_REPAIR_MIN_R2;
-    int repaired = c.damage_dist > 0 && final_d2 < c.damage_dist;
+    const qs_repair_cfg_t cfg = {.damage = o.damage,
+                                 .mode = o.noise ? QS_DAMAGE_NOISE : QS_DAMAGE_ZERO,
+                                 .cycles = o.cycles,
+                                 .only_damaged = o.only_damaged,
+                                 .seed = o.seed};
+    qs_repair_result_t r;
+    qs_repair_run(phys, env.test, g.weights, &cfg, work, print_stage, &o, &r);
     char verdict[768];
-    if (copies && !good)
-        snprintf(verdict, sizeof verdict,
-                 "copies itself (R^2 = %.4g) but is not a stable replicator: its offspring "
-                 "f(theta_0) copies itself only with R^2 = %.3g, so repeated regeneration "
-                 "amplifies errors instead of removing them; it cannot repair itself (distance "
-                 "to the original restored by %.3g of the damage)",
-                 f0.r2, fc.r2, c.damage_dist > 0 ? 1.0 - final_d2 / c.damage_dist : 0.0);
-    else if (!good)
-        snprintf(verdict, sizeof verdict,
-                 "not a good enough replicator to repair itself: its self-prediction explains "
-                 "R^2 = %.3g of its weight variance (relative error %.3g%s; a repairer needs "
-                 "R^2 >= %.2g), so regeneration rewrites the genome toward what the network "
-                 "can predict, not back to the original (distance to the original restored "
-                 "by %.3g of the damage)",
-                 f0.r2, f0.rel_err, f0.zero_quine ? ", and it is a near-zero quine" : "",
-                 QS_REPAIR_MIN_R2, c.damage_dist > 0 ? 1.0 - final_d2 / c.damage_dist : 0.0);
-    else if (o.cycles == 0 || k == 0)
-        snprintf(verdict, sizeof verdict, "a good replicator (R^2 = %.4g); nothing was %s", f0.r2,
-                 k == 0 ? "damaged" : "regenerated");
-    else
-        snprintf(verdict, sizeof verdict,
-                 "a good replicator (R^2 = %.4g): after %llu regenerations the genome is %s "
-                 "(restored %.3g of the damage's squared distance)",
-                 f0.r2, (unsigned long long)o.cycles,
-                 repaired ? "closer to the original than right after the damage"
-                          : "NOT closer to the original than right after the damage",
-                 1.0 - final_d2 / c.damage_dist);
+    qs_repair_verdict(&r, &cfg, verdict, sizeof verdict);
     if (o.json) {
         qs_jw_t j;
         qs_report_line_begin(&j, stdout);
         qs_jw_kv_str(&j, "stage", "verdict");
-        qs_jw_kv_bool(&j, "good_replicator", good);
-        qs_jw_kv_f64(&j, "r2", f0.r2);
-        qs_jw_kv_f64(&j, "offspring_r2", fc.r2);
-        qs_jw_kv_bool(&j, "repaired", repaired);
+        qs_jw_kv_bool(&j, "good_replicator", r.good);
+        qs_jw_kv_f64(&j, "r2", r.original.r2);
+        qs_jw_kv_f64(&j, "offspring_r2", r.offspring.r2);
+        qs_jw_kv_bool(&j, "repaired", r.repaired);
         qs_jw_kv_str(&j, "verdict", verdict);
         qs_report_line_end(&j);
     } else {
@@ -334,10 +263,6 @@ int cmd_repair(int argc, char **argv)
     }
 
     qs_work_free(work);
-    free(orig);
-    free(theta);
-    free(pred);
-    free(hit);
     qs_genome_env_destroy(&env);
     qs_genome_destroy(&g);
     return status;
