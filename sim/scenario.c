@@ -42,8 +42,8 @@ static const key_def_t keys[] = {
     {"run", "checkpoint_every", K_U32, G(checkpoint_every), "1", NUM(0, 1e9),
      "write a checkpoint every K generations (0: only at the end and on signals)"},
     {"run", "archive", K_ENUM, G(archive), "none", ENUM(qs_archive_mode_names),
-     "genomes kept in archive.msgpack: none | best (the fittest of each archived generation) "
-     "| survivors (all alive in it) | all (every organism once, after its first life)"},
+     "genomes kept in archive.msgpack: best (the fittest of each archived generation), "
+     "survivors (every organism alive in it) or all (every organism once, after its first life)"},
     {"run", "archive_every", K_U32, G(archive_every), "10", NUM(1, 1e9),
      "archived generations: 0, K, 2K, ... and the last (best, survivors; all ignores it)"},
 
