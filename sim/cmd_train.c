@@ -4,7 +4,9 @@
  * reports, after every epoch (or every --report-every steps), the replication fidelity
  * of the whole genome (L_SR of theta against f_theta(C), margin, SRQ, relative error,
  * R^2, zero-quine flag) and, for aux, the accuracy on the test split. Optionally
- * regenerates every K epochs and saves the final genome.
+ * regenerates every K epochs and saves the final genome. The schedule (periods of
+ * gradient, regeneration, Newton and fertile steps, and their reports) is
+ * core/schedule.h's; this file parses, sets up and prints.
  *
  * Seeds: --seed S keys the initial weights (stream QS_STREAM_INIT, id 0) and the life
  * (QS_STREAM_LIFE, id 0); the projections use --proj-seed (default S). Same command,
@@ -22,6 +24,7 @@
 #include "core/life.h"
 #include "core/newton.h"
 #include "core/quine.h"
+#include "core/schedule.h"
 #include "core/train.h"
 #include "proto/genome.h"
 #include "proto/inspect.h"
@@ -660,15 +663,24 @@ static void print_header(const opts_t *o, size_t n, const data_t *d)
 }
 
 typedef struct {
-    uint64_t epoch, steps, flops;
-    double seconds, loss, l_sr_run, acc, train_acc;
-    int regen;
-    uint64_t newton;       /* accepted Newton steps in the period */
-    qs_fertile_run_t fert; /* the period's fertile steps */
-} row_t;
+    const opts_t *o;
+    qs_progress_t *prog;
+} print_ctx_t;
 
-static void print_row(const opts_t *o, const row_t *r, const qs_fidelity_t *f)
+static void draw_progress(void *ctx, uint64_t done, uint64_t total, const char *label)
 {
+    print_ctx_t *pc = ctx;
+    if (label)
+        qs_progress_draw(pc->prog, done, total, label);
+    else
+        qs_progress_clear(pc->prog);
+}
+
+/* One report: a JSON object or a row of the table. */
+static void print_row(void *ctx, const qs_schedule_report_t *r)
+{
+    const opts_t *o = ((const print_ctx_t *)ctx)->o;
+    const qs_fidelity_t *f = &r->fidelity;
     const int aux = o->spec.kind == QS_KIND_AUX;
     if (o->json) {
         qs_jw_t j;
@@ -760,7 +772,6 @@ int cmd_train(int argc, char **argv)
         return 1;
     }
     const int aux = o.spec.kind == QS_KIND_AUX;
-    const qs_phys_t *phys = sp.phys;
     size_t n = sp.n;
     float *theta = xaligned(n * sizeof *theta);
     qs_rng_t rng;
@@ -775,139 +786,36 @@ int cmd_train(int argc, char **argv)
     qs_rng_init(&rng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 0));
     qs_trainer_begin(tr, theta, &rng);
 
-    /* Steps per report. */
-    uint64_t period = qs_trainer_epoch_steps(tr), reports = o.epochs;
-    if (o.epoch_images) {
-        uint64_t per_step = o.cfg.obj.pairing == QS_PAIR_PAIRED
-                                ? (o.cfg.batch ? o.cfg.batch : n)
-                                : (o.cfg.images ? o.cfg.images : (o.cfg.batch ? o.cfg.batch : 100));
-        period = (sp.train.count + per_step - 1) / per_step;
-    }
-    if (o.steps) {
-        if (o.report_every)
-            period = o.report_every;
-        reports = (o.steps + period - 1) / period;
-    }
+    qs_schedule_cfg_t sc = {.regen_every = o.regen_every,
+                            .no_gradient = o.newton_only || o.fertile_only,
+                            .newton = o.newton,
+                            .newton_cg = (uint32_t)o.newton_cg,
+                            .newton_keep = o.newton_keep,
+                            .newton_keep_weight = o.newton_keep_weight,
+                            .fertile = o.fertile,
+                            .fcfg = o.fcfg,
+                            .fertile_lr = o.fertile_lr,
+                            .fertile_images = (uint32_t)o.fertile_images,
+                            .fertile_newton = o.fertile_newton,
+                            .fertile_newton_c = o.fertile_newton_c,
+                            .fertile_newton_child = o.fertile_newton_child,
+                            .seed = o.seed};
+    qs_schedule_plan(&sc, &sp, &o.cfg, o.epochs, o.epoch_images, o.steps, o.report_every);
     if (!o.json)
         print_header(&o, n, &d);
-
-    qs_newton_t *nt = NULL;
-    uint32_t *keep = NULL;
-    uint64_t newton_flops = 0;
-    if (o.newton) {
-        qs_newton_cfg_t ncfg = qs_newton_defaults();
-        if (o.newton_cg)
-            ncfg.cg_iters = (uint32_t)o.newton_cg;
-        nt = qs_newton_new(phys, &ncfg);
-        if (aux && o.newton_keep) {
-            keep = xmalloc(o.newton_keep * sizeof *keep);
-            size_t k = QS_MIN((size_t)o.newton_keep, (size_t)sp.train.count);
-            for (size_t i = 0; i < k; i++)
-                keep[i] = (uint32_t)i;
-            qs_newton_keep_logits(nt, &sp.train, keep, k, o.newton_keep_weight);
-        }
-    }
-    qs_fertile_t *fert = NULL;
-    qs_opt_t fopt;
-    qs_rng_t frng;
-    double lm_mu = 1;
-    if (o.fertile || o.fertile_newton) {
-        fert = qs_fertile_new(phys, &o.fcfg, o.seed);
-        qs_opt_cfg_t ocfg = qs_opt_defaults(QS_OPT_ADAM);
-        ocfg.lr = (float)o.fertile_lr;
-        qs_opt_init(&fopt, &ocfg, n);
-        qs_rng_init(&frng, o.seed, qs_rng_stream(QS_STREAM_LIFE, 1));
-    }
     qs_progress_t prog;
     qs_progress_init(&prog);
-    qs_fidelity_t f;
-    row_t row = {0};
-    double total_seconds = 0;
-    uint64_t done = 0;
-    for (uint64_t e = 0; e <= reports; e++) {
-        const qs_train_stats_t *st = qs_trainer_stats(tr);
-        row_t prev = {.steps = st->steps, .flops = st->flops};
-        double loss0 = st->loss_sum, sse0 = st->sse_sum;
-        uint64_t seen0 = st->seen, correct0 = st->correct;
-        double t0 = qs_now();
-        row.regen = 0;
-        if (e > 0) {
-            uint64_t todo = o.steps ? QS_MIN(period, o.steps - done) : period;
-            uint64_t chunk = QS_MAX(todo / 200, 1), did = 0;
-            char label[64];
-            snprintf(label, sizeof label, "epoch %llu/%llu", (unsigned long long)e,
-                     (unsigned long long)reports);
-            while (!o.newton_only && !o.fertile_only && did < todo) {
-                did += qs_trainer_run(tr, QS_MIN(chunk, todo - did));
-                qs_progress_draw(&prog, did, todo, label);
-            }
-            done += todo;
-            if (o.regen_every && e % o.regen_every == 0) {
-                qs_trainer_regenerate(tr);
-                row.regen = 1;
-            }
-            row.newton = 0;
-            for (uint64_t k = 0; k < o.newton; k++) {
-                qs_newton_stats_t ns;
-                qs_newton_step(nt, theta, &ns);
-                newton_flops += ns.flops;
-                row.newton += (uint64_t)ns.accepted;
-                qs_progress_draw(&prog, k + 1, o.newton, "newton");
-            }
-            memset(&row.fert, 0, sizeof row.fert);
-            for (uint64_t k = 0; k < o.fertile; k++) {
-                qs_fertile_run_t fr;
-                qs_fertile_run(fert, &fopt, theta, aux ? &sp.train : NULL,
-                               (uint32_t)o.fertile_images, &frng, 1, &fr);
-                row.fert.steps += fr.steps;
-                row.fert.loss_sum += fr.loss_sum;
-                row.fert.rho_power = fr.rho_power;
-                row.fert.last = fr.last;
-                qs_progress_draw(&prog, k + 1, o.fertile, "fertile");
-            }
-            if (o.fertile_newton)
-                for (int k = 0; k < 5; k++)
-                    row.fert.rho_power = qs_fertile_power_step(fert, theta);
-            for (uint64_t k = 0; k < o.fertile_newton; k++) {
-                qs_fertile_lm_stats_t ls;
-                qs_fertile_lm_step(fert, theta, o.fertile_newton_c, o.fertile_newton_child,
-                                   o.newton_cg ? (uint32_t)o.newton_cg : 30, &lm_mu, &ls);
-                row.fert.steps++;
-                row.fert.loss_sum += ls.after;
-                row.fert.last.rho_hat = ls.rho_hat;
-                qs_progress_draw(&prog, k + 1, o.fertile_newton, "fertile newton");
-            }
-            qs_progress_clear(&prog);
-        }
-        double dt = qs_now() - t0;
-        total_seconds += dt;
-        uint64_t k = st->steps - prev.steps;
-        row.epoch = o.steps ? st->epochs : e; /* with --steps: completed coordinate epochs */
-        row.steps = st->steps;
-        row.flops = st->flops + newton_flops;
-        row.seconds = dt;
-        row.loss = k ? (st->loss_sum - loss0) / (double)k : 0;
-        row.l_sr_run = st->sse_sum - sse0;
-        row.train_acc =
-            st->seen > seen0 ? (double)(st->correct - correct0) / (double)(st->seen - seen0) : 0;
-        qs_life_eval_t ev;
-        qs_life_evaluate(&sp, theta, &ev);
-        f = ev.fidelity;
-        row.acc = ev.accuracy;
-        print_row(&o, &row, &f);
-    }
+    print_ctx_t pc = {&o, &prog};
+    const qs_schedule_hooks_t hooks = {print_row, draw_progress, &pc};
+    qs_schedule_report_t row;
+    double total_seconds;
+    qs_schedule_run(&sp, theta, &sc, &hooks, &row, &total_seconds);
+    const qs_fidelity_t f = row.fidelity;
+    const uint64_t total_steps = qs_trainer_stats(tr)->steps;
     if (!o.json)
         printf("# %llu steps in %.2f s (%.2f us/step), %.3g FLOPs\n",
-               (unsigned long long)qs_trainer_stats(tr)->steps, total_seconds,
-               qs_trainer_stats(tr)->steps ? total_seconds * 1e6 / qs_trainer_stats(tr)->steps
-                                           : 0.0,
-               (double)(qs_trainer_stats(tr)->flops + newton_flops));
-    qs_newton_free(nt);
-    free(keep);
-    if (fert) {
-        qs_fertile_free(fert);
-        qs_opt_destroy(&fopt);
-    }
+               (unsigned long long)total_steps, total_seconds,
+               total_steps ? total_seconds * 1e6 / total_steps : 0.0, (double)row.flops);
     int status = 0;
     if (o.save) {
         qs_genome_t g;
