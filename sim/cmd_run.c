@@ -193,7 +193,19 @@ static void print_costs(const qs_scenario_t *sc)
            (unsigned long long)est.entry_bytes);
 }
 
-int cmd_run(int argc, char **argv)
+/* What `run` was asked. */
+typedef struct {
+    qs_run_opts_t ro;
+    const char *sets[256]; /* --set and --data, in order */
+    int nsets, dry;
+    const char *allow;
+    char out[QS_PATH_MAX], data_set[QS_PATH_MAX + 16];
+    const char *scenario; /* NULL: none given (--resume reads the run's own) */
+} run_args_t;
+
+/* Parse the options into a: -1 to go on, else the exit status (--help, --keys, a usage
+ * error). */
+static int parse_args(int argc, char **argv, run_args_t *a)
 {
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"force", no_argument, 0, 'f'},
@@ -212,77 +224,75 @@ int cmd_run(int argc, char **argv)
                                          {"allow-changes", required_argument, 0, 'A'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    qs_run_opts_t ro = {0};
-    const char *sets[256];
-    int nsets = 0, dry = 0, c;
-    const char *allow = "";
-    char out[QS_PATH_MAX] = "", data_set[QS_PATH_MAX + 16];
     qs_error_t err = {0};
+    int c;
+    memset(a, 0, sizeof *a);
+    a->allow = "";
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:w:s:nqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            snprintf(out, sizeof out, "%s", optarg);
+            snprintf(a->out, sizeof a->out, "%s", optarg);
             break;
         case 'f':
-            ro.force = 1;
+            a->ro.force = 1;
             break;
         case 'w':
             if (!strcmp(optarg, "auto")) {
-                ro.workers = 0;
+                a->ro.workers = 0;
             } else {
                 char *end;
                 long n = strtol(optarg, &end, 10);
                 if (!*optarg || *end || n < 0 || n > 1024)
                     return qs_cli_usage_error("run", "--workers wants 0..1024 or auto, got '%s'",
                                               optarg);
-                ro.workers = (uint32_t)n;
-                ro.workers_set = 1;
+                a->ro.workers = (uint32_t)n;
+                a->ro.workers_set = 1;
             }
             break;
         case 's':
-            if (nsets == (int)QS_ARRAY_LEN(sets))
+            if (a->nsets == (int)QS_ARRAY_LEN(a->sets))
                 return qs_cli_usage_error("run", "too many --set options");
-            sets[nsets++] = optarg;
+            a->sets[a->nsets++] = optarg;
             break;
         case 'D': /* after the scenario's keys and before later --set options, in order */
-            if (nsets == (int)QS_ARRAY_LEN(sets))
+            if (a->nsets == (int)QS_ARRAY_LEN(a->sets))
                 return qs_cli_usage_error("run", "too many --set options");
-            snprintf(data_set, sizeof data_set, "data.path=%s", optarg);
-            sets[nsets++] = data_set;
+            snprintf(a->data_set, sizeof a->data_set, "data.path=%s", optarg);
+            a->sets[a->nsets++] = a->data_set;
             break;
         case 'n':
-            dry = 1;
+            a->dry = 1;
             break;
         case 'k':
             qs_scenario_print_keys(stdout);
             return 0;
         case 'q':
-            ro.progress = QS_PROGRESS_QUIET;
+            a->ro.progress = QS_PROGRESS_QUIET;
             break;
         case 'p':
             if (strcmp(optarg, "lines") != 0)
                 return qs_cli_usage_error("run", "--progress takes 'lines'");
-            ro.progress = QS_PROGRESS_LINES;
+            a->ro.progress = QS_PROGRESS_LINES;
             break;
         case 'x':
-            ro.worker_exe = optarg;
+            a->ro.worker_exe = optarg;
             break;
         case 'l':
-            ro.listen = optarg;
+            a->ro.listen = optarg;
             break;
         case 't':
-            ro.token_file = optarg;
+            a->ro.token_file = optarg;
             break;
         case 'E':
-            ro.echo_tasks = 1;
+            a->ro.echo_tasks = 1;
             break;
         case 'R':
-            ro.resume = optarg;
+            a->ro.resume = optarg;
             break;
         case 'A':
-            allow = optarg;
+            a->allow = optarg;
             break;
         case 'h':
             run_usage(stdout);
@@ -292,37 +302,48 @@ int cmd_run(int argc, char **argv)
             return qs_cli_usage_error("run", "%s", err.msg);
         }
     }
-    if (!ro.resume && optind == argc)
+    if (!a->ro.resume && optind == argc)
         return qs_cli_usage_error("run", "which scenario? (quinesim run SCENARIO.ini ...)");
     if (optind < argc - 1)
         return qs_cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
-    if (ro.workers_set && ro.workers == 0 && !ro.listen)
+    if (a->ro.workers_set && a->ro.workers == 0 && !a->ro.listen)
         return qs_cli_usage_error("run", "--workers 0 (remote workers only) needs --listen");
-    if (ro.token_file && !ro.listen)
+    if (a->ro.token_file && !a->ro.listen)
         return qs_cli_usage_error("run", "--token-file is for --listen");
-    if (ro.resume)
-        return resume_run(&ro, optind < argc ? argv[optind] : NULL, sets, nsets, allow, dry);
+    a->scenario = optind < argc ? argv[optind] : NULL;
+    return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args_t a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    if (a.ro.resume)
+        return resume_run(&a.ro, a.scenario, a.sets, a.nsets, a.allow, a.dry);
     qs_scenario_t *sc = xcalloc(1, sizeof *sc);
+    qs_error_t err = {0};
     int status = 2;
     char *text = NULL;
-    if (qs_scenario_load(sc, argv[optind], &err) < 0)
+    if (qs_scenario_load(sc, a.scenario, &err) < 0)
         goto fail;
-    for (int i = 0; i < nsets; i++)
-        if (qs_scenario_set(sc, sets[i], &err) < 0)
+    for (int i = 0; i < a.nsets; i++)
+        if (qs_scenario_set(sc, a.sets[i], &err) < 0)
             goto fail;
     if (qs_scenario_validate(sc, &err) < 0)
         goto fail;
     text = qs_scenario_to_string(sc);
-    if (dry) {
+    if (a.dry) {
         fputs(text, stdout);
         print_costs(sc);
         status = 0;
         goto done;
     }
-    if (!out[0])
-        snprintf(out, sizeof out, "runs/%s", sc->name);
-    ro.out_dir = out;
-    status = qs_orchestrator_run(sc, text, &ro, NULL);
+    if (!a.out[0])
+        snprintf(a.out, sizeof a.out, "runs/%s", sc->name);
+    a.ro.out_dir = a.out;
+    status = qs_orchestrator_run(sc, text, &a.ro, NULL);
     goto done;
 fail:
     fprintf(stderr, "quinesim run: %s\n", err.msg);

@@ -298,7 +298,10 @@ static int genome_keeps_spec(const qs_quine_spec_t *spec)
     return ok;
 }
 
-/* Parse the options into o; 0, 1 (--help printed) or QS_ERR(INVAL) with err set. */
+/* Parse the options into o; 0, 1 (--help printed) or QS_ERR(INVAL) with err set. Long
+ * (300 lines) for a reason: one flat switch case per option of train's 50, each a line
+ * or two, then the checks between them; split, a reader would look for an option in
+ * several places. */
 static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
 {
     qs_kind_t kind = QS_KIND_VANILLA;
