@@ -15,6 +15,46 @@
 #include "core/vec.h"
 
 /* A synthetic data set: count images of rows x cols random bytes, labels < classes. */
+/* A small test network with He-initialised weights (seed 4): vanilla, or aux on 12-pixel
+ * images of 3 classes whose mean image is (i % 4) / 4. */
+typedef struct {
+    qs_quine_spec_t spec;
+    qs_phys_t *phys;
+    qs_work_t *work;
+    size_t n;
+    float *theta;
+} qt_net_t;
+
+static inline void qt_net_init(qt_net_t *t, qs_kind_t kind, uint32_t hidden, uint32_t depth,
+                               qs_rest_t rest)
+{
+    t->spec = qs_quine_spec_default(kind, 23);
+    t->spec.hidden = hidden;
+    t->spec.depth = depth;
+    float mean[12];
+    if (kind == QS_KIND_AUX) {
+        t->spec.image_dim = 12;
+        t->spec.classes = 3;
+        t->spec.rest = rest;
+        for (int i = 0; i < 12; i++)
+            mean[i] = (float)(i % 4) / 4.0f;
+    }
+    t->phys = qs_phys_new(&t->spec, kind == QS_KIND_AUX ? mean : NULL);
+    t->work = qs_work_new(&t->spec, 1);
+    t->n = qs_phys_nparams(t->phys);
+    t->theta = malloc(t->n * sizeof(float));
+    qs_rng_t r;
+    qs_rng_init(&r, 4, qs_rng_stream(QS_STREAM_INIT, 0));
+    qs_quine_init_weights(&t->spec, QS_INIT_HE, &r, t->theta);
+}
+
+static inline void qt_net_free(qt_net_t *t)
+{
+    qs_work_free(t->work);
+    qs_phys_free(t->phys);
+    free(t->theta);
+}
+
 static inline void qt_dataset(qs_dataset_t *ds, uint32_t count, uint32_t rows, uint32_t cols,
                               uint32_t classes, uint64_t seed)
 {

@@ -12,47 +12,10 @@
 #include "core/fidelity.h"
 #include "tests/core/qtest.h"
 
-typedef struct {
-    qs_quine_spec_t spec;
-    qs_phys_t *phys;
-    qs_work_t *work;
-    size_t n;
-    float *theta;
-} net_t;
-
-static void net_init(net_t *t, qs_kind_t kind, uint32_t hidden, uint32_t depth, qs_rest_t rest)
-{
-    t->spec = qs_quine_spec_default(kind, 23);
-    t->spec.hidden = hidden;
-    t->spec.depth = depth;
-    float mean[12];
-    if (kind == QS_KIND_AUX) {
-        t->spec.image_dim = 12;
-        t->spec.classes = 3;
-        t->spec.rest = rest;
-        for (int i = 0; i < 12; i++)
-            mean[i] = (float)(i % 4) / 4.0f;
-    }
-    t->phys = qs_phys_new(&t->spec, mean);
-    t->work = qs_work_new(&t->spec, 1);
-    t->n = qs_phys_nparams(t->phys);
-    t->theta = malloc(t->n * sizeof(float));
-    qs_rng_t r;
-    qs_rng_init(&r, 4, qs_rng_stream(QS_STREAM_INIT, 0));
-    qs_quine_init_weights(&t->spec, QS_INIT_HE, &r, t->theta);
-}
-
-static void net_free(net_t *t)
-{
-    qs_work_free(t->work);
-    qs_phys_free(t->phys);
-    free(t->theta);
-}
-
 Test(fertility, lineage_is_repeated_regeneration)
 {
-    net_t t;
-    net_init(&t, QS_KIND_VANILLA, 8, 2, QS_REST_ZERO);
+    qt_net_t t;
+    qt_net_init(&t, QS_KIND_VANILLA, 8, 2, QS_REST_ZERO);
     const size_t n = t.n;
     /* Three generations: this network's lineage overflows to inf at the fifth (rms 0.52,
      * 1.4, 37, 1.9e6, 3.3e20: f grows like theta^3 through two SELU layers). */
@@ -95,13 +58,13 @@ Test(fertility, lineage_is_repeated_regeneration)
     free(last);
     free(cur);
     free(next);
-    net_free(&t);
+    qt_net_free(&t);
 }
 
 Test(fertility, lineage_reports_accuracy_with_test_features)
 {
-    net_t t;
-    net_init(&t, QS_KIND_AUX, 8, 2, QS_REST_ZERO);
+    qt_net_t t;
+    qt_net_init(&t, QS_KIND_AUX, 8, 2, QS_REST_ZERO);
     qs_dataset_t ds;
     qt_dataset(&ds, 40, 3, 4, 3, 9);
     qs_features_t feat;
@@ -113,7 +76,7 @@ Test(fertility, lineage_reports_accuracy_with_test_features)
         cr_expect(rows[k].acc >= 0 && rows[k].acc <= 1);
     qs_features_destroy(&feat);
     qs_dataset_destroy(&ds);
-    net_free(&t);
+    qt_net_free(&t);
 }
 
 /* f_0(C) = 0: the zero genome is an exact fixed point, and since every product through
@@ -122,8 +85,8 @@ Test(fertility, the_zero_genome_is_an_exact_fixed_point)
 {
     qs_kind_t kinds[] = {QS_KIND_VANILLA, QS_KIND_AUX};
     for (int i = 0; i < 2; i++) {
-        net_t t;
-        net_init(&t, kinds[i], 6, 2, QS_REST_MEAN);
+        qt_net_t t;
+        qt_net_init(&t, kinds[i], 6, 2, QS_REST_MEAN);
         memset(t.theta, 0, t.n * sizeof(float));
         qs_fertility_gen_t rows[4];
         float *last = malloc(t.n * sizeof *last);
@@ -140,7 +103,7 @@ Test(fertility, the_zero_genome_is_an_exact_fixed_point)
         qs_fertility_spectral(t.phys, QS_REGEN_PLAIN, t.theta, 20, 1, &sp);
         cr_expect_eq(sp.radius, 0.0, "kind %d: radius %g", kinds[i], sp.radius);
         free(last);
-        net_free(&t);
+        qt_net_free(&t);
     }
 }
 
@@ -206,7 +169,7 @@ Test(fertility, power_iteration_on_the_zero_map)
 /* ---- The quine's Jacobian against an independent estimate ----------------------------- */
 
 /* f_theta(C) in double by the reference. */
-static void ref_pred(const net_t *t, const double *th, double *out, uint32_t *coords)
+static void ref_pred(const qt_net_t *t, const double *th, double *out, uint32_t *coords)
 {
     qs_objective_t obj = {QS_SR_SSE, 0, 1, QS_REDUCE_SUM, QS_PAIR_SEPARATE};
     qt_ref_loss(t->phys, th, t->theta, coords, t->n, NULL, NULL, 0, &obj, out, NULL);
@@ -232,7 +195,7 @@ static double matmul_normalised(const double *a, const double *b, double *out, s
 
 /* The spectral radius of the dense Jacobian by Gelfand's formula, rho = lim |J^k|^(1/k),
  * at k = 1024 by ten squarings (each normalised; the logs of the scales add up). */
-static double dense_radius(const net_t *t)
+static double dense_radius(const qt_net_t *t)
 {
     const size_t n = t->n;
     double *th = malloc(n * sizeof *th), *p = malloc(n * sizeof *p), *m = malloc(n * sizeof *m);
@@ -278,8 +241,8 @@ static double dense_radius(const net_t *t)
 static void check_radius(qs_kind_t kind, uint32_t hidden, uint32_t depth, qs_rest_t rest,
                          float scale)
 {
-    net_t t;
-    net_init(&t, kind, hidden, depth, rest);
+    qt_net_t t;
+    qt_net_init(&t, kind, hidden, depth, rest);
     for (size_t i = 0; i < t.n; i++)
         t.theta[i] *= scale;
     double want = dense_radius(&t);
@@ -288,7 +251,7 @@ static void check_radius(qs_kind_t kind, uint32_t hidden, uint32_t depth, qs_res
     cr_expect_lt(fabs(sp.radius - want) / want, 0.03,
                  "kind %d rest %d scale %g: power iteration %.6g, dense Jacobian %.6g", kind, rest,
                  scale, sp.radius, want);
-    net_free(&t);
+    qt_net_free(&t);
 }
 
 Test(fertility, jacobian_radius_matches_finite_differences)

@@ -22,39 +22,16 @@ static void keep(void *ctx, const qs_repair_stage_t *s)
     v->s[v->n++] = *s;
 }
 
-typedef struct {
-    qs_quine_spec_t spec;
-    qs_phys_t *phys;
-    qs_work_t *work;
-    size_t n;
-    float *theta;
-} net_t;
-
-static void net_init(net_t *t)
+/* The repair tests' network: small weights, so that regeneration stays finite. */
+static void net_init(qt_net_t *t)
 {
-    t->spec = qs_quine_spec_default(QS_KIND_VANILLA, 23);
-    t->spec.hidden = 8;
-    t->spec.depth = 2;
-    t->phys = qs_phys_new(&t->spec, NULL);
-    t->work = qs_work_new(&t->spec, 1);
-    t->n = qs_phys_nparams(t->phys);
-    t->theta = xaligned(t->n * sizeof(float));
-    qs_rng_t r;
-    qs_rng_init(&r, 4, qs_rng_stream(QS_STREAM_INIT, 0));
-    qs_quine_init_weights(&t->spec, QS_INIT_HE, &r, t->theta);
-    for (size_t i = 0; i < t->n; i++) /* small weights: regeneration stays finite */
+    qt_net_init(t, QS_KIND_VANILLA, 8, 2, QS_REST_ZERO);
+    for (size_t i = 0; i < t->n; i++)
         t->theta[i] *= 0.3f;
 }
 
-static void net_free(net_t *t)
-{
-    qs_work_free(t->work);
-    qs_phys_free(t->phys);
-    free(t->theta);
-}
-
 /* The protocol done by hand: stage k's theta into `at` (k = 0 damaged, then cycles). */
-static void by_hand(const net_t *t, const qs_repair_cfg_t *cfg, float **at)
+static void by_hand(const qt_net_t *t, const qs_repair_cfg_t *cfg, float **at)
 {
     const size_t n = t->n;
     unsigned char *hit = calloc(n, 1);
@@ -72,7 +49,7 @@ static void by_hand(const net_t *t, const qs_repair_cfg_t *cfg, float **at)
 
 static void check_against_hand(int only_damaged)
 {
-    net_t t;
+    qt_net_t t;
     net_init(&t);
     const size_t n = t.n;
     const qs_repair_cfg_t cfg = {.damage = 0.25,
@@ -123,7 +100,7 @@ static void check_against_hand(int only_damaged)
         free(at[k]);
     free(pred);
     free(child);
-    net_free(&t);
+    qt_net_free(&t);
 }
 
 Test(repair, stages_are_the_steps_done_by_hand)
@@ -138,7 +115,7 @@ Test(repair, only_damaged_rewrites_only_the_damaged_weights)
 
 Test(repair, nothing_damaged_nothing_changed)
 {
-    net_t t;
+    qt_net_t t;
     net_init(&t);
     const qs_repair_cfg_t cfg = {.damage = 0, .cycles = 2, .only_damaged = 1, .seed = 1};
     qs_repair_result_t r;
@@ -147,7 +124,7 @@ Test(repair, nothing_damaged_nothing_changed)
     cr_expect_eq(r.damage_dist, 0);
     cr_expect_eq(r.final_dist, 0, "only damaged weights are rewritten, and there are none");
     cr_expect_eq(r.repaired, 0);
-    net_free(&t);
+    qt_net_free(&t);
 }
 
 Test(repair, verdicts)
