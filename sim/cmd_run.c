@@ -46,7 +46,9 @@ static void run_usage(FILE *to)
 static int change_forbidden(const char *key)
 {
     return !strcmp(key, "run.seed") || !strcmp(key, "data.train") || !strcmp(key, "data.fitness") ||
-           !strcmp(key, "replication.input") || !strncmp(key, "species.", 8);
+           !strcmp(key, "replication.input") || !strncmp(key, "species.", 8) ||
+           !strcmp(key, "islands.count") || !strcmp(key, "islands.topology") ||
+           !strcmp(key, "islands.degree") || !strcmp(key, "islands.topology_seed");
 }
 
 static int key_allowed(const char *allow, const char *key)
@@ -338,6 +340,14 @@ int cmd_run(int argc, char **argv)
         fputs(text, stdout);
         print_costs(sc);
         status = 0;
+        goto done;
+    }
+    if (sc->islands > 1) {
+        fprintf(stderr,
+                "quinesim run: [islands] count = %u: this build runs one population only "
+                "(count = 1)\n",
+                sc->islands);
+        status = 2;
         goto done;
     }
     if (!a.out[0])

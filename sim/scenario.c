@@ -17,6 +17,18 @@ static const char *const selection_table[] = {"tournament", "roulette", "truncat
 static const char *const alloc_table[] = {"equal", "fitness"};
 static const qs_names_t selection_names = QS_NAMES(selection_table);
 static const qs_names_t alloc_names = QS_NAMES(alloc_table);
+static const char *const topology_table[] = {"ring", "full", "random"};
+static const char *const emigrate_table[] = {"best", "random", "tournament"};
+static const char *const replace_table[] = {"worst", "random"};
+static const char *const share_table[] = {"split", "each"};
+static const qs_names_t topology_names = QS_NAMES(topology_table);
+static const qs_names_t emigrate_names = QS_NAMES(emigrate_table);
+static const qs_names_t replace_names = QS_NAMES(replace_table);
+static const qs_names_t share_names = QS_NAMES(share_table);
+
+/* The global sections, in the order scenario.ini writes them. */
+static const char *const global_sections[] = {"run",       "data",   "life",    "replication",
+                                              "selection", "budget", "workers", "islands"};
 
 typedef struct {
     const char *section; /* "species" for the keys of every [species.NAME] */
@@ -112,6 +124,32 @@ static const key_def_t keys[] = {
     {"workers", "auth_timeout", K_F64, G(auth_timeout_s), "5", NUM(0.05, 600),
      "seconds a remote peer has to authenticate before it is disconnected"},
 
+    {"islands", "count", K_U32, G(islands), "1", NUM(1, QS_MAX_ISLANDS),
+     "populations that evolve apart and exchange migrants (1: one population, as without "
+     "[islands])"},
+    {"islands", "topology", K_ENUM, G(topology), "ring", ENUM(topology_names),
+     "where migrants go: ring (island k to k+1), full (to every other island) or random "
+     "(to degree islands, each island receiving from as many)"},
+    {"islands", "degree", K_U32, G(degree), "2", NUM(1, QS_MAX_ISLANDS),
+     "random topology: destinations of each island"},
+    {"islands", "topology_seed", K_U64, G(topology_seed), "0", NUM(0, 1.8e19),
+     "random topology: seed of the graph (0: the run seed)"},
+    {"islands", "interval", K_U32, G(interval), "5", NUM(1, 1e9),
+     "generations between migrations: after generations K-1, 2K-1, ..."},
+    {"islands", "migrants", K_U32, G(migrants), "1", NUM(0, 1e7),
+     "organisms each island sends to each destination per migration (0: none)"},
+    {"islands", "emigrants", K_ENUM, G(emigrants), "best", ENUM(emigrate_names),
+     "who emigrates: the fittest, drawn at random, or tournament winners"},
+    {"islands", "tournament", K_U32, G(tournament), "2", NUM(2, 1e6),
+     "emigrants = tournament: entrants per draw"},
+    {"islands", "replace", K_ENUM, G(replace), "worst", ENUM(replace_names),
+     "which of an island's newborns the immigrants replace: those of the least fit parents, "
+     "or drawn at random"},
+    {"islands", "budget", K_ENUM, G(budget_share), "split", ENUM(share_names),
+     "[budget] flops_per_generation: split between the islands, or each island's own"},
+    {"islands", "capacity", K_ENUM, G(capacity_share), "split", ENUM(share_names),
+     "[budget] max_params: split between the islands, or each island's own"},
+
     {"species", "kind", K_ENUM, S(kind), "aux", ENUM(qs_kind_names),
      "vanilla (replication only) or aux (also classifies digits)"},
     {"species", "hidden", K_U32, S(hidden), "100", NUM(2, 4096), "hidden width H"},
@@ -192,8 +230,10 @@ static const char *closest_key(const char *section, const char *key)
 
 static const char *closest_section(const char *section)
 {
-    static const char *const sections[] = {"run",       "data",   "life",    "replication",
-                                           "selection", "budget", "workers", "species.NAME"};
+    const char *sections[QS_ARRAY_LEN(global_sections) + 1];
+    for (size_t i = 0; i < QS_ARRAY_LEN(global_sections); i++)
+        sections[i] = global_sections[i];
+    sections[QS_ARRAY_LEN(global_sections)] = "species.NAME";
     return closest(section, sections, QS_ARRAY_LEN(sections));
 }
 
@@ -497,8 +537,6 @@ static int handler(void *user, const char *section, const char *name, const char
  * only reports sections through their keys. */
 static int scan_sections(qs_scenario_t *sc, const char *text, const char *origin, qs_error_t *err)
 {
-    static const char *const known[] = {"run",       "data",   "life",   "replication",
-                                        "selection", "budget", "workers"};
     char seen[QS_MAX_SPECIES][QS_NAME_MAX];
     uint32_t lineno = 0, nseen = 0;
     for (const char *p = text; *p;) {
@@ -521,8 +559,8 @@ static int scan_sections(qs_scenario_t *sc, const char *text, const char *origin
             char where[QS_PATH_MAX + 32];
             snprintf(where, sizeof where, "%s:%u", origin, lineno);
             int ok = 0;
-            for (size_t i = 0; i < QS_ARRAY_LEN(known); i++)
-                ok |= !strcmp(name, known[i]);
+            for (size_t i = 0; i < QS_ARRAY_LEN(global_sections); i++)
+                ok |= !strcmp(name, global_sections[i]);
             if (!strncmp(name, "species.", 8)) {
                 if (!valid_species_name(name + 8))
                     return qs_error_set(
@@ -657,6 +695,99 @@ static void key_where(const qs_scenario_t *sc, const uint32_t *lines, const char
     snprintf(buf, cap, "%s", sc->path[0] ? sc->path : "scenario");
 }
 
+uint64_t qs_scenario_share(const qs_scenario_t *sc, uint32_t k, uint64_t total)
+{
+    uint32_t n = sc->islands ? sc->islands : 1;
+    return total / n + (k < total % n);
+}
+
+uint32_t qs_scenario_island_founders(const qs_scenario_t *sc, uint32_t k, uint32_t species)
+{
+    uint64_t start = 0;
+    for (uint32_t s = 0; s < species; s++)
+        start += sc->species[s].count;
+    uint64_t end = start + sc->species[species].count;
+    return (uint32_t)(qs_scenario_share(sc, k, end) - qs_scenario_share(sc, k, start));
+}
+
+uint32_t qs_scenario_in_degree(const qs_scenario_t *sc)
+{
+    if (sc->islands <= 1)
+        return 0;
+    switch (sc->topology) {
+    case QS_TOPO_RING:
+        return 1;
+    case QS_TOPO_FULL:
+        return sc->islands - 1;
+    case QS_TOPO_RANDOM:
+        return sc->degree;
+    }
+    return 0;
+}
+
+/* [islands] against the rest: every island gets founders, room for its elites and
+ * immigrants, and capacity for its founders. The last island has the smallest shares. */
+static int validate_islands(const qs_scenario_t *sc, uint64_t founders, qs_error_t *err)
+{
+    char w[QS_PATH_MAX + 32];
+    uint32_t n = sc->islands;
+    if (n <= 1)
+        return 0;
+    if (founders < n) {
+        key_where(sc, sc->line, "count", "islands", w, sizeof w);
+        return qs_error_set(err, QS_ERR(RANGE),
+                            "%s: [islands] count = %u exceeds the %llu founders: every island "
+                            "needs at least one",
+                            w, n, (unsigned long long)founders);
+    }
+    if (sc->topology == QS_TOPO_RANDOM && sc->degree > n - 1) {
+        key_where(sc, sc->line, "degree", "islands", w, sizeof w);
+        return qs_error_set(err, QS_ERR(RANGE),
+                            "%s: [islands] degree = %u: with count = %u an island has at most %u "
+                            "other islands to send to",
+                            w, sc->degree, n, n - 1);
+    }
+    uint32_t places = (uint32_t)qs_scenario_share(sc, n - 1, sc->population);
+    if (sc->elitism > places) {
+        key_where(sc, sc->line, "elitism", "selection", w, sizeof w);
+        return qs_error_set(err, QS_ERR(RANGE),
+                            "%s: [selection] elitism = %u exceeds the %u places of the smallest of "
+                            "%u islands ([selection] population = %u is split between them)",
+                            w, sc->elitism, places, n, sc->population);
+    }
+    uint64_t immigrants = (uint64_t)sc->migrants * qs_scenario_in_degree(sc);
+    if (immigrants > places - sc->elitism) {
+        key_where(sc, sc->line, "migrants", "islands", w, sizeof w);
+        return qs_error_set(err, QS_ERR(RANGE),
+                            "%s: [islands] migrants = %u: an island would receive %llu immigrants "
+                            "(%u sources each, topology %s), more than the %u newborns of the "
+                            "smallest island (%u places, %u elites)",
+                            w, sc->migrants, (unsigned long long)immigrants,
+                            qs_scenario_in_degree(sc), topology_table[sc->topology],
+                            places - sc->elitism, places, sc->elitism);
+    }
+    if (sc->max_params && sc->capacity_share == QS_SHARE_SPLIT) {
+        for (uint32_t k = 0; k < n; k++) {
+            uint64_t params = 0, cap = qs_scenario_share(sc, k, sc->max_params);
+            for (uint32_t s = 0; s < sc->nspecies; s++) {
+                qs_quine_spec_t spec = qs_scenario_spec(sc, s);
+                params += (uint64_t)qs_scenario_island_founders(sc, k, s) * qs_quine_nparams(&spec);
+            }
+            if (params > cap) {
+                key_where(sc, sc->line, "capacity", "islands", w, sizeof w);
+                return qs_error_set(
+                    err, QS_ERR(RANGE),
+                    "%s: [islands] capacity = split: island %u gets %llu of [budget] max_params = "
+                    "%llu, less than its founders' %llu parameters (use capacity = each, or raise "
+                    "max_params)",
+                    w, k, (unsigned long long)cap, (unsigned long long)sc->max_params,
+                    (unsigned long long)params);
+            }
+        }
+    }
+    return 0;
+}
+
 int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
 {
     char w[QS_PATH_MAX + 32];
@@ -726,7 +857,7 @@ int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
         key_where(sc, sc->line, "path", "data", w, sizeof w);
         return qs_error_set(err, QS_ERR(INVAL), "%s: [data] path is empty", w);
     }
-    return 0;
+    return validate_islands(sc, founders, err);
 }
 
 qs_quine_spec_t qs_scenario_spec(const qs_scenario_t *sc, uint32_t species)
@@ -756,10 +887,8 @@ static void write_section(FILE *out, const char *section, const char *header, co
 void qs_scenario_write(const qs_scenario_t *sc, FILE *out)
 {
     fprintf(out, "; quinesim scenario, fully resolved (every key written out)\n");
-    static const char *const sections[] = {"run",       "data",   "life",   "replication",
-                                           "selection", "budget", "workers"};
-    for (size_t s = 0; s < QS_ARRAY_LEN(sections); s++)
-        write_section(out, sections[s], sections[s], sc);
+    for (size_t s = 0; s < QS_ARRAY_LEN(global_sections); s++)
+        write_section(out, global_sections[s], global_sections[s], sc);
     for (uint32_t s = 0; s < sc->nspecies; s++) {
         char header[QS_NAME_MAX + 16];
         snprintf(header, sizeof header, "species.%s", sc->species[s].name);
@@ -825,11 +954,9 @@ static size_t diff_section(const char *section, const char *label, const void *a
 size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scenario_change_t *out,
                         size_t cap)
 {
-    static const char *const sections[] = {"run",       "data",   "life",   "replication",
-                                           "selection", "budget", "workers"};
     size_t n = 0;
-    for (size_t s = 0; s < QS_ARRAY_LEN(sections); s++)
-        n = diff_section(sections[s], sections[s], a, b, out, cap, n);
+    for (size_t s = 0; s < QS_ARRAY_LEN(global_sections); s++)
+        n = diff_section(global_sections[s], global_sections[s], a, b, out, cap, n);
     for (uint32_t i = 0; i < a->nspecies; i++) {
         char label[QS_NAME_MAX + 16];
         snprintf(label, sizeof label, "species.%s", a->species[i].name);

@@ -21,8 +21,18 @@
 
 typedef enum { QS_SEL_TOURNAMENT = 0, QS_SEL_ROULETTE = 1, QS_SEL_TRUNCATION = 2 } qs_selection_t;
 typedef enum { QS_ALLOC_EQUAL = 0, QS_ALLOC_FITNESS = 1 } qs_alloc_t;
+/* [islands]: who is connected to whom, who leaves, whom they replace, how a total is shared. */
+typedef enum { QS_TOPO_RING = 0, QS_TOPO_FULL = 1, QS_TOPO_RANDOM = 2 } qs_topology_t;
+typedef enum {
+    QS_EMIGRATE_BEST = 0,
+    QS_EMIGRATE_RANDOM = 1,
+    QS_EMIGRATE_TOURNAMENT = 2
+} qs_emigrate_t;
+typedef enum { QS_REPLACE_WORST = 0, QS_REPLACE_RANDOM = 1 } qs_replace_t;
+typedef enum { QS_SHARE_SPLIT = 0, QS_SHARE_EACH = 1 } qs_share_t;
 
-#define QS_SCN_MAX_KEYS 64
+#define QS_SCN_MAX_KEYS 80
+#define QS_MAX_ISLANDS  100000
 
 typedef struct {
     char name[QS_NAME_MAX];
@@ -75,6 +85,17 @@ typedef struct {
     uint32_t in_flight;
     uint32_t max_restarts;
     double auth_timeout_s;
+    /* [islands] (sim/islands.h): count 1 is one central population */
+    uint32_t islands;
+    qs_topology_t topology;
+    uint32_t degree;        /* random: out-neighbours of each island */
+    uint64_t topology_seed; /* random: 0 = the run seed */
+    uint32_t interval;      /* generations between migrations */
+    uint32_t migrants;      /* sent by each island to each out-neighbour per migration */
+    qs_emigrate_t emigrants;
+    uint32_t tournament; /* emigrants = tournament: entrants per draw */
+    qs_replace_t replace;
+    qs_share_t budget_share, capacity_share;
 
     uint32_t nspecies;
     qs_scn_species_t species[QS_MAX_SPECIES];
@@ -116,5 +137,13 @@ size_t qs_scenario_diff(const qs_scenario_t *a, const qs_scenario_t *b, qs_scena
 /* The model spec of a species (with the run's replication input). */
 qs_quine_spec_t qs_scenario_spec(const qs_scenario_t *sc, uint32_t species);
 const char *qs_selection_name(qs_selection_t s);
+/* How many islands send migrants to each island (ring 1, full count-1, random degree). */
+uint32_t qs_scenario_in_degree(const qs_scenario_t *sc);
+/* Island k's share (k < sc->islands) of a total dealt out over the islands: total/count,
+ * one more for the first total%count islands. */
+uint64_t qs_scenario_share(const qs_scenario_t *sc, uint32_t k, uint64_t total);
+/* Founders of a species on island k: the founders, in species order, are dealt out to the
+ * islands in turn (founder j, id j+1, to island j % count). */
+uint32_t qs_scenario_island_founders(const qs_scenario_t *sc, uint32_t k, uint32_t species);
 
 #endif

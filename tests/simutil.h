@@ -197,4 +197,22 @@ static inline pid_t su_spawn(const char *env_kv, const char *scenario, const cha
     return su_track(pid);
 }
 
+/* A suite of run tests: a fresh temporary folder `su_dir` for each test (skipped without
+ * data/mnist), and every process started with su_spawn killed and the folder removed
+ * after it. */
+#define SU_RUN_SUITE(suite, seconds)                                                               \
+    static char su_dir[256];                                                                       \
+    static void su_setup(void)                                                                     \
+    {                                                                                              \
+        if (!tu_data())                                                                            \
+            cr_skip_test("no data/mnist (run `make data`)");                                       \
+        tu_tmpdir(su_dir, sizeof su_dir);                                                          \
+    }                                                                                              \
+    static void su_teardown(void)                                                                  \
+    {                                                                                              \
+        su_kill_spawned();                                                                         \
+        tu_rmrf(su_dir);                                                                           \
+    }                                                                                              \
+    TestSuite(suite, .init = su_setup, .fini = su_teardown, .timeout = seconds)
+
 #endif

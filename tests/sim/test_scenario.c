@@ -79,7 +79,7 @@ Test(scenario, empty_species_section_counts)
 /* Strings are arrays: Criterion runs each case in a fresh process. */
 typedef struct {
     char text[160];
-    char phrase[96]; /* must appear in the error */
+    char phrase[160]; /* must appear in the error */
 } bad_t;
 
 static bad_t bad[] = {
@@ -116,6 +116,29 @@ static bad_t bad[] = {
     {"[run]\nname = ../../../tmp/escape\n[species.a]\n",
      "t.ini:2: [run] name = '../../../tmp/escape': a run name is one folder name"},
     {"[run]\nname = ..\n[species.a]\n", "a run name is one folder name (no '/'"},
+    {"[islands]\ncount = 0\n[species.a]\n", "t.ini:2: [islands] count = 0 is outside 1..100000"},
+    {"[islands]\ncount = 11\n[species.a]\n",
+     "t.ini:2: [islands] count = 11 exceeds the 10 founders: every island needs at least one"},
+    {"[islands]\ntopology = torus\n[species.a]\n",
+     "[islands] topology = 'torus' is not one of: ring, full, random"},
+    {"[islands]\nemigrants = worst\n[species.a]\n",
+     "[islands] emigrants = 'worst' is not one of: best, random, tournament"},
+    {"[islands]\nreplace = best\n[species.a]\n",
+     "[islands] replace = 'best' is not one of: worst, random"},
+    {"[islands]\nbudget = half\n[species.a]\n",
+     "[islands] budget = 'half' is not one of: split, each"},
+    {"[islands]\ncount = 4\ntopology = random\ndegree = 4\n[species.a]\n",
+     "t.ini:4: [islands] degree = 4: with count = 4 an island has at most 3 other islands"},
+    {"[islands]\ncount = 5\n[selection]\nelitism = 3\n[species.a]\n",
+     "t.ini:4: [selection] elitism = 3 exceeds the 2 places of the smallest of 5 islands"},
+    {"[islands]\ncount = 3\ntopology = full\nmigrants = 1\n[species.a]\ncount = 7\n",
+     "t.ini:4: [islands] migrants = 1: an island would receive 2 immigrants (2 sources each, "
+     "topology full), more than the 1 newborns"},
+    {"[islands]\ncount = 2\nmigrants = 0\n[budget]\nmax_params = 70000\n[species.a]\ncount = 3\n",
+     "[islands] capacity = split: island 0 gets 35000 of [budget] max_params = 70000, less "
+     "than its founders' 42200 parameters"},
+    {"[islands]\ncount = 2\ntournament = 1\n[species.a]\n",
+     "t.ini:3: [islands] tournament = 1 is outside 2..1000000"},
 };
 
 ParameterizedTestParameters(scenario, rejects)
@@ -235,4 +258,46 @@ Test(scenario, load_file_names_default_and_errors)
     cr_assert_eq(qs_scenario_load(&sc, path, &err), QS_ERR(NOENT));
     cr_assert(strstr(err.msg, "missing.ini"));
     tu_rmrf(dir);
+}
+
+/* Islands deal the founders out in turn and split totals with the remainder first. */
+Test(scenario, islands_share_founders_and_totals)
+{
+    qs_scenario_t sc;
+    qs_error_t err = {0};
+    qs_scenario_defaults(&sc);
+    cr_assert_eq(qs_scenario_parse_string(&sc,
+                                          "[islands]\ncount = 3\n[selection]\npopulation = 11\n"
+                                          "[species.a]\ncount = 4\n[species.b]\ncount = 3\n",
+                                          "t.ini", &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(qs_scenario_validate(&sc, &err), 0, "%s", err.msg);
+    cr_assert_eq(sc.islands, 3);
+    cr_assert_eq(sc.topology, QS_TOPO_RING);
+    cr_assert_eq(sc.interval, 5);
+    cr_assert_eq(sc.migrants, 1);
+    cr_assert_eq(sc.emigrants, QS_EMIGRATE_BEST);
+    cr_assert_eq(sc.replace, QS_REPLACE_WORST);
+    cr_assert_eq(sc.budget_share, QS_SHARE_SPLIT);
+    /* founders 1..7: a a a a b b b, to islands 0 1 2 0 1 2 0 */
+    const uint32_t want[3][2] = {{2, 1}, {1, 1}, {1, 1}};
+    for (uint32_t k = 0; k < 3; k++)
+        for (uint32_t s = 0; s < 2; s++)
+            cr_assert_eq(qs_scenario_island_founders(&sc, k, s), want[k][s], "island %u species %u",
+                         k, s);
+    cr_assert_eq(qs_scenario_share(&sc, 0, 11), 4);
+    cr_assert_eq(qs_scenario_share(&sc, 1, 11), 4);
+    cr_assert_eq(qs_scenario_share(&sc, 2, 11), 3);
+    cr_assert_eq(qs_scenario_in_degree(&sc), 1);
+    sc.topology = QS_TOPO_FULL;
+    cr_assert_eq(qs_scenario_in_degree(&sc), 2);
+    /* the resolved scenario writes the section and reads back the same */
+    char *text = qs_scenario_to_string(&sc);
+    cr_assert(strstr(text, "\n[islands]\ncount                = 3\ntopology             = full\n"),
+              "%s", text);
+    qs_scenario_t back;
+    qs_scenario_defaults(&back);
+    cr_assert_eq(qs_scenario_parse_string(&back, text, "resolved", &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_scenario_diff(&sc, &back, NULL, 0), 0);
+    free(text);
 }
