@@ -21,6 +21,9 @@
 #define QS_FRAME_HEADER 12
 /* Default largest payload accepted (configurable per reader). */
 #define QS_MAX_MESSAGE_DEFAULT ((size_t)256 << 20)
+/* Largest payload either end of a socket accepts before the other has authenticated (a
+ * challenge, hello or welcome is a few hundred bytes). */
+#define QS_PREAUTH_MAX_MESSAGE ((size_t)4096)
 
 /* A growable byte buffer (caller-owned storage; _init/_destroy). */
 typedef struct {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,6 +40,7 @@ typedef struct {
     qs_frame_reader_t reader;
     uint8_t buf[65536];
     size_t blen, boff;
+    double deadline; /* qs_now() by which the next message must be in (0: none) */
     int configured;
     qs_msg_config_t cfg;
     qs_data_t data;
@@ -114,6 +116,16 @@ static int recv_msg(wk_t *w, qs_msg_t *m, qs_error_t *err)
             if (rc == 1)
                 return qs_msg_decode(m, payload, plen, err) < 0 ? -1 : 1;
             continue;
+        }
+        if (w->deadline > 0) {
+            double left = w->deadline - qs_now();
+            struct pollfd pfd = {.fd = w->opts->in_fd, .events = POLLIN};
+            int ready = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
+            if (ready < 0 && errno == EINTR)
+                continue;
+            if (ready == 0)
+                return qs_error_set(err, QS_ERR(TIMEOUT), "nothing within %gs",
+                                    w->opts->handshake_s);
         }
         ssize_t got = read(w->opts->in_fd, w->buf, sizeof w->buf);
         if (got < 0 && errno == EINTR)
@@ -336,20 +348,27 @@ static void apply_memory_limit(uint64_t mb)
                 strerror(errno));
 }
 
-/* TCP: answer the challenge, and check the orchestrator's proof when we hold a token. */
+/* TCP: answer the challenge, and check the orchestrator's proof when we hold a token.
+ * Until then a message may hold QS_PREAUTH_MAX_MESSAGE bytes, and the whole exchange must
+ * end within opts->handshake_s: a peer that is silent, slow or sends a big frame gets
+ * QS_WORKER_NO_HANDSHAKE, not our memory or our time. */
 static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
 {
     qs_msg_t in;
+    w->reader.max_payload = QS_PREAUTH_MAX_MESSAGE;
+    if (w->opts->handshake_s > 0)
+        w->deadline = qs_now() + w->opts->handshake_s;
     int rc = recv_msg(w, &in, err);
     if (rc <= 0) {
-        fprintf(stderr, "worker: no challenge from the orchestrator: %s\n",
-                rc == 0 ? "connection closed" : err->msg);
-        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
+        if (rc == 0)
+            qs_error_set(err, QS_ERR(PEER), "connection closed");
+        qs_error_prefix(err, "no challenge from the orchestrator");
+        return QS_WORKER_NO_HANDSHAKE;
     }
     if (in.type != QS_MSG_CHALLENGE) {
-        fprintf(stderr, "worker: expected a challenge, got %s\n", qs_msg_type_name(in.type));
+        qs_error_set(err, QS_ERR(PEER), "expected a challenge, got %s", qs_msg_type_name(in.type));
         qs_msg_destroy(&in);
-        return QS_WORKER_ERROR;
+        return QS_WORKER_NO_HANDSHAKE;
     }
     uint8_t server_nonce[QS_NONCE_LEN];
     memcpy(server_nonce, in.u.challenge.nonce, QS_NONCE_LEN);
@@ -361,26 +380,35 @@ static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
         hello->u.hello.has_auth = 1;
         qs_auth_mac(hello->u.hello.mac, token, "hello", server_nonce, hello->u.hello.nonce);
     }
-    if (send_msg(w, hello) < 0)
+    if (send_msg(w, hello) < 0) {
+        qs_error_set(err, QS_ERR(IO), "cannot write hello: %s", strerror(errno));
         return QS_WORKER_EOF;
-    if (!token)
-        return QS_WORKER_SHUTDOWN; /* (continue) */
-    rc = recv_msg(w, &in, err);
-    if (rc <= 0)
-        return rc == 0 ? QS_WORKER_EOF : QS_WORKER_ERROR;
-    if (in.type == QS_MSG_ERROR) {
-        fprintf(stderr, "worker: the orchestrator refused us: %s\n", in.u.error.message);
+    }
+    if (token) {
+        rc = recv_msg(w, &in, err);
+        if (rc <= 0) {
+            if (rc == 0)
+                qs_error_set(err, QS_ERR(PEER), "connection closed");
+            qs_error_prefix(err, "no welcome from the orchestrator");
+            return QS_WORKER_NO_HANDSHAKE;
+        }
+        if (in.type == QS_MSG_ERROR) {
+            qs_error_set(err, QS_ERR(AUTH), "the orchestrator refused us: %s", in.u.error.message);
+            qs_msg_destroy(&in);
+            return QS_WORKER_REJECTED;
+        }
+        int ok = in.type == QS_MSG_WELCOME && qs_auth_check(in.u.welcome.mac, token, "welcome",
+                                                            hello->u.hello.nonce, server_nonce);
         qs_msg_destroy(&in);
-        return QS_WORKER_REJECTED;
+        if (!ok) {
+            qs_error_set(err, QS_ERR(AUTH),
+                         "the orchestrator did not prove it holds the token; leaving");
+            return QS_WORKER_REJECTED;
+        }
     }
-    int ok = in.type == QS_MSG_WELCOME &&
-             qs_auth_check(in.u.welcome.mac, token, "welcome", hello->u.hello.nonce, server_nonce);
-    qs_msg_destroy(&in);
-    if (!ok) {
-        fprintf(stderr, "worker: the orchestrator did not prove it holds the token; leaving\n");
-        return QS_WORKER_REJECTED;
-    }
-    return QS_WORKER_SHUTDOWN;
+    w->deadline = 0;
+    w->reader.max_payload = QS_MAX_MESSAGE_DEFAULT;
+    return QS_WORKER_SHUTDOWN; /* (continue) */
 }
 
 /* Run one task and send its result (or its error); -1 when the result cannot be sent. */
@@ -400,7 +428,7 @@ static int serve_task(wk_t *w, qs_msg_t *in)
     return rc;
 }
 
-qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
 {
     wk_t *w = xcalloc(1, sizeof *w);
     w->opts = opts;
@@ -424,8 +452,10 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
     snprintf(m.u.hello.blas, sizeof m.u.hello.blas, "%s", qs_blas_core());
     if (opts->tcp) {
         status = handshake(w, &m, &err);
-        if (status != QS_WORKER_SHUTDOWN)
+        if (status != QS_WORKER_SHUTDOWN) {
+            fprintf(stderr, "worker: %s\n", err.msg);
             goto out;
+        }
         status = QS_WORKER_ERROR;
     } else if (send_msg(w, &m) < 0) {
         fprintf(stderr, "worker: cannot write hello: %s\n", strerror(errno));
@@ -437,6 +467,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
         if (rc == 0) {
             /* The orchestrator closed the pipe: the normal end of a local worker. */
             status = opts->tcp ? QS_WORKER_EOF : QS_WORKER_SHUTDOWN;
+            qs_error_set(&err, QS_ERR(PEER), "connection closed");
             break;
         }
         if (rc < 0) {
@@ -446,7 +477,8 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
         }
         if (in.type == QS_MSG_ERROR) {
             /* The orchestrator refused or dropped us; an authentication refusal is final. */
-            fprintf(stderr, "worker: the orchestrator refused us: %s\n", in.u.error.message);
+            qs_error_set(&err, QS_ERR(PEER), "the orchestrator refused us: %s", in.u.error.message);
+            fprintf(stderr, "worker: %s\n", err.msg);
             status = in.u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
             qs_msg_destroy(&in);
             break;
@@ -523,6 +555,8 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts)
             break;
     }
 out:
+    if (why && status != QS_WORKER_SHUTDOWN)
+        *why = err;
     for (size_t i = 0; i < w->npending; i++)
         qs_msg_destroy(&w->pending[i]);
     free(w->pending);

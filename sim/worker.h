@@ -20,18 +20,26 @@ typedef struct {
     uint64_t memory_mb;      /* address-space limit applied at start (0: none) */
     int tcp;                 /* a socket: expect the orchestrator's challenge first */
     const qs_token_t *token; /* TCP: the shared secret (NULL: none) */
+    double handshake_s;      /* TCP: the handshake must be done within this (0: no limit) */
     int quiet;
 } qs_worker_opts_t;
 
 typedef enum {
-    QS_WORKER_SHUTDOWN = 0, /* the orchestrator said shutdown */
-    QS_WORKER_ERROR = 1,    /* something went wrong (reported on stderr and to the peer) */
-    QS_WORKER_EOF = 2,      /* the input ended without a shutdown (connection lost) */
-    QS_WORKER_REJECTED = 3  /* authentication failed: retrying will not help */
+    QS_WORKER_SHUTDOWN = 0,    /* the orchestrator said shutdown */
+    QS_WORKER_ERROR = 1,       /* something went wrong (reported on stderr and to the peer) */
+    QS_WORKER_EOF = 2,         /* the input ended without a shutdown (connection lost) */
+    QS_WORKER_REJECTED = 3,    /* authentication failed: retrying will not help */
+    QS_WORKER_NO_HANDSHAKE = 4 /* TCP: the peer did not complete the handshake in time, sent
+                                * something else than a challenge, or more than
+                                * QS_PREAUTH_MAX_MESSAGE bytes in one message: no task was
+                                * served (retry as a failed connection) */
 } qs_worker_end_t;
 
-/* Serve until shutdown or end of input. */
-qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts);
+/* Serve until shutdown or end of input. Before the orchestrator has authenticated (a
+ * socket), a message may hold at most QS_PREAUTH_MAX_MESSAGE bytes and the handshake must
+ * end within opts->handshake_s. err (may be NULL) says why, when the end is not a
+ * shutdown. */
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *err);
 
 /* Fault injection for the fault-tolerance tests, from the environment:
  *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N |

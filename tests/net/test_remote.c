@@ -83,12 +83,13 @@ static pid_t start_orchestrator(const char *sc, const char *out, const char *arg
     return pid;
 }
 
-static pid_t start_worker(const char *host, int port, const char *token_file, const char *log)
+/* `quinesim worker --connect HOST:PORT [--token-file F] ARGS > LOG 2>&1` in the background. */
+static pid_t start_worker_args(const char *host, int port, const char *token_file, const char *args,
+                               const char *log)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "exec %s worker --connect %s:%d %s%s --retry-for 20 > %s 2>&1",
-             tu_bin(), host, port, token_file ? "--token-file " : "", token_file ? token_file : "",
-             log);
+    snprintf(cmd, sizeof cmd, "exec %s worker --connect %s:%d %s%s %s > %s 2>&1", tu_bin(), host,
+             port, token_file ? "--token-file " : "", token_file ? token_file : "", args, log);
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
@@ -98,6 +99,11 @@ static pid_t start_worker(const char *host, int port, const char *token_file, co
         _exit(127);
     }
     return track(pid);
+}
+
+static pid_t start_worker(const char *host, int port, const char *token_file, const char *log)
+{
+    return start_worker_args(host, port, token_file, "--retry-for 20", log);
 }
 
 static int wait_status(pid_t pid)
@@ -120,6 +126,19 @@ static void reference(const char *sc, char *ref, size_t cap)
     snprintf(ref, cap, "%s/reference", dir);
     cr_assert_eq(su_run(NULL, sc, ref, "--workers 2", &log), 0, "%s", log);
     free(log);
+}
+
+/* A TCP socket bound to 127.0.0.1 on a free port (*port). */
+static int bound_socket(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t alen = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    *port = ntohs(a.sin_port);
+    return fd;
 }
 
 static int raw_connect(int port)
@@ -231,13 +250,7 @@ Test(remote, worker_started_before_the_orchestrator_retries)
     su_scenario(sc, sizeof sc, dir, "r", "");
     reference(sc, ref, sizeof ref);
     /* A free port: bind to 0, read it, release it. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    socklen_t alen = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &alen);
-    int port = ntohs(a.sin_port);
+    int port, fd = bound_socket(&port);
     close(fd);
     snprintf(wlog, sizeof wlog, "%s/early.log", dir);
     pid_t w = start_worker("127.0.0.1", port, NULL, wlog);
@@ -345,6 +358,55 @@ Test(remote, hostile_peers_are_rejected_and_change_nothing)
     cr_assert(su_file_contains(p, "bad magic") || su_file_contains(p, "malformed data"));
     cr_assert(su_file_contains(p, "limit"), "the oversized claim is named");
     cr_assert(su_file_contains(p, "did not authenticate within 0.5s"));
+}
+
+/* The exit status of pid, or -1 if it is still running after 60 s (then killed). */
+static int wait_status_bounded(pid_t pid)
+{
+    for (int i = 0; i < 6000; i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    wait_status(pid);
+    return -1;
+}
+
+/* Issue 16, case 7: the worker side of the handshake is bounded like the orchestrator's.
+ * A "server" that accepts and stays silent is given up after --handshake-timeout (each
+ * attempt counts against --retry-for, so the worker ends instead of waiting for ever),
+ * and one that sends a frame claiming 250 MiB before authenticating is refused at its
+ * header (4 KiB at most), not buffered. */
+Test(remote, worker_bounds_an_unauthenticated_orchestrator)
+{
+    char wlog[600];
+    int port, ls = bound_socket(&port);
+    cr_assert_eq(listen(ls, 16), 0); /* the kernel accepts; nobody ever speaks */
+    snprintf(wlog, sizeof wlog, "%s/silent.log", dir);
+    pid_t w =
+        start_worker_args("127.0.0.1", port, NULL, "--retry-for 1 --handshake-timeout 0.3", wlog);
+    cr_assert_eq(wait_status_bounded(w), 1, "a silent peer is given up");
+    cr_assert(su_file_contains(wlog, "cannot connect to 127.0.0.1:"));
+    cr_assert(su_file_contains(wlog, "no challenge from the orchestrator: nothing within 0.3s"));
+    close(ls);
+
+    ls = bound_socket(&port);
+    cr_assert_eq(listen(ls, 16), 0);
+    snprintf(wlog, sizeof wlog, "%s/big.log", dir);
+    w = start_worker_args("127.0.0.1", port, NULL, "--retry-for 0 --handshake-timeout 600", wlog);
+    int c = accept(ls, NULL, NULL);
+    cr_assert_geq(c, 0);
+    /* a valid magic and a length of 250 MiB (0x0fa00000, little-endian) */
+    uint8_t head[QS_FRAME_HEADER] = {'q', 's', 'm', '1', 0, 0, 0xa0, 0x0f, 0, 0, 0, 0};
+    cr_assert_eq(write(c, head, sizeof head), (ssize_t)sizeof head);
+    cr_assert_eq(wait_status_bounded(w), 1, "the oversized claim ends the handshake");
+    cr_assert(su_file_contains(wlog, "exceeds the limit of 4096"));
+    char buf[16];
+    cr_assert_eq(read(c, buf, sizeof buf), 0, "the worker closed the connection unanswered");
+    close(c);
+    close(ls);
 }
 
 Test(remote, public_listen_needs_a_token)
