@@ -50,7 +50,8 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
     int rc = open_out(path, &f, err);
     if (rc < 0)
         return rc;
-    qs_runcsv_phylogeny_header(f, 1);
+    int islands = h->nislands > 1;
+    qs_runcsv_phylogeny_header(f, islands, 1);
     char names[QS_MAX_SPECIES][32];
     const char *species[QS_MAX_SPECIES];
     for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
@@ -67,12 +68,45 @@ int qs_export_phylogeny(const qs_history_t *h, const char *path, qs_error_t *err
                                .rel_err = o->rel_err,
                                .r2 = o->r2,
                                .flops = o->flops,
+                               .islands = islands,
+                               .island = o->island,
+                               .migrant = o->migrant,
+                               .origin_island = o->origin_island,
                                .link_r2 = o->link_r2,
                                .link_rel_err = o->link_rel_err,
                                .death_cause = qs_export_cause_name(o->cause)};
         qs_runcsv_phylogeny_row(f, &row, 1);
     }
     return close_out(f, path, err);
+}
+
+/* A generations row from what a generation (or an island in it) recomputed. */
+static qs_runcsv_gen_t gen_row(uint32_t generation, uint32_t population, uint32_t births,
+                               uint32_t deaths, const qs_genstats_t *st, uint64_t best_fit_id,
+                               uint64_t flops, const uint32_t *species_count,
+                               const uint32_t *deaths_by_cause, uint64_t cumulative_flops)
+{
+    return (qs_runcsv_gen_t){.generation = generation,
+                             .population = population,
+                             .births = births,
+                             .deaths = deaths,
+                             .best_accuracy = st->best_accuracy,
+                             .mean_accuracy = qs_genstats_mean(&st->accuracy),
+                             .mean_rel_err = qs_genstats_mean(&st->rel_err),
+                             .mean_r2 = qs_genstats_mean(&st->r2),
+                             .mean_link_r2 = qs_genstats_mean(&st->link_r2),
+                             .best_id = st->accuracy.n ? st->best_id
+                                        : population   ? best_fit_id
+                                                       : 0,
+                             .flops = flops,
+                             .species_count = species_count,
+                             .deaths_selection = deaths_by_cause[QS_DEATH_SELECTION],
+                             .deaths_capacity = deaths_by_cause[QS_DEATH_CAPACITY],
+                             .deaths_budget = deaths_by_cause[QS_DEATH_BUDGET],
+                             .mean_link_rel_err = qs_genstats_mean(&st->link_rel_err),
+                             .cumulative_flops = cumulative_flops,
+                             .nonfinite_rel_err = st->rel_err.nonfinite,
+                             .nonfinite_r2 = st->r2.nonfinite};
 }
 
 int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *err)
@@ -90,38 +124,40 @@ int qs_export_generations(const qs_history_t *h, const char *path, qs_error_t *e
     const char *species[QS_MAX_SPECIES];
     for (uint32_t s = 0; s < nsp; s++)
         species[s] = qs_history_species(h, s, names[s], sizeof names[s]);
-    qs_runcsv_generations_header(f, species, nsp, 1);
-    uint64_t cum = 0;
+    uint32_t ni = h->nislands > 1 ? h->nislands : 0;
+    qs_runcsv_generations_header(f, species, nsp, ni > 0, 1);
+    uint64_t cum = 0, *icum = xcalloc(ni ? ni : 1, sizeof *icum);
     for (uint32_t gi = 0; gi < h->ngens; gi++) {
+        /* with islands: each island's row, then the whole's */
+        for (uint32_t k = 0; k < ni; k++) {
+            const qs_higen_t *g = qs_history_island_gen(h, gi, k);
+            icum[k] += g->flops;
+            uint64_t params = 0;
+            for (uint32_t s = 0; s < nsp; s++)
+                params += (uint64_t)g->species_count[s] * h->species_params[s];
+            qs_runcsv_gen_t row =
+                gen_row(gi, g->population, g->births, g->deaths, &g->st, g->best_fit_id, g->flops,
+                        g->species_count, g->deaths_by_cause, icum[k]);
+            row.islands = 1;
+            row.island = (int)k;
+            row.has_summary = h->has_header; /* params_alive from the species' sizes */
+            row.params_alive = params;
+            qs_runcsv_generations_row(f, &row, nsp, 1);
+        }
         const qs_hgen_t *g = &h->gens[gi];
         cum += g->flops;
-        qs_runcsv_gen_t row = {.generation = gi,
-                               .population = g->population,
-                               .births = g->births,
-                               .deaths = g->deaths,
-                               .best_accuracy = g->st.best_accuracy,
-                               .mean_accuracy = qs_genstats_mean(&g->st.accuracy),
-                               .mean_rel_err = qs_genstats_mean(&g->st.rel_err),
-                               .mean_r2 = qs_genstats_mean(&g->st.r2),
-                               .mean_link_r2 = qs_genstats_mean(&g->st.link_r2),
-                               .best_id = g->st.accuracy.n ? g->st.best_id
-                                          : g->population  ? g->best_fit_id
-                                                           : 0,
-                               .flops = g->flops,
-                               .species_count = g->species_count,
-                               .has_summary = g->has_summary,
-                               .params_alive = g->params_alive,
-                               .wall_seconds = g->wall_seconds,
-                               .workers = g->workers,
-                               .deaths_selection = g->deaths_by_cause[QS_DEATH_SELECTION],
-                               .deaths_capacity = g->deaths_by_cause[QS_DEATH_CAPACITY],
-                               .deaths_budget = g->deaths_by_cause[QS_DEATH_BUDGET],
-                               .mean_link_rel_err = qs_genstats_mean(&g->st.link_rel_err),
-                               .cumulative_flops = cum,
-                               .nonfinite_rel_err = g->st.rel_err.nonfinite,
-                               .nonfinite_r2 = g->st.r2.nonfinite};
+        qs_runcsv_gen_t row =
+            gen_row(gi, g->population, g->births, g->deaths, &g->st, g->best_fit_id, g->flops,
+                    g->species_count, g->deaths_by_cause, cum);
+        row.islands = ni > 0;
+        row.island = -1;
+        row.has_summary = g->has_summary;
+        row.params_alive = g->params_alive;
+        row.wall_seconds = g->wall_seconds;
+        row.workers = g->workers;
         qs_runcsv_generations_row(f, &row, nsp, 1);
     }
+    free(icum);
     return close_out(f, path, err);
 }
 

@@ -15,6 +15,7 @@ void qs_history_init(qs_history_t *h)
 {
     memset(h, 0, sizeof *h);
     h->fitness = QS_FIT_ACCURACY;
+    h->nislands = 1;
     for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
         h->species_best_accuracy[s] = NAN;
 }
@@ -25,6 +26,7 @@ void qs_history_destroy(qs_history_t *h)
     free(h->map_keys);
     free(h->map_vals);
     free(h->gens);
+    free(h->igens);
     memset(h, 0, sizeof *h);
 }
 
@@ -130,6 +132,9 @@ static void parse_scenario(qs_history_t *h, const char *text)
                 h->fitness = QS_FIT_ACCURACY;
         } else if (!strcmp(section, "run") && !strcmp(key, "generations")) {
             h->planned_generations = (uint32_t)strtoul(val, NULL, 10);
+        } else if (!strcmp(section, "islands") && !strcmp(key, "count")) {
+            unsigned long count = strtoul(val, NULL, 10);
+            h->nislands = count >= 1 && count <= QS_MAX_ISLANDS ? (uint32_t)count : 1;
         }
     }
 }
@@ -144,19 +149,41 @@ static qs_hgen_t *gen_at(qs_history_t *h, uint32_t g, const char *what)
                     what, g, h->ngens ? h->ngens - 1 : 0);
             return NULL;
         }
+        uint32_t ni = h->nislands > 1 ? h->nislands : 0;
         if (g >= h->gens_cap) {
             uint32_t cap = QS_MAX(g + 1, h->gens_cap * 2);
             h->gens = xrealloc(h->gens, (size_t)cap * sizeof *h->gens);
+            if (ni)
+                h->igens = xrealloc(h->igens, (size_t)cap * ni * sizeof *h->igens);
             h->gens_cap = cap;
         }
         for (uint32_t k = h->ngens; k <= g; k++) {
             memset(&h->gens[k], 0, sizeof h->gens[k]);
             qs_genstats_init(&h->gens[k].st);
             h->gens[k].best_fitness = -INFINITY;
+            for (uint32_t i = 0; i < ni; i++) {
+                qs_higen_t *ig = &h->igens[(size_t)k * ni + i];
+                memset(ig, 0, sizeof *ig);
+                qs_genstats_init(&ig->st);
+                ig->best_fitness = -INFINITY;
+            }
         }
         h->ngens = g + 1;
     }
     return &h->gens[g];
+}
+
+/* The island's share of generation g (gen_at(g) done), or NULL without islands. */
+static qs_higen_t *island_gen(qs_history_t *h, uint32_t g, uint32_t island)
+{
+    if (h->nislands <= 1 || island >= h->nislands || g >= h->ngens)
+        return NULL;
+    return &h->igens[(size_t)g * h->nislands + island];
+}
+
+const qs_higen_t *qs_history_island_gen(const qs_history_t *h, uint32_t g, uint32_t k)
+{
+    return island_gen((qs_history_t *)h, g, k);
 }
 
 static void add_header(qs_history_t *h, const qs_rec_header_t *r)
@@ -229,6 +256,9 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
     o->has_link = b->has_link != 0;
     o->link_r2 = b->has_link ? b->link_r2 : NAN;
     o->link_rel_err = b->has_link ? b->link_rel_err : NAN;
+    o->island = b->island;
+    o->migrant = b->migrant != 0;
+    o->origin_island = b->migrant ? b->origin_island : b->island;
     if (h->sparse)
         map_put(h, b->id, idx);
     if (b->parent) {
@@ -247,6 +277,13 @@ static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)
     g->births++;
     if (b->has_link)
         qs_genstats_link(&g->st, b->link_r2, b->link_rel_err);
+    qs_higen_t *ig = island_gen(h, b->generation, o->island);
+    if (ig) {
+        ig->births++;
+        ig->immigrants += o->migrant;
+        if (b->has_link)
+            qs_genstats_link(&ig->st, b->link_r2, b->link_rel_err);
+    }
     if (b->has_link && isfinite(b->link_r2))
         qs_hstat_add(&g->sp_link_r2[o->species], b->link_r2);
 }
@@ -315,6 +352,17 @@ static void add_eval(qs_history_t *h, const qs_rec_eval_t *e)
         g->best_fitness = fit;
         g->best_fit_id = e->id;
     }
+    qs_higen_t *ig = island_gen(h, e->generation, o->island);
+    if (ig) {
+        ig->population++;
+        ig->species_count[o->species]++;
+        ig->flops += e->flops;
+        qs_genstats_eval(&ig->st, e->id, e->accuracy, e->rel_err, e->r2);
+        if (fit > ig->best_fitness || (fit == ig->best_fitness && e->id < ig->best_fit_id)) {
+            ig->best_fitness = fit;
+            ig->best_fit_id = e->id;
+        }
+    }
     if (!h->has_best || fit > h->best_fitness || (fit == h->best_fitness && e->id < h->best_id)) {
         h->has_best = 1;
         h->best_id = e->id;
@@ -350,6 +398,11 @@ static void add_death(qs_history_t *h, const qs_rec_death_t *d)
     o->cause = (uint8_t)d->cause;
     g->deaths++;
     g->deaths_by_cause[d->cause]++;
+    qs_higen_t *ig = island_gen(h, d->generation, o->island);
+    if (ig) {
+        ig->deaths++;
+        ig->deaths_by_cause[d->cause]++;
+    }
 }
 
 static void add_generation(qs_history_t *h, const qs_rec_generation_t *s)

@@ -38,6 +38,9 @@ typedef struct {
     double accuracy, rel_err, r2; /* from its last evaluation (NaN if none) */
     double link_r2, link_rel_err; /* replication fidelity of its birth (NaN for founders) */
     uint64_t flops;               /* charged over its whole life */
+    uint32_t island;              /* [islands]: where it lived (0 without islands) */
+    uint32_t origin_island;       /* a migrant's parent's island (= island otherwise) */
+    uint8_t migrant;              /* born from a parent on another island */
 } qs_horg_t;
 
 /* A value's spread over a group of organisms (n = 0: no value). */
@@ -71,6 +74,17 @@ typedef struct {
     uint64_t summary_best_id;
 } qs_hgen_t;
 
+/* One island in one generation ([islands] count > 1), recomputed from the events. */
+typedef struct {
+    uint32_t population, births, deaths, immigrants;
+    uint32_t deaths_by_cause[5];
+    uint32_t species_count[QS_MAX_SPECIES];
+    qs_genstats_t st;
+    uint64_t flops;
+    double best_fitness;
+    uint64_t best_fit_id;
+} qs_higen_t;
+
 typedef struct {
     /* header */
     int has_header;
@@ -83,6 +97,7 @@ typedef struct {
     uint64_t species_params[QS_MAX_SPECIES];
     qs_fitness_t fitness;         /* [selection] fitness of the scenario text (default accuracy) */
     uint32_t planned_generations; /* [run] generations of the scenario text, 0 if unknown */
+    uint32_t nislands;            /* [islands] count of the scenario text (1 if none) */
     /* end */
     int has_end;
     uint32_t end_generations;
@@ -101,6 +116,7 @@ typedef struct {
     /* generations (index = generation number) */
     qs_hgen_t *gens;
     uint32_t ngens, gens_cap;
+    qs_higen_t *igens; /* nislands > 1: igens[g * nislands + k], as gens */
     /* the best organism by the run's fitness measure (higher, then lower id) */
     int has_best;
     uint64_t best_id;
@@ -136,6 +152,8 @@ int qs_history_load(qs_history_t *h, const char *path, qs_logread_stats_t *repor
 int qs_history_survivor(const qs_history_t *h, uint32_t i);
 /* The species name, or "species<k>" when the header was lost. */
 const char *qs_history_species(const qs_history_t *h, uint32_t s, char *buf, size_t cap);
+/* Island k in generation g (g < ngens, k < nislands; NULL without islands). */
+const qs_higen_t *qs_history_island_gen(const qs_history_t *h, uint32_t g, uint32_t k);
 /* Last generation seen (ngens - 1), QS_NONE when none. */
 uint32_t qs_history_last_generation(const qs_history_t *h);
 

@@ -27,6 +27,8 @@ typedef enum {
     QS_STREAM_SELECTION = 5,  /* the orchestrator's selection draws (id = generation) */
     QS_STREAM_DATA = 6,       /* dataset splits and shuffles */
     QS_STREAM_DAMAGE = 7,     /* `repair`: which weights get damaged */
+    QS_STREAM_MIGRATION = 8,  /* islands: emigrants and the newborns they replace */
+    QS_STREAM_TOPOLOGY = 9,   /* islands: the random topology's graph */
     QS_STREAM_TEST = 15       /* tests and benchmarks */
 } qs_stream_purpose_t;
 

@@ -37,8 +37,8 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_bytes_init(&body);
     msgpack_packer pk;
     qs_mp_packer_init(&pk, &body);
-    msgpack_pack_map(&pk,
-                     (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0) + (c->off_archive ? 1 : 0));
+    msgpack_pack_map(&pk, (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0) +
+                              (c->off_archive ? 1 : 0) + (c->nislands ? 1 : 0));
     qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
     qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION);
     if (c->run_id[0]) {
@@ -67,6 +67,17 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
         qs_mp_kv_u64(&pk, "best_generation", c->best_generation);
         qs_mp_pack_cstr(&pk, "best");
         pack_org(&pk, &c->best);
+    }
+    if (c->nislands) {
+        qs_mp_pack_cstr(&pk, "islands");
+        msgpack_pack_array(&pk, c->nislands);
+        for (uint32_t k = 0; k < c->nislands; k++) {
+            msgpack_pack_map(&pk, 4);
+            qs_mp_kv_u64(&pk, "next_id", c->islands[k].next_id);
+            qs_mp_kv_u64(&pk, "births", c->islands[k].births);
+            qs_mp_kv_u64(&pk, "deaths", c->islands[k].deaths);
+            qs_mp_kv_u64(&pk, "flops_total", c->islands[k].flops_total);
+        }
     }
     qs_frame_append(out, body.data, body.len);
     qs_bytes_destroy(&body);
@@ -131,6 +142,34 @@ static int read_org(const msgpack_object *o, const char *what, qs_ckpt_org_t *ou
     return 0;
 }
 
+/* "islands": one map of counters per island (absent: one population). */
+static int read_islands(const msgpack_object *o, qs_checkpoint_t *t, qs_error_t *err)
+{
+    static const char *const keys[] = {"next_id", "births", "deaths", "flops_total"};
+    const char *what = "checkpoint: islands[]";
+    const msgpack_object *items;
+    size_t n;
+    int rc = qs_mp_array(o, "checkpoint", "islands", &items, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n < 2 || n > UINT32_MAX)
+        return qs_error_set(err, QS_ERR(FORMAT), "checkpoint: %zu islands (at least 2 if any)", n);
+    t->islands = xcalloc(n, sizeof *t->islands);
+    t->nislands = (uint32_t)n;
+    for (size_t k = 0; k < n; k++) {
+        const msgpack_object *v[4];
+        qs_ckpt_island_t *c = &t->islands[k];
+        if ((rc = qs_mp_map(&items[k], what, "islands[]", err)) < 0 ||
+            (rc = qs_mp_fields(&items[k], keys, 4, v, what, err)) < 0 ||
+            (rc = qs_mp_u64(v[0], what, "next_id", 1, UINT64_MAX, &c->next_id, err)) < 0 ||
+            (rc = qs_mp_u64(v[1], what, "births", 0, UINT64_MAX, &c->births, err)) < 0 ||
+            (rc = qs_mp_u64(v[2], what, "deaths", 0, UINT64_MAX, &c->deaths, err)) < 0 ||
+            (rc = qs_mp_u64(v[3], what, "flops_total", 0, UINT64_MAX, &c->flops_total, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 void qs_checkpoint_destroy(qs_checkpoint_t *c)
 {
     for (uint32_t i = 0; i < c->norgs; i++)
@@ -138,6 +177,7 @@ void qs_checkpoint_destroy(qs_checkpoint_t *c)
     free(c->orgs);
     free(c->best.weights);
     free(c->scenario);
+    free(c->islands);
     memset(c, 0, sizeof *c);
 }
 
@@ -164,6 +204,7 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
         RUN_ID,
         RUN_SC_CRC,
         OFF_A,
+        ISLANDS,
         NKEYS
     };
     static const char *const keys[NKEYS] = {"format",
@@ -185,7 +226,8 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
                                             "best",
                                             "run_id",
                                             "run_scenario_crc32",
-                                            "off_archive"};
+                                            "off_archive",
+                                            "islands"};
     const char *what = "checkpoint";
     const msgpack_object *v[NKEYS];
     qs_mp_doc_t doc;
@@ -263,6 +305,8 @@ int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len,
             goto out;
         t.has_best = 1;
     }
+    if (v[ISLANDS] && (rc = read_islands(v[ISLANDS], &t, err)) < 0)
+        goto out;
     t.scenario = xmalloc(slen + 1);
     memcpy(t.scenario, sp, slen);
     t.scenario[slen] = '\0';

@@ -35,6 +35,11 @@ typedef struct {
     float *weights; /* owned */
 } qs_ckpt_org_t;
 
+/* One island's counters ([islands] count > 1; its organisms are among orgs). */
+typedef struct {
+    uint64_t next_id, births, deaths, flops_total;
+} qs_ckpt_island_t;
+
 typedef struct {
     char *scenario; /* owned: the resolved scenario.ini */
     /* The run it belongs to: its lineage header's run_id and scenario_crc32 ("" and 0 in
@@ -53,6 +58,8 @@ typedef struct {
     int has_best;
     uint32_t best_generation;
     qs_ckpt_org_t best;
+    uint32_t nislands;         /* 0: one population (next_id... above are its own) */
+    qs_ckpt_island_t *islands; /* owned */
 } qs_checkpoint_t;
 
 /* Append the checkpoint as one frame to out. */

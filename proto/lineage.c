@@ -90,7 +90,8 @@ static void pack_record(msgpack_packer *pk, const qs_record_t *r)
     }
     case QS_REC_BIRTH: {
         const qs_rec_birth_t *b = &r->u.birth;
-        open_rec(pk, r->type, 8 + (b->has_link ? 1 : 0));
+        open_rec(pk, r->type,
+                 8 + (b->has_link ? 1 : 0) + (b->island || b->migrant) + (b->migrant ? 1 : 0));
         qs_mp_kv_u64(pk, "id", b->id);
         qs_mp_kv_u64(pk, "parent", b->parent);
         qs_mp_kv_u64(pk, "generation", b->generation);
@@ -106,6 +107,10 @@ static void pack_record(msgpack_packer *pk, const qs_record_t *r)
         qs_mp_kv_f64(pk, "mutation_sigma", b->mutation_sigma);
         qs_mp_kv_f64(pk, "mutation_rate", b->mutation_rate);
         qs_mp_kv_u64(pk, "mutated", b->mutated);
+        if (b->island || b->migrant)
+            qs_mp_kv_u64(pk, "island", b->island);
+        if (b->migrant)
+            qs_mp_kv_u64(pk, "origin_island", b->origin_island);
         return;
     }
     case QS_REC_EVAL: {
@@ -224,10 +229,10 @@ out:
 
 static int read_birth(const msgpack_object *map, qs_rec_birth_t *b, qs_error_t *err)
 {
-    enum { ID, PARENT, GEN, SPECIES, MODE, LINK, SIGMA, RATE, MUTATED, NK };
-    static const char *const keys[NK] = {"id",     "parent", "generation",     "species",
-                                         "mode",   "link",   "mutation_sigma", "mutation_rate",
-                                         "mutated"};
+    enum { ID, PARENT, GEN, SPECIES, MODE, LINK, SIGMA, RATE, MUTATED, ISLAND, ORIGIN, NK };
+    static const char *const keys[NK] = {"id",      "parent", "generation",     "species",
+                                         "mode",    "link",   "mutation_sigma", "mutation_rate",
+                                         "mutated", "island", "origin_island"};
     const char *what = "birth";
     const msgpack_object *v[NK];
     int mode = 0, rc;
@@ -252,6 +257,14 @@ static int read_birth(const msgpack_object *map, qs_rec_birth_t *b, qs_error_t *
     TRY(qs_mp_f64_range(v[SIGMA], what, "mutation_sigma", 0, 1e9, &b->mutation_sigma, err));
     TRY(qs_mp_f64_range(v[RATE], what, "mutation_rate", 0, 1, &b->mutation_rate, err));
     TRY(qs_mp_u32(v[MUTATED], what, "mutated", 0, UINT32_MAX, &b->mutated, err));
+    b->island = b->origin_island = 0;
+    b->migrant = 0;
+    if (v[ISLAND])
+        TRY(qs_mp_u32(v[ISLAND], what, "island", 0, UINT32_MAX, &b->island, err));
+    if (v[ORIGIN]) {
+        TRY(qs_mp_u32(v[ORIGIN], what, "origin_island", 0, UINT32_MAX, &b->origin_island, err));
+        b->migrant = 1;
+    }
 out:
     return rc;
 }

@@ -26,6 +26,8 @@
 /* A run's identity: 32 lower-case hex digits (128 random bits) drawn when the run folder
  * is created, carried by the lineage header and every checkpoint. */
 #define QS_RUN_ID_LEN 32
+/* The most [islands] a run can have (birth records name an island below it). */
+#define QS_MAX_ISLANDS 100000
 
 /* phylogeny.csv (ALife Data Standards) markers, as the standard's own examples write them
  * and its reference tools (ALifeStdDev) expect by default: a root's ancestor_list, and the
@@ -66,6 +68,12 @@ typedef struct {
     double link_l_sr, link_rel_err, link_r2; /* child before mutation vs parent */
     double mutation_sigma, mutation_rate;
     uint32_t mutated; /* weights changed */
+    /* [islands]: the island it was born on, and for a migrant (born from a parent on
+     * another island) that island. Written only in runs with islands: a record without
+     * them is island 0, no migrant. */
+    uint32_t island;
+    int migrant;
+    uint32_t origin_island;
 } qs_rec_birth_t;
 
 typedef struct {

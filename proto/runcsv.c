@@ -57,9 +57,11 @@ static void flush_row(row_t *r, FILE *f)
     fwrite(r->b, 1, r->n, f);
 }
 
-void qs_runcsv_phylogeny_header(FILE *f, int extended)
+void qs_runcsv_phylogeny_header(FILE *f, int islands, int extended)
 {
     fputs("id,ancestor_list,origin_time,destruction_time,species,accuracy,rel_err,r2,flops", f);
+    if (islands)
+        fputs(",island,origin_island", f);
     fputs(extended ? ",link_r2,link_rel_err,death_cause\n" : "\n", f);
 }
 
@@ -90,6 +92,13 @@ void qs_runcsv_phylogeny_row(FILE *f, const qs_runcsv_org_t *o, int extended)
     put_num(&r, o->r2);
     put(&r, ",");
     put_u64(&r, o->flops);
+    if (o->islands) {
+        put(&r, ",");
+        put_u64(&r, o->island);
+        put(&r, ",");
+        if (o->migrant)
+            put_u64(&r, o->origin_island);
+    }
     if (extended) {
         put(&r, ",");
         put_num(&r, o->link_r2);
@@ -102,10 +111,11 @@ void qs_runcsv_phylogeny_row(FILE *f, const qs_runcsv_org_t *o, int extended)
 }
 
 void qs_runcsv_generations_header(FILE *f, const char *const *species, uint32_t nspecies,
-                                  int extended)
+                                  int islands, int extended)
 {
     row_t r = {.n = 0};
-    put(&r, "generation,population,births,deaths,best_accuracy,mean_accuracy,mean_rel_err,"
+    put(&r, islands ? "generation,island," : "generation,");
+    put(&r, "population,births,deaths,best_accuracy,mean_accuracy,mean_rel_err,"
             "mean_r2,mean_link_r2,best_id,flops,params_alive");
     char col[QS_NAME_MAX + 8];
     for (uint32_t s = 0; s < nspecies; s++) {
@@ -127,6 +137,13 @@ void qs_runcsv_generations_row(FILE *f, const qs_runcsv_gen_t *g, uint32_t nspec
     for (size_t k = 0; k < QS_ARRAY_LEN(ints); k++) {
         put_u64(&r, ints[k]);
         put(&r, ",");
+        if (k == 0 && g->islands) {
+            if (g->island < 0)
+                put(&r, QS_RUNCSV_ALL_ISLANDS);
+            else
+                put_u64(&r, (uint64_t)g->island);
+            put(&r, ",");
+        }
     }
     const double means[] = {g->best_accuracy, g->mean_accuracy, g->mean_rel_err, g->mean_r2,
                             g->mean_link_r2};
@@ -145,7 +162,7 @@ void qs_runcsv_generations_row(FILE *f, const qs_runcsv_gen_t *g, uint32_t nspec
         put_u64(&r, g->species_count[s]);
     }
     put(&r, ",");
-    if (g->has_summary) {
+    if (g->has_summary && !(g->islands && g->island >= 0)) {
         char buf[48];
         snprintf(buf, sizeof buf, "%.3f,%u", g->wall_seconds, g->workers);
         put(&r, buf);

@@ -4,10 +4,14 @@
  *
  *   phylogeny.csv    id,ancestor_list,origin_time,destruction_time,species,accuracy,
  *                    rel_err,r2,flops   (ALife Data Standards; QS_ALIFE_ROOT, QS_ALIFE_ALIVE)
+ *     islands:       + island,origin_island (the parent's island for a migrant, else empty)
  *     extended:      + link_r2,link_rel_err,death_cause
  *   generations.csv  generation,population,births,deaths,best_accuracy,mean_accuracy,
  *                    mean_rel_err,mean_r2,mean_link_r2,best_id,flops,params_alive,
  *                    n_<species>...,wall_seconds,workers
+ *     islands:       generation,island,population,...: per generation one row per island
+ *                    (0, 1, ...; wall_seconds and workers empty), then one for them all
+ *                    (island "all", the row a run without islands writes)
  *     extended:      + deaths_selection,deaths_capacity,deaths_budget,mean_link_rel_err,
  *                    cumulative_flops,nonfinite_rel_err,nonfinite_r2
  *
@@ -32,17 +36,26 @@ typedef struct {
     const char *species;
     double accuracy, rel_err, r2; /* of its last evaluation */
     uint64_t flops;               /* over its life */
+    /* islands (a run with [islands] count > 1) */
+    int islands;
+    uint32_t island;
+    int migrant;
+    uint32_t origin_island;
     /* extended */
     double link_r2, link_rel_err; /* of its birth; NaN for a founder */
     const char *death_cause;      /* "" while alive */
 } qs_runcsv_org_t;
 
-void qs_runcsv_phylogeny_header(FILE *f, int extended);
+#define QS_RUNCSV_ALL_ISLANDS "all"
+
+void qs_runcsv_phylogeny_header(FILE *f, int islands, int extended);
 void qs_runcsv_phylogeny_row(FILE *f, const qs_runcsv_org_t *o, int extended);
 
 /* One generation's row. */
 typedef struct {
     uint32_t generation, population, births, deaths;
+    int islands; /* write the island column: island, or -1 for all of them */
+    int island;
     double best_accuracy, mean_accuracy, mean_rel_err, mean_r2, mean_link_r2;
     uint64_t best_id; /* 0: none */
     uint64_t flops;
@@ -59,7 +72,7 @@ typedef struct {
 } qs_runcsv_gen_t;
 
 void qs_runcsv_generations_header(FILE *f, const char *const *species, uint32_t nspecies,
-                                  int extended);
+                                  int islands, int extended);
 void qs_runcsv_generations_row(FILE *f, const qs_runcsv_gen_t *g, uint32_t nspecies, int extended);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -186,26 +187,44 @@ static void append_org(qs_archiver_t *a, const qs_population_t *pop, const qs_or
     qs_archive_entry_encode(&e, &a->buf);
 }
 
-int qs_archiver_write_generation(qs_archiver_t *a, const qs_population_t *pop, qs_error_t *err)
+static int by_org_id(const void *a, const void *b)
+{
+    uint64_t x = (*(const qs_org_t *const *)a)->id, y = (*(const qs_org_t *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int qs_archiver_write_generation(qs_archiver_t *a, const qs_population_t *pops, uint32_t npops,
+                                 qs_error_t *err)
 {
     const qs_scenario_t *sc = a->sc;
-    uint32_t gen = pop->generation;
-    if (a->fd < 0 || !qs_archiver_archives(sc, gen) || pop->norgs == 0)
+    uint32_t gen = pops[0].generation, total = 0;
+    for (uint32_t k = 0; k < npops; k++)
+        total += pops[k].norgs;
+    if (a->fd < 0 || !qs_archiver_archives(sc, gen) || total == 0)
         return 0;
+    /* every organism of the generation, in id order, with the population it belongs to */
+    const qs_org_t **orgs = xmalloc(total * sizeof *orgs);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < npops; k++)
+        for (uint32_t i = 0; i < pops[k].norgs; i++)
+            orgs[n++] = &pops[k].orgs[i];
+    qsort(orgs, n, sizeof *orgs, by_org_id);
     qs_bytes_t doc;
     qs_bytes_init(&doc);
     qs_bytes_clear(&a->buf);
+    const qs_population_t *pop = &pops[0]; /* the species' specs: the same on every island */
     if (sc->archive == QS_ARCHIVE_BEST) {
-        const qs_org_t *best = &pop->orgs[0];
-        for (uint32_t i = 1; i < pop->norgs; i++)
-            if (fitter(&pop->orgs[i], best))
-                best = &pop->orgs[i];
+        const qs_org_t *best = orgs[0];
+        for (uint32_t i = 1; i < n; i++)
+            if (fitter(orgs[i], best))
+                best = orgs[i];
         append_org(a, pop, best, &doc);
     } else {
-        for (uint32_t i = 0; i < pop->norgs; i++)
-            if (sc->archive == QS_ARCHIVE_SURVIVORS || pop->orgs[i].born == gen)
-                append_org(a, pop, &pop->orgs[i], &doc);
+        for (uint32_t i = 0; i < n; i++)
+            if (sc->archive == QS_ARCHIVE_SURVIVORS || orgs[i]->born == gen)
+                append_org(a, pop, orgs[i], &doc);
     }
+    free(orgs);
     qs_bytes_destroy(&doc);
     return a->buf.len ? write_all(a, err) : 0;
 }

@@ -51,9 +51,11 @@ int qs_archiver_reopen(qs_archiver_t *a, const char *dir, const qs_scenario_t *s
 /* Is generation g archived (best and survivors; all archives every generation's
  * newborns)? */
 int qs_archiver_archives(const qs_scenario_t *sc, uint32_t g);
-/* Append generation pop->generation's organisms (every result is in, before
- * qs_population_advance) as the scenario asks, and fsync. */
-int qs_archiver_write_generation(qs_archiver_t *a, const qs_population_t *pop, qs_error_t *err);
+/* Append the generation's organisms of pops[0..npops) (the islands, or the one
+ * population; every result is in, before they advance) as the scenario asks, in id order,
+ * and fsync. */
+int qs_archiver_write_generation(qs_archiver_t *a, const qs_population_t *pops, uint32_t npops,
+                                 qs_error_t *err);
 /* The archive's size (0 without one): what a checkpoint records. */
 uint64_t qs_archiver_offset(const qs_archiver_t *a);
 void qs_archiver_close(qs_archiver_t *a);

@@ -342,14 +342,6 @@ int cmd_run(int argc, char **argv)
         status = 0;
         goto done;
     }
-    if (sc->islands > 1) {
-        fprintf(stderr,
-                "quinesim run: [islands] count = %u: this build runs one population only "
-                "(count = 1)\n",
-                sc->islands);
-        status = 2;
-        goto done;
-    }
     if (!a.out[0])
         snprintf(a.out, sizeof a.out, "runs/%s", sc->name);
     a.ro.out_dir = a.out;

@@ -19,7 +19,7 @@
 #include "proto/wire.h"
 #include "sim/auth.h"
 #include "sim/dataset.h"
-#include "sim/population.h"
+#include "sim/islands.h"
 #include "sim/rundir.h"
 
 #define MAX_INFLIGHT      64
@@ -82,7 +82,7 @@ struct orch {
     qs_scenario_t *sc;
     const char *scenario_text;
     const qs_run_opts_t *opts;
-    qs_population_t pop;
+    qs_islands_t isl; /* the population(s) */
     qs_rundir_t rd;
     int rd_open;
     qs_data_t data;
@@ -200,8 +200,10 @@ static void on_status(uv_timer_t *t)
     if (!o->tty || o->stopping)
         return;
     double elapsed = qs_now() - o->run_started;
-    uint32_t g = o->pop.generation, G = o->sc->generations;
-    uint64_t births = o->pop.births - qs_population_founders(&o->pop); /* by replication */
+    uint32_t g = o->isl.generation, G = o->sc->generations;
+    uint64_t founders, births, deaths;
+    qs_islands_totals(&o->isl, &founders, &births, &deaths);
+    births -= founders; /* by replication */
     double per_gen = g ? (o->gen_started - o->run_started) / g : NAN;
     double eta = per_gen * (G - g) - (qs_now() - o->gen_started);
     char eta_s[32];
@@ -257,7 +259,7 @@ static void send_msg(worker_t *w, const qs_msg_t *m)
 
 static uint64_t task_id_of(const orch_t *o, uint32_t index)
 {
-    return (uint64_t)o->pop.generation << 32 | (uint64_t)(index + 1);
+    return (uint64_t)o->isl.generation << 32 | (uint64_t)(index + 1);
 }
 
 static void enqueue(orch_t *o, uint32_t index)
@@ -271,7 +273,7 @@ static void send_task(worker_t *w, uint32_t index)
 {
     orch_t *o = w->o;
     qs_msg_t m = {.type = QS_MSG_TASK};
-    qs_population_task(&o->pop, index, task_id_of(o, index), &m.u.task);
+    qs_islands_task(&o->isl, index, task_id_of(o, index), &m.u.task);
     if (w->ninflight == 0)
         w->busy_since = qs_now();
     w->inflight[w->ninflight++] = index;
@@ -323,7 +325,7 @@ static void requeue(worker_t *w, const char *reason)
     for (uint32_t k = 0; k < o->ntasks; k++) {
         if (o->tasks[k].attempts >= MAX_TASK_ATTEMPTS && o->tasks[k].state != T_DONE) {
             fatal(o, "the task of organism %" PRIu64 " failed on %u workers (last: %s); giving up",
-                  o->pop.orgs[k].id, o->tasks[k].attempts, o->tasks[k].last_error);
+                  qs_islands_entry(&o->isl, k)->id, o->tasks[k].attempts, o->tasks[k].last_error);
             return;
         }
     }
@@ -333,10 +335,9 @@ static void requeue(worker_t *w, const char *reason)
 
 static void start_generation(orch_t *o)
 {
-    qs_population_budget(&o->pop);
     free(o->tasks);
     free(o->queue);
-    o->ntasks = o->pop.norgs;
+    o->ntasks = qs_islands_budget(&o->isl);
     o->tasks = xcalloc(o->ntasks ? o->ntasks : 1, sizeof *o->tasks);
     o->queue = xmalloc((o->ntasks ? o->ntasks : 1) * sizeof *o->queue);
     o->qhead = o->qlen = o->ndone = 0;
@@ -344,7 +345,7 @@ static void start_generation(orch_t *o)
      * short tasks fill the end of the generation. */
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t i = 0; i < o->ntasks; i++)
-            if (o->pop.orgs[i].newborn == (pass == 0))
+            if (qs_islands_entry(&o->isl, i)->newborn == (pass == 0))
                 enqueue(o, i);
     o->gen_started = qs_now();
     dispatch(o);
@@ -370,9 +371,9 @@ static void print_generation(orch_t *o, const qs_rec_generation_t *s, double wal
 
 static void final_report(orch_t *o, const char *reason)
 {
-    const qs_population_t *pop = &o->pop;
+    const qs_population_t *pop = qs_islands_best(&o->isl); /* the best's, or NULL */
     char held[160] = "";
-    if (pop->has_best && o->data.test.count > 0) {
+    if (pop && o->data.test.count > 0) {
         const qs_org_t *b = &pop->best;
         qs_quine_spec_t spec = qs_scenario_spec(o->sc, b->species);
         qs_life_setup_t setup = {.train = &o->data.train,
@@ -393,11 +394,14 @@ static void final_report(orch_t *o, const char *reason)
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
     /* Births are by replication, as in `analyze`; the founders are counted apart. */
-    uint64_t founders = qs_population_founders(pop), births = pop->births - founders;
+    uint32_t generations = o->isl.generation;
+    uint64_t founders, births, deaths;
+    qs_islands_totals(&o->isl, &founders, &births, &deaths);
+    births -= founders; /* by replication, as in `analyze` */
     event(o, 0,
           "run %s after %u generations: %" PRIu64 " founders, %" PRIu64 " births, %" PRIu64
           " deaths, %.3fs",
-          reason, pop->generation, founders, births, pop->deaths, wall);
+          reason, generations, founders, births, deaths, wall);
     event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
           wall > 0 ? 100 * cpu / wall : 0.0);
     if (o->opts->progress == QS_PROGRESS_QUIET)
@@ -405,12 +409,12 @@ static void final_report(orch_t *o, const char *reason)
     clear_status(o);
     printf("%s: %u generations, %" PRIu64 " founders and %" PRIu64
            " births in %.1fs (%.2f births/s)\n",
-           reason, pop->generation, founders, births, wall, wall > 0 ? births / wall : 0.0);
-    if (pop->has_best) {
+           reason, generations, founders, births, wall, wall > 0 ? births / wall : 0.0);
+    if (pop) {
         const qs_org_t *b = &pop->best;
         printf("best: organism %" PRIu64 " (%s, born in generation %u), in generation %u: "
                "fitness %.4f, accuracy %.4f, self-prediction R2 %.4f%s\n",
-               b->id, o->sc->species[b->species].name, b->born, o->pop.best_generation, b->fitness,
+               b->id, o->sc->species[b->species].name, b->born, pop->best_generation, b->fitness,
                b->accuracy, b->fidelity.r2, held);
         event(o, 0, "best organism %" PRIu64 ": fitness %.4f%s", b->id, b->fitness, held);
     }
@@ -422,7 +426,7 @@ static void final_report(orch_t *o, const char *reason)
 static int write_checkpoint(orch_t *o, int finished)
 {
     qs_checkpoint_t c;
-    qs_population_checkpoint(&o->pop, &c);
+    qs_islands_checkpoint(&o->isl, &c);
     c.scenario = (char *)o->scenario_text;
     c.finished = finished;
     c.wall_seconds = o->wall_before + (qs_now() - o->run_started);
@@ -432,7 +436,7 @@ static int write_checkpoint(orch_t *o, int finished)
     qs_error_t err = {0};
     int rc = qs_checkpoint_save(&c, path, &err);
     c.scenario = NULL;
-    qs_population_checkpoint_release(&c);
+    qs_islands_checkpoint_release(&c);
     if (rc < 0) {
         fatal(o,
               "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
@@ -440,56 +444,60 @@ static int write_checkpoint(orch_t *o, int finished)
               err.msg);
         return rc;
     }
-    event(o, 0, "checkpoint: generation %u, %u organisms", o->pop.generation, o->pop.norgs);
+    event(o, 0, "checkpoint: generation %u, %u organisms", o->isl.generation,
+          qs_islands_count(&o->isl));
     return 0;
 }
 
 static void generation_complete(orch_t *o)
 {
     double wall = qs_now() - o->gen_started;
-    uint32_t g = o->pop.generation;
+    uint32_t g = o->isl.generation;
     int last = g + 1 >= o->sc->generations;
     qs_error_t err = {0};
-    if (qs_archiver_write_generation(&o->rd.archive, &o->pop, &err) < 0) { /* lives over */
-        fatal(o, "%s", err.msg);
+    if (qs_archiver_write_generation(&o->rd.archive, o->isl.pop, o->isl.n, &err) < 0) {
+        fatal(o, "%s", err.msg); /* the lives are over: archive them */
         return;
     }
-    qs_generation_out_t out;
-    qs_population_advance(&o->pop, last, &out);
-    int done = last || o->pop.norgs == 0;
+    qs_islands_out_t out;
+    qs_islands_advance(&o->isl, last, &out);
+    int done = last || qs_islands_count(&o->isl) == 0;
     /* Workers start on the next generation at once; the records of this one are written
      * (and fsynced) while they compute. The checkpoint comes after the records it counts. */
     if (!done)
         start_generation(o);
-    if (qs_rundir_write_generation(&o->rd, &o->pop, &out, wall, ready_workers(o), &err) < 0) {
-        qs_generation_out_destroy(&out);
+    if (qs_rundir_write_generation(&o->rd, &out, wall, ready_workers(o), &err) < 0) {
+        qs_islands_out_destroy(&out);
         fatal(o, "%s", err.msg);
         return;
     }
-    if (o->pop.best_changed) {
-        o->pop.best_changed = 0;
-        if (qs_rundir_save_best(&o->rd, &o->pop, &err) < 0) {
-            qs_generation_out_destroy(&out);
+    if (o->isl.best_changed) {
+        o->isl.best_changed = 0;
+        if (qs_rundir_save_best(&o->rd, qs_islands_best(&o->isl), &err) < 0) {
+            qs_islands_out_destroy(&out);
             fatal(o, "%s", err.msg);
             return;
         }
     }
-    const qs_rec_generation_t *s = &out.summary;
+    if (out.migrated || out.lost)
+        event(o, 0, "migration after generation %u: %u immigrants placed, %u refused (capacity)", g,
+              out.migrated, out.lost);
+    const qs_rec_generation_t *s = &out.all.summary;
     event(o, 0,
           "generation %u: population %u, births %u, deaths %u, best accuracy %.4f, mean %.4f, "
           "self R2 %.4f, %.2fs",
           g, s->population, s->births, s->deaths, s->best_accuracy, s->mean_accuracy, s->mean_r2,
           wall);
     for (uint32_t sp = 0; sp < o->sc->nspecies; sp++)
-        if (out.extinct & (1u << sp))
+        if (out.all.extinct & (1u << sp))
             event(o, 1, "species %s went extinct in generation %u", o->sc->species[sp].name, g);
     print_generation(o, s, wall);
     o->last_gen_seconds = wall;
-    qs_generation_out_destroy(&out);
+    qs_islands_out_destroy(&out);
 
     if (done) {
         const char *reason = last ? "completed" : "extinct";
-        if (qs_rundir_write_end(&o->rd, o->pop.generation, reason, &err) < 0) {
+        if (qs_rundir_write_end(&o->rd, o->isl.generation, reason, &err) < 0) {
             fatal(o, "%s", err.msg);
             return;
         }
@@ -500,7 +508,7 @@ static void generation_complete(orch_t *o)
         return;
     }
     uint32_t every = o->sc->checkpoint_every;
-    if (every && o->pop.generation % every == 0)
+    if (every && o->isl.generation % every == 0)
         write_checkpoint(o, 0);
 }
 
@@ -518,7 +526,7 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
 {
     orch_t *o = w->o;
     uint64_t gen = r->task_id >> 32, idx1 = r->task_id & 0xFFFFFFFFu;
-    if (gen != o->pop.generation || idx1 == 0 || idx1 > o->ntasks) {
+    if (gen != o->isl.generation || idx1 == 0 || idx1 > o->ntasks) {
         worker_fail(w, "result for unknown task %" PRIu64, r->task_id);
         return;
     }
@@ -528,13 +536,14 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
         worker_fail(w, "result for task %" PRIu64 ", which it was not given", r->task_id);
         return;
     }
-    if (o->pop.orgs[index].id != r->organism) {
+    uint64_t expected = qs_islands_entry(&o->isl, index)->id;
+    if (expected != r->organism) {
         worker_fail(w, "result of task %" PRIu64 " names organism %" PRIu64 ", expected %" PRIu64,
-                    r->task_id, r->organism, o->pop.orgs[index].id);
+                    r->task_id, r->organism, expected);
         return;
     }
     qs_error_t err = {0};
-    if (qs_population_apply(&o->pop, r, &err) < 0) {
+    if (qs_islands_apply(&o->isl, r, &err) < 0) {
         worker_fail(w, "bad result: %s", err.msg);
         return;
     }
@@ -1029,7 +1038,7 @@ static void on_watchdog(uv_timer_t *t)
         }
         if (w->ninflight > 0 && now - w->busy_since > o->sc->task_timeout_s)
             worker_fail(w, "task of organism %" PRIu64 " ran past task_timeout_s = %gs",
-                        o->pop.orgs[w->inflight[0]].id, o->sc->task_timeout_s);
+                        qs_islands_entry(&o->isl, w->inflight[0])->id, o->sc->task_timeout_s);
     }
 }
 
@@ -1111,12 +1120,12 @@ static void on_signal(uv_signal_t *h, int signo)
         _exit(128 + signo);
     }
     char held[64] = "no generation yet";
-    if (o->pop.generation > 0)
-        snprintf(held, sizeof held, "generations 0..%u", o->pop.generation - 1);
+    if (o->isl.generation > 0)
+        snprintf(held, sizeof held, "generations 0..%u", o->isl.generation - 1);
     event(o, 1,
           "%s: stopping; generation %u is abandoned, the run directory holds %s (press Ctrl-C "
           "again to exit at once)",
-          strsignal(signo), o->pop.generation, held);
+          strsignal(signo), o->isl.generation, held);
     if (o->stopping)
         return;
     if (write_checkpoint(o, 0) < 0)
@@ -1221,7 +1230,7 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
         }
     }
     if (resume) {
-        if (qs_population_restore(&o->pop, sc, resume, &err) < 0 ||
+        if (qs_islands_restore(&o->isl, sc, resume, &err) < 0 ||
             qs_rundir_reopen(&o->rd, opts->out_dir, sc, scenario_text, resume, &err) < 0) {
             fprintf(stderr, "quinesim run: %s\n", err.msg);
             goto out;
@@ -1232,15 +1241,15 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
             fprintf(stderr, "quinesim run: %s\n", err.msg);
             goto out;
         }
-        qs_population_init(&o->pop, sc);
+        qs_islands_init(&o->isl, sc);
     }
     o->rd_open = 1;
-    o->pop.echo = opts->echo_tasks;
+    qs_islands_set_echo(&o->isl, opts->echo_tasks);
     build_config(o);
     o->env = make_env();
     if (resume)
         event(o, 1, "resuming at generation %u from the checkpoint (%u organisms)",
-              o->pop.generation, o->pop.norgs);
+              o->isl.generation, qs_islands_count(&o->isl));
 
     uv_loop_init(&o->loop);
     o->nslots = opts->workers_set ? opts->workers : sc->workers;
@@ -1274,7 +1283,8 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
     o->run_started = qs_now();
     if (!o->stopping) {
         event(o, 0, "run %s: %u generations, %u species, %u organisms, %u workers, seed %" PRIu64,
-              sc->name, sc->generations, sc->nspecies, o->pop.norgs, o->nslots, sc->seed);
+              sc->name, sc->generations, sc->nspecies, qs_islands_count(&o->isl), o->nslots,
+              sc->seed);
         if (opts->progress != QS_PROGRESS_QUIET)
             printf("run %s: %u generations of up to %u organisms on %u workers -> %s\n", sc->name,
                    sc->generations, sc->population, o->nslots, opts->out_dir);
@@ -1295,7 +1305,7 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
 out:
     if (o->rd_open)
         qs_rundir_close(&o->rd);
-    qs_population_destroy(&o->pop);
+    qs_islands_destroy(&o->isl);
     qs_data_destroy(&o->data);
     free(o->tasks);
     free(o->queue);

@@ -51,15 +51,31 @@ static qs_org_t *push(qs_population_t *pop)
 
 void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc)
 {
+    qs_population_init_island(pop, sc, 0, 1);
+}
+
+/* The next id of this island's space. */
+static uint64_t take_id(qs_population_t *pop)
+{
+    uint64_t id = pop->next_id;
+    pop->next_id += pop->nislands;
+    return id;
+}
+
+void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                               uint32_t nislands)
+{
     memset(pop, 0, sizeof *pop);
     pop->sc = sc;
-    pop->next_id = 1;
+    pop->island = island;
+    pop->nislands = nislands ? nislands : 1;
+    pop->next_id = (uint64_t)island + 1;
     qs_population_costs(sc, pop->cost);
     for (uint32_t s = 0; s < sc->nspecies; s++) {
         qs_quine_spec_t spec = qs_scenario_spec(sc, s);
         for (uint32_t k = 0; k < sc->species[s].count; k++) {
             qs_org_t *o = push(pop);
-            o->id = pop->next_id++;
+            o->id = take_id(pop);
             o->species = s;
             o->born = 0;
             o->newborn = 0;
@@ -81,12 +97,22 @@ uint64_t qs_population_founders(const qs_population_t *pop)
     return n;
 }
 
+static void free_immigrants(qs_population_t *pop)
+{
+    for (uint32_t i = 0; i < pop->nimmigrants; i++)
+        free(pop->immigrants[i].genome);
+    free(pop->immigrants);
+    pop->immigrants = NULL;
+    pop->nimmigrants = 0;
+}
+
 void qs_population_destroy(qs_population_t *pop)
 {
     for (uint32_t i = 0; i < pop->norgs; i++) {
         free(pop->orgs[i].genome);
         free(pop->orgs[i].result);
     }
+    free_immigrants(pop);
     free(pop->orgs);
     free(pop->best.genome);
     memset(pop, 0, sizeof *pop);
@@ -277,6 +303,129 @@ static void update_best(qs_population_t *pop)
     }
 }
 
+/* The newborns to give up for immigrants, worst first: the lowest parent fitness (a NaN
+ * lowest of all), then the later drawn. */
+static const qs_org_t *victim_base;
+static int by_victim(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    double x = victim_base[i].prior_fitness, y = victim_base[j].prior_fitness;
+    if (isnan(x) != isnan(y))
+        return isnan(x) ? -1 : 1;
+    if (!isnan(x) && x != y)
+        return x < y ? -1 : 1;
+    return i > j ? -1 : i < j;
+}
+
+/* Place pop->immigrants among the newborns next[0..*nnext): first in the places left
+ * empty (`free_places`), then instead of newborns chosen by [islands] replace (whose
+ * parents get the replication back). An immigrant whose parameters do not fit under
+ * max_params is refused. The immigrants' genomes move into next. */
+static void immigrate(qs_population_t *pop, qs_org_t *next, uint32_t *nnext, uint32_t free_places,
+                      uint64_t *params, qs_generation_out_t *out)
+{
+    const qs_scenario_t *sc = pop->sc;
+    uint32_t n = *nnext, m = pop->nimmigrants;
+    uint32_t replace = m > free_places ? QS_MIN(m - free_places, n) : 0;
+    uint32_t *order = xmalloc((n ? n : 1) * sizeof *order);
+    for (uint32_t k = 0; k < n; k++)
+        order[k] = k;
+    if (sc->replace == QS_REPLACE_WORST) {
+        victim_base = next;
+        qsort(order, n, sizeof *order, by_victim);
+    } else {
+        qs_rng_t rng;
+        qs_rng_init(&rng, sc->seed,
+                    qs_rng_stream(QS_STREAM_MIGRATION, UINT64_C(1) << 55 |
+                                                           (uint64_t)pop->island << 32 |
+                                                           pop->generation));
+        for (uint32_t k = 0; k < replace; k++) { /* the first `replace` of a shuffle */
+            uint32_t j = k + qs_rng_below(&rng, n - k), t = order[k];
+            order[k] = order[j];
+            order[j] = t;
+        }
+    }
+    char *gone = xcalloc(n ? n : 1, 1);
+    for (uint32_t k = 0; k < replace; k++) {
+        qs_org_t *ch = &next[order[k]];
+        const qs_species_cost_t *c = &pop->cost[ch->species];
+        int pi = qs_population_find(pop, ch->parent);
+        pop->orgs[pi].flops -= c->replication_flops;
+        *params -= c->nparams;
+        gone[order[k]] = 1;
+        free(ch->genome);
+    }
+    uint32_t w = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (!gone[k])
+            next[w++] = next[k];
+    for (uint32_t i = 0; i < m; i++) {
+        qs_org_t *im = &pop->immigrants[i];
+        uint64_t np = pop->cost[im->species].nparams;
+        if (sc->max_params && *params + np > sc->max_params) {
+            out->immigrants_lost++;
+            continue;
+        }
+        *params += np;
+        qs_org_t *ch = &next[w++];
+        memset(ch, 0, sizeof *ch);
+        ch->parent = im->id;
+        ch->species = im->species;
+        ch->born = pop->generation + 1;
+        ch->newborn = 1;
+        ch->genome = im->genome;
+        im->genome = NULL;
+        ch->prior_fitness = im->fitness;
+        out->immigrants++;
+    }
+    *nnext = w;
+    free(gone);
+    free(order);
+}
+
+uint32_t qs_population_emigrants(const qs_population_t *pop, uint32_t m, qs_emigrate_t how,
+                                 uint32_t tournament, qs_org_t *out)
+{
+    uint32_t n = pop->norgs;
+    m = QS_MIN(m, n);
+    if (m == 0)
+        return 0;
+    uint32_t *rank = xmalloc(n * sizeof *rank);
+    for (uint32_t i = 0; i < n; i++)
+        rank[i] = i;
+    cmp_base = pop->orgs;
+    qsort(rank, n, sizeof *rank, by_rank);
+    qs_rng_t rng;
+    qs_rng_init(&rng, pop->sc->seed,
+                qs_rng_stream(QS_STREAM_MIGRATION, (uint64_t)pop->island << 32 | pop->generation));
+    /* rank[0..left) are still candidates, in rank order */
+    uint32_t left = n;
+    for (uint32_t k = 0; k < m; k++) {
+        uint32_t pos = 0; /* best: the fittest left */
+        if (how == QS_EMIGRATE_RANDOM) {
+            pos = qs_rng_below(&rng, left);
+        } else if (how == QS_EMIGRATE_TOURNAMENT) {
+            pos = qs_rng_below(&rng, left);
+            for (uint32_t t = 1; t < tournament; t++)
+                pos = QS_MIN(pos, qs_rng_below(&rng, left));
+        }
+        const qs_org_t *o = &pop->orgs[rank[pos]];
+        size_t np = pop->cost[o->species].nparams;
+        qs_org_t *e = &out[k];
+        memset(e, 0, sizeof *e);
+        e->id = o->id;
+        e->species = o->species;
+        e->fitness = o->fitness;
+        e->accuracy = o->accuracy;
+        e->genome = xmalloc(np * sizeof(float));
+        memcpy(e->genome, o->result ? o->result : o->genome, np * sizeof(float));
+        memmove(&rank[pos], &rank[pos + 1], (left - pos - 1) * sizeof *rank);
+        left--;
+    }
+    free(rank);
+    return m;
+}
+
 void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *out)
 {
     const qs_scenario_t *sc = pop->sc;
@@ -314,13 +463,14 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
     }
 
     /* Children. */
-    qs_org_t *next = xmalloc((sc->population + 1) * sizeof *next);
+    qs_org_t *next = xmalloc((sc->population + pop->nimmigrants + 1) * sizeof *next);
     uint32_t nnext = 0;
     uint32_t *pool = xmalloc((n ? n : 1) * sizeof *pool), npool = 0;
     for (uint32_t k = 0; k < n; k++)
         pool[npool++] = rank[k];
-    qs_rng_t rng;
-    qs_rng_init(&rng, sc->seed, qs_rng_stream(QS_STREAM_SELECTION, g));
+    qs_rng_t rng; /* island 0's stream is the one population's */
+    qs_rng_init(&rng, sc->seed,
+                qs_rng_stream(QS_STREAM_SELECTION, (uint64_t)pop->island << 32 | g));
     uint32_t slots = last ? 0 : sc->population - nelite;
     while (slots > 0 && npool > 0) {
         uint32_t pos = draw(sc, &rng, pop->orgs, pool, npool);
@@ -349,8 +499,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         slots--;
         qs_org_t *ch = &next[nnext++];
         memset(ch, 0, sizeof *ch);
-        ch->id = pop->next_id++;
-        ch->parent = p->id;
+        ch->parent = p->id; /* its id comes once the immigrants have their places */
         ch->species = p->species;
         ch->born = g + 1;
         ch->newborn = 1;
@@ -358,6 +507,11 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         memcpy(ch->genome, p->genome, c->nparams * sizeof(float));
         ch->prior_fitness = p->fitness;
     }
+    if (!last && pop->nimmigrants)
+        immigrate(pop, next, &nnext, slots, &params, out);
+    free_immigrants(pop);
+    for (uint32_t k = 0; k < nnext; k++)
+        next[k].id = take_id(pop);
     pop->births += nnext;
 
     /* Records of this generation. */
@@ -392,6 +546,9 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
             b->mutation_sigma = o->parent ? sc->mutation_sigma : 0;
             b->mutation_rate = o->parent ? sc->mutation_rate : 0;
             b->mutated = o->mutated;
+            b->island = pop->island;
+            b->origin_island = o->parent ? qs_island_of(o->parent, pop->nislands) : pop->island;
+            b->migrant = b->origin_island != pop->island;
             if (o->has_link)
                 qs_genstats_link(&st, o->link.r2, o->link.rel_err);
         }
@@ -425,6 +582,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
     sum->best_id = st.best_id;
     if (!st.accuracy.n) /* vanilla only: best by fitness */
         sum->best_id = n ? pop->orgs[rank[0]].id : 0;
+    out->best_fitness = n ? pop->orgs[rank[0]].fitness : NAN;
     sum->births = out->nbirths;
     sum->deaths = out->ndeaths;
     sum->mean_accuracy = qs_genstats_mean(&st.accuracy);
@@ -579,8 +737,16 @@ static int check_ckpt_org(const qs_population_t *pop, const qs_ckpt_org_t *o, qs
 int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
                           qs_error_t *err)
 {
+    return qs_population_restore_island(pop, sc, 0, 1, c, err);
+}
+
+int qs_population_restore_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                                 uint32_t nislands, qs_checkpoint_t *c, qs_error_t *err)
+{
     memset(pop, 0, sizeof *pop);
     pop->sc = sc;
+    pop->island = island;
+    pop->nislands = nislands ? nislands : 1;
     qs_population_costs(sc, pop->cost);
     pop->generation = c->generation;
     pop->next_id = c->next_id;

@@ -65,6 +65,14 @@ typedef struct {
 
 typedef struct {
     const qs_scenario_t *sc; /* borrowed */
+    /* [islands] (sim/islands.h): this population is island `island` of `nislands`; its
+     * organisms' ids are island+1, island+1+nislands, ... (one island: 1, 2, 3, ...) */
+    uint32_t island, nislands;
+    /* Set before qs_population_advance by the islands at a migration: organisms of other
+     * islands (id, species, fitness and genome after their life: owned) whose children
+     * take places among this island's newborns. advance consumes and clears them. */
+    qs_org_t *immigrants;
+    uint32_t nimmigrants;
     qs_species_cost_t cost[QS_MAX_SPECIES];
     uint32_t generation; /* the generation the plan is for */
     uint64_t next_id;
@@ -86,6 +94,16 @@ void qs_population_costs(const qs_scenario_t *sc, qs_species_cost_t *cost);
 /* Generation 0: the founders, ids 1.. in species order, weights from each species' init
  * with stream (seed, INIT, id). */
 void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc);
+/* The same for island `island` of `nislands`: sc is the island's own scenario (its share
+ * of the places, founders, budget and capacity); its founders get ids island+1,
+ * island+1+nislands, ... in species order. */
+void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                               uint32_t nislands);
+/* The island of an organism: ids are dealt out to the islands in turn. */
+static inline uint32_t qs_island_of(uint64_t id, uint32_t nislands)
+{
+    return nislands > 1 ? (uint32_t)((id - 1) % nislands) : 0;
+}
 /* The founders of generation 0 (the sum of the species' counts). pop->births counts them
  * too; births by replication are pop->births minus this (what `analyze` calls births). */
 uint64_t qs_population_founders(const qs_population_t *pop);
@@ -101,6 +119,14 @@ int qs_population_find(const qs_population_t *pop, uint64_t id);
 int qs_population_apply(qs_population_t *pop, qs_life_result_t *res, qs_error_t *err);
 int qs_population_complete(const qs_population_t *pop);
 
+/* Emigrants, chosen when every result of the generation is in (before advance): up to m
+ * organisms by `how` (the fittest, drawn at random, or winners of tournaments of
+ * `tournament` entrants), drawn from the stream (seed, MIGRATION, island, generation).
+ * Fills out[0..return) with copies: id, species, fitness, accuracy and the genome after
+ * this life (owned by out). */
+uint32_t qs_population_emigrants(const qs_population_t *pop, uint32_t m, qs_emigrate_t how,
+                                 uint32_t tournament, qs_org_t *out);
+
 /* What one generation produced, for the logs (arrays owned by the struct). */
 typedef struct {
     qs_rec_generation_t summary;
@@ -111,8 +137,12 @@ typedef struct {
     qs_rec_death_t *deaths; /* by id */
     uint32_t ndeaths;
     /* for phylogeny.csv: the dead, with their last evaluation */
-    qs_org_t *dead;   /* genome pointers are NULL */
-    uint32_t extinct; /* species that died out this generation (bit mask) */
+    qs_org_t *dead;      /* genome pointers are NULL */
+    uint32_t extinct;    /* species that died out this generation (bit mask) */
+    double best_fitness; /* of summary.best_id when it is the fittest (vanilla) */
+    /* a migration into this island (for the next generation) */
+    uint32_t immigrants;      /* placed among the newborns */
+    uint32_t immigrants_lost; /* refused: their parameters did not fit under max_params */
 } qs_generation_out_t;
 void qs_generation_out_destroy(qs_generation_out_t *out);
 
@@ -129,6 +159,10 @@ void qs_population_checkpoint_release(qs_checkpoint_t *c);
  * scenario's species. */
 int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_checkpoint_t *c,
                           qs_error_t *err);
+/* The same for island `island` of `nislands` (c holds only this island's organisms and
+ * counters). */
+int qs_population_restore_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                                 uint32_t nislands, qs_checkpoint_t *c, qs_error_t *err);
 
 /* Organism o as a genome document (BORROWING weights, which are o's genome or its
  * result: do not destroy g): id, parent, birth generation, species, spec and its last

@@ -41,7 +41,7 @@ static void gens_header(FILE *f, const qs_scenario_t *sc)
     const char *names[QS_MAX_SPECIES];
     for (uint32_t s = 0; s < sc->nspecies; s++)
         names[s] = sc->species[s].name;
-    qs_runcsv_generations_header(f, names, sc->nspecies, 0);
+    qs_runcsv_generations_header(f, names, sc->nspecies, sc->islands > 1, 0);
 }
 
 static int open_files(qs_rundir_t *rd, int truncate, qs_error_t *err)
@@ -202,7 +202,7 @@ static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
         return rc;
     if ((rc = open_files(rd, 1, err)) < 0)
         return rc;
-    qs_runcsv_phylogeny_header(rd->phylo, 0);
+    qs_runcsv_phylogeny_header(rd->phylo, sc->islands > 1, 0);
     gens_header(rd->gens, sc);
 
     qs_record_t h = {.type = QS_REC_HEADER};
@@ -382,7 +382,9 @@ static int reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
     rundir_init(rd, dir, sc);
     int rc;
     if ((rc = take_lock(rd, err)) < 0 || (rc = check_lineage(rd, ck, err)) < 0 ||
-        (rc = check_rows(rd, "generations.csv", ck->off_generations, ck->generation, err)) < 0 ||
+        (rc = check_rows(rd, "generations.csv", ck->off_generations,
+                         (uint64_t)ck->generation * (sc->islands > 1 ? sc->islands + 1 : 1), err)) <
+            0 ||
         (rc = check_rows(rd, "phylogeny.csv", ck->off_phylogeny, ck->deaths, err)) < 0 ||
         (rc = qs_archiver_check(dir, ck, err)) < 0)
         return rc;
@@ -452,11 +454,12 @@ static void torn_write_hook(const qs_rundir_t *rd, uint32_t generation)
     raise(SIGKILL);
 }
 
-int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
-                               const qs_generation_out_t *out, double wall_seconds,
+int qs_rundir_write_generation(qs_rundir_t *rd, const qs_islands_out_t *io, double wall_seconds,
                                uint32_t workers, qs_error_t *err)
 {
     const qs_scenario_t *sc = rd->sc;
+    const qs_generation_out_t *out = &io->all;
+    uint32_t nislands = sc->islands > 1 ? sc->islands : 1;
     char p[QS_PATH_MAX + 64];
     qs_bytes_clear(&rd->buf);
     for (uint32_t i = 0; i < out->nbirths; i++) {
@@ -497,6 +500,8 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
 
     for (uint32_t i = 0; i < out->ndeaths; i++) {
         const qs_org_t *o = &out->dead[i];
+        uint32_t island = qs_island_of(o->id, nislands);
+        uint32_t origin = o->parent ? qs_island_of(o->parent, nislands) : island;
         qs_runcsv_org_t row = {.id = o->id,
                                .parent_id = o->parent,
                                .origin_time = o->born,
@@ -506,7 +511,11 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
                                .accuracy = o->accuracy,
                                .rel_err = o->fidelity.rel_err,
                                .r2 = o->fidelity.r2,
-                               .flops = o->flops_total};
+                               .flops = o->flops_total,
+                               .islands = nislands > 1,
+                               .island = island,
+                               .migrant = origin != island,
+                               .origin_island = origin};
         qs_runcsv_phylogeny_row(rd->phylo, &row, 0);
     }
     path_in(rd, "phylogeny.csv", p, sizeof p);
@@ -514,26 +523,30 @@ int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
     if (rc < 0)
         return rc;
 
-    const qs_rec_generation_t *s = &out->summary;
-    qs_runcsv_gen_t row = {.generation = s->generation,
-                           .population = s->population,
-                           .births = s->births,
-                           .deaths = s->deaths,
-                           .best_accuracy = s->best_accuracy,
-                           .mean_accuracy = s->mean_accuracy,
-                           .mean_rel_err = s->mean_rel_err,
-                           .mean_r2 = s->mean_r2,
-                           .mean_link_r2 = s->mean_link_r2,
-                           .best_id = s->best_id,
-                           .flops = s->flops,
-                           .species_count = s->species_count,
-                           .has_summary = 1,
-                           .params_alive = s->params_alive,
-                           .wall_seconds = wall_seconds,
-                           .workers = workers};
-    qs_runcsv_generations_row(rd->gens, &row, sc->nspecies, 0);
+    /* one row per island, then the whole (the only row without islands) */
+    for (uint32_t k = 0; k <= io->n; k++) {
+        const qs_rec_generation_t *s = k < io->n ? &io->island[k].summary : &out->summary;
+        qs_runcsv_gen_t row = {.generation = s->generation,
+                               .islands = nislands > 1,
+                               .island = k < io->n ? (int)k : -1,
+                               .population = s->population,
+                               .births = s->births,
+                               .deaths = s->deaths,
+                               .best_accuracy = s->best_accuracy,
+                               .mean_accuracy = s->mean_accuracy,
+                               .mean_rel_err = s->mean_rel_err,
+                               .mean_r2 = s->mean_r2,
+                               .mean_link_r2 = s->mean_link_r2,
+                               .best_id = s->best_id,
+                               .flops = s->flops,
+                               .species_count = s->species_count,
+                               .has_summary = 1,
+                               .params_alive = s->params_alive,
+                               .wall_seconds = wall_seconds,
+                               .workers = workers};
+        qs_runcsv_generations_row(rd->gens, &row, sc->nspecies, 0);
+    }
     path_in(rd, "generations.csv", p, sizeof p);
-    (void)pop;
     return sync_stream(rd->gens, p, err);
 }
 
@@ -615,7 +628,7 @@ int qs_rundir_write_end(qs_rundir_t *rd, uint32_t generations, const char *reaso
 
 int qs_rundir_save_best(qs_rundir_t *rd, const qs_population_t *pop, qs_error_t *err)
 {
-    if (!pop->has_best)
+    if (!pop || !pop->has_best)
         return 0;
     qs_genome_t g;
     qs_population_genome(pop, &pop->best, pop->best.genome, &g);

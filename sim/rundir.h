@@ -6,7 +6,7 @@
  *   phylogeny.csv      ALife Data Standards phylogeny: one row per organism, written when it
  *                      dies (the survivors' rows when the run ends, destruction_time none);
  *                      sorted into id order (parents first) when the run ends or stops
- *   generations.csv    one row per generation
+ *   generations.csv    one row per generation (with islands: one per island, then the whole)
  *   best.genome        the fittest organism so far (atomic replace)
  *   run.log            what happened, with timestamps: workers, faults, generations
  *   archive.msgpack    the genome archive ([run] archive, sim/archiver.h), if any
@@ -24,6 +24,7 @@
 #include "proto/checkpoint.h"
 #include "proto/lineage.h"
 #include "sim/archiver.h"
+#include "sim/islands.h"
 #include "sim/population.h"
 #include "sim/scenario.h"
 
@@ -61,8 +62,7 @@ void qs_rundir_close(qs_rundir_t *rd);
 
 /* Append the generation's records (lineage, phylogeny rows, generations row) and make
  * them durable (fflush + fsync). */
-int qs_rundir_write_generation(qs_rundir_t *rd, const qs_population_t *pop,
-                               const qs_generation_out_t *out, double wall_seconds,
+int qs_rundir_write_generation(qs_rundir_t *rd, const qs_islands_out_t *out, double wall_seconds,
                                uint32_t workers, qs_error_t *err);
 /* The end record, when the run is over (the last generation's deaths, cause END, have
  * already closed every organism's row). */

@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "core/life.h"
 #include "proto/archive.h"
+#include "proto/lineage.h"
 
 typedef enum { QS_SEL_TOURNAMENT = 0, QS_SEL_ROULETTE = 1, QS_SEL_TRUNCATION = 2 } qs_selection_t;
 typedef enum { QS_ALLOC_EQUAL = 0, QS_ALLOC_FITNESS = 1 } qs_alloc_t;
@@ -32,7 +33,6 @@ typedef enum { QS_REPLACE_WORST = 0, QS_REPLACE_RANDOM = 1 } qs_replace_t;
 typedef enum { QS_SHARE_SPLIT = 0, QS_SHARE_EACH = 1 } qs_share_t;
 
 #define QS_SCN_MAX_KEYS 80
-#define QS_MAX_ISLANDS  100000
 
 typedef struct {
     char name[QS_NAME_MAX];

@@ -172,3 +172,32 @@ ParameterizedTest(edit_case_t *ec, checkpoint, edited_fidelity)
     qs_bytes_destroy(&ed);
     qs_checkpoint_destroy(&c);
 }
+
+/* [islands]: each island's counters round-trip; a checkpoint without them (one
+ * population, as the pinned encoding above) has none; one island alone is refused. */
+Test(checkpoint, island_counters_roundtrip)
+{
+    qs_checkpoint_t c, d;
+    fixed_checkpoint(&c);
+    c.nislands = 2;
+    c.islands = calloc(2, sizeof *c.islands);
+    c.islands[0] = (qs_ckpt_island_t){.next_id = 9, .births = 5, .deaths = 3, .flops_total = 7};
+    c.islands[1] = (qs_ckpt_island_t){.next_id = 6, .births = 3, .deaths = 1, .flops_total = 11};
+    qs_bytes_t b;
+    const uint8_t *p;
+    size_t n;
+    payload_of(&c, &b, &p, &n);
+    qs_error_t err = {0};
+    cr_assert_eq(qs_checkpoint_decode(&d, p, n, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.nislands, 2);
+    cr_assert_arr_eq(d.islands, c.islands, 2 * sizeof *c.islands);
+    qs_checkpoint_destroy(&d);
+    qs_bytes_destroy(&b);
+    c.nislands = 1;
+    payload_of(&c, &b, &p, &n);
+    cr_assert_lt(qs_checkpoint_decode(&d, p, n, &err), 0);
+    cr_assert(strstr(err.msg, "checkpoint: 1 islands (at least 2 if any)"), "%s", err.msg);
+    qs_bytes_destroy(&b);
+    c.nislands = 2;
+    qs_checkpoint_destroy(&c);
+}

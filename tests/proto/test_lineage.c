@@ -57,6 +57,9 @@ static void rand_record(qs_record_t *r, qs_rec_type_t t, uint64_t seed)
         b->mutation_sigma = qs_rng_uniform(&g);
         b->mutation_rate = qs_rng_uniform(&g);
         b->mutated = qs_rng_u32(&g);
+        b->island = qs_rng_below(&g, 3); /* [islands]: 0 is written as no field at all */
+        b->migrant = (int)qs_rng_below(&g, 2);
+        b->origin_island = b->migrant ? qs_rng_below(&g, 5) : 0;
         break;
     }
     case QS_REC_EVAL: {
@@ -142,6 +145,9 @@ static void assert_record_eq(const qs_record_t *a, const qs_record_t *b)
         cr_assert(pt_double_same(x->mutation_sigma, y->mutation_sigma));
         cr_assert(pt_double_same(x->mutation_rate, y->mutation_rate));
         cr_assert_eq(x->mutated, y->mutated);
+        cr_assert_eq(x->island, y->island);
+        cr_assert_eq(x->migrant, y->migrant);
+        cr_assert_eq(x->origin_island, y->origin_island);
         break;
     }
     case QS_REC_EVAL: {

@@ -45,3 +45,143 @@ Test(islands, one_island_is_the_central_population_file_for_file)
     free(ca);
     free(cb);
 }
+
+/* Three islands on a ring, a migration every 2 generations. */
+static const char *islands3 = "[islands]\ncount = 3\ninterval = 2\nmigrants = 1\n";
+
+/* The fields of a CSV line (at most cap; the line is cut into them in place). */
+static int csv_fields(char *line, char **f, int cap)
+{
+    int n = 0;
+    for (char *p = line; n < cap;) {
+        f[n++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+/* Migrants in phylogeny.csv: rows whose origin_island is set, whose parent's row is on
+ * that island, another than their own. Returns how many. */
+static int check_migrants(const char *run)
+{
+    char *t = run_file(run, "phylogeny.csv");
+    static const char head[] = "id,ancestor_list,origin_time,destruction_time,species,accuracy,"
+                               "rel_err,r2,flops,island,origin_island\n";
+    cr_assert(!strncmp(t, head, strlen(head)), "%.200s", t);
+    /* island of every id, from the rows (ids are small here) */
+    int island[4096], origin[4096];
+    unsigned long long parent[4096];
+    memset(island, -1, sizeof island);
+    char *save = NULL;
+    strtok_r(t, "\n", &save);
+    for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *f[16];
+        cr_assert_eq(csv_fields(l, f, 16), 11, "row of 11 fields");
+        unsigned long long id = strtoull(f[0], NULL, 10);
+        cr_assert_lt(id, 4096);
+        island[id] = atoi(f[9]);
+        cr_assert_eq((unsigned long long)island[id], (id - 1) % 3, "ids are dealt to islands");
+        origin[id] = f[10][0] ? atoi(f[10]) : -1;
+        parent[id] = f[1][1] >= '0' && f[1][1] <= '9' ? strtoull(f[1] + 1, NULL, 10) : 0;
+    }
+    int migrants = 0;
+    for (int id = 1; id < 4096; id++) {
+        if (island[id] < 0 || origin[id] < 0)
+            continue;
+        migrants++;
+        cr_assert(parent[id], "a migrant has a parent");
+        cr_assert_eq(origin[id], island[parent[id]], "origin_island is the parent's island");
+        cr_assert_eq(origin[id], (island[id] + 2) % 3, "ring: from the island before");
+    }
+    free(t);
+    return migrants;
+}
+
+Test(islands, same_results_with_1_and_3_workers_and_migrants_in_the_phylogeny)
+{
+    char sc[512], a[512], b[512], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(a, sizeof a, "%s/one", su_dir);
+    snprintf(b, sizeof b, "%s/three", su_dir);
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 1 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, b, "--workers 3 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    char *pa = run_file(a, "phylogeny.csv"), *pb = run_file(b, "phylogeny.csv");
+    cr_assert_str_eq(pa, pb, "phylogeny.csv differs between 1 and 3 workers");
+    free(pa);
+    free(pb);
+    const char *why = su_same_results(a, b);
+    cr_assert_null(why, "%s", why);
+    /* migrations after generations 1 and 3: one migrant per island each time */
+    cr_assert_eq(check_migrants(a), 6);
+    /* generations.csv: per generation a row per island, then the whole */
+    char *g = run_file(a, "generations.csv");
+    cr_assert(!strncmp(g, "generation,island,population,", 29), "%.80s", g);
+    cr_assert(strstr(g, "\n0,0,"), "%s", g);
+    cr_assert(strstr(g, "\n0,2,"), "%s", g);
+    cr_assert(strstr(g, "\n5,all,6,"), "%s", g);
+    free(g);
+    cr_assert_eq(su_count_lines(strcat(a, "/generations.csv")), 1 + 6 * 4);
+}
+
+/* analyze writes the same rows (its own columns after them) from the lineage log. */
+Test(islands, analyze_exports_begin_with_the_runs_rows)
+{
+    char sc[512], a[512], cmd[2048], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(a, sizeof a, "%s/run", su_dir);
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --phylogeny %s/p.csv --generations %s/g.csv", tu_bin(),
+             a, su_dir, su_dir);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    static const char *const files[][2] = {{"phylogeny.csv", "p.csv"},
+                                           {"generations.csv", "g.csv"}};
+    for (int i = 0; i < 2; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/%s", su_dir, files[i][1]);
+        char *run = run_file(a, files[i][0]), *an = tu_read_file(p, NULL);
+        cr_assert(an, "%s", p);
+        /* row by row: the run's line is the beginning of analyze's (phylogeny.csv is
+         * sorted by id at the end, as analyze writes it) */
+        char *sr = NULL, *sa = NULL;
+        char *lr = strtok_r(run, "\n", &sr), *la = strtok_r(an, "\n", &sa);
+        int rows = 0;
+        for (; lr && la; lr = strtok_r(NULL, "\n", &sr), la = strtok_r(NULL, "\n", &sa), rows++)
+            cr_assert(!strncmp(la, lr, strlen(lr)) && la[strlen(lr)] == ',',
+                      "%s row %d:\n  run     %s\n  analyze %s", files[i][0], rows, lr, la);
+        cr_assert(!lr && !la, "%s: as many rows", files[i][0]);
+        cr_assert_gt(rows, 10);
+        free(run);
+        free(an);
+    }
+}
+
+/* kill -9 of the orchestrator mid-run, then --resume: the same files as a run left alone. */
+Test(islands, kill_9_and_resume_give_the_same_results)
+{
+    char sc[512], ref[512], out[512], p[700], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/ref", su_dir);
+    snprintf(out, sizeof out, "%s/killed", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    pid_t pid = su_spawn("QS_FAULT=slow:40", sc, out, "--set", "run.generations=6");
+    snprintf(p, sizeof p, "%s/generations.csv", out);
+    for (int i = 0; i < 600 && su_count_lines(p) < 1 + 3 * 4; i++)
+        usleep(20000);
+    cr_assert_geq(su_count_lines(p), 1 + 3 * 4, "three generations done before the kill");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    cr_assert_eq(check_migrants(out), 6);
+}

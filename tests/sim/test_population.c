@@ -5,58 +5,12 @@
 #include <string.h>
 
 #include "sim/population.h"
-
-static qs_scenario_t *make_scenario(const char *text)
-{
-    qs_scenario_t *sc = calloc(1, sizeof *sc);
-    qs_error_t err = {0};
-    qs_scenario_defaults(sc);
-    cr_assert_eq(qs_scenario_parse_string(sc, text, "t.ini", &err), 0, "%s", err.msg);
-    cr_assert_eq(qs_scenario_validate(sc, &err), 0, "%s", err.msg);
-    return sc;
-}
-
-/* A result for entry i: accuracy given by acc(i), weights = input + 1. */
-static void fake_result(qs_population_t *pop, uint32_t i, double accuracy, qs_life_result_t *r)
-{
-    const qs_org_t *o = &pop->orgs[i];
-    size_t n = pop->cost[o->species].nparams;
-    memset(r, 0, sizeof *r);
-    r->organism = o->id;
-    r->steps = o->steps;
-    r->accuracy = accuracy;
-    r->fidelity.r2 = 0.5;
-    r->fidelity.rel_err = 0.5;
-    r->has_link = o->newborn;
-    r->link.r2 = o->newborn ? 0.9 : NAN;
-    r->nweights = (uint32_t)n;
-    r->weights = malloc(n * sizeof(float));
-    for (size_t k = 0; k < n; k++)
-        r->weights[k] = o->genome[k] + 1.0f;
-}
-
-static double acc_by_id(uint64_t id)
-{
-    return (double)((id * 37) % 100) / 100.0; /* a fixed, id-dependent fitness */
-}
-
-static void apply_all(qs_population_t *pop, int reverse)
-{
-    for (uint32_t k = 0; k < pop->norgs; k++) {
-        uint32_t i = reverse ? pop->norgs - 1 - k : k;
-        qs_life_result_t r;
-        fake_result(pop, i, acc_by_id(pop->orgs[i].id), &r);
-        qs_error_t err = {0};
-        cr_assert_eq(qs_population_apply(pop, &r, &err), 0, "%s", err.msg);
-        free(r.weights);
-    }
-    cr_assert(qs_population_complete(pop));
-}
+#include "tests/sim/poputil.h"
 
 Test(population, founders_in_species_order_and_deterministic)
 {
-    qs_scenario_t *sc = make_scenario("[species.a]\nhidden = 8\ncount = 3\n"
-                                      "[species.b]\nhidden = 4\ncount = 2\n");
+    qs_scenario_t *sc = pu_scenario("[species.a]\nhidden = 8\ncount = 3\n"
+                                    "[species.b]\nhidden = 4\ncount = 2\n");
     qs_population_t p1, p2;
     qs_population_init(&p1, sc);
     qs_population_init(&p2, sc);
@@ -77,7 +31,7 @@ Test(population, founders_in_species_order_and_deterministic)
 
 Test(population, unlimited_budget_gives_every_step)
 {
-    qs_scenario_t *sc = make_scenario("[life]\nsteps = 77\n[species.a]\nhidden = 8\ncount = 4\n");
+    qs_scenario_t *sc = pu_scenario("[life]\nsteps = 77\n[species.a]\nhidden = 8\ncount = 4\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_population_budget(&p);
@@ -89,10 +43,10 @@ Test(population, unlimited_budget_gives_every_step)
 
 Test(population, budget_shares_are_exact)
 {
-    qs_scenario_t *sc = make_scenario("[life]\nsteps = 1000000\n[budget]\n"
-                                      "flops_per_generation = 123456789\n"
-                                      "[species.a]\nhidden = 8\ncount = 3\n"
-                                      "[species.b]\nhidden = 16\ncount = 2\n");
+    qs_scenario_t *sc = pu_scenario("[life]\nsteps = 1000000\n[budget]\n"
+                                    "flops_per_generation = 123456789\n"
+                                    "[species.a]\nhidden = 8\ncount = 3\n"
+                                    "[species.b]\nhidden = 16\ncount = 2\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_population_budget(&p);
@@ -114,13 +68,13 @@ Test(population, budget_shares_are_exact)
 
 Test(population, rejects_bad_results)
 {
-    qs_scenario_t *sc = make_scenario("[species.a]\nhidden = 8\ncount = 2\n");
+    qs_scenario_t *sc = pu_scenario("[species.a]\nhidden = 8\ncount = 2\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_population_budget(&p);
     qs_life_result_t r;
     qs_error_t err = {0};
-    fake_result(&p, 0, 0.5, &r);
+    pu_fake_result(&p, 0, 0.5, &r);
     r.organism = 99;
     cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(MISMATCH));
     cr_assert(strstr(err.msg, "organism 99"), "%s", err.msg);
@@ -135,7 +89,7 @@ Test(population, rejects_bad_results)
     r.steps--;
     cr_assert_eq(qs_population_apply(&p, &r, &err), 0, "%s", err.msg);
     cr_assert_null(r.weights, "apply takes the weights");
-    fake_result(&p, 0, 0.5, &r);
+    pu_fake_result(&p, 0, 0.5, &r);
     cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(MISMATCH));
     cr_assert(strstr(err.msg, "second result"), "%s", err.msg);
     free(r.weights);
@@ -147,14 +101,14 @@ Test(population, rejects_bad_results)
 static void run_generation(qs_population_t *p, int reverse, int last, qs_generation_out_t *out)
 {
     qs_population_budget(p);
-    apply_all(p, reverse);
+    pu_apply_all(p, reverse);
     qs_population_advance(p, last, out);
 }
 
 Test(population, selection_keeps_elites_and_fills_with_children)
 {
-    qs_scenario_t *sc = make_scenario("[selection]\nelitism = 2\npopulation = 6\n"
-                                      "[species.a]\nhidden = 8\ncount = 6\n");
+    qs_scenario_t *sc = pu_scenario("[selection]\nelitism = 2\npopulation = 6\n"
+                                    "[species.a]\nhidden = 8\ncount = 6\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_generation_out_t out;
@@ -185,9 +139,9 @@ Test(population, selection_keeps_elites_and_fills_with_children)
 
 Test(population, outcome_independent_of_result_order)
 {
-    qs_scenario_t *sc = make_scenario("[selection]\nelitism = 1\n"
-                                      "[species.a]\nhidden = 8\ncount = 8\n"
-                                      "[species.b]\nhidden = 6\ncount = 4\n");
+    qs_scenario_t *sc = pu_scenario("[selection]\nelitism = 1\n"
+                                    "[species.a]\nhidden = 8\ncount = 8\n"
+                                    "[species.b]\nhidden = 6\ncount = 4\n");
     qs_population_t a, b;
     qs_population_init(&a, sc);
     qs_population_init(&b, sc);
@@ -213,8 +167,8 @@ Test(population, outcome_independent_of_result_order)
 
 Test(population, truncation_draws_only_the_top)
 {
-    qs_scenario_t *sc = make_scenario("[selection]\nmethod = truncation\nsize = 2\nelitism = 0\n"
-                                      "population = 20\n[species.a]\nhidden = 8\ncount = 20\n");
+    qs_scenario_t *sc = pu_scenario("[selection]\nmethod = truncation\nsize = 2\nelitism = 0\n"
+                                    "population = 20\n[species.a]\nhidden = 8\ncount = 20\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_generation_out_t out;
@@ -222,10 +176,10 @@ Test(population, truncation_draws_only_the_top)
     /* acc_by_id over ids 1..20: the top two are id 8 (0.96) and id 19 (0.03 + ...): compute */
     uint64_t best1 = 0, best2 = 0;
     for (uint64_t id = 1; id <= 20; id++) {
-        if (!best1 || acc_by_id(id) > acc_by_id(best1)) {
+        if (!best1 || pu_acc_by_id(id) > pu_acc_by_id(best1)) {
             best2 = best1;
             best1 = id;
-        } else if (!best2 || acc_by_id(id) > acc_by_id(best2)) {
+        } else if (!best2 || pu_acc_by_id(id) > pu_acc_by_id(best2)) {
             best2 = id;
         }
     }
@@ -239,15 +193,15 @@ Test(population, truncation_draws_only_the_top)
 
 Test(population, tournament_prefers_the_fit)
 {
-    qs_scenario_t *sc = make_scenario("[selection]\nsize = 4\nelitism = 0\npopulation = 200\n"
-                                      "[species.a]\nhidden = 4\ncount = 200\n");
+    qs_scenario_t *sc = pu_scenario("[selection]\nsize = 4\nelitism = 0\npopulation = 200\n"
+                                    "[species.a]\nhidden = 4\ncount = 200\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_generation_out_t out;
     run_generation(&p, 0, 0, &out);
     double mean_parent = 0;
     for (uint32_t i = 0; i < p.norgs; i++)
-        mean_parent += acc_by_id(p.orgs[i].parent);
+        mean_parent += pu_acc_by_id(p.orgs[i].parent);
     mean_parent /= p.norgs;
     /* Population mean fitness is ~0.495; a 4-way tournament's winner averages ~0.8. */
     cr_assert_gt(mean_parent, 0.7, "mean parent fitness %.3f", mean_parent);
@@ -260,10 +214,10 @@ Test(population, capacity_limits_the_big_species)
 {
     /* small: 4x4+4+40 = 60 params; big: 2*32*32+32+320 = 2400. Capacity 5000 holds the two
      * founders (2460) and at most one more big one. */
-    qs_scenario_t *sc = make_scenario("[selection]\nelitism = 0\npopulation = 10\n"
-                                      "[budget]\nmax_params = 5000\n"
-                                      "[species.small]\nhidden = 4\ndepth = 1\ncount = 1\n"
-                                      "[species.big]\nhidden = 32\ncount = 1\n");
+    qs_scenario_t *sc = pu_scenario("[selection]\nelitism = 0\npopulation = 10\n"
+                                    "[budget]\nmax_params = 5000\n"
+                                    "[species.small]\nhidden = 4\ndepth = 1\ncount = 1\n"
+                                    "[species.big]\nhidden = 32\ncount = 1\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     cr_assert_eq(p.cost[0].nparams, 60);
@@ -292,8 +246,8 @@ Test(population, no_budget_for_replication_means_extinction)
 {
     /* A budget too small to pay for one replication: nobody reproduces. */
     qs_scenario_t *sc =
-        make_scenario("[selection]\nelitism = 0\n[budget]\nflops_per_generation = 10\n"
-                      "[species.a]\nhidden = 8\ncount = 3\n");
+        pu_scenario("[selection]\nelitism = 0\n[budget]\nflops_per_generation = 10\n"
+                    "[species.a]\nhidden = 8\ncount = 3\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_generation_out_t out;
@@ -310,7 +264,7 @@ Test(population, no_budget_for_replication_means_extinction)
 
 Test(population, last_generation_ends_everyone)
 {
-    qs_scenario_t *sc = make_scenario("[species.a]\nhidden = 8\ncount = 3\n");
+    qs_scenario_t *sc = pu_scenario("[species.a]\nhidden = 8\ncount = 3\n");
     qs_population_t p;
     qs_population_init(&p, sc);
     qs_generation_out_t out;

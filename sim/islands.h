@@ -1,0 +1,93 @@
+/* islands: several populations that evolve apart and exchange migrants ([islands]).
+ *
+ * Island k is a population (sim/population.h) with its own scenario: its share of the
+ * places, of the founders (dealt out in turn), of the FLOP budget and of the capacity.
+ * Its organisms' ids are k+1, k+1+count, ..., so an id names its island and ids never
+ * collide. Every generation each island is budgeted, lived, evaluated and selected on its
+ * own, with its own selection stream. After generations interval-1, 2*interval-1, ...
+ * (not the last) comes a migration: every island picks `migrants` emigrants (best, random
+ * or by tournament, from the stream (seed, MIGRATION, island, generation)) and sends
+ * them to each of its out-neighbours in the topology; on each island the immigrants, in
+ * order of their source island, take the places left empty among the newborns, then
+ * replace newborns ([islands] replace). An immigrant is a child of its emigrant born on
+ * the new island in the next generation, by the same birth as any child (replication,
+ * mutation, life): the lineage log's birth record names its island and origin_island.
+ *
+ * Nothing depends on which worker computed what: the islands are advanced in island
+ * order and every draw is keyed by (seed, purpose, island, generation or id). One island
+ * is exactly the central population: the same calls, streams, ids and records.
+ *
+ * The islands are handed to the orchestrator as one flat list of entries (island 0's
+ * plan, then island 1's, ...), one task each. */
+#ifndef QS_ISLANDS_H
+#define QS_ISLANDS_H
+
+#include <stdint.h>
+
+#include "proto/checkpoint.h"
+#include "sim/population.h"
+#include "sim/scenario.h"
+
+typedef struct {
+    const qs_scenario_t *sc; /* borrowed: the run's */
+    uint32_t n;
+    qs_scenario_t *isc;   /* n: each island's own scenario */
+    qs_population_t *pop; /* n */
+    uint32_t degree;      /* out-neighbours of each island */
+    uint32_t *adj;        /* adj[k * degree + d]: island k's destinations */
+    uint32_t *start;      /* n + 1: flat index of each island's first entry */
+    uint32_t generation;
+    /* the best organism so far: which island holds it (its pop->best) */
+    int has_best, best_changed;
+    uint32_t best_island;
+} qs_islands_t;
+
+/* The islands of generation 0, or of a checkpoint (taking its weights). */
+void qs_islands_init(qs_islands_t *isl, const qs_scenario_t *sc);
+int qs_islands_restore(qs_islands_t *isl, const qs_scenario_t *sc, qs_checkpoint_t *c,
+                       qs_error_t *err);
+void qs_islands_destroy(qs_islands_t *isl);
+
+/* The topology (ring, full, random k-regular from topology_seed or the run seed) as
+ * out-neighbour lists: out[k * degree + d], degree = qs_scenario_in_degree(sc) (the
+ * graphs are regular: as many in as out). out holds count * degree entries. */
+void qs_islands_topology(const qs_scenario_t *sc, uint32_t *out);
+
+/* Budget every island and number the entries; returns how many there are. */
+uint32_t qs_islands_budget(qs_islands_t *isl);
+uint32_t qs_islands_count(const qs_islands_t *isl); /* entries of the current plan */
+qs_org_t *qs_islands_entry(const qs_islands_t *isl, uint32_t index);
+void qs_islands_task(const qs_islands_t *isl, uint32_t index, uint64_t task_id,
+                     qs_life_task_t *task);
+/* A task's result, routed to its organism's island (see qs_population_apply). */
+int qs_islands_apply(qs_islands_t *isl, qs_life_result_t *res, qs_error_t *err);
+void qs_islands_set_echo(qs_islands_t *isl, int echo);
+
+/* Founders, births (founders included) and deaths over every island. */
+void qs_islands_totals(const qs_islands_t *isl, uint64_t *founders, uint64_t *births,
+                       uint64_t *deaths);
+
+/* What a generation produced: all of it in id order (the records and generations.csv's
+ * row for the whole), and each island's part (n > 1 only: NULL otherwise). */
+typedef struct {
+    qs_generation_out_t all;
+    qs_generation_out_t *island; /* n, or NULL with one island */
+    uint32_t n;
+    uint32_t migrated; /* immigrants placed at this generation's migration */
+    uint32_t lost;     /* immigrants refused for capacity */
+} qs_islands_out_t;
+void qs_islands_out_destroy(qs_islands_out_t *out);
+
+/* After every result is in: migrate (at an epoch), advance every island, and gather. */
+void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out);
+
+/* The population that holds the best organism so far (its best, best_generation), or
+ * NULL before the first evaluation. */
+const qs_population_t *qs_islands_best(const qs_islands_t *isl);
+
+/* All islands as one checkpoint (weights BORROWED: release with
+ * qs_islands_checkpoint_release). */
+void qs_islands_checkpoint(const qs_islands_t *isl, qs_checkpoint_t *c);
+void qs_islands_checkpoint_release(qs_checkpoint_t *c);
+
+#endif
