@@ -16,6 +16,7 @@
 #include "analysis/export.h"
 #include "analysis/history.h"
 #include "analysis/phylo.h"
+#include "analysis/islands.h"
 #include "analysis/plot.h"
 #include "analysis/report.h"
 #include "analysis/summary.h"
@@ -211,12 +212,14 @@ typedef struct {
     const qs_history_t *h;
     const qs_phylo_run_t *phylo;
     uint32_t line;
+    const qs_island_summary_t *islands;
 } json_ctx_t;
 
 static void json_extra(qs_jw_t *w, void *ctx)
 {
     const json_ctx_t *c = ctx;
     qs_phylo_run_json(c->phylo, c->h, w);
+    qs_islands_json(c->h, c->islands, w);
     if (c->line != QS_NONE)
         qs_export_line_json(c->h, c->line, w, "lineage");
 }
@@ -270,13 +273,16 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
     }
     qs_phylo_run_t phylo;
     qs_phylo_run(&phylo, &h);
+    qs_island_summary_t *islands = qs_islands_summarize(&h);
     if (o->json) {
-        json_ctx_t ctx = {&h, &phylo, line};
+        json_ctx_t ctx = {&h, &phylo, line, islands};
         qs_summary_json(s, stdout, json_extra, &ctx);
     } else if (o->nruns == 1 && !o->to_stdout) {
         qs_summary_print(s, stdout);
         qs_phylo_run_print(&phylo, &h, stdout);
+        qs_islands_print(&h, islands, stdout);
     }
+    free(islands);
     if (!o->json && line != QS_NONE) {
         if (o->nruns > 1)
             fprintf(stdout, "\n%s: ", s->label);

@@ -121,6 +121,7 @@ static double mean_of(double sum, uint32_t n)
 
 typedef struct {
     int accuracy, fidelity, scatter, species; /* which charts have data */
+    int islands_accuracy, islands_fidelity;   /* [islands]: per-island curves */
     uint32_t points, organisms_linked, stride;
     uint32_t species_points[QS_MAX_SPECIES]; /* scatter points of each species */
     uint8_t sp_acc[QS_MAX_SPECIES], sp_r2[QS_MAX_SPECIES], sp_link[QS_MAX_SPECIES];
@@ -278,7 +279,26 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
         cd->scatter_hi = QS_MAX(cd->scatter_hi, o->accuracy);
     }
     cd->scatter = cd->points > 0;
-    return finish_file(f, dir, "organisms.dat", err);
+    if ((rc = finish_file(f, dir, "organisms.dat", err)) < 0 || h->nislands <= 1)
+        return rc;
+
+    if (!(f = create_in(dir, "islands.dat", err)))
+        return QS_ERR(IO);
+    fputs("# generation, then for island 0, 1, ...: its mean accuracy and mean self-prediction "
+          "R² (? if none)\n",
+          f);
+    for (uint32_t g = 0; g < h->ngens; g++) {
+        fprintf(f, "%u", g);
+        for (uint32_t isle = 0; isle < h->nislands; isle++) {
+            const qs_higen_t *ig = qs_history_island_gen(h, g, isle);
+            dat_num(f, mean_of(ig->st.accuracy.sum, ig->st.accuracy.n));
+            dat_num(f, mean_of(ig->st.r2.sum, ig->st.r2.n));
+            cd->islands_accuracy |= ig->st.accuracy.n > 0;
+            cd->islands_fidelity |= ig->st.r2.n > 0;
+        }
+        fputc('\n', f);
+    }
+    return finish_file(f, dir, "islands.dat", err);
 }
 
 static void script_terminal(FILE *f)
@@ -472,6 +492,39 @@ static void chart_species(const qs_history_t *h, const char *run, uint32_t nsp,
     fputs("\n", f);
 }
 
+/* One line per island of islands.dat's column `col` (1: accuracy, 2: R²); the key only
+ * while it stays readable. */
+static void chart_islands(const qs_history_t *h, const char *run, int col, const chart_data_t *cd,
+                          FILE *f)
+{
+    fprintf(f,
+            "set output \"islands_%s.\".fmt\n"
+            "set title \"%s per island and generation (run %s: %u islands)\"\n"
+            "set xlabel \"generation\"\n"
+            "set ylabel \"%s\"\n"
+            "set key default\n"
+            "%s\n",
+            col == 1 ? "accuracy" : "fidelity",
+            col == 1 ? "Mean fitness-set accuracy" : "Mean self-prediction R²", run, h->nislands,
+            col == 1 ? "fitness-set accuracy (fraction correct)"
+                     : "R² of predicted vs actual weights (1 = exact copy)",
+            h->nislands <= 16 ? "set key box opaque outside right top vertical Left reverse "
+                                "title \"island\""
+                              : "unset key");
+    if (col == 1)
+        data_yrange(f, cd->acc_lo, cd->acc_hi, 0, 1);
+    else
+        data_yrange(f, cd->r2_lo, 1, R2_FLOOR, 1.02);
+    fputs("plot ", f);
+    for (uint32_t k = 0; k < h->nislands; k++)
+        fprintf(f,
+                "%s\"islands.dat\" using 1:($%u < %g ? 1/0 : $%u) with linespoints lw 2 pt 7 "
+                "ps 0.4 lc rgb \"%s\" title \"%u\"",
+                k ? ", \\\n     " : "", 2 + 2 * k + col - 1, R2_FLOOR, 2 + 2 * k + col - 1,
+                sp_colour(k), k);
+    fputs("\nset key\n", f);
+}
+
 static int write_script(const qs_history_t *h, const char *label, const char *dir, uint32_t nsp,
                         const chart_data_t *cd, qs_error_t *err)
 {
@@ -502,6 +555,10 @@ static int write_script(const qs_history_t *h, const char *label, const char *di
     }
     if (cd->species)
         chart_species(h, run, nsp, cd, f);
+    if (cd->islands_accuracy)
+        chart_islands(h, run, 1, cd, f);
+    if (cd->islands_fidelity)
+        chart_islands(h, run, 2, cd, f);
     fputs("set output\n}\n", f);
     return finish_file(f, dir, "plots.gp", err);
 }
@@ -540,6 +597,10 @@ int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FI
         else
             fprintf(info, "plot: %s skipped: %s\n", names[k], why[k]);
     }
+    if (cd.islands_accuracy)
+        fprintf(info, "plot: %s/islands_accuracy.png and islands_accuracy.svg\n", dir);
+    if (cd.islands_fidelity)
+        fprintf(info, "plot: %s/islands_fidelity.png and islands_fidelity.svg\n", dir);
     fprintf(info, "plot: data and script in %s (redraw: cd %s && gnuplot plots.gp)\n", dir, dir);
     return 0;
 }

@@ -13,6 +13,8 @@
  *                     by replication, coloured by generation of birth, shaped by species
  *                     (at most QS_PLOT_MAX_POINTS, evenly thinned, said in the title)
  *   species           organisms of each species per generation, one line each
+ *   islands_accuracy  [islands] only: each island's mean accuracy per generation
+ *   islands_fidelity  and its mean self-prediction R^2 (data: islands.dat)
  * A chart without data (no accuracy in a vanilla-only run, no births) is skipped and
  * the reason printed.
  *

@@ -185,3 +185,49 @@ Test(islands, kill_9_and_resume_give_the_same_results)
     cr_assert_null(why, "%s", why);
     cr_assert_eq(check_migrants(out), 6);
 }
+
+/* analyze --json: per island, founders, births, immigrants (the migrants of
+ * phylogeny.csv), their surviving lineages and the survivors add up to the run's; --plot
+ * draws the per-island curves. */
+Test(islands, analyze_summarises_each_island)
+{
+    char sc[512], a[512], cmd[2048], p[700], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(a, sizeof a, "%s/run", su_dir);
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd,
+             "%s analyze %s --json | python3 -c \"import json,sys; d=json.load(sys.stdin); "
+             "i=d['islands']; print(len(i), sum(x['founders'] for x in i), sum(x['births'] for x "
+             "in i), sum(x['immigrants'] for x in i), sum(x['alive_at_end'] for x in i), "
+             "d['founders'], d['births'], d['alive_at_end'], "
+             "all(x['immigrant_lineages_alive'] <= x['immigrants'] for x in i), "
+             "all(x['roots_alive'] >= 1 for x in i))\"",
+             tu_bin(), a);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    unsigned n, f, b, im, alive, f2, b2, alive2;
+    char ok1[8], ok2[8];
+    cr_assert_eq(sscanf(log, "%u %u %u %u %u %u %u %u %7s %7s", &n, &f, &b, &im, &alive, &f2, &b2,
+                        &alive2, ok1, ok2),
+                 10, "%s", log);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(f, f2);
+    cr_assert_eq(b, b2);
+    cr_assert_eq(alive, alive2);
+    cr_assert_eq(im, (unsigned)check_migrants(a));
+    cr_assert_str_eq(ok1, "True");
+    cr_assert_str_eq(ok2, "True");
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s analyze %s", tu_bin(), a);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "islands: 3"), "%s", log);
+    cr_assert(strstr(log, "  2    founders 2  births "), "%s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --plot %s/plots", tu_bin(), a, su_dir);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/plots/islands_accuracy.png", su_dir);
+    cr_assert_eq(access(p, F_OK), 0, "%s", p);
+    snprintf(p, sizeof p, "%s/plots/islands_fidelity.svg", su_dir);
+    cr_assert_eq(access(p, F_OK), 0, "%s", p);
+}
