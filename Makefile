@@ -134,8 +134,8 @@ $(BIN): $(call obj,sim/main.c) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # The manual page, made from the --help texts of the binary it is installed with.
-$(MAN): $(BIN) dist/man.sh
-	sh dist/man.sh $(BIN) $(DOCDIR) > $@.tmp && mv $@.tmp $@
+$(MAN): $(BIN) sim/man.sh
+	sh sim/man.sh $(BIN) $(DOCDIR) > $@.tmp && mv $@.tmp $@
 
 # --- Install -----------------------------------------------------------------------------
 DOC_FILES := README.md $(wildcard docs/*.md docs/*.png docs/*.ini docs/*.sh)
@@ -145,8 +145,8 @@ install: $(BIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	    $(DESTDIR)$(DOCDIR)/docs/figures $(DESTDIR)$(DOCDIR)/scenarios/experiments
 	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/quinesim
-	sh dist/man.sh $(BIN) $(DOCDIR) > $(DESTDIR)$(MANDIR)/man1/quinesim.1
-	$(INSTALL) -m 644 dist/quinesim.bash $(DESTDIR)$(BASHCOMPDIR)/quinesim
+	sh sim/man.sh $(BIN) $(DOCDIR) > $(DESTDIR)$(MANDIR)/man1/quinesim.1
+	$(INSTALL) -m 644 sim/quinesim.bash $(DESTDIR)$(BASHCOMPDIR)/quinesim
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 644 $(filter docs/%,$(DOC_FILES)) $(DESTDIR)$(DOCDIR)/docs/
 	$(INSTALL) -m 644 $(wildcard docs/figures/*.png) $(DESTDIR)$(DOCDIR)/docs/figures/
