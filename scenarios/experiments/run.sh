@@ -89,6 +89,7 @@ DAMAGES="0.1 0.3 0.5"
 
 # ---- helpers -----------------------------------------------------------------------------
 say() { printf '%s\n' "$*"; }
+commas() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; } # 10000 -> 10,000
 now() { date +%s; }
 
 # par: run the commands of standard input (one per line) JOBS at a time.
@@ -143,6 +144,7 @@ run_paper() {
                 say "$a --epochs 30 $save > $d/${ds}_paper_s$seed.jsonl"
                 say "$a --epochs 30 --coord-scale 0.1 > $d/${ds}_paper_cs0.1_s$seed.jsonl"
                 say "$a --epochs 30 --epoch-unit images > $d/${ds}_paperimg_s$seed.jsonl"
+                say "$a --recipe paper60k > $d/${ds}_paper60k_s$seed.jsonl"
                 say "$a --epochs 30 --temperature 1 > $d/${ds}_paper_T1_s$seed.jsonl"
                 say "$a --epochs 30 $task > $d/${ds}_tasksteps_s$seed.jsonl"
                 say "$a --epochs 30 $task --temperature 1 > $d/${ds}_tasksteps_T1_s$seed.jsonl"
@@ -234,6 +236,7 @@ table_paper() {
         row("quine, 30 epochs", "`--epochs 30`", "90.41%", "paper", 1)
         row("the same, small projection", "`--coord-scale 0.1`", "", "paper_cs0.1", 1)
         row("quine, 30 image epochs", "`--epoch-unit images`", "", "paperimg", 1)
+        row("quine, the open settings found on 60k/10k: image epochs, T = 0.1, He init", "`--recipe paper60k`", "90.41%", "paper60k", 1)
         row("quine at T = 1", "`--temperature 1`", "", "paper_T1", 1)
         row("task alone, T = 0.01, same steps", "`--loss none --pairing separate --lambda 1`", "96.33%", "tasksteps", 0)
         row("task alone, T = 1, same steps", "the same + `--temperature 1`", "", "tasksteps_T1", 0)
@@ -294,23 +297,27 @@ table_tradeoff() {
         }
     }' "$d/summary.txt" | mdcat
     task=$(cat "$OUT/figures/tradeoff_task.dat" 2>/dev/null || echo NaN)
+    # the log x axis a little wider than the lambdas, so the end points are not cut in half
+    xr=$(awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+        END { printf "[%g:%g]", lo / 1.6, hi * 1.6 }' "$OUT/figures/tradeoff.dat")
     cat > "$OUT/figures/tradeoff.gp" <<EOF
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$FIGA/tradeoff.png'
-set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST $MNIST_SPLIT)"
+set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST $MNIST_SPLIT)\nlambda 0 has no place on the log axis: see the table"
 set logscale x
+set xrange $xr
 set xlabel 'lambda, weight of the task loss (log scale)'
-set ylabel 'test accuracy (%)'
+set ylabel 'test accuracy on the $(commas $MNIST_TEST) MNIST test digits (%)'
 set y2label 'replication fidelity: R^2 of the self-prediction'
 set ytics nomirror
 set y2tics
 set y2range [0:1]
 set offsets 0, 0, 1, 1
-set key bottom center box opaque
+set key outside below center horizontal maxcols 2 Left reverse samplen 3 width 1
 set grid
-plot '$OUTA/figures/tradeoff.dat' u 1:2:3 w yerrorlines lw 2 pt 7 lc rgb '#1f77b4' t 'test accuracy (left axis)', \\
-     '' u 1:4:5 axes x1y2 w yerrorlines lw 2 pt 5 lc rgb '#d62728' t 'R^2 of self-prediction (right axis)', \\
-     $task w l dt 2 lw 2 lc rgb '#1f77b4' t 'task alone (no replication loss): accuracy'
+plot '$OUTA/figures/tradeoff.dat' u 1:2:3 w yerrorlines lw 2 dt 1 pt 7 ps 1.2 lc rgb '#1f77b4' t 'test accuracy (left axis)', \\
+     '' u 1:4:5 axes x1y2 w yerrorlines lw 2 dt 4 pt 5 ps 1.2 lc rgb '#d62728' t 'R^2 of self-prediction (right axis)', \\
+     $task w l dt 2 lw 2 lc rgb '#636363' t 'task alone (no replication loss): test accuracy (left axis)'
 EOF
     gnuplot "$OUT/figures/tradeoff.gp"
 }
@@ -343,12 +350,12 @@ run_evolve() {
     done
 }
 
-# Per condition and generation: mean, min and max over seeds of a generations.csv column.
-# With "1-" before the column's name: of 1 minus the column (for R^2: the fraction of the
+# Per generation: mean, min and max over runs (seeds) of a generations.csv column. With
+# "1-" before the column's name: of 1 minus the column (for R^2: the fraction of the
 # weight variance the self-prediction misses); a generation where a seed's value is not
 # finite (a diverged population) is left out, as a gap.
-gen_curves() { # condition column
-    c=$1; col=${2#1-}; inv=0; [ "$col" != "$2" ] && inv=1
+seed_curves() { # column generations.csv...
+    col=${1#1-}; inv=0; [ "$col" != "$1" ] && inv=1; shift
     awk -F, -v col="$col" -v inv="$inv" '
     FNR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
     { g = $1; v = $k; if (v == "") next
@@ -358,9 +365,9 @@ gen_curves() { # condition column
       n[g]++; s[g] += v; if (!(g in lo) || v < lo[g]) lo[g] = v; if (!(g in hi) || v > hi[g]) hi[g] = v }
     END { for (g = 0; g <= maxg; g++)
               if ((g in n) && !(g in bad)) printf "%d %.6g %.6g %.6g\n", g, s[g] / n[g], lo[g], hi[g]
-              else print "" }' \
-        "$OUT"/evolve/${c}_s*/generations.csv
+              else print "" }' "$@"
 }
+gen_curves() { seed_curves "$2" "$OUT"/evolve/${1}_s*/generations.csv; } # condition column
 
 # Mean over the last L generations of a run, then mean ± sd over seeds; "diverged" if
 # any value is not finite or below -1e6.
@@ -411,7 +418,8 @@ table_evolve() {
     md ""
     md "Means over the last $L generations of $G (paper recipe, seeds $S) or the last $L2 of $G2"
     md "(scale-free recipe, seeds $S2), then mean ± sd over seeds. Accuracy on the 1,000-digit"
-    md "fitness set; held-out: the run's best organism on the other 1,000 test digits."
+    md "fitness set (the first 1,000 test digits); held-out: the run's best organism on the"
+    md "other $((MNIST_TEST - 1000)) test digits."
     md ""
     {
         say "| life recipe | replication | mean accuracy (%) | best accuracy (%) | held-out accuracy of the best (%) | self-prediction R^2 | replication R^2 of the births |"
@@ -460,6 +468,9 @@ fig_evolve() {
         gen_curves $c 1-mean_r2 > "$f/evolve_${c}_r2.dat"
     done
     S=$(seeds_of self); S2=$(seeds_of r2self); dv=$(first_diverged r2self)
+    # a marker every tenth of the generations, so that lines that coincide stay apart
+    PI=$(($(gens_of self) / 10)); [ $PI -ge 1 ] || PI=1
+    PI2=$(($(gens_of r2self 2>/dev/null || echo 10) / 10)); [ $PI2 -ge 1 ] || PI2=1
     cat > "$f/inheritance.gp" <<EOF
 set terminal pngcairo size 1150,820 font 'Sans,10'
 set output '$FIGA/inheritance.png'
@@ -468,41 +479,42 @@ set grid
 set key bottom right
 set xlabel 'generation'
 F='$OUTA/figures'
-set title "Paper recipe (SSE loss, lambda 0.01), seeds $S: accuracy"
-set ylabel 'mean test accuracy of the population (%)'
-set yrange [60:85]
+set title "Paper recipe (SSE loss, lambda 0.01), seeds $S: accuracy on the fitness set"
+set ylabel 'mean fitness-set accuracy of the population (%)'
+set yrange [*:*]
 plot F.'/evolve_copy_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c6dbef' notitle, \
      F.'/evolve_self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
-     F.'/evolve_copy_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#1f77b4' t 'copy: child = parent + mutation', \
-     F.'/evolve_self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'self: child = f(C) + mutation'
-set title "Paper recipe, seeds $S: replication fidelity"
-set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+     F.'/evolve_copy_acc.dat' u 1:(100*\$2) w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI lc rgb '#1f77b4' t 'copy: child = parent + mutation', \
+     F.'/evolve_self_acc.dat' u 1:(100*\$2) w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI lc rgb '#e6550d' t 'self: child = f(C) + mutation'
+set title "Paper recipe, seeds $S: replication fidelity (lower = closer copy)"
+set ylabel '1 - R^2 of the self-prediction (log scale)'
 set logscale y
-set yrange [0.01:10]
+set yrange [*:*]; set autoscale yfix; set offsets 0, 0, graph 0.05, graph 0.05
+set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
 set key top right
 plot F.'/evolve_copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
      F.'/evolve_self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
-     F.'/evolve_copy_r2.dat' u 1:2 w l lw 2 lc rgb '#1f77b4' t 'copy', \
-     F.'/evolve_self_r2.dat' u 1:2 w l lw 2 lc rgb '#e6550d' t 'self'
-unset logscale y
+     F.'/evolve_copy_r2.dat' u 1:2 w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_self_r2.dat' u 1:2 w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI lc rgb '#e6550d' t 'self'
+unset logscale y; unset offsets; set autoscale y; set ytics auto
 set key center right
 set title "Scale-free recipe (1 - R^2 loss, lambda 1), seeds $S2: accuracy"
-set ylabel 'mean test accuracy of the population (%)'
+set ylabel 'mean fitness-set accuracy of the population (%)'
 set yrange [0:100]
 plot F.'/evolve_r2copy_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c6dbef' notitle, \
      F.'/evolve_r2self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
-     F.'/evolve_r2copy_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#1f77b4' t 'copy', \
-     F.'/evolve_r2self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'self'
-set title "Scale-free recipe, seeds $S2: replication fidelity\n(self: the weights diverge; no point where 1 - R^2 is infinite)"
-set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+     F.'/evolve_r2copy_acc.dat' u 1:(100*\$2) w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI2 lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_r2self_acc.dat' u 1:(100*\$2) w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI2 lc rgb '#e6550d' t 'self'
+set title "Scale-free recipe, seeds $S2: replication fidelity (lower = closer copy)\n(self: the weights diverge; no point where 1 - R^2 is infinite)"
+set ylabel '1 - R^2 of the self-prediction (log scale)'
 set logscale y
 set format y '10^{%T}'
 set yrange [0.1:1e16]
 set key top left
 plot F.'/evolve_r2copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
      F.'/evolve_r2self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
-     F.'/evolve_r2copy_r2.dat' u 1:2 w lp lw 2 pt 7 ps 0.6 lc rgb '#1f77b4' t 'copy', \
-     F.'/evolve_r2self_r2.dat' u 1:2 w lp lw 2 pt 7 ps 0.6 lc rgb '#e6550d' t 'self'
+     F.'/evolve_r2copy_r2.dat' u 1:2 w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI2 lc rgb '#1f77b4' t 'copy', \
+     F.'/evolve_r2self_r2.dat' u 1:2 w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI2 lc rgb '#e6550d' t 'self'
 unset multiplot
 EOF
     cat > "$f/fidelity.gp" <<EOF
@@ -512,28 +524,29 @@ set multiplot layout 1,2 title "Fidelity evolution: paper-recipe population in s
 set grid
 set xlabel 'generation'
 F='$OUTA/figures'
-set title 'replication fidelity'
-set ylabel '1 - R^2 of the self-prediction (log scale; 0 = perfect copy)'
+set title 'replication fidelity (lower = closer copy)'
+set ylabel '1 - R^2 of the self-prediction (log scale)'
 set logscale y
-set yrange [0.03:3]
+set yrange [*:*]; set autoscale yfix; set offsets 0, 0, graph 0.05, graph 0.05
+set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
 set key top right
 plot F.'/evolve_random_r2.dat' u 1:3:4 w filledcurves lc rgb '#d9d9d9' notitle, \
      F.'/evolve_self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
      F.'/evolve_fidelity_r2.dat' u 1:3:4 w filledcurves lc rgb '#c7e9c0' notitle, \
-     F.'/evolve_random_r2.dat' u 1:2 w l lw 2 lc rgb '#636363' t 'random parents (no selection)', \
-     F.'/evolve_self_r2.dat' u 1:2 w l lw 2 lc rgb '#e6550d' t 'selection on accuracy', \
-     F.'/evolve_fidelity_r2.dat' u 1:2 w l lw 2 lc rgb '#31a354' t 'selection on fidelity (R^2)'
-unset logscale y
-set title 'accuracy'
-set ylabel 'mean test accuracy of the population (%)'
-set yrange [65:80]
+     F.'/evolve_random_r2.dat' u 1:2 w lp lw 2 dt 3 pt 4 ps 0.8 pi $PI lc rgb '#636363' t 'random parents (no selection)', \
+     F.'/evolve_self_r2.dat' u 1:2 w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI lc rgb '#e6550d' t 'selection on accuracy', \
+     F.'/evolve_fidelity_r2.dat' u 1:2 w lp lw 2 dt 4 pt 9 ps 0.8 pi $PI lc rgb '#31a354' t 'selection on fidelity (R^2)'
+unset logscale y; unset offsets; set autoscale y; set ytics auto
+set title 'accuracy on the fitness set (the first 1,000 test digits)'
+set ylabel 'mean fitness-set accuracy of the population (%)'
+set yrange [*:*]
 set key bottom right
 plot F.'/evolve_random_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#d9d9d9' notitle, \
      F.'/evolve_self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
      F.'/evolve_fidelity_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c7e9c0' notitle, \
-     F.'/evolve_random_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#636363' t 'random parents', \
-     F.'/evolve_self_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#e6550d' t 'selection on accuracy', \
-     F.'/evolve_fidelity_acc.dat' u 1:(100*\$2) w l lw 2 lc rgb '#31a354' t 'selection on fidelity'
+     F.'/evolve_random_acc.dat' u 1:(100*\$2) w lp lw 2 dt 3 pt 4 ps 0.8 pi $PI lc rgb '#636363' t 'random parents', \
+     F.'/evolve_self_acc.dat' u 1:(100*\$2) w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI lc rgb '#e6550d' t 'selection on accuracy', \
+     F.'/evolve_fidelity_acc.dat' u 1:(100*\$2) w lp lw 2 dt 4 pt 9 ps 0.8 pi $PI lc rgb '#31a354' t 'selection on fidelity'
 unset multiplot
 EOF
     gnuplot "$f/inheritance.gp"
@@ -597,30 +610,55 @@ table_arena() {
     fig_arena
 }
 
+# The arena figure: per budget, each species' abundance over generations (mean over the
+# seeds, band from the lowest to the highest seed), and a last panel with every seed's
+# abundance at the end, so that a split outcome (2.75e10) shows as one.
 fig_arena() {
     f="$OUT/figures"; d="$OUT/arena"
+    S=$(ls -d "$d"/b0_s* 2>/dev/null | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//')
+    i=0; xt=""
+    : > "$f/arena_end.dat"
+    for b in $AR_BUDGETS; do
+        ls "$d"/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+        i=$((i + 1)); bn=$b; [ "$b" = 0 ] && bn=unlimited
+        xt="$xt${xt:+, }'$bn' $i"
+        for sp in small medium large; do
+            seed_curves n_$sp "$d"/b${b}_s*/generations.csv > "$f/arena_b${b}_$sp.dat"
+        done
+        # budget index, organisms of each species at the end, the seed's index: one line per seed
+        arena_runs "$b" | awk -v i=$i '{ print i, $1, $2, $3, NR - 1 }' >> "$f/arena_end.dat"
+    done
     {
-        say "set terminal pngcairo size 1300,760 font 'Sans,10'"
+        say "set terminal pngcairo size 1300,780 font 'Sans,10'"
         say "set output '$FIGA/arena.png'"
         say "set termoption noenhanced"
-        say "set multiplot layout 2,3 title 'Arena: species abundance (stacked) under a FLOP budget per generation; max_params 300,000, at most 48 organisms' font 'Sans,12'"
-        say "set style fill solid 0.85 noborder"
-        say "set xlabel 'generation'; set ylabel 'organisms alive'; set yrange [0:60]; set grid front"
-        say "set key top center horizontal samplen 1.5"
-        for p in 2e9:1 2e10:1 2.75e10:1 2.75e10:2 4e10:1 0:1; do
-            b=${p%:*}; s=${p#*:}; csv="$d/b${b}_s$s/generations.csv"
-            [ -f "$csv" ] || { say "set title 'budget $b seed $s: not run'; plot 0 notitle"; continue; }
+        say "set multiplot layout 2,3 title \"Arena: organisms of each species alive under a FLOP budget per generation\\n(scenarios/arena.ini: max_params 300,000, at most 48 organisms; lines: mean over seeds $S; bands: lowest to highest seed)\" font 'Sans,11'"
+        say "set style fill transparent solid 0.25 noborder"
+        say "set xlabel 'generation'; set ylabel 'organisms alive'; set yrange [-1:50]; set grid"
+        say "unset key"
+        say "F='$OUTA/figures'"
+        for b in $AR_BUDGETS; do
+            [ -f "$f/arena_b${b}_small.dat" ] || continue
             bn=$b; [ "$b" = 0 ] && bn=unlimited
-            # columns of n_small, n_medium, n_large
-            cols=$(head -n 1 "$csv" | awk -F, '{ for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i
-                if ($i == "n_medium") b = i; if ($i == "n_large") c = i }; print a, b, c }')
-            set -- $cols
-            say "set datafile separator ','"
-            say "set title 'budget $bn, seed $s'"
-            say "plot '$OUTA/arena/b${b}_s$s/generations.csv' every ::1 u 1:(\$$1+\$$2+\$$3) w filledcurves x1 lc rgb '#2ca02c' t 'large (H=100)', \\"
-            say "     '' every ::1 u 1:(\$$1+\$$2) w filledcurves x1 lc rgb '#1f77b4' t 'medium (H=50)', \\"
-            say "     '' every ::1 u 1:$1 w filledcurves x1 lc rgb '#ff7f0e' t 'small (H=25)'"
+            say "set title 'budget $bn FLOPs per generation'"
+            say "plot F.'/arena_b${b}_large.dat' u 1:3:4 w filledcurves lc rgb '#2ca02c' notitle, \\"
+            say "     F.'/arena_b${b}_medium.dat' u 1:3:4 w filledcurves lc rgb '#1f77b4' notitle, \\"
+            say "     F.'/arena_b${b}_small.dat' u 1:3:4 w filledcurves lc rgb '#ff7f0e' notitle, \\"
+            say "     F.'/arena_b${b}_large.dat' u 1:2 w lp lw 2 dt 1 pt 9 pi 5 ps 0.9 lc rgb '#2ca02c' t 'large (H=100)', \\"
+            say "     F.'/arena_b${b}_medium.dat' u 1:2 w lp lw 2 dt 2 pt 5 pi 5 ps 0.8 lc rgb '#1f77b4' t 'medium (H=50)', \\"
+            say "     F.'/arena_b${b}_small.dat' u 1:2 w lp lw 2 dt 4 pt 7 pi 5 ps 0.8 lc rgb '#ff7f0e' t 'small (H=25)'"
         done
+        say "set title 'at the end: each seed (one point per seed and species)'"
+        say "set xlabel 'budget (FLOPs per generation)'; set xrange [0.5:$i.5]; set xtics ($xt)"
+        say "unset grid; set grid ytics; set yrange [-1:64]; set ytics 0, 10, 50; set key top center samplen 3 box opaque"
+        # species side by side within a budget, seeds side by side within a species' slot;
+        # the key (the only one) names the species for every panel
+        say "plot F.'/arena_end.dat' u (\$1 - 0.33 + 0.04 * \$5):2 w p pt 7 ps 0.9 lc rgb '#ff7f0e' notitle, \\"
+        say "     '' u (\$1 - 0.08 + 0.04 * \$5):3 w p pt 5 ps 0.9 lc rgb '#1f77b4' notitle, \\"
+        say "     '' u (\$1 + 0.17 + 0.04 * \$5):4 w p pt 9 ps 1.1 lc rgb '#2ca02c' notitle, \\"
+        say "     keyentry w lp lw 2 dt 4 pt 7 lc rgb '#ff7f0e' t 'small (H=25, 1,525 parameters)', \\"
+        say "     keyentry w lp lw 2 dt 2 pt 5 lc rgb '#1f77b4' t 'medium (H=50, 5,550)', \\"
+        say "     keyentry w lp lw 2 dt 1 pt 9 lc rgb '#2ca02c' t 'large (H=100, 21,100)'"
         say "unset multiplot"
     } > "$f/arena.gp"
     gnuplot "$f/arena.gp"
@@ -705,34 +743,52 @@ table_repair() {
             done
         done
     } | mdcat
-    # figure: accuracy against damage, damaged vs repaired (only damaged), per genome
-    f="$OUT/figures"
-    repair_genomes | while IFS='|' read -r name g desc; do
-        awk -v nm="$name" '$1 == nm && $3 == "only" { n[$2]++; a0 = $5; ad[$2] += $8; ao[$2] += $10 }
-            END { printf "0 %.4f %.4f\n", 100 * a0, 100 * a0
-                  for (k in n) printf "%s %.4f %.4f\n", k, 100 * ad[k] / n[k], 100 * ao[k] / n[k] }' \
-            "$d/summary.txt" | sort -n > "$f/repair_$name.dat"
-    done
+    fig_repair "$S"
+}
+
+# The repair figure: per genome (colour and marker), accuracy after damage (dashed, open
+# rings) and after 3 regenerations of the damaged weights (solid, filled), mean over the
+# damage seeds with bars from the lowest to the highest seed; genomes nudged apart on x.
+fig_repair() { # damage seeds
+    d="$OUT/repair"; f="$OUT/figures"; plots=""; k=0
+    # name|colour|filled marker|open marker|label
+    while IFS='|' read -r name lc pf po label; do
+        grep -q "^$name " "$d/summary.txt" || continue
+        # damage, damaged: mean min max, repaired: mean min max (0: the undamaged genome)
+        awk -v nm="$name" '
+            function upd(a, k, v) { if (!((k, "n") in a)) { a[k, "lo"] = v; a[k, "hi"] = v }
+                a[k, "n"]++; a[k, "s"] += v; if (v < a[k, "lo"]) a[k, "lo"] = v; if (v > a[k, "hi"]) a[k, "hi"] = v }
+            function st(a, k) { return sprintf("%.4f %.4f %.4f", 100 * a[k, "s"] / a[k, "n"], 100 * a[k, "lo"], 100 * a[k, "hi"]) }
+            $1 == nm && $3 == "only" { a0 = $5; upd(dm, $2, $8); upd(rp, $2, $10); seen[$2] = 1 }
+            END { printf "0 %.4f %.4f %.4f %.4f %.4f %.4f\n", 100 * a0, 100 * a0, 100 * a0, 100 * a0, 100 * a0, 100 * a0
+                  for (x in seen) print x, st(dm, x), st(rp, x) }' "$d/summary.txt" | sort -n > "$f/repair_$name.dat"
+        r2=$(awk -v nm="$name" '$1 == nm { printf "%.3f", $6; exit }' "$d/summary.txt")
+        dx="(100*\$1 + $k * 0.5 - 1)"
+        plots="$plots${plots:+, \\
+     }F.'/repair_$name.dat' u $dx:5:6:7 w yerrorlines lw 2 dt 1 pt $pf ps 1.1 lc rgb '$lc' t '$label (R^2 $r2)', \\
+     '' u $dx:2:3:4 w yerrorlines lw 1.5 dt 2 pt $po ps 1.9 lc rgb '$lc' notitle"
+        k=$((k + 1))
+    done <<GENOMES
+evolved-self|#e6550d|7|6|evolved, self mode
+evolved-copy|#1f77b4|5|4|evolved, copy mode
+evolved-r2copy|#17becf|11|10|evolved, scale-free, copy mode
+trained-paper|#756bb1|13|12|trained alone, paper recipe
+trained-r2|#31a354|9|8|trained alone, scale-free, lambda 1
+GENOMES
     cat > "$f/repair.gp" <<EOF
-set terminal pngcairo size 1100,700 font 'Sans,11'
+set terminal pngcairo size 1000,720 font 'Sans,11'
 set output '$FIGA/repair.png'
-set title "Self-repair: test accuracy after damage (dashed) and after 3 regenerations\nof the damaged weights (solid); weights set to 0, mean over damage seeds $S" font 'Sans,11'
+set title "Self-repair: a fraction of the weights set to 0, then 3 regenerations of the damaged weights\n(mean over damage seeds $1; bars: lowest to highest seed; R^2: of the genome's self-prediction)" font 'Sans,11'
 set xlabel 'weights damaged (%)'
-set ylabel 'test accuracy on $MNIST_TEST MNIST digits (%)'
-set xrange [-1:51]; set yrange [0:100]
+set ylabel 'test accuracy on the $(commas $MNIST_TEST) MNIST test digits (%)'
+set xrange [-2:53]; set yrange [0:100]
 set xtics (0, 10, 30, 50)
 set grid
-set key below center box maxrows 4
-set bmargin 10
+set key outside below center vertical maxrows 4 Left reverse samplen 3 width 2
 F='$OUTA/figures'
-plot F.'/repair_evolved-self.dat' u (100*\$1):3 w lp lw 2 pt 7 lc rgb '#e6550d' t 'evolved, self mode (R^2 0.9): repaired', \
-     '' u (100*\$1):2 w lp dt 2 lw 2 pt 7 lc rgb '#e6550d' t '   the same, damaged', \
-     F.'/repair_evolved-copy.dat' u (100*\$1):3 w lp lw 2 pt 5 lc rgb '#1f77b4' t 'evolved, copy mode (R^2 0): repaired', \
-     '' u (100*\$1):2 w lp dt 2 lw 2 pt 5 lc rgb '#1f77b4' t '   the same, damaged', \
-     F.'/repair_trained-paper.dat' u (100*\$1):3 w lp lw 2 pt 13 lc rgb '#756bb1' t 'trained alone, paper recipe (R^2 0): repaired', \
-     '' u (100*\$1):2 w lp dt 2 lw 2 pt 13 lc rgb '#756bb1' t '   the same, damaged', \
-     F.'/repair_trained-r2.dat' u (100*\$1):3 w lp lw 2 pt 9 lc rgb '#31a354' t 'trained alone, scale-free, lambda 1: repaired', \
-     '' u (100*\$1):2 w lp dt 2 lw 2 pt 9 lc rgb '#31a354' t '   the same, damaged'
+plot $plots, \\
+     keyentry w lp lw 2 dt 1 pt 7 ps 1.1 lc rgb 'black' t 'solid, filled: repaired (3 cycles)', \\
+     keyentry w lp lw 1.5 dt 2 pt 6 ps 1.9 lc rgb 'black' t 'dashed, ring: damaged'
 EOF
     gnuplot "$f/repair.gp"
 }
@@ -750,8 +806,8 @@ table_headline() {
     md "|---|---|"
     p="$OUT/paper/summary.txt"
     if [ -f "$p" ]; then
-        md "| paper: aux quine, MNIST $MNIST_SPLIT | quine $(col_mean "$p" mnist_paper 8 100)% test accuracy (R^2 of self-prediction $(col_mean "$p" mnist_paper 6 1)) vs the same network on the task alone $(col_mean "$p" mnist_tasksteps_T1 8 100)% (paper: 90.41% vs 96.33%) |"
-        md "| paper: aux quine, Fashion-MNIST | quine $(col_mean "$p" fashion_paper 8 100)% vs task alone $(col_mean "$p" fashion_tasksteps_T1 8 100)% |"
+        md "| paper: aux quine, MNIST $MNIST_SPLIT | quine $(col_mean "$p" mnist_paper60k 8 100)% test accuracy with \`--recipe paper60k\` (R^2 of self-prediction $(col_mean "$p" mnist_paper60k 6 1); the paper's stated settings alone: $(col_mean "$p" mnist_paper 8 100)%) vs the same network on the task alone $(col_mean "$p" mnist_taskT1 8 100)% (30 image epochs, T = 1) (paper: 90.41% vs 96.33%) |"
+        md "| paper: aux quine, Fashion-MNIST | quine $(col_mean "$p" fashion_paper60k 8 100)% with \`--recipe paper60k\` ($(col_mean "$p" fashion_paper 8 100)% with the stated settings) vs task alone $(col_mean "$p" fashion_taskT1 8 100)% |"
         md "| paper: vanilla, 10 x (epoch + regeneration), small projection | L_SR $(col_mean "$p" v_regen_cs0.1 4 1) (paper 0.86), but R^2 $(col_mean "$p" v_regen_cs0.1 6 1): the weights shrink (rms $(col_mean "$p" v_regen_cs0.1 9 1) -> $(col_mean "$p" v_regen_cs0.1 7 1)), nothing is copied |"
     fi
     t="$OUT/tradeoff/summary.txt"
