@@ -112,8 +112,11 @@ struct orch {
     /* state */
     int stopping, exit_code, interrupts;
     double run_started, gen_started, last_gen_seconds;
-    double wall_before; /* spent by earlier sessions of a resumed run */
-    char blas_core[32]; /* the OpenBLAS kernels of the first worker */
+    double wall_before;                  /* spent by earlier sessions of a resumed run */
+    uint64_t bytes_sent, bytes_received; /* to and from workers, this session */
+    uint64_t births_before;              /* births by replication before this session */
+    uint64_t tasks_sent;                 /* this session (a requeued task counts again) */
+    char blas_core[32];                  /* the OpenBLAS kernels of the first worker */
     int tty;
     size_t status_len;
 };
@@ -246,6 +249,7 @@ static void send_msg(worker_t *w, const qs_msg_t *m)
     qs_msg_encode(m, &wr->bytes);
     uv_buf_t buf = uv_buf_init((char *)wr->bytes.data, (unsigned)wr->bytes.len);
     wr->req.data = w;
+    w->o->bytes_sent += wr->bytes.len;
     int rc = uv_write(&wr->req, w->tx, &buf, 1, on_written);
     if (rc < 0) {
         qs_bytes_destroy(&wr->bytes);
@@ -278,6 +282,7 @@ static void send_task(worker_t *w, uint32_t index)
         w->busy_since = qs_now();
     w->inflight[w->ninflight++] = index;
     o->tasks[index].state = T_SENT;
+    o->tasks_sent++;
     send_msg(w, &m); /* the task borrows the genome: nothing to free */
 }
 
@@ -404,6 +409,15 @@ static void final_report(orch_t *o, const char *reason)
           reason, generations, founders, births, deaths, wall);
     event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
           wall > 0 ? 100 * cpu / wall : 0.0);
+    /* this session's births: a resumed run's earlier ones sent their bytes before */
+    uint64_t session_births = births - o->births_before;
+    uint64_t bytes = o->bytes_sent + o->bytes_received;
+    event(o, 0,
+          "traffic with workers: %" PRIu64 " bytes sent, %" PRIu64 " received, %.0f bytes per "
+          "birth, %.0f per task (%" PRIu64 " tasks)",
+          o->bytes_sent, o->bytes_received,
+          session_births ? (double)bytes / (double)session_births : 0.0,
+          o->tasks_sent ? (double)bytes / (double)o->tasks_sent : 0.0, o->tasks_sent);
     if (o->opts->progress == QS_PROGRESS_QUIET)
         return;
     clear_status(o);
@@ -655,6 +669,7 @@ static void on_worker_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     const uint8_t *p = (const uint8_t *)buf->base;
     size_t left = (size_t)nread;
+    w->o->bytes_received += left;
     while (left > 0 && !w->dying) {
         size_t used = 0, plen = 0;
         const uint8_t *payload = NULL;
@@ -1236,6 +1251,9 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
             goto out;
         }
         o->wall_before = resume->wall_seconds;
+        uint64_t founders, births, deaths;
+        qs_islands_totals(&o->isl, &founders, &births, &deaths);
+        o->births_before = births - founders;
     } else {
         if (qs_rundir_create(&o->rd, opts->out_dir, sc, scenario_text, opts->force, &err) < 0) {
             fprintf(stderr, "quinesim run: %s\n", err.msg);

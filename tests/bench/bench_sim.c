@@ -5,7 +5,8 @@
  *    (getrusage, logged in run.log) against the CPU time of the whole process tree (the
  *    bench's RUSAGE_CHILDREN), split into a cost per birth (the difference between a 5-
  *    and a 15-generation run) and a fixed cost per run.
- * 2. The orchestrator's ceiling: tests/bench/echo.ini with --echo-tasks (tasks that do no
+ * 2. Traffic with the workers per birth (run.log), central population against islands.
+ * 3. The orchestrator's ceiling: tests/bench/echo.ini with --echo-tasks (tasks that do no
  *    compute) on 16 remote workers over loopback TCP: task round trips per second and
  *    orchestrator CPU per task, extrapolated to 1,000 workers.
  * Each figure is from the run of median wall time of 3. */
@@ -66,6 +67,24 @@ static long births(const char *out)
     }
     fclose(f);
     return n;
+}
+
+/* The bytes sent to and received from workers per birth (per task with per_task), from
+ * run.log. */
+static double traffic(const char *out, int per_task)
+{
+    char path[512], line[1024];
+    snprintf(path, sizeof path, "%s/run.log", out);
+    FILE *f = fopen(path, "r");
+    double v = NAN;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, per_task ? " birth, " : " received, ");
+        if (strstr(line, "traffic with workers:") && at)
+            v = atof(at + (per_task ? 8 : 11));
+    }
+    if (f)
+        fclose(f);
+    return v;
 }
 
 typedef struct {
@@ -150,6 +169,27 @@ int main(void)
     printf("  orchestrator fixed cost per run (start-up: data, founders, workers; end: held-out "
            "test): %.3f s; share of a whole 15-generation run: %.2f%%\n",
            fixed, 100 * s15->orch_cpu / s15->tree_cpu);
+
+    /* Traffic: bytes between the orchestrator and its workers per birth (run.log), for the
+     * central population and for the same run as 4 islands. */
+    printf("bench_sim: traffic with the workers per birth (paper-size quines, 84,400-byte "
+           "genomes), 5 generations on 2 workers\n");
+    static const char *const layouts[][2] = {
+        {"central population", ""},
+        {"4 islands (ring, migration every 2 generations), computed centrally",
+         "--set islands.count=4 --set islands.interval=2"}};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s run %s/tests/bench/sim.ini --set data.path=%s %s --out %s --force --quiet "
+                 "--workers 2",
+                 bin(), src, data, layouts[k][1], out);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "bench_sim: failed: %s\n", cmd);
+            return 1;
+        }
+        printf("  %-68s %8.0f bytes per birth, %7.0f per task\n", layouts[k][0], traffic(out, 0),
+               traffic(out, 1));
+    }
 
     /* The ceiling: 16 remote workers on loopback, tasks without compute. */
     printf("bench_sim: orchestrator ceiling, %s/tests/bench/echo.ini --echo-tasks (512 "

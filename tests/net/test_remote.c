@@ -554,3 +554,34 @@ Test(remote, different_blas_kernels_are_reported)
                   su_file_contains(p, "kernels, earlier workers 'Prescott'"),
               "the difference is warned");
 }
+
+/* [islands]: remote workers, one of them lost mid-task and another joining, compute the
+ * islands' lives; the files are those of a local run. */
+Test(remote, islands_on_remote_workers_match_a_local_run)
+{
+    char sc[512], ref[512], out[512], wlog[600];
+    su_scenario(sc, sizeof sc, dir, "ri", "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\n");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/islands", dir);
+    int port;
+    setenv("QS_FAULT", "slow:60", 1);
+    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
+    snprintf(wlog, sizeof wlog, "%s/i-leaver.log", dir);
+    pid_t leaver = start_worker("127.0.0.1", port, NULL, wlog);
+    snprintf(wlog, sizeof wlog, "%s/i-stayer.log", dir);
+    pid_t stayer = start_worker("127.0.0.1", port, NULL, wlog);
+    usleep(500000);
+    kill(leaver, SIGKILL);
+    wait_status(leaver);
+    snprintf(wlog, sizeof wlog, "%s/i-joiner.log", dir);
+    pid_t joiner = start_worker("127.0.0.1", port, NULL, wlog);
+    unsetenv("QS_FAULT");
+    cr_assert_eq(wait_status(orch), 0);
+    wait_status(stayer);
+    wait_status(joiner);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    char p[700];
+    snprintf(p, sizeof p, "%s/phylogeny.csv", out);
+    cr_assert(su_file_contains(p, ",island,origin_island\n"), "an islands run");
+}

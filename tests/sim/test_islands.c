@@ -231,3 +231,23 @@ Test(islands, analyze_summarises_each_island)
     snprintf(p, sizeof p, "%s/plots/islands_fidelity.svg", su_dir);
     cr_assert_eq(access(p, F_OK), 0, "%s", p);
 }
+
+/* A worker dying mid-task in an islands run: its task is computed again elsewhere and
+ * nothing changes. */
+Test(islands, worker_dying_mid_task_changes_nothing)
+{
+    char sc[512], a[512], b[512], env[700], p[700], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(a, sizeof a, "%s/clean", su_dir);
+    snprintf(b, sizeof b, "%s/faulty", su_dir);
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(env, sizeof env, "QS_FAULT=kill-on-task:5 QS_FAULT_ONCE=%s/fired", su_dir);
+    cr_assert_eq(su_run(env, sc, b, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/fired", su_dir);
+    cr_assert_eq(access(p, F_OK), 0, "the fault fired");
+    const char *why = su_same_results(a, b);
+    cr_assert_null(why, "%s", why);
+    cr_assert_gt(check_migrants(b), 0);
+}
