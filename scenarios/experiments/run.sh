@@ -18,8 +18,9 @@
 # its tables to docs/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
 # and writes no docs/, so that the committed tables and figures stay the full run's.
 #
-# Measured on the project's 2-vCPU machine: the full variant took 1,439 s (24 minutes),
-# QUICK=1 223 s (each run's durations are at the top of RESULTS.md).
+# Measured on the project's 2-vCPU machine (AMD EPYC, MNIST 60,000 / 10,000, sharing the CPUs
+# with other jobs): the full variant took 1,697 s (28 minutes), QUICK=1 447 s while the full
+# variant ran beside it (each run's durations are at the top of RESULTS.md).
 #
 # Environment: QUICK=1 short variant; ONLY="tradeoff arena" runs only these experiments
 # (the tables and figures of the others are remade from their raw results if present;
@@ -213,7 +214,7 @@ table_paper() {
     md "### Paper reproductions: the auxiliary quine (N = 21,100)"
     md ""
     md "Test accuracy after training, mean over seeds ($PAPER_SEEDS) and each seed's value; L_SR and R^2 are"
-    md "means. MNIST: the $MNIST_TRAIN / $MNIST_TEST real digits of $MNIST; Fashion-MNIST: 60,000 / 10,000."
+    md "means. MNIST: the $(commas $MNIST_TRAIN) / $(commas $MNIST_TEST) real digits of $MNIST; Fashion-MNIST: 60,000 / 10,000."
     md ""
     awk "$AWKLIB"'
     { k = $1; n[k]++; l[k, n[k]] = $4; r2[k, n[k]] = $6; acc[k, n[k]] = $8 }
@@ -272,7 +273,7 @@ table_tradeoff() {
     steps=$(tail -n 1 "$(ls "$d"/*.jsonl | head -n 1)" | awk "$AWKLIB"'{ print jget($0, "steps") }')
     seeds=$(awk '{ print $2 }' "$d/summary.txt" | sort -un | tr '\n' ' ' | sed 's/ $//')
     md ""
-    md "### Trade-off: replication against the task (single aux quines, $steps steps, seeds $seeds)"
+    md "### Trade-off: replication against the task (single aux quines, $(commas $steps) steps, seeds $seeds)"
     md ""
     md "L = (1 - R^2 on 2,000 coordinates) + lambda * (mean cross-entropy on 100 images, T = 1);"
     md "mean ± standard deviation over the seeds. \"task alone\" has no replication term."
@@ -303,7 +304,7 @@ table_tradeoff() {
     cat > "$OUT/figures/tradeoff.gp" <<EOF
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$FIGA/tradeoff.png'
-set title "Replication vs task: single aux quines, $steps steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST $MNIST_SPLIT)\nlambda 0 has no place on the log axis: see the table"
+set title "Replication vs task: single aux quines, $(commas $steps) steps, mean and sd over seeds $seeds\n(loss (1 - R^2) + lambda x cross-entropy; scale-free recipe, MNIST $MNIST_SPLIT)\nlambda 0 has no place on the log axis: see the table"
 set logscale x
 set xrange $xr
 set xlabel 'lambda, weight of the task loss (log scale)'
@@ -419,7 +420,7 @@ table_evolve() {
     md "Means over the last $L generations of $G (paper recipe, seeds $S) or the last $L2 of $G2"
     md "(scale-free recipe, seeds $S2), then mean ± sd over seeds. Accuracy on the 1,000-digit"
     md "fitness set (the first 1,000 test digits); held-out: the run's best organism on the"
-    md "other $((MNIST_TEST - 1000)) test digits."
+    md "other $(commas $((MNIST_TEST - 1000))) test digits."
     md ""
     {
         say "| life recipe | replication | mean accuracy (%) | best accuracy (%) | held-out accuracy of the best (%) | self-prediction R^2 | replication R^2 of the births |"
@@ -716,7 +717,7 @@ table_repair() {
     md ""
     md "### Self-repair: damage a fraction of the weights (set to 0), regenerate 3 times"
     md ""
-    md "Accuracy on the $MNIST_TEST test digits of $MNIST, mean over damage seeds $S."
+    md "Accuracy on the $(commas $MNIST_TEST) test digits of $MNIST, mean over damage seeds $S."
     md "\"only damaged\": each regeneration rewrites only the damaged weights with the network's"
     md "prediction of them; \"all\": theta <- f_theta(C), every weight (the paper's regeneration)."
     md "restored: the fraction of the damage's distance to the original genome undone after 3"
