@@ -344,7 +344,7 @@ static void chart_accuracy(const qs_history_t *h, const char *run, uint32_t nsp,
             "set xlabel \"generation\"\n"
             "set ylabel \"fitness-set accuracy (fraction correct)\"\n"
             "set key default\n"
-            "set key box opaque outside right top vertical Left reverse\n",
+            "set key box opaque outside right top vertical Left reverse width 1\n",
             run);
     data_yrange(f, cd->acc_lo, cd->acc_hi, 0, 1);
     fputs("plot ", f);
@@ -382,7 +382,7 @@ static void chart_fidelity(const qs_history_t *h, const char *run, uint32_t nsp,
             "set xlabel \"generation\"\n"
             "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n"
             "set key default\n"
-            "set key box opaque outside right top vertical Left reverse\n",
+            "set key box opaque outside right top vertical Left reverse width 1\n",
             run, cut);
     data_yrange(f, cd->r2_lo, 1, R2_FLOOR, 1.02);
     fputs("plot ", f);
@@ -689,7 +689,7 @@ int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs
             "set xrange [0:%u]\n"
             "set xtics %s\n"
             "set xlabel \"generation\"\n"
-            "set key box opaque outside right top vertical Left reverse\n",
+            "set key box opaque outside right top vertical Left reverse width 1\n",
             r->nruns, last > 0 ? last : 1, last <= 10 ? "1" : "autofreq");
     script_terminal(f);
     if (acc) {
