@@ -5,13 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fertile.h"
+#include "core/regen.h"
 #include "core/rng.h"
+#include "core/vec.h"
 
 /* ---- names ----------------------------------------------------------------------------- */
 
 static const char *const mode_names[] = {"self", "copy"};
 QS_NAME_FNS(qs_replicate_mode_name, qs_replicate_mode_parse, qs_replicate_mode_t, mode_names)
 const qs_names_t qs_replicate_mode_names = QS_NAMES(mode_names);
+
+static const char *const recipe_names[] = {"paper", "fertile"};
+QS_NAME_FNS(qs_life_recipe_name, qs_life_recipe_parse, qs_life_recipe_t, recipe_names)
+const qs_names_t qs_life_recipe_names = QS_NAMES(recipe_names);
 
 const char *qs_task_kind_name(qs_task_kind_t k)
 {
@@ -88,6 +95,15 @@ int qs_life_species_init(qs_life_species_t *s, const qs_quine_spec_t *spec,
     s->work = qs_work_new(spec, setup->work_rows ? setup->work_rows : 1);
     s->pred = xaligned(s->n * sizeof(float));
     s->child = xaligned(s->n * sizeof(float));
+    s->grand = xaligned(s->n * sizeof(float));
+    if (setup->fertility)
+        s->fertility = *setup->fertility;
+    if (s->fertility.recipe == QS_LIFE_RECIPE_FERTILE && s->trainer) {
+        qs_fertile_cfg_t fc = qs_fertile_defaults();
+        fc.generations = 2; /* the child's own copy error needs theta_1 */
+        fc.regen = s->fertility.regen;
+        s->fert = qs_fertile_new(s->phys, &fc, 0);
+    }
     return 0;
 }
 
@@ -99,9 +115,11 @@ void qs_life_species_destroy(qs_life_species_t *s)
         qs_features_destroy(&s->train);
     if (s->has_fitness)
         qs_features_destroy(&s->fitness);
+    qs_fertile_free(s->fert);
     qs_phys_free(s->phys);
     free(s->pred);
     free(s->child);
+    free(s->grand);
     memset(s, 0, sizeof *s);
 }
 
@@ -116,6 +134,7 @@ void qs_life_birth(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed,
     if (b->mode == QS_REPLICATE_SELF) {
         for (uint32_t k = 0; k < b->regenerations; k++) {
             qs_quine_predict_all(s->phys, s->child, s->pred, s->work);
+            qs_regen_apply(&s->spec, b->regen, s->child, s->pred);
             memcpy(s->child, s->pred, s->n * sizeof(float));
         }
         r->flops_replication = (uint64_t)b->regenerations * qs_flops_regen(&s->spec);
@@ -134,6 +153,35 @@ void qs_life_birth(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed,
     memcpy(theta, s->child, s->n * sizeof(float));
 }
 
+uint64_t qs_life_fertile_flops(const qs_quine_spec_t *spec, uint64_t cg_iters, uint64_t tries)
+{
+    return (12 * cg_iters + 3 * (2 * tries + 1) + 6) * qs_flops_regen(spec);
+}
+
+/* The fertile recipe's steps on theta, after the trainer's; returns their FLOPs. */
+static uint64_t fertile_life(qs_life_species_t *s, qs_rng_t rng, float *theta)
+{
+    const qs_life_fertility_t *fc = &s->fertility;
+    float *v = s->grand; /* a random unit direction from the life's stream */
+    for (size_t i = 0; i < s->n; i++)
+        v[i] = (float)qs_rng_normal(&rng);
+    qs_fertile_set_direction(s->fert, v);
+    const uint32_t cg = fc->cg_iters ? fc->cg_iters : 30;
+    double mu = 1;
+    uint64_t flops = 0;
+    for (uint32_t k = 0; k < fc->steps; k++) {
+        if (k % 2 == 0) {
+            for (int p = 0; p < 5; p++)
+                qs_fertile_power_step(s->fert, theta);
+            flops += 10 * qs_flops_regen(&s->spec);
+        }
+        qs_fertile_lm_stats_t ls;
+        qs_fertile_lm_step(s->fert, theta, QS_LIFE_FERTILE_C, QS_LIFE_FERTILE_CHILD, cg, &mu, &ls);
+        flops += qs_life_fertile_flops(&s->spec, ls.cg_iters, ls.tries);
+    }
+    return flops;
+}
+
 void qs_life_live(qs_life_species_t *s, uint64_t seed, uint64_t stream, uint64_t steps,
                   float *theta, qs_life_result_t *r)
 {
@@ -145,6 +193,8 @@ void qs_life_live(qs_life_species_t *s, uint64_t seed, uint64_t stream, uint64_t
     r->steps = done;
     r->flops_life = done * qs_trainer_step_flops(s->trainer);
     r->train_loss = done ? st->loss_sum / (double)done : NAN;
+    if (s->fert)
+        r->flops_life += fertile_life(s, qs_trainer_rng(s->trainer), theta);
 }
 
 void qs_life_evaluate(qs_life_species_t *s, const float *theta, qs_life_eval_t *e)
@@ -152,6 +202,23 @@ void qs_life_evaluate(qs_life_species_t *s, const float *theta, qs_life_eval_t *
     qs_quine_predict_all(s->phys, theta, s->pred, s->work);
     qs_fidelity_compute(&e->fidelity, theta, s->pred, s->n);
     e->flops = qs_flops_regen(&s->spec);
+    e->has_child = 0;
+    e->child_r2 = e->drift2_r2 = NAN;
+    if (s->fertility.measure_child) {
+        /* theta_1 = T(theta) into child, theta_2 = T(theta_1) into grand; pred stays
+         * f_theta(C) */
+        memcpy(s->child, s->pred, s->n * sizeof(float));
+        qs_regen_apply(&s->spec, s->fertility.regen, theta, s->child);
+        qs_quine_predict_all(s->phys, s->child, s->grand, s->work);
+        qs_regen_apply(&s->spec, s->fertility.regen, s->child, s->grand);
+        qs_fidelity_t f;
+        qs_fidelity_compute(&f, s->child, s->grand, s->n);
+        e->child_r2 = f.r2;
+        qs_fidelity_compute(&f, theta, s->grand, s->n);
+        e->drift2_r2 = f.r2;
+        e->has_child = 1;
+        e->flops += qs_flops_regen(&s->spec);
+    }
     e->accuracy = NAN;
     if (s->has_fitness) {
         e->accuracy = qs_quine_accuracy(s->phys, theta, &s->fitness, s->work, NULL);
@@ -187,6 +254,9 @@ int qs_life_task_run(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t see
         qs_life_eval_t e;
         qs_life_evaluate(s, theta, &e);
         r->fidelity = e.fidelity;
+        r->has_child = e.has_child;
+        r->child_r2 = e.child_r2;
+        r->drift2_r2 = e.drift2_r2;
         r->accuracy = e.accuracy;
         r->flops_eval = e.flops;
     }

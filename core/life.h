@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/fertile.h"
 #include "core/fidelity.h"
 #include "core/idx.h"
 #include "core/optim.h"
@@ -49,9 +50,30 @@ int qs_replicate_mode_parse(const char *s, qs_replicate_mode_t *out); /* 0 or QS
 /* Replication and mutation of a birth. */
 typedef struct {
     qs_replicate_mode_t mode;
-    uint32_t regenerations; /* k of f^k (self) */
+    uint32_t regenerations; /* k of T^k (self) */
+    qs_regen_t regen;       /* T: plain f_theta(C) or standardized per layer (core/regen.h) */
     float mutation_sigma, mutation_rate;
 } qs_birth_cfg_t;
+
+/* What a life trains for. PAPER: the trainer's steps only. FERTILE: after them, `steps`
+ * Levenberg-Marquardt steps of `quinesim train --recipe fertile` (core/fertile.h's
+ * qs_fertile_lm_step on the copy, the contraction (weight 0.03) and the child's own copy
+ * (weight 1), with the regeneration `regen`), each pair of them after five power-iteration
+ * steps from a random direction drawn from the life's stream. */
+typedef enum { QS_LIFE_RECIPE_PAPER = 0, QS_LIFE_RECIPE_FERTILE = 1 } qs_life_recipe_t;
+extern const qs_names_t qs_life_recipe_names;                   /* "paper", "fertile" */
+const char *qs_life_recipe_name(qs_life_recipe_t r);            /* "?" if unknown */
+int qs_life_recipe_parse(const char *s, qs_life_recipe_t *out); /* 0 or QS_ERR(INVAL) */
+#define QS_LIFE_FERTILE_C     0.03 /* the recipe's contraction weight */
+#define QS_LIFE_FERTILE_CHILD 1.0  /* the recipe's weight of the child's copy error */
+
+typedef struct {
+    qs_life_recipe_t recipe;
+    uint32_t steps;    /* FERTILE: Levenberg-Marquardt steps per life */
+    uint32_t cg_iters; /* FERTILE: their conjugate-gradient iterations (0: 30) */
+    qs_regen_t regen;  /* T of the fertile steps and of the child measure */
+    int measure_child; /* evaluations also measure the child (qs_life_eval_t) */
+} qs_life_fertility_t;
 
 /* ---- tasks and their results --------------------------------------------------------- */
 
@@ -85,6 +107,9 @@ typedef struct {
     qs_fidelity_t fidelity; /* self-prediction f(C) vs theta after life */
     int has_link;           /* BIRTH: the replication link below is valid */
     qs_fidelity_t link;     /* child before mutation vs parent */
+    int has_child;          /* child_r2 and drift2_r2 were measured */
+    double child_r2;        /* R^2 of T(T(theta)) against T(theta) after life */
+    double drift2_r2;       /* R^2 of T(T(theta)) against theta after life */
     uint32_t mutated;       /* weights changed by mutation */
     double seconds;         /* worker wall time for the task */
     uint32_t nweights;
@@ -107,6 +132,8 @@ typedef struct {
     /* Physics without the coordinate table: accuracy only (no replication, no life). */
     int classifier_only;
     size_t work_rows; /* the workspace's expected batch (see qs_work_new); 0 = 1 */
+    /* NULL: the paper's life, no child measure. Copied. */
+    const qs_life_fertility_t *fertility;
 } qs_life_setup_t;
 
 typedef struct {
@@ -116,8 +143,10 @@ typedef struct {
     int has_train, has_fitness;
     qs_trainer_t *trainer; /* NULL without setup.train_cfg */
     qs_work_t *work;
-    float *pred, *child; /* n floats each */
-    size_t n;            /* parameters */
+    float *pred, *child, *grand; /* n floats each */
+    size_t n;                    /* parameters */
+    qs_life_fertility_t fertility;
+    qs_fertile_t *fert; /* FERTILE lives */
 } qs_life_species_t;
 
 /* Set up s for spec (validated by the caller) from setup. Aux needs setup->train when
@@ -134,15 +163,27 @@ void qs_life_species_destroy(qs_life_species_t *s);
  * link, has_link, mutated and flops_replication. Mutation draws from (seed, stream). */
 void qs_life_birth(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed, uint64_t stream,
                    float *theta, qs_life_result_t *r);
-/* Life: up to `steps` training steps on theta in place, the rng (seed, stream). Fills r's
- * steps, flops_life and train_loss. Needs a trainer. */
+/* Life: up to `steps` training steps on theta in place, the rng (seed, stream); with the
+ * fertile recipe, then its Levenberg-Marquardt steps (their draws from the same stream,
+ * after the trainer's). Fills r's steps (the trainer's), flops_life (with an estimate of
+ * the fertile steps': qs_life_fertile_flops) and train_loss. Needs a trainer. */
 void qs_life_live(qs_life_species_t *s, uint64_t seed, uint64_t stream, uint64_t steps,
                   float *theta, qs_life_result_t *r);
+
+/* FLOPs charged for one fertile step that took cg_iters CG iterations and `tries` trial
+ * solves: each CG iteration 3 tangent and 3 adjoint passes, each energy 3 linearised
+ * regenerations, a tangent or adjoint pass counted as 2 regenerations. An estimate. */
+uint64_t qs_life_fertile_flops(const qs_quine_spec_t *spec, uint64_t cg_iters, uint64_t tries);
 
 /* What an evaluation measures. */
 typedef struct {
     qs_fidelity_t fidelity; /* f_theta(C) vs theta */
-    double accuracy;        /* on the fitness features; NaN for vanilla or without them */
+    /* with fertility.measure_child: theta_1 = T(theta), theta_2 = T(theta_1) (one more
+     * regeneration); child_r2 = R^2 of theta_2 vs theta_1 (the child's own copy, i.e. the
+     * 2nd generation's link of `quinesim fertility`), drift2_r2 = R^2 of theta_2 vs theta. */
+    int has_child;
+    double child_r2, drift2_r2;
+    double accuracy; /* on the fitness features; NaN for vanilla or without them */
     uint64_t flops;
 } qs_life_eval_t;
 /* Evaluation of theta; s->pred is left holding f_theta(C). */

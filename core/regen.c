@@ -17,6 +17,7 @@
 static const char *const regen_names[] = {"plain", "standardize"};
 
 QS_NAME_FNS(qs_regen_name, qs_regen_parse, qs_regen_t, regen_names)
+const qs_names_t qs_regen_names = QS_NAMES(regen_names);
 
 #define MAX_GROUPS 24
 

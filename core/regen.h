@@ -21,8 +21,10 @@
 #include <stddef.h>
 
 #include "core/quine.h"
+#include "core/util.h"
 
 typedef enum { QS_REGEN_PLAIN = 0, QS_REGEN_STANDARDIZE = 1 } qs_regen_t;
+extern const qs_names_t qs_regen_names;             /* in enumerator order */
 const char *qs_regen_name(qs_regen_t r);            /* "plain" | "standardize"; "?" if unknown */
 int qs_regen_parse(const char *s, qs_regen_t *out); /* 0 or QS_ERR(INVAL) */
 

@@ -187,6 +187,10 @@ void qs_record_write_json(qs_jw_t *j, const qs_record_t *r)
         qs_jw_kv_u64(j, "steps", e->steps);
         qs_jw_kv_u64(j, "flops", e->flops);
         qs_jw_kv_f64(j, "train_loss", e->train_loss);
+        if (e->has_child) {
+            qs_jw_kv_f64(j, "child_r2", e->child_r2);
+            qs_jw_kv_f64(j, "drift2_r2", e->drift2_r2);
+        }
         break;
     }
     case QS_REC_DEATH:

@@ -115,7 +115,7 @@ static void pack_record(msgpack_packer *pk, const qs_record_t *r)
     }
     case QS_REC_EVAL: {
         const qs_rec_eval_t *e = &r->u.eval;
-        open_rec(pk, r->type, 10);
+        open_rec(pk, r->type, 10 + (e->has_child ? 2 : 0));
         qs_mp_kv_u64(pk, "id", e->id);
         qs_mp_kv_u64(pk, "generation", e->generation);
         qs_mp_kv_f64(pk, "accuracy", e->accuracy);
@@ -126,6 +126,10 @@ static void pack_record(msgpack_packer *pk, const qs_record_t *r)
         qs_mp_kv_u64(pk, "steps", e->steps);
         qs_mp_kv_u64(pk, "flops", e->flops);
         qs_mp_kv_f64(pk, "train_loss", e->train_loss);
+        if (e->has_child) {
+            qs_mp_kv_f64(pk, "child_r2", e->child_r2);
+            qs_mp_kv_f64(pk, "drift2_r2", e->drift2_r2);
+        }
         return;
     }
     case QS_REC_DEATH:
@@ -271,9 +275,10 @@ out:
 
 static int read_eval(const msgpack_object *map, qs_rec_eval_t *e, qs_error_t *err)
 {
-    enum { ID, GEN, ACC, LSR, REL, R2, ZERO, STEPS, FLOPS, LOSS, NK };
-    static const char *const keys[NK] = {"id", "generation", "accuracy", "l_sr",  "rel_err",
-                                         "r2", "zero_quine", "steps",    "flops", "train_loss"};
+    enum { ID, GEN, ACC, LSR, REL, R2, ZERO, STEPS, FLOPS, LOSS, CHILD, DRIFT2, NK };
+    static const char *const keys[NK] = {"id",      "generation", "accuracy",   "l_sr",
+                                         "rel_err", "r2",         "zero_quine", "steps",
+                                         "flops",   "train_loss", "child_r2",   "drift2_r2"};
     const char *what = "eval";
     const msgpack_object *v[NK];
     int rc;
@@ -288,6 +293,12 @@ static int read_eval(const msgpack_object *map, qs_rec_eval_t *e, qs_error_t *er
     TRY(qs_mp_u64(v[STEPS], what, "steps", 0, UINT64_MAX, &e->steps, err));
     TRY(qs_mp_u64(v[FLOPS], what, "flops", 0, UINT64_MAX, &e->flops, err));
     TRY(qs_mp_f64(v[LOSS], what, "train_loss", &e->train_loss, err));
+    e->child_r2 = e->drift2_r2 = NAN;
+    e->has_child = v[CHILD] != NULL;
+    if (e->has_child) { /* both or neither */
+        TRY(qs_mp_f64(v[CHILD], what, "child_r2", &e->child_r2, err));
+        TRY(qs_mp_f64(v[DRIFT2], what, "drift2_r2", &e->drift2_r2, err));
+    }
 out:
     return rc;
 }

@@ -85,6 +85,10 @@ typedef struct {
     uint64_t steps; /* training steps this generation */
     uint64_t flops; /* FLOPs charged to it this generation */
     double train_loss;
+    /* [life] measure_child: the child's own copy R^2 (T(T(theta)) vs T(theta)) and the
+     * grandchild's drift R^2 (T(T(theta)) vs theta) after life; NaN when not measured */
+    int has_child;
+    double child_r2, drift2_r2;
 } qs_rec_eval_t;
 
 typedef enum {

@@ -55,6 +55,14 @@ static const char *nm_mode(int i)
 {
     return qs_replicate_mode_name((qs_replicate_mode_t)i);
 }
+static const char *nm_recipe(int i)
+{
+    return qs_life_recipe_name((qs_life_recipe_t)i);
+}
+static const char *nm_regen(int i)
+{
+    return qs_regen_name((qs_regen_t)i);
+}
 static const char *nm_task(int i)
 {
     return qs_task_kind_name((qs_task_kind_t)i);
@@ -104,7 +112,7 @@ static void open_msg(msgpack_packer *pk, qs_msg_type_t t, size_t n)
 
 static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
 {
-    open_msg(pk, QS_MSG_CONFIG, 17);
+    open_msg(pk, QS_MSG_CONFIG, 22);
     qs_mp_kv_u64(pk, "seed", c->seed);
     qs_mp_pack_cstr(pk, "species");
     uint32_t ns = QS_MIN(c->nspecies, (uint32_t)QS_MAX_SPECIES);
@@ -124,6 +132,11 @@ static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
     qs_mp_kv_u64(pk, "batch", c->batch);
     qs_mp_kv_u64(pk, "images", c->images);
     qs_mp_kv_str(pk, "refresh", qs_refresh_name(c->refresh));
+    qs_mp_kv_str(pk, "recipe", qs_life_recipe_name(c->fertility.recipe));
+    qs_mp_kv_u64(pk, "fertile_steps", c->fertility.steps);
+    qs_mp_kv_u64(pk, "fertile_cg", c->fertility.cg_iters);
+    qs_mp_kv_bool(pk, "measure_child", c->fertility.measure_child);
+    qs_mp_kv_str(pk, "regen", qs_regen_name(c->fertility.regen));
     qs_mp_kv_str(pk, "mode", qs_replicate_mode_name(c->mode));
     qs_mp_kv_u64(pk, "regenerations", c->regenerations);
     qs_mp_kv_f32(pk, "mutation_sigma", c->mutation_sigma);
@@ -194,7 +207,7 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
     }
     case QS_MSG_RESULT: {
         const qs_life_result_t *r = &m->u.result;
-        open_msg(pk, m->type, 12 + (r->has_link ? 1 : 0));
+        open_msg(pk, m->type, 12 + (r->has_link ? 1 : 0) + (r->has_child ? 1 : 0));
         qs_mp_kv_u64(pk, "task_id", r->task_id);
         qs_mp_kv_u64(pk, "organism", r->organism);
         qs_mp_kv_u64(pk, "steps", r->steps);
@@ -208,6 +221,12 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         if (r->has_link) {
             qs_mp_pack_cstr(pk, "link");
             qs_mp_pack_fidelity(pk, &r->link);
+        }
+        if (r->has_child) {
+            qs_mp_pack_cstr(pk, "child");
+            msgpack_pack_map(pk, 2);
+            qs_mp_kv_f64(pk, "r2", r->child_r2);
+            qs_mp_kv_f64(pk, "drift2_r2", r->drift2_r2);
         }
         qs_mp_kv_u64(pk, "mutated", r->mutated);
         qs_mp_kv_f64(pk, "seconds", r->seconds);
@@ -390,17 +409,23 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         MAXMSG,
         HEARTBEAT,
         MEMORY,
+        RECIPE,
+        FSTEPS,
+        FCG,
+        MCHILD,
+        REGENT,
         NK
     };
     static const char *const keys[NK] = {
-        "seed",        "species",     "opt",           "batch",          "images",
-        "refresh",     "mode",        "regenerations", "mutation_sigma", "mutation_rate",
-        "data_path",   "train_count", "fitness_count", "data_hash",      "max_message",
-        "heartbeat_s", "memory_mb"};
+        "seed",          "species",     "opt",           "batch",          "images",
+        "refresh",       "mode",        "regenerations", "mutation_sigma", "mutation_rate",
+        "data_path",     "train_count", "fitness_count", "data_hash",      "max_message",
+        "heartbeat_s",   "memory_mb",   "recipe",        "fertile_steps",  "fertile_cg",
+        "measure_child", "regen"};
     const char *what = "config";
     const msgpack_object *v[NK], *items;
     size_t n;
-    int refresh = 0, mode = 0, rc;
+    int refresh = 0, mode = 0, recipe = 0, regen = 0, rc;
     TRY(qs_mp_fields(map, keys, NK, v, what, err));
     TRY(qs_mp_u64(v[SEED], what, "seed", 0, UINT64_MAX, &c->seed, err));
     TRY(qs_mp_array(v[SPECIES], what, "species", &items, &n, err));
@@ -440,6 +465,13 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         goto out;
     }
     TRY(qs_mp_u32(v[MEMORY], what, "memory_mb", 0, UINT32_MAX, &c->memory_mb, err));
+    TRY(qs_mp_enum(v[RECIPE], what, "recipe", nm_recipe, 0, 64, &recipe, err));
+    TRY(qs_mp_u32(v[FSTEPS], what, "fertile_steps", 0, 1000000, &c->fertility.steps, err));
+    TRY(qs_mp_u32(v[FCG], what, "fertile_cg", 0, 1000000, &c->fertility.cg_iters, err));
+    TRY(qs_mp_bool(v[MCHILD], what, "measure_child", &c->fertility.measure_child, err));
+    TRY(qs_mp_enum(v[REGENT], what, "regen", nm_regen, 0, 64, &regen, err));
+    c->fertility.recipe = (qs_life_recipe_t)recipe;
+    c->fertility.regen = (qs_regen_t)regen;
     c->refresh = (qs_refresh_t)refresh;
     c->mode = (qs_replicate_mode_t)mode;
 out:
@@ -563,12 +595,13 @@ static int read_result(const msgpack_object *map, qs_life_result_t *r, qs_error_
         MUTATED,
         SECONDS,
         WEIGHTS,
+        CHILD,
         NK
     };
     static const char *const keys[NK] = {
         "task_id",    "organism",   "steps",    "flops_life", "flops_replication",
         "flops_eval", "train_loss", "accuracy", "fidelity",   "link",
-        "mutated",    "seconds",    "weights"};
+        "mutated",    "seconds",    "weights",  "child"};
     const char *what = "result";
     const msgpack_object *v[NK];
     int rc;
@@ -585,6 +618,15 @@ static int read_result(const msgpack_object *map, qs_life_result_t *r, qs_error_
     if (v[LINK] && v[LINK]->type != MSGPACK_OBJECT_NIL) {
         TRY(qs_mp_read_fidelity(v[LINK], "result: link", &r->link, err));
         r->has_link = 1;
+    }
+    r->child_r2 = r->drift2_r2 = NAN;
+    if (v[CHILD] && v[CHILD]->type != MSGPACK_OBJECT_NIL) {
+        static const char *const ckeys[] = {"r2", "drift2_r2"};
+        const msgpack_object *cv[2];
+        TRY(qs_mp_fields(v[CHILD], ckeys, 2, cv, "result: child", err));
+        TRY(qs_mp_f64(cv[0], "result: child", "r2", &r->child_r2, err));
+        TRY(qs_mp_f64(cv[1], "result: child", "drift2_r2", &r->drift2_r2, err));
+        r->has_child = 1;
     }
     TRY(qs_mp_u32(v[MUTATED], what, "mutated", 0, UINT32_MAX, &r->mutated, err));
     TRY(qs_mp_f64_range(v[SECONDS], what, "seconds", 0, 1e9, &r->seconds, err));

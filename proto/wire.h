@@ -82,6 +82,7 @@ typedef struct {
     qs_opt_cfg_t opt;
     uint32_t batch, images;
     qs_refresh_t refresh;
+    qs_life_fertility_t fertility; /* the life's recipe; its regen is also the births' */
     /* replication */
     qs_replicate_mode_t mode;
     uint32_t regenerations;

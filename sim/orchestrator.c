@@ -1195,6 +1195,8 @@ static void build_config(orch_t *o)
     c->batch = sc->batch;
     c->images = sc->images;
     c->refresh = sc->refresh;
+    c->fertility = (qs_life_fertility_t){sc->recipe, sc->fertile_steps, sc->fertile_cg, sc->regen,
+                                         (int)sc->measure_child};
     c->mode = sc->mode;
     c->regenerations = sc->regenerations;
     c->mutation_sigma = (float)sc->mutation_sigma;

@@ -200,6 +200,9 @@ int qs_population_apply(qs_population_t *pop, qs_life_result_t *res, qs_error_t 
     o->fidelity = res->fidelity;
     o->has_link = res->has_link;
     o->link = res->link;
+    o->has_child = res->has_child;
+    o->child_r2 = res->child_r2;
+    o->drift2_r2 = res->drift2_r2;
     o->mutated = res->mutated;
     o->seconds = res->seconds;
     o->flops = o->steps * c->step_flops;
@@ -564,6 +567,9 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         e->steps = o->steps;
         e->flops = o->flops;
         e->train_loss = o->train_loss;
+        e->has_child = o->has_child;
+        e->child_r2 = o->has_child ? o->child_r2 : NAN;
+        e->drift2_r2 = o->has_child ? o->drift2_r2 : NAN;
         qs_genstats_eval(&st, o->id, o->accuracy, o->fidelity.rel_err, o->fidelity.r2);
         if (!kept[i]) {
             qs_rec_death_t *d = &out->deaths[out->ndeaths++];

@@ -48,6 +48,8 @@ typedef struct {
     qs_fidelity_t fidelity;
     int has_link;
     qs_fidelity_t link;
+    int has_child;              /* [life] measure_child: */
+    double child_r2, drift2_r2; /* see qs_life_eval_t */
     uint32_t mutated;
     uint64_t flops;       /* charged this generation: life, then replications it paid for */
     uint64_t flops_total; /* charged over its whole life */

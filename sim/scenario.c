@@ -79,11 +79,25 @@ static const key_def_t keys[] = {
      "training steps per generation, at most (the budget may allow fewer)"},
     {"life", "refresh", K_ENUM, G(refresh), "epoch", ENUM(qs_refresh_names),
      "replication targets frozen per epoch (paper) or per step"},
+    {"life", "recipe", K_ENUM, G(recipe), "paper", ENUM(qs_life_recipe_names),
+     "paper: the steps above only; fertile: then fertile_steps second-order steps of quinesim "
+     "train --recipe fertile (copy, contraction, the child's copy; offspring by [replication] "
+     "regen)"},
+    {"life", "fertile_steps", K_U32, G(fertile_steps), "2", NUM(1, 1000),
+     "recipe = fertile: Levenberg-Marquardt steps per life (about 12 x cg regenerations each)"},
+    {"life", "fertile_cg", K_U32, G(fertile_cg), "30", NUM(1, 1000),
+     "recipe = fertile: conjugate-gradient iterations per step"},
+    {"life", "measure_child", K_U32, G(measure_child), "0", NUM(0, 1),
+     "1: each evaluation regenerates once more and records the child's own copy R^2 and the "
+     "grandchild's drift R^2 (eval records' child_r2, drift2_r2)"},
 
     {"replication", "mode", K_ENUM, G(mode), "self", ENUM(qs_replicate_mode_names),
      "self: child = f_theta(C) + mutation; copy (control): child = exact clone + mutation"},
     {"replication", "regenerations", K_U32, G(regenerations), "1", NUM(1, 1000),
      "times the self-prediction is applied to make a child (self mode)"},
+    {"replication", "regen", K_ENUM, G(regen), "plain", ENUM(qs_regen_names),
+     "plain: child = f_theta(C); standardize: each layer rescaled to the parent's mean and "
+     "spread (core/regen.h)"},
     {"replication", "mutation_sigma", K_F64, G(mutation_sigma), "0.01", NUM(0, 100),
      "standard deviation of the Gaussian added to a mutated weight"},
     {"replication", "mutation_rate", K_F64, G(mutation_rate), "0.01", NUM(0, 1),
@@ -788,6 +802,42 @@ static int validate_islands(const qs_scenario_t *sc, uint64_t founders, qs_error
     return 0;
 }
 
+/* Whether a global u32 key holds other than its default. */
+static int key_changed(const qs_scenario_t *sc, const char *section, const char *key)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].key, key) && !strcmp(keys[i].section, section)) {
+            uint32_t v;
+            memcpy(&v, (const char *)sc + keys[i].offset, sizeof v);
+            return v != (uint32_t)strtoul(keys[i].def, NULL, 10);
+        }
+    return 0;
+}
+
+/* [life] recipe against the keys that go with it. */
+static int validate_life(const qs_scenario_t *sc, qs_error_t *err)
+{
+    char w[QS_PATH_MAX + 32];
+    static const char *const fertile_keys[] = {"fertile_steps", "fertile_cg"};
+    for (size_t i = 0; i < QS_ARRAY_LEN(fertile_keys); i++) {
+        if (sc->recipe == QS_LIFE_RECIPE_FERTILE || !key_changed(sc, "life", fertile_keys[i]))
+            continue;
+        key_where(sc, sc->line, fertile_keys[i], "life", w, sizeof w);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "%s: [life] %s applies only with recipe = fertile (recipe is %s)", w,
+                            fertile_keys[i], qs_life_recipe_name(sc->recipe));
+    }
+    if (sc->recipe == QS_LIFE_RECIPE_FERTILE && sc->flops_per_generation) {
+        key_where(sc, sc->line, "recipe", "life", w, sizeof w);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "%s: [life] recipe = fertile cannot run under [budget] "
+                            "flops_per_generation = %llu: the budget does not price its steps "
+                            "(set flops_per_generation = 0)",
+                            w, (unsigned long long)sc->flops_per_generation);
+    }
+    return 0;
+}
+
 int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
 {
     char w[QS_PATH_MAX + 32];
@@ -853,6 +903,8 @@ int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
                             "parameters",
                             w, (unsigned long long)sc->max_params, (unsigned long long)params);
     }
+    if (validate_life(sc, err) < 0)
+        return QS_ERR(INVAL);
     if (!sc->data_path[0]) {
         key_where(sc, sc->line, "path", "data", w, sizeof w);
         return qs_error_set(err, QS_ERR(INVAL), "%s: [data] path is empty", w);

@@ -64,9 +64,13 @@ typedef struct {
     double lr; /* 0 = the optimizer's default */
     uint32_t batch, images, steps;
     qs_refresh_t refresh;
+    qs_life_recipe_t recipe;
+    uint32_t fertile_steps, fertile_cg;
+    uint32_t measure_child; /* 0 or 1 */
     /* [replication] */
     qs_replicate_mode_t mode;
     uint32_t regenerations;
+    qs_regen_t regen;
     double mutation_sigma, mutation_rate;
     qs_rest_t input;
     /* [selection] */

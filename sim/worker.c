@@ -277,7 +277,8 @@ static int build_species(wk_t *w, qs_error_t *err)
         qs_life_setup_t setup = {.train = &w->data.train,
                                  .fitness = &w->data.fitness,
                                  .train_cfg = &tc,
-                                 .work_rows = 1024};
+                                 .work_rows = 1024,
+                                 .fertility = &c->fertility};
         if (qs_life_species_init(&w->sp[s], &sc->spec, &setup, err) < 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -311,6 +312,7 @@ static int run_task(wk_t *w, qs_life_task_t *t, qs_life_result_t *r, qs_error_t 
                             (unsigned long long)t->task_id, t->species, c->nspecies);
     qs_birth_cfg_t b = {.mode = c->mode,
                         .regenerations = c->regenerations,
+                        .regen = c->fertility.regen,
                         .mutation_sigma = c->mutation_sigma,
                         .mutation_rate = c->mutation_rate};
     if (qs_life_task_run(&w->sp[t->species], &b, c->seed, t, r, err) < 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fertility.h"
 #include "core/life.h"
 #include "tests/core/qtest.h"
 
@@ -18,7 +19,8 @@ typedef struct {
     float *theta;
 } fx_t;
 
-static void fx_init(fx_t *f, qs_kind_t kind, qs_rest_t rest)
+static void fx_init_fertility(fx_t *f, qs_kind_t kind, qs_rest_t rest,
+                              const qs_life_fertility_t *fert)
 {
     memset(f, 0, sizeof *f);
     f->spec = qs_quine_spec_default(kind, 5);
@@ -34,13 +36,19 @@ static void fx_init(fx_t *f, qs_kind_t kind, qs_rest_t rest)
     qs_life_setup_t setup = {.train = kind == QS_KIND_AUX ? &f->train : NULL,
                              .fitness = kind == QS_KIND_AUX ? &f->fitness : NULL,
                              .train_cfg = &f->tc,
-                             .work_rows = 16};
+                             .work_rows = 16,
+                             .fertility = fert};
     qs_error_t err = {0};
     cr_assert_eq(qs_life_species_init(&f->sp, &f->spec, &setup, &err), 0, "%s", err.msg);
     f->theta = malloc(f->sp.n * sizeof(float));
     qs_rng_t r;
     qs_rng_init(&r, 9, qs_rng_stream(QS_STREAM_INIT, 0));
     qs_quine_init_weights(&f->spec, QS_INIT_UNIFORM, &r, f->theta);
+}
+
+static void fx_init(fx_t *f, qs_kind_t kind, qs_rest_t rest)
+{
+    fx_init_fertility(f, kind, rest, NULL);
 }
 
 static void fx_free(fx_t *f)
@@ -210,6 +218,98 @@ Test(life, a_task_is_birth_life_evaluation_and_repeats_bit_for_bit)
     qs_life_result_destroy(&a);
     qs_life_result_destroy(&b);
     cr_assert_null(a.weights);
+    fx_free(&f);
+}
+
+/* measure_child: the child's own link and the grandchild's drift are those of the lineage
+ * core/fertility follows (generations 1 and 2), for both regenerations. */
+Test(life, measure_child_is_the_lineage_of_quinesim_fertility)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        qs_life_fertility_t fc = {.regen = (qs_regen_t)mode, .measure_child = 1};
+        fx_t f;
+        fx_init_fertility(&f, QS_KIND_AUX, QS_REST_ZERO, &fc);
+        qs_fertility_gen_t rows[3];
+        qs_work_t *w = qs_work_new(&f.spec, 4);
+        qs_fertility_lineage(f.sp.phys, (qs_regen_t)mode, f.theta, NULL, 2, NULL, w, rows, NULL);
+        qs_life_eval_t e;
+        qs_life_evaluate(&f.sp, f.theta, &e);
+        cr_assert(e.has_child);
+        cr_assert_float_eq(e.child_r2, rows[1].link_r2, 1e-9, "mode %d: %g vs %g", mode, e.child_r2,
+                           rows[1].link_r2);
+        cr_assert_float_eq(e.drift2_r2, rows[2].drift_r2, 1e-9, "mode %d: %g vs %g", mode,
+                           e.drift2_r2, rows[2].drift_r2);
+        cr_assert_eq(e.flops, 2 * qs_flops_regen(&f.spec) + qs_flops_eval(&f.spec, 17));
+        /* the fidelity stays the plain self-prediction */
+        qs_fertility_lineage(f.sp.phys, QS_REGEN_PLAIN, f.theta, NULL, 0, NULL, w, rows, NULL);
+        cr_assert_float_eq(e.fidelity.r2, rows[0].link_r2, 1e-9);
+        qs_work_free(w);
+        fx_free(&f);
+    }
+    fx_t f; /* off by default */
+    fx_init(&f, QS_KIND_VANILLA, QS_REST_ZERO);
+    qs_life_eval_t e;
+    qs_life_evaluate(&f.sp, f.theta, &e);
+    cr_assert(!e.has_child && isnan(e.child_r2) && isnan(e.drift2_r2));
+    fx_free(&f);
+}
+
+/* A fertile life: the trainer's steps, then the recipe's Levenberg-Marquardt steps (power
+ * iteration from a direction of the life's stream); the same bits by hand, and its
+ * steps lower their objective. */
+Test(life, a_fertile_life_is_the_trainer_then_the_recipe)
+{
+    qs_life_fertility_t fc = {.recipe = QS_LIFE_RECIPE_FERTILE,
+                              .steps = 2,
+                              .cg_iters = 10,
+                              .regen = QS_REGEN_STANDARDIZE};
+    fx_t f;
+    fx_init_fertility(&f, QS_KIND_VANILLA, QS_REST_ZERO, &fc);
+    cr_assert_not_null(f.sp.fert);
+    size_t n = f.sp.n;
+    float *theta = copy_of(f.theta, n);
+    qs_life_result_t r = {0};
+    qs_life_live(&f.sp, 5, 100, 20, theta, &r);
+    cr_assert_eq(r.steps, 20);
+
+    /* by hand: a paper life of 20 steps, then the recipe */
+    fx_t p;
+    fx_init(&p, QS_KIND_VANILLA, QS_REST_ZERO);
+    cr_assert_null(p.sp.fert);
+    float *ref = copy_of(f.theta, n);
+    qs_life_result_t rp = {0};
+    qs_life_live(&p.sp, 5, 100, 20, ref, &rp);
+    cr_assert(memcmp(ref, theta, n * sizeof(float)), "the recipe changed nothing");
+    qs_fertile_cfg_t cfg = qs_fertile_defaults();
+    cfg.generations = 2;
+    cfg.regen = QS_REGEN_STANDARDIZE;
+    qs_fertile_t *fe = qs_fertile_new(p.sp.phys, &cfg, 0);
+    qs_rng_t rng = qs_trainer_rng(p.sp.trainer);
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)qs_rng_normal(&rng);
+    qs_fertile_set_direction(fe, v);
+    double mu = 1;
+    uint64_t flops = 0;
+    int accepted = 0;
+    for (int k = 0; k < 2; k++) {
+        if (k == 0)
+            for (int i = 0; i < 5; i++)
+                qs_fertile_power_step(fe, ref);
+        qs_fertile_lm_stats_t ls;
+        qs_fertile_lm_step(fe, ref, QS_LIFE_FERTILE_C, QS_LIFE_FERTILE_CHILD, 10, &mu, &ls);
+        flops += qs_life_fertile_flops(&f.spec, ls.cg_iters, ls.tries);
+        cr_assert(ls.after <= ls.before, "step %d: E %g -> %g", k, ls.before, ls.after);
+        accepted += ls.accepted;
+    }
+    cr_assert(accepted > 0);
+    cr_assert(!memcmp(ref, theta, n * sizeof(float)), "the fertile life differs from its steps");
+    cr_assert_eq(r.flops_life, rp.flops_life + flops + 10 * qs_flops_regen(&f.spec));
+    qs_fertile_free(fe);
+    free(v);
+    free(ref);
+    free(theta);
+    fx_free(&p);
     fx_free(&f);
 }
 

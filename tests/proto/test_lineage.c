@@ -74,6 +74,9 @@ static void rand_record(qs_record_t *r, qs_rec_type_t t, uint64_t seed)
         e->steps = qs_rng_u64(&g);
         e->flops = qs_rng_u64(&g);
         e->train_loss = NAN;
+        e->has_child = (int)qs_rng_below(&g, 2); /* [life] measure_child */
+        e->child_r2 = e->has_child ? qs_rng_normal(&g) : NAN;
+        e->drift2_r2 = e->has_child ? -INFINITY : NAN;
         break;
     }
     case QS_REC_DEATH:
@@ -162,6 +165,9 @@ static void assert_record_eq(const qs_record_t *a, const qs_record_t *b)
         cr_assert_eq(x->steps, y->steps);
         cr_assert_eq(x->flops, y->flops);
         cr_assert(pt_double_same(x->train_loss, y->train_loss));
+        cr_assert_eq(x->has_child, y->has_child);
+        cr_assert(pt_double_same(x->child_r2, y->child_r2));
+        cr_assert(pt_double_same(x->drift2_r2, y->drift2_r2));
         break;
     }
     case QS_REC_DEATH:

@@ -116,6 +116,11 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         c->batch = qs_rng_below(&r, 1000);
         c->images = qs_rng_below(&r, 1000);
         c->refresh = (qs_refresh_t)qs_rng_below(&r, 2);
+        c->fertility.recipe = (qs_life_recipe_t)qs_rng_below(&r, 2);
+        c->fertility.steps = qs_rng_below(&r, 100);
+        c->fertility.cg_iters = qs_rng_below(&r, 100);
+        c->fertility.regen = (qs_regen_t)qs_rng_below(&r, 2);
+        c->fertility.measure_child = (int)qs_rng_below(&r, 2);
         c->mode = (qs_replicate_mode_t)qs_rng_below(&r, 2);
         c->regenerations = qs_rng_below(&r, 10);
         c->mutation_sigma = (float)qs_rng_uniform(&r);
@@ -170,6 +175,9 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         k->seconds = qs_rng_uniform(&r) * 10;
         k->nweights = 1 + qs_rng_below(&r, 300);
         k->weights = rand_weights(&r, k->nweights);
+        k->has_child = (int)qs_rng_below(&r, 2); /* last: the pinned encodings keep their draws */
+        k->child_r2 = k->has_child ? qs_rng_normal(&r) : NAN;
+        k->drift2_r2 = k->has_child ? rand_special(&r) : NAN;
         break;
     }
     case QS_MSG_HEARTBEAT:
@@ -235,6 +243,11 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->batch, y->batch);
         cr_assert_eq(x->images, y->images);
         cr_assert_eq(x->refresh, y->refresh);
+        cr_assert_eq(x->fertility.recipe, y->fertility.recipe);
+        cr_assert_eq(x->fertility.steps, y->fertility.steps);
+        cr_assert_eq(x->fertility.cg_iters, y->fertility.cg_iters);
+        cr_assert_eq(x->fertility.regen, y->fertility.regen);
+        cr_assert_eq(x->fertility.measure_child, y->fertility.measure_child);
         cr_assert_eq(x->mode, y->mode);
         cr_assert_eq(x->regenerations, y->regenerations);
         cr_assert_eq(x->mutation_sigma, y->mutation_sigma);
@@ -285,6 +298,9 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->has_link, y->has_link);
         if (x->has_link)
             pt_assert_fidelity_eq(&x->link, &y->link);
+        cr_assert_eq(x->has_child, y->has_child);
+        cr_assert(pt_double_same(x->child_r2, y->child_r2));
+        cr_assert(pt_double_same(x->drift2_r2, y->drift2_r2));
         cr_assert_eq(x->mutated, y->mutated);
         cr_assert_eq(x->seconds, y->seconds);
         cr_assert_eq(x->nweights, y->nweights);
@@ -617,6 +633,8 @@ ParameterizedTestParameters(wire, edited_messages)
         {QS_MSG_TASK, "a_field_from_the_future", PT_ADD, F_MAP, 0, ""},
         {QS_MSG_CONFIG, "species.0.future", PT_ADD, F_MAP, 0, ""},
         {QS_MSG_RESULT, "link", PT_REPLACE, F_NIL, 0, ""}, /* nil = no link */
+        {QS_MSG_CONFIG, "recipe", PT_REPLACE, F_BOGUS, QS_ERR(RANGE),
+         "config: field 'recipe' is 'bogus', expected one of: paper, fertile"},
         {QS_MSG_RESULT, "link", PT_ADD, F_NIL, QS_ERR(FORMAT),
          "result: field 'link' appears twice"},
         {QS_MSG_HELLO, "pid", PT_REPLACE, F_NEG, QS_ERR(RANGE), "hello: field 'pid' is -3"},
@@ -719,6 +737,7 @@ Test(wire, result_encoding_pinned)
             qs_msg_destroy(&m);
             continue;
         }
+        m.u.result.has_child = 0; /* without [life] measure_child, the same bytes */
         qs_bytes_t b;
         qs_bytes_init(&b);
         qs_msg_encode(&m, &b);

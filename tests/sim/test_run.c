@@ -165,6 +165,48 @@ Test(run, same_results_with_1_and_3_workers)
     free(gb);
 }
 
+/* [life] recipe = fertile with measure_child: every eval record carries the child's
+ * figures, births are standardized, and 1 or 2 workers give the same run. */
+Test(run, fertile_lives_record_the_childs_figures)
+{
+    char sc[512], a[512], b[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "fert", NULL);
+    const char *set = "--set life.recipe=fertile --set life.fertile_steps=1 --set "
+                      "life.fertile_cg=3 --set life.measure_child=1 --set "
+                      "replication.regen=standardize --set run.generations=2";
+    char args[600];
+    out_dir(a, sizeof a, "one");
+    out_dir(b, sizeof b, "two");
+    snprintf(args, sizeof args, "--workers 1 %s", set);
+    cr_assert_eq(su_run(NULL, sc, a, args, &log), 0, "%s", log);
+    free(log);
+    snprintf(args, sizeof args, "--workers 2 %s", set);
+    cr_assert_eq(su_run(NULL, sc, b, args, &log), 0, "%s", log);
+    free(log);
+    const char *why = su_same_results(a, b);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/scenario.ini", a);
+    cr_assert(su_file_contains(p, "recipe               = fertile"));
+    qs_lineage_reader_t rd;
+    qs_error_t err = {0};
+    snprintf(p, sizeof p, "%s/lineage.msgpack", a);
+    cr_assert_eq(qs_lineage_open(&rd, p, &err), 0, "%s", err.msg);
+    qs_record_t r;
+    int evals = 0;
+    while (qs_lineage_next(&rd, &r, &err) == 1) {
+        if (r.type == QS_REC_EVAL) {
+            evals++;
+            cr_assert(r.u.eval.has_child && isfinite(r.u.eval.child_r2) &&
+                          isfinite(r.u.eval.drift2_r2) && r.u.eval.child_r2 <= 1,
+                      "organism %llu: child_r2 %g", (unsigned long long)r.u.eval.id,
+                      r.u.eval.child_r2);
+        }
+        qs_record_destroy(&r);
+    }
+    qs_lineage_close(&rd);
+    cr_assert_eq(evals, 12, "6 organisms x 2 generations");
+}
+
 Test(run, worker_dying_mid_task_changes_nothing)
 {
     char sc[512], a[512], b[512], env[700], p[700], *log;

@@ -62,6 +62,25 @@ Test(scenario, parses_values_and_defaults)
     cr_assert_eq(sc.species[0].kind, QS_KIND_AUX);
     cr_assert_eq(sc.mode, QS_REPLICATE_SELF);
     cr_assert_eq(sc.population, 8, "population defaults to the founders");
+    cr_assert_eq(sc.recipe, QS_LIFE_RECIPE_PAPER);
+    cr_assert_eq(sc.measure_child, 0);
+    cr_assert_eq(sc.regen, QS_REGEN_PLAIN);
+}
+
+Test(scenario, fertile_life)
+{
+    qs_scenario_t sc;
+    qs_error_t err = {0};
+    qs_scenario_defaults(&sc);
+    const char *text = "[life]\nrecipe = fertile\nfertile_steps = 4\nmeasure_child = 1\n"
+                       "[replication]\nregen = standardize\n[species.a]\nkind = vanilla\n";
+    cr_assert_eq(qs_scenario_parse_string(&sc, text, "t.ini", &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_scenario_validate(&sc, &err), 0, "%s", err.msg);
+    cr_assert_eq(sc.recipe, QS_LIFE_RECIPE_FERTILE);
+    cr_assert_eq(sc.fertile_steps, 4);
+    cr_assert_eq(sc.fertile_cg, 30);
+    cr_assert_eq(sc.measure_child, 1);
+    cr_assert_eq(sc.regen, QS_REGEN_STANDARDIZE);
 }
 
 Test(scenario, empty_species_section_counts)
@@ -139,6 +158,21 @@ static bad_t bad[] = {
      "than its founders' 42200 parameters"},
     {"[islands]\ncount = 2\ntournament = 1\n[species.a]\n",
      "t.ini:3: [islands] tournament = 1 is outside 2..1000000"},
+    {"[life]\nrecipe = fertil\n[species.a]\n",
+     "[life] recipe = 'fertil' is not one of: paper, fertile"},
+    {"[life]\nsteps = 5\nfertile_steps = 3\n[species.a]\n",
+     "t.ini:3: [life] fertile_steps applies only with recipe = fertile (recipe is paper)"},
+    {"[life]\nfertile_cg = 3\n[species.a]\n",
+     "t.ini:2: [life] fertile_cg applies only with recipe = fertile"},
+    {"[life]\nrecipe = fertile\nfertile_steps = 0\n[species.a]\n",
+     "t.ini:3: [life] fertile_steps = 0 is outside 1..1000"},
+    {"[life]\nrecipe = fertile\n[budget]\nflops_per_generation = 1e9\n[species.a]\n",
+     "t.ini:2: [life] recipe = fertile cannot run under [budget] flops_per_generation = "
+     "1000000000"},
+    {"[life]\nmeasure_child = 2\n[species.a]\n",
+     "t.ini:2: [life] measure_child = 2 is outside 0..1"},
+    {"[replication]\nregen = scaled\n[species.a]\n",
+     "[replication] regen = 'scaled' is not one of: plain, standardize"},
 };
 
 ParameterizedTestParameters(scenario, rejects)
