@@ -173,6 +173,10 @@ void qs_record_write_json(qs_jw_t *j, const qs_record_t *r)
         qs_jw_kv_f64(j, "mutation_sigma", b->mutation_sigma);
         qs_jw_kv_f64(j, "mutation_rate", b->mutation_rate);
         qs_jw_kv_u64(j, "mutated", b->mutated);
+        if (b->island || b->migrant) /* [islands] only, as in the record */
+            qs_jw_kv_u64(j, "island", b->island);
+        if (b->migrant)
+            qs_jw_kv_u64(j, "origin_island", b->origin_island);
         break;
     }
     case QS_REC_EVAL: {
@@ -416,6 +420,19 @@ static int print_checkpoint(const char *path, const qs_inspect_opts_t *opts, FIL
         qs_jw_end(&j);
     } else {
         qs_jw_null(&j);
+    }
+    if (c.nislands) {
+        qs_jw_key(&j, "islands");
+        qs_jw_begin_array(&j);
+        for (uint32_t k = 0; k < c.nislands; k++) {
+            qs_jw_begin_object(&j);
+            qs_jw_kv_u64(&j, "next_id", c.islands[k].next_id);
+            qs_jw_kv_u64(&j, "births", c.islands[k].births);
+            qs_jw_kv_u64(&j, "deaths", c.islands[k].deaths);
+            qs_jw_kv_u64(&j, "flops_total", c.islands[k].flops_total);
+            qs_jw_end(&j);
+        }
+        qs_jw_end(&j);
     }
     qs_jw_kv_str(&j, "scenario", c.scenario ? c.scenario : "");
     qs_jw_end(&j);

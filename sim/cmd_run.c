@@ -182,6 +182,33 @@ static void print_costs(const qs_scenario_t *sc)
                sc->species[s].name, (unsigned long long)cost[s].nparams, (double)cost[s].step_flops,
                sc->steps, (double)cost[s].step_flops * sc->steps, (double)cost[s].replication_flops,
                (double)cost[s].eval_flops);
+    if (sc->islands > 1) { /* the largest island's shares come first, the smallest last */
+        uint32_t n = sc->islands;
+        uint64_t founders = 0;
+        for (uint32_t s = 0; s < sc->nspecies; s++)
+            founders += sc->species[s].count;
+        static const char *const topo[] = {"ring", "full", "random"};
+        printf("; islands: %u, %s (each sends %u to each of %u, every %u generations); per "
+               "island: places %llu..%llu, founders %llu..%llu",
+               n, topo[sc->topology], sc->migrants, qs_scenario_in_degree(sc), sc->interval,
+               (unsigned long long)qs_scenario_share(sc, n - 1, sc->population),
+               (unsigned long long)qs_scenario_share(sc, 0, sc->population),
+               (unsigned long long)qs_scenario_share(sc, n - 1, founders),
+               (unsigned long long)qs_scenario_share(sc, 0, founders));
+        int split = sc->budget_share == QS_SHARE_SPLIT;
+        if (sc->flops_per_generation)
+            printf(", FLOPs per generation %.4g (%s)",
+                   (double)(split ? qs_scenario_share(sc, 0, sc->flops_per_generation)
+                                  : sc->flops_per_generation),
+                   split ? "split" : "each");
+        split = sc->capacity_share == QS_SHARE_SPLIT;
+        if (sc->max_params)
+            printf(", capacity %llu parameters (%s)",
+                   (unsigned long long)(split ? qs_scenario_share(sc, 0, sc->max_params)
+                                              : sc->max_params),
+                   split ? "split" : "each");
+        printf("\n");
+    }
     qs_archiver_estimate_t est;
     qs_archiver_estimate(sc, &est);
     if (sc->archive == QS_ARCHIVE_NONE) {

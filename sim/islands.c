@@ -68,8 +68,17 @@ static void setup(qs_islands_t *isl, const qs_scenario_t *sc)
     isl->pop = xcalloc(isl->n, sizeof *isl->pop);
     isl->start = xcalloc(isl->n + 1, sizeof *isl->start);
     isl->degree = qs_scenario_in_degree(sc);
-    isl->adj = xmalloc(((size_t)isl->n * isl->degree + 1) * sizeof *isl->adj);
+    size_t edges = (size_t)isl->n * isl->degree;
+    isl->adj = xmalloc((edges + 1) * sizeof *isl->adj);
+    isl->src = xmalloc((edges + 1) * sizeof *isl->src);
     qs_islands_topology(sc, isl->adj);
+    uint32_t *in = xcalloc(isl->n, sizeof *in);
+    for (uint32_t a = 0; a < isl->n; a++) /* ascending a: each island's sources in order */
+        for (uint32_t d = 0; d < isl->degree; d++) {
+            uint32_t b = isl->adj[(size_t)a * isl->degree + d];
+            isl->src[(size_t)b * isl->degree + in[b]++] = a;
+        }
+    free(in);
     for (uint32_t k = 0; k < isl->n; k++)
         island_scenario(sc, k, &isl->isc[k]);
 }
@@ -172,6 +181,7 @@ void qs_islands_destroy(qs_islands_t *isl)
     free(isl->isc);
     free(isl->start);
     free(isl->adj);
+    free(isl->src);
     memset(isl, 0, sizeof *isl);
 }
 
@@ -273,19 +283,17 @@ static void migrate(qs_islands_t *isl)
     for (uint32_t b = 0; b < n; b++) {
         qs_population_t *p = &isl->pop[b];
         p->immigrants = xcalloc((size_t)isl->degree * m + 1, sizeof *p->immigrants);
-        for (uint32_t a = 0; a < n; a++)
-            for (uint32_t d = 0; d < isl->degree; d++) {
-                if (isl->adj[a * isl->degree + d] != b)
-                    continue;
-                for (uint32_t i = 0; i < nem[a]; i++) {
-                    const qs_org_t *e = &em[(size_t)a * m + i];
-                    size_t np = isl->pop[a].cost[e->species].nparams;
-                    qs_org_t *im = &p->immigrants[p->nimmigrants++];
-                    *im = *e;
-                    im->genome = xmalloc(np * sizeof(float));
-                    memcpy(im->genome, e->genome, np * sizeof(float));
-                }
+        for (uint32_t j = 0; j < isl->degree; j++) {
+            uint32_t a = isl->src[(size_t)b * isl->degree + j];
+            for (uint32_t i = 0; i < nem[a]; i++) {
+                const qs_org_t *e = &em[(size_t)a * m + i];
+                size_t np = isl->pop[a].cost[e->species].nparams;
+                qs_org_t *im = &p->immigrants[p->nimmigrants++];
+                *im = *e;
+                im->genome = xmalloc(np * sizeof(float));
+                memcpy(im->genome, e->genome, np * sizeof(float));
             }
+        }
     }
     for (size_t i = 0; i < (size_t)n * m; i++)
         free(em[i].genome);

@@ -35,6 +35,7 @@ typedef struct {
     qs_population_t *pop; /* n */
     uint32_t degree;      /* out-neighbours of each island */
     uint32_t *adj;        /* adj[k * degree + d]: island k's destinations */
+    uint32_t *src;        /* src[k * degree + j]: the islands sending to k, ascending */
     uint32_t *start;      /* n + 1: flat index of each island's first entry */
     uint32_t generation;
     /* the best organism so far: which island holds it (its pop->best) */

@@ -251,3 +251,28 @@ Test(islands, worker_dying_mid_task_changes_nothing)
     cr_assert_null(why, "%s", why);
     cr_assert_gt(check_migrants(b), 0);
 }
+
+/* --dry-run states the islands' shares; inspect shows each island's counters in the
+ * checkpoint, and a migrant's island and origin in its birth record. */
+Test(islands, dry_run_and_inspect_show_the_islands)
+{
+    char sc[512], a[512], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(cmd, sizeof cmd, "%s run %s --dry-run", tu_bin(), sc);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "; islands: 3, ring (each sends 1 to each of 1, every 2 generations); "
+                          "per island: places 2..2, founders 2..2\n"),
+              "%s", log);
+    free(log);
+    snprintf(a, sizeof a, "%s/run", su_dir);
+    cr_assert_eq(su_run(NULL, sc, a, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s inspect %s/checkpoint.msgpack", tu_bin(), a);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "\"islands\": ["), "%.400s", log);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s inspect %s/lineage.msgpack", tu_bin(), a);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    cr_assert(strstr(log, "\"origin_island\":"), "a migrant's birth record");
+    free(log);
+}
