@@ -461,6 +461,28 @@ table_evolve() {
     fig_evolve
 }
 
+# The scale-free self-mode runs diverge, each seed its own way: they are drawn one line
+# per seed, not as a mean. Per generation: accuracy, 1 - R^2 (clipped to the plot's top,
+# R2_CLIP) and, where the weights are no longer finite, the top of the plot (drawn as x).
+R2_CLIP=1e8
+seed_dat() { # generations.csv
+    awk -F, -v clip=$R2_CLIP 'FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "mean_accuracy") a = i; if ($i == "mean_r2") r = i }; next }
+        { v = $r; bad = (v == "" || v ~ /inf|nan/); m = bad ? "" : 1 - v
+          if (!bad && m > clip) m = clip
+          printf "%d %s %s %s\n", $1, $a, (m == "" ? "NaN" : m), (bad ? clip : "NaN") }' "$1"
+}
+self_seed_plot() { # column expression: gnuplot plot terms, one line (and x marks) per r2self seed
+    cols="#e6550d #a63603 #fd8d3c #7f2704 #f16913"; dts="1 4 5 3 2"; i=0; sep=
+    for sd in $(seeds_of r2self); do
+        i=$((i + 1)); c=$(echo $cols | cut -d' ' -f$i); dtt=$(echo $dts | cut -d' ' -f$i)
+        printf '%s     F.%s u 1:%s w lp lw 2 dt %s pt 7 ps 0.6 lc rgb "%s" t "self, seed %s"' "$sep" "'/evolve_r2self_s$sd.dat'" "$2" "$dtt" "$c" "$sd"
+        sep=", \\
+"
+        [ "$1" = 3 ] && printf ', \\\n     F.%s u 1:4 w p pt 2 ps 1.2 lc rgb "%s" notitle' "'/evolve_r2self_s$sd.dat'" "$c"
+    done
+    echo
+}
+
 fig_evolve() {
     f="$OUT/figures"
     for c in self copy random fidelity r2self r2copy; do
@@ -468,6 +490,7 @@ fig_evolve() {
         gen_curves $c mean_accuracy > "$f/evolve_${c}_acc.dat"
         gen_curves $c 1-mean_r2 > "$f/evolve_${c}_r2.dat"
     done
+    for sd in $(seeds_of r2self); do seed_dat "$OUT/evolve/r2self_s$sd/generations.csv" > "$f/evolve_r2self_s$sd.dat"; done
     S=$(seeds_of self); S2=$(seeds_of r2self); dv=$(first_diverged r2self)
     # a marker every tenth of the generations, so that lines that coincide stay apart
     PI=$(($(gens_of self) / 10)); [ $PI -ge 1 ] || PI=1
@@ -499,23 +522,21 @@ plot F.'/evolve_copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
      F.'/evolve_self_r2.dat' u 1:2 w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI lc rgb '#e6550d' t 'self'
 unset logscale y; unset offsets; set autoscale y; set ytics auto
 set key center right
-set title "Scale-free recipe (1 - R^2 loss, lambda 1), seeds $S2: accuracy"
+set title "Scale-free recipe (1 - R^2 loss, lambda 1), seeds $S2: accuracy\n(copy: mean and band over seeds; self: each seed)"
 set ylabel 'mean fitness-set accuracy of the population (%)'
 set yrange [0:100]
 plot F.'/evolve_r2copy_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#c6dbef' notitle, \
-     F.'/evolve_r2self_acc.dat' u 1:(100*\$3):(100*\$4) w filledcurves lc rgb '#fdd0a2' notitle, \
      F.'/evolve_r2copy_acc.dat' u 1:(100*\$2) w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI2 lc rgb '#1f77b4' t 'copy', \
-     F.'/evolve_r2self_acc.dat' u 1:(100*\$2) w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI2 lc rgb '#e6550d' t 'self'
-set title "Scale-free recipe, seeds $S2: replication fidelity (lower = closer copy)\n(self: the weights diverge; no point where 1 - R^2 is infinite)"
+$(self_seed_plot 2 '(100*$2)')
+set title "Scale-free recipe, seeds $S2: replication fidelity (lower = closer copy)\n(self: each seed; x at the top: weights no longer finite)"
 set ylabel '1 - R^2 of the self-prediction (log scale)'
 set logscale y
 set format y '10^{%T}'
-set yrange [0.1:1e16]
-set key top left
+set yrange [0.1:$R2_CLIP]
+set key at graph 0.6, graph 0.8 right top
 plot F.'/evolve_r2copy_r2.dat' u 1:3:4 w filledcurves lc rgb '#c6dbef' notitle, \
-     F.'/evolve_r2self_r2.dat' u 1:3:4 w filledcurves lc rgb '#fdd0a2' notitle, \
      F.'/evolve_r2copy_r2.dat' u 1:2 w lp lw 2 dt 2 pt 5 ps 0.8 pi $PI2 lc rgb '#1f77b4' t 'copy', \
-     F.'/evolve_r2self_r2.dat' u 1:2 w lp lw 2 dt 1 pt 7 ps 0.8 pi $PI2 lc rgb '#e6550d' t 'self'
+$(self_seed_plot 3 '3')
 unset multiplot
 EOF
     cat > "$f/fidelity.gp" <<EOF
