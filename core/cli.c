@@ -44,6 +44,23 @@ bad:
                         min, max);
 }
 
+int qs_cli_parse_precision(const char *s, qs_precision_t *out, qs_error_t *err)
+{
+    if (qs_precision_parse(s, out) < 0)
+        return qs_error_set(err, QS_ERR(INVAL), "--precision: '%s' is not fp32 or bf16", s);
+    return 0;
+}
+
+qs_precision_t qs_cli_precision(const char *cmd, qs_precision_t p)
+{
+    char why[160];
+    qs_precision_t used = qs_mm_effective(p, why, sizeof why);
+    if (used != p)
+        fprintf(stderr, "quinesim %s: --precision %s asked, but %s: running at %s\n", cmd,
+                qs_precision_name(p), why, qs_precision_name(used));
+    return used;
+}
+
 int qs_cli_opt_error(int c, int argc, char *const *argv, qs_error_t *err)
 {
     /* The word getopt stopped at: the option itself, unless it was a short one in a

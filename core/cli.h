@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "core/mm.h"
 #include "core/util.h"
 
 /* Exit status of a usage error (a bad option or argument). */
@@ -24,6 +25,13 @@ int qs_parse_double(const char *opt, const char *s, double min, double max, doub
  * option, or a value given to an option that takes none): QS_ERR(INVAL), with err
  * naming the option as the user wrote it. Reads optind and optopt. */
 int qs_cli_opt_error(int c, int argc, char *const *argv, qs_error_t *err);
+
+/* --precision P: fp32 or bf16 (core/mm.h); 0 or QS_ERR(INVAL) naming the option. */
+int qs_cli_parse_precision(const char *s, qs_precision_t *out, qs_error_t *err);
+/* The precision the command runs at: p, or fp32 where the CPU has no native bf16, said
+ * in one line on stderr: "quinesim CMD: --precision bf16 asked, but this CPU has no
+ * native bf16 products (oneDNN ISA avx2; ...): running at fp32". */
+qs_precision_t qs_cli_precision(const char *cmd, qs_precision_t p);
 
 /* Print "quinesim CMD: MESSAGE" and "(see quinesim CMD --help)" on stderr; returns
  * QS_CLI_USAGE. cmd is the command's name ("run"). */

@@ -93,6 +93,9 @@ int qs_life_species_init(qs_life_species_t *s, const qs_quine_spec_t *spec,
     if (setup->train_cfg && !setup->classifier_only)
         s->trainer = qs_trainer_new(s->phys, setup->train_cfg, s->has_train ? &s->train : NULL);
     s->work = qs_work_new(spec, setup->work_rows ? setup->work_rows : 1);
+    s->precision = qs_work_set_precision(s->work, setup->precision);
+    if (s->trainer) /* its regenerations (train --regen-every) */
+        qs_trainer_set_precision(s->trainer, setup->precision);
     s->pred = xaligned(s->n * sizeof(float));
     s->child = xaligned(s->n * sizeof(float));
     s->grand = xaligned(s->n * sizeof(float));

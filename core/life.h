@@ -134,6 +134,9 @@ typedef struct {
     size_t work_rows; /* the workspace's expected batch (see qs_work_new); 0 = 1 */
     /* NULL: the paper's life, no child measure. Copied. */
     const qs_life_fertility_t *fertility;
+    /* Regeneration and evaluation (core/mm.h): QS_PREC_FP32 (zero, the default) or
+     * QS_PREC_BF16; training stays fp32. */
+    qs_precision_t precision;
 } qs_life_setup_t;
 
 typedef struct {
@@ -143,6 +146,7 @@ typedef struct {
     int has_train, has_fitness;
     qs_trainer_t *trainer; /* NULL without setup.train_cfg */
     qs_work_t *work;
+    qs_precision_t precision;    /* in use: fp32 where bf16 was asked for without native bf16 */
     float *pred, *child, *grand; /* n floats each */
     size_t n;                    /* parameters */
     qs_life_fertility_t fertility;

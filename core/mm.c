@@ -17,6 +17,7 @@ void omp_set_num_threads(int n);
 
 static const char *const precision_names[] = {"fp32", "bf16"};
 QS_NAME_FNS(qs_precision_name, qs_precision_parse, qs_precision_t, precision_names)
+const qs_names_t qs_precision_names = QS_NAMES(precision_names);
 
 void qs_mm_init(int threads)
 {
@@ -58,14 +59,21 @@ int qs_mm_bf16_native(void)
            (unsigned)dnnl_cpu_isa_avx512_core_bf16;
 }
 
-qs_precision_t qs_mm_effective(qs_precision_t p, const char **why)
+int qs_mm_isa_bf16(const char *isa)
 {
-    if (why)
-        *why = NULL;
+    return strcmp(isa, "avx512_core_bf16") == 0 || strcmp(isa, "avx512_core_amx") == 0;
+}
+
+qs_precision_t qs_mm_effective(qs_precision_t p, char *why, size_t len)
+{
+    if (why && len)
+        why[0] = '\0';
     if (p == QS_PREC_BF16 && !qs_mm_bf16_native()) {
-        if (why)
-            *why = "this CPU has no native bf16 products (AVX-512 BF16 or AMX; oneDNN "
-                   "reports its ISA as something older): running at fp32";
+        if (why && len)
+            snprintf(why, len,
+                     "this CPU has no native bf16 products (oneDNN ISA %s; bf16 needs "
+                     "avx512_core_bf16 or avx512_core_amx)",
+                     qs_mm_isa());
         return QS_PREC_FP32;
     }
     return p;

@@ -22,12 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/util.h"
+
 /* The precision of replication and evaluation (regeneration, self-prediction, accuracy). */
 typedef enum {
     QS_PREC_FP32 = 0, /* OpenBLAS sgemm: bit-identical to the pinned results */
     QS_PREC_BF16 = 1  /* bf16 products, fp32 accumulation, on oneDNN */
 } qs_precision_t;
 
+extern const qs_names_t qs_precision_names;                 /* "fp32", "bf16" */
 const char *qs_precision_name(qs_precision_t p);            /* "fp32" | "bf16" */
 int qs_precision_parse(const char *s, qs_precision_t *out); /* 0 or QS_ERR(INVAL) */
 
@@ -37,11 +40,17 @@ void qs_mm_init(int threads);
  * "avx512_core_bf16", "avx512_core", "avx2", ... */
 const char *qs_mm_isa(void);
 /* 1 when the CPU runs bf16 products natively (AVX-512 BF16 or AMX), else 0: without it
- * oneDNN would emulate bf16, slower than fp32, so callers fall back to fp32. */
+ * oneDNN would emulate bf16, slower than fp32, so callers fall back to fp32. The ISA can
+ * be capped for tests with oneDNN's own variable, e.g. ONEDNN_MAX_CPU_ISA=AVX2. */
 int qs_mm_bf16_native(void);
+/* The same from an ISA's name as qs_mm_isa() gives it (a remote worker's): 1 for
+ * "avx512_core_bf16" and "avx512_core_amx", else 0. */
+int qs_mm_isa_bf16(const char *isa);
 /* The precision to run at when p is asked for: p, or QS_PREC_FP32 when p is bf16 and the
- * CPU has no native bf16 (then *why, if not NULL, says so; else *why = NULL). */
-qs_precision_t qs_mm_effective(qs_precision_t p, const char **why);
+ * CPU has no native bf16. Then why (len bytes, if not NULL) says why, naming the ISA:
+ * "this CPU has no native bf16 products (oneDNN ISA avx2; bf16 needs avx512_core_bf16
+ * or avx512_core_amx)"; else it is left "". */
+qs_precision_t qs_mm_effective(qs_precision_t p, char *why, size_t len);
 
 typedef enum { QS_MM_F32 = 0, QS_MM_BF16 = 1 } qs_mm_type_t;
 typedef enum { QS_MM_NONE = 0, QS_MM_SELU = 1 } qs_mm_epilogue_t;

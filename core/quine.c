@@ -457,7 +457,7 @@ void qs_work_free(qs_work_t *w)
 
 qs_precision_t qs_work_set_precision(qs_work_t *w, qs_precision_t p)
 {
-    p = qs_mm_effective(p, NULL);
+    p = qs_mm_effective(p, NULL, 0);
     if (p == QS_PREC_BF16 && !w->mm) {
         size_t h = w->h;
         w->mm = qs_mm_new();

@@ -203,6 +203,11 @@ void qs_trainer_regenerate(qs_trainer_t *tr)
     tr->stats.flops += qs_flops_regen(qs_phys_spec(tr->phys));
 }
 
+qs_precision_t qs_trainer_set_precision(qs_trainer_t *tr, qs_precision_t p)
+{
+    return qs_work_set_precision(tr->work, p);
+}
+
 const qs_train_stats_t *qs_trainer_stats(const qs_trainer_t *tr)
 {
     return &tr->stats;

@@ -68,6 +68,8 @@ uint64_t qs_trainer_run(qs_trainer_t *tr, uint64_t steps);
 uint64_t qs_trainer_epoch_steps(const qs_trainer_t *tr);
 /* theta <- f_theta(C) (one regeneration); the targets are re-frozen from the result. */
 void qs_trainer_regenerate(qs_trainer_t *tr);
+/* The precision of qs_trainer_regenerate (qs_work_set_precision); steps stay fp32. */
+qs_precision_t qs_trainer_set_precision(qs_trainer_t *tr, qs_precision_t p);
 const qs_train_stats_t *qs_trainer_stats(const qs_trainer_t *tr);
 /* The rng as it is now (to continue the same stream elsewhere). */
 qs_rng_t qs_trainer_rng(const qs_trainer_t *tr);

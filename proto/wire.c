@@ -63,6 +63,10 @@ static const char *nm_regen(int i)
 {
     return qs_regen_name((qs_regen_t)i);
 }
+static const char *nm_precision(int i)
+{
+    return qs_precision_name((qs_precision_t)i);
+}
 static const char *nm_task(int i)
 {
     return qs_task_kind_name((qs_task_kind_t)i);
@@ -112,7 +116,7 @@ static void open_msg(msgpack_packer *pk, qs_msg_type_t t, size_t n)
 
 static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
 {
-    open_msg(pk, QS_MSG_CONFIG, 22);
+    open_msg(pk, QS_MSG_CONFIG, 23);
     qs_mp_kv_u64(pk, "seed", c->seed);
     qs_mp_pack_cstr(pk, "species");
     uint32_t ns = QS_MIN(c->nspecies, (uint32_t)QS_MAX_SPECIES);
@@ -141,6 +145,7 @@ static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
     qs_mp_kv_u64(pk, "regenerations", c->regenerations);
     qs_mp_kv_f32(pk, "mutation_sigma", c->mutation_sigma);
     qs_mp_kv_f32(pk, "mutation_rate", c->mutation_rate);
+    qs_mp_kv_str(pk, "precision", qs_precision_name(c->precision));
     qs_mp_kv_str(pk, "data_path", c->data_path);
     qs_mp_kv_u64(pk, "train_count", c->train_count);
     qs_mp_kv_u64(pk, "fitness_count", c->fitness_count);
@@ -155,12 +160,15 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
     switch (m->type) {
     case QS_MSG_HELLO: {
         const qs_msg_hello_t *h = &m->u.hello;
-        open_msg(pk, m->type, 3 + (h->has_auth ? 2 : 0) + (h->blas[0] ? 1 : 0));
+        open_msg(pk, m->type,
+                 3 + (h->has_auth ? 2 : 0) + (h->blas[0] ? 1 : 0) + (h->isa[0] ? 1 : 0));
         qs_mp_kv_str(pk, "role", h->role);
         qs_mp_kv_i64(pk, "pid", h->pid);
         qs_mp_kv_str(pk, "host", h->host);
         if (h->blas[0])
             qs_mp_kv_str(pk, "blas", h->blas);
+        if (h->isa[0])
+            qs_mp_kv_str(pk, "isa", h->isa);
         if (h->has_auth) {
             qs_mp_kv_bin(pk, "nonce", h->nonce, QS_NONCE_LEN);
             qs_mp_kv_bin(pk, "mac", h->mac, QS_MAC_LEN);
@@ -266,8 +274,8 @@ void qs_msg_encode(const qs_msg_t *m, qs_bytes_t *out)
 
 static int read_hello(const msgpack_object *map, qs_msg_hello_t *h, qs_error_t *err)
 {
-    enum { ROLE, PID, HOST, NONCE, MAC, BLAS, NK };
-    static const char *const keys[NK] = {"role", "pid", "host", "nonce", "mac", "blas"};
+    enum { ROLE, PID, HOST, NONCE, MAC, BLAS, ISA, NK };
+    static const char *const keys[NK] = {"role", "pid", "host", "nonce", "mac", "blas", "isa"};
     const msgpack_object *v[NK];
     const uint8_t *p;
     size_t n;
@@ -278,6 +286,8 @@ static int read_hello(const msgpack_object *map, qs_msg_hello_t *h, qs_error_t *
     TRY(qs_mp_str(v[HOST], "hello", "host", h->host, sizeof h->host, err));
     if (v[BLAS]) /* optional: absent in a worker that does not say */
         TRY(qs_mp_str(v[BLAS], "hello", "blas", h->blas, sizeof h->blas, err));
+    if (v[ISA]) /* optional too */
+        TRY(qs_mp_str(v[ISA], "hello", "isa", h->isa, sizeof h->isa, err));
     if (!v[NONCE] != !v[MAC]) {
         rc = qs_error_set(err, QS_ERR(FORMAT), "hello: field '%s' without '%s'",
                           v[NONCE] ? "nonce" : "mac", v[NONCE] ? "mac" : "nonce");
@@ -414,6 +424,7 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         FCG,
         MCHILD,
         REGENT,
+        PRECISION,
         NK
     };
     static const char *const keys[NK] = {
@@ -421,11 +432,11 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         "refresh",       "mode",        "regenerations", "mutation_sigma", "mutation_rate",
         "data_path",     "train_count", "fitness_count", "data_hash",      "max_message",
         "heartbeat_s",   "memory_mb",   "recipe",        "fertile_steps",  "fertile_cg",
-        "measure_child", "regen"};
+        "measure_child", "regen",       "precision"};
     const char *what = "config";
     const msgpack_object *v[NK], *items;
     size_t n;
-    int refresh = 0, mode = 0, recipe = 0, regen = 0, rc;
+    int refresh = 0, mode = 0, recipe = 0, regen = 0, precision = QS_PREC_FP32, rc;
     TRY(qs_mp_fields(map, keys, NK, v, what, err));
     TRY(qs_mp_u64(v[SEED], what, "seed", 0, UINT64_MAX, &c->seed, err));
     TRY(qs_mp_array(v[SPECIES], what, "species", &items, &n, err));
@@ -454,6 +465,8 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
     TRY(qs_mp_u32(v[REGEN], what, "regenerations", 0, 1000000, &c->regenerations, err));
     TRY(qs_mp_f32_range(v[SIGMA], what, "mutation_sigma", 0, 1e6, &c->mutation_sigma, err));
     TRY(qs_mp_f32_range(v[RATE], what, "mutation_rate", 0, 1, &c->mutation_rate, err));
+    if (v[PRECISION]) /* optional: an orchestrator that does not send it runs fp32 */
+        TRY(qs_mp_enum(v[PRECISION], what, "precision", nm_precision, 0, 64, &precision, err));
     TRY(qs_mp_str(v[PATH], what, "data_path", c->data_path, sizeof c->data_path, err));
     TRY(qs_mp_u32(v[TRAIN], what, "train_count", 0, UINT32_MAX, &c->train_count, err));
     TRY(qs_mp_u32(v[FITNESS], what, "fitness_count", 0, UINT32_MAX, &c->fitness_count, err));
@@ -474,6 +487,7 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
     c->fertility.regen = (qs_regen_t)regen;
     c->refresh = (qs_refresh_t)refresh;
     c->mode = (qs_replicate_mode_t)mode;
+    c->precision = (qs_precision_t)precision;
 out:
     return rc;
 }

@@ -64,6 +64,7 @@ typedef struct {
     uint8_t nonce[QS_NONCE_LEN]; /* the worker's nonce */
     uint8_t mac[QS_MAC_LEN];     /* HMAC-SHA256(token, "hello" | server nonce | nonce) */
     char blas[32];               /* its OpenBLAS kernel family (optional; "" if unknown) */
+    char isa[32];                /* the ISA oneDNN dispatches to (optional; "" if unknown) */
 } qs_msg_hello_t;
 
 typedef struct {
@@ -87,6 +88,7 @@ typedef struct {
     qs_replicate_mode_t mode;
     uint32_t regenerations;
     float mutation_sigma, mutation_rate;
+    qs_precision_t precision; /* of regeneration and evaluation (optional, default fp32) */
     /* data: the first train_count training images and the first fitness_count test
      * images of the folder data_path; data_hash covers exactly those (see sim). */
     char data_path[QS_PATH_MAX];

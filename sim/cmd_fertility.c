@@ -2,7 +2,7 @@
  *
  *   quinesim fertility GENOME [--generations K] [--damage F [--mode zero|noise]]
  *                             [--data DIR] [--test-count N] [--power-iters I] [--seed S]
- *                             [--json]
+ *                             [--precision fp32|bf16] [--json]
  *
  * Prints, for theta_0 = the genome and theta_{k+1} = f_theta_k(C) (no training, no
  * mutation), each generation's link R^2, drift R^2 from theta_0, RMS weight and (aux)
@@ -57,6 +57,9 @@ static void usage(FILE *to)
             "                    0 skips the estimate)\n"
             "  --seed S          the damage and the power iteration's start (default 1)\n"
             "  --threads N       BLAS threads (default 1)\n"
+            "  --precision P     fp32 (default) | bf16: the regenerations and accuracies with\n"
+            "                    bf16 products (oneDNN), where the CPU has native bf16 (the\n"
+            "                    spectral radius stays fp32)\n"
             "  --json            one JSON object per generation (lineage \"intact\" or\n"
             "                    \"damaged\", generation, link_r2, link_rel_err, drift_r2, rms,\n"
             "                    zero_quine and, for aux, acc), then one with the spectral radius\n"
@@ -76,6 +79,7 @@ enum {
     OPT_POWER,
     OPT_SEED,
     OPT_THREADS,
+    OPT_PRECISION,
     OPT_JSON,
     OPT_HELP
 };
@@ -90,6 +94,7 @@ static const struct option long_opts[] = {
     {"power-iters", required_argument, NULL, OPT_POWER},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -102,6 +107,7 @@ typedef struct {
     qs_damage_mode_t mode;
     qs_regen_t regen;
     uint64_t generations, test_count, power, seed, threads;
+    qs_precision_t precision;
 } opts_t;
 
 static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
@@ -151,6 +157,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_THREADS:
             rc = qs_parse_u64("--threads", optarg, 1, 256, &o->threads, err);
+            break;
+        case OPT_PRECISION:
+            rc = qs_cli_parse_precision(optarg, &o->precision, err);
             break;
         case OPT_JSON:
             o->json = 1;
@@ -231,6 +240,8 @@ int cmd_fertility(int argc, char **argv)
     if (rc < 0)
         return qs_cli_usage_error("fertility", "%s", err.msg);
     qs_blas_init((int)o.threads);
+    qs_mm_init((int)o.threads);
+    o.precision = qs_cli_precision("fertility", o.precision);
     qs_genome_t g;
     if (qs_genome_load(&g, o.genome, &err) < 0) {
         fprintf(stderr, "quinesim fertility: %s\n", err.msg);
@@ -247,13 +258,14 @@ int cmd_fertility(int argc, char **argv)
     const size_t n = qs_phys_nparams(env.phys);
     const uint32_t gens = (uint32_t)o.generations;
     qs_work_t *work = qs_work_new(spec, 1);
+    qs_work_set_precision(work, o.precision);
     qs_fertility_gen_t *rows = xcalloc((size_t)gens + 1, sizeof *rows);
 
     if (!o.json)
         printf("# fertility %s: %s quine, H=%u, depth %u, N=%zu; %u generations of pure "
-               "regeneration (%s)\n",
+               "regeneration (%s%s)\n",
                o.genome, qs_kind_name(spec->kind), spec->hidden, spec->depth, n, gens,
-               qs_regen_name(o.regen));
+               qs_regen_name(o.regen), o.precision == QS_PREC_BF16 ? ", bf16" : "");
     qs_fertility_lineage(env.phys, o.regen, g.weights, NULL, gens, env.test, work, rows, NULL);
     print_lineage(&o, "intact", rows, gens + 1, aux);
 

@@ -2,6 +2,7 @@
  *
  *   quinesim repair GENOME --damage FRACTION [--mode zero|noise] [--cycles K] [--json]
  *                          [--only-damaged] [--data DIR] [--test-count N] [--seed S]
+ *                          [--precision fp32|bf16]
  *
  * Loads a genome, damages round(FRACTION * N) of its weights, chosen uniformly without
  * replacement by the rng (seed S, stream QS_STREAM_DAMAGE id 0): `zero` sets them to 0,
@@ -55,6 +56,8 @@ static void usage(FILE *to)
                 "  --test-count N    use the first N test images (default all)\n"
                 "  --seed S          which weights are damaged, and the noise (default 1)\n"
                 "  --threads N       BLAS threads (default 1)\n"
+                "  --precision P     fp32 (default) | bf16: regeneration and accuracy with bf16\n"
+                "                    products (oneDNN), where the CPU has native bf16\n"
                 "  --json            one JSON object per stage (stage, cycle, l_sr, margin, srq,\n"
                 "                    rel_err, r2, rms, zero_quine, dist, restored, acc), then one\n"
                 "                    with the verdict\n"
@@ -72,6 +75,7 @@ enum {
     OPT_TEST,
     OPT_SEED,
     OPT_THREADS,
+    OPT_PRECISION,
     OPT_JSON,
     OPT_HELP
 };
@@ -85,6 +89,7 @@ static const struct option long_opts[] = {
     {"test-count", required_argument, NULL, OPT_TEST},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -96,6 +101,7 @@ typedef struct {
     int damage_set, noise, only_damaged, json;
     int has_test; /* set after loading: an aux genome has test images */
     uint64_t cycles, test_count, seed, threads;
+    qs_precision_t precision;
 } opts_t;
 
 static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
@@ -138,6 +144,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_THREADS:
             rc = qs_parse_u64("--threads", optarg, 1, 256, &o->threads, err);
+            break;
+        case OPT_PRECISION:
+            rc = qs_cli_parse_precision(optarg, &o->precision, err);
             break;
         case OPT_JSON:
             o->json = 1;
@@ -210,6 +219,8 @@ int cmd_repair(int argc, char **argv)
     if (rc < 0)
         return qs_cli_usage_error("repair", "%s", err.msg);
     qs_blas_init((int)o.threads);
+    qs_mm_init((int)o.threads);
+    o.precision = qs_cli_precision("repair", o.precision);
     qs_genome_t g;
     if (qs_genome_load(&g, o.genome, &err) < 0) {
         fprintf(stderr, "quinesim repair: %s\n", err.msg);
@@ -227,15 +238,17 @@ int cmd_repair(int argc, char **argv)
     const qs_phys_t *phys = env.phys;
     size_t n = qs_phys_nparams(phys);
     qs_work_t *work = qs_work_new(spec, 1);
+    qs_work_set_precision(work, o.precision);
     size_t k = (size_t)llround(o.damage * (double)n); /* as qs_damage_apply counts */
     o.has_test = env.test != NULL;
 
     if (!o.json) {
         printf("# repair %s: %s quine, H=%u, depth %u, N=%zu; damage %g (%zu weights, %s), "
-               "%llu cycles%s, seed %llu\n",
+               "%llu cycles%s, seed %llu%s\n",
                o.genome, qs_kind_name(spec->kind), spec->hidden, spec->depth, n, o.damage, k,
                o.noise ? "noise N(0, rms^2)" : "set to zero", (unsigned long long)o.cycles,
-               o.only_damaged ? " (damaged weights only)" : "", (unsigned long long)o.seed);
+               o.only_damaged ? " (damaged weights only)" : "", (unsigned long long)o.seed,
+               o.precision == QS_PREC_BF16 ? "; bf16" : "");
         printf("%-10s %8s %12s %10s %9s %9s %11s %9s\n", "stage", aux ? "acc" : "", "L_SR",
                "rel_err", "R^2", "rms", "dist", "restored");
     }

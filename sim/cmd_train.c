@@ -55,6 +55,7 @@ typedef struct {
     qs_genome_t start; /* --from: the genome to continue from */
     int json;
     uint64_t threads;
+    qs_precision_t precision;
     uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
     int newton_only;            /* no gradient steps at all */
     uint64_t newton_keep;       /* aux: images whose logits Newton steps keep */
@@ -148,6 +149,9 @@ static void usage(FILE *to)
             "  --seed S            seed of the weights and of training (default 1)\n"
             "  --proj-seed S       seed of the fixed projections (default: --seed)\n"
             "  --threads N         BLAS threads (default 1: deterministic)\n"
+            "  --precision P       fp32 (default) | bf16: regenerations and the reports'\n"
+            "                      self-prediction and accuracy with bf16 products (oneDNN),\n"
+            "                      where the CPU has native bf16; training stays fp32\n"
             "  --save FILE         write the final genome (a .genome file)\n"
             "  --from FILE         start from a saved genome instead of fresh weights (its\n"
             "                      spec replaces --model, --hidden, --depth, --rest,\n"
@@ -193,6 +197,7 @@ enum {
     OPT_SEED,
     OPT_PROJ_SEED,
     OPT_THREADS,
+    OPT_PRECISION,
     OPT_SAVE,
     OPT_FROM,
     OPT_NEWTON,
@@ -248,6 +253,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"proj-seed", required_argument, NULL, OPT_PROJ_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"save", required_argument, NULL, OPT_SAVE},
     {"from", required_argument, NULL, OPT_FROM},
     {"newton", required_argument, NULL, OPT_NEWTON},
@@ -487,6 +493,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_THREADS:
             rc = qs_parse_u64("--threads", optarg, 1, 256, &o->threads, err);
             break;
+        case OPT_PRECISION:
+            rc = qs_cli_parse_precision(optarg, &o->precision, err);
+            break;
         case OPT_SAVE:
             o->save = optarg;
             break;
@@ -650,10 +659,11 @@ static void print_header(const opts_t *o, size_t n, const data_t *d)
            qs_kind_name(o->spec.kind), o->spec.hidden, o->spec.depth, n,
            o->from ? "from the genome" : qs_init_name(o->init),
            o->spec.coord_scale > 0 ? (double)o->spec.coord_scale : 1.0);
-    printf("# %s lr %g, batch %u%s, loss %s, targets per %s, seed %llu, proj-seed %llu\n",
+    printf("# %s lr %g, batch %u%s, loss %s, targets per %s, seed %llu, proj-seed %llu%s\n",
            qs_opt_name(c->opt.kind), (double)c->opt.lr, c->batch ? c->batch : (unsigned)n,
            c->batch ? "" : " (full)", qs_sr_loss_name(c->obj.sr_loss), qs_refresh_name(c->refresh),
-           (unsigned long long)o->seed, (unsigned long long)o->proj_seed);
+           (unsigned long long)o->seed, (unsigned long long)o->proj_seed,
+           o->precision == QS_PREC_BF16 ? "; regeneration and evaluation in bf16" : "");
     if (o->spec.kind == QS_KIND_AUX)
         printf("# aux: lambda %g, T %g, %s task loss, %s rows, rest input %s; data %s "
                "(%u train / %u test)\n",
@@ -744,6 +754,8 @@ int cmd_train(int argc, char **argv)
     if (rc < 0)
         return qs_cli_usage_error("train", "%s", err.msg);
     qs_blas_init((int)o.threads);
+    qs_mm_init((int)o.threads);
+    o.precision = qs_cli_precision("train", o.precision);
     const char *better = qs_blas_suggest_coretype();
     if (better && !getenv("OPENBLAS_CORETYPE"))
         fprintf(stderr,
@@ -759,7 +771,8 @@ int cmd_train(int argc, char **argv)
         qs_life_setup_t setup = {.train = with_data ? &d.train_ds : NULL,
                                  .fitness = with_data ? &d.test_ds : NULL,
                                  .train_cfg = &o.cfg,
-                                 .work_rows = 1};
+                                 .work_rows = 1,
+                                 .precision = o.precision};
         have_sp = qs_life_species_init(&sp, &o.spec, &setup, &err) == 0;
         if (!have_sp) {
             char why[sizeof err.msg];

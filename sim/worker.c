@@ -18,6 +18,7 @@
 
 #include "core/blas.h"
 #include "core/life.h"
+#include "core/mm.h"
 #include "proto/frame.h"
 #include "proto/wire.h"
 #include "sim/dataset.h"
@@ -278,7 +279,8 @@ static int build_species(wk_t *w, qs_error_t *err)
                                  .fitness = &w->data.fitness,
                                  .train_cfg = &tc,
                                  .work_rows = 1024,
-                                 .fertility = &c->fertility};
+                                 .fertility = &c->fertility,
+                                 .precision = c->precision};
         if (qs_life_species_init(&w->sp[s], &sc->spec, &setup, err) < 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -286,6 +288,12 @@ static int build_species(wk_t *w, qs_error_t *err)
         }
         w->nsp = (int)s + 1;
     }
+    /* One line on stderr (run.log) when this CPU cannot replicate at the run's precision. */
+    char why[160];
+    if (qs_mm_effective(c->precision, why, sizeof why) != c->precision)
+        fprintf(stderr, "worker: [replication] precision = %s asked, but %s: replicating in %s\n",
+                qs_precision_name(c->precision), why,
+                qs_precision_name(qs_mm_effective(c->precision, NULL, 0)));
     return 0;
 }
 
@@ -437,6 +445,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
     pthread_mutex_init(&w->wlock, NULL);
     qs_frame_reader_init(&w->reader, QS_MAX_MESSAGE_DEFAULT);
     openblas_set_num_threads(1);
+    qs_mm_init(1);
     apply_memory_limit(opts->memory_mb);
     signal(SIGPIPE, SIG_IGN);
     fault_parse(w);
@@ -452,6 +461,7 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
     m.u.hello.pid = getpid();
     gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
     snprintf(m.u.hello.blas, sizeof m.u.hello.blas, "%s", qs_blas_core());
+    snprintf(m.u.hello.isa, sizeof m.u.hello.isa, "%s", qs_mm_isa());
     if (opts->tcp) {
         status = handshake(w, &m, &err);
         if (status != QS_WORKER_SHUTDOWN) {

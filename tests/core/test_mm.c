@@ -62,12 +62,17 @@ Test(mm, precision_names)
     cr_expect_eq(p, QS_PREC_BF16);
     cr_expect_str_eq(qs_precision_name(QS_PREC_FP32), "fp32");
     cr_expect_lt(qs_precision_parse("fp16", &p), 0);
-    const char *why;
-    cr_expect_eq(qs_mm_effective(QS_PREC_FP32, &why), QS_PREC_FP32);
-    cr_expect_null(why);
-    qs_precision_t e = qs_mm_effective(QS_PREC_BF16, &why);
+    char why[160] = "x";
+    cr_expect_eq(qs_mm_effective(QS_PREC_FP32, why, sizeof why), QS_PREC_FP32);
+    cr_expect_str_empty(why);
+    qs_precision_t e = qs_mm_effective(QS_PREC_BF16, why, sizeof why);
     cr_expect_eq(e, qs_mm_bf16_native() ? QS_PREC_BF16 : QS_PREC_FP32);
-    cr_expect_eq(why == NULL, e == QS_PREC_BF16);
+    cr_expect_eq(why[0] == '\0', e == QS_PREC_BF16);
+    if (e == QS_PREC_FP32)
+        cr_expect(strstr(why, qs_mm_isa()), "the reason names the ISA: %s", why);
+    cr_expect_eq(qs_mm_isa_bf16(qs_mm_isa()), qs_mm_bf16_native());
+    cr_expect(qs_mm_isa_bf16("avx512_core_amx"));
+    cr_expect(!qs_mm_isa_bf16("avx2"));
 }
 
 /* C = epilogue(A B + bias) in double from the bf16 values themselves. */

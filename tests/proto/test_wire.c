@@ -79,6 +79,10 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         m->u.hello.pid = qs_rng_u32(&r);
         snprintf(m->u.hello.host, sizeof m->u.hello.host, "node-%u", qs_rng_below(&r, 100));
         m->u.hello.has_auth = (int)(seed & 1);
+        if (seed & 2) { /* the optional fields */
+            snprintf(m->u.hello.blas, sizeof m->u.hello.blas, "SkylakeX");
+            snprintf(m->u.hello.isa, sizeof m->u.hello.isa, "avx512_core_amx");
+        }
         if (m->u.hello.has_auth) {
             rand_bytes(&r, m->u.hello.nonce, QS_NONCE_LEN);
             rand_bytes(&r, m->u.hello.mac, QS_MAC_LEN);
@@ -125,6 +129,7 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         c->regenerations = qs_rng_below(&r, 10);
         c->mutation_sigma = (float)qs_rng_uniform(&r);
         c->mutation_rate = (float)qs_rng_uniform(&r);
+        c->precision = (qs_precision_t)qs_rng_below(&r, 2);
         snprintf(c->data_path, sizeof c->data_path, "/data/mnist-\xc3\xa9/%u", qs_rng_u32(&r));
         c->train_count = qs_rng_u32(&r);
         c->fitness_count = qs_rng_u32(&r);
@@ -217,6 +222,8 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(a->u.hello.has_auth, b->u.hello.has_auth);
         cr_assert_arr_eq(a->u.hello.nonce, b->u.hello.nonce, QS_NONCE_LEN);
         cr_assert_arr_eq(a->u.hello.mac, b->u.hello.mac, QS_MAC_LEN);
+        cr_assert_str_eq(a->u.hello.blas, b->u.hello.blas);
+        cr_assert_str_eq(a->u.hello.isa, b->u.hello.isa);
         break;
     case QS_MSG_CHALLENGE:
         cr_assert_arr_eq(a->u.challenge.nonce, b->u.challenge.nonce, QS_NONCE_LEN);
@@ -252,6 +259,7 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->regenerations, y->regenerations);
         cr_assert_eq(x->mutation_sigma, y->mutation_sigma);
         cr_assert_eq(x->mutation_rate, y->mutation_rate);
+        cr_assert_eq(x->precision, y->precision);
         cr_assert_str_eq(x->data_path, y->data_path);
         cr_assert_eq(x->train_count, y->train_count);
         cr_assert_eq(x->fitness_count, y->fitness_count);
@@ -673,6 +681,10 @@ ParameterizedTestParameters(wire, edited_messages)
          "config: field 'max_message' is 0, expected an integer in 1024..4294967295"},
         {QS_MSG_CONFIG, "mode", PT_REPLACE, F_BOGUS, QS_ERR(RANGE),
          "config: field 'mode' is 'bogus', expected one of: self, copy"},
+        {QS_MSG_CONFIG, "precision", PT_REPLACE, F_BOGUS, QS_ERR(RANGE),
+         "config: field 'precision' is 'bogus', expected one of: fp32, bf16"},
+        {QS_MSG_HELLO, "isa", PT_REPLACE, F_LONGSTR, QS_ERR(TOOBIG),
+         "hello: field 'isa' has 199 bytes, at most 31 allowed"},
         {QS_MSG_DATA, "train.pixels", PT_REPLACE, F_SIX, QS_ERR(MISMATCH),
          "data: train: field 'pixels' has 6 bytes"},
         {QS_MSG_DATA, "fitness.rows", PT_REPLACE, F_0, QS_ERR(RANGE),
@@ -722,6 +734,39 @@ ParameterizedTest(edit_case_t *c, wire, edited_messages)
         cr_assert(strstr(err.msg, c->needle), "message '%s' lacks '%s'", err.msg, c->needle);
     }
     qs_msg_destroy(&m);
+    qs_bytes_destroy(&b);
+    qs_bytes_destroy(&e);
+}
+
+/* A config without 'precision' (an older orchestrator's) and a hello without 'blas' and
+ * 'isa' (an older worker's) decode, as fp32 and as unknown kernels. */
+Test(wire, optional_fields_default)
+{
+    qs_msg_t m, d;
+    rand_msg(&m, QS_MSG_CONFIG, 3);
+    m.u.config.precision = QS_PREC_BF16;
+    qs_bytes_t b, e;
+    qs_bytes_init(&b);
+    qs_bytes_init(&e);
+    qs_msg_encode(&m, &b);
+    const uint8_t *p;
+    size_t plen;
+    pt_unframe(&b, &p, &plen);
+    pt_edit_payload(&e, p, plen, "precision", PT_REMOVE, NULL);
+    qs_error_t err = {0, ""};
+    cr_assert_eq(qs_msg_decode(&d, e.data, e.len, &err), 0, "%s", err.msg);
+    cr_expect_eq(d.u.config.precision, QS_PREC_FP32);
+    qs_msg_destroy(&d);
+    qs_msg_destroy(&m);
+    rand_msg(&m, QS_MSG_HELLO, 1); /* seed 1: no blas, no isa */
+    qs_bytes_destroy(&b);
+    qs_bytes_init(&b);
+    qs_msg_encode(&m, &b);
+    pt_unframe(&b, &p, &plen);
+    cr_assert_eq(qs_msg_decode(&d, p, plen, &err), 0, "%s", err.msg);
+    cr_expect_str_empty(d.u.hello.blas);
+    cr_expect_str_empty(d.u.hello.isa);
+    qs_msg_destroy(&d);
     qs_bytes_destroy(&b);
     qs_bytes_destroy(&e);
 }
