@@ -73,7 +73,7 @@ typedef struct {
      * them is island 0, no migrant. */
     uint32_t island;
     int migrant;
-    uint32_t origin_island;
+    uint32_t origin_island; /* 0 unless migrant */
 } qs_rec_birth_t;
 
 typedef struct {

@@ -12,14 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/lineage.h"
 #include "proto/mp.h"
 
 /* ---- Names ----------------------------------------------------------------------------- */
 
-static const char *const msg_names[] = {NULL,     "hello",        "challenge", "welcome",
-                                        "config", "data_request", "data",      "task",
-                                        "result", "heartbeat",    "error",     "shutdown"};
-enum { QS_MSG_LAST = QS_MSG_SHUTDOWN };
+static const char *const msg_names[] = {
+    NULL,   "hello",  "challenge", "welcome", "config",   "data_request",  "data",
+    "task", "result", "heartbeat", "error",   "shutdown", "island_records"};
+enum { QS_MSG_LAST = QS_MSG_ISLAND_RECORDS };
 
 const char *qs_msg_type_name(qs_msg_type_t t)
 {
@@ -155,6 +156,36 @@ static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
     qs_mp_kv_u64(pk, "memory_mb", c->memory_mb);
 }
 
+static void pack_island_records(msgpack_packer *pk, const qs_msg_island_records_t *r)
+{
+    open_msg(pk, QS_MSG_ISLAND_RECORDS, 8);
+    qs_mp_kv_u64(pk, "island", r->island);
+    qs_mp_kv_u64(pk, "generation", r->generation);
+    qs_mp_kv_bin(pk, "records", r->records, r->records_len);
+    qs_mp_pack_cstr(pk, "dead");
+    msgpack_pack_array(pk, r->ndead);
+    for (uint32_t i = 0; i < r->ndead; i++) { /* [id, parent, born, species, flops_total,
+                                               *  accuracy, rel_err, r2] */
+        const qs_island_dead_t *d = &r->dead[i];
+        msgpack_pack_array(pk, 8);
+        msgpack_pack_uint64(pk, d->id);
+        msgpack_pack_uint64(pk, d->parent);
+        msgpack_pack_uint32(pk, d->born);
+        msgpack_pack_uint32(pk, d->species);
+        msgpack_pack_uint64(pk, d->flops_total);
+        msgpack_pack_double(pk, d->accuracy);
+        msgpack_pack_double(pk, d->rel_err);
+        msgpack_pack_double(pk, d->r2);
+    }
+    qs_mp_pack_cstr(pk, "alive");
+    msgpack_pack_array(pk, r->nspecies);
+    for (uint32_t s = 0; s < r->nspecies; s++)
+        msgpack_pack_uint32(pk, r->alive[s]);
+    qs_mp_kv_u64(pk, "immigrants", r->immigrants);
+    qs_mp_kv_u64(pk, "immigrants_lost", r->immigrants_lost);
+    qs_mp_kv_f64(pk, "best_fitness", r->best_fitness);
+}
+
 static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
 {
     switch (m->type) {
@@ -255,6 +286,9 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
     case QS_MSG_SHUTDOWN:
         open_msg(pk, m->type, 1);
         qs_mp_kv_str(pk, "reason", m->u.shutdown.reason);
+        return;
+    case QS_MSG_ISLAND_RECORDS:
+        pack_island_records(pk, &m->u.island_records);
         return;
     }
 }
@@ -676,6 +710,69 @@ out:
     return rc;
 }
 
+static int read_island_records(const msgpack_object *map, qs_msg_island_records_t *r,
+                               qs_error_t *err)
+{
+    enum { ISLAND, GEN, RECORDS, DEAD, ALIVE, IMM, LOST, BEST, NK };
+    static const char *const keys[NK] = {"island", "generation", "records",         "dead",
+                                         "alive",  "immigrants", "immigrants_lost", "best_fitness"};
+    const char *what = "island_records";
+    const msgpack_object *v[NK], *items;
+    const uint8_t *p;
+    size_t n, len;
+    int rc;
+    TRY(qs_mp_fields(map, keys, NK, v, what, err));
+    TRY(qs_mp_u32(v[ISLAND], what, "island", 0, QS_MAX_ISLANDS - 1, &r->island, err));
+    TRY(qs_mp_u32(v[GEN], what, "generation", 0, UINT32_MAX, &r->generation, err));
+    TRY(qs_mp_bin(v[RECORDS], what, "records", -1, &p, &len, err));
+    if (len > UINT32_MAX) {
+        rc = qs_error_set(err, QS_ERR(TOOBIG), "%s: field 'records' of %zu bytes", what, len);
+        goto out;
+    }
+    r->records = xmalloc(len ? len : 1);
+    memcpy(r->records, p, len);
+    r->records_len = (uint32_t)len;
+    TRY(qs_mp_array(v[DEAD], what, "dead", &items, &n, err));
+    r->dead = xcalloc(n ? n : 1, sizeof *r->dead);
+    for (size_t i = 0; i < n; i++) {
+        const msgpack_object *f;
+        size_t nf;
+        qs_island_dead_t *d = &r->dead[i];
+        uint64_t born = 0, species = 0;
+        TRY(qs_mp_array(&items[i], what, "dead[]", &f, &nf, err));
+        if (nf != 8) {
+            rc = qs_error_set(err, QS_ERR(FORMAT), "%s: dead[%zu] has %zu fields, not 8", what, i,
+                              nf);
+            goto out;
+        }
+        TRY(qs_mp_u64(&f[0], what, "dead[].id", 1, UINT64_MAX, &d->id, err));
+        TRY(qs_mp_u64(&f[1], what, "dead[].parent", 0, UINT64_MAX, &d->parent, err));
+        TRY(qs_mp_u64(&f[2], what, "dead[].born", 0, UINT32_MAX, &born, err));
+        TRY(qs_mp_u64(&f[3], what, "dead[].species", 0, QS_MAX_SPECIES - 1, &species, err));
+        TRY(qs_mp_u64(&f[4], what, "dead[].flops_total", 0, UINT64_MAX, &d->flops_total, err));
+        TRY(qs_mp_f64(&f[5], what, "dead[].accuracy", &d->accuracy, err));
+        TRY(qs_mp_f64(&f[6], what, "dead[].rel_err", &d->rel_err, err));
+        TRY(qs_mp_f64(&f[7], what, "dead[].r2", &d->r2, err));
+        d->born = (uint32_t)born;
+        d->species = (uint32_t)species;
+        r->ndead = (uint32_t)(i + 1);
+    }
+    TRY(qs_mp_array(v[ALIVE], what, "alive", &items, &n, err));
+    if (n > QS_MAX_SPECIES) {
+        rc = qs_error_set(err, QS_ERR(RANGE), "%s: 'alive' for %zu species (at most %d)", what, n,
+                          QS_MAX_SPECIES);
+        goto out;
+    }
+    r->nspecies = (uint32_t)n;
+    for (size_t s = 0; s < n; s++)
+        TRY(qs_mp_u32(&items[s], what, "alive[]", 0, UINT32_MAX, &r->alive[s], err));
+    TRY(qs_mp_u32(v[IMM], what, "immigrants", 0, UINT32_MAX, &r->immigrants, err));
+    TRY(qs_mp_u32(v[LOST], what, "immigrants_lost", 0, UINT32_MAX, &r->immigrants_lost, err));
+    TRY(qs_mp_f64(v[BEST], what, "best_fitness", &r->best_fitness, err));
+out:
+    return rc;
+}
+
 static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
 {
     switch (m->type) {
@@ -705,6 +802,8 @@ static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
         return read_heartbeat(map, &m->u.heartbeat, err);
     case QS_MSG_ERROR:
         return read_error(map, &m->u.error, err);
+    case QS_MSG_ISLAND_RECORDS:
+        return read_island_records(map, &m->u.island_records, err);
     case QS_MSG_SHUTDOWN: {
         static const char *const key = "reason";
         const msgpack_object *v;
@@ -755,6 +854,10 @@ void qs_msg_destroy(qs_msg_t *m)
         break;
     case QS_MSG_RESULT:
         free(m->u.result.weights);
+        break;
+    case QS_MSG_ISLAND_RECORDS:
+        free(m->u.island_records.records);
+        free(m->u.island_records.dead);
         break;
     default:
         break;

@@ -15,6 +15,10 @@
  *   either -> error        something was wrong; the sender closes after it
  *   orch.  -> shutdown     finish and exit
  *
+ * island_records carries one island's generation without genomes (the hosting of islands
+ * on workers, issue 18; the orchestrator computes islands itself for now and passes each
+ * island's records through this message's bytes, which it counts).
+ *
  * Every decoder validates types, ranges and sizes and returns an error naming the field;
  * it never keeps a MessagePack object tree alive. */
 #ifndef QS_WIRE_H
@@ -52,7 +56,8 @@ typedef enum {
     QS_MSG_RESULT,
     QS_MSG_HEARTBEAT,
     QS_MSG_ERROR,
-    QS_MSG_SHUTDOWN
+    QS_MSG_SHUTDOWN,
+    QS_MSG_ISLAND_RECORDS
 } qs_msg_type_t;
 const char *qs_msg_type_name(qs_msg_type_t t); /* "hello", "challenge", ...; NULL if unknown */
 
@@ -124,6 +129,28 @@ typedef struct {
     char reason[128];
 } qs_msg_shutdown_t;
 
+/* [islands]: what one island's generation produced, as an island's host sends it to the
+ * orchestrator (sim/islands.h): its lineage records, the phylogeny rows of its dead, and
+ * what the whole needs (species alive next, immigrants placed and refused, the fitness
+ * of its best). Genomes never travel in it. */
+typedef struct {
+    uint64_t id, parent, flops_total;
+    uint32_t born, species;
+    double accuracy, rel_err, r2; /* its last evaluation */
+} qs_island_dead_t;
+
+typedef struct {
+    uint32_t island, generation;
+    uint8_t *records; /* owned: lineage frames (proto/lineage.h): births, evals, deaths, summary */
+    uint32_t records_len;
+    qs_island_dead_t *dead; /* owned, in the order of the death records */
+    uint32_t ndead;
+    uint32_t nspecies;
+    uint32_t alive[QS_MAX_SPECIES]; /* organisms of each species in the next plan */
+    uint32_t immigrants, immigrants_lost;
+    double best_fitness;
+} qs_msg_island_records_t;
+
 typedef struct {
     qs_msg_type_t type;
     union {
@@ -138,6 +165,7 @@ typedef struct {
         qs_msg_heartbeat_t heartbeat;
         qs_msg_error_t error;
         qs_msg_shutdown_t shutdown;
+        qs_msg_island_records_t island_records;
     } u;
 } qs_msg_t;
 

@@ -7,6 +7,7 @@
 
 #include "core/genstats.h"
 #include "core/rng.h"
+#include "proto/lineage.h"
 
 void qs_islands_topology(const qs_scenario_t *sc, uint32_t *out)
 {
@@ -395,11 +396,165 @@ static void gather(qs_islands_t *isl, qs_islands_out_t *out)
     /* extinct: a species alive in this generation with no organism left on any island */
     uint32_t alive_next[QS_MAX_SPECIES] = {0};
     for (uint32_t k = 0; k < isl->n; k++)
-        for (uint32_t i = 0; i < isl->pop[k].norgs; i++)
-            alive_next[isl->pop[k].orgs[i].species]++;
+        for (uint32_t sp = 0; sp < QS_MAX_SPECIES; sp++)
+            alive_next[sp] += out->island[k].alive_next[sp];
     for (uint32_t sp = 0; sp < s->nspecies; sp++)
         if (s->species_count[sp] > 0 && alive_next[sp] == 0)
             all->extinct |= 1u << sp;
+}
+
+/* ---- an island's records as its host sends them ----------------------------------------- */
+
+void qs_islands_records_msg(const qs_generation_out_t *o, uint32_t island, uint32_t nspecies,
+                            qs_bytes_t *records, qs_msg_island_records_t *m)
+{
+    memset(m, 0, sizeof *m);
+    qs_bytes_clear(records);
+    for (uint32_t i = 0; i < o->nbirths; i++)
+        qs_record_encode(&(qs_record_t){.type = QS_REC_BIRTH, .u.birth = o->births[i]}, records);
+    for (uint32_t i = 0; i < o->nevals; i++)
+        qs_record_encode(&(qs_record_t){.type = QS_REC_EVAL, .u.eval = o->evals[i]}, records);
+    for (uint32_t i = 0; i < o->ndeaths; i++)
+        qs_record_encode(&(qs_record_t){.type = QS_REC_DEATH, .u.death = o->deaths[i]}, records);
+    qs_record_encode(&(qs_record_t){.type = QS_REC_GENERATION, .u.generation = o->summary},
+                     records);
+    m->island = island;
+    m->generation = o->summary.generation;
+    m->records = records->data;
+    m->records_len = (uint32_t)records->len;
+    m->ndead = o->ndeaths;
+    m->dead = xcalloc(o->ndeaths ? o->ndeaths : 1, sizeof *m->dead);
+    for (uint32_t i = 0; i < o->ndeaths; i++) {
+        const qs_org_t *d = &o->dead[i];
+        m->dead[i] = (qs_island_dead_t){.id = d->id,
+                                        .parent = d->parent,
+                                        .flops_total = d->flops_total,
+                                        .born = d->born,
+                                        .species = d->species,
+                                        .accuracy = d->accuracy,
+                                        .rel_err = d->fidelity.rel_err,
+                                        .r2 = d->fidelity.r2};
+    }
+    m->nspecies = nspecies;
+    memcpy(m->alive, o->alive_next, sizeof m->alive);
+    m->immigrants = o->immigrants;
+    m->immigrants_lost = o->immigrants_lost;
+    m->best_fitness = o->best_fitness;
+}
+
+int qs_islands_records_out(const qs_msg_island_records_t *m, qs_generation_out_t *o,
+                           qs_error_t *err)
+{
+    memset(o, 0, sizeof *o);
+    uint32_t cap = m->ndead + 1; /* grown as records come */
+    uint32_t bcap = 16, ecap = 16;
+    o->births = xmalloc(bcap * sizeof *o->births);
+    o->evals = xmalloc(ecap * sizeof *o->evals);
+    o->deaths = xmalloc(cap * sizeof *o->deaths);
+    o->dead = xcalloc(cap, sizeof *o->dead);
+    qs_frame_reader_t fr;
+    qs_frame_reader_init(&fr, QS_LINEAGE_MAX_RECORD);
+    const uint8_t *p = m->records;
+    size_t left = m->records_len;
+    int rc = 0, summary = 0;
+    while (left > 0 && rc >= 0) {
+        size_t used = 0, plen = 0;
+        const uint8_t *payload = NULL;
+        rc = qs_frame_reader_feed(&fr, p, left, &used, &payload, &plen, err);
+        p += used;
+        left -= used;
+        if (rc == 0) {
+            rc = qs_error_set(err, QS_ERR(TRUNCATED), "island %u: a record cut short", m->island);
+            break;
+        }
+        if (rc < 0)
+            break;
+        qs_record_t r;
+        if ((rc = qs_record_decode(&r, payload, plen, err)) < 0)
+            break;
+        if (r.type == QS_REC_BIRTH) {
+            if (o->nbirths == bcap)
+                o->births = xrealloc(o->births, (bcap *= 2) * sizeof *o->births);
+            o->births[o->nbirths++] = r.u.birth;
+        } else if (r.type == QS_REC_EVAL) {
+            if (o->nevals == ecap)
+                o->evals = xrealloc(o->evals, (ecap *= 2) * sizeof *o->evals);
+            o->evals[o->nevals++] = r.u.eval;
+        } else if (r.type == QS_REC_DEATH && o->ndeaths < m->ndead) {
+            o->deaths[o->ndeaths++] = r.u.death;
+        } else if (r.type == QS_REC_GENERATION) {
+            o->summary = r.u.generation;
+            summary = 1;
+        } else {
+            rc = qs_error_set(err, QS_ERR(FORMAT), "island %u: unexpected %s record", m->island,
+                              qs_rec_type_name(r.type) ? qs_rec_type_name(r.type) : "?");
+        }
+        qs_record_destroy(&r);
+    }
+    qs_frame_reader_destroy(&fr);
+    if (rc >= 0 && (!summary || o->ndeaths != m->ndead))
+        rc = qs_error_set(err, QS_ERR(FORMAT),
+                          "island %u: %u death records for %u dead, %s generation summary",
+                          m->island, o->ndeaths, m->ndead, summary ? "a" : "no");
+    for (uint32_t i = 0; rc >= 0 && i < m->ndead; i++) {
+        const qs_island_dead_t *d = &m->dead[i];
+        if (d->id != o->deaths[i].id) {
+            rc = qs_error_set(
+                err, QS_ERR(FORMAT), "island %u: dead organism %llu, its death record names %llu",
+                m->island, (unsigned long long)d->id, (unsigned long long)o->deaths[i].id);
+            break;
+        }
+        qs_org_t *x = &o->dead[i];
+        x->id = d->id;
+        x->parent = d->parent;
+        x->flops_total = d->flops_total;
+        x->born = d->born;
+        x->species = d->species;
+        x->accuracy = d->accuracy;
+        x->fidelity.rel_err = d->rel_err;
+        x->fidelity.r2 = d->r2;
+    }
+    memcpy(o->alive_next, m->alive, sizeof o->alive_next);
+    o->immigrants = m->immigrants;
+    o->immigrants_lost = m->immigrants_lost;
+    o->best_fitness = m->best_fitness;
+    if (rc < 0) {
+        qs_generation_out_destroy(o);
+        return rc;
+    }
+    return 0;
+}
+
+/* Island k's output, through the bytes of its records message (counted in isl): what the
+ * whole is made of is exactly what a host would send. */
+static void through_the_wire(qs_islands_t *isl, uint32_t k, qs_generation_out_t *o)
+{
+    qs_bytes_t records, wire;
+    qs_bytes_init(&records);
+    qs_bytes_init(&wire);
+    qs_msg_t m = {.type = QS_MSG_ISLAND_RECORDS}, back;
+    qs_islands_records_msg(o, k, isl->sc->nspecies, &records, &m.u.island_records);
+    qs_msg_encode(&m, &wire);
+    free(m.u.island_records.dead);
+    isl->records_bytes += wire.len;
+    const uint8_t *payload;
+    size_t used = 0, plen = 0;
+    qs_frame_reader_t fr;
+    qs_frame_reader_init(&fr, wire.len + 1);
+    qs_error_t err = {0};
+    if (qs_frame_reader_feed(&fr, wire.data, wire.len, &used, &payload, &plen, &err) != 1 ||
+        qs_msg_decode(&back, payload, plen, &err) < 0)
+        qs_die("islands: island %u's records do not read back: %s", k, err.msg);
+    qs_generation_out_t got;
+    if (qs_islands_records_out(&back.u.island_records, &got, &err) < 0)
+        qs_die("islands: island %u's records do not read back: %s", k, err.msg);
+    got.extinct = o->extinct; /* the island's own: not part of the whole */
+    qs_generation_out_destroy(o);
+    *o = got;
+    qs_msg_destroy(&back);
+    qs_frame_reader_destroy(&fr);
+    qs_bytes_destroy(&records);
+    qs_bytes_destroy(&wire);
 }
 
 void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out)
@@ -414,8 +569,10 @@ void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out)
             migrate(isl);
         out->n = isl->n;
         out->island = xcalloc(isl->n, sizeof *out->island);
-        for (uint32_t k = 0; k < isl->n; k++)
+        for (uint32_t k = 0; k < isl->n; k++) {
             qs_population_advance(&isl->pop[k], last, &out->island[k]);
+            through_the_wire(isl, k, &out->island[k]);
+        }
         gather(isl, out);
         if (last)
             out->all.extinct = 0;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "proto/checkpoint.h"
+#include "proto/wire.h"
 #include "sim/population.h"
 #include "sim/scenario.h"
 
@@ -38,6 +39,7 @@ typedef struct {
     uint32_t *src;        /* src[k * degree + j]: the islands sending to k, ascending */
     uint32_t *start;      /* n + 1: flat index of each island's first entry */
     uint32_t generation;
+    uint64_t records_bytes; /* the islands' records messages, all generations (see advance) */
     /* the best organism so far: which island holds it (its pop->best) */
     int has_best, best_changed;
     uint32_t best_island;
@@ -79,8 +81,18 @@ typedef struct {
 } qs_islands_out_t;
 void qs_islands_out_destroy(qs_islands_out_t *out);
 
-/* After every result is in: migrate (at an epoch), advance every island, and gather. */
+/* After every result is in: migrate (at an epoch), advance every island, and gather.
+ * Each island's output goes through the bytes of its island_records message (proto/
+ * wire.h) before it is gathered, as it would come from a worker hosting the island:
+ * isl->records_bytes counts them. */
 void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out);
+
+/* One island's generation as the island_records message a host sends (records encoded
+ * into *records, which m borrows; m->dead is malloc'ed: free it), and back (o owned). */
+void qs_islands_records_msg(const qs_generation_out_t *o, uint32_t island, uint32_t nspecies,
+                            qs_bytes_t *records, qs_msg_island_records_t *m);
+int qs_islands_records_out(const qs_msg_island_records_t *m, qs_generation_out_t *o,
+                           qs_error_t *err);
 
 /* The population that holds the best organism so far (its best, best_generation), or
  * NULL before the first evaluation. */

@@ -418,6 +418,12 @@ static void final_report(orch_t *o, const char *reason)
           o->bytes_sent, o->bytes_received,
           session_births ? (double)bytes / (double)session_births : 0.0,
           o->tasks_sent ? (double)bytes / (double)o->tasks_sent : 0.0, o->tasks_sent);
+    if (o->isl.n > 1) /* what hosts would send instead of genomes (sim/islands.h) */
+        event(o, 0,
+              "island records: %" PRIu64 " bytes in this session's island_records messages, "
+              "%.0f per birth",
+              o->isl.records_bytes,
+              session_births ? (double)o->isl.records_bytes / (double)session_births : 0.0);
     if (o->opts->progress == QS_PROGRESS_QUIET)
         return;
     clear_status(o);

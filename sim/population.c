@@ -550,8 +550,9 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
             b->mutation_rate = o->parent ? sc->mutation_rate : 0;
             b->mutated = o->mutated;
             b->island = pop->island;
-            b->origin_island = o->parent ? qs_island_of(o->parent, pop->nislands) : pop->island;
-            b->migrant = b->origin_island != pop->island;
+            uint32_t origin = o->parent ? qs_island_of(o->parent, pop->nislands) : pop->island;
+            b->migrant = origin != pop->island;
+            b->origin_island = b->migrant ? origin : 0; /* as the record reads back */
             if (o->has_link)
                 qs_genstats_link(&st, o->link.r2, o->link.rel_err);
         }
@@ -622,6 +623,7 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         alive_next[next[k].species]++;
     }
     qsort(plan, nplan, sizeof *plan, by_id);
+    memcpy(out->alive_next, alive_next, sizeof alive_next);
     for (uint32_t s = 0; s < sc->nspecies; s++)
         if (!last && sum->species_count[s] > 0 && alive_next[s] == 0)
             out->extinct |= 1u << s;

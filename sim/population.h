@@ -145,6 +145,7 @@ typedef struct {
     /* a migration into this island (for the next generation) */
     uint32_t immigrants;      /* placed among the newborns */
     uint32_t immigrants_lost; /* refused: their parameters did not fit under max_params */
+    uint32_t alive_next[QS_MAX_SPECIES]; /* organisms of each species in the next plan */
 } qs_generation_out_t;
 void qs_generation_out_destroy(qs_generation_out_t *out);
 

@@ -34,21 +34,27 @@ static double children_cpu(void)
            ru.ru_stime.tv_usec * 1e-6;
 }
 
-/* The orchestrator's CPU time from run.log, and the births from generations.csv. */
-static double orchestrator_cpu(const char *out)
+/* A number from run.log: on the last line holding `marker`, what follows `after`. */
+static double runlog_number(const char *out, const char *marker, const char *after)
 {
     char path[512], line[1024];
     snprintf(path, sizeof path, "%s/run.log", out);
     FILE *f = fopen(path, "r");
-    double cpu = NAN;
+    double v = NAN;
     while (f && fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, "orchestrator CPU time ");
+        const char *at = strstr(line, marker) ? strstr(line, after) : NULL;
         if (at)
-            cpu = atof(at + 22);
+            v = atof(at + strlen(after));
     }
     if (f)
         fclose(f);
-    return cpu;
+    return v;
+}
+
+/* The orchestrator's CPU time from run.log, and the births from generations.csv. */
+static double orchestrator_cpu(const char *out)
+{
+    return runlog_number(out, "orchestrator CPU time ", "orchestrator CPU time ");
 }
 
 static long births(const char *out)
@@ -69,22 +75,16 @@ static long births(const char *out)
     return n;
 }
 
-/* The bytes sent to and received from workers per birth (per task with per_task), from
- * run.log. */
+/* The bytes sent to and received from workers per birth (per task with per_task), and
+ * the islands' records per birth, from run.log. */
 static double traffic(const char *out, int per_task)
 {
-    char path[512], line[1024];
-    snprintf(path, sizeof path, "%s/run.log", out);
-    FILE *f = fopen(path, "r");
-    double v = NAN;
-    while (f && fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, per_task ? " birth, " : " received, ");
-        if (strstr(line, "traffic with workers:") && at)
-            v = atof(at + (per_task ? 8 : 11));
-    }
-    if (f)
-        fclose(f);
-    return v;
+    return runlog_number(out, "traffic with workers:", per_task ? " birth, " : " received, ");
+}
+
+static double island_records_per_birth(const char *out)
+{
+    return runlog_number(out, "island records:", " messages, ");
 }
 
 /* The shell line of the ceiling runs: echo.ini (with extra --set options) on 16 remote
@@ -205,6 +205,10 @@ int main(void)
         }
         printf("  %-68s %8.0f bytes per birth, %7.0f per task\n", layouts[k][0], traffic(out, 0),
                traffic(out, 1));
+        if (k == 1)
+            printf("    its islands' records (island_records messages, what hosts would send "
+                   "instead of genomes): %.0f bytes per birth\n",
+                   island_records_per_birth(out));
     }
 
     /* The ceiling: 16 remote workers on loopback, tasks without compute. */

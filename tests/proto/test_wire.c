@@ -12,7 +12,7 @@
 #include "proto/wire.h"
 #include "tests/proto/proto_test.h"
 
-#define NTYPES 11
+#define NTYPES 12
 
 static void rand_bytes(qs_rng_t *r, uint8_t *p, size_t n)
 {
@@ -198,6 +198,32 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
     case QS_MSG_SHUTDOWN:
         snprintf(m->u.shutdown.reason, sizeof m->u.shutdown.reason, "done");
         break;
+    case QS_MSG_ISLAND_RECORDS: {
+        qs_msg_island_records_t *k = &m->u.island_records;
+        k->island = qs_rng_below(&r, 1000);
+        k->generation = qs_rng_u32(&r);
+        k->records_len = qs_rng_below(&r, 300);
+        k->records = malloc(k->records_len + 1);
+        rand_bytes(&r, k->records, k->records_len);
+        k->ndead = qs_rng_below(&r, 5);
+        k->dead = calloc(k->ndead + 1, sizeof *k->dead);
+        for (uint32_t i = 0; i < k->ndead; i++)
+            k->dead[i] = (qs_island_dead_t){.id = 1 + qs_rng_below(&r, 1000),
+                                            .parent = qs_rng_u64(&r),
+                                            .flops_total = qs_rng_u64(&r),
+                                            .born = qs_rng_u32(&r),
+                                            .species = qs_rng_below(&r, QS_MAX_SPECIES),
+                                            .accuracy = rand_special(&r),
+                                            .rel_err = rand_special(&r),
+                                            .r2 = rand_special(&r)};
+        k->nspecies = qs_rng_below(&r, QS_MAX_SPECIES + 1);
+        for (uint32_t i = 0; i < k->nspecies; i++)
+            k->alive[i] = qs_rng_u32(&r);
+        k->immigrants = qs_rng_u32(&r);
+        k->immigrants_lost = qs_rng_u32(&r);
+        k->best_fitness = rand_special(&r);
+        break;
+    }
     }
 }
 
@@ -327,6 +353,28 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
     case QS_MSG_SHUTDOWN:
         cr_assert_str_eq(a->u.shutdown.reason, b->u.shutdown.reason);
         break;
+    case QS_MSG_ISLAND_RECORDS: {
+        const qs_msg_island_records_t *x = &a->u.island_records, *y = &b->u.island_records;
+        cr_assert_eq(x->island, y->island);
+        cr_assert_eq(x->generation, y->generation);
+        cr_assert_eq(x->records_len, y->records_len);
+        cr_assert_arr_eq(x->records, y->records, x->records_len);
+        cr_assert_eq(x->ndead, y->ndead);
+        for (uint32_t i = 0; i < x->ndead; i++) {
+            const qs_island_dead_t *p = &x->dead[i], *q = &y->dead[i];
+            cr_assert(p->id == q->id && p->parent == q->parent && p->born == q->born &&
+                      p->species == q->species && p->flops_total == q->flops_total);
+            cr_assert(pt_double_same(p->accuracy, q->accuracy));
+            cr_assert(pt_double_same(p->rel_err, q->rel_err));
+            cr_assert(pt_double_same(p->r2, q->r2));
+        }
+        cr_assert_eq(x->nspecies, y->nspecies);
+        cr_assert_arr_eq(x->alive, y->alive, x->nspecies * sizeof x->alive[0]);
+        cr_assert_eq(x->immigrants, y->immigrants);
+        cr_assert_eq(x->immigrants_lost, y->immigrants_lost);
+        cr_assert(pt_double_same(x->best_fitness, y->best_fitness));
+        break;
+    }
     }
 }
 
@@ -375,7 +423,8 @@ Test(wire, type_names)
     cr_assert_str_eq(qs_msg_type_name(QS_MSG_DATA_REQUEST), "data_request");
     cr_assert_str_eq(qs_msg_type_name(QS_MSG_SHUTDOWN), "shutdown");
     cr_assert_null(qs_msg_type_name((qs_msg_type_t)0));
-    cr_assert_null(qs_msg_type_name((qs_msg_type_t)12));
+    cr_assert_str_eq(qs_msg_type_name(QS_MSG_ISLAND_RECORDS), "island_records");
+    cr_assert_null(qs_msg_type_name((qs_msg_type_t)13));
     cr_assert_str_eq(qs_task_kind_name(QS_TASK_BIRTH), "birth");
     cr_assert_str_eq(qs_replicate_mode_name(QS_REPLICATE_COPY), "copy");
 }
@@ -630,7 +679,8 @@ ParameterizedTestParameters(wire, edited_messages)
     static edit_case_t cases[] = {
         {QS_MSG_TASK, "type", PT_REPLACE, F_BOGUS, QS_ERR(FORMAT),
          "unknown type 'bogus' (this build supports: hello, challenge, welcome, config, "
-         "data_request, data, task, result, heartbeat, error, shutdown)"},
+         "data_request, data, task, result, heartbeat, error, shutdown, "
+         "island_records)"},
         {QS_MSG_TASK, "v", PT_REPLACE, F_2, QS_ERR(VERSION),
          "message 'task': protocol version 2 received, this build supports version 1"},
         {QS_MSG_HELLO, "v", PT_REPLACE, F_0, QS_ERR(VERSION), "protocol version 0 received"},

@@ -407,3 +407,75 @@ Test(islands_model, restore_refuses_another_island_count)
     qs_islands_destroy(&a);
     free(sc);
 }
+
+/* An island's generation survives the island_records message, byte for byte where it
+ * matters: records, the phylogeny fields of its dead, the next plan's species. */
+Test(islands_model, records_message_carries_an_island_generation)
+{
+    qs_scenario_t *sc = pu_scenario(three);
+    qs_population_t p;
+    qs_population_init_island(&p, sc, 1, 3);
+    qs_generation_out_t o, back;
+    for (int g = 0; g < 2; g++) {
+        qs_population_budget(&p);
+        pu_apply_all(&p, 0);
+        qs_population_advance(&p, 0, &o);
+        if (g == 0)
+            qs_generation_out_destroy(&o);
+    }
+    cr_assert_gt(o.ndeaths, 0);
+    qs_bytes_t records, wire;
+    qs_bytes_init(&records);
+    qs_bytes_init(&wire);
+    qs_msg_t m = {.type = QS_MSG_ISLAND_RECORDS}, d;
+    qs_islands_records_msg(&o, 1, sc->nspecies, &records, &m.u.island_records);
+    qs_msg_encode(&m, &wire);
+    free(m.u.island_records.dead);
+    qs_error_t err = {0};
+    size_t used = 0, plen = 0;
+    const uint8_t *payload;
+    qs_frame_reader_t fr;
+    qs_frame_reader_init(&fr, wire.len + 1);
+    cr_assert_eq(qs_frame_reader_feed(&fr, wire.data, wire.len, &used, &payload, &plen, &err), 1);
+    cr_assert_eq(qs_msg_decode(&d, payload, plen, &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_islands_records_out(&d.u.island_records, &back, &err), 0, "%s", err.msg);
+    cr_assert_eq(back.nbirths, o.nbirths);
+    for (uint32_t i = 0; i < o.nbirths; i++) {
+        const qs_rec_birth_t *x = &o.births[i], *y = &back.births[i];
+        cr_assert(x->id == y->id && x->parent == y->parent && x->generation == y->generation &&
+                  x->species == y->species && x->has_link == y->has_link &&
+                  x->mutated == y->mutated && x->island == y->island && x->migrant == y->migrant &&
+                  x->origin_island == y->origin_island);
+        cr_assert(x->link_r2 == y->link_r2 || (isnan(x->link_r2) && isnan(y->link_r2)));
+    }
+    cr_assert_eq(back.nevals, o.nevals);
+    for (uint32_t i = 0; i < o.nevals; i++)
+        cr_assert(back.evals[i].id == o.evals[i].id &&
+                  back.evals[i].accuracy == o.evals[i].accuracy &&
+                  back.evals[i].flops == o.evals[i].flops);
+    for (uint32_t i = 0; i < o.ndeaths; i++)
+        cr_assert(back.deaths[i].id == o.deaths[i].id && back.deaths[i].cause == o.deaths[i].cause);
+    cr_assert_eq(back.summary.population, o.summary.population);
+    cr_assert_eq(back.summary.best_id, o.summary.best_id);
+    cr_assert_eq(back.summary.mean_accuracy, o.summary.mean_accuracy);
+    for (uint32_t i = 0; i < o.ndeaths; i++) {
+        const qs_org_t *x = &o.dead[i], *y = &back.dead[i];
+        cr_assert(x->id == y->id && x->parent == y->parent && x->born == y->born &&
+                  x->species == y->species && x->flops_total == y->flops_total &&
+                  x->accuracy == y->accuracy && x->fidelity.r2 == y->fidelity.r2);
+    }
+    cr_assert_arr_eq(back.alive_next, o.alive_next, sizeof o.alive_next);
+    /* a message whose dead do not match its death records is refused */
+    d.u.island_records.dead[0].id++;
+    qs_generation_out_t bad;
+    cr_assert_lt(qs_islands_records_out(&d.u.island_records, &bad, &err), 0);
+    cr_assert(strstr(err.msg, "its death record names"), "%s", err.msg);
+    qs_msg_destroy(&d);
+    qs_frame_reader_destroy(&fr);
+    qs_bytes_destroy(&records);
+    qs_bytes_destroy(&wire);
+    qs_generation_out_destroy(&o);
+    qs_generation_out_destroy(&back);
+    qs_population_destroy(&p);
+    free(sc);
+}
