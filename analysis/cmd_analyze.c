@@ -8,12 +8,15 @@
  * notes about written files go to standard error. With several runs, each output file
  * gets the run's name before its extension (phylo.csv -> phylo.RUN.csv; a --plot
  * folder gets one subfolder per run). */
+#include <ctype.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "analysis/export.h"
+#include "analysis/groups.h"
 #include "analysis/history.h"
 #include "analysis/phylo.h"
 #include "analysis/islands.h"
@@ -29,22 +32,27 @@ typedef struct {
     const char *phylogeny, *newick, *generations, *plot, *tree, *phylo, *html;
     int has_lineage;
     uint64_t lineage;
-    const char **runs;
-    int nruns;
+    const char **runs;  /* the runs, parent folders expanded */
+    const char **names; /* per run: its subfolder's name when found in a parent folder */
+    char **owned;       /* the paths made by expanding parent folders */
+    int nruns, nowned;
 } opts_t;
 
 static void usage(FILE *to)
 {
-    fputs("usage: quinesim analyze RUN_DIR|LINEAGE_FILE [more runs ...] [options]\n"
+    fputs("usage: quinesim analyze RUN_DIR|LINEAGE_FILE|PARENT_DIR [more ...] [options]\n"
           "\n"
           "Offline analysis of runs: a summary (generations, births, deaths, extinctions,\n"
           "species outcomes, best organism and its ancestry, accuracy and fidelity trends,\n"
           "FLOPs and wall time, the survivors' most recent common ancestor), and exports.\n"
           "A torn or corrupt stretch of the log is skipped and reported. Several runs are\n"
-          "compared side by side.\n"
+          "compared side by side, then grouped by the scenario keys that differ between\n"
+          "them (the seed apart): mean ± sd per group, and with --plot one band per group.\n"
+          "A PARENT_DIR (`run --seeds/--sweep`'s --out) stands for its run subfolders.\n"
           "\n"
           "options:\n"
-          "  --json               the summary as JSON (one object per run, one per line)\n"
+          "  --json               the summary as JSON (one object per run, one per line;\n"
+          "                       with several runs, then one per group)\n"
           "  --phylogeny FILE     ALife-standard phylogeny CSV, parents before children\n"
           "  --newick FILE        the survivors' ancestry as a Newick tree (lengths in\n"
           "                       generations); with --all, every organism\n"
@@ -64,6 +72,103 @@ static void usage(FILE *to)
           "runs each file name gets the run's name before its extension (DIR: a subfolder\n"
           "per run). See docs/analysis.md.\n",
           to);
+}
+
+/* Names compared as people sort them: digit runs by value (seed-2 before seed-10). */
+static int natural_cmp(const void *pa, const void *pb)
+{
+    const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0' && isdigit((unsigned char)a[1]))
+                a++;
+            while (*b == '0' && isdigit((unsigned char)b[1]))
+                b++;
+            size_t na = 0, nb = 0;
+            while (isdigit((unsigned char)a[na]))
+                na++;
+            while (isdigit((unsigned char)b[nb]))
+                nb++;
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            int c = strncmp(a, b, na);
+            if (c)
+                return c;
+            a += na;
+            b += nb;
+        } else {
+            if (*a != *b)
+                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static void add_run(opts_t *o, const char *run, const char *name, int *cap)
+{
+    if (o->nruns == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        o->runs = xrealloc(o->runs, (size_t)*cap * sizeof *o->runs);
+        o->names = xrealloc(o->names, (size_t)*cap * sizeof *o->names);
+        o->owned = xrealloc(o->owned, (size_t)*cap * sizeof *o->owned);
+    }
+    o->names[o->nruns] = name;
+    o->runs[o->nruns++] = run;
+}
+
+static int is_file(const char *dir, const char *sub, const char *name)
+{
+    char p[QS_PATH_MAX * 2 + 32];
+    snprintf(p, sizeof p, "%s%s%s/%s", dir, sub ? "/" : "", sub ? sub : "", name);
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A run argument: a run folder or lineage file as it is; a folder without a
+ * lineage.msgpack whose subfolders hold one (the --out of `run --seeds/--sweep`) stands
+ * for those subfolders, in natural order of their names. */
+static void add_arg(opts_t *o, const char *arg, int *cap)
+{
+    struct stat st;
+    DIR *d = NULL;
+    if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode) || is_file(arg, NULL, "lineage.msgpack") ||
+        !(d = opendir(arg))) {
+        add_run(o, arg, NULL, cap);
+        return;
+    }
+    char **subs = NULL;
+    size_t n = 0, scap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !is_file(arg, e->d_name, "lineage.msgpack"))
+            continue;
+        if (n == scap) {
+            scap = scap ? 2 * scap : 16;
+            subs = xrealloc(subs, scap * sizeof *subs);
+        }
+        subs[n++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n == 0) {
+        add_run(o, arg, NULL, cap); /* reported as a run without a log */
+        free(subs);
+        return;
+    }
+    qsort(subs, n, sizeof *subs, natural_cmp);
+    size_t len = strlen(arg);
+    while (len > 1 && arg[len - 1] == '/')
+        len--;
+    for (size_t k = 0; k < n; k++) {
+        size_t plen = len + strlen(subs[k]) + 2;
+        char *path = xmalloc(plen);
+        snprintf(path, plen, "%.*s/%s", (int)len, arg, subs[k]);
+        add_run(o, path, path + len + 1, cap);
+        o->owned[o->nowned++] = path;
+        free(subs[k]);
+    }
+    free(subs);
 }
 
 static int parse_args(int argc, char **argv, opts_t *o)
@@ -93,7 +198,6 @@ static int parse_args(int argc, char **argv, opts_t *o)
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    o->runs = xmalloc((size_t)argc * sizeof *o->runs);
     qs_error_t err = {0};
     int c;
     optind = 1;
@@ -141,8 +245,9 @@ static int parse_args(int argc, char **argv, opts_t *o)
             return qs_cli_usage_error("analyze", "%s", err.msg);
         }
     }
+    int cap = 0;
     for (int i = optind; i < argc; i++)
-        o->runs[o->nruns++] = argv[i];
+        add_arg(o, argv[i], &cap);
     if (o->nruns == 0)
         return qs_cli_usage_error("analyze",
                                   "which run? (quinesim analyze RUN_DIR|LINEAGE_FILE ...)");
@@ -157,6 +262,15 @@ static int parse_args(int argc, char **argv, opts_t *o)
                                              "without --json or --lineage");
     o->to_stdout = dash > 0;
     return 0;
+}
+
+static void free_opts(opts_t *o)
+{
+    for (int k = 0; k < o->nowned; k++)
+        free(o->owned[k]);
+    free(o->owned);
+    free(o->names);
+    free(o->runs);
 }
 
 /* The lineage file of a run argument: DIR/lineage.msgpack for a folder. */
@@ -226,9 +340,11 @@ static void json_extra(qs_jw_t *w, void *ctx)
 
 /* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
  * output failed: said on stderr). */
-static int analyze_run(const opts_t *o, const char *arg, int index, char labels[][QS_NAME_MAX],
-                       qs_summary_t *s, qs_plot_runs_t *runs, qs_report_run_t *page)
+static int analyze_run(const opts_t *o, int arg_index, int index, char labels[][QS_NAME_MAX],
+                       qs_summary_t *s, qs_plot_runs_t *series, char **scenario,
+                       qs_report_run_t *page)
 {
+    const char *arg = o->runs[arg_index];
     char path[QS_PATH_MAX + 32];
     lineage_path(arg, path, sizeof path);
     qs_history_t h;
@@ -239,6 +355,10 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
         return 1;
     }
     qs_summary_compute(s, &h, arg, &st);
+    if (o->names[arg_index]) /* found in a parent folder: named by its subfolder */
+        snprintf(s->label, sizeof s->label, "%s", o->names[arg_index]);
+    *scenario = h.scenario ? xstrdup(h.scenario) : NULL;
+    qs_plot_runs_add(series, &h);
     if (st.skipped_bytes)
         fprintf(stderr,
                 "quinesim analyze: warning: %s: read %llu complete records; skipped %llu bytes "
@@ -330,7 +450,6 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
         }
     }
     if (o->plot) {
-        qs_plot_runs_add(runs, &h);
         per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
         if (qs_plot_charts(&h, s->label, out, info, &err) < 0 ||
             qs_phylo_plot(&h, &phylo, s->label, out, info, &err) < 0) {
@@ -354,37 +473,78 @@ static int analyze_run(const opts_t *o, const char *arg, int index, char labels[
     return failed;
 }
 
+/* Several runs: the comparison table, then the groups (text or JSON) and their charts. */
+static int compare_runs(const opts_t *o, const qs_summary_t *sums, char *const *scen,
+                        const qs_plot_runs_t *series, uint32_t n)
+{
+    int status = 0;
+    if (!o->json)
+        qs_summary_compare(sums, n, stdout);
+    qs_groups_t g;
+    qs_groups_init(&g, (const char *const *)scen, n);
+    if (o->json)
+        qs_groups_json(&g, sums, stdout);
+    else
+        qs_groups_print(&g, sums, stdout);
+    if (o->plot) { /* the runs side by side, a band per group, in DIR itself */
+        qs_plot_runs_t *groups = xcalloc(g.ngroups, sizeof *groups);
+        char(*labels)[512] = xcalloc(g.ngroups, sizeof *labels);
+        const char **lp = xcalloc(g.ngroups, sizeof *lp);
+        for (uint32_t k = 0; k < g.ngroups; k++) {
+            qs_plot_runs_init(&groups[k]);
+            qs_groups_label(&g, k, labels[k], sizeof labels[k]);
+            lp[k] = labels[k];
+        }
+        for (uint32_t r = 0; r < n; r++)
+            qs_plot_runs_merge(&groups[g.group[r]], &series[r]);
+        qs_error_t err = {0};
+        if (qs_plot_groups_charts(groups, lp, g.ngroups, o->plot, o->json ? stderr : stdout, &err) <
+            0) {
+            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
+            status = 1;
+        }
+        for (uint32_t k = 0; k < g.ngroups; k++)
+            qs_plot_runs_destroy(&groups[k]);
+        free(groups);
+        free(labels);
+        free(lp);
+    }
+    qs_groups_destroy(&g);
+    return status;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     opts_t o;
     int rc = parse_args(argc, argv, &o);
     if (rc != 0) {
-        free(o.runs);
+        free_opts(&o);
         return rc == 1 ? 0 : rc;
     }
     qs_summary_t *sums = xcalloc((size_t)o.nruns, sizeof *sums);
     char(*labels)[QS_NAME_MAX] = xcalloc((size_t)o.nruns, QS_NAME_MAX);
     qs_report_run_t *pages = xcalloc((size_t)o.nruns, sizeof *pages);
+    qs_plot_runs_t *series = xcalloc((size_t)o.nruns, sizeof *series);
+    char **scen = xcalloc((size_t)o.nruns, sizeof *scen);
     int status = 0, nok = 0;
-    qs_plot_runs_t runs;
-    qs_plot_runs_init(&runs);
     for (int k = 0; k < o.nruns; k++) {
         qs_summary_t *s = &sums[nok];
-        int r = analyze_run(&o, o.runs[k], nok, labels, s, &runs, &pages[nok]);
+        qs_plot_runs_init(&series[nok]);
+        int r = analyze_run(&o, k, nok, labels, s, &series[nok], &scen[nok], &pages[nok]);
         if (s->path[0]) /* the log was read: the summary stands even if an export failed */
             nok++;
         status |= r;
     }
-    if (o.plot && runs.nruns > 1) { /* the runs side by side, in DIR itself */
-        qs_error_t err = {0};
-        if (qs_plot_runs_charts(&runs, o.plot, o.json ? stderr : stdout, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
-            status = 1;
-        }
-    }
-    qs_plot_runs_destroy(&runs);
-    if (!o.json && o.nruns > 1 && nok > 0)
+    if (o.nruns > 1 && nok > 1)
+        status |= compare_runs(&o, sums, scen, series, (uint32_t)nok);
+    else if (!o.json && o.nruns > 1 && nok > 0)
         qs_summary_compare(sums, (uint32_t)nok, stdout);
+    for (int k = 0; k < nok; k++) {
+        qs_plot_runs_destroy(&series[k]);
+        free(scen[k]);
+    }
+    free(series);
+    free(scen);
     if (o.html && nok > 0) {
         uint32_t npages = 0; /* the runs whose data was built, in order */
         for (int k = 0; k < nok; k++)
@@ -405,6 +565,6 @@ int cmd_analyze(int argc, char **argv)
     fflush(stdout);
     free(sums);
     free(labels);
-    free(o.runs);
+    free_opts(&o);
     return status;
 }

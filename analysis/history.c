@@ -1,7 +1,8 @@
 /* history: folding lineage records into per-organism and per-generation tables. */
 #include "analysis/history.h"
 
-#include <ctype.h>
+#include "analysis/inikv.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ void qs_history_destroy(qs_history_t *h)
     free(h->map_vals);
     free(h->gens);
     free(h->igens);
+    free(h->scenario);
     memset(h, 0, sizeof *h);
 }
 
@@ -91,51 +93,17 @@ uint32_t qs_history_find(const qs_history_t *h, uint64_t id)
 
 /* ---- the scenario text: the two keys the analysis needs -------------------------------- */
 
-static char *trim(char *s)
+static void scenario_key(const char *key, const char *val, void *ctx)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = '\0';
-    return s;
-}
-
-static void parse_scenario(qs_history_t *h, const char *text)
-{
-    char section[QS_NAME_MAX + 16] = "";
-    const char *p = text;
-    while (p && *p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char line[512];
-        snprintf(line, sizeof line, "%.*s", (int)QS_MIN(n, sizeof line - 1), p);
-        p = nl ? nl + 1 : NULL;
-        char *c = strpbrk(line, ";#");
-        if (c)
-            *c = '\0';
-        char *t = trim(line);
-        if (*t == '[') {
-            char *close = strchr(t, ']');
-            if (close)
-                *close = '\0';
-            snprintf(section, sizeof section, "%s", trim(t + 1));
-            continue;
-        }
-        char *eq = strchr(t, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *key = trim(t), *val = trim(eq + 1);
-        if (!strcmp(section, "selection") && !strcmp(key, "fitness")) {
-            if (qs_fitness_parse(val, &h->fitness) < 0)
-                h->fitness = QS_FIT_ACCURACY;
-        } else if (!strcmp(section, "run") && !strcmp(key, "generations")) {
-            h->planned_generations = (uint32_t)strtoul(val, NULL, 10);
-        } else if (!strcmp(section, "islands") && !strcmp(key, "count")) {
-            unsigned long count = strtoul(val, NULL, 10);
-            h->nislands = count >= 1 && count <= QS_MAX_ISLANDS ? (uint32_t)count : 1;
-        }
+    qs_history_t *h = ctx;
+    if (!strcmp(key, "selection.fitness")) {
+        if (qs_fitness_parse(val, &h->fitness) < 0)
+            h->fitness = QS_FIT_ACCURACY;
+    } else if (!strcmp(key, "run.generations")) {
+        h->planned_generations = (uint32_t)strtoul(val, NULL, 10);
+    } else if (!strcmp(key, "islands.count")) {
+        unsigned long count = strtoul(val, NULL, 10);
+        h->nislands = count >= 1 && count <= QS_MAX_ISLANDS ? (uint32_t)count : 1;
     }
 }
 
@@ -202,8 +170,10 @@ static void add_header(qs_history_t *h, const qs_rec_header_t *r)
         snprintf(h->species[s], QS_NAME_MAX, "%s", r->species[s]);
         h->species_params[s] = r->species_params[s];
     }
-    if (r->scenario)
-        parse_scenario(h, r->scenario);
+    if (r->scenario) {
+        h->scenario = xstrdup(r->scenario);
+        qs_inikv_each(r->scenario, scenario_key, h);
+    }
 }
 
 static void add_birth(qs_history_t *h, const qs_rec_birth_t *b)

@@ -98,6 +98,7 @@ typedef struct {
     qs_fitness_t fitness;         /* [selection] fitness of the scenario text (default accuracy) */
     uint32_t planned_generations; /* [run] generations of the scenario text, 0 if unknown */
     uint32_t nislands;            /* [islands] count of the scenario text (1 if none) */
+    char *scenario;               /* owned: the header's scenario text, NULL if none was read */
     /* end */
     int has_end;
     uint32_t end_generations;

@@ -135,13 +135,17 @@ typedef struct {
     uint32_t peak;                 /* most organisms of one species in one generation */
 } chart_data_t;
 
-/* " n mean min max sd" of each of st[0..n), then the end of the row. */
-static void dat_stats(FILE *f, const qs_hstat_t *const *st, size_t n)
+/* " n mean min max sd" of each of st[0..n), then the end of the row. sample: the sd with
+ * n - 1 (none for one value), else the population's. */
+static void dat_stats(FILE *f, const qs_hstat_t *const *st, size_t n, int sample)
 {
     for (size_t k = 0; k < n; k++) {
-        fprintf(f, " %u", st[k]->n);
-        double v[] = {qs_hstat_mean(st[k]), st[k]->n ? st[k]->min : NAN,
-                      st[k]->n ? st[k]->max : NAN, qs_hstat_sd(st[k])};
+        const qs_hstat_t *x = st[k];
+        double sd = qs_hstat_sd(x);
+        if (sample)
+            sd = x->n > 1 ? sd * sqrt((double)x->n / (x->n - 1)) : NAN;
+        fprintf(f, " %u", x->n);
+        double v[] = {qs_hstat_mean(x), x->n ? x->min : NAN, x->n ? x->max : NAN, sd};
         for (size_t j = 0; j < QS_ARRAY_LEN(v); j++)
             dat_num(f, v[j]);
     }
@@ -166,7 +170,7 @@ static void write_species_block(const qs_history_t *h, uint32_t s, chart_data_t 
         }
         gap = 0;
         fprintf(f, "%u", g);
-        dat_stats(f, st, QS_ARRAY_LEN(st));
+        dat_stats(f, st, QS_ARRAY_LEN(st), 0);
         if (st[0]->n) {
             cd->sp_acc[s] = 1;
             cd->acc_lo = QS_MIN(cd->acc_lo, st[0]->min);
@@ -301,16 +305,23 @@ static int write_data(const qs_history_t *h, const char *dir, uint32_t nsp, char
     return finish_file(f, dir, "islands.dat", err);
 }
 
+/* The same, height pixels high. */
+static void script_terminal_height(FILE *f, unsigned height)
+{
+    fprintf(f,
+            "do for [fmt in \"png svg\"] {\n"
+            "if (fmt eq \"png\") {\n"
+            "    set terminal pngcairo size 960,%u noenhanced font \"DejaVu Sans,11\"\n"
+            "} else {\n"
+            "    set terminal svg size 960,%u noenhanced font \"DejaVu Sans,11\" "
+            "background \"white\"\n"
+            "}\n",
+            height, height);
+}
+
 static void script_terminal(FILE *f)
 {
-    fputs("do for [fmt in \"png svg\"] {\n"
-          "if (fmt eq \"png\") {\n"
-          "    set terminal pngcairo size 960,600 noenhanced font \"DejaVu Sans,11\"\n"
-          "} else {\n"
-          "    set terminal svg size 960,600 noenhanced font \"DejaVu Sans,11\" "
-          "background \"white\"\n"
-          "}\n",
-          f);
+    script_terminal_height(f, 600);
 }
 
 /* "set yrange [lo:hi]" around [lo, hi] with a 6% margin, inside [floor, ceil]. */
@@ -620,10 +631,11 @@ void qs_plot_runs_destroy(qs_plot_runs_t *r)
     memset(r, 0, sizeof *r);
 }
 
-void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
+/* Room for ngens generations in every series of r. */
+static void runs_reserve(qs_plot_runs_t *r, uint32_t ngens)
 {
-    if (h->ngens > r->cap) {
-        uint32_t cap = QS_MAX(h->ngens, r->cap * 2);
+    if (ngens > r->cap) {
+        uint32_t cap = QS_MAX(ngens, r->cap * 2);
         qs_hstat_t **arrays[] = {&r->acc, &r->r2, &r->link_r2};
         for (size_t k = 0; k < QS_ARRAY_LEN(arrays); k++) {
             *arrays[k] = xrealloc(*arrays[k], (size_t)cap * sizeof **arrays[k]);
@@ -631,7 +643,12 @@ void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
         }
         r->cap = cap;
     }
-    r->ngens = QS_MAX(r->ngens, h->ngens);
+    r->ngens = QS_MAX(r->ngens, ngens);
+}
+
+void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
+{
+    runs_reserve(r, h->ngens);
     for (uint32_t g = 0; g < h->ngens; g++) {
         const qs_hgen_t *gg = &h->gens[g];
         double v[] = {mean_of(gg->st.accuracy.sum, gg->st.accuracy.n),
@@ -645,7 +662,35 @@ void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h)
     r->nruns++;
 }
 
+static void hstat_merge(qs_hstat_t *d, const qs_hstat_t *s)
+{
+    if (!s->n)
+        return;
+    d->min = d->n ? fmin(d->min, s->min) : s->min;
+    d->max = d->n ? fmax(d->max, s->max) : s->max;
+    d->n += s->n;
+    d->sum += s->sum;
+    d->sumsq += s->sumsq;
+}
+
+void qs_plot_runs_merge(qs_plot_runs_t *dst, const qs_plot_runs_t *src)
+{
+    runs_reserve(dst, src->ngens);
+    for (uint32_t g = 0; g < src->ngens; g++) {
+        hstat_merge(&dst->acc[g], &src->acc[g]);
+        hstat_merge(&dst->r2[g], &src->r2[g]);
+        hstat_merge(&dst->link_r2[g], &src->link_r2[g]);
+    }
+    dst->nruns += src->nruns;
+}
+
 int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs_error_t *err)
+{
+    return qs_plot_groups_charts(r, NULL, 1, dir, info, err);
+}
+
+int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *labels, uint32_t n,
+                          const char *dir, FILE *info, qs_error_t *err)
 {
     int rc = mkdir_p(dir, err);
     if (rc < 0)
@@ -654,24 +699,36 @@ int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs
     if (!f)
         return QS_ERR(IO);
     fputs("# generation, then for the population mean accuracy, self-prediction R² and "
-          "replication R² of each run:\n# runs mean min max sd (over the runs)\n",
+          "replication R² of each run:\n# runs mean min max sd (over the runs; sd with n - 1)\n",
           f);
+    if (n > 1)
+        fputs("# one block per group of runs (gnuplot: index k), in the order of the key\n", f);
     int acc = 0, fid = 0;
     double acc_lo = INFINITY, acc_hi = -INFINITY, r2_lo = 1;
-    for (uint32_t g = 0; g < r->ngens; g++) {
-        fprintf(f, "%u", g);
-        const qs_hstat_t *st[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
-        dat_stats(f, st, QS_ARRAY_LEN(st));
-        if (st[0]->n) {
-            acc = 1;
-            acc_lo = QS_MIN(acc_lo, st[0]->min);
-            acc_hi = QS_MAX(acc_hi, st[0]->max);
-        }
-        for (size_t k = 1; k < 3; k++)
-            if (st[k]->n) {
-                fid = 1;
-                r2_lo = QS_MIN(r2_lo, QS_MAX(R2_FLOOR, st[k]->min));
+    uint32_t ngens = 0, nruns = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const qs_plot_runs_t *r = &groups[k];
+        ngens = QS_MAX(ngens, r->ngens);
+        nruns += r->nruns;
+        if (k > 0)
+            fputs("\n\n", f);
+        if (n > 1)
+            fprintf(f, "# group %u: %s\n", k + 1, labels[k]);
+        for (uint32_t g = 0; g < r->ngens; g++) {
+            fprintf(f, "%u", g);
+            const qs_hstat_t *st[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
+            dat_stats(f, st, QS_ARRAY_LEN(st), 1);
+            if (st[0]->n) {
+                acc = 1;
+                acc_lo = QS_MIN(acc_lo, st[0]->min);
+                acc_hi = QS_MAX(acc_hi, st[0]->max);
             }
+            for (size_t j = 1; j < 3; j++)
+                if (st[j]->n) {
+                    fid = 1;
+                    r2_lo = QS_MIN(r2_lo, QS_MAX(R2_FLOOR, st[j]->min));
+                }
+        }
     }
     if ((rc = finish_file(f, dir, "runs.dat", err)) < 0)
         return rc;
@@ -680,54 +737,109 @@ int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs
 
     if (!(f = create_in(dir, "runs.gp", err)))
         return QS_ERR(IO);
-    uint32_t last = r->ngens ? r->ngens - 1 : 0;
+    uint32_t last = ngens ? ngens - 1 : 0;
+    char what[64];
+    if (n > 1)
+        snprintf(what, sizeof what, "%u runs in %u groups", nruns, n);
+    else
+        snprintf(what, sizeof what, "%u runs", nruns);
     fprintf(f,
-            "# quinesim analyze: %u runs side by side. Redraw with: gnuplot runs.gp\n"
+            "# quinesim analyze: %s side by side. Redraw with: gnuplot runs.gp\n"
             "set datafile missing \"?\"\n"
             "set grid xtics ytics back lt 1 lw 1 lc rgb \"#dddddd\"\n"
             "set border lc rgb \"#444444\"\n"
             "set xrange [0:%u]\n"
             "set xtics %s\n"
             "set xlabel \"generation\"\n"
-            "set key box opaque outside right top vertical Left reverse width 1\n",
-            r->nruns, last > 0 ? last : 1, last <= 10 ? "1" : "autofreq");
-    script_terminal(f);
+            "%s\n",
+            what, last > 0 ? last : 1, last <= 10 ? "1" : "autofreq",
+            n > 1 ? "set key box opaque below center vertical Left reverse maxcols 1 width 1"
+                  : "set key box opaque outside right top vertical Left reverse width 1");
+    /* Groups: the key below the chart, one line per group (accuracy) or two (fidelity),
+     * the canvas taller by as much. */
+    if (n > 1)
+        script_terminal_height(f, 600 + 20 * 2 * QS_MIN(n, 40u));
+    else
+        script_terminal(f);
+    const size_t npal = QS_ARRAY_LEN(palette);
     if (acc) {
         fprintf(f,
                 "set output \"accuracy_runs.\".fmt\n"
-                "set title \"Population mean fitness-set accuracy over %u runs\\n"
+                "set title \"Population mean fitness-set accuracy over %s\\n"
                 "line: mean of the runs' means; band: lowest to highest run; bars: sd over "
                 "runs\"\n"
                 "set ylabel \"fitness-set accuracy (fraction correct)\"\n",
-                r->nruns);
+                what);
         data_yrange(f, acc_lo, acc_hi, 0, 1);
-        fprintf(f,
-                "plot \"runs.dat\" using 1:4:5 with filledcurves lc rgb \"%s\" "
-                "fs transparent solid 0.22 noborder title \"range of the runs\", \\\n"
-                "     \"runs.dat\" using 1:3:6 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
-                "title \"mean ± sd\", \\\n"
-                "     \"runs.dat\" using 1:3 with lines lw 2 lc rgb \"%s\" notitle\n",
-                palette[0], palette[0], palette[0]);
+        if (n > 1)
+            fprintf(f, "set bmargin %u\n", 5 + (n * 23 + 19) / 20);
+        fputs("plot", f);
+        for (uint32_t k = 0; k < n; k++) {
+            char t[512], band[600], bars[600], line[600];
+            if (n == 1) {
+                snprintf(band, sizeof band, "title \"range of the runs\"");
+                snprintf(bars, sizeof bars, "title \"mean ± sd\"");
+                snprintf(line, sizeof line, "notitle");
+            } else {
+                gp_text(t, sizeof t, labels[k]);
+                snprintf(band, sizeof band, "notitle");
+                snprintf(bars, sizeof bars, "notitle");
+                snprintf(line, sizeof line, "title \"%s\"", t);
+            }
+            const char *c = palette[k % npal];
+            fprintf(f,
+                    "%s \"runs.dat\" index %u using 1:4:5 with filledcurves lc rgb \"%s\" "
+                    "fs transparent solid %s noborder %s, \\\n"
+                    "     \"runs.dat\" index %u using 1:3:6 with yerrorbars lc rgb \"%s\" pt 7 "
+                    "ps 0.4 %s, \\\n"
+                    "     \"runs.dat\" index %u using 1:3 with lines lw 2 lc rgb \"%s\" %s",
+                    k ? ", \\\n    " : "", k, c, n > 1 ? "0.15" : "0.22", band, k, c, bars, k, c,
+                    line);
+        }
+        fputc('\n', f);
     }
     if (fid) {
         fprintf(f,
                 "set output \"fidelity_runs.\".fmt\n"
-                "set title \"Replication fidelity over %u runs\\n"
+                "set title \"Replication fidelity over %s\\n"
                 "lines: mean of the runs' means; band: lowest to highest run; bars: sd over "
                 "runs\"\n"
                 "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n",
-                r->nruns);
+                what);
         data_yrange(f, r2_lo, 1, R2_FLOOR, 1.02);
-        fprintf(f,
-                "plot \"runs.dat\" using 1:($9 < %g ? %g : $9):10 with filledcurves lc rgb "
-                "\"%s\" fs transparent solid 0.22 noborder title \"self-prediction: range\", \\\n"
-                "     \"runs.dat\" using 1:8:11 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
-                "title \"self-prediction: mean ± sd\", \\\n"
-                "     \"runs.dat\" using 1:8 with lines lw 2 lc rgb \"%s\" notitle, \\\n"
-                "     \"runs.dat\" using 1:13:16 with yerrorbars lc rgb \"%s\" pt 4 ps 0.4 "
-                "title \"child vs parent: mean ± sd\", \\\n"
-                "     \"runs.dat\" using 1:13 with lines lw 2 dt 2 lc rgb \"%s\" notitle\n",
-                R2_FLOOR, R2_FLOOR, palette[2], palette[2], palette[2], palette[3], palette[3]);
+        if (n == 1) {
+            fprintf(f,
+                    "plot \"runs.dat\" using 1:($9 < %g ? %g : $9):10 with filledcurves lc rgb "
+                    "\"%s\" fs transparent solid 0.22 noborder title \"self-prediction: "
+                    "range\", \\\n"
+                    "     \"runs.dat\" using 1:8:11 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
+                    "title \"self-prediction: mean ± sd\", \\\n"
+                    "     \"runs.dat\" using 1:8 with lines lw 2 lc rgb \"%s\" notitle, \\\n"
+                    "     \"runs.dat\" using 1:13:16 with yerrorbars lc rgb \"%s\" pt 4 ps 0.4 "
+                    "title \"child vs parent: mean ± sd\", \\\n"
+                    "     \"runs.dat\" using 1:13 with lines lw 2 dt 2 lc rgb \"%s\" notitle\n",
+                    R2_FLOOR, R2_FLOOR, palette[2], palette[2], palette[2], palette[3], palette[3]);
+        } else { /* per group: self-prediction band, bars and line; child vs parent dashed */
+            fprintf(f, "set bmargin %u\n", 5 + (2 * n * 23 + 19) / 20);
+            fputs("plot", f);
+            for (uint32_t k = 0; k < n; k++) {
+                char t[512];
+                gp_text(t, sizeof t, labels[k]);
+                const char *c = palette[k % npal];
+                fprintf(f,
+                        "%s \"runs.dat\" index %u using 1:($9 < %g ? %g : $9):10 with "
+                        "filledcurves lc rgb \"%s\" fs transparent solid 0.15 noborder "
+                        "notitle, \\\n"
+                        "     \"runs.dat\" index %u using 1:8:11 with yerrorbars lc rgb \"%s\" "
+                        "pt 7 ps 0.4 notitle, \\\n"
+                        "     \"runs.dat\" index %u using 1:8 with lines lw 2 lc rgb \"%s\" "
+                        "title \"%s: self-prediction\", \\\n"
+                        "     \"runs.dat\" index %u using 1:13 with lines lw 2 dt 2 lc rgb "
+                        "\"%s\" title \"%s: child vs parent\"",
+                        k ? ", \\\n    " : "", k, R2_FLOOR, R2_FLOOR, c, k, c, k, c, t, k, c, t);
+            }
+            fputc('\n', f);
+        }
     }
     fputs("set output\n}\n", f);
     if ((rc = finish_file(f, dir, "runs.gp", err)) < 0)
@@ -738,9 +850,9 @@ int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs
     if ((rc = run_tool(argv, dir, log_path, "gnuplot-nox", err)) < 0)
         return rc;
     if (acc)
-        fprintf(info, "plot: %s/accuracy_runs.png and .svg (%u runs)\n", dir, r->nruns);
+        fprintf(info, "plot: %s/accuracy_runs.png and .svg (%s)\n", dir, what);
     if (fid)
-        fprintf(info, "plot: %s/fidelity_runs.png and .svg (%u runs)\n", dir, r->nruns);
+        fprintf(info, "plot: %s/fidelity_runs.png and .svg (%s)\n", dir, what);
     return 0;
 }
 

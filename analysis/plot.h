@@ -46,10 +46,11 @@
 int qs_plot_charts(const qs_history_t *h, const char *label, const char *dir, FILE *info,
                    qs_error_t *err);
 /* Several runs of one scenario (seeds): each run's per-generation population means,
- * gathered run by run (qs_plot_runs_add), then drawn in DIR as accuracy_runs and
- * fidelity_runs (PNG and SVG, data runs.dat, script runs.gp): the mean over the runs of
- * each run's mean, a band from the lowest run's mean to the highest, and the sd over runs
- * as error bars. Caller-owned storage: _init / _destroy. */
+ * gathered run by run (qs_plot_runs_add, or _merge of other accumulators), then drawn in
+ * DIR as accuracy_runs and fidelity_runs (PNG and SVG, data runs.dat, script runs.gp):
+ * the mean over the runs of each run's mean, a band from the lowest run's mean to the
+ * highest, and the sd over runs (n - 1) as error bars. Caller-owned storage: _init /
+ * _destroy. */
 typedef struct {
     qs_hstat_t *acc, *r2, *link_r2; /* per generation, over runs */
     uint32_t ngens, cap, nruns;
@@ -58,7 +59,13 @@ typedef struct {
 void qs_plot_runs_init(qs_plot_runs_t *r);
 void qs_plot_runs_destroy(qs_plot_runs_t *r);
 void qs_plot_runs_add(qs_plot_runs_t *r, const qs_history_t *h);
+void qs_plot_runs_merge(qs_plot_runs_t *dst, const qs_plot_runs_t *src);
 int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs_error_t *err);
+/* Groups of runs (analysis/groups.h) on the same two charts: groups[k], labelled
+ * labels[k], in its own colour with its band, bars and line; runs.dat holds one block per
+ * group (gnuplot `index k`). n = 1 draws what qs_plot_runs_charts draws (labels unused). */
+int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *labels, uint32_t n,
+                          const char *dir, FILE *info, qs_error_t *err);
 
 /* Run `gnuplot SCRIPT` in dir (its messages to DIR/SCRIPT.log), for other modules' charts
  * (analysis/phylo.h). */

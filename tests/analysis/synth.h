@@ -24,7 +24,8 @@ typedef struct {
     double handicap[QS_MAX_SPECIES]; /* subtracted from a species' accuracy */
     uint32_t generations, population, elitism;
     uint64_t seed;
-    int vanilla; /* accuracy NaN for everyone (fitness falls back to r2) */
+    int vanilla;          /* accuracy NaN for everyone (fitness falls back to r2) */
+    const char *scenario; /* more scenario text after the header's own (NULL: none) */
 } synth_params_t;
 
 typedef struct {
@@ -87,10 +88,10 @@ static inline void synth_header(const synth_params_t *p, synth_emit_fn emit, voi
         snprintf(r.u.header.species[s], QS_NAME_MAX, "sp%u", s);
         r.u.header.species_params[s] = 1000 + s;
     }
-    char scen[128];
+    char scen[1024];
     snprintf(scen, sizeof scen,
-             "[run]\nname = synth\ngenerations = %u\n[selection]\nfitness = %s\n", p->generations,
-             p->vanilla ? "fidelity" : "accuracy");
+             "[run]\nname = synth\ngenerations = %u\n[selection]\nfitness = %s\n%s", p->generations,
+             p->vanilla ? "fidelity" : "accuracy", p->scenario ? p->scenario : "");
     r.u.header.scenario = scen;
     emit(&r, ctx);
 }

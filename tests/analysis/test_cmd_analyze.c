@@ -50,8 +50,10 @@ static void encode_to(const qs_record_t *r, void *ctx)
     qs_record_encode(r, ctx);
 }
 
-/* A synthetic run's lineage.msgpack in dir (created). Returns its size. */
-static size_t synth_log(const char *dir, uint64_t seed, synth_truth_t *t)
+/* A synthetic run's lineage.msgpack in dir (created), its scenario text extended by
+ * scenario (NULL: nothing). Returns its size. */
+static size_t synth_log_scenario(const char *dir, uint64_t seed, const char *scenario,
+                                 synth_truth_t *t)
 {
     char p[512];
     snprintf(p, sizeof p, "mkdir -p %s", dir);
@@ -65,6 +67,7 @@ static size_t synth_log(const char *dir, uint64_t seed, synth_truth_t *t)
     sp.population = 8;
     sp.elitism = 1;
     sp.seed = seed;
+    sp.scenario = scenario;
     qs_bytes_t b;
     qs_bytes_init(&b);
     synth_run(&sp, encode_to, &b, t);
@@ -73,6 +76,28 @@ static size_t synth_log(const char *dir, uint64_t seed, synth_truth_t *t)
     size_t n = b.len;
     qs_bytes_destroy(&b);
     return n;
+}
+
+static size_t synth_log(const char *dir, uint64_t seed, synth_truth_t *t)
+{
+    return synth_log_scenario(dir, seed, NULL, t);
+}
+
+/* `quinesim analyze TARGET --json` into a file, then the Python script check run on it
+ * (sys.argv[1]); it must succeed. Returns what it printed (free it). */
+static char *json_checked(const char *target, const char *check)
+{
+    char js[600], py[600], cmd[2048], *out = NULL;
+    snprintf(js, sizeof js, "%s/analyze.json", tmp);
+    snprintf(py, sizeof py, "%s/check.py", tmp);
+    int rc = run(&out, "analyze %s --json > %s", target, js);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    tu_write_file(py, check, strlen(check));
+    snprintf(cmd, sizeof cmd, "python3 %s %s", py, js);
+    rc = tu_run(cmd, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    return out;
 }
 
 /* A CSV file as rows of fields (no quoted fields in these files). */
@@ -308,13 +333,7 @@ Test(cmd_analyze, real_run_json_and_lineage)
     char rundir[512], *out = NULL;
     snprintf(rundir, sizeof rundir, "%s/run", tmp);
     simulate(rundir);
-    char js[600], py[600];
-    snprintf(js, sizeof js, "%s/s.json", tmp);
-    snprintf(py, sizeof py, "%s/check.py", tmp);
     /* The best organism's line, in JSON; Python's json module reads it. */
-    int rc = run(&out, "analyze %s --json > %s", rundir, js);
-    cr_assert_eq(rc, 0, "%s", out);
-    free(out);
     static const char check[] =
         "import json, sys\n"
         "s = json.load(open(sys.argv[1]))\n"
@@ -322,13 +341,10 @@ Test(cmd_analyze, real_run_json_and_lineage)
         "assert s['organisms'] == s['founders'] + s['births'] and s['founders'] == 6\n"
         "assert [x['name'] for x in s['species']] == ['aux', 'van']\n"
         "print(s['best']['id'])\n";
-    tu_write_file(py, check, strlen(check));
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "python3 %s %s", py, js);
-    rc = tu_run(cmd, &out);
-    cr_assert_eq(rc, 0, "%s", out);
+    out = json_checked(rundir, check);
     unsigned long long best = strtoull(out, NULL, 10);
     free(out);
+    int rc;
     cr_assert_gt(best, 0);
     /* The same organism the simulator saved as best.genome. */
     char bg[600];
@@ -391,8 +407,103 @@ Test(cmd_analyze, several_runs_side_by_side)
     int lines = 0;
     for (char *c = out; *c; c++)
         lines += *c == '\n';
-    cr_assert_eq(lines, 2, "one JSON object per run: %s", out);
+    cr_assert_eq(lines, 3, "one JSON object per run, then one group: %s", out);
     cr_assert_eq(out[0], '{');
+    free(out);
+}
+
+/* A parent folder (the --out of `run --seeds/--sweep`) stands for its run subfolders, in
+ * natural order and named by them; the runs are grouped by the scenario key that differs
+ * (not by the seed, nor by [workers]), and each group's mean, sd (n - 1), min and max are
+ * those of its runs' own figures, as Python's statistics module computes them. */
+Test(cmd_analyze, parent_folder_groups_runs)
+{
+    static const struct {
+        const char *dir;
+        uint64_t seed;
+        const char *scenario;
+    } runs[] = {
+        {"mode-self_seed-10", 10, "[replication]\nmode = self\n[workers]\ncount = 2\n"},
+        {"mode-self_seed-2", 2, "[replication]\nmode = self\n"},
+        {"mode-copy_seed-1", 1, "[replication]\nmode = copy\n"},
+        {"mode-self_seed-1", 1, "[replication]\nmode = self\n"},
+        {"mode-copy_seed-2", 2, "[replication]\nmode = copy\n"},
+    };
+    char parent[512], d[700], *out = NULL;
+    snprintf(parent, sizeof parent, "%s/sweep", tmp);
+    synth_truth_t t;
+    for (size_t k = 0; k < QS_ARRAY_LEN(runs); k++) {
+        snprintf(d, sizeof d, "%s/%s", parent, runs[k].dir);
+        synth_log_scenario(d, runs[k].seed, runs[k].scenario, &t);
+    }
+    snprintf(d, sizeof d, "mkdir -p %s/not-a-run", parent); /* a folder without a log */
+    cr_assert_eq(system(d), 0);
+
+    static const char check[] =
+        "import json, statistics, sys\n"
+        "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+        "runs = [l for l in lines if 'group' not in l]\n"
+        "groups = [l for l in lines if 'group' in l]\n"
+        "assert [r['run'] for r in runs] == ['mode-copy_seed-1', 'mode-copy_seed-2',\n"
+        "    'mode-self_seed-1', 'mode-self_seed-2', 'mode-self_seed-10'], runs\n"
+        "assert lines[:5] == runs, 'the runs come first'\n"
+        "assert [g['group'] for g in groups] == [{'replication.mode': 'copy'},\n"
+        "    {'replication.mode': 'self'}], groups\n"
+        "assert [g['label'] for g in groups] == ['replication.mode=copy',\n"
+        "    'replication.mode=self']\n"
+        "figures = {'births': lambda r: r['births'],\n"
+        "    'best_accuracy': lambda r: r['best']['accuracy'],\n"
+        "    'mean_accuracy_last': lambda r: r['trends']['mean_accuracy']['last'],\n"
+        "    'best_accuracy_last': lambda r: r['trends']['best_accuracy']['last']}\n"
+        "for g in groups:\n"
+        "    members = [r for r in runs if r['run'] in g['runs']]\n"
+        "    assert g['n'] == len(members) == len(g['runs']), g\n"
+        "    assert g['seeds'] == [r['seed'] for r in members], g\n"
+        "    for key, get in figures.items():\n"
+        "        v = [get(r) for r in members]\n"
+        "        f = g[key]\n"
+        "        assert f['n'] == len(v), (key, f)\n"
+        "        assert abs(f['mean'] - statistics.mean(v)) < 1e-12, (key, f, v)\n"
+        "        assert abs(f['sd'] - statistics.stdev(v)) < 1e-12, (key, f, v)\n"
+        "        assert f['min'] == min(v) and f['max'] == max(v), (key, f, v)\n"
+        "assert len(set(r['trends']['mean_accuracy']['last'] for r in runs)) > 1, 'seeds differ'\n"
+        "print('ok')\n";
+    free(json_checked(parent, check));
+
+    /* The text: a table of groups; --plot: one block per group in runs.dat. */
+    char plots[600];
+    snprintf(plots, sizeof plots, "%s/plots", tmp);
+    int rc = run(&out, "analyze %s --plot %s", parent, plots);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "2 groups of 5 runs, by the scenario keys that differ: "
+                          "replication.mode\n"),
+              "%s", out);
+    cr_assert(strstr(out, "1,2,10"), "the self group's seeds: %s", out);
+    cr_assert(strstr(out, "(6 runs in 2 groups)") == NULL && strstr(out, "5 runs in 2 groups"),
+              "%s", out);
+    free(out);
+    snprintf(d, sizeof d, "%s/runs.dat", plots);
+    char *dat = tu_read_file(d, NULL);
+    cr_assert(dat, "%s missing", d);
+    cr_assert(strstr(dat, "# group 1: replication.mode=copy\n"), "%s", dat);
+    cr_assert(strstr(dat, "\n\n\n# group 2: replication.mode=self\n"), "%s", dat);
+    /* generation 0 of group 2 counts its 3 runs */
+    char *g2 = strstr(dat, "# group 2");
+    unsigned gen, n;
+    cr_assert_eq(sscanf(strchr(g2, '\n') + 1, "%u %u", &gen, &n), 2);
+    cr_assert_eq(gen, 0);
+    cr_assert_eq(n, 3);
+    free(dat);
+    snprintf(d, sizeof d, "%s/accuracy_runs.png", plots);
+    cr_assert_eq(access(d, F_OK), 0, "%s missing", d);
+
+    /* Runs of one scenario and seeds only: one group, "all runs". */
+    snprintf(d, sizeof d, "%s/mode-copy_seed-1", parent);
+    char e[700];
+    snprintf(e, sizeof e, "%s/mode-copy_seed-2", parent);
+    rc = run(&out, "analyze %s %s", d, e);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "1 group of 2 runs: no scenario key differs but the seed"), "%s", out);
     free(out);
 }
 
