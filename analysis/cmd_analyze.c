@@ -47,7 +47,7 @@ static void usage(FILE *to)
           "FLOPs and wall time, the survivors' most recent common ancestor), and exports.\n"
           "A torn or corrupt stretch of the log is skipped and reported. Several runs are\n"
           "compared side by side, then grouped by the scenario keys that differ between\n"
-          "them (the seed apart): mean ± sd per group, and with --plot one band per group.\n"
+          "them (the seed apart): mean and sd per group, and with --plot one band per group.\n"
           "A PARENT_DIR (`run --seeds/--sweep`'s --out) stands for its run subfolders.\n"
           "\n"
           "options:\n"
