@@ -677,16 +677,16 @@ static void print_header(const opts_t *o, size_t n, const data_t *d)
 
 typedef struct {
     const opts_t *o;
-    qs_progress_t *prog;
+    qs_bar_t *prog;
 } print_ctx_t;
 
 static void draw_progress(void *ctx, uint64_t done, uint64_t total, const char *label)
 {
     print_ctx_t *pc = ctx;
     if (label)
-        qs_progress_draw(pc->prog, done, total, label);
+        qs_bar_draw(pc->prog, done, total, label);
     else
-        qs_progress_clear(pc->prog);
+        qs_bar_clear(pc->prog);
 }
 
 /* One report: a JSON object or a row of the table. */
@@ -819,8 +819,8 @@ int cmd_train(int argc, char **argv)
     qs_schedule_plan(&sc, &sp, &o.cfg, o.epochs, o.epoch_images, o.steps, o.report_every);
     if (!o.json)
         print_header(&o, n, &d);
-    qs_progress_t prog;
-    qs_progress_init(&prog);
+    qs_bar_t prog;
+    qs_bar_init(&prog);
     print_ctx_t pc = {&o, &prog};
     const qs_schedule_hooks_t hooks = {print_row, draw_progress, &pc};
     qs_schedule_report_t row;

@@ -18,9 +18,8 @@
 #include <stdint.h>
 
 #include "proto/checkpoint.h"
+#include "sim/progress.h"
 #include "sim/scenario.h"
-
-typedef enum { QS_PROGRESS_AUTO = 0, QS_PROGRESS_LINES = 1, QS_PROGRESS_QUIET = 2 } qs_progress_t;
 
 typedef struct {
     const char *out_dir;

@@ -21,14 +21,14 @@ void qs_report_line_end(qs_jw_t *j)
     fflush(j->f);
 }
 
-void qs_progress_init(qs_progress_t *p)
+void qs_bar_init(qs_bar_t *p)
 {
     p->tty = isatty(STDERR_FILENO);
     p->last = 0;
     p->drawn = 0;
 }
 
-void qs_progress_draw(qs_progress_t *p, uint64_t done, uint64_t total, const char *label)
+void qs_bar_draw(qs_bar_t *p, uint64_t done, uint64_t total, const char *label)
 {
     if (!p->tty || total == 0)
         return;
@@ -47,7 +47,7 @@ void qs_progress_draw(qs_progress_t *p, uint64_t done, uint64_t total, const cha
     fflush(stderr);
 }
 
-void qs_progress_clear(qs_progress_t *p)
+void qs_bar_clear(qs_bar_t *p)
 {
     if (p->tty && p->drawn) {
         fputs("\r\033[K", stderr);

@@ -27,10 +27,10 @@ typedef struct {
     int tty;
     double last;
     int drawn;
-} qs_progress_t;
-void qs_progress_init(qs_progress_t *p);
-void qs_progress_draw(qs_progress_t *p, uint64_t done, uint64_t total, const char *label);
-void qs_progress_clear(qs_progress_t *p);
+} qs_bar_t;
+void qs_bar_init(qs_bar_t *p);
+void qs_bar_draw(qs_bar_t *p, uint64_t done, uint64_t total, const char *label);
+void qs_bar_clear(qs_bar_t *p);
 
 /* Load a split from dir and keep its first `limit` examples (0 = all). */
 int qs_load_split(qs_dataset_t *ds, const char *dir, qs_split_t split, uint32_t limit,

@@ -1,0 +1,528 @@
+/* pool: the worker records, the one send path and the one receive path, the message
+ * switch, dispatch and requeue, dropping a failed worker, the watchdog and shutdown.
+ * Local processes are started in sim/pool_local.c, TCP peers accepted in sim/pool_remote.c. */
+#include "sim/pool.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/pool_impl.h"
+
+#define HEARTBEATS_MISSED 5
+#define STARTUP_TIMEOUT_S 60.0
+#define SHUTDOWN_GRACE_MS 3000
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+void pool_event(qs_pool_t *p, int loud, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (p->o.on_event)
+        p->o.on_event(p->o.ctx, loud, msg);
+}
+
+void pool_fatal(qs_pool_t *p, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (p->o.on_fatal)
+        p->o.on_fatal(p->o.ctx, msg);
+    else
+        qs_pool_shutdown(p, "run stopped");
+}
+
+uint32_t qs_pool_busy(const qs_pool_t *p)
+{
+    uint32_t n = 0;
+    for (const worker_t *w = p->workers; w; w = w->next)
+        n += w->ninflight > 0;
+    return n;
+}
+
+uint32_t qs_pool_ready(const qs_pool_t *p)
+{
+    uint32_t n = 0;
+    for (const worker_t *w = p->workers; w; w = w->next)
+        n += w->ready && !w->dying;
+    return n;
+}
+
+const qs_pool_stats_t *qs_pool_stats(const qs_pool_t *p)
+{
+    return &p->stats;
+}
+
+/* ---- writing to workers ---------------------------------------------------------------------- */
+
+typedef struct {
+    uv_write_t req;
+    qs_bytes_t bytes;
+} write_req_t;
+
+static void on_written(uv_write_t *req, int status)
+{
+    write_req_t *wr = (write_req_t *)req;
+    worker_t *w = req->data;
+    if (status < 0 && status != UV_ECANCELED && w && !w->dying)
+        pool_worker_fail(w, "write failed: %s", uv_strerror(status));
+    qs_bytes_destroy(&wr->bytes);
+    free(wr);
+}
+
+/* Send one message (encoded here) to w: the only place bytes go to a worker. */
+void pool_send(worker_t *w, const qs_msg_t *m)
+{
+    if (w->dying)
+        return;
+    write_req_t *wr = xcalloc(1, sizeof *wr);
+    qs_bytes_init(&wr->bytes);
+    qs_msg_encode(m, &wr->bytes);
+    uv_buf_t buf = uv_buf_init((char *)wr->bytes.data, (unsigned)wr->bytes.len);
+    wr->req.data = w;
+    w->p->stats.bytes_sent += wr->bytes.len;
+    int rc = uv_write(&wr->req, w->tx, &buf, 1, on_written);
+    if (rc < 0) {
+        qs_bytes_destroy(&wr->bytes);
+        free(wr);
+        pool_worker_fail(w, "write failed: %s", uv_strerror(rc));
+    }
+}
+
+/* ---- tasks ----------------------------------------------------------------------------------- */
+
+void qs_pool_submit(qs_pool_t *p, qs_pool_task_t *t)
+{
+    t->state = QS_POOL_TASK_PENDING;
+    t->next = NULL;
+    if (p->qtail)
+        p->qtail->next = t;
+    else
+        p->qhead = t;
+    p->qtail = t;
+    p->qlen++;
+}
+
+static qs_pool_task_t *dequeue(qs_pool_t *p)
+{
+    qs_pool_task_t *t = p->qhead;
+    p->qhead = t->next;
+    if (!p->qhead)
+        p->qtail = NULL;
+    p->qlen--;
+    t->next = NULL;
+    return t;
+}
+
+static void send_task(worker_t *w, qs_pool_task_t *t)
+{
+    qs_msg_t m = {.type = QS_MSG_TASK};
+    t->ops->encode(t, &m);
+    if (w->ninflight == 0)
+        w->busy_since = qs_now();
+    w->inflight[w->ninflight++] = t;
+    t->state = QS_POOL_TASK_SENT;
+    w->p->stats.tasks_sent++;
+    pool_send(w, &m); /* the task borrows what it sends: nothing to free */
+}
+
+void qs_pool_dispatch(qs_pool_t *p)
+{
+    if (p->stopping)
+        return;
+    uint32_t in_flight = QS_MIN(p->o.in_flight, QS_POOL_MAX_INFLIGHT), nready = qs_pool_ready(p);
+    /* Round-robin, one task per worker per pass, so work spreads evenly. A worker gets a
+     * second (third...) queued task only while the queue holds more than one task per
+     * worker: near the end of a generation a task waits in the shared queue for the first
+     * free worker instead of behind a busy one. */
+    int progress = 1;
+    while (p->qlen > 0 && progress) {
+        progress = 0;
+        uint32_t limit = p->qlen > nready ? in_flight : 1;
+        for (worker_t *w = p->workers; w && p->qlen > 0; w = w->next) {
+            if (!w->ready || w->dying || w->ninflight >= limit)
+                continue;
+            send_task(w, dequeue(p));
+            progress = 1;
+        }
+    }
+}
+
+/* Put w's tasks back in the queue; the one it was computing counts as a failed attempt. */
+void pool_requeue(worker_t *w, const char *reason)
+{
+    qs_pool_t *p = w->p;
+    qs_pool_task_t *failed = NULL;
+    for (uint32_t k = 0; k < w->ninflight; k++) {
+        qs_pool_task_t *t = w->inflight[k];
+        if (t->state != QS_POOL_TASK_SENT)
+            continue;
+        if (k == 0) {
+            t->attempts++;
+            snprintf(t->last_error, sizeof t->last_error, "%s", reason);
+            failed = t;
+        }
+        qs_pool_submit(p, t);
+    }
+    w->ninflight = 0;
+    if (failed && failed->attempts >= QS_POOL_MAX_TASK_ATTEMPTS && failed->ops->on_task_failed)
+        failed->ops->on_task_failed(failed);
+}
+
+/* ---- messages from workers ------------------------------------------------------------------ */
+
+static int inflight_position(const worker_t *w, uint64_t task_id)
+{
+    for (uint32_t k = 0; k < w->ninflight; k++)
+        if (w->inflight[k]->id == task_id)
+            return (int)k;
+    return -1;
+}
+
+/* The one place a result is received. */
+static void handle_result(worker_t *w, qs_life_result_t *r)
+{
+    int pos = inflight_position(w, r->task_id);
+    if (pos < 0) {
+        pool_worker_fail(w, "result for task %" PRIu64 ", which it was not given", r->task_id);
+        return;
+    }
+    qs_pool_task_t *t = w->inflight[pos];
+    qs_error_t err = {0};
+    if (t->ops->on_result(t, r, &err) < 0) {
+        pool_worker_fail(w, "%s", err.msg);
+        return;
+    }
+    memmove(&w->inflight[pos], &w->inflight[pos + 1],
+            (w->ninflight - (uint32_t)pos - 1) * sizeof w->inflight[0]);
+    w->ninflight--;
+    w->busy_since = qs_now();
+    t->state = QS_POOL_TASK_DONE;
+    t->ops->on_done(t);
+    qs_pool_dispatch(w->p);
+}
+
+static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
+{
+    qs_pool_t *p = w->p;
+    if (w->ready) {
+        pool_worker_fail(w, "said hello twice");
+        return;
+    }
+    if (w->remote && !pool_remote_hello_ok(w, h))
+        return;
+    w->ready = 1;
+    if (w->slot)
+        pool_local_ready(w);
+    const char *blas = h->blas[0] ? h->blas : "unknown";
+    pool_event(p, 0, "%s ready (pid %" PRId64 " on %s, OpenBLAS %s)", w->name, h->pid, h->host,
+               blas);
+    /* Different kernels round differently: then results depend on who computed what. */
+    if (!p->blas_core[0])
+        snprintf(p->blas_core, sizeof p->blas_core, "%s", blas);
+    else if (strcmp(p->blas_core, blas) != 0)
+        pool_event(p, 1,
+                   "warning: %s uses OpenBLAS '%s' kernels, earlier workers '%s': results may "
+                   "differ in the last bits from a run on one kind of machine",
+                   w->name, blas, p->blas_core);
+    qs_msg_t c = {.type = QS_MSG_CONFIG};
+    c.u.config = *p->o.config;
+    pool_send(w, &c);
+    qs_pool_dispatch(p);
+}
+
+static void handle_msg(worker_t *w, qs_msg_t *m)
+{
+    w->last_heard = qs_now();
+    switch (m->type) {
+    case QS_MSG_HELLO:
+        handle_hello(w, &m->u.hello);
+        return;
+    case QS_MSG_RESULT:
+        handle_result(w, &m->u.result);
+        return;
+    case QS_MSG_HEARTBEAT:
+        return;
+    case QS_MSG_DATA_REQUEST: {
+        uint32_t hash = w->p->o.data ? w->p->o.data->hash : 0;
+        if (m->u.data_request.data_hash != hash) {
+            pool_worker_fail(w, "asked for data set %08x, the run's is %08x",
+                             m->u.data_request.data_hash, hash);
+            return;
+        }
+        pool_remote_send_data(w);
+        return;
+    }
+    case QS_MSG_ERROR:
+        if (m->u.error.task_id) {
+            /* The worker could not compute a task: that task counts a failed attempt. */
+            pool_worker_fail(w, "error on task %" PRIu64 ": %s", m->u.error.task_id,
+                             m->u.error.message);
+        } else {
+            pool_worker_fail(w, "reported an error: %s", m->u.error.message);
+        }
+        return;
+    default:
+        pool_worker_fail(w, "sent an unexpected %s message", qs_msg_type_name(m->type));
+        return;
+    }
+}
+
+void pool_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = xmalloc(suggested);
+    buf->len = suggested;
+}
+
+/* Bytes from a worker: frames, decoded into messages, one at a time. */
+static void on_worker_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    worker_t *w = s->data;
+    if (nread < 0) {
+        if (nread == UV_EOF && !w->remote) {
+            /* A local worker's output ends when it exits: its exit callback tells why. */
+            uv_read_stop(s);
+        } else if (!w->dying) {
+            pool_worker_fail(w, "%s",
+                             nread == UV_EOF ? "closed the connection" : uv_strerror((int)nread));
+        }
+        free(buf->base);
+        return;
+    }
+    const uint8_t *q = (const uint8_t *)buf->base;
+    size_t left = (size_t)nread;
+    w->p->stats.bytes_received += left;
+    while (left > 0 && !w->dying) {
+        size_t used = 0, plen = 0;
+        const uint8_t *payload = NULL;
+        qs_error_t err = {0};
+        int rc = qs_frame_reader_feed(&w->reader, q, left, &used, &payload, &plen, &err);
+        q += used;
+        left -= used;
+        if (rc < 0) {
+            pool_worker_fail(w, "sent malformed data: %s", err.msg);
+            break;
+        }
+        if (rc == 0)
+            break;
+        qs_msg_t m;
+        if (qs_msg_decode(&m, payload, plen, &err) < 0) {
+            pool_worker_fail(w, "sent a bad message: %s", err.msg);
+            break;
+        }
+        handle_msg(w, &m);
+        qs_msg_destroy(&m);
+    }
+    free(buf->base);
+}
+
+void pool_start_reading(worker_t *w)
+{
+    uv_read_start(w->rx, pool_alloc, on_worker_read);
+}
+
+/* ---- workers' lives ------------------------------------------------------------------------- */
+
+void pool_link_worker(qs_pool_t *p, worker_t *w)
+{
+    w->p = p;
+    w->next = p->workers;
+    p->workers = w;
+    w->started = w->last_heard = qs_now();
+}
+
+void pool_close_handles(qs_pool_t *p)
+{
+    if (p->handles_closed)
+        return;
+    p->handles_closed = 1;
+    uv_close((uv_handle_t *)&p->watchdog, NULL);
+    uv_close((uv_handle_t *)&p->kill_timer, NULL);
+    pool_remote_stop(p);
+    pool_local_close(p);
+    if (p->o.on_stopped)
+        p->o.on_stopped(p->o.ctx);
+}
+
+static void on_worker_closed(uv_handle_t *h)
+{
+    worker_t *w = h->data;
+    if (--w->open_handles > 0)
+        return;
+    qs_pool_t *p = w->p;
+    worker_t **pp = &p->workers;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = w->next;
+    qs_frame_reader_destroy(&w->reader);
+    free(w);
+    if (p->stopping && !p->workers)
+        pool_close_handles(p); /* everything is down: let uv_run return */
+}
+
+void pool_close_worker(worker_t *w)
+{
+    uv_handle_t *local[] = {(uv_handle_t *)&w->in, (uv_handle_t *)&w->out, (uv_handle_t *)&w->err,
+                            (uv_handle_t *)&w->proc};
+    uv_handle_t *remote[] = {(uv_handle_t *)&w->tcp, (uv_handle_t *)&w->auth_timer};
+    uv_handle_t **hs = w->remote ? remote : local;
+    size_t n = w->remote ? QS_ARRAY_LEN(remote) : QS_ARRAY_LEN(local);
+    for (size_t i = 0; i < n; i++)
+        if (!uv_is_closing(hs[i]))
+            uv_close(hs[i], on_worker_closed);
+}
+
+/* Drop w: its tasks go back to the queue; a local process is killed (its exit callback
+ * closes and respawns it), a remote peer is disconnected. */
+void pool_worker_fail(worker_t *w, const char *fmt, ...)
+{
+    if (w->dying)
+        return;
+    qs_pool_t *p = w->p;
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    w->dying = 1;
+    uv_read_stop(w->rx);
+    pool_event(p, 1, "%s %s: %s it, its %u task(s) go back to the queue", w->name, reason,
+               w->remote ? "disconnecting" : "killing", w->ninflight);
+    pool_requeue(w, reason);
+    if (w->remote)
+        pool_close_worker(w); /* a remote peer is simply dropped */
+    else if (w->alive)
+        uv_process_kill(&w->proc, SIGKILL);
+    if (!p->stopping)
+        qs_pool_dispatch(p);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    qs_pool_t *p = t->data;
+    if (p->stopping)
+        return;
+    double now = qs_now(), hb = p->o.heartbeat_s;
+    for (worker_t *w = p->workers; w; w = w->next) {
+        if (w->dying || (!w->alive && !w->remote))
+            continue;
+        if (!w->ready) {
+            if (now - w->started > STARTUP_TIMEOUT_S)
+                pool_worker_fail(w, "did not say hello within %.0fs", STARTUP_TIMEOUT_S);
+            continue;
+        }
+        if (now - w->last_heard > HEARTBEATS_MISSED * hb) {
+            pool_worker_fail(w, "silent for %.1fs (%d heartbeats missed: hung or stopped)",
+                             now - w->last_heard, HEARTBEATS_MISSED);
+            continue;
+        }
+        if (w->ninflight > 0 && now - w->busy_since > p->o.task_timeout_s) {
+            char what[96] = "a task";
+            w->inflight[0]->ops->describe(w->inflight[0], what, sizeof what);
+            pool_worker_fail(w, "task of %s ran past task_timeout_s = %gs", what,
+                             p->o.task_timeout_s);
+        }
+    }
+}
+
+/* ---- shutdown ------------------------------------------------------------------------------- */
+
+void qs_pool_kill_all(qs_pool_t *p)
+{
+    for (worker_t *w = p->workers; w; w = w->next)
+        if (w->alive)
+            uv_process_kill(&w->proc, SIGKILL);
+}
+
+static void on_kill_timer(uv_timer_t *t)
+{
+    qs_pool_t *p = t->data;
+    for (worker_t *w = p->workers; w; w = w->next) {
+        if (w->alive)
+            uv_process_kill(&w->proc, SIGKILL);
+        else if (w->remote)
+            pool_close_worker(w);
+    }
+}
+
+static void on_remote_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    worker_t *w = req->data;
+    free(req);
+    pool_close_worker(w);
+}
+
+void qs_pool_shutdown(qs_pool_t *p, const char *reason)
+{
+    if (p->stopping)
+        return;
+    p->stopping = 1;
+    uv_timer_stop(&p->watchdog);
+    pool_local_stop(p);
+    pool_remote_stop(p);
+    for (worker_t *w = p->workers; w; w = w->next) {
+        int was_dying = w->dying;
+        if (!w->dying && w->ready) {
+            qs_msg_t m = {.type = QS_MSG_SHUTDOWN};
+            snprintf(m.u.shutdown.reason, sizeof m.u.shutdown.reason, "%s", reason);
+            pool_send(w, &m);
+        }
+        w->dying = 1;
+        if (w->remote) {
+            /* Let the shutdown message drain, then close. */
+            uv_shutdown_t *req = xcalloc(1, sizeof *req);
+            req->data = w;
+            if (was_dying || uv_is_closing((uv_handle_t *)&w->tcp) ||
+                uv_shutdown(req, (uv_stream_t *)&w->tcp, on_remote_shutdown) < 0) {
+                free(req);
+                pool_close_worker(w);
+            }
+            continue;
+        }
+        /* Local: closing its stdin ends it (EOF); the kill timer makes sure. */
+        if (!uv_is_closing((uv_handle_t *)&w->in))
+            uv_close((uv_handle_t *)&w->in, on_worker_closed);
+        if (!w->alive)
+            pool_close_worker(w);
+    }
+    uv_timer_start(&p->kill_timer, on_kill_timer, SHUTDOWN_GRACE_MS, 0);
+    if (!p->workers)
+        pool_close_handles(p);
+}
+
+/* ---- set-up --------------------------------------------------------------------------------- */
+
+qs_pool_t *qs_pool_new(uv_loop_t *loop, const qs_pool_opts_t *opts)
+{
+    qs_pool_t *p = xcalloc(1, sizeof *p);
+    p->loop = loop;
+    p->o = *opts;
+    uv_timer_init(loop, &p->watchdog);
+    uv_timer_init(loop, &p->kill_timer);
+    p->watchdog.data = p->kill_timer.data = p;
+    double tick = QS_MIN(p->o.heartbeat_s, 1.0) * 500;
+    uv_timer_start(&p->watchdog, on_watchdog, (uint64_t)tick, (uint64_t)QS_MAX(tick, 1));
+    pool_local_init(p);
+    return p;
+}
+
+void qs_pool_free(qs_pool_t *p)
+{
+    if (!p)
+        return;
+    pool_local_destroy(p);
+    free(p);
+}

@@ -1,0 +1,94 @@
+/* pool_impl: what sim/pool.c, sim/pool_local.c and sim/pool_remote.c share (not for
+ * other files). A worker is one record whether it is a local process or a TCP peer. */
+#ifndef QS_POOL_IMPL_H
+#define QS_POOL_IMPL_H
+
+#include "proto/frame.h"
+#include "sim/auth.h"
+#include "sim/pool.h"
+
+typedef struct worker worker_t;
+
+/* A place for one local worker process; it outlives the processes it respawns. */
+typedef struct {
+    qs_pool_t *p;
+    uint32_t index;
+    worker_t *w;
+    uv_timer_t respawn;
+    uint32_t start_failures; /* consecutive deaths before a hello */
+    uint32_t spawns;
+} slot_t;
+
+struct worker {
+    qs_pool_t *p;
+    slot_t *slot;   /* local workers only */
+    worker_t *next; /* in p->workers */
+    int remote;     /* TCP: no process, no respawn */
+    uv_process_t proc;
+    uv_pipe_t in, out, err;
+    uv_tcp_t tcp;
+    uv_timer_t auth_timer;
+    uv_stream_t *tx, *rx;        /* where messages go and come from */
+    uint8_t nonce[QS_NONCE_LEN]; /* the challenge sent to a remote worker */
+    int open_handles;
+    int alive; /* process running */
+    int ready; /* said hello */
+    int dying; /* being killed or closed: its input is ignored */
+    qs_frame_reader_t reader;
+    qs_pool_task_t *inflight[QS_POOL_MAX_INFLIGHT]; /* in the order sent */
+    uint32_t ninflight;
+    double started, last_heard, busy_since;
+    char errbuf[256]; /* partial stderr line */
+    size_t errlen;
+    char last_stderr[256];
+    char name[128];
+    int pid;
+};
+
+struct qs_pool {
+    uv_loop_t *loop;
+    qs_pool_opts_t o;
+    char **env; /* local workers' environment */
+    uint32_t nslots;
+    slot_t *slots;
+    worker_t *workers;
+    uint32_t nworkers_alive;
+    qs_pool_task_t *qhead, *qtail; /* pending tasks, FIFO */
+    uint32_t qlen;
+    /* remote workers */
+    uv_tcp_t listener;
+    int listening;
+    qs_token_t token;
+    int has_token;
+    uint32_t remote_seq;
+    uv_timer_t watchdog, kill_timer;
+    int handles_closed, stopping;
+    qs_pool_stats_t stats;
+    char blas_core[32]; /* the OpenBLAS kernels of the first worker */
+};
+
+/* sim/pool.c */
+void pool_event(qs_pool_t *p, int loud, const char *fmt, ...) QS_PRINTF(3, 4);
+void pool_fatal(qs_pool_t *p, const char *fmt, ...) QS_PRINTF(2, 3);
+void pool_send(worker_t *w, const qs_msg_t *m); /* every message to a worker goes here */
+void pool_worker_fail(worker_t *w, const char *fmt, ...) QS_PRINTF(2, 3);
+void pool_requeue(worker_t *w, const char *reason);
+void pool_link_worker(qs_pool_t *p, worker_t *w);
+void pool_close_worker(worker_t *w);  /* close its handles; freed when all are closed */
+void pool_start_reading(worker_t *w); /* messages from w->rx */
+void pool_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void pool_close_handles(qs_pool_t *p);
+
+/* sim/pool_local.c */
+void pool_local_init(qs_pool_t *p);
+void pool_local_stop(qs_pool_t *p);  /* stop the respawn timers */
+void pool_local_close(qs_pool_t *p); /* close them */
+void pool_local_ready(worker_t *w);  /* w said hello */
+void pool_local_destroy(qs_pool_t *p);
+
+/* sim/pool_remote.c */
+int pool_remote_hello_ok(worker_t *w, const qs_msg_hello_t *h); /* 0: w was dropped */
+void pool_remote_send_data(worker_t *w);
+void pool_remote_stop(qs_pool_t *p); /* close the listener */
+
+#endif
