@@ -110,6 +110,23 @@ int qs_life_species_init(qs_life_species_t *s, const qs_quine_spec_t *spec,
     return 0;
 }
 
+size_t qs_life_species_bytes(const qs_quine_spec_t *spec, uint32_t ntrain, uint32_t nfitness,
+                             const qs_train_cfg_t *train_cfg)
+{
+    size_t n = qs_quine_nparams(spec);
+    size_t bytes = qs_phys_bytes(spec, 1) + qs_work_bytes(spec) + 3 * n * sizeof(float);
+    if (spec->kind == QS_KIND_AUX) {
+        size_t hi = spec->hidden - spec->hidden / 2;
+        if (train_cfg)
+            bytes += ((size_t)ntrain * hi + 1) * sizeof(float);
+        if (nfitness)
+            bytes += ((size_t)nfitness * hi + 1) * sizeof(float);
+    }
+    if (train_cfg)
+        bytes += qs_trainer_bytes(spec, train_cfg, spec->kind == QS_KIND_AUX ? ntrain : 0);
+    return bytes;
+}
+
 void qs_life_species_destroy(qs_life_species_t *s)
 {
     qs_trainer_free(s->trainer);

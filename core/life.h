@@ -160,6 +160,12 @@ typedef struct {
 int qs_life_species_init(qs_life_species_t *s, const qs_quine_spec_t *spec,
                          const qs_life_setup_t *setup, qs_error_t *err);
 void qs_life_species_destroy(qs_life_species_t *s);
+/* The bytes qs_life_species_init allocates for spec, with ntrain training and nfitness
+ * fitness images (aux) and train_cfg (NULL: no trainer), without building anything: what
+ * one species costs a worker, for checking a run's memory before it starts. The fertile
+ * recipe's workspaces (setup.fertility) are not counted. */
+size_t qs_life_species_bytes(const qs_quine_spec_t *spec, uint32_t ntrain, uint32_t nfitness,
+                             const qs_train_cfg_t *train_cfg);
 
 /* ---- the three steps ------------------------------------------------------------------- */
 

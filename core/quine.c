@@ -262,6 +262,17 @@ static qs_phys_t *phys_build(const qs_quine_spec_t *spec, const float *mean_imag
     return p;
 }
 
+size_t qs_phys_bytes(const qs_quine_spec_t *spec, int with_coords)
+{
+    size_t n = qs_quine_nparams(spec), hc = coord_width(spec), hi = image_width(spec);
+    size_t bytes = sizeof(qs_phys_t);
+    if (with_coords)
+        bytes += n * hc * (sizeof(float) + sizeof(uint16_t));
+    if (spec->kind == QS_KIND_AUX)
+        bytes += ((size_t)spec->image_dim * hi + hi) * sizeof(float);
+    return bytes;
+}
+
 qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image)
 {
     return phys_build(spec, mean_image, 1);
@@ -434,6 +445,15 @@ qs_work_t *qs_work_new(const qs_quine_spec_t *spec, size_t max_rows)
     w->head = xaligned(h * w->k1 * sizeof(float));
     w->ghead = xaligned(h * w->k1 * sizeof(float));
     return w;
+}
+
+size_t qs_work_bytes(const qs_quine_spec_t *spec)
+{
+    size_t rows = QS_CHUNK_ROWS, h = spec->hidden;
+    size_t k1 = 1 + (spec->kind == QS_KIND_AUX ? spec->classes : 0);
+    /* x0, act (depth layers), da, db; out, dout; head, ghead */
+    return sizeof(qs_work_t) +
+           ((3 + spec->depth) * rows * h + 2 * rows * k1 + 2 * h * k1) * sizeof(float);
 }
 
 void qs_work_free(qs_work_t *w)

@@ -122,6 +122,9 @@ qs_phys_t *qs_phys_new(const qs_quine_spec_t *spec, const float *mean_image);
  * (qs_quine_accuracy, qs_features_init), not to train or replicate (those assert). */
 qs_phys_t *qs_phys_new_classifier(const qs_quine_spec_t *spec, const float *mean_image);
 void qs_phys_free(qs_phys_t *phys);
+/* The bytes qs_phys_new (with_coords) or qs_phys_new_classifier allocates for spec: the
+ * coordinate table (N x Hc floats and their bf16 copy) dominates. For resource checks. */
+size_t qs_phys_bytes(const qs_quine_spec_t *spec, int with_coords);
 const qs_quine_spec_t *qs_phys_spec(const qs_phys_t *phys);
 size_t qs_phys_nparams(const qs_phys_t *phys);
 /* Row c of the coordinate projection before SELU (Hc floats), regenerated from the
@@ -202,6 +205,8 @@ int qs_reduce_parse(const char *s, qs_reduce_t *out);
 typedef struct qs_work qs_work_t;
 qs_work_t *qs_work_new(const qs_quine_spec_t *spec, size_t max_rows);
 void qs_work_free(qs_work_t *w);
+/* The bytes qs_work_new allocates (the fp32 buffers; bf16 adds its own on first use). */
+size_t qs_work_bytes(const qs_quine_spec_t *spec);
 /* The precision of this workspace's regeneration and evaluation (qs_quine_predict_all,
  * qs_quine_accuracy; training stays fp32): QS_PREC_FP32 by default (OpenBLAS), or
  * QS_PREC_BF16 (oneDNN, core/mm.h) where the CPU has native bf16. Returns the precision

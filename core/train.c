@@ -99,6 +99,20 @@ qs_trainer_t *qs_trainer_new(const qs_phys_t *phys, const qs_train_cfg_t *cfg,
     return tr;
 }
 
+size_t qs_trainer_bytes(const qs_quine_spec_t *spec, const qs_train_cfg_t *cfg, uint32_t ntrain)
+{
+    size_t n = qs_quine_nparams(spec);
+    size_t bytes =
+        sizeof(qs_trainer_t) + 4 * n * sizeof(float) + n * sizeof(uint32_t) + qs_work_bytes(spec);
+    if (spec->kind == QS_KIND_AUX) {
+        int full = cfg->batch == 0 || cfg->batch >= n;
+        size_t batch = full ? n : cfg->batch;
+        size_t images = cfg->images ? cfg->images : (full ? FULL_BATCH_IMAGES : cfg->batch);
+        bytes += ((size_t)ntrain + QS_MAX(batch, images)) * sizeof(uint32_t);
+    }
+    return bytes;
+}
+
 void qs_trainer_free(qs_trainer_t *tr)
 {
     if (!tr)

@@ -58,6 +58,10 @@ typedef struct qs_trainer qs_trainer_t;
 qs_trainer_t *qs_trainer_new(const qs_phys_t *phys, const qs_train_cfg_t *cfg,
                              const qs_features_t *train);
 void qs_trainer_free(qs_trainer_t *tr);
+/* The bytes qs_trainer_new allocates for spec and cfg with ntrain training images (aux):
+ * targets, gradient, the optimiser's two moments, the coordinate order (N each), its
+ * workspace and the image order. For resource checks. */
+size_t qs_trainer_bytes(const qs_quine_spec_t *spec, const qs_train_cfg_t *cfg, uint32_t ntrain);
 /* Start training theta (N floats, borrowed and updated in place): resets the optimizer
  * state, the statistics and the epoch cursors, and takes the rng (copied). */
 void qs_trainer_begin(qs_trainer_t *tr, float *theta, const qs_rng_t *rng);

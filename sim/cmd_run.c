@@ -11,35 +11,38 @@
 #include "sim/commands.h"
 #include "sim/orchestrator.h"
 #include "sim/population.h"
+#include "sim/resources.h"
 #include "sim/scenario.h"
 
 static void run_usage(FILE *to)
 {
-    fprintf(to, "usage: quinesim run SCENARIO.ini [options]\n"
-                "       quinesim run --resume RUN_DIR [SCENARIO.ini] [options]\n\n"
-                "Evolve the population a scenario describes; write a run directory.\n\n"
-                "  --out DIR            run directory (default: runs/<run name>)\n"
-                "  --force              replace the run already in --out\n"
-                "  --workers N|auto     worker processes (default: [workers] count)\n"
-                "  --data DIR           MNIST-format data folder: the same as --set\n"
-                "                       data.path=DIR (a relative path is read from the\n"
-                "                       current folder, like the scenario's [data] path)\n"
-                "  --set SEC.KEY=VALUE  override a scenario key (repeatable; species:\n"
-                "                       species.NAME.key=value)\n"
-                "  --dry-run            print the fully resolved scenario and exit\n"
-                "  --keys               print every scenario key (default, range, meaning)\n"
-                "  --quiet              no progress output\n"
-                "  --progress lines     one line per generation even on a terminal\n"
-                "  --listen HOST:PORT   accept remote workers (`quinesim worker --connect`);\n"
-                "                       beyond loopback a --token-file is required\n"
-                "  --token-file F       shared secret for remote workers' authentication\n"
-                "  --resume RUN_DIR     continue a stopped run from its last checkpoint\n"
-                "  --allow-changes K,.. accept these changed keys on --resume (e.g.\n"
-                "                       run.generations); seed, data sizes, replication input\n"
-                "                       and species can never change\n"
-                "  --help               this text\n\n"
-                "On a terminal a status line shows generation, births/s, busy workers and ETA;\n"
-                "otherwise one line per generation. Ctrl-C stops cleanly (twice: at once).\n");
+    fprintf(to,
+            "usage: quinesim run SCENARIO.ini [options]\n"
+            "       quinesim run --resume RUN_DIR [SCENARIO.ini] [options]\n\n"
+            "Evolve the population a scenario describes; write a run directory.\n\n"
+            "  --out DIR            run directory (default: runs/<run name>)\n"
+            "  --force              replace the run already in --out\n"
+            "  --workers N|auto     worker processes (default: [workers] count)\n"
+            "  --data DIR           MNIST-format data folder: the same as --set\n"
+            "                       data.path=DIR (a relative path is read from the\n"
+            "                       current folder, like the scenario's [data] path)\n"
+            "  --set SEC.KEY=VALUE  override a scenario key (repeatable; species:\n"
+            "                       species.NAME.key=value)\n"
+            "  --dry-run            print the fully resolved scenario, its costs and the memory\n"
+            "                       it needs, check that memory, and exit\n"
+            "  --keys               print every scenario key (default, range, meaning)\n"
+            "  --quiet              no progress output\n"
+            "  --progress lines     one line per generation even on a terminal\n"
+            "  --listen HOST:PORT   accept remote workers (`quinesim worker --connect`);\n"
+            "                       beyond loopback a --token-file is required\n"
+            "  --token-file F       shared secret for remote workers' authentication\n"
+            "  --resume RUN_DIR     continue a stopped run from its last checkpoint\n"
+            "  --allow-changes K,.. accept these changed keys on --resume (e.g.\n"
+            "                       run.generations); seed, data sizes, replication input\n"
+            "                       and species can never change\n"
+            "  --help               this text\n\n"
+            "On a terminal a status line shows generation, births/s, busy workers and ETA;\n"
+            "otherwise one line per generation. Ctrl-C stops cleanly (twice: at once).\n");
 }
 
 /* Keys that can never change on a resume: they define the organisms and their world. */
@@ -59,6 +62,33 @@ static int key_allowed(const char *allow, const char *key)
         if (n == k && !strncmp(p, key, n))
             return 1;
         p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+/* The run's memory against worker_memory_mb and this machine (sim/resources.h): 0, or
+ * the exit status 2 with the reason on stderr; printed as comments with --dry-run,
+ * warnings on stderr. */
+static int check_resources(const qs_scenario_t *sc, const qs_run_opts_t *ro, int dry)
+{
+    qs_machine_t m;
+    qs_machine_read(&m);
+    qs_resources_t r;
+    qs_resources_estimate(
+        sc, qs_resources_local_workers(sc, ro->workers, ro->workers_set, ro->listen != NULL), &r);
+    if (dry)
+        qs_resources_print(stdout, &r, sc, &m);
+    char warn[1024];
+    qs_error_t err = {0};
+    if (qs_resources_check(&r, sc, &m, warn, sizeof warn, &err) < 0) {
+        fflush(stdout);
+        fprintf(stderr, "quinesim run: %s\n", err.msg);
+        return 2;
+    }
+    for (char *line = warn, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+        nl = strchr(line, '\n');
+        fprintf(stderr, "quinesim run: warning: %.*s\n", nl ? (int)(nl - line) : (int)strlen(line),
+                line);
     }
     return 0;
 }
@@ -152,11 +182,11 @@ static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char *
         goto out;
     }
     text = qs_scenario_to_string(sc);
-    if (dry) {
+    if (dry)
         fputs(text, stdout);
-        status = 0;
+    if ((status = check_resources(sc, ro, dry)) != 0 || dry)
         goto out;
-    }
+    status = 2;
     ro->out_dir = ro->resume;
     status = qs_orchestrator_run(sc, text, ro, &ck);
     goto out;
@@ -366,9 +396,10 @@ int cmd_run(int argc, char **argv)
     if (a.dry) {
         fputs(text, stdout);
         print_costs(sc);
-        status = 0;
-        goto done;
     }
+    if ((status = check_resources(sc, &a.ro, a.dry)) != 0 || a.dry)
+        goto done;
+    status = 2;
     if (!a.out[0])
         snprintf(a.out, sizeof a.out, "runs/%s", sc->name);
     a.ro.out_dir = a.out;

@@ -1,8 +1,10 @@
 /* Tests for core/life: a species runtime is set up from its data set (the mean image of
  * the TRAINING images for rest = mean, image sizes checked); a birth is f^k(parent) or a
  * copy, then mutation, re-implemented here from the public pieces; a task is exactly
- * birth + life + evaluation, the same bits every time; echo and bad genomes. */
+ * birth + life + evaluation, the same bits every time; echo and bad genomes; what a species
+ * runtime costs in memory, against the allocator's own count. */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +351,63 @@ Test(life, classifier_only_measures_the_same_accuracy)
     cr_assert_eq(qs_life_accuracy(&c, f.theta), qs_life_accuracy(&f.sp, f.theta));
     qs_life_species_destroy(&c);
     fx_free(&f);
+}
+
+/* Bytes the allocator hands out now (small blocks and mmapped ones). */
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* qs_life_species_bytes (what `run` checks worker memory with, issue 16 case 10) against
+ * what qs_life_species_init really allocates, by glibc's count: never less, and at most
+ * the allocator's per-block overhead more. Sizes from tiny to a coordinate table of
+ * 40 MB; with and without trainer, fitness set, training images. */
+Test(life, species_bytes_is_what_init_allocates)
+{
+    if (getenv("QS_UNDER_VALGRIND") || getenv("ASAN_OPTIONS"))
+        cr_skip_test("the allocator is replaced: mallinfo2 does not see it");
+    static const struct {
+        qs_kind_t kind;
+        uint32_t hidden, depth, ntrain, nfitness;
+        int trainer;
+    } cases[] = {{QS_KIND_VANILLA, 8, 1, 0, 0, 1},   {QS_KIND_VANILLA, 100, 2, 0, 0, 1},
+                 {QS_KIND_AUX, 8, 2, 31, 17, 1},     {QS_KIND_AUX, 100, 2, 600, 300, 1},
+                 {QS_KIND_AUX, 64, 3, 200, 0, 1},    {QS_KIND_AUX, 100, 2, 0, 300, 0},
+                 {QS_KIND_VANILLA, 160, 2, 0, 0, 0}, {QS_KIND_AUX, 200, 1, 1000, 100, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qs_quine_spec_t spec = qs_quine_spec_default(cases[i].kind, 3);
+        spec.hidden = cases[i].hidden;
+        spec.depth = cases[i].depth;
+        qs_dataset_t train = {0}, fitness = {0};
+        if (cases[i].kind == QS_KIND_AUX) {
+            spec.image_dim = 20;
+            spec.classes = 3;
+            qt_dataset(&train, cases[i].ntrain ? cases[i].ntrain : 1, 4, 5, 3, 1);
+            qt_dataset(&fitness, cases[i].nfitness ? cases[i].nfitness : 1, 4, 5, 3, 2);
+        }
+        qs_train_cfg_t tc = qs_train_cfg_paper(cases[i].kind);
+        qs_life_setup_t setup = {.train = cases[i].ntrain ? &train : NULL,
+                                 .fitness = cases[i].nfitness ? &fitness : NULL,
+                                 .train_cfg = cases[i].trainer ? &tc : NULL,
+                                 .work_rows = 16};
+        size_t est =
+            qs_life_species_bytes(&spec, cases[i].ntrain, cases[i].nfitness, setup.train_cfg);
+        size_t before = heap_in_use();
+        qs_life_species_t sp;
+        qs_error_t err = {0};
+        cr_assert_eq(qs_life_species_init(&sp, &spec, &setup, &err), 0, "%s", err.msg);
+        size_t used = heap_in_use() - before;
+        cr_assert_geq(used, est, "case %zu: %zu bytes allocated, %zu estimated", i, used, est);
+        cr_assert_leq(used, est + est / 100 + 4096, "case %zu: %zu bytes allocated, %zu estimated",
+                      i, used, est);
+        qs_life_species_destroy(&sp);
+        if (cases[i].kind == QS_KIND_AUX) {
+            qs_dataset_destroy(&train);
+            qs_dataset_destroy(&fitness);
+        }
+    }
 }
 
 Test(life, names)

@@ -476,3 +476,63 @@ Test(fault, stopping_before_the_first_generation_says_so)
     cr_assert(strstr(log, "has no checkpoint: the run stopped before its first one"), "%s", log);
     free(log);
 }
+
+/* Issue 16, case 10: memory a run cannot have is refused before anything starts, with the
+ * numbers: a species whose coordinate table would take hundreds of GiB per worker (dry run
+ * and run alike), a worker_memory_mb no worker fits in, more local workers than the
+ * machine holds (a fake /proc/meminfo), and a warning for more workers than cores. The
+ * estimate is not too low: workers limited to exactly it complete the run. */
+Test(fault, memory_a_run_cannot_hold_is_refused_before_it_starts)
+{
+    char sc[512], out[512], meminfo[512], env[700], *log;
+    su_scenario(sc, sizeof sc, dir, "m", "");
+    snprintf(out, sizeof out, "%s/mem", dir);
+    int rc = su_run(NULL, sc, out, "--dry-run --set species.a.hidden=4096", &log);
+    cr_assert_eq(rc, 2, "%s", log);
+    cr_assert(strstr(log, "each worker needs about"), "%s", log);
+    cr_assert(strstr(log, "but [budget] worker_memory_mb = 4096: raise it to at least"), "%s", log);
+    free(log);
+    rc = su_run(NULL, sc, out, "--set budget.worker_memory_mb=1", &log);
+    cr_assert_eq(rc, 2, "%s", log);
+    cr_assert(strstr(log, "worker_memory_mb = 1: raise it"), "%s", log);
+    free(log);
+    cr_assert_neq(access(out, F_OK), 0, "nothing was written");
+
+    snprintf(meminfo, sizeof meminfo, "%s/meminfo", dir);
+    const char *small = "MemTotal:        1048576 kB\nMemFree:          65536 kB\n"
+                        "MemAvailable:     65536 kB\nCores: 2\n";
+    tu_write_file(meminfo, small, strlen(small));
+    snprintf(env, sizeof env, "QS_MEMINFO=%s", meminfo);
+    rc = su_run(env, sc, out, "--workers 1024", &log);
+    cr_assert_eq(rc, 2, "%s", log);
+    cr_assert(strstr(log, "this machine has 1024 MiB of memory; 1024 local worker(s) of about"),
+              "%s", log);
+    cr_assert(strstr(log, "use at most "), "%s", log);
+    free(log);
+    cr_assert_neq(access(out, F_OK), 0, "nothing was written");
+    rc = su_run(env, sc, out, "--workers 3 --dry-run", &log);
+    cr_assert_eq(rc, 0, "%s", log);
+    cr_assert(strstr(log, "warning: 3 local workers on 2 cores"), "%s", log);
+    cr_assert(strstr(log, "; memory (estimated): each worker "), "%s", log);
+    cr_assert(strstr(log, "this machine 1024 MiB, 64 MiB available, 2 cores"), "%s", log);
+    free(log);
+
+    /* The estimate as the limit: the run completes (ASan builds apply no limit). */
+    rc = su_run(NULL, sc, out, "--workers 1 --dry-run", &log);
+    cr_assert_eq(rc, 0, "%s", log);
+    const char *at = strstr(log, " MiB resident, ");
+    cr_assert(at, "%s", log);
+    unsigned as_mib = (unsigned)strtoul(at + strlen(" MiB resident, "), NULL, 10);
+    free(log);
+    cr_assert_gt(as_mib, 0);
+    char args[128];
+    snprintf(args, sizeof args, "--workers 1 --set budget.worker_memory_mb=%u", as_mib);
+    rc = su_run(NULL, sc, out, args, &log);
+    cr_assert_eq(rc, 0, "workers limited to the estimate (%u MiB) complete the run: %s", as_mib,
+                 log);
+    free(log);
+    snprintf(args, sizeof args, "--workers 1 --set budget.worker_memory_mb=%u --force", as_mib - 1);
+    rc = su_run(NULL, sc, out, args, &log);
+    cr_assert_eq(rc, 2, "one MiB less is refused: %s", log);
+    free(log);
+}
