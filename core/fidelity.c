@@ -19,7 +19,11 @@
 
 void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pred, size_t n)
 {
-    double l_sr = qs_vec_sqdist(pred, theta, n);
+    qs_fidelity_derive(out, qs_vec_sqdist(pred, theta, n), theta, n);
+}
+
+void qs_fidelity_derive(qs_fidelity_t *out, double l_sr, const float *theta, size_t n)
+{
     double ss = qs_vec_sumsq(theta, n);
     double mean = n ? qs_vec_sum(theta, n) / (double)n : 0;
     double ss_tot = qs_vec_sumsq_centered(theta, n, mean);

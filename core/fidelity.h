@@ -27,6 +27,9 @@ typedef struct {
 /* Computed in double precision over n values. Degenerate cases are defined, never NaN
  * from a division: rel_err and r2 use +inf/-inf style limits documented in fidelity.c. */
 void qs_fidelity_compute(qs_fidelity_t *out, const float *theta, const float *pred, size_t n);
+/* The same from L_SR alone: every other figure follows from it and theta (what a result's
+ * check recomputes, core/life.h). */
+void qs_fidelity_derive(qs_fidelity_t *out, double l_sr, const float *theta, size_t n);
 
 /* What a run selects on ([selection] fitness): test accuracy, self-replication fidelity
  * (R^2) or their product. The simulator scores organisms with qs_fitness and `analyze`

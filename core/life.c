@@ -251,6 +251,97 @@ double qs_life_accuracy(qs_life_species_t *s, const float *theta)
     return s->has_fitness ? qs_quine_accuracy(s->phys, theta, &s->fitness, s->work, NULL) : NAN;
 }
 
+/* a and b agree: equal, both NaN, or within a relative 1e-9 (the sums may be taken in
+ * another order on another CPU). */
+static int agree(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    if (isinf(a) || isinf(b))
+        return a == b;
+    return fabs(a - b) <= 1e-9 * QS_MAX(1.0, QS_MAX(fabs(a), fabs(b)));
+}
+
+static int fidelity_check(const qs_fidelity_t *f, const float *theta, size_t n, const char *what,
+                          qs_error_t *err)
+{
+    if (!(f->l_sr >= 0) && !isnan(f->l_sr))
+        return qs_error_set(err, QS_ERR(PEER), "%s: L_SR %g is negative", what, f->l_sr);
+    qs_fidelity_t want;
+    qs_fidelity_derive(&want, f->l_sr, theta, n);
+    static const struct {
+        const char *name;
+        size_t off;
+    } fields[] = {{"margin", offsetof(qs_fidelity_t, margin)},
+                  {"srq", offsetof(qs_fidelity_t, srq)},
+                  {"rel_err", offsetof(qs_fidelity_t, rel_err)},
+                  {"r2", offsetof(qs_fidelity_t, r2)},
+                  {"rms", offsetof(qs_fidelity_t, rms)}};
+    for (size_t i = 0; i < QS_ARRAY_LEN(fields); i++) {
+        double got = *(const double *)((const char *)f + fields[i].off);
+        double exp = *(const double *)((const char *)&want + fields[i].off);
+        if (!agree(got, exp))
+            return qs_error_set(err, QS_ERR(PEER),
+                                "%s: %s %.17g, the weights and L_SR %.17g give %.17g", what,
+                                fields[i].name, got, f->l_sr, exp);
+    }
+    if (!f->zero_quine != !want.zero_quine)
+        return qs_error_set(err, QS_ERR(PEER), "%s: zero_quine %d, the weights give %d", what,
+                            f->zero_quine, want.zero_quine);
+    return 0;
+}
+
+int qs_life_result_check(const qs_life_result_t *r, const qs_life_task_t *t,
+                         const qs_quine_spec_t *spec, uint32_t nfitness, qs_error_t *err)
+{
+    size_t n = qs_quine_nparams(spec);
+    if (r->task_id != t->task_id || r->organism != t->organism)
+        return qs_error_set(err, QS_ERR(PEER),
+                            "result for task %llu (organism %llu), not task %llu (organism %llu)",
+                            (unsigned long long)r->task_id, (unsigned long long)r->organism,
+                            (unsigned long long)t->task_id, (unsigned long long)t->organism);
+    if (r->nweights != n || !r->weights)
+        return qs_error_set(err, QS_ERR(PEER),
+                            "result of organism %llu: %u weights, the species has %zu",
+                            (unsigned long long)r->organism, r->nweights, n);
+    if (r->steps > t->steps)
+        return qs_error_set(err, QS_ERR(PEER),
+                            "result of organism %llu: %llu steps of %llu paid for",
+                            (unsigned long long)r->organism, (unsigned long long)r->steps,
+                            (unsigned long long)t->steps);
+    if (r->mutated > n)
+        return qs_error_set(err, QS_ERR(PEER), "result of organism %llu: %u weights mutated of %zu",
+                            (unsigned long long)r->organism, r->mutated, n);
+    if (!r->has_link != (t->kind != QS_TASK_BIRTH))
+        return qs_error_set(
+            err, QS_ERR(PEER), "result of organism %llu: %s replication link for a %s task",
+            (unsigned long long)r->organism, r->has_link ? "a" : "no", qs_task_kind_name(t->kind));
+    if (t->kind == QS_TASK_ECHO)
+        return 0;
+    char what[96];
+    snprintf(what, sizeof what, "result of organism %llu", (unsigned long long)r->organism);
+    if (spec->kind == QS_KIND_AUX && nfitness > 0) {
+        double k = r->accuracy * nfitness;
+        if (!(r->accuracy >= 0 && r->accuracy <= 1) || fabs(k - nearbyint(k)) > 1e-6 * nfitness)
+            return qs_error_set(err, QS_ERR(PEER),
+                                "%s: accuracy %.17g is not a count of right answers out of %u",
+                                what, r->accuracy, nfitness);
+    } else if (!isnan(r->accuracy)) {
+        return qs_error_set(err, QS_ERR(PEER),
+                            "%s: accuracy %g, but the species is not measured on any image", what,
+                            r->accuracy);
+    }
+    if (fidelity_check(&r->fidelity, r->weights, n, what, err) < 0)
+        return QS_ERR(PEER);
+    if (r->has_link && t->weights && t->nweights == n) {
+        snprintf(what, sizeof what, "result of organism %llu: its replication link",
+                 (unsigned long long)r->organism);
+        if (fidelity_check(&r->link, t->weights, n, what, err) < 0)
+            return QS_ERR(PEER);
+    }
+    return 0;
+}
+
 int qs_life_task_run(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed,
                      qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err)
 {

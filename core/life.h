@@ -208,4 +208,18 @@ double qs_life_accuracy(qs_life_species_t *s, const float *theta);
 int qs_life_task_run(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t seed,
                      qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err);
 
+/* Whether r can be a worker's answer to task t, for a species of spec whose fitness set
+ * has nfitness images: 0, or QS_ERR(PEER) with err naming the first thing wrong. Checked:
+ * the task and organism ids, the genome's size, steps and mutations within bounds, a link
+ * exactly for a birth; then (not for echo tasks) the accuracy (aux with a fitness set:
+ * k / nfitness for a whole k; else NaN), and every fidelity figure against the L_SR
+ * reported and the weights (qs_fidelity_derive): the self-prediction's against r's
+ * weights, a birth's link against the parent (t->weights; NULL: not checked). Weights
+ * that are not finite pass only with the figures they give (rms NaN or inf): a diverging
+ * self-mode lineage is a real outcome (docs/results.md, section 3), NaN weights
+ * reported with a finite fidelity are not. Two passes over each genome, cheap beside the
+ * task; what it cannot see is L_SR itself, which would take a regeneration. */
+int qs_life_result_check(const qs_life_result_t *r, const qs_life_task_t *t,
+                         const qs_quine_spec_t *spec, uint32_t nfitness, qs_error_t *err);
+
 #endif

@@ -223,6 +223,146 @@ Test(life, a_task_is_birth_life_evaluation_and_repeats_bit_for_bit)
     fx_free(&f);
 }
 
+/* A result as a worker could send it, and an edit a hostile or broken one could make. */
+typedef struct {
+    const char *name;
+    void (*edit)(qs_life_result_t *r, qs_life_task_t *t);
+    const char *says; /* in the error; NULL: the edited result is accepted */
+} result_edit_t;
+
+static void e_none(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)r, (void)t;
+}
+static void e_nan_weight(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->weights[5] = NAN;
+}
+static void e_inf_weight(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->weights[0] = INFINITY;
+}
+/* A lineage that diverged for real: its weights overflowed, and its figures say so. */
+static void e_diverged(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->weights[3] = INFINITY;
+    qs_fidelity_derive(&r->fidelity, INFINITY, r->weights, r->nweights);
+}
+static void e_acc_nan(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->accuracy = NAN;
+}
+static void e_acc_over(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->accuracy = 1.5;
+}
+static void e_acc_not_a_count(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->accuracy = 0.5 / 17; /* half a right answer */
+}
+static void e_acc_one(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->accuracy = 1.0; /* 17 of 17: possible, and nothing cheap can tell */
+}
+static void e_r2(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->fidelity.r2 = 0.99;
+}
+static void e_lsr_negative(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->fidelity.l_sr = -1;
+}
+static void e_link_rms(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->link.rms *= 1.01;
+}
+static void e_size(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->nweights--;
+}
+static void e_organism(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->organism++;
+}
+static void e_steps(qs_life_result_t *r, qs_life_task_t *t)
+{
+    r->steps = t->steps + 1;
+}
+static void e_no_link(qs_life_result_t *r, qs_life_task_t *t)
+{
+    (void)t;
+    r->has_link = 0;
+}
+
+/* qs_life_result_check (issue 16, case 6): a true result passes; what a peer could change
+ * is refused with the field named, except what cannot be told from a true result (a
+ * diverged genome with the figures it gives, a perfect score). */
+Test(life, a_result_is_checked_against_its_task)
+{
+    static const result_edit_t edits[] = {
+        {"none", e_none, NULL},
+        {"a NaN weight", e_nan_weight, "the weights and L_SR"},
+        {"an infinite weight", e_inf_weight, "the weights and L_SR"},
+        {"a diverged genome with its own figures", e_diverged, NULL},
+        {"accuracy NaN", e_acc_nan, "not a count of right answers out of 17"},
+        {"accuracy 1.5", e_acc_over, "accuracy 1.5"},
+        {"half an answer", e_acc_not_a_count, "not a count"},
+        {"accuracy 1", e_acc_one, NULL},
+        {"r2", e_r2, "r2 0.98999"},
+        {"negative L_SR", e_lsr_negative, "L_SR -1 is negative"},
+        {"link rms", e_link_rms, "its replication link: rms"},
+        {"one weight short", e_size, "weights, the species has"},
+        {"another organism", e_organism, "not task 7"},
+        {"unpaid steps", e_steps, "31 steps of 30 paid for"},
+        {"no link for a birth", e_no_link, "no replication link for a birth task"}};
+    fx_t f;
+    fx_init(&f, QS_KIND_AUX, QS_REST_MEAN);
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        qs_life_result_t r = run_birth(&f, f.theta);
+        qs_life_task_t t = {.task_id = 7,
+                            .kind = QS_TASK_BIRTH,
+                            .organism = 3,
+                            .steps = 30,
+                            .nweights = (uint32_t)f.sp.n,
+                            .weights = f.theta};
+        edits[i].edit(&r, &t);
+        qs_error_t err = {0};
+        int rc = qs_life_result_check(&r, &t, &f.spec, 17, &err);
+        if (!edits[i].says) {
+            cr_assert_eq(rc, 0, "%s: %s", edits[i].name, err.msg);
+        } else {
+            cr_assert_eq(rc, QS_ERR(PEER), "%s is accepted", edits[i].name);
+            cr_assert(strstr(err.msg, edits[i].says), "%s: %s", edits[i].name, err.msg);
+        }
+        qs_life_result_destroy(&r);
+    }
+    fx_free(&f);
+
+    /* A vanilla quine is measured on no image: its accuracy must be NaN. */
+    fx_init(&f, QS_KIND_VANILLA, QS_REST_ZERO);
+    qs_life_result_t r = run_birth(&f, f.theta);
+    qs_life_task_t t = {.task_id = 7, .kind = QS_TASK_BIRTH, .organism = 3, .steps = 30};
+    qs_error_t err = {0};
+    cr_assert_eq(qs_life_result_check(&r, &t, &f.spec, 0, &err), 0, "%s", err.msg);
+    r.accuracy = 0.5;
+    cr_assert_eq(qs_life_result_check(&r, &t, &f.spec, 0, &err), QS_ERR(PEER));
+    cr_assert(strstr(err.msg, "not measured on any image"), "%s", err.msg);
+    qs_life_result_destroy(&r);
+    fx_free(&f);
+}
+
 /* measure_child: the child's own link and the grandchild's drift are those of the lineage
  * core/fertility follows (generations 1 and 2), for both regenerations. */
 Test(life, measure_child_is_the_lineage_of_quinesim_fertility)
