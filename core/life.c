@@ -280,10 +280,17 @@ static int fidelity_check(const qs_fidelity_t *f, const float *theta, size_t n, 
     for (size_t i = 0; i < QS_ARRAY_LEN(fields); i++) {
         double got = *(const double *)((const char *)f + fields[i].off);
         double exp = *(const double *)((const char *)&want + fields[i].off);
-        if (!agree(got, exp))
-            return qs_error_set(err, QS_ERR(PEER),
-                                "%s: %s %.17g, the weights and L_SR %.17g give %.17g", what,
-                                fields[i].name, got, f->l_sr, exp);
+        if (agree(got, exp))
+            continue;
+        size_t bad = 0;
+        while (bad < n && isfinite(theta[bad]))
+            bad++;
+        char because[64] = "";
+        if (bad < n)
+            snprintf(because, sizeof because, " (weight %zu is %g)", bad, (double)theta[bad]);
+        return qs_error_set(err, QS_ERR(PEER),
+                            "%s: %s %.17g, the weights%s and L_SR %.17g give %.17g", what,
+                            fields[i].name, got, because, f->l_sr, exp);
     }
     if (!f->zero_quine != !want.zero_quine)
         return qs_error_set(err, QS_ERR(PEER), "%s: zero_quine %d, the weights give %d", what,

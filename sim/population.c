@@ -182,10 +182,14 @@ int qs_population_apply(qs_population_t *pop, qs_life_result_t *res, qs_error_t 
         return qs_error_set(err, QS_ERR(MISMATCH), "second result for organism %llu",
                             (unsigned long long)res->organism);
     const qs_species_cost_t *c = &pop->cost[o->species];
-    if (res->nweights != c->nparams)
-        return qs_error_set(
-            err, QS_ERR(MISMATCH), "result for organism %llu has %u weights, its species has %llu",
-            (unsigned long long)res->organism, res->nweights, (unsigned long long)c->nparams);
+    /* What the worker says must be possible for this task (core/life.h): a peer that
+     * sends NaN weights with finite figures, or an accuracy no count gives, is dropped by
+     * the caller and the task requeued. */
+    qs_life_task_t task;
+    qs_population_task(pop, (uint32_t)i, res->task_id, &task);
+    qs_quine_spec_t spec = qs_scenario_spec(pop->sc, o->species);
+    if (qs_life_result_check(res, &task, &spec, pop->sc->fitness, err) < 0)
+        return QS_ERR(PEER);
     if (res->steps != o->steps)
         return qs_error_set(err, QS_ERR(MISMATCH),
                             "result for organism %llu took %llu steps, %llu were paid for",

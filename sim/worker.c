@@ -32,6 +32,8 @@ typedef enum {
     FAULT_STOP,
     FAULT_HANG,
     FAULT_OOM,
+    FAULT_NAN_WEIGHT,
+    FAULT_BAD_ACCURACY,
     FAULT_SLOW
 } fault_t;
 
@@ -187,6 +189,8 @@ static void fault_parse(wk_t *w)
                  {"stop-on-task", FAULT_STOP},
                  {"hang-on-task", FAULT_HANG},
                  {"oom-on-task", FAULT_OOM},
+                 {"nan-weight-on-task", FAULT_NAN_WEIGHT},
+                 {"bad-accuracy-on-task", FAULT_BAD_ACCURACY},
                  {"slow", FAULT_SLOW}};
     for (size_t i = 0; i < QS_ARRAY_LEN(table); i++) {
         size_t len = strlen(table[i].name);
@@ -214,6 +218,12 @@ static int fault_claim(void)
     return 1;
 }
 
+/* The faults serve_task applies to a result before sending it. */
+static int bad_result_fault(const wk_t *w)
+{
+    return w->fault == FAULT_NAN_WEIGHT || w->fault == FAULT_BAD_ACCURACY;
+}
+
 /* Called as each task arrives; may not return. */
 static void fault_on_task(wk_t *w)
 {
@@ -223,7 +233,7 @@ static void fault_on_task(wk_t *w)
         nanosleep(&ts, NULL);
         return;
     }
-    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START ||
+    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START || bad_result_fault(w) ||
         w->tasks_seen != w->fault_task || !fault_claim())
         return;
     switch (w->fault) {
@@ -429,10 +439,20 @@ static int serve_task(wk_t *w, qs_msg_t *in)
     qs_msg_t out = {.type = QS_MSG_RESULT};
     qs_error_t terr = {0};
     int rc = 0;
-    if (run_task(w, &in->u.task, &out.u.result, &terr) < 0)
+    if (run_task(w, &in->u.task, &out.u.result, &terr) < 0) {
         send_error(w, in->u.task.task_id, terr.code, terr.msg);
-    else if (send_msg(w, &out) < 0)
-        rc = -1;
+    } else {
+        /* A broken or hostile peer's result: a NaN under the true genome's figures, or an
+         * accuracy that is no count of right answers. */
+        if (bad_result_fault(w) && w->tasks_seen == w->fault_task && fault_claim()) {
+            if (w->fault == FAULT_NAN_WEIGHT)
+                out.u.result.weights[0] = NAN;
+            else /* half an answer short of perfect: the best, and no count gives it */
+                out.u.result.accuracy = 1.0 - 0.5 / QS_MAX(w->cfg.fitness_count, 1u);
+        }
+        if (send_msg(w, &out) < 0)
+            rc = -1;
+    }
     atomic_store(&w->current_task, 0);
     qs_msg_destroy(&out);
     return rc;

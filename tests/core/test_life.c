@@ -313,8 +313,8 @@ Test(life, a_result_is_checked_against_its_task)
 {
     static const result_edit_t edits[] = {
         {"none", e_none, NULL},
-        {"a NaN weight", e_nan_weight, "the weights and L_SR"},
-        {"an infinite weight", e_inf_weight, "the weights and L_SR"},
+        {"a NaN weight", e_nan_weight, "the weights (weight 5 is nan) and L_SR"},
+        {"an infinite weight", e_inf_weight, "(weight 0 is inf)"},
         {"a diverged genome with its own figures", e_diverged, NULL},
         {"accuracy NaN", e_acc_nan, "not a count of right answers out of 17"},
         {"accuracy 1.5", e_acc_over, "accuracy 1.5"},

@@ -72,6 +72,20 @@ Test(fault, worker_writes_garbage)
     check_worker_fault("garbage-on-task:2", NULL, "sent malformed data");
 }
 
+/* Issue 16, case 6: a result whose genome holds a NaN under the figures of the true one,
+ * or whose accuracy is no count of right answers (199.5 of 200), is refused; the worker is dropped
+ * and the task redone elsewhere, so the results are those of the run left alone. */
+Test(fault, worker_sends_a_nan_under_finite_figures)
+{
+    check_worker_fault("nan-weight-on-task:3", NULL, "(weight 0 is nan)");
+}
+
+Test(fault, worker_sends_an_impossible_accuracy)
+{
+    check_worker_fault("bad-accuracy-on-task:3", NULL,
+                       "accuracy 0.99750000000000005 is not a count of right answers out of 200");
+}
+
 Test(fault, worker_hangs_past_task_timeout)
 {
     check_worker_fault("hang-on-task:2", "[budget]\ntask_timeout_s = 1\n",
