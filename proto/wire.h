@@ -114,9 +114,13 @@ typedef struct {
     qs_dataset_t train, fitness; /* owned */
 } qs_msg_data_t;
 
+/* A heartbeat's task_id while the worker sets up (config received: loading or receiving
+ * the data, building the species), before it can compute anything. */
+#define QS_HEARTBEAT_SETTING_UP UINT64_MAX
+
 typedef struct {
     uint64_t seq;
-    uint64_t task_id; /* the task being computed, 0 if idle */
+    uint64_t task_id; /* the task being computed, 0 if idle, QS_HEARTBEAT_SETTING_UP */
 } qs_msg_heartbeat_t;
 
 typedef struct {

@@ -31,6 +31,7 @@ typedef enum {
     FAULT_GARBAGE,
     FAULT_STOP,
     FAULT_HANG,
+    FAULT_IDLE,
     FAULT_OOM,
     FAULT_NAN_WEIGHT,
     FAULT_BAD_ACCURACY,
@@ -188,6 +189,7 @@ static void fault_parse(wk_t *w)
                  {"garbage-on-task", FAULT_GARBAGE},
                  {"stop-on-task", FAULT_STOP},
                  {"hang-on-task", FAULT_HANG},
+                 {"idle-on-task", FAULT_IDLE},
                  {"oom-on-task", FAULT_OOM},
                  {"nan-weight-on-task", FAULT_NAN_WEIGHT},
                  {"bad-accuracy-on-task", FAULT_BAD_ACCURACY},
@@ -224,8 +226,8 @@ static int bad_result_fault(const wk_t *w)
     return w->fault == FAULT_NAN_WEIGHT || w->fault == FAULT_BAD_ACCURACY;
 }
 
-/* Called as each task arrives; may not return. */
-static void fault_on_task(wk_t *w)
+/* Called as each task arrives (task: its id); may not return. */
+static void fault_on_task(wk_t *w, uint64_t task)
 {
     w->tasks_seen++;
     if (w->fault == FAULT_SLOW) {
@@ -253,9 +255,12 @@ static void fault_on_task(wk_t *w)
         raise(SIGSTOP);
         break;
     case FAULT_HANG:
-        atomic_store(&w->hb_stop, 0);
+        atomic_store(&w->current_task, task);
         for (;;)
-            pause(); /* heartbeats continue: only the task timeout can catch this */
+            pause(); /* heartbeats say busy: only the task timeout can catch this */
+    case FAULT_IDLE:
+        for (;;)
+            pause(); /* heartbeats say idle while the task is held: a lie */
     case FAULT_OOM: {
         /* Touch memory until the address-space limit makes allocation fail. */
         for (;;) {
@@ -307,8 +312,15 @@ static int build_species(wk_t *w, qs_error_t *err)
     return 0;
 }
 
-/* Config and data are in: set up the species and start the heartbeats. -1 (the
- * orchestrator told why) if a species cannot be set up. */
+/* The config is in: heartbeats start, saying "setting up" until configure() is done. */
+static void start_heartbeats(wk_t *w)
+{
+    atomic_store(&w->current_task, QS_HEARTBEAT_SETTING_UP);
+    w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+}
+
+/* Config and data are in: set up the species. -1 (the orchestrator told why) if a
+ * species cannot be set up. */
 static int configure(wk_t *w)
 {
     qs_error_t err = {0};
@@ -318,7 +330,7 @@ static int configure(wk_t *w)
         return -1;
     }
     w->configured = 1;
-    w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
+    atomic_store(&w->current_task, 0);
     return 0;
 }
 
@@ -434,7 +446,7 @@ static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
 /* Run one task and send its result (or its error); -1 when the result cannot be sent. */
 static int serve_task(wk_t *w, qs_msg_t *in)
 {
-    fault_on_task(w);
+    fault_on_task(w, in->u.task.task_id);
     atomic_store(&w->current_task, in->u.task.task_id);
     qs_msg_t out = {.type = QS_MSG_RESULT};
     qs_error_t terr = {0};
@@ -521,13 +533,14 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
             break;
         }
         if (in.type == QS_MSG_CONFIG) {
-            if (w->configured) {
+            if (w->configured || w->hb_running || w->awaiting_data) {
                 send_error(w, 0, QS_ERR(PEER), "config received twice");
                 qs_msg_destroy(&in);
                 break;
             }
             w->cfg = in.u.config;
             qs_msg_destroy(&in);
+            start_heartbeats(w);
             qs_error_t derr = {0};
             if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
                 /* Not here, or not the same: ask the orchestrator for it. */

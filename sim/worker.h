@@ -42,10 +42,10 @@ typedef enum {
 qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *err);
 
 /* Fault injection for the fault-tolerance tests, from the environment:
- *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N |
- *              stop-on-task:N | hang-on-task:N | oom-on-task:N | nan-weight-on-task:N |
- *              bad-accuracy-on-task:N |
- *              slow:MS
+ *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N
+ *     | stop-on-task:N | hang-on-task:N (heartbeats say busy)
+ *     | idle-on-task:N (heartbeats say idle while the task is held) | oom-on-task:N
+ *     | nan-weight-on-task:N | bad-accuracy-on-task:N | slow:MS
  *   QS_FAULT_ONCE = PATH   the fault fires only if PATH does not exist, and creates it
  * (so exactly one worker of a run misbehaves once). Never set in normal use. */
 

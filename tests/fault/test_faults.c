@@ -550,3 +550,23 @@ Test(fault, memory_a_run_cannot_hold_is_refused_before_it_starts)
     cr_assert_eq(rc, 2, "one MiB less is refused: %s", log);
     free(log);
 }
+
+/* Issue 16, case 10: a worker whose species take longer to build than five heartbeats
+ * (a coordinate table of 80,200 x 200 draws, heartbeats every 0.05 s) heartbeats while it
+ * sets up, and is not killed as a silent one. */
+Test(fault, a_worker_setting_up_big_species_keeps_heartbeating)
+{
+    char sc[512], out[512], *log;
+    snprintf(sc, sizeof sc, "%s/big.ini", dir);
+    const char *text = "[run]\nname = big\nseed = 1\ngenerations = 1\n[life]\nsteps = 1\n"
+                       "[selection]\npopulation = 2\nelitism = 1\n[workers]\nheartbeat = 0.05\n"
+                       "[species.v]\nkind = vanilla\nhidden = 200\ndepth = 2\ncount = 2\n";
+    tu_write_file(sc, text, strlen(text));
+    snprintf(out, sizeof out, "%s/big", dir);
+    int rc = su_run(NULL, sc, out, "--workers 1", &log);
+    cr_assert_eq(rc, 0, "%s", log);
+    free(log);
+    char p[700];
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert_not(su_file_contains(p, "heartbeats missed"));
+}
