@@ -20,9 +20,9 @@
 
 /* The program and its libraries: the address space a worker needs besides what it
  * allocates (OpenBLAS's buffers included), and the resident memory of an idle process.
- * Measured: the smallest worker_memory_mb with which a run completes, less the bytes
- * estimated below, was 224 MiB (to 2 MiB) for four scenarios whose estimates ranged from
- * 16 to 138 MiB (README, Reliability). */
+ * Measured: the smallest worker_memory_mb with which a run of a vanilla quine of H = 100
+ * completes (bisection to 2 MiB) is 238 MiB, of which 14 MiB are counted below
+ * (README, Reliability). */
 #define QS_WORKER_BASE_AS   ((uint64_t)226 << 20)
 #define QS_PROCESS_BASE_RSS ((uint64_t)16 << 20)
 
