@@ -21,7 +21,17 @@ static inline qs_scenario_t *pu_scenario(const char *text)
     return sc;
 }
 
-/* A result for entry i: the given accuracy, weights = input + 1. */
+/* Figures of theta whose R^2 is r2 (to rounding), consistent with theta as a worker's
+ * must be (qs_life_result_check). */
+static inline void pu_fidelity(qs_fidelity_t *f, const float *theta, size_t n, double r2)
+{
+    qs_fidelity_derive(f, 1.0, theta, n); /* r2 = 1 - 1 / ss_tot */
+    double ss_tot = f->r2 < 1 ? 1.0 / (1.0 - f->r2) : 0;
+    qs_fidelity_derive(f, (1.0 - r2) * ss_tot, theta, n);
+}
+
+/* A result for entry i: the given accuracy, weights = input + 1, R^2 0.5 (and a link of
+ * R^2 0.9 for a newborn). */
 static inline void pu_fake_result(const qs_population_t *pop, uint32_t i, double accuracy,
                                   qs_life_result_t *r)
 {
@@ -31,14 +41,15 @@ static inline void pu_fake_result(const qs_population_t *pop, uint32_t i, double
     r->organism = o->id;
     r->steps = o->steps;
     r->accuracy = accuracy;
-    r->fidelity.r2 = 0.5;
-    r->fidelity.rel_err = 0.5;
     r->has_link = o->newborn;
-    r->link.r2 = o->newborn ? 0.9 : NAN;
+    r->link.r2 = NAN;
+    if (o->newborn)
+        pu_fidelity(&r->link, o->genome, n, 0.9);
     r->nweights = (uint32_t)n;
     r->weights = malloc(n * sizeof(float));
     for (size_t k = 0; k < n; k++)
         r->weights[k] = o->genome[k] + 1.0f;
+    pu_fidelity(&r->fidelity, r->weights, n, 0.5);
 }
 
 /* A fixed, id-dependent accuracy. */

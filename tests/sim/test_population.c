@@ -79,14 +79,19 @@ Test(population, rejects_bad_results)
     cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(MISMATCH));
     cr_assert(strstr(err.msg, "organism 99"), "%s", err.msg);
     r.organism = 1;
+    /* What no true worker could send (qs_life_result_check): a peer's fault. */
     r.nweights--;
-    cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(MISMATCH));
+    cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(PEER));
     cr_assert(strstr(err.msg, "weights"), "%s", err.msg);
     r.nweights++;
     r.steps++;
-    cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(MISMATCH));
+    cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(PEER));
     cr_assert(strstr(err.msg, "steps"), "%s", err.msg);
     r.steps--;
+    r.weights[1] = NAN;
+    cr_assert_eq(qs_population_apply(&p, &r, &err), QS_ERR(PEER));
+    cr_assert(strstr(err.msg, "weight 1 is nan"), "%s", err.msg);
+    r.weights[1] = p.orgs[0].genome[1] + 1.0f;
     cr_assert_eq(qs_population_apply(&p, &r, &err), 0, "%s", err.msg);
     cr_assert_null(r.weights, "apply takes the weights");
     pu_fake_result(&p, 0, 0.5, &r);
