@@ -11,6 +11,9 @@
 #              selection on fidelity
 #   arena      scenarios/arena.ini under five FLOP budgets: which species wins
 #   repair     damage 10/30/50% of the weights of evolved and trained quines, regenerate
+#   fertility  lineages of pure regeneration (quinesim fertility) of the paper quine, the
+#              Newton copier and the fertile recipe, self-repair over generations, and
+#              self vs copy inheritance with fertile lives ([life] recipe = fertile)
 #
 # Output: raw results in runs/experiments/<experiment>/, every table on standard output
 # and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in docs/figures/ (with
@@ -43,7 +46,7 @@ fi
 JOBS=${JOBS:-2}
 QUICK=${QUICK:-}
 [ "$QUICK" = 0 ] && QUICK=
-ALL="paper tradeoff evolve arena repair"
+ALL="paper tradeoff evolve arena repair fertility"
 ONLY=${ONLY:-$ALL}
 [ "$ONLY" = tables ] && ONLY=" "
 HERE=scenarios/experiments
@@ -78,12 +81,14 @@ if [ -n "$QUICK" ]; then
     EV_SEEDS="1 2"; EV_GENS=20; R2_SEEDS="1"; R2_GENS=10
     AR_SEEDS="1 2"; AR_GENS=20
     RP_SEEDS="1"
+    FE_SEEDS="1"; FE_EPOCHS=2; FE_POP_GENS=3
 else
     PAPER_SEEDS="1 2 3"
     TO_SEEDS="1 2 3"; TO_LAMBDAS="0 0.01 0.1 1 10 100 1000"; TO_STEPS=10000
     EV_SEEDS="1 2 3 4 5"; EV_GENS=50; R2_SEEDS="1 2 3"; R2_GENS=20
     AR_SEEDS="1 2 3 4 5"; AR_GENS=40
     RP_SEEDS="1 2 3"
+    FE_SEEDS="1 2 3"; FE_EPOCHS=10; FE_POP_GENS=10
 fi
 AR_BUDGETS="2e9 2e10 2.75e10 4e10 0"
 DAMAGES="0.1 0.3 0.5"
@@ -862,6 +867,227 @@ table_headline() {
     fi
 }
 
+# ---- 6. fertility: lineages of pure regeneration ---------------------------------------------
+# Per seed: the paper's aux quine (30 epochs), the Newton copier (vanilla, 30 epochs, then
+# 30 Levenberg-Marquardt steps) and the fertile recipe from it (`train --recipe fertile`,
+# FE_EPOCHS x 2 second-order steps on copy, contraction and the child's copy, standardized
+# offspring); each followed for 20 generations with `quinesim fertility` under both
+# regenerations, intact and after 30% of its weights are zeroed. Then small populations
+# (8 aux quines, FE_POP_GENS generations) with fertile lives (1 fertile step of 10 CG
+# iterations after the 200 ordinary steps, standardized births, measure_child) in self and
+# copy mode, and the same with the paper's life.
+FE_POP="--set selection.population=8 --set species.aux.count=8 --set life.measure_child=1"
+FE_FERTILE="--set life.recipe=fertile --set life.fertile_steps=1 --set life.fertile_cg=10 \
+--set replication.regen=standardize"
+run_fertility() {
+    d="$OUT/fertility"; rm -rf "$d"; mkdir -p "$d"
+    fe() { # genome regen: its lineage, intact and with 30% of the weights zeroed
+        printf '%s' "$Q fertility $d/$1.genome --regen $2 --data $MNIST --damage 0.3 --json > $d/$1.$2.jsonl"
+    }
+    {
+        for seed in $FE_SEEDS; do
+            p=paper_s$seed; v=v30_s$seed; nw=newton_s$seed; f=fertile_s$seed
+            say "$Q train --model aux --epochs 30 --seed $seed --data $MNIST --json --save $d/$p.genome > $d/$p.train.jsonl && $(fe $p plain) && $(fe $p standardize)"
+            say "$Q train --model vanilla --epochs 30 --seed $seed --json --save $d/$v.genome > $d/$v.train.jsonl && $Q train --from $d/$v.genome --newton-only --epochs 30 --newton 1 --newton-cg 60 --json --save $d/$nw.genome > $d/$nw.train.jsonl && $(fe $nw plain) && $(fe $nw standardize) && $Q train --from $d/$nw.genome --recipe fertile --epochs $FE_EPOCHS --json --save $d/$f.genome > $d/$f.train.jsonl && $(fe $f plain) && $(fe $f standardize)"
+        done
+    } > "$d/commands.txt"
+    par < "$d/commands.txt"
+    say "fertility: lineages done"
+    for seed in $FE_SEEDS; do
+        for m in self copy; do
+            # shellcheck disable=SC2086
+            run_pop $HERE/evolve.ini "$d/f${m}_s$seed" $FE_POP_GENS $seed $FE_POP $FE_FERTILE \
+                --set replication.mode=$m
+            # shellcheck disable=SC2086
+            run_pop $HERE/evolve.ini "$d/p${m}_s$seed" $FE_POP_GENS $seed $FE_POP \
+                --set replication.mode=$m
+        done
+        say "fertility: populations of seed $seed done"
+    done
+}
+
+# One line per lineage file and generation: genome seed regen lineage generation link_r2
+# drift_r2 rms zero_quine acc (nan for vanilla); and "rho genome seed regen radius".
+fertility_summary() {
+    for f in "$OUT"/fertility/*_s*.*.jsonl; do
+        case $f in *.train.jsonl) continue ;; esac
+        b=${f##*/}; g=${b%%_s*}; rest=${b#*_s}; seed=${rest%%.*}; r=${rest#*.}; r=${r%.jsonl}
+        awk "$AWKLIB"'
+        /"spectral_radius"/ { print "rho", g, seed, r, jget($0, "spectral_radius"); next }
+        { l = jget($0, "lineage"); gsub(/"/, "", l)
+          z = jget($0, "zero_quine") == "true" ? 1 : 0
+          print g, seed, r, l, jget($0, "generation"), jget($0, "link_r2"), jget($0, "drift_r2"),
+              jget($0, "rms"), z, jget($0, "acc") }' g="$g" seed="$seed" r="$r" "$f"
+    done > "$OUT/fertility/summary.txt"
+}
+
+# Per population run: the means of its last 3 generations (accuracy, self R^2, link R^2,
+# the child's own copy R^2 from the eval records) and generation 0's accuracy, one line
+# each; its accuracy curve to the second file.
+fertility_pops() {
+    d="$OUT/fertility"
+    for r in "$d"/[fp]self_s* "$d"/[fp]copy_s*; do
+        [ -f "$r/generations.csv" ] || continue
+        b=${r##*/}; c=${b%_s*}; seed=${b#*_s}
+        "$Q" inspect "$r/lineage.msgpack" | awk "$AWKLIB"'
+            /"type":"eval"/ { g = jget($0, "generation") + 0; x = jget($0, "child_r2"); if (g > G) G = g
+                if (finite(x)) { s[g] += x; n[g]++ } }
+            END { t = 0; m = 0; for (g = G - 2; g <= G; g++) if (n[g]) { t += s[g] / n[g]; m++ }
+                  if (m) printf "%s %s child %.6g\n", c, seed, t / m }' c="$c" seed="$seed"
+        awk -F, -v c="$c" -v seed="$seed" -v curves="$d/pop_curves.txt" '
+            FNR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+            ("island" in k) && $k["island"] != "all" { next }
+            { n++; a[n] = $k["mean_accuracy"]; r[n] = $k["mean_r2"]; l[n] = $k["mean_link_r2"]; g[n] = $1 }
+            END { A = 0; R = 0; L = 0; m = 0
+                  for (i = n - 2; i <= n; i++) { A += a[i]; R += r[i]; if (l[i] != "") { L += l[i]; m++ } }
+                  printf "%s %s acc %.6g\n%s %s r2 %.6g\n%s %s acc0 %.6g\n", c, seed, A / 3, c, seed, R / 3, c, seed, a[1]
+                  if (m) printf "%s %s link %.6g\n", c, seed, L / m
+                  for (i = 1; i <= n; i++) printf "%s %s %s %.6g\n", c, seed, g[i], 100 * a[i] >> curves }' \
+            "$r/generations.csv"
+    done
+}
+
+table_fertility() {
+    d="$OUT/fertility"
+    ls "$d"/*_s*.plain.jsonl >/dev/null 2>&1 || { say "(fertility: no results in $d)"; return; }
+    fertility_summary
+    S=$(awk '$1 != "rho" { print $2 }' "$d/summary.txt" | sort -un | tr '\n' ' ' | sed 's/ $//')
+    md ""
+    md "### Fertility: 20 generations of pure regeneration (seeds $S)"
+    md ""
+    md "theta_k+1 = T(theta_k), no training, no mutation (\`quinesim fertility --json\`). Link R^2 of"
+    md "generation k: theta_k+1 against theta_k, mean over the seeds (each seed's value in brackets"
+    md "for generation 1); \"gens >= 0.99\": generations from 0 on whose link R^2 is at least 0.99 in"
+    md "every seed (the target is 20); zero: lineages collapsed to the zero quine (rms < 1e-3) by"
+    md "generation 20, where R^2 is that of zeros against zeros; rho: spectral radius of dT/dtheta at"
+    md "theta_0; accuracy: test, MNIST $MNIST_SPLIT."
+    md ""
+    awk "$AWKLIB"'
+    $1 == "rho" { k = $2 " " $4; rho[k] += $5; nr[k]++; next }
+    $4 == "intact" { k = $1 " " $3; key[k] = 1; g = $5
+        L[k, g] += $6; n[k, g]++; v[k, g] = v[k, g] (v[k, g] == "" ? "" : ", ") g3($6)
+        if (!finite($6) || $6 + 0 < 0.99) bad[k, g] = 1
+        if (g == 20 && $9 == 1) zero[k]++
+        if ($10 != "nan") { A[k, g] += $10; na[k, g]++ } }
+    function cell(k, g) { return (k, g) in n ? g3(L[k, g] / n[k, g]) : "-" }
+    function acc(k, g) { return na[k, g] ? sprintf("%.2f%%", 100 * A[k, g] / na[k, g]) : "-" }
+    END {
+        print "| genome | T | link R^2, generation 0 / 1 / 2 / 3 | generation 19 | gens >= 0.99 | zero | rho | accuracy, generation 0 -> 20 |"
+        print "|---|---|---|---|---|---|---|---|"
+        split("paper newton fertile", G, " "); split("plain standardize", R, " ")
+        name["paper"] = "paper aux quine (30 epochs)"; name["newton"] = "Newton copier (vanilla)"
+        name["fertile"] = "fertile recipe (from the Newton copier)"
+        for (i = 1; i <= 3; i++) for (j = 1; j <= 2; j++) {
+            k = G[i] " " R[j]; if (!(k in key)) continue
+            ok = 0; while ((k, ok) in n && !((k, ok) in bad)) ok++
+            printf "| %s | %s | %s / %s (%s) / %s / %s | %s | %d | %s | %s | %s -> %s |\n", name[G[i]], R[j],
+                cell(k, 0), cell(k, 1), v[k, 1], cell(k, 2), cell(k, 3), cell(k, 19), ok,
+                (k in zero ? zero[k] " of " n[k, 20] : "no"), (k in nr ? g3(rho[k] / nr[k]) : "-"), acc(k, 0), acc(k, 20)
+            f = "'"$OUT"'/figures/fertility_" G[i] "_" R[j] ".dat"
+            for (g = 0; g <= 20; g++) if ((k, g) in n) printf "%d %.6g\n", g, L[k, g] / n[k, g] > f
+            if (G[i] == "paper") { f = "'"$OUT"'/figures/fertility_acc_" R[j] ".dat"
+                for (g = 0; g <= 20; g++) if (na[k, g]) printf "%d %.6g\n", g, 100 * A[k, g] / na[k, g] > f }
+        }
+    }' "$d/summary.txt" | mdcat
+    md ""
+    md "### Self-repair over generations: 30% of the weights zeroed, then pure regeneration"
+    md ""
+    md "Drift R^2 of the damaged lineage against the UNDAMAGED genome (1 = repaired), mean over"
+    md "seeds $S, each genome under its own T (plain; the fertile recipe's: standardized)."
+    md ""
+    awk "$AWKLIB"'
+    function own(g, r) { return (g == "fertile") == (r == "standardize") }
+    $1 != "rho" && $4 == "damaged" && own($1, $3) { k = $1; D[k, $5] += $7; n[k, $5]++; key[k] = 1
+        if ($10 != "nan") { A[k, $5] += $10; na[k, $5]++ } }
+    $1 != "rho" && $4 == "intact" && $5 == 0 && own($1, $3) && $10 != "nan" { A0[$1] += $10; n0[$1]++ }
+    function c(k, g) { return (k, g) in n ? g3(D[k, g] / n[k, g]) : "-" }
+    END {
+        print "| genome | drift R^2 after damage (generation 0) | generation 1 | 2 | 3 | 20 | accuracy: intact / damaged / best regenerated (share of the loss won back) |"
+        print "|---|---|---|---|---|---|---|"
+        split("paper newton fertile", G, " ")
+        for (i = 1; i <= 3; i++) { k = G[i]; if (!(k in key)) continue
+            a = "- (vanilla)"
+            if (na[k, 0] && n0[k]) { a0 = A0[k] / n0[k]; ad = A[k, 0] / na[k, 0]; best = -1
+                for (g = 1; g <= 20; g++) if (na[k, g] && A[k, g] / na[k, g] > best) best = A[k, g] / na[k, g]
+                a = sprintf("%.2f%% / %.2f%% / %.2f%% (%.0f%%)", 100 * a0, 100 * ad, 100 * best,
+                    a0 > ad ? 100 * (best - ad) / (a0 - ad) : 0) }
+            printf "| %s | %s | %s | %s | %s | %s | %s |\n", k, c(k, 0), c(k, 1), c(k, 2), c(k, 3), c(k, 20), a }
+    }' "$d/summary.txt" | mdcat
+    : > "$d/pop_curves.txt"
+    fertility_pops > "$d/pop.txt"
+    [ -s "$d/pop.txt" ] || return 0
+    PG=$(awk '{ if ($3 + 1 > g) g = $3 + 1 } END { print g + 0 }' "$d/pop_curves.txt")
+    md ""
+    md "### Self vs copy inheritance with fertile lives (8 aux quines, $PG generations, seeds $S)"
+    md ""
+    md "Fertile life: the 200 ordinary steps of scenarios/experiments/evolve.ini, then 1 step of the"
+    md "fertile recipe (10 CG iterations; \`[life] recipe = fertile\`), standardized offspring"
+    md "(\`[replication] regen = standardize\`); paper life: the ordinary steps alone, plain offspring."
+    md "Means over the last 3 generations, mean ± sd over the seeds; child R^2: each organism's"
+    md "child's own copy (\`[life] measure_child\`, the eval records' child_r2)."
+    md ""
+    awk '
+    { v[$1, $3, ++n[$1, $3]] = $4 }
+    function ms(c, f, sc,    i, m, s, k) { k = n[c, f]; if (!k) return "-"; m = 0
+        for (i = 1; i <= k; i++) m += v[c, f, i] * sc; m /= k; s = 0
+        for (i = 1; i <= k; i++) s += (v[c, f, i] * sc - m) ^ 2; s = k > 1 ? sqrt(s / (k - 1)) : 0
+        return sprintf(sc == 100 ? "%.2f ± %.2f" : "%.3f ± %.3f", m, s) }
+    END {
+        print "| life | inheritance | mean accuracy (%), generation 0 -> last 3 | self R^2 | link R^2 (child vs parent) | child R^2 (the child'"'"'s own copy) |"
+        print "|---|---|---|---|---|---|"
+        split("fself fcopy pself pcopy", C, " ")
+        name["fself"] = "fertile | self"; name["fcopy"] = "fertile | copy"
+        name["pself"] = "paper | self"; name["pcopy"] = "paper | copy"
+        for (i = 1; i <= 4; i++) { c = C[i]; if (!n[c, "acc"]) continue
+            printf "| %s | %s -> %s | %s | %s | %s |\n", name[c], ms(c, "acc0", 100), ms(c, "acc", 100),
+                ms(c, "r2", 1), ms(c, "link", 1), ms(c, "child", 1) }
+    }' "$d/pop.txt" | mdcat
+    awk '{ k = $1 " " $3; s[k] += $4; n[k]++; if ($3 > G) G = $3 }
+        function m(k) { return n[k] ? sprintf("%.4f", s[k] / n[k]) : "NaN" }
+        END { for (g = 0; g <= G; g++) printf "%d %s %s %s %s\n", g, m("fself " g), m("fcopy " g), m("pself " g), m("pcopy " g) }' \
+        "$d/pop_curves.txt" > "$OUT/figures/fertility_pop.dat"
+    cat > "$OUT/figures/fertility.gp" <<EOF
+set terminal pngcairo size 1000,1000 font 'Sans,11'
+set output '$FIGA/fertility.png'
+set multiplot layout 2,1 title "Fertility: 20 generations of pure regeneration, mean over seeds $S (MNIST $MNIST_SPLIT)"
+set xlabel 'generation k (theta_{k+1} = T(theta_k): no training, no mutation)'
+set ylabel 'link R^2 of theta_{k+1} vs theta_k'
+set yrange [-1.6:1.05]
+set xrange [0:20]
+set key outside bottom center horizontal maxcols 2 box
+set grid
+set label 1 'below -1.6 (overflow): drawn at -1.6' at graph 0.02, graph 0.04
+plot 0.99 w l dt 2 lc rgb '#555555' t 'target 0.99', \\
+     '$OUTA/figures/fertility_paper_plain.dat' u 1:(\$2 < -1.6 ? -1.6 : \$2) w lp lw 2 pt 7 lc rgb '#1f77b4' t 'paper aux quine, plain T (R^2 1 from generation 5: the zero quine)', \\
+     '$OUTA/figures/fertility_newton_plain.dat' u 1:(\$2 < -1.6 ? -1.6 : \$2) w lp lw 2 pt 5 lc rgb '#d62728' t 'Newton copier, plain T', \\
+     '$OUTA/figures/fertility_fertile_standardize.dat' u 1:(\$2 < -1.6 ? -1.6 : \$2) w lp lw 2 pt 9 lc rgb '#2ca02c' t 'fertile recipe, standardized T (its own)', \\
+     '$OUTA/figures/fertility_newton_standardize.dat' u 1:(\$2 < -1.6 ? -1.6 : \$2) w lp lw 1 pt 4 dt 3 lc rgb '#d62728' t 'Newton copier, standardized T'
+unset label 1
+set ylabel 'test accuracy of theta_k (%)'
+set yrange [0:100]
+set key outside bottom center horizontal maxcols 3 box
+plot 90 w l dt 2 lc rgb '#555555' t 'target: 90% at generation 20', \\
+     '$OUTA/figures/fertility_acc_plain.dat' u 1:2 w lp lw 2 pt 7 lc rgb '#1f77b4' t 'paper aux quine, plain T', \\
+     '$OUTA/figures/fertility_acc_standardize.dat' u 1:2 w lp lw 2 pt 6 lc rgb '#9467bd' t 'paper aux quine, standardized T'
+unset multiplot
+EOF
+    gnuplot "$OUT/figures/fertility.gp"
+    cat > "$OUT/figures/fertility_pop.gp" <<EOF
+set terminal pngcairo size 900,560 font 'Sans,11'
+set output '$FIGA/fertility_pop.png'
+set title "Self vs copy inheritance with fertile and paper lives: 8 aux quines, mean over seeds $S"
+set xlabel 'generation'
+set ylabel 'mean accuracy on the fitness set (%)'
+set key bottom right box opaque
+set grid
+plot '$OUTA/figures/fertility_pop.dat' u 1:2 w lp lw 2 pt 7 lc rgb '#2ca02c' t 'fertile life, self (standardized births)', \\
+     '' u 1:3 w lp lw 2 pt 6 dt 2 lc rgb '#2ca02c' t 'fertile life, copy', \\
+     '' u 1:4 w lp lw 2 pt 5 lc rgb '#1f77b4' t 'paper life, self', \\
+     '' u 1:5 w lp lw 2 pt 4 dt 2 lc rgb '#1f77b4' t 'paper life, copy'
+EOF
+    gnuplot "$OUT/figures/fertility_pop.gp"
+}
+
 # ---- main ------------------------------------------------------------------------------------
 T0=$(now)
 for e in $ONLY; do
@@ -902,6 +1128,7 @@ table_tradeoff
 table_evolve
 table_arena
 table_repair
+table_fertility
 mv "$RES" "$OUT/RESULTS.md"
 # The full variant's tables are committed next to its figures (docs/results.md quotes them).
 [ -n "$DOC" ] && cp "$OUT/RESULTS.md" "$DOC"
