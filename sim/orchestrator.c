@@ -408,6 +408,7 @@ static void build_config(orch_t *o)
     c->regenerations = sc->regenerations;
     c->mutation_sigma = (float)sc->mutation_sigma;
     c->mutation_rate = (float)sc->mutation_rate;
+    c->precision = sc->precision;
     snprintf(c->data_path, sizeof c->data_path, "%s", sc->data_path);
     c->train_count = o->data.train.count;
     c->fitness_count = o->data.fitness.count;

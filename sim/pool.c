@@ -212,6 +212,40 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
     qs_pool_dispatch(w->p);
 }
 
+/* A worker's hello names its kernels: run.log records them, and the run warns when they
+ * differ between workers (different kernels round differently: results would then depend
+ * on who computed what) or when a worker cannot replicate at the run's precision. */
+static void hello_kernels(worker_t *w, const qs_msg_hello_t *h)
+{
+    qs_pool_t *p = w->p;
+    const char *blas = h->blas[0] ? h->blas : "unknown", *isa = h->isa[0] ? h->isa : "unknown";
+    const int bf16 = p->o.config->precision == QS_PREC_BF16;
+    pool_event(p, 0, "%s ready (pid %" PRId64 " on %s, OpenBLAS %s, oneDNN %s)", w->name, h->pid,
+               h->host, blas, isa);
+    if (!p->blas_core[0])
+        snprintf(p->blas_core, sizeof p->blas_core, "%s", blas);
+    else if (strcmp(p->blas_core, blas) != 0)
+        pool_event(p, 1,
+                   "warning: %s uses OpenBLAS '%s' kernels, earlier workers '%s': results may "
+                   "differ in the last bits from a run on one kind of machine",
+                   w->name, blas, p->blas_core);
+    /* oneDNN computes only at bf16 (fp32 is OpenBLAS's): its ISA matters only then. */
+    if (!p->isa[0])
+        snprintf(p->isa, sizeof p->isa, "%s", isa);
+    else if (bf16 && strcmp(p->isa, isa) != 0)
+        pool_event(p, 1,
+                   "warning: %s runs oneDNN's '%s' kernels, earlier workers '%s': bf16 results "
+                   "may differ from a run on one kind of machine",
+                   w->name, isa, p->isa);
+    if (bf16 && !qs_mm_isa_bf16(isa) && !p->warned_no_bf16) {
+        p->warned_no_bf16 = 1;
+        pool_event(p, 1,
+                   "[replication] precision = bf16 asked, but %s has no native bf16 products "
+                   "(oneDNN ISA %s): it replicates in fp32",
+                   w->name, isa);
+    }
+}
+
 static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
 {
     qs_pool_t *p = w->p;
@@ -224,17 +258,7 @@ static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
     w->ready = 1;
     if (w->slot)
         pool_local_ready(w);
-    const char *blas = h->blas[0] ? h->blas : "unknown";
-    pool_event(p, 0, "%s ready (pid %" PRId64 " on %s, OpenBLAS %s)", w->name, h->pid, h->host,
-               blas);
-    /* Different kernels round differently: then results depend on who computed what. */
-    if (!p->blas_core[0])
-        snprintf(p->blas_core, sizeof p->blas_core, "%s", blas);
-    else if (strcmp(p->blas_core, blas) != 0)
-        pool_event(p, 1,
-                   "warning: %s uses OpenBLAS '%s' kernels, earlier workers '%s': results may "
-                   "differ in the last bits from a run on one kind of machine",
-                   w->name, blas, p->blas_core);
+    hello_kernels(w, h);
     qs_msg_t c = {.type = QS_MSG_CONFIG};
     c.u.config = *p->o.config;
     pool_send(w, &c);

@@ -65,6 +65,8 @@ struct qs_pool {
     int handles_closed, stopping;
     qs_pool_stats_t stats;
     char blas_core[32]; /* the OpenBLAS kernels of the first worker */
+    char isa[32];       /* the oneDNN ISA of the first worker */
+    int warned_no_bf16; /* said that a worker replicates in fp32 at bf16 */
 };
 
 /* sim/pool.c */

@@ -104,6 +104,9 @@ static const key_def_t keys[] = {
      "probability that a weight is mutated"},
     {"replication", "input", K_ENUM, G(input), "zero", ENUM(qs_rest_names),
      "image half of the input when replicating (aux): zero image or mean training image"},
+    {"replication", "precision", K_ENUM, G(precision), "fp32", ENUM(qs_precision_names),
+     "regeneration and evaluation (self-prediction, accuracy) in fp32 (OpenBLAS) or bf16 "
+     "(oneDNN; a worker without native bf16 runs fp32 and says so); training stays fp32"},
 
     {"selection", "method", K_ENUM, G(method), "tournament", ENUM(selection_names),
      "how parents are chosen"},

@@ -73,6 +73,7 @@ typedef struct {
     qs_regen_t regen;
     double mutation_sigma, mutation_rate;
     qs_rest_t input;
+    qs_precision_t precision; /* of regeneration and evaluation in the workers */
     /* [selection] */
     qs_selection_t method;
     uint32_t size, elitism, population;

@@ -529,22 +529,32 @@ Test(remote, launched_with_mpirun)
 }
 
 /* Workers whose OpenBLAS uses other kernels round differently: the orchestrator says so. */
-Test(remote, different_blas_kernels_are_reported)
+/* A run of scenario extra on one local worker and one remote worker started with
+ * environment variable var = value; p receives the path of its run.log. */
+static void run_with_odd_worker(const char *extra, const char *name, const char *var,
+                                const char *value, char *p, size_t cap)
 {
-    char sc[512], out[512], wlog[600], p[700];
-    su_scenario(sc, sizeof sc, dir, "r", "");
-    snprintf(out, sizeof out, "%s/mixed-blas", dir);
+    char sc[512], out[512], wlog[600];
+    su_scenario(sc, sizeof sc, dir, "r", extra);
+    snprintf(out, sizeof out, "%s/%s", dir, name);
     int port;
     setenv("QS_FAULT", "slow:100", 1);
     pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
-    setenv("OPENBLAS_CORETYPE", "Prescott", 1); /* every x86-64 CPU runs these */
-    snprintf(wlog, sizeof wlog, "%s/prescott.log", dir);
+    setenv(var, value, 1);
+    snprintf(wlog, sizeof wlog, "%s/%s.log", dir, name);
     pid_t w = start_worker("127.0.0.1", port, NULL, wlog);
-    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv(var);
     unsetenv("QS_FAULT");
     cr_assert_eq(wait_status(orch), 0);
     wait_status(w);
-    snprintf(p, sizeof p, "%s/run.log", out);
+    snprintf(p, cap, "%s/run.log", out);
+}
+
+Test(remote, different_blas_kernels_are_reported)
+{
+    char p[700];
+    /* Prescott: every x86-64 CPU runs these */
+    run_with_odd_worker("", "mixed-blas", "OPENBLAS_CORETYPE", "Prescott", p, sizeof p);
     cr_assert(su_file_contains(p, "OpenBLAS Prescott"), "the worker's kernels are logged");
     if (su_file_contains(p, "ready (pid") && !su_file_contains(p, "OpenBLAS SkylakeX") &&
         !su_file_contains(p, "OpenBLAS Haswell"))
@@ -552,6 +562,24 @@ Test(remote, different_blas_kernels_are_reported)
     /* Whichever worker said hello first sets the reference; the other is warned about. */
     cr_assert(su_file_contains(p, "uses OpenBLAS 'Prescott' kernels, earlier workers") ||
                   su_file_contains(p, "kernels, earlier workers 'Prescott'"),
+              "the difference is warned");
+}
+
+/* At bf16 the oneDNN kernels matter: a worker whose ISA differs (here capped with oneDNN's
+ * own variable) is warned about, and one without native bf16 is said to replicate in fp32. */
+Test(remote, different_onednn_isas_are_reported_at_bf16)
+{
+    char p[700];
+    run_with_odd_worker("[replication]\nprecision = bf16\n", "mixed-isa", "ONEDNN_MAX_CPU_ISA",
+                        "AVX2", p, sizeof p);
+    cr_assert(su_file_contains(p, "oneDNN avx2)"), "the worker's ISA is logged");
+    cr_assert(su_file_contains(p, "has no native bf16 products (oneDNN ISA avx2): it replicates "
+                                  "in fp32"),
+              "the fallback is said");
+    if (!su_file_contains(p, "oneDNN avx512"))
+        cr_skip_test("this machine's oneDNN runs avx2 or less: nothing differs");
+    cr_assert(su_file_contains(p, "runs oneDNN's 'avx2' kernels, earlier workers") ||
+                  su_file_contains(p, "kernels, earlier workers 'avx2'"),
               "the difference is warned");
 }
 

@@ -1,8 +1,9 @@
-/* Tests of the precision setting of the commands (`--precision fp32|bf16` of train,
- * repair and fertility; core/mm.h): bf16 where the CPU has native bf16 products, close
- * to fp32 and deterministic; and the fallback where it has not, simulated by capping
- * oneDNN's instruction set with its own variable (ONEDNN_MAX_CPU_ISA=AVX2): one line on
- * stderr naming what was asked and what is used, and output identical to fp32's. */
+/* Tests of the precision setting (`[replication] precision` of a run, `--precision
+ * fp32|bf16` of train, repair and fertility; core/mm.h): bf16 where the CPU has native
+ * bf16 products, close to fp32 and deterministic (1 or 2 workers); and the fallback where
+ * it has not, simulated by capping oneDNN's instruction set with its own variable
+ * (ONEDNN_MAX_CPU_ISA=AVX2): one line naming what was asked and what is used, and
+ * results identical to fp32's. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "core/mm.h"
+#include "tests/simutil.h"
 #include "tests/testutil.h"
 
 static char dir[256];
@@ -138,4 +140,83 @@ Test(precision, fallback_without_native_bf16_is_fp32)
         free(f32);
         free(e32);
     }
+}
+
+static int count_of(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static void run_dir(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static char *run_log(const char *out)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/run.log", out);
+    char *t = tu_read_file(path, NULL);
+    cr_assert(t, "no %s", path);
+    return t;
+}
+
+Test(precision, run_at_bf16_is_deterministic_and_not_fp32)
+{
+    if (!qs_mm_bf16_native())
+        cr_skip_test("no native bf16 on this CPU (oneDNN ISA %s)", qs_mm_isa());
+    char sc[512], f32[512], one[512], two[512], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    run_dir(f32, sizeof f32, "fp32");
+    run_dir(one, sizeof one, "bf16-1");
+    run_dir(two, sizeof two, "bf16-2");
+    cr_assert_eq(su_run(NULL, sc, f32, "--workers 1", &log), 0, "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, one, "--workers 1 --set replication.precision=bf16", &log), 0,
+                 "%s", log);
+    cr_expect(!strstr(log, "asked"), "no fallback: %s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, two, "--workers 2 --set replication.precision=bf16", &log), 0,
+                 "%s", log);
+    free(log);
+    const char *why = su_same_results(one, two);
+    cr_expect_null(why, "bf16 with 1 and 2 workers: %s", why);
+    cr_expect_not_null(su_same_results(f32, one), "bf16 replicates differently from fp32");
+    char *rl = run_log(one);
+    cr_expect(strstr(rl, qs_mm_isa()), "run.log names each worker's oneDNN ISA: %s", rl);
+    free(rl);
+}
+
+/* [replication] precision = bf16 on workers without native bf16: fp32's run, said once on
+ * the terminal and in run.log. */
+Test(precision, run_fallback_without_native_bf16_is_fp32)
+{
+    char sc[512], f32[512], b16[512], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", NULL);
+    run_dir(f32, sizeof f32, "fp32");
+    run_dir(b16, sizeof b16, "bf16");
+    cr_assert_eq(su_run("ONEDNN_MAX_CPU_ISA=AVX2", sc, f32, "--workers 2", &log), 0, "%s", log);
+    free(log);
+    char cmd[2048]; /* not --quiet: the warning is for the terminal too */
+    snprintf(cmd, sizeof cmd,
+             "ONEDNN_MAX_CPU_ISA=AVX2 %s run %s --out %s --workers 2 --progress lines "
+             "--set replication.precision=bf16",
+             tu_bin(), sc, b16);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    /* "... but worker 0 (pid 123) has ...": whichever worker said hello first */
+    const char *want = "[replication] precision = bf16 asked, but worker ",
+               *want2 = "has no native bf16 products (oneDNN ISA avx2): it replicates in fp32";
+    cr_expect_eq(count_of(log, want), 1, "the terminal says so, once: %s", log);
+    cr_expect_eq(count_of(log, want2), 1, "%s", log);
+    free(log);
+    const char *why = su_same_results(f32, b16);
+    cr_expect_null(why, "the fallback is fp32's run: %s", why);
+    char *rl = run_log(b16);
+    cr_expect_eq(count_of(rl, want), 1, "%s", rl);
+    cr_expect_eq(count_of(rl, want2), 1, "%s", rl);
+    cr_expect_eq(count_of(rl, "oneDNN avx2"), 2, "each worker's ISA: %s", rl);
+    free(rl);
 }

@@ -61,6 +61,7 @@ Test(scenario, parses_values_and_defaults)
     cr_assert_eq(sc.species[1].depth, 2);
     cr_assert_eq(sc.species[0].kind, QS_KIND_AUX);
     cr_assert_eq(sc.mode, QS_REPLICATE_SELF);
+    cr_assert_eq(sc.precision, QS_PREC_FP32);
     cr_assert_eq(sc.population, 8, "population defaults to the founders");
     cr_assert_eq(sc.recipe, QS_LIFE_RECIPE_PAPER);
     cr_assert_eq(sc.measure_child, 0);
@@ -81,6 +82,9 @@ Test(scenario, fertile_life)
     cr_assert_eq(sc.fertile_cg, 30);
     cr_assert_eq(sc.measure_child, 1);
     cr_assert_eq(sc.regen, QS_REGEN_STANDARDIZE);
+    cr_assert_eq(qs_scenario_parse_string(&sc, "[replication]\nprecision = bf16\n", "u.ini", &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(sc.precision, QS_PREC_BF16);
 }
 
 Test(scenario, empty_species_section_counts)
@@ -112,6 +116,8 @@ static bad_t bad[] = {
     {"[life]\noptimizer = adamw\n[species.a]\n",
      "is not one of: sgd, momentum, adam, adamax, adagrad, rmsprop (did you mean 'adam'?)"},
     {"[life]\nlr = fast\n[species.a]\n", "[life] lr = 'fast' is not a number"},
+    {"[replication]\nprecision = fp16\n[species.a]\n",
+     "t.ini:2: [replication] precision = 'fp16' is not one of: fp32, bf16 (did you mean 'fp32'?)"},
     {"[life]\nlr = nan\n[species.a]\n", "is not a number"},
     {"[run]\nseed = 1\nseed = 2\n[species.a]\n",
      "t.ini:3: [run] seed is set twice (first on line 2)"},
