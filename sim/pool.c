@@ -13,6 +13,12 @@
 #include "sim/pool_impl.h"
 
 #define HEARTBEATS_MISSED 5
+/* A worker holding tasks whose heartbeats say idle this many times in a row, for at least
+ * IDLE_BEATS_MISSED heartbeat periods plus a second, is lying: dropped, tasks requeued. */
+#define IDLE_BEATS_MISSED 3
+/* Bytes queued for a worker beyond what it could need (the data set, a full in-flight
+ * window of tasks, the config): it is not reading, and is dropped. */
+#define QUEUE_SLACK       ((size_t)16 << 20)
 #define STARTUP_TIMEOUT_S 60.0
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -80,6 +86,21 @@ static void on_written(uv_write_t *req, int status)
     free(wr);
 }
 
+/* The most a worker may have waiting to be sent to it: the data set once, a full window of
+ * the largest tasks, and QUEUE_SLACK for the rest. */
+static size_t queue_limit(const qs_pool_t *p)
+{
+    size_t data = 0, genome = 0;
+    if (p->o.data) {
+        const qs_dataset_t *d[2] = {&p->o.data->train, &p->o.data->fitness};
+        for (int i = 0; i < 2; i++)
+            data += (size_t)d[i]->count * ((size_t)d[i]->rows * d[i]->cols + 1);
+    }
+    for (uint32_t s = 0; s < p->o.config->nspecies; s++)
+        genome = QS_MAX(genome, qs_quine_nparams(&p->o.config->species[s].spec) * sizeof(float));
+    return data + 2 * (size_t)QS_MAX(p->o.in_flight, 1) * (genome + 4096) + QUEUE_SLACK;
+}
+
 /* Send one message (encoded here) to w: the only place bytes go to a worker. */
 void pool_send(worker_t *w, const qs_msg_t *m)
 {
@@ -96,7 +117,12 @@ void pool_send(worker_t *w, const qs_msg_t *m)
         qs_bytes_destroy(&wr->bytes);
         free(wr);
         pool_worker_fail(w, "write failed: %s", uv_strerror(rc));
+        return;
     }
+    size_t queued = uv_stream_get_write_queue_size(w->tx), limit = queue_limit(w->p);
+    if (queued > limit)
+        pool_worker_fail(w, "is not reading: %zu bytes wait to be sent to it (at most %zu)", queued,
+                         limit);
 }
 
 /* ---- tasks ----------------------------------------------------------------------------------- */
@@ -207,6 +233,9 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
             (w->ninflight - (uint32_t)pos - 1) * sizeof w->inflight[0]);
     w->ninflight--;
     w->busy_since = qs_now();
+    w->results++;
+    w->last_result = r->task_id;
+    w->idle_beats = 0;
     t->state = QS_POOL_TASK_DONE;
     t->ops->on_done(t);
     qs_pool_dispatch(w->p);
@@ -265,6 +294,39 @@ static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
     qs_pool_dispatch(p);
 }
 
+/* A heartbeat must agree with the tasks w holds: the task it names is one of them (or the
+ * one it just answered), "setting up" only before its first result, and "idle" while it
+ * holds tasks for no longer than a few periods. */
+static void handle_heartbeat(worker_t *w, uint64_t task_id)
+{
+    if (task_id == QS_HEARTBEAT_SETTING_UP) {
+        w->idle_beats = 0;
+        if (w->results > 0)
+            pool_worker_fail(
+                w, "heartbeats say it is setting up after it answered %" PRIu64 " task(s)",
+                w->results);
+        return;
+    }
+    if (task_id != 0) {
+        w->idle_beats = 0;
+        if (inflight_position(w, task_id) < 0 && !(w->results > 0 && task_id == w->last_result))
+            pool_worker_fail(w, "heartbeat names task %" PRIu64 ", which it does not hold",
+                             task_id);
+        return;
+    }
+    if (w->ninflight == 0) {
+        w->idle_beats = 0;
+        return;
+    }
+    double held = qs_now() - w->busy_since;
+    if (++w->idle_beats >= IDLE_BEATS_MISSED &&
+        held > IDLE_BEATS_MISSED * w->p->o.heartbeat_s + 1.0)
+        pool_worker_fail(w,
+                         "heartbeats say idle while it holds %u task(s) (%u in a row, %.1fs after "
+                         "it was given them)",
+                         w->ninflight, w->idle_beats, held);
+}
+
 static void handle_msg(worker_t *w, qs_msg_t *m)
 {
     w->last_heard = qs_now();
@@ -276,14 +338,20 @@ static void handle_msg(worker_t *w, qs_msg_t *m)
         handle_result(w, &m->u.result);
         return;
     case QS_MSG_HEARTBEAT:
+        handle_heartbeat(w, m->u.heartbeat.task_id);
         return;
     case QS_MSG_DATA_REQUEST: {
         uint32_t hash = w->p->o.data ? w->p->o.data->hash : 0;
+        if (w->data_sent) {
+            pool_worker_fail(w, "asked for the data set a second time");
+            return;
+        }
         if (m->u.data_request.data_hash != hash) {
             pool_worker_fail(w, "asked for data set %08x, the run's is %08x",
                              m->u.data_request.data_hash, hash);
             return;
         }
+        w->data_sent = 1;
         pool_remote_send_data(w);
         return;
     }
@@ -422,8 +490,11 @@ void pool_worker_fail(worker_t *w, const char *fmt, ...)
     va_end(ap);
     w->dying = 1;
     uv_read_stop(w->rx);
-    pool_event(p, 1, "%s %s: %s it, its %u task(s) go back to the queue", w->name, reason,
-               w->remote ? "disconnecting" : "killing", w->ninflight);
+    if (w->unlogged && !w->ready)
+        p->preauth_unlogged++;
+    else
+        pool_event(p, 1, "%s %s: %s it, its %u task(s) go back to the queue", w->name, reason,
+                   w->remote ? "disconnecting" : "killing", w->ninflight);
     pool_requeue(w, reason);
     if (w->remote)
         pool_close_worker(w); /* a remote peer is simply dropped */
@@ -439,6 +510,7 @@ static void on_watchdog(uv_timer_t *t)
     if (p->stopping)
         return;
     double now = qs_now(), hb = p->o.heartbeat_s;
+    pool_remote_log_flush(p, 0);
     for (worker_t *w = p->workers; w; w = w->next) {
         if (w->dying || (!w->alive && !w->remote))
             continue;

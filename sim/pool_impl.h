@@ -37,6 +37,13 @@ struct worker {
     qs_frame_reader_t reader;
     qs_pool_task_t *inflight[QS_POOL_MAX_INFLIGHT]; /* in the order sent */
     uint32_t ninflight;
+    /* What its heartbeats say against what it holds (issue 16): idle heartbeats in a row
+     * while holding tasks; the last task it answered (a heartbeat may name it once the
+     * result is on its way); whether it got the data set (once per worker). */
+    uint32_t idle_beats;
+    uint64_t results, last_result;
+    int data_sent;
+    int unlogged; /* a remote peer past the window's burst: its pre-auth events are counted */
     double started, last_heard, busy_since;
     char errbuf[256]; /* partial stderr line */
     size_t errlen;
@@ -61,6 +68,12 @@ struct qs_pool {
     qs_token_t token;
     int has_token;
     uint32_t remote_seq;
+    /* Peers that have not authenticated: the events of at most a burst of them per window
+     * are logged, the others' counted and summarised (issue 16: a connect/close flood
+     * filled run.log). */
+    double preauth_window;
+    uint32_t preauth_logged;
+    uint64_t preauth_unlogged;
     uv_timer_t watchdog, kill_timer;
     int handles_closed, stopping;
     qs_pool_stats_t stats;
@@ -92,5 +105,9 @@ void pool_local_destroy(qs_pool_t *p);
 int pool_remote_hello_ok(worker_t *w, const qs_msg_hello_t *h); /* 0: w was dropped */
 void pool_remote_send_data(worker_t *w);
 void pool_remote_stop(qs_pool_t *p); /* close the listener */
+/* Whether a new peer's events before it authenticates are logged (else counted);
+ * pool_remote_log_flush logs the count once its window is over (force: now). */
+int pool_remote_log_ok(qs_pool_t *p);
+void pool_remote_log_flush(qs_pool_t *p, int force);
 
 #endif

@@ -2,12 +2,39 @@
  * The pool listens; each peer gets a challenge and must answer with a hello (with a MAC of
  * the run's token when it has one, sim/auth.h) within auth_timeout_s, sending at most one
  * small message until then; a peer may ask for the run's data set. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sim/pool_impl.h"
 
-#define PREAUTH_MAX_MESSAGE 4096 /* a hello is a few hundred bytes */
+#define PREAUTH_LOG_BURST    20 /* peers whose pre-authentication events are logged, per window */
+#define PREAUTH_LOG_WINDOW_S 10.0
+
+void pool_remote_log_flush(qs_pool_t *p, int force)
+{
+    double now = qs_now();
+    if (!force && now - p->preauth_window < PREAUTH_LOG_WINDOW_S)
+        return;
+    if (p->preauth_unlogged)
+        pool_event(p, 1,
+                   "%" PRIu64 " more events of unauthenticated peers (connections, refusals) in "
+                   "the last %.0fs were not logged one by one",
+                   p->preauth_unlogged, now - p->preauth_window);
+    p->preauth_unlogged = 0;
+    p->preauth_logged = 0;
+    p->preauth_window = now;
+}
+
+int pool_remote_log_ok(qs_pool_t *p)
+{
+    pool_remote_log_flush(p, 0);
+    if (p->preauth_logged < PREAUTH_LOG_BURST) {
+        p->preauth_logged++;
+        return 1;
+    }
+    return 0;
+}
 
 static void reject_peer(worker_t *w, const char *tell, const char *log)
 {
@@ -54,6 +81,7 @@ void pool_remote_send_data(worker_t *w)
 
 void pool_remote_stop(qs_pool_t *p)
 {
+    pool_remote_log_flush(p, 1);
     if (p->listening && !uv_is_closing((uv_handle_t *)&p->listener))
         uv_close((uv_handle_t *)&p->listener, NULL);
 }
@@ -98,7 +126,7 @@ static void on_connection(uv_stream_t *server, int status)
     w->open_handles = 2;
     w->tx = w->rx = (uv_stream_t *)&w->tcp;
     /* Until it authenticates, a peer may send one small message: nothing big is read. */
-    qs_frame_reader_init(&w->reader, PREAUTH_MAX_MESSAGE);
+    qs_frame_reader_init(&w->reader, QS_PREAUTH_MAX_MESSAGE);
     pool_link_worker(p, w);
     snprintf(w->name, sizeof w->name, "remote peer");
     if (uv_accept(server, (uv_stream_t *)&w->tcp) < 0 || p->stopping) {
@@ -109,7 +137,11 @@ static void on_connection(uv_stream_t *server, int status)
     char peer[96];
     peer_name(&w->tcp, peer, sizeof peer);
     snprintf(w->name, sizeof w->name, "remote worker %u (%s)", ++p->remote_seq, peer);
-    pool_event(p, 0, "%s connected", w->name);
+    w->unlogged = !pool_remote_log_ok(p);
+    if (w->unlogged)
+        p->preauth_unlogged++;
+    else
+        pool_event(p, 0, "%s connected", w->name);
     uv_tcp_nodelay(&w->tcp, 1);
     qs_error_t err = {0};
     if (qs_auth_nonce(w->nonce, &err) < 0) {

@@ -55,12 +55,11 @@ void qs_resources_estimate(const qs_scenario_t *sc, uint32_t local_workers, qs_r
     /* Tasks queued on the worker, the one running, its result being encoded, and the
      * frame reader's buffer (it grows by doubling: up to two genomes). */
     r->tasks = ((uint64_t)sc->in_flight + 4) * genome;
-    /* Loading the images holds the files' prefixes and the cut sets at once; receiving
-     * them holds the message, its decoded copy and the sets: three times the data, before
-     * any species is built. */
-    uint64_t work = QS_MAX(3 * r->data, r->data + r->species + r->tasks);
-    r->worker_as = QS_WORKER_BASE_AS + work;
-    r->worker_rss = QS_PROCESS_BASE_RSS + work;
+    /* The images, the species built from them and the tasks; loading the images holds the
+     * files' prefixes and the cut sets for a moment, before OpenBLAS maps its buffers. */
+    uint64_t work = r->data + r->species + r->tasks;
+    r->worker_as = QS_MAX(QS_WORKER_LOAD_AS + 2 * r->data, QS_WORKER_BASE_AS + work);
+    r->worker_rss = QS_PROCESS_BASE_RSS + QS_MAX(2 * r->data, work);
     uint64_t organisms = QS_MAX((uint64_t)sc->population, 1);
     uint64_t founders = 0;
     for (uint32_t s = 0; s < sc->nspecies; s++)
@@ -111,13 +110,12 @@ void qs_machine_read(qs_machine_t *m)
     m->known = have == 3;
 }
 
-/* "46 MiB of images (held up to 3 times while they load), 21 MiB of species runtimes, 1 MiB
- * of tasks, 226 MiB for the program" */
+/* "46 MiB of images, 21 MiB of species runtimes, 1 MiB of tasks, 226 MiB for the program" */
 static void worker_parts(char *buf, size_t cap, const qs_resources_t *r, uint64_t base)
 {
     snprintf(buf, cap,
-             "%" PRIu64 " MiB of images (held up to 3 times while they load), %" PRIu64
-             " MiB of species runtimes, %" PRIu64 " MiB of tasks, %" PRIu64 " MiB for the program",
+             "%" PRIu64 " MiB of images, %" PRIu64 " MiB of species runtimes, %" PRIu64
+             " MiB of tasks, %" PRIu64 " MiB for the program",
              mib(r->data), mib(r->species), mib(r->tasks), mib(base));
 }
 

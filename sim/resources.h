@@ -19,11 +19,12 @@
 #include "sim/scenario.h"
 
 /* The program and its libraries: the address space a worker needs besides what it
- * allocates (OpenBLAS's buffers included), and the resident memory of an idle process.
- * Measured: the smallest worker_memory_mb with which a run of a vanilla quine of H = 100
- * completes (bisection to 2 MiB) is 238 MiB, of which 14 MiB are counted below
- * (README, Reliability). */
+ * allocates, once OpenBLAS has mapped its buffers (at the first product) and before
+ * (while it loads the images); the resident memory of an idle process. Measured as the
+ * smallest worker_memory_mb with which a run completes, less what is counted below:
+ * README, Reliability. */
 #define QS_WORKER_BASE_AS   ((uint64_t)226 << 20)
+#define QS_WORKER_LOAD_AS   ((uint64_t)88 << 20)
 #define QS_PROCESS_BASE_RSS ((uint64_t)16 << 20)
 
 typedef struct {

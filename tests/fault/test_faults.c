@@ -86,6 +86,15 @@ Test(fault, worker_sends_an_impossible_accuracy)
                        "accuracy 0.99750000000000005 is not a count of right answers out of 200");
 }
 
+/* Issue 16, case 5: a worker that hangs while its heartbeats say idle, though it holds a
+ * task, is dropped after a few heartbeats, not after task_timeout_s (600 s here; the
+ * suite's timeout is 180 s). */
+Test(fault, worker_heartbeating_idle_while_holding_a_task)
+{
+    check_worker_fault("idle-on-task:2", "[budget]\ntask_timeout_s = 600\n",
+                       "heartbeats say idle while it holds 1 task(s)");
+}
+
 Test(fault, worker_hangs_past_task_timeout)
 {
     check_worker_fault("hang-on-task:2", "[budget]\ntask_timeout_s = 1\n",
@@ -123,9 +132,11 @@ static pid_t spawn_resume(const char *out, const char *env)
         setpgid(0, 0);
         if (env)
             putenv((char *)env);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
+        char log[600];
+        snprintf(log, sizeof log, "%s.resume.log", out); /* the last resume's output */
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
         execl(tu_bin(), tu_bin(), "run", "--resume", out, "--quiet", (char *)NULL);
         _exit(127);
     }
@@ -149,7 +160,12 @@ Test(fault, sigkill_at_random_moments_then_resume)
     for (;;) {
         usleep(150000 + qs_rng_below(&rng, 400000));
         if (waitpid(pid, &st, WNOHANG) == pid) {
-            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+            char rlog[600];
+            snprintf(rlog, sizeof rlog, "%s.resume.log", out);
+            char *said = tu_read_file(rlog, NULL);
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d after %d kills: %s", st,
+                      kills, said ? said : "");
+            free(said);
             break;
         }
         killpg(pid, SIGKILL);

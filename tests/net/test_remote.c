@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "proto/frame.h"
+#include "proto/wire.h"
 #include "tests/simutil.h"
 
 static char dir[256];
@@ -407,6 +408,156 @@ Test(remote, worker_bounds_an_unauthenticated_orchestrator)
     cr_assert_eq(read(c, buf, sizeof buf), 0, "the worker closed the connection unanswered");
     close(c);
     close(ls);
+}
+
+/* A peer speaking the protocol by hand over a blocking socket. */
+typedef struct {
+    int fd;
+    qs_frame_reader_t reader;
+    uint8_t buf[65536];
+    size_t len, off;
+    uint64_t received; /* bytes read so far */
+} peer_t;
+
+static int peer_send(peer_t *pe, const qs_msg_t *m)
+{
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    qs_msg_encode(m, &b);
+    ssize_t n = write(pe->fd, b.data, b.len);
+    int ok = n == (ssize_t)b.len;
+    qs_bytes_destroy(&b);
+    return ok ? 0 : -1;
+}
+
+/* The next message: 1, or 0 when the connection ends (or breaks). */
+static int peer_recv(peer_t *pe, qs_msg_t *m)
+{
+    for (;;) {
+        if (pe->off < pe->len) {
+            size_t used = 0, plen = 0;
+            const uint8_t *payload = NULL;
+            qs_error_t err = {0};
+            int rc = qs_frame_reader_feed(&pe->reader, pe->buf + pe->off, pe->len - pe->off, &used,
+                                          &payload, &plen, &err);
+            pe->off += used;
+            cr_assert_geq(rc, 0, "%s", err.msg);
+            if (rc == 1) {
+                cr_assert_eq(qs_msg_decode(m, payload, plen, &err), 0, "%s", err.msg);
+                return 1;
+            }
+            continue;
+        }
+        ssize_t got = read(pe->fd, pe->buf, sizeof pe->buf);
+        if (got <= 0)
+            return 0;
+        pe->received += (uint64_t)got;
+        pe->len = (size_t)got;
+        pe->off = 0;
+    }
+}
+
+/* Issue 16, case 4: an authenticated peer that asks for the data set again and again
+ * (each copy is the whole training set) gets it once, then is dropped; the run's results
+ * are those of a run without it. */
+Test(remote, the_data_set_is_sent_once_per_peer)
+{
+    char sc[512], ref[512], out[512], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/greedy", dir);
+    int port;
+    setenv("QS_FAULT", "slow:40", 1);
+    pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
+    unsetenv("QS_FAULT");
+    peer_t *pe = calloc(1, sizeof *pe);
+    qs_frame_reader_init(&pe->reader, QS_MAX_MESSAGE_DEFAULT);
+    pe->fd = raw_connect(port);
+    cr_assert_geq(pe->fd, 0);
+    qs_msg_t m;
+    cr_assert_eq(peer_recv(pe, &m), 1);
+    cr_assert_eq(m.type, QS_MSG_CHALLENGE);
+    qs_msg_destroy(&m);
+    qs_msg_t hello = {.type = QS_MSG_HELLO};
+    snprintf(hello.u.hello.role, sizeof hello.u.hello.role, "worker");
+    hello.u.hello.pid = 1;
+    snprintf(hello.u.hello.host, sizeof hello.u.hello.host, "greedy");
+    cr_assert_eq(peer_send(pe, &hello), 0);
+    uint32_t hash = 0;
+    while (peer_recv(pe, &m) == 1) {
+        int config = m.type == QS_MSG_CONFIG;
+        if (config)
+            hash = m.u.config.data_hash;
+        qs_msg_destroy(&m);
+        if (config)
+            break;
+    }
+    cr_assert_neq(hash, 0, "the config came");
+    qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
+    req.u.data_request.data_hash = hash;
+    for (int i = 0; i < 300; i++)
+        if (peer_send(pe, &req) < 0)
+            break; /* dropped already */
+    uint64_t at_config = pe->received;
+    int data_messages = 0;
+    while (peer_recv(pe, &m) == 1) {
+        data_messages += m.type == QS_MSG_DATA;
+        qs_msg_destroy(&m);
+    }
+    cr_assert_eq(data_messages, 1, "one copy of the data set, then the connection closed");
+    /* 400 + 200 images of 785 bytes, and the few tasks it was given. */
+    cr_assert_lt(pe->received - at_config, 4u << 20, "%llu bytes after the config",
+                 (unsigned long long)(pe->received - at_config));
+    close(pe->fd);
+    qs_frame_reader_destroy(&pe->reader);
+    free(pe);
+    cr_assert_eq(wait_status(orch), 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "asked for the data set a second time"));
+}
+
+/* Lines of path that contain needle. */
+static int lines_with(const char *path, const char *needle)
+{
+    char *t = tu_read_file(path, NULL);
+    int n = 0;
+    for (const char *at = t; at && (at = strstr(at, needle)); at += strlen(needle))
+        n++;
+    free(t);
+    return n;
+}
+
+/* Issue 16, case 8: a flood of connections that close at once (2,000 here) logs the first
+ * peers of each 10 s window and a count of the rest, not two lines each. */
+Test(remote, a_flood_of_unauthenticated_peers_is_summarised_in_the_log)
+{
+    char sc[512], ref[512], out[512], p[700];
+    su_scenario(sc, sizeof sc, dir, "r", "");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/flood", dir);
+    int port;
+    setenv("QS_FAULT", "slow:100", 1); /* a run of a few seconds */
+    pid_t orch = start_orchestrator(sc, out, "--workers 1 --listen 127.0.0.1:0", &port);
+    unsetenv("QS_FAULT");
+    int made = 0;
+    for (int i = 0; i < 2000; i++) {
+        int fd = raw_connect(port);
+        if (fd < 0)
+            break; /* the run is over */
+        close(fd);
+        made++;
+    }
+    cr_assert_gt(made, 200, "only %d connections before the run ended", made);
+    cr_assert_eq(wait_status(orch), 0);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    int logged = lines_with(p, " connected\n");
+    cr_assert_leq(logged, 20 * 3, "%d of %d connections logged one by one", logged, made);
+    cr_log_info("%d of %d connections logged one by one", logged, made);
+    cr_assert(su_file_contains(p, "were not logged one by one"));
 }
 
 Test(remote, public_listen_needs_a_token)
