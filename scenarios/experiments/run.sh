@@ -14,6 +14,8 @@
 #   fertility  lineages of pure regeneration (quinesim fertility) of the paper quine, the
 #              Newton copier and the fertile recipe, self-repair over generations, and
 #              self vs copy inheritance with fertile lives ([life] recipe = fertile)
+#   islands    scenarios/experiments/islands.ini: the same 48 aux quines as 1, 4 or 16
+#              islands (ring, a migrant every 5 generations): accuracy, fidelity, diversity
 #
 # Output: raw results in runs/experiments/<experiment>/, every table on standard output
 # and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in docs/figures/ (with
@@ -46,7 +48,7 @@ fi
 JOBS=${JOBS:-2}
 QUICK=${QUICK:-}
 [ "$QUICK" = 0 ] && QUICK=
-ALL="paper tradeoff evolve arena repair fertility"
+ALL="paper tradeoff evolve arena repair fertility islands"
 ONLY=${ONLY:-$ALL}
 [ "$ONLY" = tables ] && ONLY=" "
 HERE=scenarios/experiments
@@ -82,6 +84,7 @@ if [ -n "$QUICK" ]; then
     AR_SEEDS="1 2"; AR_GENS=20
     RP_SEEDS="1"
     FE_SEEDS="1"; FE_EPOCHS=2; FE_POP_GENS=3
+    IS_SEEDS="1"; IS_GENS=10
 else
     PAPER_SEEDS="1 2 3"
     TO_SEEDS="1 2 3"; TO_LAMBDAS="0 0.01 0.1 1 10 100 1000"; TO_STEPS=10000
@@ -89,7 +92,9 @@ else
     AR_SEEDS="1 2 3 4 5"; AR_GENS=40
     RP_SEEDS="1 2 3"
     FE_SEEDS="1 2 3"; FE_EPOCHS=10; FE_POP_GENS=10
+    IS_SEEDS="1 2 3"; IS_GENS=20
 fi
+IS_COUNTS="1 4 16"
 AR_BUDGETS="2e9 2e10 2.75e10 4e10 0"
 DAMAGES="0.1 0.3 0.5"
 
@@ -1088,6 +1093,59 @@ EOF
     gnuplot "$OUT/figures/fertility_pop.gp"
 }
 
+# ---- 8. islands ------------------------------------------------------------------------------
+run_islands() {
+    d="$OUT/islands"; rm -rf "$d"; mkdir -p "$d"
+    for seed in $IS_SEEDS; do
+        for n in $IS_COUNTS; do
+            run_pop $HERE/islands.ini "$d/n${n}_s$seed" $IS_GENS $seed --set islands.count=$n
+        done
+        say "islands: seed $seed done"
+    done
+}
+
+table_islands() {
+    d="$OUT/islands"
+    ls "$d"/n1_s*/generations.csv >/dev/null 2>&1 || { say "(islands: no results in $d)"; return; }
+    md ""
+    md "### Islands: the same 48 aux quines as 1, 4 or 16 islands (elitism 0, ring, a migrant every 5 generations)"
+    md ""
+    md "Means over the last 5 generations (generations.csv's \`all\` rows), best accuracy of any"
+    md "evaluation, the survivors' tree (\`analyze --json\`: phylogenetic diversity and mean pairwise"
+    md "distance in generations, its roots: the founders whose lines are alive), and the"
+    md "immigrants whose lines are alive at the end (of all immigrants); mean ± sd over seeds $IS_SEEDS."
+    md ""
+    for n in $IS_COUNTS; do
+        for f in "$d"/n${n}_s*; do
+            [ -d "$f" ] && "$Q" analyze "$f" --json > "$f.json"
+        done
+    done
+    /usr/bin/python3 - "$d" $IS_COUNTS <<'PY' | mdcat
+import csv, glob, json, statistics as st, sys
+d, counts = sys.argv[1], sys.argv[2:]
+def ms(v, fmt):
+    return (fmt % st.mean(v)) + (" ± " + fmt % st.stdev(v) if len(v) > 1 else "")
+print("| islands | mean accuracy | mean self-prediction R^2 | best accuracy | survivors' PD | mean pairwise distance | founder lines alive | immigrants' lines alive |")
+print("|---|---|---|---|---|---|---|---|")
+for n in counts:
+    acc, r2, best, pd, mpd, roots, imm = [], [], [], [], [], [], []
+    for run in sorted(glob.glob(f"{d}/n{n}_s*/generations.csv")):
+        rows = [r for r in csv.DictReader(open(run)) if r.get("island", "all") == "all"]
+        acc.append(st.mean(float(r["mean_accuracy"]) for r in rows[-5:]))
+        r2.append(st.mean(float(r["mean_r2"]) for r in rows[-5:]))
+        best.append(max(float(r["best_accuracy"]) for r in rows))
+        j = json.load(open(run[: -len("/generations.csv")] + ".json"))
+        sv = j["phylogeny"]["survivors"]
+        pd.append(sv["phylogenetic_diversity"]); mpd.append(sv["mean_pairwise_distance"])
+        roots.append(sv["roots"])
+        if j.get("islands"):
+            imm.append("%d of %d" % (sum(x["immigrant_lineages_alive"] for x in j["islands"]),
+                                     sum(x["immigrants"] for x in j["islands"])))
+    print(f"| {n} | {ms(acc, '%.4f')} | {ms(r2, '%.4f')} | {ms(best, '%.4f')} | {ms(pd, '%.1f')} "
+          f"| {ms(mpd, '%.1f')} | {ms(roots, '%.1f')} | {', '.join(imm) if imm else '-'} |")
+PY
+}
+
 # ---- main ------------------------------------------------------------------------------------
 T0=$(now)
 for e in $ONLY; do
@@ -1129,6 +1187,7 @@ table_evolve
 table_arena
 table_repair
 table_fertility
+table_islands
 mv "$RES" "$OUT/RESULTS.md"
 # The full variant's tables are committed next to its figures (docs/results.md quotes them).
 [ -n "$DOC" ] && cp "$OUT/RESULTS.md" "$DOC"
