@@ -104,7 +104,7 @@ help:
 	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
 	@echo 'make install       binary, man page, bash completion, docs into $$(DESTDIR)$$(PREFIX) (/usr/local)'
 	@echo 'make uninstall     remove what install put there'
-	@echo 'make report-demo   the HTML report of two demo runs, and its screenshot (docs/report-demo.png)'
+	@echo 'make report-demo   the HTML report of two demo runs, and its screenshot (analysis/figures/report-demo.png)'
 	@echo 'make format / format-check / clean'
 
 # --- Build -------------------------------------------------------------------------------
@@ -138,20 +138,25 @@ $(MAN): $(BIN) sim/man.sh
 	sh sim/man.sh $(BIN) $(DOCDIR) > $@.tmp && mv $@.tmp $@
 
 # --- Install -----------------------------------------------------------------------------
-DOC_FILES := README.md $(wildcard docs/*.md docs/*.png docs/*.ini docs/*.sh)
+# The documentation lives next to what it documents: scenarios/README.md (the keys),
+# scenarios/experiments/ (results, tables, figures), analysis/README.md, sim/*.md.
+EXP_DOCS := $(filter-out %/figures,$(wildcard scenarios/experiments/*))
 
 # The man page is written again here so that its FILES section names this DOCDIR.
 install: $(BIN)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
-	    $(DESTDIR)$(DOCDIR)/docs/figures $(DESTDIR)$(DOCDIR)/scenarios/experiments
+	    $(DESTDIR)$(DOCDIR)/scenarios/experiments/figures $(DESTDIR)$(DOCDIR)/analysis/figures \
+	    $(DESTDIR)$(DOCDIR)/sim
 	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/quinesim
 	sh sim/man.sh $(BIN) $(DOCDIR) > $(DESTDIR)$(MANDIR)/man1/quinesim.1
 	$(INSTALL) -m 644 sim/quinesim.bash $(DESTDIR)$(BASHCOMPDIR)/quinesim
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
-	$(INSTALL) -m 644 $(filter docs/%,$(DOC_FILES)) $(DESTDIR)$(DOCDIR)/docs/
-	$(INSTALL) -m 644 $(wildcard docs/figures/*.png) $(DESTDIR)$(DOCDIR)/docs/figures/
-	$(INSTALL) -m 644 $(wildcard scenarios/*.ini) $(DESTDIR)$(DOCDIR)/scenarios/
-	$(INSTALL) -m 644 $(wildcard scenarios/experiments/*) $(DESTDIR)$(DOCDIR)/scenarios/experiments/
+	$(INSTALL) -m 644 sim/commands.md sim/remote.md $(DESTDIR)$(DOCDIR)/sim/
+	$(INSTALL) -m 644 analysis/README.md analysis/demo.ini $(DESTDIR)$(DOCDIR)/analysis/
+	$(INSTALL) -m 644 $(wildcard analysis/figures/*) $(DESTDIR)$(DOCDIR)/analysis/figures/
+	$(INSTALL) -m 644 $(wildcard scenarios/experiments/figures/*.png) $(DESTDIR)$(DOCDIR)/scenarios/experiments/figures/
+	$(INSTALL) -m 644 scenarios/README.md $(wildcard scenarios/*.ini) $(DESTDIR)$(DOCDIR)/scenarios/
+	$(INSTALL) -m 644 $(EXP_DOCS) $(DESTDIR)$(DOCDIR)/scenarios/experiments/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/quinesim $(DESTDIR)$(MANDIR)/man1/quinesim.1 \
@@ -311,27 +316,27 @@ data-fashion: deps $(BIN)
 run: deps data $(BIN)
 	$(BIN) run scenarios/quickstart.ini --out runs/quickstart --force
 
-# Every table and figure of docs/results.md (scenarios/experiments/run.sh): raw results in
-# runs/experiments/, the tables in runs/experiments/RESULTS.md and docs/experiments.md, the
-# figures in docs/figures/. 24 minutes on 2 cores; QUICK=1 is the short variant (its tables
-# and figures stay in runs/experiments/, docs/ is left alone).
+# Every table and figure of scenarios/experiments/results.md (scenarios/experiments/run.sh): raw results in
+# runs/experiments/, the tables in runs/experiments/RESULTS.md and scenarios/experiments/experiments.md, the
+# figures in scenarios/experiments/figures/. 24 minutes on 2 cores; QUICK=1 is the short variant (its tables
+# and figures stay in runs/experiments/, the committed tables and figures are left alone).
 experiments: deps data data-fashion $(BIN)
 	QUICK=$(QUICK) QUINESIM=$(BIN) sh scenarios/experiments/run.sh
 
-# The HTML report of two seeds of docs/analysis-demo.ini (runs/report-demo/report.html),
-# and its screenshot by headless Chromium (docs/report-demo.png).
+# The HTML report of two seeds of analysis/demo.ini (runs/report-demo/report.html),
+# and its screenshot by headless Chromium (analysis/figures/report-demo.png).
 REPORT_DEMO := runs/report-demo
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
                   --disable-background-networking --disable-component-update --disable-sync
 report-demo: deps data $(BIN)
-	$(BIN) run docs/analysis-demo.ini --out $(REPORT_DEMO)/seed1 --force --quiet
-	$(BIN) run docs/analysis-demo.ini --out $(REPORT_DEMO)/seed2 --force --quiet --set run.seed=2
+	$(BIN) run analysis/demo.ini --out $(REPORT_DEMO)/seed1 --force --quiet
+	$(BIN) run analysis/demo.ini --out $(REPORT_DEMO)/seed2 --force --quiet --set run.seed=2
 	$(BIN) analyze $(REPORT_DEMO)/seed1 $(REPORT_DEMO)/seed2 --html $(REPORT_DEMO)/report.html
 	@profile=$$(mktemp -d) && chromium $(CHROMIUM_FLAGS) --user-data-dir=$$profile \
 	    --window-size=1220,3400 --hide-scrollbars --screenshot=$(abspath $(REPORT_DEMO))/report.png \
 	    file://$(abspath $(REPORT_DEMO))/report.html 2>/dev/null; rm -rf $$profile
-	cp $(REPORT_DEMO)/report.png docs/report-demo.png
-	@echo 'report-demo: $(REPORT_DEMO)/report.html, screenshot docs/report-demo.png'
+	cp $(REPORT_DEMO)/report.png analysis/figures/report-demo.png
+	@echo 'report-demo: $(REPORT_DEMO)/report.html, screenshot analysis/figures/report-demo.png'
 
 # --- Documentation generated from the program (tests check it is current) ---------------
 docs: $(BIN)
@@ -339,8 +344,8 @@ docs: $(BIN)
 	   echo 'Generated by `make docs` from each command'"'"'s `--help` (a test checks it is current).'; \
 	   for c in '' run worker train repair fertility inspect extract analyze data; do \
 	     echo; echo "## quinesim $$c"; echo; echo '```'; $(BIN) $$c --help; echo '```'; done; \
-	 } > docs/commands.md
-	@echo 'docs: wrote docs/commands.md'
+	 } > sim/commands.md
+	@echo 'docs: wrote sim/commands.md'
 
 # --- Style -------------------------------------------------------------------------------
 format:

@@ -70,7 +70,7 @@ static void usage(FILE *to)
           "\n"
           "FILE may be '-' for standard output (then no summary is printed). With several\n"
           "runs each file name gets the run's name before its extension (DIR: a subfolder\n"
-          "per run). See docs/analysis.md.\n",
+          "per run). See analysis/README.md.\n",
           to);
 }
 

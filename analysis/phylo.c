@@ -210,7 +210,7 @@ static void print_one(const char *name, const qs_phylo_t *m, const qs_history_t 
 
 void qs_phylo_run_print(const qs_phylo_run_t *r, const qs_history_t *h, FILE *out)
 {
-    fputs("phylogeny (branch lengths in generations; docs/analysis.md):\n", out);
+    fputs("phylogeny (branch lengths in generations; analysis/README.md):\n", out);
     print_one("survivors", &r->survivors, h, r->last_generation, out);
     print_one("whole", &r->whole, h, r->last_generation, out);
     if (r->ngens > 0 && r->survivors.taxa > 0) {

@@ -1,4 +1,4 @@
-/* phylo: tree statistics of a run's genealogy (docs/analysis.md, "Phylogenetic metrics").
+/* phylo: tree statistics of a run's genealogy (analysis/README.md, "Phylogenetic metrics").
  *
  * The tree of a set of organisms S (the taxa) is S with all its ancestors; each organism
  * is a node, each parent -> child link an edge whose length is the number of generations

@@ -1,5 +1,5 @@
 /* report: `quinesim analyze --html FILE`, one self-contained HTML page for one or more
- * runs (docs/analysis.md, "The HTML report").
+ * runs (analysis/README.md, "The HTML report").
  *
  * Per run: the scenario, the summary, the generation curves (accuracy and fidelity with
  * the population's 25-75% and 10-90% bands, species abundance, the phylogenetic metrics

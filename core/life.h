@@ -216,7 +216,7 @@ int qs_life_task_run(qs_life_species_t *s, const qs_birth_cfg_t *b, uint64_t see
  * reported and the weights (qs_fidelity_derive): the self-prediction's against r's
  * weights, a birth's link against the parent (t->weights; NULL: not checked). Weights
  * that are not finite pass only with the figures they give (rms NaN or inf): a diverging
- * self-mode lineage is a real outcome (docs/results.md, section 3), NaN weights
+ * self-mode lineage is a real outcome (scenarios/experiments/results.md, section 3), NaN weights
  * reported with a finite fidelity are not. Two passes over each genome, cheap beside the
  * task; what it cannot see is L_SR itself, which would take a regeneration. */
 int qs_life_result_check(const qs_life_result_t *r, const qs_life_task_t *t,

@@ -29,8 +29,8 @@
  *   Pc[c][j]  = N(0, 1) * coord_scale (default 1: "unit scale"), drawn by Philox keyed
  *               by proj_seed on stream qs_rng_stream(QS_STREAM_PROJECTION, c): any row
  *               regenerates alone. (The paper's initial L_SR of about 90 and 33 after 30
- *               Adamax epochs come out with coord_scale 0.1: see docs/results-core.md.)
- *   Pi[p][j]  = N(0, 1) * sqrt(10 / image_dim) on stream
+ *               Adamax epochs come out with coord_scale 0.1: see
+ * scenarios/experiments/results-core.md.) Pi[p][j]  = N(0, 1) * sqrt(10 / image_dim) on stream
  *               qs_rng_stream(QS_STREAM_PROJECTION, QS_PROJ_IMAGE_STREAM + p), for pixels
  *               x = byte / 255. MNIST images have mean sum x^2 of about 88 (784 / 9), so
  *               the pre-activations x Pi have standard deviation about 1.06 on MNIST

@@ -7,9 +7,9 @@
  *                group in the parent:  T(theta)_l = m_l(theta) + s_l(theta) / s_l(p) (p_l -
  *                m_l(p)). Randazzo, Versari & Mordvintsev (ALIFE 2021) rescale offspring
  *                so; here it removes the scale instability of a SELU quine, whose
- *                prediction grows like the cube of the weights' scale (docs/results.md,
- *                section 7): the child inherits 2 numbers per group by copy, every other
- *                degree of freedom by self-prediction.
+ *                prediction grows like the cube of the weights' scale
+ * (scenarios/experiments/results.md, section 7): the child inherits 2 numbers per group by copy,
+ * every other degree of freedom by self-prediction.
  *
  * Standard deviations are population ones (divided by the group's size). A prediction
  * group with no spread (s_l(p) = 0) becomes the constant m_l(theta). The derivatives of the

@@ -32,11 +32,11 @@
 #include "sim/report.h"
 
 #define DEFAULT_DATA "data/mnist"
-/* --recipe fertile (docs/results.md, section 7, attempt P: second-order steps that keep
- * the copy while lowering the spectral radius): steps per report and the terms. */
+/* --recipe fertile (scenarios/experiments/results.md, section 7, attempt P: second-order steps that
+ * keep the copy while lowering the spectral radius): steps per report and the terms. */
 #define QS_RECIPE_FERTILE_STEPS 2
-/* --recipe paper60k (docs/results-core.md, "The paper on its own split"): the settings
- * the paper leaves open, as found on MNIST 60,000 / 10,000. */
+/* --recipe paper60k (scenarios/experiments/results-core.md, "The paper on its own split"): the
+ * settings the paper leaves open, as found on MNIST 60,000 / 10,000. */
 #define QS_RECIPE_PAPER60K_TEMP 0.1
 
 typedef struct {
@@ -130,11 +130,13 @@ static void usage(FILE *to)
             "                      spread, core/regen.h)\n"
             "  --recipe R          paper (the defaults above) | paper60k (aux: --epoch-unit\n"
             "                      images --temperature 0.1 --init he, the paper's open\n"
-            "                      settings as found on MNIST 60k/10k, docs/results-core.md)\n"
+            "                      settings as found on MNIST 60k/10k, "
+            "scenarios/experiments/results-core.md)\n"
             "                      | fertile: --fertile-only\n"
             "                      --fertile-newton 2 --fertile-newton-c 0.03\n"
             "                      --fertile-newton-child 1 --fertile-regen standardize (the\n"
-            "                      best attempt so far, docs/results.md section 7; not yet a\n"
+            "                      best attempt so far, scenarios/experiments/results.md section "
+            "7; not yet a\n"
             "                      fertile replicator); options given with it still apply\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"

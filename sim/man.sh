@@ -50,7 +50,7 @@ BLAS threads; quinesim sets 1 unless it is set (parallelism comes from worker pr
 .SH FILES
 .TP
 .I $docdir
-README.md and docs/: the scenario keys, the run directory's files, the analysis,
+README.md, scenarios/README.md, analysis/README.md and sim/*.md: the scenario keys, the run directory's files, the analysis,
 remote workers and the results, with the example scenarios.
 .SH SEE ALSO
 .BR gnuplot (1),

@@ -1,9 +1,9 @@
 #!/bin/sh
-# scenarios/experiments/run.sh: every experiment of docs/results.md, from the runs to the
+# scenarios/experiments/run.sh: every experiment of scenarios/experiments/results.md, from the runs to the
 # tables and the figures. `make experiments` runs it (QUICK=1 for the short variant).
 #
 #   paper      the paper's single-network experiments (the commands of
-#              docs/reproduce-core.sh): vanilla quine with six optimizers and with
+#              scenarios/experiments/reproduce-core.sh): vanilla quine with six optimizers and with
 #              regeneration; aux quine on MNIST and Fashion-MNIST, and the task alone
 #   tradeoff   single aux quines over lambda (task weight) with the scale-free loss 1 - R^2
 #   evolve     populations (scenarios/experiments/evolve.ini, evolve-r2.ini): self vs copy
@@ -18,10 +18,10 @@
 #              islands (ring, a migrant every 5 generations): accuracy, fidelity, diversity
 #
 # Output: raw results in runs/experiments/<experiment>/, every table on standard output
-# and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in docs/figures/ (with
+# and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in scenarios/experiments/figures/ (with
 # their data and gnuplot scripts in runs/experiments/figures/); the full variant also copies
-# its tables to docs/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
-# and writes no docs/, so that the committed tables and figures stay the full run's.
+# its tables to scenarios/experiments/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
+# and writes nothing under scenarios/experiments/, so that the committed tables and figures stay the full run's.
 #
 # Measured on the project's 2-vCPU machine (AMD EPYC, MNIST 60,000 / 10,000, sharing the CPUs
 # with other jobs): the full variant took 1,697 s (28 minutes), QUICK=1 447 s while the full
@@ -65,13 +65,13 @@ MNIST_SPLIT="$((MNIST_TRAIN / 1000))k/$((MNIST_TEST / 1000))k"
 command -v gnuplot >/dev/null || { echo "run.sh: gnuplot missing (make deps)" >&2; exit 1; }
 
 if [ -n "$QUICK" ]; then VARIANT=quick; else VARIANT=full; fi
-# The committed figures (docs/figures) are the full run's: the short variant draws its own
+# The committed figures (scenarios/experiments/figures) are the full run's: the short variant draws its own
 # next to its data unless FIG says otherwise.
 if [ -z "$FIG" ]; then
-    if [ -n "$QUICK" ]; then FIG=$OUT/figures; else FIG=docs/figures; fi
+    if [ -n "$QUICK" ]; then FIG=$OUT/figures; else FIG=scenarios/experiments/figures; fi
 fi
 DOC=${DOC-}
-[ -z "$DOC" ] && [ -z "$QUICK" ] && DOC=docs/experiments.md
+[ -z "$DOC" ] && [ -z "$QUICK" ] && DOC=scenarios/experiments/experiments.md
 
 mkdir -p "$OUT" "$FIG" "$OUT/figures"
 OUTA=$(cd "$OUT" && pwd); FIGA=$(cd "$FIG" && pwd) # gnuplot scripts use absolute paths
@@ -1189,7 +1189,7 @@ table_repair
 table_fertility
 table_islands
 mv "$RES" "$OUT/RESULTS.md"
-# The full variant's tables are committed next to its figures (docs/results.md quotes them).
+# The full variant's tables are committed next to its figures (scenarios/experiments/results.md quotes them).
 [ -n "$DOC" ] && cp "$OUT/RESULTS.md" "$DOC"
 say ""
 say "tables: $OUT/RESULTS.md ${DOC:+and $DOC}; figures: $(ls "$FIG"/*.png | tr '\n' ' ')"

@@ -4,7 +4,7 @@ an implementation independent of analysis/phylo.c, for tests/analysis/test_phylo
 usage: /usr/bin/python3 dendropy_check.py TREE.nwk PHYLOGENY.csv survivors|all
 
 The taxa are the survivors (destruction_time "none" in the phylogeny CSV) or every
-organism. As docs/analysis.md defines the metrics: a taxon that is an internal node of
+organism. As analysis/README.md defines the metrics: a taxon that is an internal node of
 the tree gets a leaf of its own at distance 0, then unifurcations are suppressed for the
 shape indices. Prints one JSON object."""
 

@@ -569,7 +569,7 @@ ParameterizedTest(synth_case_t *c, history, synthetic_runs)
 
 static const char pandas_check[] =
     "import ast, sys, pandas as pd\n"
-    "p = pd.read_csv(sys.argv[1], na_values=['none'])  # alive: NaN (docs/analysis.md)\n"
+    "p = pd.read_csv(sys.argv[1], na_values=['none'])  # alive: NaN (analysis/README.md)\n"
     "g = pd.read_csv(sys.argv[2])\n"
     "assert list(p.columns[:9]) == ['id','ancestor_list','origin_time','destruction_time',"
     "'species','accuracy','rel_err','r2','flops'], list(p.columns)\n"

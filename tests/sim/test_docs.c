@@ -1,7 +1,7 @@
-/* The documentation tells the truth: docs/scenarios.md holds exactly the key table the
- * program prints, docs/commands.md holds exactly each command's --help, and the README's
- * headline results are the rows `make experiments` wrote to docs/experiments.md; a bad
- * option is answered with one line pointing at --help. */
+/* The documentation tells the truth: scenarios/README.md holds exactly the key table the
+ * program prints, sim/commands.md holds exactly each command's --help, and the README's
+ * headline results are the rows `make experiments` wrote to scenarios/experiments/experiments.md; a
+ * bad option is answered with one line pointing at --help. */
 #include <criterion/criterion.h>
 
 #include "tests/testutil.h"
@@ -21,8 +21,8 @@ Test(docs, scenario_reference_matches_the_program)
     char cmd[1024], *keys;
     snprintf(cmd, sizeof cmd, "%s run --keys", tu_bin());
     cr_assert_eq(tu_run(cmd, &keys), 0);
-    char *doc = src_file("docs/scenarios.md");
-    cr_assert(strstr(doc, keys), "docs/scenarios.md is out of date: regenerate its table with "
+    char *doc = src_file("scenarios/README.md");
+    cr_assert(strstr(doc, keys), "scenarios/README.md is out of date: regenerate its table with "
                                  "`quinesim run --keys`");
     free(doc);
     free(keys);
@@ -32,13 +32,13 @@ Test(docs, command_reference_matches_every_help)
 {
     static const char *const cmds[] = {"",          "run",     "worker",  "train",   "repair",
                                        "fertility", "inspect", "extract", "analyze", "data"};
-    char *doc = src_file("docs/commands.md");
+    char *doc = src_file("sim/commands.md");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         char cmd[1024], *help;
         snprintf(cmd, sizeof cmd, "%s %s --help", tu_bin(), cmds[i]);
         int rc = tu_run(cmd, &help);
         cr_assert_eq(rc, 0, "%s: %s", cmd, help);
-        cr_assert(strstr(doc, help), "docs/commands.md lacks the current `quinesim %s --help`",
+        cr_assert(strstr(doc, help), "sim/commands.md lacks the current `quinesim %s --help`",
                   cmds[i]);
         free(help);
     }
@@ -76,13 +76,13 @@ Test(docs, bad_option_gets_a_one_line_hint)
     free(out);
 }
 
-/* Every row of the "## Headline" table of docs/experiments.md (written by the full
+/* Every row of the "## Headline" table of scenarios/experiments/experiments.md (written by the full
  * `make experiments`) appears verbatim in the README. */
 Test(docs, readme_headline_is_what_the_experiments_printed)
 {
-    char *doc = src_file("docs/experiments.md"), *readme = src_file("README.md");
+    char *doc = src_file("scenarios/experiments/experiments.md"), *readme = src_file("README.md");
     char *table = strstr(doc, "\n## Headline\n");
-    cr_assert(table, "docs/experiments.md has no headline table");
+    cr_assert(table, "scenarios/experiments/experiments.md has no headline table");
     char *end = strstr(table + 1, "\n#");
     if (end)
         *end = 0;
@@ -93,10 +93,10 @@ Test(docs, readme_headline_is_what_the_experiments_printed)
         rows++;
         cr_assert(strstr(readme, line),
                   "README.md lacks this headline row of "
-                  "docs/experiments.md:\n%s",
+                  "scenarios/experiments/experiments.md:\n%s",
                   line);
     }
-    cr_assert_geq(rows, 8, "only %u headline rows in docs/experiments.md", rows);
+    cr_assert_geq(rows, 8, "only %u headline rows in scenarios/experiments/experiments.md", rows);
     free(doc);
     free(readme);
 }

@@ -91,7 +91,7 @@ Test(install, installs_a_working_binary_man_page_and_completion)
     cr_assert_str_eq(log, run_help, "quinesim help run is run's --help");
     free(run_help);
     free(log);
-    snprintf(p, sizeof p, "%s/usr/share/doc/quinesim/docs/commands.md", dest);
+    snprintf(p, sizeof p, "%s/usr/share/doc/quinesim/sim/commands.md", dest);
     cr_assert_eq(access(p, R_OK), 0, "docs installed");
 
     /* The page, rendered: each command's section holds its current --help. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduce every row of docs/results-core.md (run from the repository root after `make`).
+# Reproduce every row of scenarios/experiments/results-core.md (run from the repository root after `make`).
 # Output: one JSON line per epoch in runs/core/*.jsonl. Times on the 2-vCPU machine of the
 # document: the vanilla and aux tables about 10 minutes; the "beyond" section about an
 # hour (the 20,000-step gradient run alone is 40 minutes), so it only runs with BEYOND=1.
@@ -40,7 +40,7 @@ for ds in mnist fashion; do
 done
 
 # The paper on its own split (MNIST 60,000 / 10,000): --recipe paper60k and the settings
-# searched on the way to it (docs/results-core.md, "The paper on its own split").
+# searched on the way to it (scenarios/experiments/results-core.md, "The paper on its own split").
 for seed in 1 2 3; do
     a="$Q train --model aux --data $MNIST --seed $seed --json --epochs 30"
     task="--loss none --pairing separate --lambda 1 --epoch-unit images"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # What bf16 regeneration and evaluation do to fidelity and to evolution: the precision
-# tables of docs/results.md ("Precision: fp32 or bf16"). Run from the repository root
+# tables of scenarios/experiments/results.md ("Precision: fp32 or bf16"). Run from the repository root
 # after `make` and `make data`, on a CPU with native bf16 (AVX-512 BF16 or AMX; elsewhere
 # bf16 falls back to fp32 and both columns agree). Parts (default all):
 #   repair     quinesim repair at --precision fp32 and bf16 on the genomes of

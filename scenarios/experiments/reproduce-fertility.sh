@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduce the fertility tables of docs/results.md, section 7 (run from the repository
+# Reproduce the fertility tables of scenarios/experiments/results.md, section 7 (run from the repository
 # root after `make` and `make data`). Output in runs/fertility/: the genomes, each
 # training's JSON lines and each lineage's (`quinesim fertility --json`). Seed 1 only.
 # Times on the project's 2-vCPU machine: the genomes about 3 minutes, each attempt of 1,000
@@ -10,7 +10,7 @@ MNIST=${MNIST:-data/mnist}
 OUT=${OUT:-runs/fertility}
 mkdir -p "$OUT"
 
-# Today's organisms (docs/reproduce-core.sh's recipes; the quickstart survivor is
+# Today's organisms (scenarios/experiments/reproduce-core.sh's recipes; the quickstart survivor is
 # runs/quickstart/best.genome after `make run`).
 $Q train --model aux --epochs 30 --seed 1 --data "$MNIST" --json --save "$OUT/aux30.genome" \
     > "$OUT/aux30.jsonl"
