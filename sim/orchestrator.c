@@ -20,6 +20,7 @@
 #include "sim/islands.h"
 #include "sim/pool.h"
 #include "sim/progress.h"
+#include "sim/resources.h"
 #include "sim/rundir.h"
 
 typedef struct orch {
@@ -516,9 +517,8 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
               o->isl.generation, qs_islands_count(&o->isl));
 
     uv_loop_init(&o->loop);
-    o->nworkers = opts->workers_set ? opts->workers : sc->workers;
-    if (o->nworkers == 0 && !(opts->workers_set && opts->listen))
-        o->nworkers = (uint32_t)QS_MAX(1, sysconf(_SC_NPROCESSORS_ONLN)); /* auto */
+    o->nworkers =
+        qs_resources_local_workers(sc, opts->workers, opts->workers_set, opts->listen != NULL);
     pool_start(o);
     if (opts->listen && qs_pool_listen(o->pool, opts->listen, opts->token_file, &err) < 0) {
         fprintf(stderr, "quinesim run: %s\n", err.msg);

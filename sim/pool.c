@@ -215,6 +215,16 @@ static int inflight_position(const worker_t *w, uint64_t task_id)
     return -1;
 }
 
+/* w's species are built: a local worker that dies from now on has started. */
+static void mark_set_up(worker_t *w)
+{
+    if (w->set_up)
+        return;
+    w->set_up = 1;
+    if (w->slot)
+        pool_local_ready(w);
+}
+
 /* The one place a result is received. */
 static void handle_result(worker_t *w, qs_life_result_t *r)
 {
@@ -235,6 +245,7 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
     w->busy_since = qs_now();
     w->results++;
     w->last_result = r->task_id;
+    mark_set_up(w);
     w->idle_beats = 0;
     t->state = QS_POOL_TASK_DONE;
     t->ops->on_done(t);
@@ -285,8 +296,6 @@ static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
     if (w->remote && !pool_remote_hello_ok(w, h))
         return;
     w->ready = 1;
-    if (w->slot)
-        pool_local_ready(w);
     hello_kernels(w, h);
     qs_msg_t c = {.type = QS_MSG_CONFIG};
     c.u.config = *p->o.config;
@@ -307,6 +316,7 @@ static void handle_heartbeat(worker_t *w, uint64_t task_id)
                 w->results);
         return;
     }
+    mark_set_up(w);
     if (task_id != 0) {
         w->idle_beats = 0;
         if (inflight_position(w, task_id) < 0 && !(w->results > 0 && task_id == w->last_result))

@@ -43,6 +43,7 @@ struct worker {
     uint32_t idle_beats;
     uint64_t results, last_result;
     int data_sent;
+    int set_up;   /* said it is set up (a heartbeat not "setting up", or a result) */
     int unlogged; /* a remote peer past the window's burst: its pre-auth events are counted */
     double started, last_heard, busy_since;
     char errbuf[256]; /* partial stderr line */
@@ -98,7 +99,7 @@ void pool_close_handles(qs_pool_t *p);
 void pool_local_init(qs_pool_t *p);
 void pool_local_stop(qs_pool_t *p);  /* stop the respawn timers */
 void pool_local_close(qs_pool_t *p); /* close them */
-void pool_local_ready(worker_t *w);  /* w said hello */
+void pool_local_ready(worker_t *w);  /* w is set up (its species built) */
 void pool_local_destroy(qs_pool_t *p);
 
 /* sim/pool_remote.c */

@@ -99,14 +99,19 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signo)
         snprintf(how, sizeof how, "killed by signal %d (%s)", signo, strsignal(signo));
     else
         snprintf(how, sizeof how, "exited with status %" PRId64, status);
+    /* What it said last (an allocation that failed, a species it could not build) goes
+     * with the reason, into the run's error if it comes to that. */
+    char why[sizeof how + sizeof w->last_stderr + 32];
+    snprintf(why, sizeof why, "%s%s%s%s", how, w->ready && !w->set_up ? " while setting up" : "",
+             w->last_stderr[0] ? ": " : "", w->last_stderr);
     if (!p->stopping && !w->dying) {
-        pool_event(p, 1, "%s %s%s%s", w->name, how, w->last_stderr[0] ? ": " : "", w->last_stderr);
-        pool_requeue(w, how);
+        pool_event(p, 1, "%s %s", w->name, why);
+        pool_requeue(w, why);
     } else {
         pool_event(p, 0, "%s %s", w->name, how);
     }
     w->dying = 1;
-    int had_started = w->ready;
+    int had_started = w->set_up;
     pool_close_worker(w);
     s->w = NULL;
     if (p->stopping)
@@ -114,8 +119,8 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signo)
     if (!had_started) {
         s->start_failures++;
         if (s->start_failures > p->o.max_restarts) {
-            pool_fatal(p, "worker %u failed to start %u times in a row (last: %s%s%s)", s->index,
-                       s->start_failures, how, w->last_stderr[0] ? ": " : "", w->last_stderr);
+            pool_fatal(p, "worker %u failed to start %u times in a row (last: %s)", s->index,
+                       s->start_failures, why);
             return;
         }
     }

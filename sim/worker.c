@@ -26,6 +26,7 @@
 typedef enum {
     FAULT_NONE,
     FAULT_EXIT_AT_START,
+    FAULT_ABORT_IN_SETUP,
     FAULT_EXIT,
     FAULT_KILL,
     FAULT_GARBAGE,
@@ -184,6 +185,7 @@ static void fault_parse(wk_t *w)
         const char *name;
         fault_t fault;
     } table[] = {{"exit-at-start", FAULT_EXIT_AT_START},
+                 {"abort-in-setup", FAULT_ABORT_IN_SETUP},
                  {"exit-on-task", FAULT_EXIT},
                  {"kill-on-task", FAULT_KILL},
                  {"garbage-on-task", FAULT_GARBAGE},
@@ -235,8 +237,9 @@ static void fault_on_task(wk_t *w, uint64_t task)
         nanosleep(&ts, NULL);
         return;
     }
-    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START || bad_result_fault(w) ||
-        w->tasks_seen != w->fault_task || !fault_claim())
+    if (w->fault == FAULT_NONE || w->fault == FAULT_EXIT_AT_START ||
+        w->fault == FAULT_ABORT_IN_SETUP || bad_result_fault(w) || w->tasks_seen != w->fault_task ||
+        !fault_claim())
         return;
     switch (w->fault) {
     case FAULT_EXIT:
@@ -541,6 +544,10 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
             w->cfg = in.u.config;
             qs_msg_destroy(&in);
             start_heartbeats(w);
+            if (w->fault == FAULT_ABORT_IN_SETUP && fault_claim()) {
+                fprintf(stderr, "worker: cannot allocate the species (fault injection)\n");
+                abort();
+            }
             qs_error_t derr = {0};
             if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
                 /* Not here, or not the same: ask the orchestrator for it. */

@@ -42,7 +42,7 @@ typedef enum {
 qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *err);
 
 /* Fault injection for the fault-tolerance tests, from the environment:
- *   QS_FAULT = exit-at-start | exit-on-task:N | kill-on-task:N | garbage-on-task:N
+ *   QS_FAULT = exit-at-start | abort-in-setup | exit-on-task:N | kill-on-task:N | garbage-on-task:N
  *     | stop-on-task:N | hang-on-task:N (heartbeats say busy)
  *     | idle-on-task:N (heartbeats say idle while the task is held) | oom-on-task:N
  *     | nan-weight-on-task:N | bad-accuracy-on-task:N | slow:MS

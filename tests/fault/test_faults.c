@@ -125,6 +125,22 @@ Test(fault, worker_that_never_starts_ends_the_run_clearly)
     cr_assert(su_file_contains(p, "exiting at start-up"), "the worker's stderr is in run.log");
 }
 
+/* Issue 16, case 10: a worker that says hello and then dies setting up (here it aborts
+ * as an allocation that fails would) counts as one that cannot start, and the run's
+ * error says what it said. */
+Test(fault, worker_dying_while_setting_up_says_why)
+{
+    char sc[512], out[512], *log;
+    su_scenario(sc, sizeof sc, dir, "f", "[workers]\nmax_restarts = 2\n");
+    snprintf(out, sizeof out, "%s/setup", dir);
+    int rc = su_run("QS_FAULT=abort-in-setup", sc, out, "--workers 1", &log);
+    cr_assert_eq(rc, 1, "%s", log);
+    cr_assert(strstr(log, "failed to start 3 times in a row (last: killed by signal 6 (Aborted) "
+                          "while setting up: worker: cannot allocate the species"),
+              "%s", log);
+    free(log);
+}
+
 static pid_t spawn_resume(const char *out, const char *env)
 {
     pid_t pid = fork();
