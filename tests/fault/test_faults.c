@@ -92,7 +92,7 @@ Test(fault, worker_sends_an_impossible_accuracy)
 Test(fault, worker_heartbeating_idle_while_holding_a_task)
 {
     check_worker_fault("idle-on-task:2", "[budget]\ntask_timeout_s = 600\n",
-                       "heartbeats say idle while it holds 1 task(s)");
+                       "heartbeats say idle while it holds");
 }
 
 Test(fault, worker_hangs_past_task_timeout)
