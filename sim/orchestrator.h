@@ -1,17 +1,18 @@
-/* orchestrator: the libuv event loop that runs a population on worker processes.
+/* orchestrator: the libuv event loop that runs a population on a worker pool.
  *
- * One loop, single-threaded. It spawns local workers (`quinesim worker --stdio` over
- * pipes), sends each the run's configuration, keeps every worker busy with several tasks
- * in flight, and collects results into the population (sim/population.h), which decides
- * everything in organism-id order. Callbacks only copy bytes, decode and queue; the
- * generation's bookkeeping runs when its last result arrives.
+ * One loop, single-threaded. The pool (sim/pool.h) spawns local workers (`quinesim worker
+ * --stdio` over pipes) and accepts remote ones, sends each the run's configuration and
+ * keeps every worker busy with several tasks in flight; the orchestrator submits one task
+ * per organism of a generation and its callbacks put the results into the population
+ * (sim/islands.h), which decides everything in organism-id order. The generation's
+ * bookkeeping (records, checkpoint, the next generation's tasks) runs when its last
+ * result arrives; what the run prints is sim/progress.h's.
  *
- * Operational limits: a task running past task_timeout_s, a worker silent for five
- * heartbeats (hung or stopped), a worker that exits or writes garbage: the worker is
- * killed, its tasks go back to the queue, it is respawned with backoff. A worker that
- * keeps failing at start-up, or a task that fails on several workers, ends the run with a
- * clear error. SIGINT/SIGTERM: stop, keep the last checkpoint consistent, exit non-zero
- * (a second SIGINT exits at once). Every such event goes to run.log. */
+ * Killed, hung or babbling workers are the pool's to handle (its tasks go back to the
+ * queue); a worker that keeps failing at start-up, or a task that fails on several
+ * workers, ends the run with a clear error. SIGINT/SIGTERM: stop, keep the last checkpoint
+ * consistent, exit non-zero (a second SIGINT exits at once). Every such event goes to
+ * run.log. */
 #ifndef QS_ORCHESTRATOR_H
 #define QS_ORCHESTRATOR_H
 
