@@ -433,6 +433,204 @@ uint32_t qs_population_emigrants(const qs_population_t *pop, uint32_t m, qs_emig
     return m;
 }
 
+/* Parents for the slots after the elites, drawn from everyone in rank order, each paying
+ * its replication from balance; their children go to next[*nnext..] (ids come later).
+ * Returns the slots left unfilled. */
+static uint32_t breed(qs_population_t *pop, const uint32_t *rank, uint32_t slots, uint64_t *balance,
+                      uint64_t *params, qs_org_t *next, uint32_t *nnext)
+{
+    const qs_scenario_t *sc = pop->sc;
+    uint32_t n = pop->norgs, g = pop->generation;
+    uint32_t *pool = xmalloc((n ? n : 1) * sizeof *pool), npool = 0;
+    for (uint32_t k = 0; k < n; k++)
+        pool[npool++] = rank[k];
+    qs_rng_t rng; /* island 0's stream is the one population's */
+    qs_rng_init(&rng, sc->seed,
+                qs_rng_stream(QS_STREAM_SELECTION, (uint64_t)pop->island << 32 | g));
+    while (slots > 0 && npool > 0) {
+        uint32_t pos = draw(sc, &rng, pop->orgs, pool, npool);
+        uint32_t pi = pool[pos];
+        qs_org_t *p = &pop->orgs[pi];
+        const qs_species_cost_t *c = &pop->cost[p->species];
+        int can_pay = balance[pi] >= c->replication_flops;
+        int fits = sc->max_params == 0 || *params + c->nparams <= sc->max_params;
+        if (!can_pay || !fits) {
+            /* Out of the pool for good: it cannot pay, or its species no longer fits
+             * (then none of its species does: remove them all). */
+            uint32_t w = 0;
+            for (uint32_t k = 0; k < npool; k++) {
+                const qs_org_t *q = &pop->orgs[pool[k]];
+                int drop = can_pay ? q->species == p->species : pool[k] == pi;
+                if (!drop)
+                    pool[w++] = pool[k];
+            }
+            npool = w;
+            continue;
+        }
+        if (balance[pi] != UINT64_MAX)
+            balance[pi] -= c->replication_flops;
+        p->flops += c->replication_flops;
+        *params += c->nparams;
+        slots--;
+        qs_org_t *ch = &next[(*nnext)++];
+        memset(ch, 0, sizeof *ch);
+        ch->parent = p->id; /* its id comes once the immigrants have their places */
+        ch->species = p->species;
+        ch->born = g + 1;
+        ch->newborn = 1;
+        ch->genome = xmalloc(c->nparams * sizeof(float));
+        memcpy(ch->genome, p->genome, c->nparams * sizeof(float));
+        ch->prior_fitness = p->fitness;
+    }
+    free(pool);
+    return slots;
+}
+
+/* The birth record of o, born in this generation. */
+static void birth_record(const qs_population_t *pop, const qs_org_t *o, qs_rec_birth_t *b)
+{
+    const qs_scenario_t *sc = pop->sc;
+    memset(b, 0, sizeof *b);
+    b->id = o->id;
+    b->parent = o->parent;
+    b->generation = pop->generation;
+    b->species = o->species;
+    b->mode = sc->mode;
+    b->has_link = o->has_link;
+    b->link_l_sr = o->has_link ? o->link.l_sr : NAN;
+    b->link_rel_err = o->has_link ? o->link.rel_err : NAN;
+    b->link_r2 = o->has_link ? o->link.r2 : NAN;
+    b->mutation_sigma = o->parent ? sc->mutation_sigma : 0;
+    b->mutation_rate = o->parent ? sc->mutation_rate : 0;
+    b->mutated = o->mutated;
+    b->island = pop->island;
+    uint32_t origin = o->parent ? qs_island_of(o->parent, pop->nislands) : pop->island;
+    b->migrant = origin != pop->island;
+    b->origin_island = b->migrant ? origin : 0; /* as the record reads back */
+}
+
+/* The evaluation record of o's life in this generation. */
+static void eval_record(const qs_population_t *pop, const qs_org_t *o, qs_rec_eval_t *e)
+{
+    memset(e, 0, sizeof *e);
+    e->id = o->id;
+    e->generation = pop->generation;
+    e->accuracy = o->accuracy;
+    e->l_sr = o->fidelity.l_sr;
+    e->rel_err = o->fidelity.rel_err;
+    e->r2 = o->fidelity.r2;
+    e->zero_quine = o->fidelity.zero_quine;
+    e->steps = o->steps;
+    e->flops = o->flops;
+    e->train_loss = o->train_loss;
+    e->has_child = o->has_child;
+    e->child_r2 = o->has_child ? o->child_r2 : NAN;
+    e->drift2_r2 = o->has_child ? o->drift2_r2 : NAN;
+}
+
+/* out's records of this generation (births, evaluations, deaths of those not kept) and its
+ * summary; adds each life's FLOPs to its organism's and the population's totals. */
+static void generation_records(qs_population_t *pop, int last, const char *kept,
+                               const uint32_t *rank, qs_generation_out_t *out)
+{
+    const qs_scenario_t *sc = pop->sc;
+    uint32_t n = pop->norgs, g = pop->generation;
+    qs_rec_generation_t *sum = &out->summary;
+    sum->generation = g;
+    sum->population = n;
+    sum->nspecies = sc->nspecies;
+    out->evals = xmalloc((n ? n : 1) * sizeof *out->evals);
+    out->births = xmalloc((n ? n : 1) * sizeof *out->births);
+    out->deaths = xmalloc((n ? n : 1) * sizeof *out->deaths);
+    out->dead = xmalloc((n ? n : 1) * sizeof *out->dead);
+    qs_genstats_t st;
+    qs_genstats_init(&st);
+    for (uint32_t i = 0; i < n; i++) {
+        qs_org_t *o = &pop->orgs[i];
+        o->flops_total += o->flops;
+        sum->species_count[o->species]++;
+        sum->flops += o->flops;
+        sum->params_alive += pop->cost[o->species].nparams;
+        if (o->born == g) {
+            birth_record(pop, o, &out->births[out->nbirths++]);
+            if (o->has_link)
+                qs_genstats_link(&st, o->link.r2, o->link.rel_err);
+        }
+        eval_record(pop, o, &out->evals[out->nevals++]);
+        qs_genstats_eval(&st, o->id, o->accuracy, o->fidelity.rel_err, o->fidelity.r2);
+        if (!kept[i]) {
+            qs_rec_death_t *d = &out->deaths[out->ndeaths++];
+            d->id = o->id;
+            d->generation = g;
+            const qs_species_cost_t *c = &pop->cost[o->species];
+            uint64_t life = o->steps * c->step_flops;
+            int could_pay =
+                o->allowance == UINT64_MAX || o->allowance - life >= c->replication_flops;
+            d->cause = last ? QS_DEATH_END : could_pay ? QS_DEATH_SELECTION : QS_DEATH_BUDGET;
+            out->dead[out->ndeaths - 1] = *o;
+            out->dead[out->ndeaths - 1].genome = NULL;
+        }
+    }
+    sum->best_accuracy = st.best_accuracy;
+    sum->best_id = st.best_id;
+    if (!st.accuracy.n) /* vanilla only: best by fitness */
+        sum->best_id = n ? pop->orgs[rank[0]].id : 0;
+    out->best_fitness = n ? pop->orgs[rank[0]].fitness : NAN;
+    sum->births = out->nbirths;
+    sum->deaths = out->ndeaths;
+    sum->mean_accuracy = qs_genstats_mean(&st.accuracy);
+    sum->mean_rel_err = qs_genstats_mean(&st.rel_err);
+    sum->mean_r2 = qs_genstats_mean(&st.r2);
+    sum->mean_link_r2 = qs_genstats_mean(&st.link_r2);
+    pop->deaths += out->ndeaths;
+    pop->flops_total += sum->flops;
+}
+
+/* The next plan replaces the population's organisms: the elites (kept, living again) and
+ * the children next[0..nnext) (moved), by id; out gets who is alive next and the species
+ * that die out. */
+static void next_plan(qs_population_t *pop, int last, const char *kept, uint32_t nelite,
+                      qs_org_t *next, uint32_t nnext, qs_generation_out_t *out)
+{
+    uint32_t n = pop->norgs;
+    uint32_t alive_next[QS_MAX_SPECIES] = {0};
+    qs_org_t *plan = xmalloc((nelite + nnext + 1) * sizeof *plan);
+    uint32_t nplan = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        qs_org_t *o = &pop->orgs[i];
+        if (kept[i]) {
+            qs_org_t *e = &plan[nplan++];
+            *e = *o;
+            e->newborn = 0;
+            e->done = 0;
+            e->has_link = 0;
+            e->mutated = 0;
+            e->flops = 0;
+            e->prior_fitness = o->fitness;
+            alive_next[o->species]++;
+            o->genome = NULL; /* moved */
+        }
+    }
+    for (uint32_t k = 0; k < nnext; k++) {
+        plan[nplan++] = next[k];
+        alive_next[next[k].species]++;
+    }
+    qsort(plan, nplan, sizeof *plan, by_id);
+    memcpy(out->alive_next, alive_next, sizeof alive_next);
+    for (uint32_t s = 0; s < pop->sc->nspecies; s++)
+        if (!last && out->summary.species_count[s] > 0 && alive_next[s] == 0)
+            out->extinct |= 1u << s;
+    for (uint32_t i = 0; i < n; i++)
+        free(pop->orgs[i].genome);
+    free(pop->orgs);
+    pop->orgs = plan;
+    pop->norgs = pop->cap = nplan;
+    if (!pop->cap) {
+        pop->orgs = xrealloc(pop->orgs, sizeof *pop->orgs);
+        pop->cap = 1;
+    }
+}
+
 void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *out)
 {
     const qs_scenario_t *sc = pop->sc;
@@ -469,51 +667,11 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         balance[i] = o->allowance == UINT64_MAX ? UINT64_MAX : o->allowance - o->flops;
     }
 
-    /* Children. */
+    /* Children, then the immigrants in the places left. */
     qs_org_t *next = xmalloc((sc->population + pop->nimmigrants + 1) * sizeof *next);
     uint32_t nnext = 0;
-    uint32_t *pool = xmalloc((n ? n : 1) * sizeof *pool), npool = 0;
-    for (uint32_t k = 0; k < n; k++)
-        pool[npool++] = rank[k];
-    qs_rng_t rng; /* island 0's stream is the one population's */
-    qs_rng_init(&rng, sc->seed,
-                qs_rng_stream(QS_STREAM_SELECTION, (uint64_t)pop->island << 32 | g));
-    uint32_t slots = last ? 0 : sc->population - nelite;
-    while (slots > 0 && npool > 0) {
-        uint32_t pos = draw(sc, &rng, pop->orgs, pool, npool);
-        uint32_t pi = pool[pos];
-        qs_org_t *p = &pop->orgs[pi];
-        const qs_species_cost_t *c = &pop->cost[p->species];
-        int can_pay = balance[pi] >= c->replication_flops;
-        int fits = sc->max_params == 0 || params + c->nparams <= sc->max_params;
-        if (!can_pay || !fits) {
-            /* Out of the pool for good: it cannot pay, or its species no longer fits
-             * (then none of its species does: remove them all). */
-            uint32_t w = 0;
-            for (uint32_t k = 0; k < npool; k++) {
-                const qs_org_t *q = &pop->orgs[pool[k]];
-                int drop = can_pay ? q->species == p->species : pool[k] == pi;
-                if (!drop)
-                    pool[w++] = pool[k];
-            }
-            npool = w;
-            continue;
-        }
-        if (balance[pi] != UINT64_MAX)
-            balance[pi] -= c->replication_flops;
-        p->flops += c->replication_flops;
-        params += c->nparams;
-        slots--;
-        qs_org_t *ch = &next[nnext++];
-        memset(ch, 0, sizeof *ch);
-        ch->parent = p->id; /* its id comes once the immigrants have their places */
-        ch->species = p->species;
-        ch->born = g + 1;
-        ch->newborn = 1;
-        ch->genome = xmalloc(c->nparams * sizeof(float));
-        memcpy(ch->genome, p->genome, c->nparams * sizeof(float));
-        ch->prior_fitness = p->fitness;
-    }
+    uint32_t slots =
+        breed(pop, rank, last ? 0 : sc->population - nelite, balance, &params, next, &nnext);
     if (!last && pop->nimmigrants)
         immigrate(pop, next, &nnext, slots, &params, out);
     free_immigrants(pop);
@@ -521,128 +679,10 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
         next[k].id = take_id(pop);
     pop->births += nnext;
 
-    /* Records of this generation. */
-    qs_rec_generation_t *sum = &out->summary;
-    sum->generation = g;
-    sum->population = n;
-    sum->nspecies = sc->nspecies;
-    out->evals = xmalloc((n ? n : 1) * sizeof *out->evals);
-    out->births = xmalloc((n ? n : 1) * sizeof *out->births);
-    out->deaths = xmalloc((n ? n : 1) * sizeof *out->deaths);
-    out->dead = xmalloc((n ? n : 1) * sizeof *out->dead);
-    qs_genstats_t st;
-    qs_genstats_init(&st);
-    for (uint32_t i = 0; i < n; i++) {
-        qs_org_t *o = &pop->orgs[i];
-        o->flops_total += o->flops;
-        sum->species_count[o->species]++;
-        sum->flops += o->flops;
-        sum->params_alive += pop->cost[o->species].nparams;
-        if (o->born == g) {
-            qs_rec_birth_t *b = &out->births[out->nbirths++];
-            memset(b, 0, sizeof *b);
-            b->id = o->id;
-            b->parent = o->parent;
-            b->generation = g;
-            b->species = o->species;
-            b->mode = sc->mode;
-            b->has_link = o->has_link;
-            b->link_l_sr = o->has_link ? o->link.l_sr : NAN;
-            b->link_rel_err = o->has_link ? o->link.rel_err : NAN;
-            b->link_r2 = o->has_link ? o->link.r2 : NAN;
-            b->mutation_sigma = o->parent ? sc->mutation_sigma : 0;
-            b->mutation_rate = o->parent ? sc->mutation_rate : 0;
-            b->mutated = o->mutated;
-            b->island = pop->island;
-            uint32_t origin = o->parent ? qs_island_of(o->parent, pop->nislands) : pop->island;
-            b->migrant = origin != pop->island;
-            b->origin_island = b->migrant ? origin : 0; /* as the record reads back */
-            if (o->has_link)
-                qs_genstats_link(&st, o->link.r2, o->link.rel_err);
-        }
-        qs_rec_eval_t *e = &out->evals[out->nevals++];
-        memset(e, 0, sizeof *e);
-        e->id = o->id;
-        e->generation = g;
-        e->accuracy = o->accuracy;
-        e->l_sr = o->fidelity.l_sr;
-        e->rel_err = o->fidelity.rel_err;
-        e->r2 = o->fidelity.r2;
-        e->zero_quine = o->fidelity.zero_quine;
-        e->steps = o->steps;
-        e->flops = o->flops;
-        e->train_loss = o->train_loss;
-        e->has_child = o->has_child;
-        e->child_r2 = o->has_child ? o->child_r2 : NAN;
-        e->drift2_r2 = o->has_child ? o->drift2_r2 : NAN;
-        qs_genstats_eval(&st, o->id, o->accuracy, o->fidelity.rel_err, o->fidelity.r2);
-        if (!kept[i]) {
-            qs_rec_death_t *d = &out->deaths[out->ndeaths++];
-            d->id = o->id;
-            d->generation = g;
-            const qs_species_cost_t *c = &pop->cost[o->species];
-            uint64_t life = o->steps * c->step_flops;
-            int could_pay =
-                o->allowance == UINT64_MAX || o->allowance - life >= c->replication_flops;
-            d->cause = last ? QS_DEATH_END : could_pay ? QS_DEATH_SELECTION : QS_DEATH_BUDGET;
-            out->dead[out->ndeaths - 1] = *o;
-            out->dead[out->ndeaths - 1].genome = NULL;
-        }
-    }
-    sum->best_accuracy = st.best_accuracy;
-    sum->best_id = st.best_id;
-    if (!st.accuracy.n) /* vanilla only: best by fitness */
-        sum->best_id = n ? pop->orgs[rank[0]].id : 0;
-    out->best_fitness = n ? pop->orgs[rank[0]].fitness : NAN;
-    sum->births = out->nbirths;
-    sum->deaths = out->ndeaths;
-    sum->mean_accuracy = qs_genstats_mean(&st.accuracy);
-    sum->mean_rel_err = qs_genstats_mean(&st.rel_err);
-    sum->mean_r2 = qs_genstats_mean(&st.r2);
-    sum->mean_link_r2 = qs_genstats_mean(&st.link_r2);
-    pop->deaths += out->ndeaths;
-    pop->flops_total += sum->flops;
-
-    /* The next plan: elites (living again) and children, by id. */
-    uint32_t alive_next[QS_MAX_SPECIES] = {0};
-    qs_org_t *plan = xmalloc((nelite + nnext + 1) * sizeof *plan);
-    uint32_t nplan = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        qs_org_t *o = &pop->orgs[i];
-        if (kept[i]) {
-            qs_org_t *e = &plan[nplan++];
-            *e = *o;
-            e->newborn = 0;
-            e->done = 0;
-            e->has_link = 0;
-            e->mutated = 0;
-            e->flops = 0;
-            e->prior_fitness = o->fitness;
-            alive_next[o->species]++;
-            o->genome = NULL; /* moved */
-        }
-    }
-    for (uint32_t k = 0; k < nnext; k++) {
-        plan[nplan++] = next[k];
-        alive_next[next[k].species]++;
-    }
-    qsort(plan, nplan, sizeof *plan, by_id);
-    memcpy(out->alive_next, alive_next, sizeof alive_next);
-    for (uint32_t s = 0; s < sc->nspecies; s++)
-        if (!last && sum->species_count[s] > 0 && alive_next[s] == 0)
-            out->extinct |= 1u << s;
-    for (uint32_t i = 0; i < n; i++)
-        free(pop->orgs[i].genome);
-    free(pop->orgs);
-    pop->orgs = plan;
-    pop->norgs = pop->cap = nplan;
-    if (!pop->cap) {
-        pop->orgs = xrealloc(pop->orgs, sizeof *pop->orgs);
-        pop->cap = 1;
-    }
+    generation_records(pop, last, kept, rank, out);
+    next_plan(pop, last, kept, nelite, next, nnext, out);
     pop->generation = g + 1;
     free(next);
-    free(pool);
     free(balance);
     free(kept);
     free(rank);
