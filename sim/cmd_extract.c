@@ -152,35 +152,42 @@ static void print_entry(const qs_archive_entry_t *e)
            (unsigned long long)e->parent, e->born, e->species, e->fitness, e->accuracy, e->r2);
 }
 
-int cmd_extract(int argc, char **argv)
+typedef struct {
+    uint64_t id, want_gen;
+    int have_id, have_gen, list;
+    const char *out;     /* NULL: organism-ID.genome */
+    const char *run_arg; /* RUN_DIR or an archive file */
+} opts_t;
+
+/* Parse the options into o: -1 to go on, else the exit status (--help, a usage error). */
+static int parse_args(int argc, char **argv, opts_t *o)
 {
     static const struct option longopts[] = {
         {"organism", required_argument, 0, 'i'}, {"generation", required_argument, 0, 'g'},
         {"out", required_argument, 0, 'o'},      {"list", no_argument, 0, 'l'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
-    uint64_t id = 0, want_gen = 0;
-    int have_id = 0, have_gen = 0, list = 0, c;
-    const char *out = NULL;
+    int c;
     qs_error_t err = {0};
+    memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":i:g:o:lh", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':
-            if (qs_parse_u64("--organism", optarg, 1, UINT64_MAX, &id, &err) < 0)
+            if (qs_parse_u64("--organism", optarg, 1, UINT64_MAX, &o->id, &err) < 0)
                 return qs_cli_usage_error("extract", "%s", err.msg);
-            have_id = 1;
+            o->have_id = 1;
             break;
         case 'g':
-            if (qs_parse_u64("--generation", optarg, 0, UINT32_MAX, &want_gen, &err) < 0)
+            if (qs_parse_u64("--generation", optarg, 0, UINT32_MAX, &o->want_gen, &err) < 0)
                 return qs_cli_usage_error("extract", "%s", err.msg);
-            have_gen = 1;
+            o->have_gen = 1;
             break;
         case 'o':
-            out = optarg;
+            o->out = optarg;
             break;
         case 'l':
-            list = 1;
+            o->list = 1;
             break;
         case 'h':
             usage(stdout);
@@ -194,30 +201,121 @@ int cmd_extract(int argc, char **argv)
         return qs_cli_usage_error("extract", "which run? (quinesim extract RUN_DIR --organism ID)");
     if (argc - optind > 1)
         return qs_cli_usage_error("extract", "unexpected argument '%s'", argv[optind + 1]);
-    if (have_id == list)
+    if (o->have_id == o->list)
         return qs_cli_usage_error("extract", "give either --organism ID or --list");
-    if (list && (have_gen || out))
+    if (o->list && (o->have_gen || o->out))
         return qs_cli_usage_error("extract", "--generation and --out go with --organism");
-    const char *run_arg = argv[optind];
-    char run_dir[QS_PATH_MAX], path[QS_PATH_MAX + 32];
+    o->run_arg = argv[optind];
+    return -1;
+}
+
+/* The run's folder and its archive's path, for RUN_DIR or an archive file: 0, or -1 with
+ * the error printed (a folder without an archive). */
+static int archive_path(const char *run_arg, char *run_dir, size_t dir_cap, char *path,
+                        size_t path_cap)
+{
     struct stat st;
     if (stat(run_arg, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        snprintf(path, sizeof path, "%s", run_arg);
-        snprintf(run_dir, sizeof run_dir, "%s", run_arg);
-        snprintf(run_dir, sizeof run_dir, "%s", dirname(run_dir));
-    } else {
-        snprintf(run_dir, sizeof run_dir, "%s", run_arg);
-        snprintf(path, sizeof path, "%s/%s", run_arg, QS_ARCHIVE_FILE);
-        if (stat(path, &st) != 0) {
+        snprintf(path, path_cap, "%s", run_arg);
+        snprintf(run_dir, dir_cap, "%s", run_arg);
+        snprintf(run_dir, dir_cap, "%s", dirname(run_dir));
+        return 0;
+    }
+    snprintf(run_dir, dir_cap, "%s", run_arg);
+    snprintf(path, path_cap, "%s/%s", run_arg, QS_ARCHIVE_FILE);
+    if (stat(path, &st) != 0) {
+        fprintf(stderr,
+                "quinesim extract: %s has no %s: %s (a run keeps one with [run] archive = "
+                "best | survivors | all)\n",
+                run_arg, QS_ARCHIVE_FILE,
+                stat(run_arg, &st) != 0 ? "no such folder" : "the run kept no archive");
+        return -1;
+    }
+    return 0;
+}
+
+/* The archive has no copy of organism o->id (at o->generation): say where it is archived
+ * instead, or its nearest archived ancestor. seen[0..nseen) is every entry read (sorted
+ * here). Returns the exit status. */
+static int report_absent(const opts_t *o, const char *run_dir, const qs_archive_reader_t *rd,
+                         seen_t *seen, size_t nseen)
+{
+    if (o->have_gen) {
+        int other = 0;
+        for (size_t i = 0; i < nseen; i++)
+            other |= seen[i].id == o->id;
+        if (other) {
             fprintf(stderr,
-                    "quinesim extract: %s has no %s: %s (a run keeps one with [run] archive = "
-                    "best | survivors | all)\n",
-                    run_arg, QS_ARCHIVE_FILE,
-                    stat(run_arg, &st) != 0 ? "no such folder" : "the run kept no archive");
+                    "quinesim extract: organism %llu is archived, but not at generation "
+                    "%llu; at:",
+                    (unsigned long long)o->id, (unsigned long long)o->want_gen);
+            for (size_t i = 0; i < nseen; i++)
+                if (seen[i].id == o->id)
+                    fprintf(stderr, " %u", seen[i].first);
+            fputc('\n', stderr);
             return 1;
         }
     }
+    /* one row per id, with the first and last generation it was archived at */
+    qsort(seen, nseen, sizeof *seen, by_id);
+    size_t w = 0;
+    for (size_t i = 0; i < nseen; i++) {
+        if (w && seen[w - 1].id == seen[i].id) {
+            seen[w - 1].first = QS_MIN(seen[w - 1].first, seen[i].first);
+            seen[w - 1].last = QS_MAX(seen[w - 1].last, seen[i].last);
+            continue;
+        }
+        seen[w++] = seen[i];
+    }
+    return report_missing(o->run_arg, run_dir, rd, o->id, seen, w);
+}
 
+/* Check that the genome found in the archive's entry hit is organism o->id's, and write it
+ * to o->out. Returns the exit status. */
+static int write_found(const opts_t *o, const char *path, const qs_bytes_t *found,
+                       const qs_archive_entry_t *hit)
+{
+    qs_error_t err = {0};
+    qs_genome_t g;
+    if (qs_genome_decode(&g, found->data, found->len, &err) < 0) {
+        fprintf(stderr, "quinesim extract: %s: organism %llu (generation %u): %s\n", path,
+                (unsigned long long)o->id, hit->generation, err.msg);
+        return 1;
+    }
+    int same = g.id == hit->id;
+    qs_genome_destroy(&g);
+    if (!same) {
+        fprintf(stderr,
+                "quinesim extract: %s: the entry of organism %llu holds another organism's "
+                "genome\n",
+                path, (unsigned long long)o->id);
+        return 1;
+    }
+    char def[64];
+    snprintf(def, sizeof def, "organism-%llu.genome", (unsigned long long)o->id);
+    const char *out = o->out ? o->out : def;
+    if (qs_write_file_atomic(out, found->data, found->len, &err) < 0) {
+        fprintf(stderr, "quinesim extract: %s\n", err.msg);
+        return 1;
+    }
+    printf("organism %llu (%s, born in generation %u, archived at generation %u, fitness %.6g, "
+           "R2 %.6g) -> %s\n",
+           (unsigned long long)o->id, hit->species, hit->born, hit->generation, hit->fitness,
+           hit->r2, out);
+    return 0;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+    opts_t o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    char run_dir[QS_PATH_MAX], path[QS_PATH_MAX + 32];
+    if (archive_path(o.run_arg, run_dir, sizeof run_dir, path, sizeof path) < 0)
+        return 1;
+
+    qs_error_t err = {0};
     qs_archive_reader_t rd;
     if (qs_archive_open(&rd, path, &err) < 0) {
         fprintf(stderr, "quinesim extract: %s\n", err.msg);
@@ -229,15 +327,15 @@ int cmd_extract(int argc, char **argv)
     qs_bytes_init(&found);
     qs_archive_entry_t e, hit;
     memset(&hit, 0, sizeof hit);
-    int rc, status = 0;
-    if (list)
+    int status = 0;
+    if (o.list)
         printf("generation\tid\tparent\tborn\tspecies\tfitness\taccuracy\tr2\n");
     while ((rc = qs_archive_next(&rd, &e, &err)) > 0) {
-        if (list) {
+        if (o.list) {
             print_entry(&e);
             continue;
         }
-        if (e.id == id && (have_gen ? e.generation == want_gen : 1)) {
+        if (e.id == o.id && (o.have_gen ? e.generation == o.want_gen : 1)) {
             qs_bytes_clear(&found);
             qs_bytes_append(&found, e.genome, e.genome_len);
             hit = e;
@@ -251,70 +349,10 @@ int cmd_extract(int argc, char **argv)
         fprintf(stderr, "quinesim extract: %s\n", err.msg);
         status = 1;
     }
-    if (list)
-        goto out;
-    if (!found.len) {
-        if (have_gen) {
-            int other = 0;
-            for (size_t i = 0; i < nseen; i++)
-                other |= seen[i].id == id;
-            if (other) {
-                fprintf(stderr,
-                        "quinesim extract: organism %llu is archived, but not at generation "
-                        "%llu; at:",
-                        (unsigned long long)id, (unsigned long long)want_gen);
-                for (size_t i = 0; i < nseen; i++)
-                    if (seen[i].id == id)
-                        fprintf(stderr, " %u", seen[i].first);
-                fputc('\n', stderr);
-                status = 1;
-                goto out;
-            }
-        }
-        /* one row per id, with the first and last generation it was archived at */
-        qsort(seen, nseen, sizeof *seen, by_id);
-        size_t w = 0;
-        for (size_t i = 0; i < nseen; i++) {
-            if (w && seen[w - 1].id == seen[i].id) {
-                seen[w - 1].first = QS_MIN(seen[w - 1].first, seen[i].first);
-                seen[w - 1].last = QS_MAX(seen[w - 1].last, seen[i].last);
-                continue;
-            }
-            seen[w++] = seen[i];
-        }
-        status = report_missing(run_arg, run_dir, &rd, id, seen, w);
-        goto out;
-    }
-    qs_genome_t g;
-    if (qs_genome_decode(&g, found.data, found.len, &err) < 0) {
-        fprintf(stderr, "quinesim extract: %s: organism %llu (generation %u): %s\n", path,
-                (unsigned long long)id, hit.generation, err.msg);
-        status = 1;
-        goto out;
-    }
-    int same = g.id == hit.id;
-    qs_genome_destroy(&g);
-    if (!same) {
-        fprintf(stderr,
-                "quinesim extract: %s: the entry of organism %llu holds another organism's "
-                "genome\n",
-                path, (unsigned long long)id);
-        status = 1;
-        goto out;
-    }
-    char def[64];
-    snprintf(def, sizeof def, "organism-%llu.genome", (unsigned long long)id);
-    if (!out)
-        out = def;
-    if (qs_write_file_atomic(out, found.data, found.len, &err) < 0) {
-        fprintf(stderr, "quinesim extract: %s\n", err.msg);
-        status = 1;
-        goto out;
-    }
-    printf("organism %llu (%s, born in generation %u, archived at generation %u, fitness %.6g, "
-           "R2 %.6g) -> %s\n",
-           (unsigned long long)id, hit.species, hit.born, hit.generation, hit.fitness, hit.r2, out);
-out:
+    if (!o.list && !found.len)
+        status = report_absent(&o, run_dir, &rd, seen, nseen);
+    else if (!o.list && write_found(&o, path, &found, &hit) != 0)
+        status = 1; /* else that of the reading */
     qs_bytes_destroy(&found);
     free(seen);
     qs_archive_close(&rd);
