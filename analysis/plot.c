@@ -689,12 +689,18 @@ int qs_plot_runs_charts(const qs_plot_runs_t *r, const char *dir, FILE *info, qs
     return qs_plot_groups_charts(r, NULL, 1, dir, info, err);
 }
 
-int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *labels, uint32_t n,
-                          const char *dir, FILE *info, qs_error_t *err)
+/* What the runs' data holds, for the script: whether there is an accuracy and a fidelity to
+ * draw, their ranges, the longest run and how many runs. */
+typedef struct {
+    int acc, fid;
+    double acc_lo, acc_hi, r2_lo;
+    uint32_t ngens, nruns;
+} runs_extent_t;
+
+/* runs.dat: one block of rows per group, a row per generation; x gets what it holds. */
+static int runs_data(const qs_plot_runs_t *groups, const char *const *labels, uint32_t n,
+                     const char *dir, runs_extent_t *x, qs_error_t *err)
 {
-    int rc = mkdir_p(dir, err);
-    if (rc < 0)
-        return rc;
     FILE *f = create_in(dir, "runs.dat", err);
     if (!f)
         return QS_ERR(IO);
@@ -703,13 +709,11 @@ int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *label
           f);
     if (n > 1)
         fputs("# one block per group of runs (gnuplot: index k), in the order of the key\n", f);
-    int acc = 0, fid = 0;
-    double acc_lo = INFINITY, acc_hi = -INFINITY, r2_lo = 1;
-    uint32_t ngens = 0, nruns = 0;
+    *x = (runs_extent_t){.acc_lo = INFINITY, .acc_hi = -INFINITY, .r2_lo = 1};
     for (uint32_t k = 0; k < n; k++) {
         const qs_plot_runs_t *r = &groups[k];
-        ngens = QS_MAX(ngens, r->ngens);
-        nruns += r->nruns;
+        x->ngens = QS_MAX(x->ngens, r->ngens);
+        x->nruns += r->nruns;
         if (k > 0)
             fputs("\n\n", f);
         if (n > 1)
@@ -719,30 +723,130 @@ int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *label
             const qs_hstat_t *st[] = {&r->acc[g], &r->r2[g], &r->link_r2[g]};
             dat_stats(f, st, QS_ARRAY_LEN(st), 1);
             if (st[0]->n) {
-                acc = 1;
-                acc_lo = QS_MIN(acc_lo, st[0]->min);
-                acc_hi = QS_MAX(acc_hi, st[0]->max);
+                x->acc = 1;
+                x->acc_lo = QS_MIN(x->acc_lo, st[0]->min);
+                x->acc_hi = QS_MAX(x->acc_hi, st[0]->max);
             }
             for (size_t j = 1; j < 3; j++)
                 if (st[j]->n) {
-                    fid = 1;
-                    r2_lo = QS_MIN(r2_lo, QS_MAX(R2_FLOOR, st[j]->min));
+                    x->fid = 1;
+                    x->r2_lo = QS_MIN(x->r2_lo, QS_MAX(R2_FLOOR, st[j]->min));
                 }
         }
     }
-    if ((rc = finish_file(f, dir, "runs.dat", err)) < 0)
+    return finish_file(f, dir, "runs.dat", err);
+}
+
+/* runs.gp's accuracy chart: per group a band (lowest to highest run), bars and a line. */
+static void script_accuracy_runs(FILE *f, const char *const *labels, uint32_t n, const char *what,
+                                 const runs_extent_t *x)
+{
+    const size_t npal = QS_ARRAY_LEN(palette);
+    fprintf(f,
+            "set output \"accuracy_runs.\".fmt\n"
+            "set title \"Population mean fitness-set accuracy over %s\\n"
+            "line: mean of the runs' means; band: lowest to highest run; bars: sd over "
+            "runs\"\n"
+            "set ylabel \"fitness-set accuracy (fraction correct)\"\n",
+            what);
+    data_yrange(f, x->acc_lo, x->acc_hi, 0, 1);
+    if (n > 1)
+        fprintf(f, "set bmargin %u\n", 5 + (n * 23 + 19) / 20);
+    fputs("plot", f);
+    for (uint32_t k = 0; k < n; k++) {
+        char t[512], band[600], bars[600], line[600];
+        if (n == 1) {
+            snprintf(band, sizeof band, "title \"range of the runs\"");
+            snprintf(bars, sizeof bars, "title \"mean ± sd\"");
+            snprintf(line, sizeof line, "notitle");
+        } else {
+            gp_text(t, sizeof t, labels[k]);
+            snprintf(band, sizeof band, "notitle");
+            snprintf(bars, sizeof bars, "notitle");
+            snprintf(line, sizeof line, "title \"%s\"", t);
+        }
+        const char *c = palette[k % npal];
+        fprintf(f,
+                "%s \"runs.dat\" index %u using 1:4:5 with filledcurves lc rgb \"%s\" "
+                "fs transparent solid %s noborder %s, \\\n"
+                "     \"runs.dat\" index %u using 1:3:6 with yerrorbars lc rgb \"%s\" pt 7 "
+                "ps 0.4 %s, \\\n"
+                "     \"runs.dat\" index %u using 1:3 with lines lw 2 lc rgb \"%s\" %s",
+                k ? ", \\\n    " : "", k, c, n > 1 ? "0.15" : "0.22", band, k, c, bars, k, c, line);
+    }
+    fputc('\n', f);
+}
+
+/* runs.gp's fidelity chart: self-prediction (band, bars, line) and child vs parent. */
+static void script_fidelity_runs(FILE *f, const char *const *labels, uint32_t n, const char *what,
+                                 const runs_extent_t *x)
+{
+    const size_t npal = QS_ARRAY_LEN(palette);
+    fprintf(f,
+            "set output \"fidelity_runs.\".fmt\n"
+            "set title \"Replication fidelity over %s\\n"
+            "lines: mean of the runs' means; band: lowest to highest run; bars: sd over "
+            "runs\"\n"
+            "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n",
+            what);
+    data_yrange(f, x->r2_lo, 1, R2_FLOOR, 1.02);
+    if (n == 1) {
+        fprintf(f,
+                "plot \"runs.dat\" using 1:($9 < %g ? %g : $9):10 with filledcurves lc rgb "
+                "\"%s\" fs transparent solid 0.22 noborder title \"self-prediction: "
+                "range\", \\\n"
+                "     \"runs.dat\" using 1:8:11 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
+                "title \"self-prediction: mean ± sd\", \\\n"
+                "     \"runs.dat\" using 1:8 with lines lw 2 lc rgb \"%s\" notitle, \\\n"
+                "     \"runs.dat\" using 1:13:16 with yerrorbars lc rgb \"%s\" pt 4 ps 0.4 "
+                "title \"child vs parent: mean ± sd\", \\\n"
+                "     \"runs.dat\" using 1:13 with lines lw 2 dt 2 lc rgb \"%s\" notitle\n",
+                R2_FLOOR, R2_FLOOR, palette[2], palette[2], palette[2], palette[3], palette[3]);
+        return;
+    }
+    /* per group: self-prediction band, bars and line; child vs parent dashed */
+    fprintf(f, "set bmargin %u\n", 5 + (2 * n * 23 + 19) / 20);
+    fputs("plot", f);
+    for (uint32_t k = 0; k < n; k++) {
+        char t[512];
+        gp_text(t, sizeof t, labels[k]);
+        const char *c = palette[k % npal];
+        fprintf(f,
+                "%s \"runs.dat\" index %u using 1:($9 < %g ? %g : $9):10 with "
+                "filledcurves lc rgb \"%s\" fs transparent solid 0.15 noborder "
+                "notitle, \\\n"
+                "     \"runs.dat\" index %u using 1:8:11 with yerrorbars lc rgb \"%s\" "
+                "pt 7 ps 0.4 notitle, \\\n"
+                "     \"runs.dat\" index %u using 1:8 with lines lw 2 lc rgb \"%s\" "
+                "title \"%s: self-prediction\", \\\n"
+                "     \"runs.dat\" index %u using 1:13 with lines lw 2 dt 2 lc rgb "
+                "\"%s\" title \"%s: child vs parent\"",
+                k ? ", \\\n    " : "", k, R2_FLOOR, R2_FLOOR, c, k, c, k, c, t, k, c, t);
+    }
+    fputc('\n', f);
+}
+
+int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *labels, uint32_t n,
+                          const char *dir, FILE *info, qs_error_t *err)
+{
+    int rc = mkdir_p(dir, err);
+    if (rc < 0)
         return rc;
-    if (!acc && !fid)
+    runs_extent_t x;
+    if ((rc = runs_data(groups, labels, n, dir, &x, err)) < 0)
+        return rc;
+    if (!x.acc && !x.fid)
         return qs_error_set(err, QS_ERR(INVAL), "%s: nothing to plot across the runs", dir);
 
-    if (!(f = create_in(dir, "runs.gp", err)))
+    FILE *f = create_in(dir, "runs.gp", err);
+    if (!f)
         return QS_ERR(IO);
-    uint32_t last = ngens ? ngens - 1 : 0;
+    uint32_t last = x.ngens ? x.ngens - 1 : 0;
     char what[64];
     if (n > 1)
-        snprintf(what, sizeof what, "%u runs in %u groups", nruns, n);
+        snprintf(what, sizeof what, "%u runs in %u groups", x.nruns, n);
     else
-        snprintf(what, sizeof what, "%u runs", nruns);
+        snprintf(what, sizeof what, "%u runs", x.nruns);
     fprintf(f,
             "# quinesim analyze: %s side by side. Redraw with: gnuplot runs.gp\n"
             "set datafile missing \"?\"\n"
@@ -761,86 +865,10 @@ int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *label
         script_terminal_height(f, 600 + 20 * 2 * QS_MIN(n, 40u));
     else
         script_terminal(f);
-    const size_t npal = QS_ARRAY_LEN(palette);
-    if (acc) {
-        fprintf(f,
-                "set output \"accuracy_runs.\".fmt\n"
-                "set title \"Population mean fitness-set accuracy over %s\\n"
-                "line: mean of the runs' means; band: lowest to highest run; bars: sd over "
-                "runs\"\n"
-                "set ylabel \"fitness-set accuracy (fraction correct)\"\n",
-                what);
-        data_yrange(f, acc_lo, acc_hi, 0, 1);
-        if (n > 1)
-            fprintf(f, "set bmargin %u\n", 5 + (n * 23 + 19) / 20);
-        fputs("plot", f);
-        for (uint32_t k = 0; k < n; k++) {
-            char t[512], band[600], bars[600], line[600];
-            if (n == 1) {
-                snprintf(band, sizeof band, "title \"range of the runs\"");
-                snprintf(bars, sizeof bars, "title \"mean ± sd\"");
-                snprintf(line, sizeof line, "notitle");
-            } else {
-                gp_text(t, sizeof t, labels[k]);
-                snprintf(band, sizeof band, "notitle");
-                snprintf(bars, sizeof bars, "notitle");
-                snprintf(line, sizeof line, "title \"%s\"", t);
-            }
-            const char *c = palette[k % npal];
-            fprintf(f,
-                    "%s \"runs.dat\" index %u using 1:4:5 with filledcurves lc rgb \"%s\" "
-                    "fs transparent solid %s noborder %s, \\\n"
-                    "     \"runs.dat\" index %u using 1:3:6 with yerrorbars lc rgb \"%s\" pt 7 "
-                    "ps 0.4 %s, \\\n"
-                    "     \"runs.dat\" index %u using 1:3 with lines lw 2 lc rgb \"%s\" %s",
-                    k ? ", \\\n    " : "", k, c, n > 1 ? "0.15" : "0.22", band, k, c, bars, k, c,
-                    line);
-        }
-        fputc('\n', f);
-    }
-    if (fid) {
-        fprintf(f,
-                "set output \"fidelity_runs.\".fmt\n"
-                "set title \"Replication fidelity over %s\\n"
-                "lines: mean of the runs' means; band: lowest to highest run; bars: sd over "
-                "runs\"\n"
-                "set ylabel \"R² of predicted vs actual weights (1 = exact copy)\"\n",
-                what);
-        data_yrange(f, r2_lo, 1, R2_FLOOR, 1.02);
-        if (n == 1) {
-            fprintf(f,
-                    "plot \"runs.dat\" using 1:($9 < %g ? %g : $9):10 with filledcurves lc rgb "
-                    "\"%s\" fs transparent solid 0.22 noborder title \"self-prediction: "
-                    "range\", \\\n"
-                    "     \"runs.dat\" using 1:8:11 with yerrorbars lc rgb \"%s\" pt 7 ps 0.4 "
-                    "title \"self-prediction: mean ± sd\", \\\n"
-                    "     \"runs.dat\" using 1:8 with lines lw 2 lc rgb \"%s\" notitle, \\\n"
-                    "     \"runs.dat\" using 1:13:16 with yerrorbars lc rgb \"%s\" pt 4 ps 0.4 "
-                    "title \"child vs parent: mean ± sd\", \\\n"
-                    "     \"runs.dat\" using 1:13 with lines lw 2 dt 2 lc rgb \"%s\" notitle\n",
-                    R2_FLOOR, R2_FLOOR, palette[2], palette[2], palette[2], palette[3], palette[3]);
-        } else { /* per group: self-prediction band, bars and line; child vs parent dashed */
-            fprintf(f, "set bmargin %u\n", 5 + (2 * n * 23 + 19) / 20);
-            fputs("plot", f);
-            for (uint32_t k = 0; k < n; k++) {
-                char t[512];
-                gp_text(t, sizeof t, labels[k]);
-                const char *c = palette[k % npal];
-                fprintf(f,
-                        "%s \"runs.dat\" index %u using 1:($9 < %g ? %g : $9):10 with "
-                        "filledcurves lc rgb \"%s\" fs transparent solid 0.15 noborder "
-                        "notitle, \\\n"
-                        "     \"runs.dat\" index %u using 1:8:11 with yerrorbars lc rgb \"%s\" "
-                        "pt 7 ps 0.4 notitle, \\\n"
-                        "     \"runs.dat\" index %u using 1:8 with lines lw 2 lc rgb \"%s\" "
-                        "title \"%s: self-prediction\", \\\n"
-                        "     \"runs.dat\" index %u using 1:13 with lines lw 2 dt 2 lc rgb "
-                        "\"%s\" title \"%s: child vs parent\"",
-                        k ? ", \\\n    " : "", k, R2_FLOOR, R2_FLOOR, c, k, c, k, c, t, k, c, t);
-            }
-            fputc('\n', f);
-        }
-    }
+    if (x.acc)
+        script_accuracy_runs(f, labels, n, what, &x);
+    if (x.fid)
+        script_fidelity_runs(f, labels, n, what, &x);
     fputs("set output\n}\n", f);
     if ((rc = finish_file(f, dir, "runs.gp", err)) < 0)
         return rc;
@@ -849,9 +877,9 @@ int qs_plot_groups_charts(const qs_plot_runs_t *groups, const char *const *label
     char *argv[] = {"gnuplot", "runs.gp", NULL};
     if ((rc = run_tool(argv, dir, log_path, "gnuplot-nox", err)) < 0)
         return rc;
-    if (acc)
+    if (x.acc)
         fprintf(info, "plot: %s/accuracy_runs.png and .svg (%s)\n", dir, what);
-    if (fid)
+    if (x.fid)
         fprintf(info, "plot: %s/fidelity_runs.png and .svg (%s)\n", dir, what);
     return 0;
 }
