@@ -601,6 +601,11 @@ static int task_row(const float *logits, size_t k, unsigned label, float inv_t, 
     return arg == label;
 }
 
+/* The batch's forward pass, losses and hand-derived backward pass (core/quine.h). Long
+ * (160 lines) for a reason: the hot kernel, one chunk loop whose gather, forward, loss and
+ * backward steps share a dozen shapes and buffers (m, H, K1, beta, head, ghead, ...); split,
+ * each step would take them all as arguments and the derivation would no longer read top
+ * to bottom. */
 void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *targets,
                         const uint32_t *coords, size_t nc, const qs_features_t *feat,
                         const uint32_t *images, size_t ni, const qs_objective_t *obj, qs_work_t *w,
