@@ -473,7 +473,9 @@ static int serve_task(wk_t *w, qs_msg_t *in)
     return rc;
 }
 
-qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
+/* The worker's state for opts, the process set up for tasks (one BLAS thread, the memory
+ * limit, SIGPIPE ignored); a start-up fault exits here. */
+static wk_t *worker_new(const qs_worker_opts_t *opts)
 {
     wk_t *w = xcalloc(1, sizeof *w);
     w->opts = opts;
@@ -488,127 +490,12 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
         fprintf(stderr, "worker: exiting at start-up (fault injection)\n");
         _exit(4);
     }
+    return w;
+}
 
-    qs_worker_end_t status = QS_WORKER_ERROR;
-    qs_error_t err = {0};
-    qs_msg_t m = {.type = QS_MSG_HELLO};
-    snprintf(m.u.hello.role, sizeof m.u.hello.role, "worker");
-    m.u.hello.pid = getpid();
-    gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
-    snprintf(m.u.hello.blas, sizeof m.u.hello.blas, "%s", qs_blas_core());
-    snprintf(m.u.hello.isa, sizeof m.u.hello.isa, "%s", qs_mm_isa());
-    if (opts->tcp) {
-        status = handshake(w, &m, &err);
-        if (status != QS_WORKER_SHUTDOWN) {
-            fprintf(stderr, "worker: %s\n", err.msg);
-            goto out;
-        }
-        status = QS_WORKER_ERROR;
-    } else if (send_msg(w, &m) < 0) {
-        fprintf(stderr, "worker: cannot write hello: %s\n", strerror(errno));
-        goto out;
-    }
-    for (;;) {
-        qs_msg_t in;
-        int rc = recv_msg(w, &in, &err);
-        if (rc == 0) {
-            /* The orchestrator closed the pipe: the normal end of a local worker. */
-            status = opts->tcp ? QS_WORKER_EOF : QS_WORKER_SHUTDOWN;
-            qs_error_set(&err, QS_ERR(PEER), "connection closed");
-            break;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "worker: %s\n", err.msg);
-            send_error(w, 0, err.code, err.msg);
-            break;
-        }
-        if (in.type == QS_MSG_ERROR) {
-            /* The orchestrator refused or dropped us; an authentication refusal is final. */
-            qs_error_set(&err, QS_ERR(PEER), "the orchestrator refused us: %s", in.u.error.message);
-            fprintf(stderr, "worker: %s\n", err.msg);
-            status = in.u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
-            qs_msg_destroy(&in);
-            break;
-        }
-        if (in.type == QS_MSG_SHUTDOWN) {
-            qs_msg_destroy(&in);
-            status = QS_WORKER_SHUTDOWN;
-            break;
-        }
-        if (in.type == QS_MSG_CONFIG) {
-            if (w->configured || w->hb_running || w->awaiting_data) {
-                send_error(w, 0, QS_ERR(PEER), "config received twice");
-                qs_msg_destroy(&in);
-                break;
-            }
-            w->cfg = in.u.config;
-            qs_msg_destroy(&in);
-            start_heartbeats(w);
-            if (w->fault == FAULT_ABORT_IN_SETUP && fault_claim()) {
-                fprintf(stderr, "worker: cannot allocate the species (fault injection)\n");
-                abort();
-            }
-            qs_error_t derr = {0};
-            if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
-                /* Not here, or not the same: ask the orchestrator for it. */
-                qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
-                req.u.data_request.data_hash = w->cfg.data_hash;
-                if (!opts->quiet)
-                    fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
-                send_msg(w, &req);
-                w->awaiting_data = 1;
-                continue;
-            }
-            if (configure(w) < 0)
-                break;
-            continue;
-        }
-        if (in.type == QS_MSG_DATA) {
-            qs_error_t derr = {0};
-            if (w->configured || qs_data_adopt(&w->data, &w->cfg, &in.u.data, &derr) < 0) {
-                send_error(w, 0, QS_ERR(MISMATCH), w->configured ? "data sent twice" : derr.msg);
-                qs_msg_destroy(&in);
-                break;
-            }
-            qs_msg_destroy(&in);
-            if (configure(w) < 0)
-                break;
-            w->awaiting_data = 0;
-            int sent = 0;
-            for (size_t i = 0; i < w->npending; i++) {
-                if (sent == 0)
-                    sent = serve_task(w, &w->pending[i]);
-                qs_msg_destroy(&w->pending[i]);
-            }
-            w->npending = 0;
-            if (sent < 0)
-                break;
-            continue;
-        }
-        if (in.type == QS_MSG_TASK && w->awaiting_data) {
-            if (w->npending == w->cap_pending) {
-                w->cap_pending = w->cap_pending ? 2 * w->cap_pending : 8;
-                w->pending = xrealloc(w->pending, w->cap_pending * sizeof *w->pending);
-            }
-            w->pending[w->npending++] = in;
-            continue;
-        }
-        if (in.type != QS_MSG_TASK || !w->configured) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in.type),
-                     w->configured ? "" : " before config");
-            send_error(w, 0, QS_ERR(PEER), msg);
-            qs_msg_destroy(&in);
-            break;
-        }
-        int sent = serve_task(w, &in);
-        qs_msg_destroy(&in);
-        if (sent < 0)
-            break;
-    }
-out:
-    if (why && status != QS_WORKER_SHUTDOWN)
-        *why = err;
+/* Stops the heartbeats and frees w with everything it holds. */
+static void worker_free(wk_t *w)
+{
     for (size_t i = 0; i < w->npending; i++)
         qs_msg_destroy(&w->pending[i]);
     free(w->pending);
@@ -622,5 +509,162 @@ out:
     qs_frame_reader_destroy(&w->reader);
     pthread_mutex_destroy(&w->wlock);
     free(w);
+}
+
+/* Introduce ourselves: hello, through the handshake over TCP. QS_WORKER_SHUTDOWN to go on,
+ * else how the worker ends (the reason printed, and in err after a handshake). */
+static qs_worker_end_t say_hello(wk_t *w, qs_error_t *err)
+{
+    qs_msg_t m = {.type = QS_MSG_HELLO};
+    snprintf(m.u.hello.role, sizeof m.u.hello.role, "worker");
+    m.u.hello.pid = getpid();
+    gethostname(m.u.hello.host, sizeof m.u.hello.host - 1);
+    snprintf(m.u.hello.blas, sizeof m.u.hello.blas, "%s", qs_blas_core());
+    snprintf(m.u.hello.isa, sizeof m.u.hello.isa, "%s", qs_mm_isa());
+    if (w->opts->tcp) {
+        qs_worker_end_t status = handshake(w, &m, err);
+        if (status != QS_WORKER_SHUTDOWN)
+            fprintf(stderr, "worker: %s\n", err->msg);
+        return status;
+    }
+    if (send_msg(w, &m) < 0) {
+        fprintf(stderr, "worker: cannot write hello: %s\n", strerror(errno));
+        return QS_WORKER_ERROR;
+    }
+    return QS_WORKER_SHUTDOWN;
+}
+
+/* The config message in: adopt it, start the heartbeats, and set up the species on the
+ * data, or ask the orchestrator for the data when it is not here. 0 to go on, -1 to end. */
+static int on_config(wk_t *w, qs_msg_t *in)
+{
+    if (w->configured || w->hb_running || w->awaiting_data) {
+        send_error(w, 0, QS_ERR(PEER), "config received twice");
+        qs_msg_destroy(in);
+        return -1;
+    }
+    w->cfg = in->u.config;
+    qs_msg_destroy(in);
+    start_heartbeats(w);
+    if (w->fault == FAULT_ABORT_IN_SETUP && fault_claim()) {
+        fprintf(stderr, "worker: cannot allocate the species (fault injection)\n");
+        abort();
+    }
+    qs_error_t derr = {0};
+    if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
+        /* Not here, or not the same: ask the orchestrator for it. */
+        qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
+        req.u.data_request.data_hash = w->cfg.data_hash;
+        if (!w->opts->quiet)
+            fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
+        send_msg(w, &req);
+        w->awaiting_data = 1;
+        return 0;
+    }
+    return configure(w) < 0 ? -1 : 0;
+}
+
+/* The data message in (asked for by on_config): adopt it, set up the species and serve
+ * the tasks held meanwhile. 0 to go on, -1 to end. */
+static int on_data(wk_t *w, qs_msg_t *in)
+{
+    qs_error_t derr = {0};
+    if (w->configured || qs_data_adopt(&w->data, &w->cfg, &in->u.data, &derr) < 0) {
+        send_error(w, 0, QS_ERR(MISMATCH), w->configured ? "data sent twice" : derr.msg);
+        qs_msg_destroy(in);
+        return -1;
+    }
+    qs_msg_destroy(in);
+    if (configure(w) < 0)
+        return -1;
+    w->awaiting_data = 0;
+    int sent = 0;
+    for (size_t i = 0; i < w->npending; i++) {
+        if (sent == 0)
+            sent = serve_task(w, &w->pending[i]);
+        qs_msg_destroy(&w->pending[i]);
+    }
+    w->npending = 0;
+    return sent < 0 ? -1 : 0;
+}
+
+/* Keep a task that came before the data (w takes in). */
+static void hold_task(wk_t *w, qs_msg_t *in)
+{
+    if (w->npending == w->cap_pending) {
+        w->cap_pending = w->cap_pending ? 2 * w->cap_pending : 8;
+        w->pending = xrealloc(w->pending, w->cap_pending * sizeof *w->pending);
+    }
+    w->pending[w->npending++] = *in;
+}
+
+/* Every message until the end: how the worker ends, err set but on a shutdown. */
+static qs_worker_end_t serve_messages(wk_t *w, qs_error_t *err)
+{
+    for (;;) {
+        qs_msg_t in;
+        int rc = recv_msg(w, &in, err);
+        if (rc == 0) {
+            /* The orchestrator closed the pipe: the normal end of a local worker. */
+            qs_error_set(err, QS_ERR(PEER), "connection closed");
+            return w->opts->tcp ? QS_WORKER_EOF : QS_WORKER_SHUTDOWN;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "worker: %s\n", err->msg);
+            send_error(w, 0, err->code, err->msg);
+            return QS_WORKER_ERROR;
+        }
+        if (in.type == QS_MSG_ERROR) {
+            /* The orchestrator refused or dropped us; an authentication refusal is final. */
+            qs_error_set(err, QS_ERR(PEER), "the orchestrator refused us: %s", in.u.error.message);
+            fprintf(stderr, "worker: %s\n", err->msg);
+            qs_worker_end_t status =
+                in.u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
+            qs_msg_destroy(&in);
+            return status;
+        }
+        if (in.type == QS_MSG_SHUTDOWN) {
+            qs_msg_destroy(&in);
+            return QS_WORKER_SHUTDOWN;
+        }
+        if (in.type == QS_MSG_CONFIG) {
+            if (on_config(w, &in) < 0)
+                return QS_WORKER_ERROR;
+            continue;
+        }
+        if (in.type == QS_MSG_DATA) {
+            if (on_data(w, &in) < 0)
+                return QS_WORKER_ERROR;
+            continue;
+        }
+        if (in.type == QS_MSG_TASK && w->awaiting_data) {
+            hold_task(w, &in);
+            continue;
+        }
+        if (in.type != QS_MSG_TASK || !w->configured) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in.type),
+                     w->configured ? "" : " before config");
+            send_error(w, 0, QS_ERR(PEER), msg);
+            qs_msg_destroy(&in);
+            return QS_WORKER_ERROR;
+        }
+        int sent = serve_task(w, &in);
+        qs_msg_destroy(&in);
+        if (sent < 0)
+            return QS_WORKER_ERROR;
+    }
+}
+
+qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *why)
+{
+    wk_t *w = worker_new(opts);
+    qs_error_t err = {0};
+    qs_worker_end_t status = say_hello(w, &err);
+    if (status == QS_WORKER_SHUTDOWN) /* introduced */
+        status = serve_messages(w, &err);
+    if (why && status != QS_WORKER_SHUTDOWN)
+        *why = err;
+    worker_free(w);
     return status;
 }
