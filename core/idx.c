@@ -64,14 +64,107 @@ static void dims_text(char *buf, size_t cap, uint32_t ndims, const uint32_t *dim
         off += (size_t)snprintf(buf + off, cap - off, "%s%u", i ? "x" : "", dims[i]);
 }
 
+/* The header of f (path's), for an IDX file of expect_ndims dimensions: idx gets ndims
+ * and dims, *size the data's bytes (checked against QS_IDX_MAX_BYTES), shape the dims as
+ * text and *compressed whether f is gzip (gzdirect() is only reliable after a read). */
+static int read_header(gzFile f, const char *path, uint32_t expect_ndims, int *compressed,
+                       qs_idx_t *idx, size_t *size, char *shape, size_t shape_cap, qs_error_t *err)
+{
+    unsigned char head[4 + 4 * QS_IDX_MAX_DIMS];
+    long long got = gz_read_full(f, head, 4);
+    *compressed = !gzdirect(f);
+    if (got < 0)
+        return qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path,
+                            gz_error_text(f));
+    if (got < 4)
+        return qs_error_set(err, QS_ERR(TRUNCATED),
+                            "%s: only %lld bytes; an IDX file starts with a 4-byte magic number",
+                            path, got);
+    uint32_t magic = qs_load_be32(head);
+    unsigned type = head[2], ndims = head[3];
+    if (head[0] != 0 || head[1] != 0)
+        return qs_error_set(err, QS_ERR(FORMAT),
+                            "%s: bad magic number 0x%08x: not an IDX file (IDX starts with two "
+                            "zero bytes, then the element type and the number of dimensions)",
+                            path, magic);
+    if (type != IDX_TYPE_UBYTE)
+        return qs_error_set(err, QS_ERR(FORMAT),
+                            "%s: element type 0x%02x (%s) is not supported; MNIST-style files "
+                            "hold unsigned bytes (0x08)",
+                            path, type, idx_type_name(type));
+    if (ndims != expect_ndims)
+        return qs_error_set(err, QS_ERR(FORMAT),
+                            "%s: magic 0x%08x says %u dimension(s), expected %u (%s file)", path,
+                            magic, ndims, expect_ndims, expect_ndims == 1 ? "a label" : "an image");
+    got = gz_read_full(f, head + 4, 4 * (size_t)ndims);
+    if (got < 0)
+        return qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path,
+                            gz_error_text(f));
+    if (got < 4 * (long long)ndims)
+        return qs_error_set(err, QS_ERR(TRUNCATED),
+                            "%s: header truncated: %u dimension sizes need %u bytes, found %lld",
+                            path, ndims, 4 * ndims, got);
+    *idx = (qs_idx_t){.ndims = ndims};
+    *size = 1;
+    for (uint32_t i = 0; i < ndims; i++) {
+        idx->dims[i] = qs_load_be32(head + 4 + 4 * i);
+        if (idx->dims[i] == 0)
+            return qs_error_set(err, QS_ERR(FORMAT), "%s: dimension %u is zero (empty data set)",
+                                path, i);
+        if (*size > QS_IDX_MAX_BYTES / idx->dims[i]) {
+            *size = QS_IDX_MAX_BYTES + 1;
+            break;
+        }
+        *size *= idx->dims[i];
+    }
+    for (uint32_t i = 0; i < ndims; i++) /* dims may be partial after an overflow break */
+        idx->dims[i] = qs_load_be32(head + 4 + 4 * i);
+    dims_text(shape, shape_cap, ndims, idx->dims);
+    if (*size > QS_IDX_MAX_BYTES)
+        return qs_error_set(err, QS_ERR(TOOBIG),
+                            "%s: header claims %s bytes of data, more than the %zu-byte limit",
+                            path, shape, QS_IDX_MAX_BYTES);
+    return 0;
+}
+
+/* The next size bytes of f into *data (the caller frees it), or an error with nothing
+ * allocated. A plain file's size was checked before. A gzip file's header may claim far
+ * more than the file holds (a few MB claiming 2 million images): the buffer grows only as
+ * data actually arrives, so the claim alone allocates nothing. */
+static int read_data(gzFile f, const char *path, size_t size, int compressed, const char *shape,
+                     uint8_t **data, qs_error_t *err)
+{
+    size_t cap = compressed ? QS_MIN(size, (size_t)1 << 22) : size, have = 0;
+    uint8_t *d = xmalloc(cap);
+    for (;;) {
+        long long got = gz_read_full(f, d + have, cap - have);
+        if (got < 0) {
+            free(d);
+            return qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path,
+                                gz_error_text(f));
+        }
+        have += (size_t)got;
+        if (have < cap || cap == size)
+            break;
+        cap = QS_MIN(size, cap * 2);
+        d = xrealloc(d, cap);
+    }
+    if (have < size) {
+        free(d);
+        return qs_error_set(err, QS_ERR(TRUNCATED),
+                            "%s: data ends after %lld of the %zu bytes its header (%s) promises",
+                            path, (long long)have, size, shape);
+    }
+    *data = d;
+    return 0;
+}
+
 /* qs_idx_read, keeping only the first `first` entries of dimension 0 (0: all) in *out; the
  * header is validated in full, and so is a plain file's size. *total gets dims[0]. */
 static int idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, uint32_t first,
                     uint32_t *total, qs_error_t *err)
 {
-    int rc = 0;
     uint8_t *data = NULL;
-    unsigned char head[4 + 4 * QS_IDX_MAX_DIMS];
     char shape[96];
     struct stat st;
 
@@ -83,77 +176,13 @@ static int idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, uint
         close(fd);
         return qs_error_set(err, QS_ERR(IO), "%s: cannot open: %s", path, strerror(errno));
     }
-    /* gzdirect() is only reliable after the first read. */
-    long long got = gz_read_full(f, head, 4);
-    int compressed = !gzdirect(f);
-    if (got < 0) {
-        rc = qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path, gz_error_text(f));
+    int compressed = 0;
+    qs_idx_t idx = {0};
+    size_t size = 0;
+    int rc = read_header(f, path, expect_ndims, &compressed, &idx, &size, shape, sizeof shape, err);
+    if (rc < 0)
         goto out;
-    }
-    if (got < 4) {
-        rc = qs_error_set(err, QS_ERR(TRUNCATED),
-                          "%s: only %lld bytes; an IDX file starts with a 4-byte magic number",
-                          path, got);
-        goto out;
-    }
-    uint32_t magic = qs_load_be32(head);
-    unsigned type = head[2], ndims = head[3];
-    if (head[0] != 0 || head[1] != 0) {
-        rc = qs_error_set(err, QS_ERR(FORMAT),
-                          "%s: bad magic number 0x%08x: not an IDX file (IDX starts with two zero "
-                          "bytes, then the element type and the number of dimensions)",
-                          path, magic);
-        goto out;
-    }
-    if (type != IDX_TYPE_UBYTE) {
-        rc = qs_error_set(err, QS_ERR(FORMAT),
-                          "%s: element type 0x%02x (%s) is not supported; MNIST-style files hold "
-                          "unsigned bytes (0x08)",
-                          path, type, idx_type_name(type));
-        goto out;
-    }
-    if (ndims != expect_ndims) {
-        rc = qs_error_set(err, QS_ERR(FORMAT),
-                          "%s: magic 0x%08x says %u dimension(s), expected %u (%s file)", path,
-                          magic, ndims, expect_ndims, expect_ndims == 1 ? "a label" : "an image");
-        goto out;
-    }
-    got = gz_read_full(f, head + 4, 4 * (size_t)ndims);
-    if (got < 0) {
-        rc = qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path, gz_error_text(f));
-        goto out;
-    }
-    if (got < 4 * (long long)ndims) {
-        rc = qs_error_set(err, QS_ERR(TRUNCATED),
-                          "%s: header truncated: %u dimension sizes need %u bytes, found %lld",
-                          path, ndims, 4 * ndims, got);
-        goto out;
-    }
-    qs_idx_t idx = {.ndims = ndims};
-    size_t size = 1;
-    for (uint32_t i = 0; i < ndims; i++) {
-        idx.dims[i] = qs_load_be32(head + 4 + 4 * i);
-        if (idx.dims[i] == 0) {
-            rc = qs_error_set(err, QS_ERR(FORMAT), "%s: dimension %u is zero (empty data set)",
-                              path, i);
-            goto out;
-        }
-        if (size > QS_IDX_MAX_BYTES / idx.dims[i]) {
-            size = QS_IDX_MAX_BYTES + 1;
-            break;
-        }
-        size *= idx.dims[i];
-    }
-    for (uint32_t i = 0; i < ndims; i++) /* dims may be partial after an overflow break */
-        idx.dims[i] = qs_load_be32(head + 4 + 4 * i);
-    dims_text(shape, sizeof shape, ndims, idx.dims);
-    size_t header = 4 + 4 * (size_t)ndims;
-    if (size > QS_IDX_MAX_BYTES) {
-        rc = qs_error_set(err, QS_ERR(TOOBIG),
-                          "%s: header claims %s bytes of data, more than the %zu-byte limit", path,
-                          shape, QS_IDX_MAX_BYTES);
-        goto out;
-    }
+    size_t header = 4 + 4 * (size_t)idx.ndims;
     if (!compressed && (size_t)st.st_size != header + size) {
         rc = qs_error_set(
             err, (size_t)st.st_size < header + size ? QS_ERR(TRUNCATED) : QS_ERR(FORMAT),
@@ -169,33 +198,10 @@ static int idx_read(qs_idx_t *out, const char *path, uint32_t expect_ndims, uint
         size = size / idx.dims[0] * first;
         idx.dims[0] = first;
     }
-    /* A plain file's size was checked above. A gzip file's header may claim far more than
-     * the file holds (a few MB claiming 2 million images): the buffer grows only as data
-     * actually arrives, so the claim alone allocates nothing. */
-    size_t cap = compressed ? QS_MIN(size, (size_t)1 << 22) : size, have = 0;
-    data = xmalloc(cap);
-    for (;;) {
-        got = gz_read_full(f, data + have, cap - have);
-        if (got < 0) {
-            rc = qs_error_set(err, QS_ERR(FORMAT), "%s: corrupt gzip data: %s", path,
-                              gz_error_text(f));
-            goto out;
-        }
-        have += (size_t)got;
-        if (have < cap || cap == size)
-            break;
-        cap = QS_MIN(size, cap * 2);
-        data = xrealloc(data, cap);
-    }
-    got = (long long)have;
-    if ((size_t)got < size) {
-        rc = qs_error_set(err, QS_ERR(TRUNCATED),
-                          "%s: data ends after %lld of the %zu bytes its header (%s) promises",
-                          path, got, size, shape);
+    if ((rc = read_data(f, path, size, compressed, shape, &data, err)) < 0)
         goto out;
-    }
     unsigned char extra;
-    got = partial ? 0 : gz_read_full(f, &extra, 1);
+    long long got = partial ? 0 : gz_read_full(f, &extra, 1);
     if (got != 0) {
         rc = qs_error_set(err, QS_ERR(FORMAT),
                           got < 0
