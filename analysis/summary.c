@@ -333,6 +333,103 @@ static void json_trend(qs_jw_t *w, const char *key, const qs_trend_t *t)
     qs_jw_end(w);
 }
 
+/* "read": how much of the log was read, and each stretch skipped. */
+static void json_read(qs_jw_t *w, const qs_summary_t *s)
+{
+    qs_jw_key(w, "read");
+    qs_jw_begin_object(w);
+    qs_jw_kv_u64(w, "records", s->read.records);
+    qs_jw_kv_u64(w, "bytes", s->read.good_bytes);
+    qs_jw_kv_u64(w, "file_bytes", s->read.size);
+    qs_jw_kv_u64(w, "skipped_bytes", s->read.skipped_bytes);
+    qs_jw_key(w, "skipped");
+    qs_jw_begin_array(w);
+    for (uint32_t k = 0; k < s->read.nskips; k++) {
+        qs_jw_begin_object(w);
+        qs_jw_kv_u64(w, "offset", s->read.skips[k].offset);
+        qs_jw_kv_u64(w, "bytes", s->read.skips[k].length);
+        qs_jw_kv_str(w, "kind", qs_skip_kind_name(s->read.skips[k].kind));
+        qs_jw_kv_str(w, "why", s->read.skips[k].why);
+        qs_jw_end(w);
+    }
+    qs_jw_end(w);
+    qs_jw_end(w);
+}
+
+/* "species": one object per species, then "extinctions". */
+static void json_species(qs_jw_t *w, const qs_summary_t *s)
+{
+    qs_jw_key(w, "species");
+    qs_jw_begin_array(w);
+    for (uint32_t k = 0; k < s->nspecies; k++) {
+        const qs_species_out_t *sp = &s->species[k];
+        qs_jw_begin_object(w);
+        qs_jw_kv_str(w, "name", sp->name);
+        qs_jw_kv_u64(w, "params", sp->params);
+        qs_jw_kv_u64(w, "founders", sp->founders);
+        qs_jw_kv_u64(w, "births", sp->births - sp->founders);
+        qs_jw_kv_u64(w, "peak", sp->peak);
+        qs_jw_kv_u64(w, "peak_generation", sp->peak_gen);
+        qs_jw_kv_u64(w, "alive_at_end", sp->alive_at_end);
+        qs_jw_kv_f64(w, "best_accuracy", sp->best_accuracy);
+        qs_jw_kv_str(w, "outcome", sp->extinct ? "extinct" : sp->births ? "survived" : "absent");
+        if (sp->extinct)
+            qs_jw_kv_u64(w, "extinct_generation", sp->extinct_gen);
+        else
+            qs_jw_kv_null(w, "extinct_generation");
+        qs_jw_end(w);
+    }
+    qs_jw_end(w);
+    qs_jw_key(w, "extinctions");
+    qs_jw_begin_array(w);
+    for (uint32_t k = 0; k < s->nspecies; k++)
+        if (s->species[k].extinct) {
+            qs_jw_begin_object(w);
+            qs_jw_kv_str(w, "species", s->species[k].name);
+            qs_jw_kv_u64(w, "generation", s->species[k].extinct_gen);
+            qs_jw_end(w);
+        }
+    qs_jw_end(w);
+}
+
+/* "best": the best organism, or null. */
+static void json_best(qs_jw_t *w, const qs_summary_t *s)
+{
+    if (!s->has_best) {
+        qs_jw_kv_null(w, "best");
+        return;
+    }
+    qs_jw_key(w, "best");
+    qs_jw_begin_object(w);
+    qs_jw_kv_u64(w, "id", s->best_id);
+    qs_jw_kv_str(w, "species", s->species[s->best_species].name);
+    qs_jw_kv_u64(w, "generation", s->best_generation);
+    qs_jw_kv_f64(w, "fitness", s->best_fitness);
+    qs_jw_kv_f64(w, "accuracy", s->best_accuracy);
+    qs_jw_kv_f64(w, "r2", s->best_r2);
+    qs_jw_kv_u64(w, "born", s->best_born);
+    qs_jw_kv_u64(w, "ancestry_depth", s->best_depth);
+    qs_jw_kv_u64(w, "founder", s->best_founder);
+    qs_jw_end(w);
+}
+
+/* "mrca": the survivors' most recent common ancestor, or null. */
+static void json_mrca(qs_jw_t *w, const qs_summary_t *s)
+{
+    if (!s->has_mrca) {
+        qs_jw_kv_null(w, "mrca");
+        return;
+    }
+    qs_jw_key(w, "mrca");
+    qs_jw_begin_object(w);
+    qs_jw_kv_u64(w, "id", s->mrca_id);
+    qs_jw_kv_str(w, "species", s->species[s->mrca_species].name);
+    qs_jw_kv_u64(w, "generation", s->mrca_born);
+    qs_jw_kv_u64(w, "generations_back", s->mrca_back);
+    qs_jw_kv_u64(w, "survivors", s->alive_at_end);
+    qs_jw_end(w);
+}
+
 void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w, void *ctx),
                      void *ctx)
 {
@@ -346,25 +443,7 @@ void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w,
         qs_jw_kv_u64(&w, "seed", s->seed);
     else
         qs_jw_kv_null(&w, "seed");
-
-    qs_jw_key(&w, "read");
-    qs_jw_begin_object(&w);
-    qs_jw_kv_u64(&w, "records", s->read.records);
-    qs_jw_kv_u64(&w, "bytes", s->read.good_bytes);
-    qs_jw_kv_u64(&w, "file_bytes", s->read.size);
-    qs_jw_kv_u64(&w, "skipped_bytes", s->read.skipped_bytes);
-    qs_jw_key(&w, "skipped");
-    qs_jw_begin_array(&w);
-    for (uint32_t k = 0; k < s->read.nskips; k++) {
-        qs_jw_begin_object(&w);
-        qs_jw_kv_u64(&w, "offset", s->read.skips[k].offset);
-        qs_jw_kv_u64(&w, "bytes", s->read.skips[k].length);
-        qs_jw_kv_str(&w, "kind", qs_skip_kind_name(s->read.skips[k].kind));
-        qs_jw_kv_str(&w, "why", s->read.skips[k].why);
-        qs_jw_end(&w);
-    }
-    qs_jw_end(&w);
-    qs_jw_end(&w);
+    json_read(&w, s);
 
     qs_jw_kv_bool(&w, "complete", s->complete);
     if (s->complete)
@@ -390,54 +469,8 @@ void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w,
     qs_jw_end(&w);
     qs_jw_kv_u64(&w, "alive_at_end", s->alive_at_end);
 
-    qs_jw_key(&w, "species");
-    qs_jw_begin_array(&w);
-    for (uint32_t k = 0; k < s->nspecies; k++) {
-        const qs_species_out_t *sp = &s->species[k];
-        qs_jw_begin_object(&w);
-        qs_jw_kv_str(&w, "name", sp->name);
-        qs_jw_kv_u64(&w, "params", sp->params);
-        qs_jw_kv_u64(&w, "founders", sp->founders);
-        qs_jw_kv_u64(&w, "births", sp->births - sp->founders);
-        qs_jw_kv_u64(&w, "peak", sp->peak);
-        qs_jw_kv_u64(&w, "peak_generation", sp->peak_gen);
-        qs_jw_kv_u64(&w, "alive_at_end", sp->alive_at_end);
-        qs_jw_kv_f64(&w, "best_accuracy", sp->best_accuracy);
-        qs_jw_kv_str(&w, "outcome", sp->extinct ? "extinct" : sp->births ? "survived" : "absent");
-        if (sp->extinct)
-            qs_jw_kv_u64(&w, "extinct_generation", sp->extinct_gen);
-        else
-            qs_jw_kv_null(&w, "extinct_generation");
-        qs_jw_end(&w);
-    }
-    qs_jw_end(&w);
-    qs_jw_key(&w, "extinctions");
-    qs_jw_begin_array(&w);
-    for (uint32_t k = 0; k < s->nspecies; k++)
-        if (s->species[k].extinct) {
-            qs_jw_begin_object(&w);
-            qs_jw_kv_str(&w, "species", s->species[k].name);
-            qs_jw_kv_u64(&w, "generation", s->species[k].extinct_gen);
-            qs_jw_end(&w);
-        }
-    qs_jw_end(&w);
-
-    if (s->has_best) {
-        qs_jw_key(&w, "best");
-        qs_jw_begin_object(&w);
-        qs_jw_kv_u64(&w, "id", s->best_id);
-        qs_jw_kv_str(&w, "species", s->species[s->best_species].name);
-        qs_jw_kv_u64(&w, "generation", s->best_generation);
-        qs_jw_kv_f64(&w, "fitness", s->best_fitness);
-        qs_jw_kv_f64(&w, "accuracy", s->best_accuracy);
-        qs_jw_kv_f64(&w, "r2", s->best_r2);
-        qs_jw_kv_u64(&w, "born", s->best_born);
-        qs_jw_kv_u64(&w, "ancestry_depth", s->best_depth);
-        qs_jw_kv_u64(&w, "founder", s->best_founder);
-        qs_jw_end(&w);
-    } else {
-        qs_jw_kv_null(&w, "best");
-    }
+    json_species(&w, s);
+    json_best(&w, s);
 
     qs_jw_key(&w, "trends");
     qs_jw_begin_object(&w);
@@ -452,18 +485,7 @@ void qs_summary_json(const qs_summary_t *s, FILE *out, void (*extra)(qs_jw_t *w,
     qs_jw_kv_f64(&w, "wall_seconds", s->wall_seconds);
     qs_jw_kv_u64(&w, "max_workers", s->max_workers);
 
-    if (s->has_mrca) {
-        qs_jw_key(&w, "mrca");
-        qs_jw_begin_object(&w);
-        qs_jw_kv_u64(&w, "id", s->mrca_id);
-        qs_jw_kv_str(&w, "species", s->species[s->mrca_species].name);
-        qs_jw_kv_u64(&w, "generation", s->mrca_born);
-        qs_jw_kv_u64(&w, "generations_back", s->mrca_back);
-        qs_jw_kv_u64(&w, "survivors", s->alive_at_end);
-        qs_jw_end(&w);
-    } else {
-        qs_jw_kv_null(&w, "mrca");
-    }
+    json_mrca(&w, s);
     qs_jw_kv_u64(&w, "survivor_roots", s->mrca_roots);
 
     qs_jw_kv_u64(&w, "anomalies", s->anomalies);
