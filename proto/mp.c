@@ -131,6 +131,99 @@ static uint64_t load_be(const uint8_t *p, int n)
     return v;
 }
 
+/* What the lead byte b of a MessagePack value says follows it: a length field of *lenbytes
+ * bytes, then *skip fixed bytes; or, for a container (*container), *count elements (when
+ * *lenbytes is 0; else the length field holds them). -1 for the one invalid byte, 0xc1. */
+static int lead_byte(uint8_t b, size_t *lenbytes, size_t *skip, uint64_t *count, int *container)
+{
+    *lenbytes = 0, *skip = 0, *count = 0, *container = 0;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return 0;
+    if (b >= 0x80 && b <= 0x8f) {
+        *container = 1, *count = 2u * (b & 0x0fu);
+        return 0;
+    }
+    if (b >= 0x90 && b <= 0x9f) {
+        *container = 1, *count = b & 0x0fu;
+        return 0;
+    }
+    if (b >= 0xa0 && b <= 0xbf) {
+        *skip = b & 0x1fu;
+        return 0;
+    }
+    switch (b) {
+    case 0xc4:
+    case 0xd9:
+        *lenbytes = 1;
+        break; /* bin8, str8 */
+    case 0xc5:
+    case 0xda:
+        *lenbytes = 2;
+        break; /* bin16, str16 */
+    case 0xc6:
+    case 0xdb:
+        *lenbytes = 4;
+        break; /* bin32, str32 */
+    case 0xc7:
+        *lenbytes = 1, *skip = 1;
+        break; /* ext8: length, type */
+    case 0xc8:
+        *lenbytes = 2, *skip = 1;
+        break;
+    case 0xc9:
+        *lenbytes = 4, *skip = 1;
+        break;
+    case 0xca:
+        *skip = 4;
+        break; /* float32 */
+    case 0xcb:
+        *skip = 8;
+        break; /* float64 */
+    case 0xcc:
+    case 0xd0:
+        *skip = 1;
+        break;
+    case 0xcd:
+    case 0xd1:
+        *skip = 2;
+        break;
+    case 0xce:
+    case 0xd2:
+        *skip = 4;
+        break;
+    case 0xcf:
+    case 0xd3:
+        *skip = 8;
+        break;
+    case 0xd4:
+        *skip = 2;
+        break; /* fixext1: type + 1 */
+    case 0xd5:
+        *skip = 3;
+        break;
+    case 0xd6:
+        *skip = 5;
+        break;
+    case 0xd7:
+        *skip = 9;
+        break;
+    case 0xd8:
+        *skip = 17;
+        break;
+    case 0xdc:
+    case 0xde:
+        *lenbytes = 2, *container = 1;
+        break;
+    case 0xdd:
+    case 0xdf:
+        *lenbytes = 4, *container = 1;
+        break;
+    default: /* 0xc1 */
+        return -1;
+    }
+    return 0;
+}
+
 int qs_mp_scan(const uint8_t *data, size_t len, const char *what, qs_error_t *err)
 {
     uint64_t left[QS_MP_MAX_DEPTH + 1]; /* values still to read at each open level */
@@ -148,91 +241,13 @@ int qs_mp_scan(const uint8_t *data, size_t len, const char *what, qs_error_t *er
                                 "%s: MessagePack value cut short at byte %zu", what, len);
         uint8_t b = data[pos];
         size_t rest = len - pos - 1;
-        size_t lenbytes = 0, skip = 0; /* a length field, then fixed extra bytes */
-        uint64_t count = 0;            /* container elements */
-        int container = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-            skip = 0;
-        } else if (b >= 0x80 && b <= 0x8f) {
-            container = 1, count = 2u * (b & 0x0fu);
-        } else if (b >= 0x90 && b <= 0x9f) {
-            container = 1, count = b & 0x0fu;
-        } else if (b >= 0xa0 && b <= 0xbf) {
-            skip = b & 0x1fu;
-        } else {
-            switch (b) {
-            case 0xc4:
-            case 0xd9:
-                lenbytes = 1;
-                break; /* bin8, str8 */
-            case 0xc5:
-            case 0xda:
-                lenbytes = 2;
-                break; /* bin16, str16 */
-            case 0xc6:
-            case 0xdb:
-                lenbytes = 4;
-                break; /* bin32, str32 */
-            case 0xc7:
-                lenbytes = 1, skip = 1;
-                break; /* ext8: length, type */
-            case 0xc8:
-                lenbytes = 2, skip = 1;
-                break;
-            case 0xc9:
-                lenbytes = 4, skip = 1;
-                break;
-            case 0xca:
-                skip = 4;
-                break; /* float32 */
-            case 0xcb:
-                skip = 8;
-                break; /* float64 */
-            case 0xcc:
-            case 0xd0:
-                skip = 1;
-                break;
-            case 0xcd:
-            case 0xd1:
-                skip = 2;
-                break;
-            case 0xce:
-            case 0xd2:
-                skip = 4;
-                break;
-            case 0xcf:
-            case 0xd3:
-                skip = 8;
-                break;
-            case 0xd4:
-                skip = 2;
-                break; /* fixext1: type + 1 */
-            case 0xd5:
-                skip = 3;
-                break;
-            case 0xd6:
-                skip = 5;
-                break;
-            case 0xd7:
-                skip = 9;
-                break;
-            case 0xd8:
-                skip = 17;
-                break;
-            case 0xdc:
-            case 0xde:
-                lenbytes = 2, container = 1;
-                break;
-            case 0xdd:
-            case 0xdf:
-                lenbytes = 4, container = 1;
-                break;
-            default: /* 0xc1 */
-                return qs_error_set(err, QS_ERR(FORMAT),
-                                    "%s: byte 0x%02x at offset %zu is not valid MessagePack", what,
-                                    b, pos);
-            }
-        }
+        size_t lenbytes, skip; /* a length field, then fixed extra bytes */
+        uint64_t count;        /* container elements */
+        int container;
+        if (lead_byte(b, &lenbytes, &skip, &count, &container) < 0)
+            return qs_error_set(err, QS_ERR(FORMAT),
+                                "%s: byte 0x%02x at offset %zu is not valid MessagePack", what, b,
+                                pos);
         if (lenbytes > rest)
             return qs_error_set(err, QS_ERR(TRUNCATED),
                                 "%s: MessagePack header at offset %zu cut short", what, pos);
