@@ -134,6 +134,63 @@ static size_t skip_blank(const char *s, size_t len, size_t i)
     }
 }
 
+/* The branch length after the ':' at s[*pos - 1]: *v, *pos past it; or an error. */
+static int read_length(const char *s, size_t len, size_t *pos, double *v, qs_error_t *err)
+{
+    size_t i = skip_blank(s, len, *pos);
+    char num[64];
+    size_t k = 0;
+    while (i < len && k + 1 < sizeof num &&
+           (strchr("+-.eE", s[i]) || (s[i] >= '0' && s[i] <= '9')) && s[i])
+        num[k++] = s[i++];
+    num[k] = '\0';
+    char *end;
+    errno = 0;
+    double x = strtod(num, &end);
+    if (k == 0 || *end || errno == ERANGE || isnan(x))
+        return qs_error_set(err, QS_ERR(FORMAT), "newick: bad branch length '%s' at byte %zu", num,
+                            i - k);
+    *v = x;
+    *pos = i;
+    return 0;
+}
+
+/* The label at s[*pos], quoted ('' stands for a quote) or not ('_' for a blank): *label
+ * (the caller frees it), *pos past it; or an error. */
+static int read_label(const char *s, size_t len, size_t *pos, char **label, qs_error_t *err)
+{
+    size_t i = *pos;
+    char *lab = xmalloc(len - i + 1);
+    size_t k = 0;
+    if (s[i] == '\'') {
+        size_t start = i++;
+        for (;;) {
+            if (i >= len) {
+                free(lab);
+                return qs_error_set(err, QS_ERR(FORMAT),
+                                    "newick: unterminated quoted label at byte %zu", start);
+            }
+            if (s[i] == '\'') {
+                if (i + 1 < len && s[i + 1] == '\'') {
+                    lab[k++] = '\'';
+                    i += 2;
+                    continue;
+                }
+                i++;
+                break;
+            }
+            lab[k++] = s[i++];
+        }
+    } else {
+        for (; i < len && is_plain(s[i]); i++) /* unquoted: '_' stands for a blank */
+            lab[k++] = s[i] == '_' ? ' ' : s[i];
+    }
+    lab[k] = '\0';
+    *label = lab;
+    *pos = i;
+    return 0;
+}
+
 int qs_newick_parse(qs_newick_tree_t *t, const char *s, size_t len, qs_error_t *err)
 {
     int rc = 0;
@@ -194,22 +251,9 @@ int qs_newick_parse(qs_newick_tree_t *t, const char *s, size_t len, qs_error_t *
                 rc = qs_error_set(err, QS_ERR(FORMAT), "newick: second length at byte %zu", i);
                 goto out;
             }
-            i = skip_blank(s, len, i + 1);
-            char num[64];
-            size_t k = 0;
-            while (i < len && k + 1 < sizeof num &&
-                   (strchr("+-.eE", s[i]) || (s[i] >= '0' && s[i] <= '9')) && s[i])
-                num[k++] = s[i++];
-            num[k] = '\0';
-            char *end;
-            errno = 0;
-            double v = strtod(num, &end);
-            if (k == 0 || *end || errno == ERANGE || isnan(v)) {
-                rc = qs_error_set(err, QS_ERR(FORMAT), "newick: bad branch length '%s' at byte %zu",
-                                  num, i - k);
+            i++;
+            if ((rc = read_length(s, len, &i, &nd->length, err)) < 0)
                 goto out;
-            }
-            nd->length = v;
         } else if (c == '\'' || is_plain(c)) {
             if (!isnan(nd->length)) {
                 rc = qs_error_set(err, QS_ERR(FORMAT), "newick: label after length at byte %zu", i);
@@ -219,34 +263,8 @@ int qs_newick_parse(qs_newick_tree_t *t, const char *s, size_t len, qs_error_t *
                 rc = qs_error_set(err, QS_ERR(FORMAT), "newick: second label at byte %zu", i);
                 goto out;
             }
-            char *lab = xmalloc(len - i + 1);
-            size_t k = 0;
-            if (c == '\'') {
-                size_t start = i++;
-                for (;;) {
-                    if (i >= len) {
-                        free(lab);
-                        rc = qs_error_set(err, QS_ERR(FORMAT),
-                                          "newick: unterminated quoted label at byte %zu", start);
-                        goto out;
-                    }
-                    if (s[i] == '\'') {
-                        if (i + 1 < len && s[i + 1] == '\'') {
-                            lab[k++] = '\'';
-                            i += 2;
-                            continue;
-                        }
-                        i++;
-                        break;
-                    }
-                    lab[k++] = s[i++];
-                }
-            } else {
-                for (; i < len && is_plain(s[i]); i++) /* unquoted: '_' stands for a blank */
-                    lab[k++] = s[i] == '_' ? ' ' : s[i];
-            }
-            lab[k] = '\0';
-            nd->label = lab;
+            if ((rc = read_label(s, len, &i, &nd->label, err)) < 0)
+                goto out;
         } else {
             rc = qs_error_set(err, QS_ERR(FORMAT), "newick: unexpected '%c' at byte %zu", c, i);
             goto out;
