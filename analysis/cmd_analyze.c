@@ -338,6 +338,108 @@ static void json_extra(qs_jw_t *w, void *ctx)
         qs_export_line_json(c->h, c->line, w, "lineage");
 }
 
+/* labels[index]: the run's label made safe for file names and unique among labels[0..index)
+ * (a suffix -2, -3, ...). */
+static void unique_label(const char *label, char labels[][QS_NAME_MAX], int index)
+{
+    safe_label(label, labels[index], QS_NAME_MAX);
+    for (int k = 0, dup = 1; k < index; k++)
+        if (!strcmp(labels[k], labels[index])) {
+            char tmp[QS_NAME_MAX];
+            snprintf(tmp, sizeof tmp, "%.40s-%d", label, ++dup);
+            safe_label(tmp, labels[index], QS_NAME_MAX);
+            k = -1;
+        }
+}
+
+/* The run's summary on stdout: JSON, or text when it is the only run and no export goes to
+ * stdout; then organism `line`'s lineage table (QS_NONE: none) unless JSON. */
+static void print_run(const opts_t *o, const qs_summary_t *s, const qs_history_t *h,
+                      const qs_phylo_run_t *phylo, uint32_t line)
+{
+    qs_island_summary_t *islands = qs_islands_summarize(h);
+    if (o->json) {
+        json_ctx_t ctx = {h, phylo, line, islands};
+        qs_summary_json(s, stdout, json_extra, &ctx);
+    } else if (o->nruns == 1 && !o->to_stdout) {
+        qs_summary_print(s, stdout);
+        qs_phylo_run_print(phylo, h, stdout);
+        qs_islands_print(h, islands, stdout);
+    }
+    free(islands);
+    if (!o->json && line != QS_NONE) {
+        if (o->nruns > 1)
+            fprintf(stdout, "\n%s: ", s->label);
+        else
+            fputc('\n', stdout);
+        qs_export_line_table(h, line, stdout);
+    }
+}
+
+/* The exports and drawings asked for, into files named after label (what was written is
+ * said on info). Returns 0 or 1 (some failed: said on stderr). */
+static int export_run(const opts_t *o, const char *label, const qs_summary_t *s,
+                      const qs_history_t *h, const qs_phylo_run_t *phylo, FILE *info)
+{
+    int failed = 0;
+    qs_error_t err = {0};
+    char out[QS_PATH_MAX + QS_NAME_MAX + 8];
+    if (o->phylogeny) {
+        per_run_path(o->phylogeny, label, o->nruns, 0, out, sizeof out);
+        if (qs_export_phylogeny(h, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --phylogeny: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "phylogeny: %s (%u organisms)\n", out, h->norgs);
+        }
+    }
+    if (o->newick) {
+        per_run_path(o->newick, label, o->nruns, 0, out, sizeof out);
+        uint32_t nodes = 0;
+        if (qs_export_newick(h, out, o->all, &nodes, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --newick: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "newick: %s (%u organisms, %s)\n", out, nodes,
+                    o->all ? "every organism" : "the survivors' ancestry");
+        }
+    }
+    if (o->generations) {
+        per_run_path(o->generations, label, o->nruns, 0, out, sizeof out);
+        if (qs_export_generations(h, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --generations: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "generations: %s (%u generations)\n", out, h->ngens);
+        }
+    }
+    if (o->phylo) {
+        per_run_path(o->phylo, label, o->nruns, 0, out, sizeof out);
+        if (qs_phylo_write_csv(h, phylo, out, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --phylo: %s\n", err.msg);
+            failed = 1;
+        } else if (strcmp(out, "-")) {
+            fprintf(info, "phylo: %s (%u generations)\n", out, phylo->ngens);
+        }
+    }
+    if (o->plot) {
+        per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
+        if (qs_plot_charts(h, s->label, out, info, &err) < 0 ||
+            qs_phylo_plot(h, phylo, s->label, out, info, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
+            failed = 1;
+        }
+    }
+    if (o->tree) {
+        per_run_path(o->tree, label, o->nruns, 0, out, sizeof out);
+        if (qs_plot_tree(h, s->label, out, o->all, info, &err) < 0) {
+            fprintf(stderr, "quinesim analyze: %s\n", err.msg);
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
 /* Analyse one run: summary into *s, exports and plots as asked. Returns 0 or 1 (some
  * output failed: said on stderr). */
 static int analyze_run(const opts_t *o, int arg_index, int index, char labels[][QS_NAME_MAX],
@@ -367,21 +469,8 @@ static int analyze_run(const opts_t *o, int arg_index, int index, char labels[][
                 st.nskips_total, st.nskips_total == 1 ? "" : "s",
                 qs_skip_kind_name(st.skips[0].kind), (unsigned long long)st.skips[0].offset,
                 st.skips[0].why);
-
-    /* A label unique among the runs, for file names. */
-    safe_label(s->label, labels[index], QS_NAME_MAX);
-    for (int k = 0, dup = 1; k < index; k++)
-        if (!strcmp(labels[k], labels[index])) {
-            char tmp[QS_NAME_MAX];
-            snprintf(tmp, sizeof tmp, "%.40s-%d", s->label, ++dup);
-            safe_label(tmp, labels[index], QS_NAME_MAX);
-            k = -1;
-        }
-    const char *label = labels[index];
-    FILE *info = o->json || o->to_stdout ? stderr : stdout;
+    unique_label(s->label, labels, index);
     int failed = 0;
-    char out[QS_PATH_MAX + QS_NAME_MAX + 8];
-
     uint32_t line = QS_NONE;
     if (o->has_lineage) {
         line = qs_history_find(&h, o->lineage);
@@ -393,77 +482,10 @@ static int analyze_run(const opts_t *o, int arg_index, int index, char labels[][
     }
     qs_phylo_run_t phylo;
     qs_phylo_run(&phylo, &h);
-    qs_island_summary_t *islands = qs_islands_summarize(&h);
-    if (o->json) {
-        json_ctx_t ctx = {&h, &phylo, line, islands};
-        qs_summary_json(s, stdout, json_extra, &ctx);
-    } else if (o->nruns == 1 && !o->to_stdout) {
-        qs_summary_print(s, stdout);
-        qs_phylo_run_print(&phylo, &h, stdout);
-        qs_islands_print(&h, islands, stdout);
-    }
-    free(islands);
-    if (!o->json && line != QS_NONE) {
-        if (o->nruns > 1)
-            fprintf(stdout, "\n%s: ", s->label);
-        else
-            fputc('\n', stdout);
-        qs_export_line_table(&h, line, stdout);
-    }
-
-    if (o->phylogeny) {
-        per_run_path(o->phylogeny, label, o->nruns, 0, out, sizeof out);
-        if (qs_export_phylogeny(&h, out, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --phylogeny: %s\n", err.msg);
-            failed = 1;
-        } else if (strcmp(out, "-")) {
-            fprintf(info, "phylogeny: %s (%u organisms)\n", out, h.norgs);
-        }
-    }
-    if (o->newick) {
-        per_run_path(o->newick, label, o->nruns, 0, out, sizeof out);
-        uint32_t nodes = 0;
-        if (qs_export_newick(&h, out, o->all, &nodes, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --newick: %s\n", err.msg);
-            failed = 1;
-        } else if (strcmp(out, "-")) {
-            fprintf(info, "newick: %s (%u organisms, %s)\n", out, nodes,
-                    o->all ? "every organism" : "the survivors' ancestry");
-        }
-    }
-    if (o->generations) {
-        per_run_path(o->generations, label, o->nruns, 0, out, sizeof out);
-        if (qs_export_generations(&h, out, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --generations: %s\n", err.msg);
-            failed = 1;
-        } else if (strcmp(out, "-")) {
-            fprintf(info, "generations: %s (%u generations)\n", out, h.ngens);
-        }
-    }
-    if (o->phylo) {
-        per_run_path(o->phylo, label, o->nruns, 0, out, sizeof out);
-        if (qs_phylo_write_csv(&h, &phylo, out, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --phylo: %s\n", err.msg);
-            failed = 1;
-        } else if (strcmp(out, "-")) {
-            fprintf(info, "phylo: %s (%u generations)\n", out, phylo.ngens);
-        }
-    }
-    if (o->plot) {
-        per_run_path(o->plot, label, o->nruns, 1, out, sizeof out);
-        if (qs_plot_charts(&h, s->label, out, info, &err) < 0 ||
-            qs_phylo_plot(&h, &phylo, s->label, out, info, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: --plot: %s\n", err.msg);
-            failed = 1;
-        }
-    }
-    if (o->tree) {
-        per_run_path(o->tree, label, o->nruns, 0, out, sizeof out);
-        if (qs_plot_tree(&h, s->label, out, o->all, info, &err) < 0) {
-            fprintf(stderr, "quinesim analyze: %s\n", err.msg);
-            failed = 1;
-        }
-    }
+    print_run(o, s, &h, &phylo, line);
+    FILE *info = o->json || o->to_stdout ? stderr : stdout;
+    if (export_run(o, labels[index], s, &h, &phylo, info))
+        failed = 1;
     if (o->html && qs_report_run_data(page, s, &h, &phylo, path, &err) < 0) {
         fprintf(stderr, "quinesim analyze: --html: %s\n", err.msg);
         failed = 1;
