@@ -181,6 +181,9 @@ void qs_checkpoint_destroy(qs_checkpoint_t *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Long (136 lines, 50 of them the key table) for a reason: a flat decoder, one check per
+ * field of proto/PROTOCOL.md section 7 that reads top to bottom; the organisms and the
+ * islands are already read apart (read_org, read_islands). */
 int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len, qs_error_t *err)
 {
     enum {

@@ -216,6 +216,8 @@ static int read_metrics(const msgpack_object *o, qs_genome_metrics_t *m, qs_erro
     return 0;
 }
 
+/* Long (130 lines) for a reason: a flat decoder, one check per field of proto/PROTOCOL.md
+ * section 4 that reads top to bottom, the checksums last. */
 int qs_genome_decode(qs_genome_t *g, const uint8_t *data, size_t len, qs_error_t *err)
 {
     enum {
