@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/pool_impl.h"
 
@@ -58,26 +59,44 @@ void pool_local_ready(worker_t *w)
 }
 
 /* stderr of a worker: whole lines go to the events, the last one is kept for messages. */
+static void take_stderr(worker_t *w, const char *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = bytes[i];
+        if (c == '\n' || w->errlen + 1 >= sizeof w->errbuf) {
+            w->errbuf[w->errlen] = '\0';
+            if (w->errlen) {
+                pool_event(w->p, 0, "%s stderr: %s", w->name, w->errbuf);
+                snprintf(w->last_stderr, sizeof w->last_stderr, "%s", w->errbuf);
+            }
+            w->errlen = 0;
+            if (c == '\n')
+                continue;
+        }
+        w->errbuf[w->errlen++] = c;
+    }
+}
+
 static void on_worker_stderr(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    worker_t *w = s->data;
-    if (nread > 0) {
-        for (ssize_t i = 0; i < nread; i++) {
-            char c = buf->base[i];
-            if (c == '\n' || w->errlen + 1 >= sizeof w->errbuf) {
-                w->errbuf[w->errlen] = '\0';
-                if (w->errlen) {
-                    pool_event(w->p, 0, "%s stderr: %s", w->name, w->errbuf);
-                    snprintf(w->last_stderr, sizeof w->last_stderr, "%s", w->errbuf);
-                }
-                w->errlen = 0;
-                if (c == '\n')
-                    continue;
-            }
-            w->errbuf[w->errlen++] = c;
-        }
-    }
+    if (nread > 0)
+        take_stderr(s->data, buf->base, (size_t)nread);
     free(buf->base);
+}
+
+/* The process has exited, so everything it wrote to stderr is in the pipe; the exit can be
+ * reported before the loop has read it (an abort right after its message), so read the rest
+ * now, before the pipe is closed and the message is lost. The pipe is non-blocking. */
+static void drain_stderr(worker_t *w)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&w->err, &fd) != 0)
+        return;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        take_stderr(w, buf, (size_t)n);
+    take_stderr(w, "\n", 1); /* a last line without its newline */
 }
 
 static void on_respawn(uv_timer_t *t)
@@ -94,6 +113,7 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int signo)
     slot_t *s = w->slot;
     w->alive = 0;
     p->nworkers_alive--;
+    drain_stderr(w);
     char how[96];
     if (signo)
         snprintf(how, sizeof how, "killed by signal %d (%s)", signo, strsignal(signo));
