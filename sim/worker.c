@@ -228,8 +228,9 @@ static int bad_result_fault(const wk_t *w)
     return w->fault == FAULT_NAN_WEIGHT || w->fault == FAULT_BAD_ACCURACY;
 }
 
-/* Called as each task arrives (task: its id); may not return. */
-static void fault_on_task(wk_t *w, uint64_t task)
+/* Called as each task arrives, once the heartbeats name it, so a slow or memory-hungry
+ * worker says busy as a real one would; may not return. */
+static void fault_on_task(wk_t *w)
 {
     w->tasks_seen++;
     if (w->fault == FAULT_SLOW) {
@@ -258,10 +259,10 @@ static void fault_on_task(wk_t *w, uint64_t task)
         raise(SIGSTOP);
         break;
     case FAULT_HANG:
-        atomic_store(&w->current_task, task);
         for (;;)
             pause(); /* heartbeats say busy: only the task timeout can catch this */
     case FAULT_IDLE:
+        atomic_store(&w->current_task, 0);
         for (;;)
             pause(); /* heartbeats say idle while the task is held: a lie */
     case FAULT_OOM: {
@@ -449,8 +450,8 @@ static qs_worker_end_t handshake(wk_t *w, qs_msg_t *hello, qs_error_t *err)
 /* Run one task and send its result (or its error); -1 when the result cannot be sent. */
 static int serve_task(wk_t *w, qs_msg_t *in)
 {
-    fault_on_task(w, in->u.task.task_id);
     atomic_store(&w->current_task, in->u.task.task_id);
+    fault_on_task(w);
     qs_msg_t out = {.type = QS_MSG_RESULT};
     qs_error_t terr = {0};
     int rc = 0;

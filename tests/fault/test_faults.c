@@ -95,6 +95,25 @@ Test(fault, worker_heartbeating_idle_while_holding_a_task)
                        "heartbeats say idle while it holds");
 }
 
+/* The other side of the idle check: a worker that takes 2 s over each task heartbeats its
+ * id all along, and is not taken for one that lies idle (it was, when the slow and
+ * out-of-memory faults ran before the heartbeats named the task: on a loaded machine the
+ * memory-limit test's worker was dropped as idle before it reached its limit). */
+Test(fault, a_slow_worker_is_not_taken_for_an_idle_one)
+{
+    char sc[512], out[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "slow", "");
+    snprintf(out, sizeof out, "%s/slow", dir);
+    int rc = su_run("QS_FAULT=slow:2000", sc, out,
+                    "--workers 1 --set run.generations=1 --set selection.population=2 "
+                    "--set species.a.count=1 --set species.b.count=1",
+                    &log);
+    cr_assert_eq(rc, 0, "%s", log);
+    free(log);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert_not(su_file_contains(p, "heartbeats say idle"), "%s", tu_read_file(p, NULL));
+}
+
 Test(fault, worker_hangs_past_task_timeout)
 {
     check_worker_fault("hang-on-task:2", "[budget]\ntask_timeout_s = 1\n",
