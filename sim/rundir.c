@@ -143,8 +143,28 @@ static void rundir_init(qs_rundir_t *rd, const char *dir, const qs_scenario_t *s
     snprintf(rd->dir, sizeof rd->dir, "%s", dir);
 }
 
-/* Does dir hold anything other than a run's own files? */
-static int has_foreign_files(const char *dir, int *any)
+/* Is name one of a run's files (1), the temporary file of an atomic write of one,
+ * NAME.tmp.PID (2: qs_write_file_atomic's, left by a writer killed mid-write or being
+ * written now), or neither (0)? */
+static int run_file_kind(const char *name)
+{
+    for (size_t i = 0; i < QS_ARRAY_LEN(run_files); i++) {
+        size_t n = strlen(run_files[i]);
+        if (strncmp(name, run_files[i], n) != 0)
+            continue;
+        if (name[n] == '\0')
+            return 1;
+        if (!strncmp(name + n, ".tmp.", 5) && name[n + 5] &&
+            strspn(name + n + 5, "0123456789") == strlen(name + n + 5))
+            return 2;
+    }
+    return 0;
+}
+
+/* Does dir hold anything other than a run's own files? With remove_temporary (the caller
+ * holds the folder's lock, so no writer is alive), the temporary files of atomic writes
+ * are removed. */
+static int has_foreign_files(const char *dir, int *any, int remove_temporary)
 {
     DIR *d = opendir(dir);
     int foreign = 0;
@@ -156,10 +176,13 @@ static int has_foreign_files(const char *dir, int *any)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         *any = 1;
-        int ours = 0;
-        for (size_t i = 0; i < QS_ARRAY_LEN(run_files); i++)
-            ours |= !strcmp(e->d_name, run_files[i]);
-        foreign |= !ours;
+        int kind = run_file_kind(e->d_name);
+        foreign |= kind == 0;
+        if (kind == 2 && remove_temporary) {
+            char p[QS_PATH_MAX + 300];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
     }
     closedir(d);
     return foreign;
@@ -170,7 +193,7 @@ static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
 {
     rundir_init(rd, dir, sc);
     int any = 0;
-    int foreign = has_foreign_files(dir, &any);
+    int foreign = has_foreign_files(dir, &any, 0);
     if (foreign)
         return qs_error_set(err, QS_ERR(INVAL),
                             "%s: folder is not empty and holds files that are not a run's "
@@ -190,6 +213,8 @@ static int create(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
             access(p, F_OK) == 0 ? ", or --resume it"
                                  : "; it stopped before its first checkpoint, so "
                                    "it cannot be resumed");
+    if (any)
+        has_foreign_files(dir, &any, 1); /* a killed writer's temporary files go too */
     draw_run_id(rd->run_id);
     rd->scenario_crc32 = qs_crc32(scenario_text, strlen(scenario_text));
     unlink(p);

@@ -354,6 +354,32 @@ Test(run, refuses_to_overwrite_a_run_without_force)
     free(log);
 }
 
+/* The temporary file of an atomic write (NAME.tmp.PID), left by a run killed while writing
+ * its checkpoint or seen while another run writes one, is the run's own: `--force`
+ * replaces the run and removes it, instead of calling the folder not a run's; a file that
+ * is not a run's is still refused. */
+Test(run, temporary_files_of_a_run_are_its_own)
+{
+    char sc[512], out[512], tmp[700], other[700], *log;
+    su_scenario(sc, sizeof sc, dir, "tiny", "");
+    out_dir(out, sizeof out, "leftover");
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1", &log), 0, "%s", log);
+    free(log);
+    snprintf(tmp, sizeof tmp, "%s/checkpoint.msgpack.tmp.4242", out);
+    tu_write_file(tmp, "half", 4);
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1", &log), 1);
+    cr_assert(strstr(log, "it holds a run") && strstr(log, "--force"), "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1 --force", &log), 0, "%s", log);
+    free(log);
+    cr_assert_neq(access(tmp, F_OK), 0, "--force removed %s", tmp);
+    snprintf(other, sizeof other, "%s/checkpoint.msgpack.tmp.notes", out);
+    tu_write_file(other, "mine", 4);
+    cr_assert_eq(su_run(NULL, sc, out, "--set run.generations=1 --force", &log), 1);
+    cr_assert(strstr(log, "holds files that are not a run's"), "%s", log);
+    free(log);
+}
+
 /* Issue 16, case 11: a FIFO given as the scenario or as the data's images is refused at
  * once, naming it (it used to block `run` and `data check` forever). */
 Test(run, fifo_inputs_are_refused, .timeout = 30)
