@@ -392,6 +392,15 @@ int cmd_run(int argc, char **argv)
             goto fail;
     if (qs_scenario_validate(sc, &err) < 0)
         goto fail;
+    if (!a.out[0] && !sc->name[0]) {
+        /* runs/ itself would be the run folder (a scenario file named .ini, or --set
+         * run.name=); the scenario's checks keep any other name to one folder name */
+        qs_error_set(&err, QS_ERR(INVAL),
+                     "%s: [run] name is empty, so the run has no folder in runs/: name it, or "
+                     "choose where it goes with --out",
+                     sc->path[0] ? sc->path : a.scenario);
+        goto fail;
+    }
     text = qs_scenario_to_string(sc);
     if (a.dry) {
         fputs(text, stdout);

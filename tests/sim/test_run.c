@@ -380,6 +380,37 @@ Test(run, temporary_files_of_a_run_are_its_own)
     free(log);
 }
 
+/* Issue 16, case 12, the empty name: without --out, a run named '' (a scenario file named
+ * .ini, or --set run.name=) would be written into runs/ itself; it is refused, dry run
+ * too, and nothing is written. With --out the name places nothing, and the run goes. */
+Test(run, an_empty_run_name_is_refused_without_out)
+{
+    char sc[512], hidden[512], cmd[2048], runs[600], *log;
+    su_scenario(sc, sizeof sc, dir, "named", "");
+    snprintf(cmd, sizeof cmd, "cd %s && %s run %s --quiet --set run.name=", dir, tu_bin(), sc);
+    cr_assert_eq(tu_run(cmd, &log), 2, "%s", log);
+    cr_assert(strstr(log, "named.ini: [run] name is empty, so the run has no folder in runs/"),
+              "%s", log);
+    free(log);
+    snprintf(hidden, sizeof hidden, "%s/.ini", dir);
+    char *text = tu_read_file(sc, NULL), *at = strstr(text, "name = named\n");
+    cr_assert(at);
+    memmove(at, at + 13, strlen(at + 13) + 1);
+    tu_write_file(hidden, text, strlen(text));
+    free(text);
+    snprintf(cmd, sizeof cmd, "cd %s && %s run .ini --dry-run", dir, tu_bin());
+    cr_assert_eq(tu_run(cmd, &log), 2, "%s", log);
+    cr_assert(strstr(log, ".ini: [run] name is empty"), "%s", log);
+    free(log);
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    cr_assert_neq(access(runs, F_OK), 0, "nothing was written in runs/");
+    out_dir(runs, sizeof runs, "placed");
+    snprintf(cmd, sizeof cmd, "%s run %s --out %s --quiet --set run.generations=1", tu_bin(),
+             hidden, runs);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+}
+
 /* Issue 16, case 11: a FIFO given as the scenario or as the data's images is refused at
  * once, naming it (it used to block `run` and `data check` forever). */
 Test(run, fifo_inputs_are_refused, .timeout = 30)
