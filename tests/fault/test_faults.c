@@ -435,6 +435,20 @@ static void no_run_id(qs_checkpoint_t *c)
 {
     c->run_id[0] = '\0';
 }
+static void digest_differs(qs_checkpoint_t *c)
+{
+    c->run_scenario_crc32 ^= 1;
+}
+/* Seed 2 in both its seed field and its scenario: consistent, but not the run's seed 1. */
+static void seed_of_another_run(qs_checkpoint_t *c)
+{
+    char *at = strstr(c->scenario, "\nseed ");
+    cr_assert(at, "%s", c->scenario);
+    at = strchr(at, '=');
+    cr_assert(at && !strncmp(at, "= 1\n", 4), "%s", at);
+    at[2] = '2';
+    c->seed = 2;
+}
 
 /* Crafted checkpoints: each is refused before anything in the folder is cut. */
 Test(fault, resume_checks_a_crafted_checkpoint_before_cutting)
@@ -452,6 +466,8 @@ Test(fault, resume_checks_a_crafted_checkpoint_before_cutting)
         {generations_row_missing, 1, "is not where generation 3 starts"},
         {empty_plan, 2, "the plan of generation 2 is empty"},
         {no_run_id, 1, "the checkpoint belongs to run (no id)"},
+        {digest_differs, 1, "the checkpoint's run scenario digest"},
+        {seed_of_another_run, 1, "the checkpoint has seed 2, but the run in"},
     };
     char run[512], p[700];
     stopped_run("crafted", "1", 2, run, sizeof run);
