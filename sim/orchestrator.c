@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -223,6 +224,19 @@ static void final_report(orch_t *o, const char *reason)
                       pop ? o->sc->species[pop->best.species].name : "", held);
 }
 
+/* Test hook for the fault tests: QS_TEST_SLOW_CHECKPOINT=G:MS holds the loop MS ms after
+ * the checkpoint of generation G, as a slow disk would. */
+static void slow_disk_hook(uint32_t generation)
+{
+    const char *v = getenv("QS_TEST_SLOW_CHECKPOINT");
+    char *end;
+    if (!v || strtoul(v, &end, 10) != generation || *end != ':')
+        return;
+    long ms = strtol(end + 1, NULL, 10);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 /* Write checkpoint.msgpack for the current boundary (the plan of pop.generation). */
 static int write_checkpoint(orch_t *o, int finished)
 {
@@ -247,6 +261,7 @@ static int write_checkpoint(orch_t *o, int finished)
     }
     event(o, 0, "checkpoint: generation %u, %u organisms", o->isl.generation,
           qs_islands_count(&o->isl));
+    slow_disk_hook(o->isl.generation);
     return 0;
 }
 

@@ -520,6 +520,11 @@ static void on_watchdog(uv_timer_t *t)
     if (p->stopping)
         return;
     double now = qs_now(), hb = p->o.heartbeat_s;
+    /* Late by more than a heartbeat period, the loop itself was not running (a slow
+     * checkpoint write, the machine busy): what the workers sent meanwhile waits unread
+     * (timers run before the loop polls), so silence is judged on the next tick. */
+    int stalled = now - p->watchdog_last > QS_MIN(hb, 1.0) * 0.5 + hb;
+    p->watchdog_last = now;
     pool_remote_log_flush(p, 0);
     for (worker_t *w = p->workers; w; w = w->next) {
         if (w->dying || (!w->alive && !w->remote))
@@ -529,7 +534,7 @@ static void on_watchdog(uv_timer_t *t)
                 pool_worker_fail(w, "did not say hello within %.0fs", STARTUP_TIMEOUT_S);
             continue;
         }
-        if (now - w->last_heard > HEARTBEATS_MISSED * hb) {
+        if (!stalled && now - w->last_heard > HEARTBEATS_MISSED * hb) {
             pool_worker_fail(w, "silent for %.1fs (%d heartbeats missed: hung or stopped)",
                              now - w->last_heard, HEARTBEATS_MISSED);
             continue;
@@ -621,6 +626,7 @@ qs_pool_t *qs_pool_new(uv_loop_t *loop, const qs_pool_opts_t *opts)
     p->watchdog.data = p->kill_timer.data = p;
     double tick = QS_MIN(p->o.heartbeat_s, 1.0) * 500;
     uv_timer_start(&p->watchdog, on_watchdog, (uint64_t)tick, (uint64_t)QS_MAX(tick, 1));
+    p->watchdog_last = qs_now();
     pool_local_init(p);
     return p;
 }

@@ -76,6 +76,7 @@ struct qs_pool {
     uint32_t preauth_logged;
     uint64_t preauth_unlogged;
     uv_timer_t watchdog, kill_timer;
+    double watchdog_last; /* when the watchdog last ran (or was started) */
     int handles_closed, stopping;
     qs_pool_stats_t stats;
     char blas_core[32]; /* the OpenBLAS kernels of the first worker */

@@ -114,6 +114,24 @@ Test(fault, a_slow_worker_is_not_taken_for_an_idle_one)
     cr_assert_not(su_file_contains(p, "heartbeats say idle"), "%s", tu_read_file(p, NULL));
 }
 
+/* The orchestrator's loop held 1.5 s after a checkpoint, as by a slow disk (heartbeats
+ * every 0.2 s, so five missed take 1 s): the heartbeats that came meanwhile are read
+ * before any worker is judged silent, and none is killed. */
+Test(fault, a_slow_checkpoint_does_not_make_workers_silent)
+{
+    char sc[512], ref[512], out[512], p[700], *log;
+    su_scenario(sc, sizeof sc, dir, "disk", "");
+    reference(sc, ref, sizeof ref, "--workers 2");
+    snprintf(out, sizeof out, "%s/slowdisk", dir);
+    cr_assert_eq(su_run("QS_TEST_SLOW_CHECKPOINT=1:1500", sc, out, "--workers 2", &log), 0, "%s",
+                 log);
+    free(log);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert_not(su_file_contains(p, "heartbeats missed"), "%s", tu_read_file(p, NULL));
+}
+
 Test(fault, worker_hangs_past_task_timeout)
 {
     check_worker_fault("hang-on-task:2", "[budget]\ntask_timeout_s = 1\n",
