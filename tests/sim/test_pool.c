@@ -33,7 +33,10 @@ typedef struct {
     int fakes;       /* connected so far */
     int done, failed, stopped, dropped, bad_results;
     uint64_t result_for; /* nonzero: the next fake answers with this task id instead */
-    char last_event[1024];
+    /* nonzero: on its first task the next fake heartbeats this task id instead of answering
+     * (QS_HEARTBEAT_SETTING_UP: it answers, then heartbeats "setting up") */
+    uint64_t heartbeat_for;
+    char last_event[1024], first_drop[1024];
 } tt_t;
 
 struct fake {
@@ -104,7 +107,8 @@ static void on_event(void *ctx, int loud, const char *msg)
     if (at)
         tt->port = atoi(at + strlen("listening for remote workers on 127.0.0.1:"));
     if (strstr(msg, "disconnecting it")) {
-        tt->dropped++;
+        if (!tt->dropped++)
+            snprintf(tt->first_drop, sizeof tt->first_drop, "%s", msg);
         if (strstr(msg, "which it was not given"))
             tt->bad_results++;
         fake_connect(tt); /* the next worker comes in */
@@ -174,6 +178,13 @@ static void fake_message(fake_t *f, const qs_msg_t *m)
             fake_close(f);
             return;
         }
+        qs_msg_t hb = {.type = QS_MSG_HEARTBEAT};
+        hb.u.heartbeat.task_id = tt->heartbeat_for;
+        tt->heartbeat_for = 0;
+        if (hb.u.heartbeat.task_id && hb.u.heartbeat.task_id != QS_HEARTBEAT_SETTING_UP) {
+            fake_send(f, &hb); /* and no answer: the pool must drop it */
+            return;
+        }
         qs_msg_t r = {.type = QS_MSG_RESULT};
         r.u.result.task_id = tt->result_for ? tt->result_for : m->u.task.task_id;
         tt->result_for = 0;
@@ -181,6 +192,8 @@ static void fake_message(fake_t *f, const qs_msg_t *m)
         r.u.result.nweights = 1;
         r.u.result.weights = &tt->weight;
         fake_send(f, &r);
+        if (hb.u.heartbeat.task_id)
+            fake_send(f, &hb);
     } else if (m->type == QS_MSG_SHUTDOWN) {
         fake_close(f);
     }
@@ -249,12 +262,14 @@ static void fake_connect(tt_t *tt)
 
 /* A pool listening on loopback, NTASKS tasks submitted, one fake connected (the first
  * dying_fakes fakes drop their first task; with result_for, the first result names that
- * task id); then the loop runs until the pool has stopped. */
-static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for)
+ * task id; with heartbeat_for, the first task gets that heartbeat); then the loop runs
+ * until the pool has stopped. */
+static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t heartbeat_for)
 {
     memset(tt, 0, sizeof *tt);
     tt->dying_fakes = dying_fakes;
     tt->result_for = result_for;
+    tt->heartbeat_for = heartbeat_for;
     tt->weight = 0.5f;
     tt->config.max_message = QS_MAX_MESSAGE_DEFAULT;
     tt->config.heartbeat_s = 10;
@@ -309,7 +324,7 @@ TestSuite(pool, .timeout = 30);
 Test(pool, every_task_is_computed_once_by_a_worker)
 {
     tt_t *tt = malloc(sizeof *tt);
-    run_pool(tt, 0, 0);
+    run_pool(tt, 0, 0, 0);
     assert_all_done(tt);
     for (int i = 0; i < NTASKS; i++)
         cr_assert_eq(tt->tasks[i].t.attempts, 0);
@@ -321,7 +336,7 @@ Test(pool, every_task_is_computed_once_by_a_worker)
 Test(pool, a_dead_workers_tasks_go_to_the_next_worker)
 {
     tt_t *tt = malloc(sizeof *tt);
-    run_pool(tt, 1, 0);
+    run_pool(tt, 1, 0, 0);
     cr_assert_eq(tt->dropped, 1, "the first worker was dropped");
     cr_assert_eq(tt->fakes, 2);
     assert_all_done(tt); /* by the second worker */
@@ -343,7 +358,7 @@ Test(pool, a_dead_workers_tasks_go_to_the_next_worker)
 Test(pool, a_task_that_fails_on_every_worker_is_given_up)
 {
     tt_t *tt = malloc(sizeof *tt);
-    run_pool(tt, 1000, 0);
+    run_pool(tt, 1000, 0, 0);
     cr_assert_eq(tt->failed, 1, "on_task_failed once");
     uint32_t attempts = 0;
     int given_up = -1;
@@ -366,10 +381,33 @@ Test(pool, a_task_that_fails_on_every_worker_is_given_up)
 Test(pool, a_result_for_a_task_not_given_drops_the_worker)
 {
     tt_t *tt = malloc(sizeof *tt);
-    run_pool(tt, 0, 999);
+    run_pool(tt, 0, 999, 0);
     cr_assert_eq(tt->bad_results, 1, "dropped for it: %s", tt->last_event);
     cr_assert_eq(tt->dropped, 1);
     assert_all_done(tt); /* by the next worker */
     cr_assert_eq(tt->tasks[0].t.attempts, 1, "the task it was computing counts an attempt");
+    free_run(tt);
+}
+
+/* Heartbeats must agree with what the worker holds (issue 16): one naming a task it was
+ * not given, or saying "setting up" after it has answered a task, drops it; its tasks go
+ * to the next worker. */
+Test(pool, a_heartbeat_that_disagrees_with_the_tasks_drops_the_worker)
+{
+    tt_t *tt = malloc(sizeof *tt);
+    run_pool(tt, 0, 0, 999);
+    cr_assert_eq(tt->dropped, 1, "%s", tt->last_event);
+    cr_assert(strstr(tt->first_drop, "heartbeat names task 999, which it does not hold"), "%s",
+              tt->first_drop);
+    assert_all_done(tt); /* by the next worker */
+    cr_assert_eq(tt->tasks[0].t.attempts, 1, "the task it was computing counts an attempt");
+    free_run(tt);
+
+    tt = malloc(sizeof *tt);
+    run_pool(tt, 0, 0, QS_HEARTBEAT_SETTING_UP);
+    cr_assert_eq(tt->dropped, 1, "%s", tt->last_event);
+    cr_assert(strstr(tt->first_drop, "heartbeats say it is setting up after it answered 1 task"),
+              "%s", tt->first_drop);
+    assert_all_done(tt);
     free_run(tt);
 }
