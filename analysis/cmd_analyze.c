@@ -8,7 +8,6 @@
  * notes about written files go to standard error. With several runs, each output file
  * gets the run's name before its extension (phylo.csv -> phylo.RUN.csv; a --plot
  * folder gets one subfolder per run). */
-#include <ctype.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -74,38 +73,6 @@ static void usage(FILE *to)
           to);
 }
 
-/* Names compared as people sort them: digit runs by value (seed-2 before seed-10). */
-static int natural_cmp(const void *pa, const void *pb)
-{
-    const char *a = *(char *const *)pa, *b = *(char *const *)pb;
-    while (*a && *b) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (*a == '0' && isdigit((unsigned char)a[1]))
-                a++;
-            while (*b == '0' && isdigit((unsigned char)b[1]))
-                b++;
-            size_t na = 0, nb = 0;
-            while (isdigit((unsigned char)a[na]))
-                na++;
-            while (isdigit((unsigned char)b[nb]))
-                nb++;
-            if (na != nb)
-                return na < nb ? -1 : 1;
-            int c = strncmp(a, b, na);
-            if (c)
-                return c;
-            a += na;
-            b += nb;
-        } else {
-            if (*a != *b)
-                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-            a++;
-            b++;
-        }
-    }
-    return (unsigned char)*a - (unsigned char)*b;
-}
-
 static void add_run(opts_t *o, const char *run, const char *name, int *cap)
 {
     if (o->nruns == *cap) {
@@ -156,7 +123,7 @@ static void add_arg(opts_t *o, const char *arg, int *cap)
         free(subs);
         return;
     }
-    qsort(subs, n, sizeof *subs, natural_cmp);
+    qsort(subs, n, sizeof *subs, qs_natural_cmp);
     size_t len = strlen(arg);
     while (len > 1 && arg[len - 1] == '/')
         len--;

@@ -94,7 +94,8 @@ typedef struct {
     uint64_t steps;   /* training steps paid for (the budget is applied by the orchestrator) */
     uint64_t life_stream, mutation_stream; /* rng streams (key = the run's seed) */
     uint32_t nweights;
-    float *weights; /* owned: the organism's (LIVE) or the parent's (BIRTH) genome */
+    float *weights;  /* owned: the organism's (LIVE) or the parent's (BIRTH) genome */
+    uint32_t config; /* which of the worker's configs (sim: the run of a sweep; 0 alone) */
 } qs_life_task_t;
 
 typedef struct {

@@ -101,6 +101,9 @@ int qs_fsync_parent(const char *path, qs_error_t *err);
  * working in at[0..cap) (dir is copied there, cut to cap - 1 bytes). 0, or -1 with errno
  * set and at holding the folder that could not be created, for the caller's message. */
 int qs_mkdir_p(const char *dir, char *at, size_t cap);
+/* qsort comparator of two `char *`: names as people sort them, digit runs by value
+ * (seed-2 before seed-10). */
+int qs_natural_cmp(const void *pa, const void *pb);
 
 /* Open path for reading, refusing anything but a regular file (a FIFO would block the
  * reader forever, a device would never end) without blocking on it; st, if not NULL,

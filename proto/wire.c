@@ -117,7 +117,12 @@ static void open_msg(msgpack_packer *pk, qs_msg_type_t t, size_t n)
 
 static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
 {
-    open_msg(pk, QS_MSG_CONFIG, 23);
+    int several = c->count > 1; /* a single run's config stays as it was */
+    open_msg(pk, QS_MSG_CONFIG, 23 + (several ? 2 : 0));
+    if (several) {
+        qs_mp_kv_u64(pk, "index", c->index);
+        qs_mp_kv_u64(pk, "count", c->count);
+    }
     qs_mp_kv_u64(pk, "seed", c->seed);
     qs_mp_pack_cstr(pk, "species");
     uint32_t ns = QS_MIN(c->nspecies, (uint32_t)QS_MAX_SPECIES);
@@ -231,7 +236,9 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         return;
     case QS_MSG_TASK: {
         const qs_life_task_t *t = &m->u.task;
-        open_msg(pk, m->type, 10);
+        open_msg(pk, m->type, 10 + (t->config ? 1 : 0));
+        if (t->config)
+            qs_mp_kv_u64(pk, "config", t->config);
         qs_mp_kv_u64(pk, "task_id", t->task_id);
         qs_mp_kv_str(pk, "kind", qs_task_kind_name(t->kind));
         qs_mp_kv_u64(pk, "organism", t->organism);
@@ -459,6 +466,8 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         MCHILD,
         REGENT,
         PRECISION,
+        INDEX,
+        COUNT,
         NK
     };
     static const char *const keys[NK] = {
@@ -466,12 +475,17 @@ static int read_config(const msgpack_object *map, qs_msg_config_t *c, qs_error_t
         "refresh",       "mode",        "regenerations", "mutation_sigma", "mutation_rate",
         "data_path",     "train_count", "fitness_count", "data_hash",      "max_message",
         "heartbeat_s",   "memory_mb",   "recipe",        "fertile_steps",  "fertile_cg",
-        "measure_child", "regen",       "precision"};
+        "measure_child", "regen",       "precision",     "index",          "count"};
     const char *what = "config";
     const msgpack_object *v[NK], *items;
     size_t n;
     int refresh = 0, mode = 0, recipe = 0, regen = 0, precision = QS_PREC_FP32, rc;
     TRY(qs_mp_fields(map, keys, NK, v, what, err));
+    c->count = 1; /* optional, both: one config, index 0 */
+    if (v[COUNT])
+        TRY(qs_mp_u32(v[COUNT], what, "count", 1, QS_WIRE_MAX_CONFIGS, &c->count, err));
+    if (v[INDEX])
+        TRY(qs_mp_u32(v[INDEX], what, "index", 0, c->count - 1, &c->index, err));
     TRY(qs_mp_u64(v[SEED], what, "seed", 0, UINT64_MAX, &c->seed, err));
     TRY(qs_mp_array(v[SPECIES], what, "species", &items, &n, err));
     if (n < 1 || n > QS_MAX_SPECIES) {
@@ -604,10 +618,10 @@ static int read_weights(const msgpack_object *o, const char *what, uint32_t *nwe
 
 static int read_task(const msgpack_object *map, qs_life_task_t *t, qs_error_t *err)
 {
-    enum { ID, KIND, ORG, PARENT, GEN, SPECIES, STEPS, LIFE, MUT, WEIGHTS, NK };
+    enum { ID, KIND, ORG, PARENT, GEN, SPECIES, STEPS, LIFE, MUT, WEIGHTS, CONFIG, NK };
     static const char *const keys[NK] = {"task_id",         "kind",    "organism", "parent",
                                          "generation",      "species", "steps",    "life_stream",
-                                         "mutation_stream", "weights"};
+                                         "mutation_stream", "weights", "config"};
     const char *what = "task";
     const msgpack_object *v[NK];
     int kind = 0, rc;
@@ -622,6 +636,8 @@ static int read_task(const msgpack_object *map, qs_life_task_t *t, qs_error_t *e
     TRY(qs_mp_u64(v[STEPS], what, "steps", 0, UINT64_MAX, &t->steps, err));
     TRY(qs_mp_u64(v[LIFE], what, "life_stream", 0, UINT64_MAX, &t->life_stream, err));
     TRY(qs_mp_u64(v[MUT], what, "mutation_stream", 0, UINT64_MAX, &t->mutation_stream, err));
+    if (v[CONFIG]) /* optional: 0, a single run's */
+        TRY(qs_mp_u32(v[CONFIG], what, "config", 0, QS_WIRE_MAX_CONFIGS - 1, &t->config, err));
     TRY(read_weights(v[WEIGHTS], what, &t->nweights, &t->weights, err));
 out:
     return rc;

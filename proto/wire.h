@@ -8,8 +8,10 @@
  *                           worker -> hello with its nonce and MAC,
  *                           orchestrator -> welcome with its own MAC)
  *   orch.  -> config       what every task needs: species, training, replication, data
+ *                          (several runs on one pool: configs 0..count-1 in order, and
+ *                          each task names its config; a single run sends one, index 0)
  *   worker -> data_request only if it cannot find the data set with the config's hash;
- *   orch.  -> data            then the data set itself
+ *   orch.  -> data            then the data set itself (once per distinct data set)
  *   orch.  -> task ...     several in flight; worker -> result per task, in order
  *   worker -> heartbeat    every config.heartbeat_s while busy or idle
  *   either -> error        something was wrong; the sender closes after it
@@ -42,6 +44,8 @@
 /* Largest genome a task or result may carry (the decoder cannot know the species' spec:
  * sim checks the count against config.species[species]). 64M floats = 256 MiB. */
 #define QS_WIRE_MAX_WEIGHTS ((uint32_t)64 << 20)
+/* Most configs one connection carries (a sweep's runs, sim/runset.h). */
+#define QS_WIRE_MAX_CONFIGS 1024
 /* Largest image side in a data message (MNIST is 28 x 28). */
 #define QS_WIRE_MAX_IMAGE_SIDE 4096
 
@@ -81,6 +85,8 @@ typedef struct {
 } qs_msg_welcome_t;
 
 typedef struct {
+    /* config index of count (optional on the wire: 0 of 1); tasks name it (task.config) */
+    uint32_t index, count;
     uint64_t seed;
     uint32_t nspecies;
     qs_species_cfg_t species[QS_MAX_SPECIES];

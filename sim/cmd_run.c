@@ -12,12 +12,14 @@
 #include "sim/orchestrator.h"
 #include "sim/population.h"
 #include "sim/resources.h"
+#include "sim/runset.h"
 #include "sim/scenario.h"
 
 static void run_usage(FILE *to)
 {
     fprintf(to,
             "usage: quinesim run SCENARIO.ini [options]\n"
+            "       quinesim run SCENARIO.ini --seeds 1-5 [--sweep S.K=V1,V2,...] [options]\n"
             "       quinesim run --resume RUN_DIR [SCENARIO.ini] [options]\n\n"
             "Evolve the population a scenario describes; write a run directory.\n\n"
             "  --out DIR            run directory (default: runs/<run name>)\n"
@@ -40,162 +42,40 @@ static void run_usage(FILE *to)
             "  --allow-changes K,.. accept these changed keys on --resume (e.g.\n"
             "                       run.generations); seed, data sizes, replication input\n"
             "                       and species can never change\n"
+            "  --seeds LIST         replicates: one run per seed (1-5, 1,3,7), under --out\n"
+            "  --sweep S.K=V1,V2,.. one run per value (repeatable: a grid of every\n"
+            "                       combination); with --seeds, per value and seed. The\n"
+            "                       runs share one pool of workers; a subfolder per run\n"
+            "                       (seed-3, life.steps=100,seed-2) under --out; a table\n"
+            "                       at the end; --resume OUT continues them all\n"
             "  --help               this text\n\n"
             "On a terminal a status line shows generation, births/s, busy workers and ETA;\n"
             "otherwise one line per generation. Ctrl-C stops cleanly (twice: at once).\n");
 }
 
-/* Keys that can never change on a resume: they define the organisms and their world. */
-static int change_forbidden(const char *key)
-{
-    return !strcmp(key, "run.seed") || !strcmp(key, "data.train") || !strcmp(key, "data.fitness") ||
-           !strcmp(key, "replication.input") || !strncmp(key, "species.", 8) ||
-           !strcmp(key, "islands.count") || !strcmp(key, "islands.topology") ||
-           !strcmp(key, "islands.degree") || !strcmp(key, "islands.topology_seed");
-}
-
-static int key_allowed(const char *allow, const char *key)
-{
-    size_t k = strlen(key);
-    for (const char *p = allow; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == k && !strncmp(p, key, n))
-            return 1;
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
-/* The run's memory against worker_memory_mb and this machine (sim/resources.h): 0, or
- * the exit status 2 with the reason on stderr; printed as comments with --dry-run,
- * warnings on stderr. */
-static int check_resources(const qs_scenario_t *sc, const qs_run_opts_t *ro, int dry)
-{
-    qs_machine_t m;
-    qs_machine_read(&m);
-    qs_resources_t r;
-    qs_resources_estimate(
-        sc, qs_resources_local_workers(sc, ro->workers, ro->workers_set, ro->listen != NULL), &r);
-    if (dry)
-        qs_resources_print(stdout, &r, sc, &m);
-    char warn[1024];
-    qs_error_t err = {0};
-    if (qs_resources_check(&r, sc, &m, warn, sizeof warn, &err) < 0) {
-        fflush(stdout);
-        fprintf(stderr, "quinesim run: %s\n", err.msg);
-        return 2;
-    }
-    for (char *line = warn, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
-        nl = strchr(line, '\n');
-        fprintf(stderr, "quinesim run: warning: %.*s\n", nl ? (int)(nl - line) : (int)strlen(line),
-                line);
-    }
-    return 0;
-}
-
 static int resume_run(qs_run_opts_t *ro, const char *scenario_path, const char **sets, int nsets,
                       const char *allow, int dry)
 {
-    char path[QS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/checkpoint.msgpack", ro->resume);
+    if (!scenario_path && qs_runset_is_parent(ro->resume)) /* a set's parent folder */
+        return qs_runset_resume(ro->resume, sets, nsets, allow, ro, dry);
     qs_checkpoint_t ck;
-    qs_error_t err = {0};
-    qs_scenario_t *old = xcalloc(1, sizeof *old), *sc = xcalloc(1, sizeof *sc);
+    qs_scenario_t *sc = xcalloc(1, sizeof *sc);
     char *text = NULL;
-    int status = 2;
-    if (qs_checkpoint_load(&ck, path, &err) < 0) {
-        char lineage[QS_PATH_MAX + 32];
-        snprintf(lineage, sizeof lineage, "%s/lineage.msgpack", ro->resume);
-        if (access(path, F_OK) != 0 && access(lineage, F_OK) == 0)
-            fprintf(stderr,
-                    "quinesim run --resume: %s has no checkpoint: the run stopped before its "
-                    "first one, so there is nothing to resume; start it again with `quinesim "
-                    "run SCENARIO.ini --out %s --force`\n",
-                    ro->resume, ro->resume);
-        else
-            fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
-        free(old);
+    int status =
+        qs_runset_load_resume(ro->resume, scenario_path, sets, nsets, allow, sc, &text, &ck);
+    if (status != -1) {
         free(sc);
-        return 1;
+        return status;
     }
-    if (ck.finished) { /* resuming is idempotent: a finished run is simply done */
-        printf("%s: the run is complete (%u generations); nothing to resume\n", ro->resume,
-               ck.generation);
-        status = 0;
-        goto out;
-    }
-    qs_scenario_defaults(old);
-    snprintf(old->path, sizeof old->path, "%.900s (stored scenario)", path);
-    if (qs_scenario_parse_string(old, ck.scenario, old->path, &err) < 0 ||
-        qs_scenario_validate(old, &err) < 0)
-        goto fail;
-    if (old->seed != ck.seed) {
-        fprintf(stderr,
-                "quinesim run --resume: %s: its scenario says seed %llu, its seed field %llu: "
-                "the checkpoint is not one this program wrote\n",
-                path, (unsigned long long)old->seed, (unsigned long long)ck.seed);
-        goto out;
-    }
-    if (ck.norgs == 0) {
-        fprintf(stderr,
-                "quinesim run --resume: %s: the plan of generation %u is empty, but the run is "
-                "not marked finished: the checkpoint is not one this program wrote\n",
-                path, ck.generation);
-        goto out;
-    }
-    if (scenario_path) {
-        if (qs_scenario_load(sc, scenario_path, &err) < 0)
-            goto fail;
-    } else {
-        *sc = *old;
-    }
-    for (int i = 0; i < nsets; i++)
-        if (qs_scenario_set(sc, sets[i], &err) < 0)
-            goto fail;
-    if (qs_scenario_validate(sc, &err) < 0)
-        goto fail;
-    qs_scenario_change_t changes[64];
-    size_t nch = qs_scenario_diff(old, sc, changes, 64), bad = 0;
-    for (size_t i = 0; i < nch && i < 64; i++) {
-        const qs_scenario_change_t *ch = &changes[i];
-        if (change_forbidden(ch->key)) {
-            fprintf(stderr,
-                    "quinesim run --resume: %s changed (%s -> %s); it can never change within "
-                    "a run\n",
-                    ch->key, ch->old_value, ch->new_value);
-            bad++;
-        } else if (!key_allowed(allow, ch->key)) {
-            fprintf(stderr,
-                    "quinesim run --resume: %s changed (%s -> %s); add it to --allow-changes "
-                    "to accept\n",
-                    ch->key, ch->old_value, ch->new_value);
-            bad++;
-        }
-    }
-    if (bad) {
-        fprintf(stderr, "quinesim run --resume: refusing to resume with a changed scenario\n");
-        goto out;
-    }
-    if (sc->generations <= ck.generation) {
-        fprintf(stderr, "quinesim run --resume: run.generations = %u, but %u are already done\n",
-                sc->generations, ck.generation);
-        goto out;
-    }
-    text = qs_scenario_to_string(sc);
     if (dry)
         fputs(text, stdout);
-    if ((status = check_resources(sc, ro, dry)) != 0 || dry)
-        goto out;
-    status = 2;
-    ro->out_dir = ro->resume;
-    status = qs_orchestrator_run(sc, text, ro, &ck);
-    goto out;
-fail:
-    fprintf(stderr, "quinesim run --resume: %s\n", err.msg);
-out:
+    const qs_scenario_t *one = sc;
+    if ((status = qs_runset_check_resources(&one, 1, ro, dry)) == 0 && !dry) {
+        ro->out_dir = ro->resume;
+        status = qs_orchestrator_run(sc, text, ro, &ck);
+    }
     qs_checkpoint_destroy(&ck);
     free(text);
-    free(old);
     free(sc);
     return status;
 }
@@ -257,6 +137,9 @@ typedef struct {
     qs_run_opts_t ro;
     const char *sets[256]; /* --set and --data, in order */
     int nsets, dry;
+    const char *seeds;      /* --seeds (NULL: none) */
+    const char *sweeps[16]; /* --sweep, in order */
+    int nsweeps;
     const char *allow;
     char out[QS_PATH_MAX], data_set[QS_PATH_MAX + 16];
     const char *scenario; /* NULL: none given (--resume reads the run's own) */
@@ -281,6 +164,8 @@ static int parse_args(int argc, char **argv, run_args_t *a)
                                          {"token-file", required_argument, 0, 't'},
                                          {"resume", required_argument, 0, 'R'},
                                          {"allow-changes", required_argument, 0, 'A'},
+                                         {"seeds", required_argument, 0, 'S'},
+                                         {"sweep", required_argument, 0, 'W'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     qs_error_t err = {0};
@@ -353,6 +238,15 @@ static int parse_args(int argc, char **argv, run_args_t *a)
         case 'A':
             a->allow = optarg;
             break;
+        case 'S':
+            a->seeds = optarg;
+            break;
+        case 'W':
+            if (a->nsweeps == (int)QS_ARRAY_LEN(a->sweeps))
+                return qs_cli_usage_error("run", "at most %d --sweep options",
+                                          (int)QS_ARRAY_LEN(a->sweeps));
+            a->sweeps[a->nsweeps++] = optarg;
+            break;
         case 'h':
             run_usage(stdout);
             return 0;
@@ -369,6 +263,9 @@ static int parse_args(int argc, char **argv, run_args_t *a)
         return qs_cli_usage_error("run", "--workers 0 (remote workers only) needs --listen");
     if (a->ro.token_file && !a->ro.listen)
         return qs_cli_usage_error("run", "--token-file is for --listen");
+    if (a->ro.resume && (a->seeds || a->nsweeps))
+        return qs_cli_usage_error("run", "--seeds and --sweep start new runs; --resume of their "
+                                         "parent folder continues them");
     a->scenario = optind < argc ? argv[optind] : NULL;
     return -1;
 }
@@ -381,6 +278,17 @@ int cmd_run(int argc, char **argv)
         return rc;
     if (a.ro.resume)
         return resume_run(&a.ro, a.scenario, a.sets, a.nsets, a.allow, a.dry);
+    if (a.seeds || a.nsweeps) {
+        qs_runset_args_t ra = {.scenario = a.scenario,
+                               .sets = a.sets,
+                               .nsets = a.nsets,
+                               .seeds = a.seeds,
+                               .sweeps = a.sweeps,
+                               .nsweeps = a.nsweeps,
+                               .out = a.out,
+                               .dry = a.dry};
+        return qs_runset_run(&ra, &a.ro);
+    }
     qs_scenario_t *sc = xcalloc(1, sizeof *sc);
     qs_error_t err = {0};
     int status = 2;
@@ -406,7 +314,8 @@ int cmd_run(int argc, char **argv)
         fputs(text, stdout);
         print_costs(sc);
     }
-    if ((status = check_resources(sc, &a.ro, a.dry)) != 0 || a.dry)
+    const qs_scenario_t *one = sc;
+    if ((status = qs_runset_check_resources(&one, 1, &a.ro, a.dry)) != 0 || a.dry)
         goto done;
     status = 2;
     if (!a.out[0])

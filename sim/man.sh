@@ -39,10 +39,19 @@ for c in $commands; do
     "$bin" "$c" --help | verbatim
 done
 cat <<ROFF
+.SH EXAMPLES
+.TP
+.B quinesim run scenarios/quickstart.ini \-\-seeds 1\-5
+five replicates, one pool of workers: runs/quickstart/seed\-1 ... seed\-5, then a table
+.TP
+.B quinesim run s.ini \-\-seeds 1\-3 \-\-sweep life.steps=100,200 \-\-out sweep
+a grid of 2 x 3 runs (sweep/life.steps=100,seed\-1, ...); \fBquinesim analyze sweep\fR
+groups them by life.steps with mean \(+- sd; \fBquinesim run \-\-resume sweep\fR
+continues the stopped ones
 .SH EXIT STATUS
 0 on success, 1 when a command fails (the message says why), 2 for a usage error;
 a run stopped by SIGINT exits with 130 and by SIGTERM with 143, after writing its
-last checkpoint.
+last checkpoint (a set of runs: the worst of its runs').
 .SH ENVIRONMENT
 .TP
 .B OPENBLAS_NUM_THREADS

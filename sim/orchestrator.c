@@ -2,6 +2,7 @@
  * loop. Workers are the pool's (sim/pool.h); what the run prints is sim/progress.h's. */
 #include "sim/orchestrator.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -24,47 +25,68 @@
 #include "sim/resources.h"
 #include "sim/rundir.h"
 
-typedef struct orch {
-    uv_loop_t loop;
+typedef struct orch orch_t;
+
+/* One run: its population, directory and generation (runs of a set share the pool). */
+typedef struct run {
+    orch_t *o;
+    qs_orch_run_t *out; /* what the caller asked and gets back */
+    uint32_t index;     /* its config's index in the pool */
     qs_scenario_t *sc;
     const char *scenario_text;
-    const qs_run_opts_t *opts;
     qs_islands_t isl; /* the population(s) */
     qs_rundir_t rd;
     int rd_open;
-    qs_data_t data;
+    qs_data_t *data; /* own_data or an earlier run's with the same images */
+    qs_data_t own_data;
     qs_msg_config_t config;
-    char exe[QS_PATH_MAX];
-    qs_pool_t *pool;
-    uint32_t nworkers; /* local worker places */
-    /* the current generation's tasks (one per organism, same index) */
+    /* the current generation's tasks (one per organism, same index); kept until the pool
+     * is freed once submitted (a stopped run's tasks may still be in the pool) */
     qs_pool_task_t *tasks;
     uint32_t ntasks, ndone;
-    /* timers and signals (closed when the pool has stopped) */
-    uv_timer_t status;
-    uv_signal_t sigint, sigterm;
     /* state */
-    int stopping, exit_code, interrupts;
+    int stopped, exit_code;
     double run_started, gen_started, last_gen_seconds;
     double wall_before;     /* spent by earlier sessions of a resumed run */
     uint64_t births_before; /* births by replication before this session */
     qs_progress_out_t prog;
-} orch_t;
+} run_t;
 
-static void finish(orch_t *o, int code);
+/* What the runs share: the loop, the pool, the signals and the status line. */
+struct orch {
+    uv_loop_t loop;
+    const qs_run_opts_t *opts;
+    run_t *runs;
+    uint32_t nruns, running;
+    const qs_msg_config_t **configs; /* runs[i].config, for the pool */
+    const qs_data_t **data;
+    char exe[QS_PATH_MAX];
+    qs_pool_t *pool;
+    uint32_t nworkers; /* local worker places */
+    /* timers and signals (closed when the pool has stopped) */
+    uv_timer_t status;
+    uv_signal_t sigint, sigterm;
+    int stopping, interrupts;
+    double started;
+    qs_progress_out_t prog; /* the set's status line */
+};
 
-#define event(o, ...) qs_progress_event(&(o)->prog, __VA_ARGS__)
+static void finish(run_t *r, int code);
 
-static void fatal(orch_t *o, const char *fmt, ...) QS_PRINTF(2, 3);
-static void fatal(orch_t *o, const char *fmt, ...)
+#define event(r, ...) qs_progress_event(&(r)->prog, __VA_ARGS__)
+
+/* r fails alone (the other runs go on). */
+static void fatal(run_t *r, const char *fmt, ...) QS_PRINTF(2, 3);
+static void fatal(run_t *r, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    qs_progress_fatal(&o->prog, msg);
-    finish(o, 1);
+    qs_progress_fatal(&r->prog, msg);
+    snprintf(r->out->reason, sizeof r->out->reason, "failed");
+    finish(r, 1);
 }
 
 static void on_status(uv_timer_t *t)
@@ -72,71 +94,90 @@ static void on_status(uv_timer_t *t)
     orch_t *o = t->data;
     if (!o->prog.tty || o->stopping)
         return;
-    uint32_t g = o->isl.generation, G = o->sc->generations;
-    uint64_t founders, births, deaths;
-    qs_islands_totals(&o->isl, &founders, &births, &deaths);
-    double per_gen = g ? (o->gen_started - o->run_started) / g : NAN;
-    double eta = per_gen * (G - g) - (qs_now() - o->gen_started);
-    qs_progress_status_t s = {.generation = g,
-                              .generations = G,
-                              .done = o->ndone,
-                              .tasks = o->ntasks,
-                              .births = births - founders, /* by replication */
-                              .elapsed = qs_now() - o->run_started,
-                              .eta = g ? QS_MAX(eta, 0) : NAN,
-                              .busy = qs_pool_busy(o->pool),
-                              .ready = qs_pool_ready(o->pool)};
+    qs_progress_status_t s = {.busy = qs_pool_busy(o->pool), .ready = qs_pool_ready(o->pool)};
+    double eta = 0;
+    int first = 1;
+    for (uint32_t i = 0; i < o->nruns; i++) {
+        run_t *r = &o->runs[i];
+        if (r->stopped)
+            continue;
+        uint32_t g = r->isl.generation, G = r->sc->generations;
+        uint64_t founders, births, deaths;
+        qs_islands_totals(&r->isl, &founders, &births, &deaths);
+        double per_gen = g ? (r->gen_started - r->run_started) / g : NAN;
+        eta = QS_MAX(eta, per_gen * (G - g) - (qs_now() - r->gen_started));
+        if (first || g < s.generation) { /* the set: its slowest run */
+            s.generation = g;
+            s.generations = G;
+        }
+        first = 0;
+        s.done += r->ndone;
+        s.tasks += r->ntasks;
+        s.births += births - founders; /* by replication */
+        if (!g)
+            eta = NAN;
+    }
+    s.elapsed = qs_now() - o->started;
+    s.eta = isfinite(eta) ? QS_MAX(eta, 0) : NAN;
+    s.runs = o->nruns;
+    s.running = o->running;
     qs_progress_status(&o->prog, &s);
 }
 
 /* ---- tasks: one per organism of the generation ---------------------------------------------- */
 
-static void generation_complete(orch_t *o);
+static void generation_complete(run_t *r);
 
 static uint32_t task_index(const qs_pool_task_t *t)
 {
-    const orch_t *o = t->ctx;
-    return (uint32_t)(t - o->tasks);
+    const run_t *r = t->ctx;
+    return (uint32_t)(t - r->tasks);
 }
 
 static void task_encode(qs_pool_task_t *t, qs_msg_t *m)
 {
-    orch_t *o = t->ctx;
-    qs_islands_task(&o->isl, task_index(t), t->id, &m->u.task);
+    run_t *r = t->ctx;
+    qs_islands_task(&r->isl, task_index(t), t->id, &m->u.task);
+    m->u.task.config = r->index;
 }
 
-static int task_result(qs_pool_task_t *t, qs_life_result_t *r, qs_error_t *err)
+static int task_result(qs_pool_task_t *t, qs_life_result_t *res, qs_error_t *err)
 {
-    orch_t *o = t->ctx;
-    uint64_t expected = qs_islands_entry(&o->isl, task_index(t))->id;
-    if (expected != r->organism)
+    run_t *r = t->ctx;
+    if (r->stopped) /* a run that failed: its late results are dropped */
+        return 0;
+    uint64_t expected = qs_islands_entry(&r->isl, task_index(t))->id;
+    if (expected != res->organism)
         return qs_error_set(err, QS_ERR(PEER),
                             "result of task %" PRIu64 " names organism %" PRIu64
                             ", expected %" PRIu64,
-                            r->task_id, r->organism, expected);
-    if (qs_islands_apply(&o->isl, r, err) < 0)
+                            res->task_id, res->organism, expected);
+    if (qs_islands_apply(&r->isl, res, err) < 0)
         return qs_error_prefix(err, "bad result");
     return 0;
 }
 
 static void task_done(qs_pool_task_t *t)
 {
-    orch_t *o = t->ctx;
-    if (++o->ndone == o->ntasks)
-        generation_complete(o);
+    run_t *r = t->ctx;
+    if (++r->ndone == r->ntasks && !r->stopped)
+        generation_complete(r);
 }
 
 static void task_failed(qs_pool_task_t *t)
 {
-    orch_t *o = t->ctx;
-    fatal(o, "the task of organism %" PRIu64 " failed on %u workers (last: %s); giving up",
-          qs_islands_entry(&o->isl, task_index(t))->id, t->attempts, t->last_error);
+    run_t *r = t->ctx;
+    if (!r->stopped)
+        fatal(r, "the task of organism %" PRIu64 " failed on %u workers (last: %s); giving up",
+              qs_islands_entry(&r->isl, task_index(t))->id, t->attempts, t->last_error);
 }
 
 static void task_describe(const qs_pool_task_t *t, char *buf, size_t cap)
 {
-    const orch_t *o = t->ctx;
-    snprintf(buf, cap, "organism %" PRIu64, qs_islands_entry(&o->isl, task_index(t))->id);
+    const run_t *r = t->ctx;
+    int n = r->o->nruns > 1 ? snprintf(buf, cap, "%s: ", r->out->tag ? r->out->tag : "") : 0;
+    snprintf(buf + n, cap - (size_t)n, "organism %" PRIu64,
+             qs_islands_entry(&r->isl, task_index(t))->id);
 }
 
 static const qs_pool_task_ops_t task_ops = {task_encode, task_result, task_done, task_failed,
@@ -144,37 +185,47 @@ static const qs_pool_task_ops_t task_ops = {task_encode, task_result, task_done,
 
 /* ---- generations ---------------------------------------------------------------------------- */
 
-static void start_generation(orch_t *o)
+/* A task id: unique among the pool's tasks (run index, generation, organism's place): for
+ * a single run, generation << 32 | place + 1. */
+static uint64_t task_id(const run_t *r, uint32_t i)
 {
-    free(o->tasks);
-    o->ntasks = qs_islands_budget(&o->isl);
-    o->tasks = xcalloc(o->ntasks ? o->ntasks : 1, sizeof *o->tasks);
-    o->ndone = 0;
-    for (uint32_t i = 0; i < o->ntasks; i++) {
-        o->tasks[i].ops = &task_ops;
-        o->tasks[i].ctx = o;
-        o->tasks[i].id = (uint64_t)o->isl.generation << 32 | (uint64_t)(i + 1);
+    return (uint64_t)r->index << 54 | (uint64_t)(r->isl.generation & 0x3FFFFF) << 32 |
+           (uint64_t)(i + 1);
+}
+
+static void start_generation(run_t *r)
+{
+    free(r->tasks);
+    r->ntasks = qs_islands_budget(&r->isl);
+    r->tasks = xcalloc(r->ntasks ? r->ntasks : 1, sizeof *r->tasks);
+    r->ndone = 0;
+    for (uint32_t i = 0; i < r->ntasks; i++) {
+        r->tasks[i].ops = &task_ops;
+        r->tasks[i].ctx = r;
+        r->tasks[i].id = task_id(r, i);
     }
     /* Longest first: births (replication, then a life) before lives of survivors, so the
      * short tasks fill the end of the generation. */
     for (int pass = 0; pass < 2; pass++)
-        for (uint32_t i = 0; i < o->ntasks; i++)
-            if (qs_islands_entry(&o->isl, i)->newborn == (pass == 0))
-                qs_pool_submit(o->pool, &o->tasks[i]);
-    o->gen_started = qs_now();
-    qs_pool_dispatch(o->pool);
+        for (uint32_t i = 0; i < r->ntasks; i++)
+            if (qs_islands_entry(&r->isl, i)->newborn == (pass == 0))
+                qs_pool_submit(r->o->pool, &r->tasks[i]);
+    r->gen_started = qs_now();
+    qs_pool_dispatch(r->o->pool);
 }
 
 /* The held-out test accuracy of the best organism, as "; held-out ..." (or ""). */
-static void held_out(orch_t *o, const qs_population_t *pop, char *held, size_t cap)
+static void held_out(run_t *r, const qs_population_t *pop, char *held, size_t cap)
 {
     held[0] = '\0';
-    if (!pop || o->data.test.count == 0)
+    if (!pop || r->data->test.count == 0)
         return;
     const qs_org_t *b = &pop->best;
-    qs_quine_spec_t spec = qs_scenario_spec(o->sc, b->species);
-    qs_life_setup_t setup = {
-        .train = &o->data.train, .fitness = &o->data.test, .classifier_only = 1, .work_rows = 1024};
+    qs_quine_spec_t spec = qs_scenario_spec(r->sc, b->species);
+    qs_life_setup_t setup = {.train = &r->data->train,
+                             .fitness = &r->data->test,
+                             .classifier_only = 1,
+                             .work_rows = 1024};
     qs_life_species_t sp;
     qs_error_t err = {0};
     if (spec.kind == QS_KIND_AUX && qs_life_species_init(&sp, &spec, &setup, &err) == 0) {
@@ -184,44 +235,45 @@ static void held_out(orch_t *o, const qs_population_t *pop, char *held, size_t c
     }
 }
 
-static void final_report(orch_t *o, const char *reason)
+static void final_report(run_t *r, const char *reason)
 {
-    const qs_population_t *pop = qs_islands_best(&o->isl); /* the best's, or NULL */
+    const qs_population_t *pop = qs_islands_best(&r->isl); /* the best's, or NULL */
     char held[160];
-    held_out(o, pop, held, sizeof held);
-    double wall = qs_now() - o->run_started;
+    held_out(r, pop, held, sizeof held);
+    double wall = qs_now() - r->run_started;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-    uint32_t generations = o->isl.generation;
+    uint32_t generations = r->isl.generation;
     uint64_t founders, births, deaths;
-    qs_islands_totals(&o->isl, &founders, &births, &deaths);
+    qs_islands_totals(&r->isl, &founders, &births, &deaths);
     births -= founders; /* by replication, as in `analyze` */
-    event(o, 0,
+    event(r, 0,
           "run %s after %u generations: %" PRIu64 " founders, %" PRIu64 " births, %" PRIu64
           " deaths, %.3fs",
           reason, generations, founders, births, deaths, wall);
-    event(o, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
+    snprintf(r->out->reason, sizeof r->out->reason, "%s", reason);
+    event(r, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
           wall > 0 ? 100 * cpu / wall : 0.0);
     /* this session's births: a resumed run's earlier ones sent their bytes before */
-    const qs_pool_stats_t *st = qs_pool_stats(o->pool);
-    uint64_t session_births = births - o->births_before;
+    const qs_pool_stats_t *st = qs_pool_stats(r->o->pool);
+    uint64_t session_births = births - r->births_before;
     uint64_t bytes = st->bytes_sent + st->bytes_received;
-    event(o, 0,
-          "traffic with workers: %" PRIu64 " bytes sent, %" PRIu64 " received, %.0f bytes per "
+    event(r, 0,
+          "traffic with workers%s: %" PRIu64 " bytes sent, %" PRIu64 " received, %.0f bytes per "
           "birth, %.0f per task (%" PRIu64 " tasks)",
-          st->bytes_sent, st->bytes_received,
+          r->o->nruns > 1 ? " (all the set's runs so far)" : "", st->bytes_sent, st->bytes_received,
           session_births ? (double)bytes / (double)session_births : 0.0,
           st->tasks_sent ? (double)bytes / (double)st->tasks_sent : 0.0, st->tasks_sent);
-    if (o->isl.n > 1) /* what hosts would send instead of genomes (sim/islands.h) */
-        event(o, 0,
+    if (r->isl.n > 1) /* what hosts would send instead of genomes (sim/islands.h) */
+        event(r, 0,
               "island records: %" PRIu64 " bytes in this session's island_records messages, "
               "%.0f per birth",
-              o->isl.records_bytes,
-              session_births ? (double)o->isl.records_bytes / (double)session_births : 0.0);
-    qs_progress_final(&o->prog, reason, generations, founders, births, wall, pop,
-                      pop ? o->sc->species[pop->best.species].name : "", held);
+              r->isl.records_bytes,
+              session_births ? (double)r->isl.records_bytes / (double)session_births : 0.0);
+    qs_progress_final(&r->prog, reason, generations, founders, births, wall, pop,
+                      pop ? r->sc->species[pop->best.species].name : "", held);
 }
 
 /* Test hook for the fault tests: QS_TEST_SLOW_CHECKPOINT=G:MS holds the loop MS ms after
@@ -238,107 +290,117 @@ static void slow_disk_hook(uint32_t generation)
 }
 
 /* Write checkpoint.msgpack for the current boundary (the plan of pop.generation). */
-static int write_checkpoint(orch_t *o, int finished)
+static int write_checkpoint(run_t *r, int finished)
 {
     qs_checkpoint_t c;
-    qs_islands_checkpoint(&o->isl, &c);
-    c.scenario = (char *)o->scenario_text;
+    qs_islands_checkpoint(&r->isl, &c);
+    c.scenario = (char *)r->scenario_text;
     c.finished = finished;
-    c.wall_seconds = o->wall_before + (qs_now() - o->run_started);
-    qs_rundir_stamp(&o->rd, &c);
+    c.wall_seconds = r->wall_before + (qs_now() - r->run_started);
+    qs_rundir_stamp(&r->rd, &c);
     char path[QS_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/checkpoint.msgpack", o->rd.dir);
+    snprintf(path, sizeof path, "%s/checkpoint.msgpack", r->rd.dir);
     qs_error_t err = {0};
     int rc = qs_checkpoint_save(&c, path, &err);
     c.scenario = NULL;
     qs_islands_checkpoint_release(&c);
     if (rc < 0) {
-        fatal(o,
+        fatal(r,
               "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
               "from it once the problem is fixed)",
               err.msg);
         return rc;
     }
-    event(o, 0, "checkpoint: generation %u, %u organisms", o->isl.generation,
-          qs_islands_count(&o->isl));
-    slow_disk_hook(o->isl.generation);
+    event(r, 0, "checkpoint: generation %u, %u organisms", r->isl.generation,
+          qs_islands_count(&r->isl));
+    slow_disk_hook(r->isl.generation);
     return 0;
 }
 
-static void generation_complete(orch_t *o)
+static void generation_complete(run_t *r)
 {
-    double wall = qs_now() - o->gen_started;
-    uint32_t g = o->isl.generation;
-    int last = g + 1 >= o->sc->generations;
+    double wall = qs_now() - r->gen_started;
+    uint32_t g = r->isl.generation;
+    int last = g + 1 >= r->sc->generations;
     qs_error_t err = {0};
-    if (qs_archiver_write_generation(&o->rd.archive, o->isl.pop, o->isl.n, &err) < 0) {
-        fatal(o, "%s", err.msg); /* the lives are over: archive them */
+    if (qs_archiver_write_generation(&r->rd.archive, r->isl.pop, r->isl.n, &err) < 0) {
+        fatal(r, "%s", err.msg); /* the lives are over: archive them */
         return;
     }
     qs_islands_out_t out;
-    qs_islands_advance(&o->isl, last, &out);
-    int done = last || qs_islands_count(&o->isl) == 0;
+    qs_islands_advance(&r->isl, last, &out);
+    int done = last || qs_islands_count(&r->isl) == 0;
     /* Workers start on the next generation at once; the records of this one are written
      * (and fsynced) while they compute. The checkpoint comes after the records it counts. */
     if (!done)
-        start_generation(o);
-    if (qs_rundir_write_generation(&o->rd, &out, wall, qs_pool_ready(o->pool), &err) < 0) {
+        start_generation(r);
+    if (qs_rundir_write_generation(&r->rd, &out, wall, qs_pool_ready(r->o->pool), &err) < 0) {
         qs_islands_out_destroy(&out);
-        fatal(o, "%s", err.msg);
+        fatal(r, "%s", err.msg);
         return;
     }
-    if (o->isl.best_changed) {
-        o->isl.best_changed = 0;
-        if (qs_rundir_save_best(&o->rd, qs_islands_best(&o->isl), &err) < 0) {
+    if (r->isl.best_changed) {
+        r->isl.best_changed = 0;
+        if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
             qs_islands_out_destroy(&out);
-            fatal(o, "%s", err.msg);
+            fatal(r, "%s", err.msg);
             return;
         }
     }
     if (out.migrated || out.lost)
-        event(o, 0, "migration after generation %u: %u immigrants placed, %u refused (capacity)", g,
+        event(r, 0, "migration after generation %u: %u immigrants placed, %u refused (capacity)", g,
               out.migrated, out.lost);
     const qs_rec_generation_t *s = &out.all.summary;
-    event(o, 0,
+    r->out->last = *s;
+    r->out->has_last = 1;
+    event(r, 0,
           "generation %u: population %u, births %u, deaths %u, best accuracy %.4f, mean %.4f, "
           "self R2 %.4f, %.2fs",
           g, s->population, s->births, s->deaths, s->best_accuracy, s->mean_accuracy, s->mean_r2,
           wall);
-    for (uint32_t sp = 0; sp < o->sc->nspecies; sp++)
+    for (uint32_t sp = 0; sp < r->sc->nspecies; sp++)
         if (out.all.extinct & (1u << sp))
-            event(o, 1, "species %s went extinct in generation %u", o->sc->species[sp].name, g);
-    qs_progress_generation(&o->prog, s, o->sc->generations, wall);
-    o->last_gen_seconds = wall;
+            event(r, 1, "species %s went extinct in generation %u", r->sc->species[sp].name, g);
+    qs_progress_generation(&r->prog, s, r->sc->generations, wall);
+    r->last_gen_seconds = wall;
     qs_islands_out_destroy(&out);
 
     if (done) {
         const char *reason = last ? "completed" : "extinct";
-        if (qs_rundir_write_end(&o->rd, o->isl.generation, reason, &err) < 0) {
-            fatal(o, "%s", err.msg);
+        if (qs_rundir_write_end(&r->rd, r->isl.generation, reason, &err) < 0) {
+            fatal(r, "%s", err.msg);
             return;
         }
-        if (write_checkpoint(o, 1) < 0)
+        if (write_checkpoint(r, 1) < 0)
             return;
-        final_report(o, reason);
-        finish(o, 0);
+        final_report(r, reason);
+        finish(r, 0);
         return;
     }
-    uint32_t every = o->sc->checkpoint_every;
-    if (every && o->isl.generation % every == 0)
-        write_checkpoint(o, 0);
+    uint32_t every = r->sc->checkpoint_every;
+    if (every && r->isl.generation % every == 0)
+        write_checkpoint(r, 0);
 }
 
 /* ---- signals, shutdown ---------------------------------------------------------------------- */
 
+/* The pool's events go to every open run's run.log; loud ones to the terminal once. */
 static void on_pool_event(void *ctx, int loud, const char *msg)
 {
-    event((orch_t *)ctx, loud, "%s", msg);
+    orch_t *o = ctx;
+    for (uint32_t i = 0; i < o->nruns; i++)
+        if (o->runs[i].rd_open)
+            qs_rundir_log(&o->runs[i].rd, "%s", msg);
+    if (loud)
+        qs_progress_event(&o->prog, loud, "%s", msg);
 }
 
 static void on_pool_fatal(void *ctx, const char *msg)
 {
     orch_t *o = ctx;
-    fatal(o, "%s; see run.log in %s", msg, o->rd.dir);
+    for (uint32_t i = 0; i < o->nruns; i++)
+        if (!o->runs[i].stopped)
+            fatal(&o->runs[i], "%s; see run.log in %s", msg, o->runs[i].rd.dir);
 }
 
 /* Every worker and pool handle is closed: close ours, and uv_run returns. */
@@ -350,15 +412,56 @@ static void on_pool_stopped(void *ctx)
     uv_close((uv_handle_t *)&o->sigterm, NULL);
 }
 
-static void finish(orch_t *o, int code)
+/* r is over (done, failed or interrupted); the pool stops with the last run. */
+static void finish(run_t *r, int code)
 {
-    if (o->stopping)
+    orch_t *o = r->o;
+    if (r->stopped)
+        return;
+    r->stopped = 1;
+    r->exit_code = code;
+    if (r->rd_open) {
+        uint64_t founders, births, deaths;
+        qs_islands_totals(&r->isl, &founders, &births, &deaths);
+        r->out->births = births - founders;
+        r->out->generations = r->isl.generation;
+    }
+    if (r->run_started > 0)
+        r->out->wall = r->wall_before + (qs_now() - r->run_started);
+    o->running--;
+    if (o->running > 0 || o->stopping)
         return;
     o->stopping = 1;
-    o->exit_code = code;
+    qs_progress_clear(&r->prog);
     qs_progress_clear(&o->prog);
     uv_timer_stop(&o->status);
-    qs_pool_shutdown(o->pool, code == 0 ? "run complete" : "run stopped");
+    int ok = 1;
+    for (uint32_t i = 0; i < o->nruns; i++)
+        ok &= o->runs[i].exit_code == 0;
+    qs_pool_shutdown(o->pool, ok ? "run complete" : "run stopped");
+}
+
+/* A signal: r keeps its last checkpoint consistent and stops, resumable. */
+static void interrupt_run(run_t *r, int signo)
+{
+    char held[64] = "no generation yet";
+    if (r->isl.generation > 0)
+        snprintf(held, sizeof held, "generations 0..%u", r->isl.generation - 1);
+    event(r, 1,
+          "%s: stopping; generation %u is abandoned, the run directory holds %s (press Ctrl-C "
+          "again to exit at once)",
+          strsignal(signo), r->isl.generation, held);
+    if (r->stopped)
+        return;
+    if (write_checkpoint(r, 0) < 0)
+        return;
+    qs_error_t err = {0};
+    if (qs_rundir_sort_phylogeny(&r->rd, &err) < 0) /* the checkpoint stays good */
+        event(r, 1, "phylogeny.csv left in death order: %s", err.msg);
+    if (r->o->nruns == 1)
+        event(r, 1, "resume with: quinesim run --resume %s", r->rd.dir);
+    snprintf(r->out->reason, sizeof r->out->reason, "interrupted");
+    finish(r, 128 + signo); /* the shell's convention: 130 for SIGINT, 143 for SIGTERM */
 }
 
 static void on_signal(uv_signal_t *h, int signo)
@@ -369,34 +472,22 @@ static void on_signal(uv_signal_t *h, int signo)
         qs_pool_kill_all(o->pool);
         qs_progress_clear(&o->prog);
         fprintf(stderr, "quinesim run: second %s, exiting at once\n", strsignal(signo));
-        if (o->rd_open)
-            qs_rundir_log(&o->rd, "second %s: exiting at once", strsignal(signo));
+        for (uint32_t i = 0; i < o->nruns; i++)
+            if (o->runs[i].rd_open)
+                qs_rundir_log(&o->runs[i].rd, "second %s: exiting at once", strsignal(signo));
         _exit(128 + signo);
     }
-    char held[64] = "no generation yet";
-    if (o->isl.generation > 0)
-        snprintf(held, sizeof held, "generations 0..%u", o->isl.generation - 1);
-    event(o, 1,
-          "%s: stopping; generation %u is abandoned, the run directory holds %s (press Ctrl-C "
-          "again to exit at once)",
-          strsignal(signo), o->isl.generation, held);
-    if (o->stopping)
-        return;
-    if (write_checkpoint(o, 0) < 0)
-        return;
-    qs_error_t err = {0};
-    if (qs_rundir_sort_phylogeny(&o->rd, &err) < 0) /* the checkpoint stays good */
-        event(o, 1, "phylogeny.csv left in death order: %s", err.msg);
-    event(o, 1, "resume with: quinesim run --resume %s", o->rd.dir);
-    finish(o, 128 + signo); /* the shell's convention: 130 for SIGINT, 143 for SIGTERM */
+    for (uint32_t i = 0; i < o->nruns; i++)
+        if (!o->runs[i].stopped)
+            interrupt_run(&o->runs[i], signo);
 }
 
 /* ---- set-up --------------------------------------------------------------------------------- */
 
-static void build_config(orch_t *o)
+static void build_config(run_t *r)
 {
-    const qs_scenario_t *sc = o->sc;
-    qs_msg_config_t *c = &o->config;
+    const qs_scenario_t *sc = r->sc;
+    qs_msg_config_t *c = &r->config;
     memset(c, 0, sizeof *c);
     c->seed = sc->seed;
     c->nspecies = sc->nspecies;
@@ -426,9 +517,9 @@ static void build_config(orch_t *o)
     c->mutation_rate = (float)sc->mutation_rate;
     c->precision = sc->precision;
     snprintf(c->data_path, sizeof c->data_path, "%s", sc->data_path);
-    c->train_count = o->data.train.count;
-    c->fitness_count = o->data.fitness.count;
-    c->data_hash = o->data.hash;
+    c->train_count = r->data->train.count;
+    c->fitness_count = r->data->fitness.count;
+    c->data_hash = r->data->hash;
     c->max_message = QS_MAX_MESSAGE_DEFAULT;
     c->heartbeat_s = sc->heartbeat_s;
     c->memory_mb = sc->worker_memory_mb;
@@ -442,12 +533,14 @@ static int needs_data(const qs_scenario_t *sc)
     return 0;
 }
 
-/* The pool's limits and events, from the scenario. */
+/* The pool's limits and events, from the first run's scenario (a set's runs differ in
+ * their keys, not in [workers] and [budget] limits: sim/runset.c). */
 static void pool_start(orch_t *o)
 {
-    const qs_scenario_t *sc = o->sc;
-    qs_pool_opts_t po = {.config = &o->config,
-                         .data = &o->data,
+    const qs_scenario_t *sc = o->runs[0].sc;
+    qs_pool_opts_t po = {.configs = o->configs,
+                         .data = o->data,
+                         .nconfigs = o->nruns,
                          .exe = o->exe,
                          .in_flight = sc->in_flight,
                          .max_restarts = sc->max_restarts,
@@ -472,46 +565,109 @@ static void pool_start(orch_t *o)
 }
 
 /* Open the run directory (new, or the resumed one) and the population(s). */
-static int open_run(orch_t *o, qs_checkpoint_t *resume, qs_error_t *err)
+static int open_run(run_t *r, qs_error_t *err)
 {
-    const qs_run_opts_t *opts = o->opts;
-    if (resume) {
-        if (qs_islands_restore(&o->isl, o->sc, resume, err) < 0 ||
-            qs_rundir_reopen(&o->rd, opts->out_dir, o->sc, o->scenario_text, resume, err) < 0)
+    const qs_orch_run_t *in = r->out;
+    if (in->resume) {
+        if (qs_islands_restore(&r->isl, r->sc, in->resume, err) < 0 ||
+            qs_rundir_reopen(&r->rd, in->out_dir, r->sc, r->scenario_text, in->resume, err) < 0)
             return -1;
-        o->wall_before = resume->wall_seconds;
+        r->wall_before = in->resume->wall_seconds;
         uint64_t founders, births, deaths;
-        qs_islands_totals(&o->isl, &founders, &births, &deaths);
-        o->births_before = births - founders;
+        qs_islands_totals(&r->isl, &founders, &births, &deaths);
+        r->births_before = births - founders;
     } else {
-        if (qs_rundir_create(&o->rd, opts->out_dir, o->sc, o->scenario_text, opts->force, err) < 0)
+        if (qs_rundir_create(&r->rd, in->out_dir, r->sc, r->scenario_text, r->o->opts->force, err) <
+            0)
             return -1;
-        qs_islands_init(&o->isl, o->sc);
+        qs_islands_init(&r->isl, r->sc);
     }
-    o->rd_open = 1;
-    o->prog.rd = &o->rd;
+    r->rd_open = 1;
+    r->prog.rd = &r->rd;
     return 0;
 }
 
-int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
-                        qs_checkpoint_t *resume)
+/* The images r needs: an earlier run's when it uses the same ones. */
+static int load_data(orch_t *o, run_t *r, qs_error_t *err)
 {
+    const qs_scenario_t *sc = r->sc;
+    r->data = &r->own_data;
+    if (!needs_data(sc))
+        return 0;
+    for (run_t *q = o->runs; q < r; q++)
+        if (needs_data(q->sc) && !strcmp(q->sc->data_path, sc->data_path) &&
+            q->sc->train == sc->train && q->sc->fitness == sc->fitness && q->sc->test == sc->test) {
+            r->data = q->data;
+            return 0;
+        }
+    return qs_data_load(&r->own_data, sc->data_path, sc->train, sc->fitness, sc->test, err);
+}
+
+/* Set r up (its data, directory, population, config); -1 with the reason on stderr. */
+static int setup_run(orch_t *o, run_t *r)
+{
+    qs_error_t err = {0};
+    qs_progress_init(&r->prog, o->opts->progress);
+    r->prog.tag = r->out->tag;
+    r->prog.screen = &o->prog; /* the status line is the set's */
+    if (load_data(o, r, &err) < 0 || open_run(r, &err) < 0) {
+        if (r->out->tag)
+            fprintf(stderr, "quinesim run: %s: %s\n", r->out->tag, err.msg);
+        else
+            fprintf(stderr, "quinesim run: %s\n", err.msg);
+        return -1;
+    }
+    qs_islands_set_echo(&r->isl, o->opts->echo_tasks);
+    build_config(r);
+    if (r->out->resume)
+        event(r, 1, "resuming at generation %u from the checkpoint (%u organisms)",
+              r->isl.generation, qs_islands_count(&r->isl));
+    return 0;
+}
+
+static void start_run(orch_t *o, run_t *r)
+{
+    const qs_scenario_t *sc = r->sc;
+    r->run_started = qs_now();
+    event(r, 0, "run %s: %u generations, %u species, %u organisms, %u workers, seed %" PRIu64,
+          sc->name, sc->generations, sc->nspecies, qs_islands_count(&r->isl), o->nworkers,
+          sc->seed);
+    if (o->nruns > 1)
+        event(r, 0, "one of %u runs sharing the workers (config %u)", o->nruns, r->index);
+    qs_progress_start(&r->prog, sc->name, sc->generations, sc->population, o->nworkers,
+                      r->out->out_dir);
+    /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
+    if (!r->out->resume && write_checkpoint(r, 0) < 0)
+        return;
+}
+
+int qs_orchestrator_run_set(qs_orch_run_t *runs, uint32_t n, const qs_run_opts_t *opts)
+{
+    assert(n >= 1 && n <= QS_WIRE_MAX_CONFIGS);
     orch_t *o = xcalloc(1, sizeof *o);
     /* A worker that dies leaves a broken pipe: that is an event to handle, not a signal
      * that kills the orchestrator (libuv reports EPIPE on the write instead). */
     signal(SIGPIPE, SIG_IGN);
-    o->sc = sc;
-    o->scenario_text = scenario_text;
     o->opts = opts;
+    o->nruns = n;
+    o->runs = xcalloc(n, sizeof *o->runs);
+    o->configs = xcalloc(n, sizeof *o->configs);
+    o->data = xcalloc(n, sizeof *o->data);
     qs_progress_init(&o->prog, opts->progress);
     int status = 1;
     qs_error_t err = {0};
-
-    if (needs_data(sc) &&
-        qs_data_load(&o->data, sc->data_path, sc->train, sc->fitness, sc->test, &err) < 0) {
-        fprintf(stderr, "quinesim run: %s\n", err.msg);
-        goto out;
+    for (uint32_t i = 0; i < n; i++) {
+        run_t *r = &o->runs[i];
+        r->o = o;
+        r->out = &runs[i];
+        r->index = i;
+        r->sc = runs[i].sc;
+        r->scenario_text = runs[i].scenario_text;
+        r->exit_code = 1;
+        snprintf(runs[i].reason, sizeof runs[i].reason, "not started");
+        runs[i].status = 1;
     }
+
     if (opts->worker_exe) {
         snprintf(o->exe, sizeof o->exe, "%s", opts->worker_exe);
     } else {
@@ -521,52 +677,70 @@ int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_r
             goto out;
         }
     }
-    if (open_run(o, resume, &err) < 0) {
-        fprintf(stderr, "quinesim run: %s\n", err.msg);
-        goto out;
+    /* Every run is set up before any starts: a set starts whole or not at all. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (setup_run(o, &o->runs[i]) < 0)
+            goto out;
+        o->configs[i] = &o->runs[i].config;
+        o->data[i] = o->runs[i].data;
     }
-    qs_islands_set_echo(&o->isl, opts->echo_tasks);
-    build_config(o);
-    if (resume)
-        event(o, 1, "resuming at generation %u from the checkpoint (%u organisms)",
-              o->isl.generation, qs_islands_count(&o->isl));
 
     uv_loop_init(&o->loop);
-    o->nworkers =
-        qs_resources_local_workers(sc, opts->workers, opts->workers_set, opts->listen != NULL);
+    o->nworkers = qs_resources_local_workers(o->runs[0].sc, opts->workers, opts->workers_set,
+                                             opts->listen != NULL);
+    o->running = n;
     pool_start(o);
     if (opts->listen && qs_pool_listen(o->pool, opts->listen, opts->token_file, &err) < 0) {
         fprintf(stderr, "quinesim run: %s\n", err.msg);
-        finish(o, 2);
+        for (uint32_t i = 0; i < n; i++)
+            finish(&o->runs[i], 2);
     }
 
-    o->run_started = qs_now();
-    if (!o->stopping) {
-        event(o, 0, "run %s: %u generations, %u species, %u organisms, %u workers, seed %" PRIu64,
-              sc->name, sc->generations, sc->nspecies, qs_islands_count(&o->isl), o->nworkers,
-              sc->seed);
-        qs_progress_start(&o->prog, sc->name, sc->generations, sc->population, o->nworkers,
-                          opts->out_dir);
-        /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
-        if (!resume)
-            write_checkpoint(o, 0);
-    }
+    o->started = qs_now();
+    for (uint32_t i = 0; i < n && !o->stopping; i++)
+        if (!o->runs[i].stopped)
+            start_run(o, &o->runs[i]);
     if (!o->stopping) {
         qs_pool_spawn(o->pool, o->nworkers);
-        start_generation(o);
+        for (uint32_t i = 0; i < n; i++)
+            if (!o->runs[i].stopped)
+                start_generation(&o->runs[i]);
     }
 
     uv_run(&o->loop, UV_RUN_DEFAULT);
     while (uv_loop_close(&o->loop) == UV_EBUSY)
         uv_run(&o->loop, UV_RUN_NOWAIT);
-    status = o->exit_code;
+    /* the worst: an error (1, 2) over an interruption (130, 143) over done (0) */
+    status = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int c = o->runs[i].exit_code, rank = c == 0 ? 0 : c > 2 ? 1 : 2;
+        int worst = status == 0 ? 0 : status > 2 ? 1 : 2;
+        runs[i].status = c;
+        if (rank > worst)
+            status = c;
+    }
 out:
-    if (o->rd_open)
-        qs_rundir_close(&o->rd);
+    for (uint32_t i = 0; i < n; i++) {
+        run_t *r = &o->runs[i];
+        if (r->rd_open)
+            qs_rundir_close(&r->rd);
+        qs_islands_destroy(&r->isl);
+        qs_data_destroy(&r->own_data);
+    }
     qs_pool_free(o->pool);
-    qs_islands_destroy(&o->isl);
-    qs_data_destroy(&o->data);
-    free(o->tasks);
+    for (uint32_t i = 0; i < n; i++)
+        free(o->runs[i].tasks);
+    free(o->runs);
+    free(o->configs);
+    free(o->data);
     free(o);
     return status;
+}
+
+int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
+                        qs_checkpoint_t *resume)
+{
+    qs_orch_run_t run = {
+        .sc = sc, .scenario_text = scenario_text, .out_dir = opts->out_dir, .resume = resume};
+    return qs_orchestrator_run_set(&run, 1, opts);
 }

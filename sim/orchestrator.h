@@ -41,4 +41,32 @@ typedef struct {
 int qs_orchestrator_run(qs_scenario_t *sc, const char *scenario_text, const qs_run_opts_t *opts,
                         qs_checkpoint_t *resume);
 
+/* One run of a set that shares one pool of workers (replicates and sweeps, sim/runset.h).
+ * Each run keeps its own population, run directory, checkpoints and lineage; the pool,
+ * the loop and the signals are shared, and the tasks of all runs interleave. Each
+ * worker gets every run's config (proto/wire.h: config index of count) and each task
+ * names its run's, so a run computes what it would alone. */
+typedef struct {
+    /* in (borrowed) */
+    qs_scenario_t *sc;
+    const char *scenario_text;
+    const char *out_dir;
+    qs_checkpoint_t *resume; /* continue this checkpoint's run in out_dir (NULL: fresh) */
+    const char *tag;         /* its terminal lines start "[tag] " (NULL: none) */
+    /* out */
+    int status;      /* as qs_orchestrator_run's: 0, 1, 130 */
+    char reason[32]; /* "completed", "extinct", "interrupted", "failed", "not started" */
+    int has_last;    /* last is the summary of its last generation */
+    qs_rec_generation_t last;
+    uint32_t generations; /* done */
+    uint64_t births;      /* by replication, over all its sessions */
+    double wall;          /* seconds, over all its sessions */
+} qs_orch_run_t;
+
+/* Run the n runs together (opts' out_dir and resume are ignored: each run has its own).
+ * A run that fails (its directory, a task failing on several workers) stops alone; a
+ * pool failure or a signal stops all (interrupted runs resumable). Returns the worst
+ * status: 0 when every run completed, else 130/143 if interrupted, else 1. */
+int qs_orchestrator_run_set(qs_orch_run_t *runs, uint32_t n, const qs_run_opts_t *opts);
+
 #endif

@@ -86,18 +86,31 @@ static void on_written(uv_write_t *req, int status)
     free(wr);
 }
 
+/* The first config whose data set has this hash (nconfigs: none). */
+static uint32_t data_index(const qs_pool_t *p, uint32_t hash)
+{
+    uint32_t c = 0;
+    while (c < p->o.nconfigs && !(p->o.data[c] && p->o.data[c]->hash == hash))
+        c++;
+    return c;
+}
+
 /* The most a worker may have waiting to be sent to it: the data set once, a full window of
  * the largest tasks, and QUEUE_SLACK for the rest. */
 static size_t queue_limit(const qs_pool_t *p)
 {
     size_t data = 0, genome = 0;
-    if (p->o.data) {
-        const qs_dataset_t *d[2] = {&p->o.data->train, &p->o.data->fitness};
-        for (int i = 0; i < 2; i++)
-            data += (size_t)d[i]->count * ((size_t)d[i]->rows * d[i]->cols + 1);
+    for (uint32_t c = 0; c < p->o.nconfigs; c++) {
+        const qs_data_t *dd = p->o.data[c];
+        if (dd && data_index(p, dd->hash) == c) { /* each data set once */
+            const qs_dataset_t *d[2] = {&dd->train, &dd->fitness};
+            for (int i = 0; i < 2; i++)
+                data += (size_t)d[i]->count * ((size_t)d[i]->rows * d[i]->cols + 1);
+        }
+        const qs_msg_config_t *cf = p->o.configs[c];
+        for (uint32_t s = 0; s < cf->nspecies; s++)
+            genome = QS_MAX(genome, qs_quine_nparams(&cf->species[s].spec) * sizeof(float));
     }
-    for (uint32_t s = 0; s < p->o.config->nspecies; s++)
-        genome = QS_MAX(genome, qs_quine_nparams(&p->o.config->species[s].spec) * sizeof(float));
     return data + 2 * (size_t)QS_MAX(p->o.in_flight, 1) * (genome + 4096) + QUEUE_SLACK;
 }
 
@@ -259,7 +272,9 @@ static void hello_kernels(worker_t *w, const qs_msg_hello_t *h)
 {
     qs_pool_t *p = w->p;
     const char *blas = h->blas[0] ? h->blas : "unknown", *isa = h->isa[0] ? h->isa : "unknown";
-    const int bf16 = p->o.config->precision == QS_PREC_BF16;
+    int bf16 = 0;
+    for (uint32_t c = 0; c < p->o.nconfigs; c++)
+        bf16 |= p->o.configs[c]->precision == QS_PREC_BF16;
     pool_event(p, 0, "%s ready (pid %" PRId64 " on %s, OpenBLAS %s, oneDNN %s)", w->name, h->pid,
                h->host, blas, isa);
     if (!p->blas_core[0])
@@ -297,9 +312,13 @@ static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
         return;
     w->ready = 1;
     hello_kernels(w, h);
-    qs_msg_t c = {.type = QS_MSG_CONFIG};
-    c.u.config = *p->o.config;
-    pool_send(w, &c);
+    for (uint32_t i = 0; i < p->o.nconfigs; i++) {
+        qs_msg_t c = {.type = QS_MSG_CONFIG};
+        c.u.config = *p->o.configs[i];
+        c.u.config.index = i;
+        c.u.config.count = p->o.nconfigs;
+        pool_send(w, &c);
+    }
     qs_pool_dispatch(p);
 }
 
@@ -351,18 +370,19 @@ static void handle_msg(worker_t *w, qs_msg_t *m)
         handle_heartbeat(w, m->u.heartbeat.task_id);
         return;
     case QS_MSG_DATA_REQUEST: {
-        uint32_t hash = w->p->o.data ? w->p->o.data->hash : 0;
-        if (w->data_sent) {
+        uint32_t hash = m->u.data_request.data_hash, c = data_index(w->p, hash);
+        if (c == w->p->o.nconfigs) {
+            const qs_data_t *d0 = w->p->o.data[0];
+            pool_worker_fail(w, "asked for data set %08x, the run's is %08x%s", hash,
+                             d0 ? d0->hash : 0, w->p->o.nconfigs > 1 ? " (and others)" : "");
+            return;
+        }
+        if (w->data_sent[c / 64] & (uint64_t)1 << (c % 64)) {
             pool_worker_fail(w, "asked for the data set a second time");
             return;
         }
-        if (m->u.data_request.data_hash != hash) {
-            pool_worker_fail(w, "asked for data set %08x, the run's is %08x",
-                             m->u.data_request.data_hash, hash);
-            return;
-        }
-        w->data_sent = 1;
-        pool_remote_send_data(w);
+        w->data_sent[c / 64] |= (uint64_t)1 << (c % 64);
+        pool_remote_send_data(w, w->p->o.data[c]);
         return;
     }
     case QS_MSG_ERROR:

@@ -58,12 +58,16 @@ struct qs_pool_task {
 };
 
 typedef struct {
-    const qs_msg_config_t *config; /* sent to each worker after its hello (borrowed) */
-    const qs_data_t *data;         /* sent on a data request (borrowed) */
-    const char *exe;               /* the program local workers run (`EXE worker --stdio`) */
-    uint32_t in_flight;            /* tasks per worker (at most QS_POOL_MAX_INFLIGHT) */
-    uint32_t max_restarts;         /* start-up failures in a row before on_fatal */
-    uint32_t memory_mb;            /* a local worker's --memory-mb */
+    /* The runs' configs, sent to each worker after its hello as config i of nconfigs (a
+     * task names its config in its message); data[i] is config i's data set, sent on a
+     * request for its hash (data[i] may be NULL: none). All borrowed; nconfigs >= 1. */
+    const qs_msg_config_t *const *configs;
+    const qs_data_t *const *data;
+    uint32_t nconfigs;
+    const char *exe;       /* the program local workers run (`EXE worker --stdio`) */
+    uint32_t in_flight;    /* tasks per worker (at most QS_POOL_MAX_INFLIGHT) */
+    uint32_t max_restarts; /* start-up failures in a row before on_fatal */
+    uint32_t memory_mb;    /* a local worker's --memory-mb */
     double heartbeat_s, task_timeout_s, auth_timeout_s;
     /* events: the pool's messages (`loud` ones are meant for the terminal too), a fatal
      * error (the caller shuts the pool down), and the end of qs_pool_shutdown (every worker

@@ -39,10 +39,11 @@ struct worker {
     uint32_t ninflight;
     /* What its heartbeats say against what it holds (issue 16): idle heartbeats in a row
      * while holding tasks; the last task it answered (a heartbeat may name it once the
-     * result is on its way); whether it got the data set (once per worker). */
+     * result is on its way); which data sets it got (once each per worker: bit i for the first
+     * config with that data set). */
     uint32_t idle_beats;
     uint64_t results, last_result;
-    int data_sent;
+    uint64_t data_sent[QS_WIRE_MAX_CONFIGS / 64];
     int set_up;   /* said it is set up (a heartbeat not "setting up", or a result) */
     int unlogged; /* a remote peer past the window's burst: its pre-auth events are counted */
     double started, last_heard, busy_since;
@@ -105,7 +106,7 @@ void pool_local_destroy(qs_pool_t *p);
 
 /* sim/pool_remote.c */
 int pool_remote_hello_ok(worker_t *w, const qs_msg_hello_t *h); /* 0: w was dropped */
-void pool_remote_send_data(worker_t *w);
+void pool_remote_send_data(worker_t *w, const qs_data_t *d);
 void pool_remote_stop(qs_pool_t *p); /* close the listener */
 /* Whether a new peer's events before it authenticates are logged (else counted);
  * pool_remote_log_flush logs the count once its window is over (force: now). */

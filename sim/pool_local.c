@@ -157,7 +157,7 @@ static void spawn_worker(slot_t *s)
     w->slot = s;
     s->spawns++;
     snprintf(w->name, sizeof w->name, "worker %u", s->index);
-    qs_frame_reader_init(&w->reader, p->o.config->max_message);
+    qs_frame_reader_init(&w->reader, p->o.configs[0]->max_message);
     uv_pipe_init(p->loop, &w->in, 0);
     uv_pipe_init(p->loop, &w->out, 0);
     uv_pipe_init(p->loop, &w->err, 0);

@@ -63,13 +63,12 @@ int pool_remote_hello_ok(worker_t *w, const qs_msg_hello_t *h)
         pool_send(w, &wm);
     }
     uv_timer_stop(&w->auth_timer);
-    w->reader.max_payload = p->o.config->max_message;
+    w->reader.max_payload = p->o.configs[0]->max_message;
     return 1;
 }
 
-void pool_remote_send_data(worker_t *w)
+void pool_remote_send_data(worker_t *w, const qs_data_t *d)
 {
-    const qs_data_t *d = w->p->o.data;
     qs_msg_t m = {.type = QS_MSG_DATA};
     m.u.data.data_hash = d->hash;
     m.u.data.train = d->train; /* borrowed for encoding */

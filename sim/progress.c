@@ -13,13 +13,31 @@ void qs_progress_init(qs_progress_out_t *p, qs_progress_t mode)
     p->tty = mode == QS_PROGRESS_AUTO && isatty(STDERR_FILENO);
     p->status_len = 0;
     p->rd = NULL;
+    p->tag = NULL;
+    p->screen = NULL;
 }
+
+/* "[tag] " or "". */
+static const char *tag_open(const qs_progress_out_t *p)
+{
+    return p->tag ? "[" : "";
+}
+static const char *tag_name(const qs_progress_out_t *p)
+{
+    return p->tag ? p->tag : "";
+}
+static const char *tag_close(const qs_progress_out_t *p)
+{
+    return p->tag ? "] " : "";
+}
+#define TAG(p) tag_open(p), tag_name(p), tag_close(p)
 
 void qs_progress_clear(qs_progress_out_t *p)
 {
-    if (p->tty && p->status_len) {
+    qs_progress_out_t *s = p->screen ? p->screen : p;
+    if (s->tty && s->status_len) {
         fprintf(stderr, "\r\033[K");
-        p->status_len = 0;
+        s->status_len = 0;
     }
 }
 
@@ -34,7 +52,7 @@ void qs_progress_event(qs_progress_out_t *p, int loud, const char *fmt, ...)
         qs_rundir_log(p->rd, "%s", msg);
     if (loud && p->mode != QS_PROGRESS_QUIET) {
         qs_progress_clear(p);
-        fprintf(stderr, "quinesim: %s\n", msg);
+        fprintf(stderr, "quinesim: %s%s%s%s\n", TAG(p), msg);
     }
 }
 
@@ -43,7 +61,7 @@ void qs_progress_fatal(qs_progress_out_t *p, const char *msg)
     if (p->rd)
         qs_rundir_log(p->rd, "fatal: %s", msg);
     qs_progress_clear(p);
-    fprintf(stderr, "quinesim run: %s\n", msg);
+    fprintf(stderr, "quinesim run: %s%s%s%s\n", TAG(p), msg);
 }
 
 static void format_duration(char *buf, size_t cap, double s)
@@ -64,11 +82,13 @@ void qs_progress_status(qs_progress_out_t *p, const qs_progress_status_t *s)
         return;
     char eta_s[32];
     format_duration(eta_s, sizeof eta_s, s->eta);
-    char line[256];
+    char line[256], runs[48] = "";
+    if (s->runs > 1)
+        snprintf(runs, sizeof runs, "runs %u/%u  ", s->running, s->runs);
     int n = snprintf(line, sizeof line,
-                     "gen %u (0..%u)  %u/%u tasks  births %" PRIu64 " (%.1f/s)  workers %u/%u "
+                     "%sgen %u (0..%u)  %u/%u tasks  births %" PRIu64 " (%.1f/s)  workers %u/%u "
                      "busy  ETA %s",
-                     s->generation, s->generations - 1, s->done, s->tasks, s->births,
+                     runs, s->generation, s->generations - 1, s->done, s->tasks, s->births,
                      s->elapsed > 0 ? s->births / s->elapsed : 0.0, s->busy, s->ready, eta_s);
     fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
@@ -80,8 +100,8 @@ void qs_progress_start(qs_progress_out_t *p, const char *name, uint32_t generati
 {
     if (p->mode == QS_PROGRESS_QUIET)
         return;
-    printf("run %s: %u generations of up to %u organisms on %u workers -> %s\n", name, generations,
-           population, workers, out_dir);
+    printf("%s%s%srun %s: %u generations of up to %u organisms on %u workers -> %s\n", TAG(p), name,
+           generations, population, workers, out_dir);
 }
 
 void qs_progress_generation(qs_progress_out_t *p, const qs_rec_generation_t *s,
@@ -97,9 +117,9 @@ void qs_progress_generation(qs_progress_out_t *p, const qs_rec_generation_t *s,
         snprintf(link, sizeof link, "  link R2 %.3f", s->mean_link_r2);
     /* Generations are numbered from 0 everywhere (CSVs, run.log, analyze, genome files);
      * "(0..G-1)" says how far the run goes. */
-    printf("gen %u (0..%u)%s  self R2 %.3f rel_err %.3f%s  pop %u  %s %u  deaths %u  %.1fs\n",
-           s->generation, generations - 1, acc, s->mean_r2, s->mean_rel_err, link, s->population,
-           s->generation ? "births" : "founders", s->births, s->deaths, wall);
+    printf("%s%s%sgen %u (0..%u)%s  self R2 %.3f rel_err %.3f%s  pop %u  %s %u  deaths %u  %.1fs\n",
+           TAG(p), s->generation, generations - 1, acc, s->mean_r2, s->mean_rel_err, link,
+           s->population, s->generation ? "births" : "founders", s->births, s->deaths, wall);
     fflush(stdout);
 }
 
@@ -110,19 +130,19 @@ void qs_progress_final(qs_progress_out_t *p, const char *reason, uint32_t genera
     if (p->mode == QS_PROGRESS_QUIET)
         return;
     qs_progress_clear(p);
-    printf("%s: %u generations, %" PRIu64 " founders and %" PRIu64
+    printf("%s%s%s%s: %u generations, %" PRIu64 " founders and %" PRIu64
            " births in %.1fs (%.2f births/s)\n",
-           reason, generations, founders, births, wall, wall > 0 ? births / wall : 0.0);
+           TAG(p), reason, generations, founders, births, wall, wall > 0 ? births / wall : 0.0);
     if (pop) {
         const qs_org_t *b = &pop->best;
-        printf("best: organism %" PRIu64 " (%s, born in generation %u), in generation %u: "
+        printf("%s%s%sbest: organism %" PRIu64 " (%s, born in generation %u), in generation %u: "
                "fitness %.4f, accuracy %.4f, self-prediction R2 %.4f%s\n",
-               b->id, species, b->born, pop->best_generation, b->fitness, b->accuracy,
+               TAG(p), b->id, species, b->born, pop->best_generation, b->fitness, b->accuracy,
                b->fidelity.r2, held);
         qs_progress_event(p, 0, "best organism %" PRIu64 ": fitness %.4f%s", b->id, b->fitness,
                           held);
     }
     if (p->rd)
-        printf("run directory: %s\n", p->rd->dir);
+        printf("%s%s%srun directory: %s\n", TAG(p), p->rd->dir);
     fflush(stdout);
 }

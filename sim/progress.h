@@ -13,11 +13,13 @@
 
 typedef enum { QS_PROGRESS_AUTO = 0, QS_PROGRESS_LINES = 1, QS_PROGRESS_QUIET = 2 } qs_progress_t;
 
-typedef struct {
+typedef struct qs_progress_out {
     qs_progress_t mode;
-    int tty;           /* the status line is drawn (auto mode, stderr a terminal) */
-    size_t status_len; /* 0: no status line on screen */
-    qs_rundir_t *rd;   /* run.log, once open (borrowed; NULL: none) */
+    int tty;                        /* the status line is drawn (auto mode, stderr a terminal) */
+    size_t status_len;              /* 0: no status line on screen */
+    qs_rundir_t *rd;                /* run.log, once open (borrowed; NULL: none) */
+    const char *tag;                /* a run of a set: its lines start "[tag] " (NULL: none) */
+    struct qs_progress_out *screen; /* whose status line is cleared (NULL: this one's) */
 } qs_progress_out_t;
 
 /* What the status line shows. */
@@ -27,6 +29,7 @@ typedef struct {
     uint64_t births; /* by replication */
     double elapsed, eta;
     uint32_t busy, ready;
+    uint32_t runs, running; /* a set of runs (runs > 1): generation is its slowest's */
 } qs_progress_status_t;
 
 void qs_progress_init(qs_progress_out_t *p, qs_progress_t mode);

@@ -3,7 +3,7 @@
 #
 # Everything is asked of the program itself, so it never goes stale: the commands from
 # `quinesim --help`, each command's options from its `--help`, and the scenario keys that
-# `--set` and `--allow-changes` take from `quinesim run --keys` (species keys with the
+# `--set`, `--sweep` and `--allow-changes` take from `quinesim run --keys` (species keys with the
 # species named in the scenario file on the command line, if any), and `data`'s
 # subcommands from its usage lines.
 
@@ -36,7 +36,7 @@ _quinesim()
         return
     fi
     case $prev in
-    --set)
+    --set | --sweep)
         compopt -o nospace 2>/dev/null
         COMPREPLY=($(compgen -W "$(_quinesim_keys "$bin" =)" -- "$cur"))
         return
@@ -52,6 +52,9 @@ _quinesim()
         ;;
     --workers)
         COMPREPLY=($(compgen -W "auto" -- "$cur"))
+        return
+        ;;
+    --seeds) # a list: nothing to complete, but not a file name either
         return
         ;;
     --model)

@@ -75,6 +75,69 @@ void qs_resources_estimate(const qs_scenario_t *sc, uint32_t local_workers, qs_r
     r->machine = (uint64_t)local_workers * r->worker_rss + r->orchestrator;
 }
 
+static int same_data(const qs_scenario_t *a, const qs_scenario_t *b)
+{
+    return !strcmp(a->data_path, b->data_path) && a->train == b->train && a->fitness == b->fitness;
+}
+
+/* Whether key reaches a worker's species runtimes (sim/worker.c shares them between
+ * configs equal but for the seed and the births' replication fields). */
+static int runtime_key(const char *key)
+{
+    static const char *const keys[] = {"replication.regen", "replication.precision",
+                                       "replication.input", "data.path",
+                                       "data.train",        "data.fitness",
+                                       "workers.heartbeat", "budget.worker_memory_mb"};
+    size_t n = strlen(key);
+    if (!strncmp(key, "species.", 8))
+        return n < 6 || strcmp(key + n - 6, ".count") != 0;
+    if (!strncmp(key, "life.", 5))
+        return strcmp(key, "life.steps") != 0;
+    for (size_t i = 0; i < QS_ARRAY_LEN(keys); i++)
+        if (!strcmp(key, keys[i]))
+            return 1;
+    return 0;
+}
+
+static int same_runtime(const qs_scenario_t *a, const qs_scenario_t *b)
+{
+    qs_scenario_change_t ch[64];
+    size_t n = qs_scenario_diff(a, b, ch, QS_ARRAY_LEN(ch));
+    if (n > QS_ARRAY_LEN(ch))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (runtime_key(ch[i].key))
+            return 0;
+    return 1;
+}
+
+void qs_resources_estimate_set(const qs_scenario_t *const *scs, uint32_t n, uint32_t local_workers,
+                               qs_resources_t *r)
+{
+    qs_resources_estimate(scs[0], local_workers, r);
+    for (uint32_t i = 1; i < n; i++) {
+        qs_resources_t x;
+        qs_resources_estimate(scs[i], local_workers, &x);
+        int data_seen = 0, runtime_seen = 0;
+        for (uint32_t j = 0; j < i; j++) {
+            data_seen |= same_data(scs[i], scs[j]);
+            runtime_seen |= same_runtime(scs[i], scs[j]);
+        }
+        if (!data_seen)
+            r->data += x.data;
+        if (!runtime_seen)
+            r->species += x.species;
+        r->tasks = QS_MAX(r->tasks, x.tasks);
+        r->images_assumed |= x.images_assumed;
+        r->checkpoint = QS_MAX(r->checkpoint, x.checkpoint);
+        r->orchestrator += x.orchestrator - QS_PROCESS_BASE_RSS;
+    }
+    uint64_t work = r->data + r->species + r->tasks;
+    r->worker_as = QS_MAX(QS_WORKER_LOAD_AS + 2 * r->data, QS_WORKER_BASE_AS + work);
+    r->worker_rss = QS_PROCESS_BASE_RSS + QS_MAX(2 * r->data, work);
+    r->machine = (uint64_t)local_workers * r->worker_rss + r->orchestrator;
+}
+
 uint32_t qs_resources_local_workers(const qs_scenario_t *sc, uint32_t workers, int workers_set,
                                     int listen)
 {

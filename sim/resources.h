@@ -44,6 +44,14 @@ typedef struct {
 /* What sc needs with local_workers worker processes on this machine. */
 void qs_resources_estimate(const qs_scenario_t *sc, uint32_t local_workers, qs_resources_t *r);
 
+/* What the n runs of a set sharing one pool need (`run --seeds/--sweep`, sim/runset.h):
+ * each worker holds every run's config, a data set once per distinct [data] path and
+ * counts, and species runtimes once per run except where runs differ only in keys that
+ * do not reach a worker's runtimes (as the worker shares them: sim/worker.c); the
+ * orchestrator holds every run's population. n = 1: qs_resources_estimate. */
+void qs_resources_estimate_set(const qs_scenario_t *const *scs, uint32_t n, uint32_t local_workers,
+                               qs_resources_t *r);
+
 /* The local worker processes `run` starts: --workers N when given, else [workers] count,
  * and 0 (auto) is the number of cores (remote-only runs: --workers 0 with --listen). */
 uint32_t qs_resources_local_workers(const qs_scenario_t *sc, uint32_t workers, int workers_set,

@@ -39,6 +39,18 @@ typedef enum {
     FAULT_SLOW
 } fault_t;
 
+/* One config and what it runs on. Configs that differ only in what a task's birth uses
+ * (seed, replication mode, regenerations, mutation) share the species runtimes; configs
+ * with the same data set share it. */
+typedef struct {
+    qs_msg_config_t cfg;
+    qs_data_t own_data;    /* loaded or received for this config (else empty) */
+    const qs_data_t *data; /* own_data or an earlier config's */
+    qs_life_species_t own_sp[QS_MAX_SPECIES];
+    int nsp;               /* own species set up */
+    qs_life_species_t *sp; /* own_sp or an earlier config's */
+} wk_cfg_t;
+
 typedef struct {
     const qs_worker_opts_t *opts;
     pthread_mutex_t wlock;
@@ -46,13 +58,14 @@ typedef struct {
     uint8_t buf[65536];
     size_t blen, boff;
     double deadline; /* qs_now() by which the next message must be in (0: none) */
+    /* The configs (one per run sharing the pool: config.index of config.count), received
+     * in order; configured once all are set up. */
+    wk_cfg_t *cfgs;
+    uint32_t ncfgs, count;
     int configured;
-    qs_msg_config_t cfg;
-    qs_data_t data;
-    qs_life_species_t sp[QS_MAX_SPECIES];
-    int nsp; /* species set up */
-    /* Tasks that arrived while the data set was on its way (the orchestrator dispatches as
-     * soon as a worker says hello; a worker without the data asks for it first). */
+    /* Messages (configs, tasks) that arrived while a data set was on its way (the
+     * orchestrator dispatches as soon as a worker says hello; a worker without the data
+     * asks for it first): replayed in order when it is in. */
     int awaiting_data;
     qs_msg_t *pending;
     size_t npending, cap_pending;
@@ -157,7 +170,7 @@ static void *heartbeat_main(void *arg)
 {
     wk_t *w = arg;
     uint64_t seq = 0;
-    double interval = w->cfg.heartbeat_s > 0 ? w->cfg.heartbeat_s : 1.0;
+    double interval = w->cfgs[0].cfg.heartbeat_s > 0 ? w->cfgs[0].cfg.heartbeat_s : 1.0;
     double next = qs_now() + interval;
     while (!atomic_load(&w->hb_stop)) {
         struct timespec ts = {0, 20 * 1000 * 1000};
@@ -283,10 +296,48 @@ static void fault_on_task(wk_t *w)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-/* Every species' runtime, from the config and the data set (core/life.h). */
-static int build_species(wk_t *w, qs_error_t *err)
+/* Whether two configs build the same species runtimes: equal but for what only births
+ * use. Compared as encoded bytes (no struct padding involved). */
+static int same_runtime(const qs_msg_config_t *a, const qs_msg_config_t *b)
 {
-    const qs_msg_config_t *c = &w->cfg;
+    qs_msg_t m[2] = {{.type = QS_MSG_CONFIG}, {.type = QS_MSG_CONFIG}};
+    m[0].u.config = *a;
+    m[1].u.config = *b;
+    qs_bytes_t e[2];
+    for (int i = 0; i < 2; i++) {
+        qs_msg_config_t *c = &m[i].u.config;
+        c->index = c->count = 0;
+        c->seed = 0;
+        c->mode = QS_REPLICATE_SELF;
+        c->regenerations = 0;
+        c->mutation_sigma = c->mutation_rate = 0;
+        qs_bytes_init(&e[i]);
+        qs_msg_encode(&m[i], &e[i]);
+    }
+    int same = e[0].len == e[1].len && memcmp(e[0].data, e[1].data, e[0].len) == 0;
+    qs_bytes_destroy(&e[0]);
+    qs_bytes_destroy(&e[1]);
+    return same;
+}
+
+static int same_data(const qs_msg_config_t *a, const qs_msg_config_t *b)
+{
+    return a->data_hash == b->data_hash && a->train_count == b->train_count &&
+           a->fitness_count == b->fitness_count && strcmp(a->data_path, b->data_path) == 0;
+}
+
+/* Config k's species runtimes, from it and its data set (core/life.h), or an earlier
+ * config's when they would be the same. */
+static int build_species(wk_t *w, uint32_t k, qs_error_t *err)
+{
+    wk_cfg_t *x = &w->cfgs[k];
+    const qs_msg_config_t *c = &x->cfg;
+    for (uint32_t j = 0; j < k; j++)
+        if (w->cfgs[j].data == x->data && same_runtime(&w->cfgs[j].cfg, c)) {
+            x->sp = w->cfgs[j].sp;
+            return 0;
+        }
+    x->sp = x->own_sp;
     for (uint32_t s = 0; s < c->nspecies; s++) {
         const qs_species_cfg_t *sc = &c->species[s];
         qs_train_cfg_t tc = {.obj = sc->obj,
@@ -294,18 +345,18 @@ static int build_species(wk_t *w, qs_error_t *err)
                              .batch = c->batch,
                              .images = c->images,
                              .refresh = c->refresh};
-        qs_life_setup_t setup = {.train = &w->data.train,
-                                 .fitness = &w->data.fitness,
+        qs_life_setup_t setup = {.train = &x->data->train,
+                                 .fitness = &x->data->fitness,
                                  .train_cfg = &tc,
                                  .work_rows = 1024,
                                  .fertility = &c->fertility,
                                  .precision = c->precision};
-        if (qs_life_species_init(&w->sp[s], &sc->spec, &setup, err) < 0) {
+        if (qs_life_species_init(&x->own_sp[s], &sc->spec, &setup, err) < 0) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
             return qs_error_set(err, err->code, "species %s: %s", sc->name, why);
         }
-        w->nsp = (int)s + 1;
+        x->nsp = (int)s + 1;
     }
     /* One line on stderr (run.log) when this CPU cannot replicate at the run's precision. */
     char why[160];
@@ -316,31 +367,37 @@ static int build_species(wk_t *w, qs_error_t *err)
     return 0;
 }
 
-/* The config is in: heartbeats start, saying "setting up" until configure() is done. */
+/* The first config is in: heartbeats start, saying "setting up" until every config is. */
 static void start_heartbeats(wk_t *w)
 {
     atomic_store(&w->current_task, QS_HEARTBEAT_SETTING_UP);
     w->hb_running = pthread_create(&w->hb, NULL, heartbeat_main, w) == 0;
 }
 
-/* Config and data are in: set up the species. -1 (the orchestrator told why) if a
+/* Config k and its data are in: set up its species. -1 (the orchestrator told why) if a
  * species cannot be set up. */
-static int configure(wk_t *w)
+static int configure(wk_t *w, uint32_t k)
 {
     qs_error_t err = {0};
-    if (build_species(w, &err) < 0) {
+    if (build_species(w, k, &err) < 0) {
         fprintf(stderr, "worker: %s\n", err.msg);
         send_error(w, 0, err.code, err.msg);
         return -1;
     }
-    w->configured = 1;
-    atomic_store(&w->current_task, 0);
+    if (k + 1 == w->count) {
+        w->configured = 1;
+        atomic_store(&w->current_task, 0);
+    }
     return 0;
 }
 
 static int run_task(wk_t *w, qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err)
 {
-    const qs_msg_config_t *c = &w->cfg;
+    if (t->config >= w->count)
+        return qs_error_set(err, QS_ERR(RANGE), "task %llu: config %u, %u received",
+                            (unsigned long long)t->task_id, t->config, w->count);
+    wk_cfg_t *x = &w->cfgs[t->config];
+    const qs_msg_config_t *c = &x->cfg;
     if (t->species >= c->nspecies)
         return qs_error_set(err, QS_ERR(RANGE), "task %llu: species %u, the run has %u",
                             (unsigned long long)t->task_id, t->species, c->nspecies);
@@ -349,7 +406,7 @@ static int run_task(wk_t *w, qs_life_task_t *t, qs_life_result_t *r, qs_error_t 
                         .regen = c->fertility.regen,
                         .mutation_sigma = c->mutation_sigma,
                         .mutation_rate = c->mutation_rate};
-    if (qs_life_task_run(&w->sp[t->species], &b, c->seed, t, r, err) < 0) {
+    if (qs_life_task_run(&x->sp[t->species], &b, c->seed, t, r, err) < 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         return qs_error_set(err, err->code, "%s (species %s)", why, c->species[t->species].name);
@@ -464,7 +521,7 @@ static int serve_task(wk_t *w, qs_msg_t *in)
             if (w->fault == FAULT_NAN_WEIGHT)
                 out.u.result.weights[0] = NAN;
             else /* half an answer short of perfect: the best, and no count gives it */
-                out.u.result.accuracy = 1.0 - 0.5 / QS_MAX(w->cfg.fitness_count, 1u);
+                out.u.result.accuracy = 1.0 - 0.5 / QS_MAX(w->cfgs[0].cfg.fitness_count, 1u);
         }
         if (send_msg(w, &out) < 0)
             rc = -1;
@@ -472,6 +529,131 @@ static int serve_task(wk_t *w, qs_msg_t *in)
     atomic_store(&w->current_task, 0);
     qs_msg_destroy(&out);
     return rc;
+}
+
+/* Queue m (taken) until the data set is in. */
+static void hold(wk_t *w, qs_msg_t *m)
+{
+    if (w->npending == w->cap_pending) {
+        w->cap_pending = w->cap_pending ? 2 * w->cap_pending : 8;
+        w->pending = xrealloc(w->pending, w->cap_pending * sizeof *w->pending);
+    }
+    w->pending[w->npending++] = *m;
+}
+
+static int handle_msg(wk_t *w, qs_msg_t *in, qs_worker_end_t *status, qs_error_t *err);
+
+/* Config k is in: find its data (an earlier config's, the files, or ask for it) and set it
+ * up. 1 to end the conversation. */
+static int take_config(wk_t *w, qs_msg_t *in)
+{
+    const qs_msg_config_t *c = &in->u.config;
+    if (w->configured || (w->ncfgs && (c->index != w->ncfgs || c->count != w->count)) ||
+        (!w->ncfgs && c->index != 0)) {
+        send_error(w, 0, QS_ERR(PEER),
+                   w->configured ? "config received twice" : "configs out of order");
+        qs_msg_destroy(in);
+        return 1;
+    }
+    if (!w->ncfgs) {
+        w->count = c->count;
+        w->cfgs = xcalloc(w->count, sizeof *w->cfgs);
+    }
+    uint32_t k = w->ncfgs++;
+    wk_cfg_t *x = &w->cfgs[k];
+    x->cfg = *c;
+    qs_msg_destroy(in);
+    if (k == 0) {
+        start_heartbeats(w);
+        if (w->fault == FAULT_ABORT_IN_SETUP && fault_claim()) {
+            fprintf(stderr, "worker: cannot allocate the species (fault injection)\n");
+            abort();
+        }
+    }
+    for (uint32_t j = 0; j < k && !x->data; j++)
+        if (same_data(&w->cfgs[j].cfg, &x->cfg))
+            x->data = w->cfgs[j].data;
+    if (!x->data) {
+        x->data = &x->own_data;
+        qs_error_t derr = {0};
+        if (qs_data_load_for_config(&x->own_data, &x->cfg, &derr) < 0) {
+            /* Not here, or not the same: ask the orchestrator for it. */
+            qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
+            req.u.data_request.data_hash = x->cfg.data_hash;
+            if (!w->opts->quiet)
+                fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
+            send_msg(w, &req);
+            w->awaiting_data = 1;
+            return 0;
+        }
+    }
+    return configure(w, k) < 0;
+}
+
+/* The data set the last config asked for: set it up, then replay what waited. */
+static int take_data(wk_t *w, qs_msg_t *in, qs_worker_end_t *status, qs_error_t *err)
+{
+    qs_error_t derr = {0};
+    wk_cfg_t *x = w->ncfgs ? &w->cfgs[w->ncfgs - 1] : NULL;
+    if (!w->awaiting_data || qs_data_adopt(&x->own_data, &x->cfg, &in->u.data, &derr) < 0) {
+        send_error(w, 0, QS_ERR(MISMATCH), !w->awaiting_data ? "data sent twice" : derr.msg);
+        qs_msg_destroy(in);
+        return 1;
+    }
+    qs_msg_destroy(in);
+    w->awaiting_data = 0;
+    if (configure(w, w->ncfgs - 1) < 0)
+        return 1;
+    /* Replay in order; a later config may ask for another data set, and then what follows
+     * it waits again (hold() queues it anew). */
+    qs_msg_t *q = w->pending;
+    size_t n = w->npending, i = 0;
+    w->pending = NULL;
+    w->npending = w->cap_pending = 0;
+    int end = 0;
+    for (; i < n && !end; i++)
+        end = handle_msg(w, &q[i], status, err);
+    for (; i < n; i++)
+        qs_msg_destroy(&q[i]);
+    free(q);
+    return end;
+}
+
+/* One message from the orchestrator: 0 to go on, 1 to end (status and err say why). */
+static int handle_msg(wk_t *w, qs_msg_t *in, qs_worker_end_t *status, qs_error_t *err)
+{
+    if (in->type == QS_MSG_ERROR) {
+        /* The orchestrator refused or dropped us; an authentication refusal is final. */
+        qs_error_set(err, QS_ERR(PEER), "the orchestrator refused us: %s", in->u.error.message);
+        fprintf(stderr, "worker: %s\n", err->msg);
+        *status = in->u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
+        qs_msg_destroy(in);
+        return 1;
+    }
+    if (in->type == QS_MSG_SHUTDOWN) {
+        qs_msg_destroy(in);
+        *status = QS_WORKER_SHUTDOWN;
+        return 1;
+    }
+    if (in->type == QS_MSG_DATA)
+        return take_data(w, in, status, err);
+    if (w->awaiting_data && (in->type == QS_MSG_TASK || in->type == QS_MSG_CONFIG)) {
+        hold(w, in);
+        return 0;
+    }
+    if (in->type == QS_MSG_CONFIG)
+        return take_config(w, in);
+    if (in->type != QS_MSG_TASK || !w->configured) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in->type),
+                 w->configured ? "" : " before config");
+        send_error(w, 0, QS_ERR(PEER), msg);
+        qs_msg_destroy(in);
+        return 1;
+    }
+    int sent = serve_task(w, in);
+    qs_msg_destroy(in);
+    return sent < 0;
 }
 
 /* The worker's state for opts, the process set up for tasks (one BLAS thread, the memory
@@ -504,9 +686,12 @@ static void worker_free(wk_t *w)
         atomic_store(&w->hb_stop, 1);
         pthread_join(w->hb, NULL);
     }
-    for (int s = 0; s < w->nsp; s++)
-        qs_life_species_destroy(&w->sp[s]);
-    qs_data_destroy(&w->data);
+    for (uint32_t k = 0; k < w->ncfgs; k++) {
+        for (int s = 0; s < w->cfgs[k].nsp; s++)
+            qs_life_species_destroy(&w->cfgs[k].own_sp[s]);
+        qs_data_destroy(&w->cfgs[k].own_data);
+    }
+    free(w->cfgs);
     qs_frame_reader_destroy(&w->reader);
     pthread_mutex_destroy(&w->wlock);
     free(w);
@@ -535,73 +720,10 @@ static qs_worker_end_t say_hello(wk_t *w, qs_error_t *err)
     return QS_WORKER_SHUTDOWN;
 }
 
-/* The config message in: adopt it, start the heartbeats, and set up the species on the
- * data, or ask the orchestrator for the data when it is not here. 0 to go on, -1 to end. */
-static int on_config(wk_t *w, qs_msg_t *in)
-{
-    if (w->configured || w->hb_running || w->awaiting_data) {
-        send_error(w, 0, QS_ERR(PEER), "config received twice");
-        qs_msg_destroy(in);
-        return -1;
-    }
-    w->cfg = in->u.config;
-    qs_msg_destroy(in);
-    start_heartbeats(w);
-    if (w->fault == FAULT_ABORT_IN_SETUP && fault_claim()) {
-        fprintf(stderr, "worker: cannot allocate the species (fault injection)\n");
-        abort();
-    }
-    qs_error_t derr = {0};
-    if (qs_data_load_for_config(&w->data, &w->cfg, &derr) < 0) {
-        /* Not here, or not the same: ask the orchestrator for it. */
-        qs_msg_t req = {.type = QS_MSG_DATA_REQUEST};
-        req.u.data_request.data_hash = w->cfg.data_hash;
-        if (!w->opts->quiet)
-            fprintf(stderr, "worker: %s; asking the orchestrator for the data\n", derr.msg);
-        send_msg(w, &req);
-        w->awaiting_data = 1;
-        return 0;
-    }
-    return configure(w) < 0 ? -1 : 0;
-}
-
-/* The data message in (asked for by on_config): adopt it, set up the species and serve
- * the tasks held meanwhile. 0 to go on, -1 to end. */
-static int on_data(wk_t *w, qs_msg_t *in)
-{
-    qs_error_t derr = {0};
-    if (w->configured || qs_data_adopt(&w->data, &w->cfg, &in->u.data, &derr) < 0) {
-        send_error(w, 0, QS_ERR(MISMATCH), w->configured ? "data sent twice" : derr.msg);
-        qs_msg_destroy(in);
-        return -1;
-    }
-    qs_msg_destroy(in);
-    if (configure(w) < 0)
-        return -1;
-    w->awaiting_data = 0;
-    int sent = 0;
-    for (size_t i = 0; i < w->npending; i++) {
-        if (sent == 0)
-            sent = serve_task(w, &w->pending[i]);
-        qs_msg_destroy(&w->pending[i]);
-    }
-    w->npending = 0;
-    return sent < 0 ? -1 : 0;
-}
-
-/* Keep a task that came before the data (w takes in). */
-static void hold_task(wk_t *w, qs_msg_t *in)
-{
-    if (w->npending == w->cap_pending) {
-        w->cap_pending = w->cap_pending ? 2 * w->cap_pending : 8;
-        w->pending = xrealloc(w->pending, w->cap_pending * sizeof *w->pending);
-    }
-    w->pending[w->npending++] = *in;
-}
-
 /* Every message until the end: how the worker ends, err set but on a shutdown. */
 static qs_worker_end_t serve_messages(wk_t *w, qs_error_t *err)
 {
+    qs_worker_end_t status = QS_WORKER_ERROR;
     for (;;) {
         qs_msg_t in;
         int rc = recv_msg(w, &in, err);
@@ -615,45 +737,8 @@ static qs_worker_end_t serve_messages(wk_t *w, qs_error_t *err)
             send_error(w, 0, err->code, err->msg);
             return QS_WORKER_ERROR;
         }
-        if (in.type == QS_MSG_ERROR) {
-            /* The orchestrator refused or dropped us; an authentication refusal is final. */
-            qs_error_set(err, QS_ERR(PEER), "the orchestrator refused us: %s", in.u.error.message);
-            fprintf(stderr, "worker: %s\n", err->msg);
-            qs_worker_end_t status =
-                in.u.error.code == QS_ERR(AUTH) ? QS_WORKER_REJECTED : QS_WORKER_ERROR;
-            qs_msg_destroy(&in);
+        if (handle_msg(w, &in, &status, err))
             return status;
-        }
-        if (in.type == QS_MSG_SHUTDOWN) {
-            qs_msg_destroy(&in);
-            return QS_WORKER_SHUTDOWN;
-        }
-        if (in.type == QS_MSG_CONFIG) {
-            if (on_config(w, &in) < 0)
-                return QS_WORKER_ERROR;
-            continue;
-        }
-        if (in.type == QS_MSG_DATA) {
-            if (on_data(w, &in) < 0)
-                return QS_WORKER_ERROR;
-            continue;
-        }
-        if (in.type == QS_MSG_TASK && w->awaiting_data) {
-            hold_task(w, &in);
-            continue;
-        }
-        if (in.type != QS_MSG_TASK || !w->configured) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in.type),
-                     w->configured ? "" : " before config");
-            send_error(w, 0, QS_ERR(PEER), msg);
-            qs_msg_destroy(&in);
-            return QS_WORKER_ERROR;
-        }
-        int sent = serve_task(w, &in);
-        qs_msg_destroy(&in);
-        if (sent < 0)
-            return QS_WORKER_ERROR;
     }
 }
 

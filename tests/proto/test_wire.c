@@ -137,6 +137,8 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         c->max_message = 1024 + qs_rng_below(&r, 1u << 30);
         c->heartbeat_s = 0.5 + qs_rng_uniform(&r);
         c->memory_mb = qs_rng_u32(&r);
+        c->count = 1 + qs_rng_below(&r, 3); /* 1: a single run's, sent without the fields */
+        c->index = qs_rng_below(&r, c->count);
         break;
     }
     case QS_MSG_DATA_REQUEST:
@@ -160,6 +162,7 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         k->mutation_stream = qs_rng_u64(&r);
         k->nweights = 1 + qs_rng_below(&r, 300);
         k->weights = rand_weights(&r, k->nweights);
+        k->config = qs_rng_below(&r, 3); /* 0: a single run's, sent without the field */
         break;
     }
     case QS_MSG_RESULT: {
@@ -293,6 +296,8 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->max_message, y->max_message);
         cr_assert_eq(x->heartbeat_s, y->heartbeat_s);
         cr_assert_eq(x->memory_mb, y->memory_mb);
+        cr_assert_eq(x->count, y->count);
+        cr_assert_eq(x->index, y->index);
         break;
     }
     case QS_MSG_DATA_REQUEST:
@@ -316,6 +321,7 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->mutation_stream, y->mutation_stream);
         cr_assert_eq(x->nweights, y->nweights);
         cr_assert(pt_floats_same(x->weights, y->weights, x->nweights));
+        cr_assert_eq(x->config, y->config);
         break;
     }
     case QS_MSG_RESULT: {
@@ -756,6 +762,12 @@ ParameterizedTestParameters(wire, edited_messages)
         {QS_MSG_HEARTBEAT, "seq", PT_REPLACE, F_FONE, QS_ERR(FORMAT),
          "heartbeat: field 'seq' is a float, expected an unsigned integer"},
         {QS_MSG_DATA_REQUEST, "data_hash", PT_REPLACE, F_BIG, 0, ""},
+        {QS_MSG_CONFIG, "count", PT_ADD, F_0, QS_ERR(RANGE),
+         "config: field 'count' is 0, expected an integer in 1..1024"},
+        {QS_MSG_CONFIG, "index", PT_ADD, F_2, QS_ERR(RANGE),
+         "config: field 'index' is 2, expected an integer in 0..0"},
+        {QS_MSG_TASK, "config", PT_REPLACE, F_BIG, QS_ERR(RANGE), /* seed 3: config 1 */
+         "task: field 'config' is"},
     };
     return cr_make_param_array(edit_case_t, cases, sizeof cases / sizeof cases[0]);
 }

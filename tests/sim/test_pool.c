@@ -26,6 +26,7 @@ typedef struct {
     uv_loop_t loop;
     qs_pool_t *pool;
     qs_msg_config_t config;
+    const qs_msg_config_t *configs[1];
     tt_task_t tasks[NTASKS];
     float weight;
     int port;
@@ -274,7 +275,11 @@ static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t he
     tt->config.max_message = QS_MAX_MESSAGE_DEFAULT;
     tt->config.heartbeat_s = 10;
     uv_loop_init(&tt->loop);
-    qs_pool_opts_t po = {.config = &tt->config,
+    static const qs_data_t *const no_data[1] = {NULL};
+    tt->configs[0] = &tt->config;
+    qs_pool_opts_t po = {.configs = tt->configs,
+                         .data = no_data,
+                         .nconfigs = 1,
                          .exe = "/nonexistent",
                          .in_flight = 2,
                          .max_restarts = 1,
