@@ -458,7 +458,7 @@ static int peer_recv(peer_t *pe, qs_msg_t *m)
 }
 
 /* Issue 16, case 4: an authenticated peer that asks for the data set again and again
- * (each copy is the whole training set) gets it once, then is dropped; the run's results
+ * (each copy is the whole training set) gets it at most once, then is dropped; the run's results
  * are those of a run without it. */
 Test(remote, the_data_set_is_sent_once_per_peer)
 {
@@ -504,7 +504,11 @@ Test(remote, the_data_set_is_sent_once_per_peer)
         data_messages += m.type == QS_MSG_DATA;
         qs_msg_destroy(&m);
     }
-    cr_assert_eq(data_messages, 1, "one copy of the data set, then the connection closed");
+    /* At most one copy: the copy is queued when the first request is read and cancelled
+     * with the connection if the second one is read before the kernel took it all (a
+     * busy machine), so the peer may see it cut short. */
+    cr_assert_leq(data_messages, 1, "%d copies of the data set before the connection closed",
+                  data_messages);
     /* 400 + 200 images of 785 bytes, and the few tasks it was given. */
     cr_assert_lt(pe->received - at_config, 4u << 20, "%llu bytes after the config",
                  (unsigned long long)(pe->received - at_config));
