@@ -331,6 +331,81 @@ int qs_checkpoint_save(const qs_checkpoint_t *c, const char *path, qs_error_t *e
     return rc;
 }
 
+int qs_checkpoint_decode_frame(qs_checkpoint_t *c, const uint8_t *data, size_t len, qs_error_t *err)
+{
+    const uint8_t *payload;
+    size_t plen, flen;
+    int rc = qs_frame_parse(data, len, CKPT_MAX_BYTES, &payload, &plen, &flen, err);
+    if (rc == 0)
+        return qs_error_set(err, QS_ERR(TRUNCATED), "genomes: a checkpoint frame cut short");
+    if (rc < 0)
+        return rc;
+    if (flen != len)
+        return qs_error_set(err, QS_ERR(FORMAT), "genomes: %zu bytes after the checkpoint frame",
+                            len - flen);
+    rc = qs_checkpoint_decode(c, payload, plen, err);
+    return rc < 0 ? rc : 0;
+}
+
+void qs_checkpoint_encode_orgs(const qs_ckpt_org_t *orgs, uint32_t n, qs_bytes_t *out)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        qs_checkpoint_t c;
+        memset(&c, 0, sizeof c);
+        c.next_id = orgs[i].id + 1;
+        c.norgs = 1;
+        c.orgs = (qs_ckpt_org_t *)&orgs[i];
+        qs_checkpoint_encode(&c, out);
+    }
+}
+
+void qs_checkpoint_orgs_free(qs_ckpt_org_t *orgs, uint32_t n)
+{
+    for (uint32_t i = 0; orgs && i < n; i++)
+        free(orgs[i].weights);
+    free(orgs);
+}
+
+int qs_checkpoint_decode_orgs(const uint8_t *data, size_t len, uint32_t max, qs_ckpt_org_t **orgs,
+                              uint32_t *n, qs_error_t *err)
+{
+    *orgs = xcalloc(max ? max : 1, sizeof **orgs);
+    *n = 0;
+    int rc = 0;
+    while (len > 0 && rc == 0) {
+        const uint8_t *payload;
+        size_t plen, flen;
+        rc = qs_frame_parse(data, len, CKPT_MAX_BYTES, &payload, &plen, &flen, err);
+        if (rc == 0) {
+            rc = qs_error_set(err, QS_ERR(TRUNCATED), "genomes: an organism's frame cut short");
+            break;
+        }
+        if (rc < 0)
+            break;
+        qs_checkpoint_t c;
+        if ((rc = qs_checkpoint_decode(&c, payload, plen, err)) < 0)
+            break;
+        if (c.norgs != 1 || *n == max)
+            rc = qs_error_set(err, QS_ERR(FORMAT), "genomes: %s",
+                              c.norgs != 1 ? "a frame that holds no single organism"
+                                           : "more organisms than expected");
+        else {
+            (*orgs)[(*n)++] = c.orgs[0];
+            c.orgs[0].weights = NULL; /* moved */
+        }
+        qs_checkpoint_destroy(&c);
+        data += flen;
+        len -= flen;
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc < 0) {
+        qs_checkpoint_orgs_free(*orgs, *n);
+        *orgs = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err)
 {
     qs_bytes_t b;

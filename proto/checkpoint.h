@@ -66,6 +66,17 @@ typedef struct {
 void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out);
 /* Decode a frame payload. Validates types, counts and every genome's checksum. */
 int qs_checkpoint_decode(qs_checkpoint_t *c, const uint8_t *payload, size_t len, qs_error_t *err);
+/* Decode a buffer that holds exactly one checkpoint frame (a message's bin: the islands'
+ * states and migrants with [islands] hosting = workers). */
+int qs_checkpoint_decode_frame(qs_checkpoint_t *c, const uint8_t *data, size_t len,
+                               qs_error_t *err);
+/* Organisms in a given order (migrants, [islands] hosting = workers): one checkpoint frame
+ * per organism, appended to out; decode reads them back (at most max; *orgs owned:
+ * qs_checkpoint_orgs_free). */
+void qs_checkpoint_encode_orgs(const qs_ckpt_org_t *orgs, uint32_t n, qs_bytes_t *out);
+int qs_checkpoint_decode_orgs(const uint8_t *data, size_t len, uint32_t max, qs_ckpt_org_t **orgs,
+                              uint32_t *n, qs_error_t *err);
+void qs_checkpoint_orgs_free(qs_ckpt_org_t *orgs, uint32_t n);
 /* Atomic save; load checks the frame (magic, length, CRC) and names the file in errors. */
 int qs_checkpoint_save(const qs_checkpoint_t *c, const char *path, qs_error_t *err);
 int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err);

@@ -18,9 +18,22 @@
 /* ---- Names ----------------------------------------------------------------------------- */
 
 static const char *const msg_names[] = {
-    NULL,   "hello",  "challenge", "welcome", "config",   "data_request",  "data",
-    "task", "result", "heartbeat", "error",   "shutdown", "island_records"};
-enum { QS_MSG_LAST = QS_MSG_ISLAND_RECORDS };
+    NULL,           "hello",    "challenge",      "welcome", "config",
+    "data_request", "data",     "task",           "result",  "heartbeat",
+    "error",        "shutdown", "island_records", "island",  "island_genomes"};
+enum { QS_MSG_LAST = QS_MSG_ISLAND_GENOMES };
+
+static const char *const island_op_names[] = {"host", "run", "immigrants", "state"};
+
+const char *qs_island_op_name(qs_island_op_t op)
+{
+    return (unsigned)op < QS_ARRAY_LEN(island_op_names) ? island_op_names[op] : NULL;
+}
+
+static const char *nm_island_op(int i)
+{
+    return qs_island_op_name((qs_island_op_t)i);
+}
 
 const char *qs_msg_type_name(qs_msg_type_t t)
 {
@@ -163,7 +176,11 @@ static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
 
 static void pack_island_records(msgpack_packer *pk, const qs_msg_island_records_t *r)
 {
-    open_msg(pk, QS_MSG_ISLAND_RECORDS, 8);
+    open_msg(pk, QS_MSG_ISLAND_RECORDS, 8 + (r->task_id ? 1 : 0) + (r->best ? 1 : 0));
+    if (r->task_id)
+        qs_mp_kv_u64(pk, "task_id", r->task_id);
+    if (r->best)
+        qs_mp_kv_bin(pk, "best", r->best, r->best_len);
     qs_mp_kv_u64(pk, "island", r->island);
     qs_mp_kv_u64(pk, "generation", r->generation);
     qs_mp_kv_bin(pk, "records", r->records, r->records_len);
@@ -189,6 +206,32 @@ static void pack_island_records(msgpack_packer *pk, const qs_msg_island_records_
     qs_mp_kv_u64(pk, "immigrants", r->immigrants);
     qs_mp_kv_u64(pk, "immigrants_lost", r->immigrants_lost);
     qs_mp_kv_f64(pk, "best_fitness", r->best_fitness);
+}
+
+static void pack_island(msgpack_packer *pk, const qs_msg_island_t *x)
+{
+    open_msg(pk, QS_MSG_ISLAND, 7 + (x->scenario ? 1 : 0) + (x->genomes ? 1 : 0));
+    qs_mp_kv_str(pk, "op", qs_island_op_name(x->op));
+    qs_mp_kv_u64(pk, "task_id", x->task_id);
+    qs_mp_kv_u64(pk, "config", x->config);
+    qs_mp_kv_u64(pk, "island", x->island);
+    qs_mp_kv_u64(pk, "generation", x->generation);
+    qs_mp_kv_bool(pk, "last", x->last);
+    qs_mp_kv_bool(pk, "migrate", x->migrate);
+    if (x->scenario)
+        qs_mp_kv_str(pk, "scenario", x->scenario);
+    if (x->genomes)
+        qs_mp_kv_bin(pk, "genomes", x->genomes, x->genomes_len);
+}
+
+static void pack_island_genomes(msgpack_packer *pk, const qs_msg_island_genomes_t *x)
+{
+    open_msg(pk, QS_MSG_ISLAND_GENOMES, 5);
+    qs_mp_kv_u64(pk, "task_id", x->task_id);
+    qs_mp_kv_u64(pk, "island", x->island);
+    qs_mp_kv_u64(pk, "generation", x->generation);
+    qs_mp_kv_str(pk, "what", x->state ? "state" : "emigrants");
+    qs_mp_kv_bin(pk, "genomes", x->genomes, x->genomes_len);
 }
 
 static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
@@ -296,6 +339,12 @@ static void pack_msg(msgpack_packer *pk, const qs_msg_t *m)
         return;
     case QS_MSG_ISLAND_RECORDS:
         pack_island_records(pk, &m->u.island_records);
+        break;
+    case QS_MSG_ISLAND:
+        pack_island(pk, &m->u.island);
+        break;
+    case QS_MSG_ISLAND_GENOMES:
+        pack_island_genomes(pk, &m->u.island_genomes);
         return;
     }
 }
@@ -726,12 +775,30 @@ out:
     return rc;
 }
 
+/* An owned copy of a bin field (at most UINT32_MAX bytes). */
+static int read_blob(const msgpack_object *o, const char *what, const char *key, uint8_t **out,
+                     uint32_t *out_len, qs_error_t *err)
+{
+    const uint8_t *p;
+    size_t len;
+    int rc = qs_mp_bin(o, what, key, -1, &p, &len, err);
+    if (rc < 0)
+        return rc;
+    if (len > UINT32_MAX)
+        return qs_error_set(err, QS_ERR(TOOBIG), "%s: field '%s' of %zu bytes", what, key, len);
+    *out = xmalloc(len ? len : 1);
+    memcpy(*out, p, len);
+    *out_len = (uint32_t)len;
+    return 0;
+}
+
 static int read_island_records(const msgpack_object *map, qs_msg_island_records_t *r,
                                qs_error_t *err)
 {
-    enum { ISLAND, GEN, RECORDS, DEAD, ALIVE, IMM, LOST, BEST, NK };
-    static const char *const keys[NK] = {"island", "generation", "records",         "dead",
-                                         "alive",  "immigrants", "immigrants_lost", "best_fitness"};
+    enum { ISLAND, GEN, RECORDS, DEAD, ALIVE, IMM, LOST, BEST, TASK, BESTORG, NK };
+    static const char *const keys[NK] = {"island",  "generation", "records",         "dead",
+                                         "alive",   "immigrants", "immigrants_lost", "best_fitness",
+                                         "task_id", "best"};
     const char *what = "island_records";
     const msgpack_object *v[NK], *items;
     const uint8_t *p;
@@ -785,6 +852,66 @@ static int read_island_records(const msgpack_object *map, qs_msg_island_records_
     TRY(qs_mp_u32(v[IMM], what, "immigrants", 0, UINT32_MAX, &r->immigrants, err));
     TRY(qs_mp_u32(v[LOST], what, "immigrants_lost", 0, UINT32_MAX, &r->immigrants_lost, err));
     TRY(qs_mp_f64(v[BEST], what, "best_fitness", &r->best_fitness, err));
+    if (v[TASK])
+        TRY(qs_mp_u64(v[TASK], what, "task_id", 1, UINT64_MAX, &r->task_id, err));
+    if (v[BESTORG])
+        TRY(read_blob(v[BESTORG], what, "best", &r->best, &r->best_len, err));
+out:
+    return rc;
+}
+
+static int read_island(const msgpack_object *map, qs_msg_island_t *x, qs_error_t *err)
+{
+    enum { OP, ID, CONFIG, ISLAND, GEN, LAST, MIGRATE, SCENARIO, GENOMES, NK };
+    static const char *const keys[NK] = {"op",   "task_id", "config",   "island", "generation",
+                                         "last", "migrate", "scenario", "genomes"};
+    const char *what = "island";
+    const msgpack_object *v[NK];
+    const char *sp;
+    size_t slen;
+    int op = 0, rc;
+    TRY(qs_mp_fields(map, keys, NK, v, what, err));
+    TRY(qs_mp_enum(v[OP], what, "op", nm_island_op, 0, (int)QS_ARRAY_LEN(island_op_names), &op,
+                   err));
+    x->op = (qs_island_op_t)op;
+    TRY(qs_mp_u64(v[ID], what, "task_id", 0, UINT64_MAX, &x->task_id, err));
+    TRY(qs_mp_u32(v[CONFIG], what, "config", 0, QS_WIRE_MAX_CONFIGS - 1, &x->config, err));
+    TRY(qs_mp_u32(v[ISLAND], what, "island", 0, QS_MAX_ISLANDS - 1, &x->island, err));
+    TRY(qs_mp_u32(v[GEN], what, "generation", 0, UINT32_MAX, &x->generation, err));
+    TRY(qs_mp_bool(v[LAST], what, "last", &x->last, err));
+    TRY(qs_mp_bool(v[MIGRATE], what, "migrate", &x->migrate, err));
+    if (x->op == QS_ISLAND_HOST) {
+        TRY(qs_mp_str_view(v[SCENARIO], what, "scenario", &sp, &slen, err));
+        x->scenario = xmalloc(slen + 1);
+        memcpy(x->scenario, sp, slen);
+        x->scenario[slen] = '\0';
+    }
+    if (x->op == QS_ISLAND_IMMIGRANTS || (x->op == QS_ISLAND_HOST && v[GENOMES]))
+        TRY(read_blob(v[GENOMES], what, "genomes", &x->genomes, &x->genomes_len, err));
+out:
+    return rc;
+}
+
+static int read_island_genomes(const msgpack_object *map, qs_msg_island_genomes_t *x,
+                               qs_error_t *err)
+{
+    static const char *const keys[] = {"task_id", "island", "generation", "what", "genomes"};
+    static const char *const whats[] = {"emigrants", "state"};
+    const char *what = "island_genomes";
+    const msgpack_object *v[5];
+    int rc;
+    TRY(qs_mp_fields(map, keys, 5, v, what, err));
+    TRY(qs_mp_u64(v[0], what, "task_id", 1, UINT64_MAX, &x->task_id, err));
+    TRY(qs_mp_u32(v[1], what, "island", 0, QS_MAX_ISLANDS - 1, &x->island, err));
+    TRY(qs_mp_u32(v[2], what, "generation", 0, UINT32_MAX, &x->generation, err));
+    if (!v[3] || v[3]->type != MSGPACK_OBJECT_STR ||
+        (!qs_mp_str_eq(v[3], whats[0]) && !qs_mp_str_eq(v[3], whats[1]))) {
+        rc = qs_error_set(err, QS_ERR(FORMAT), "%s: field 'what' must be 'emigrants' or 'state'",
+                          what);
+        goto out;
+    }
+    x->state = qs_mp_str_eq(v[3], whats[1]);
+    TRY(read_blob(v[4], what, "genomes", &x->genomes, &x->genomes_len, err));
 out:
     return rc;
 }
@@ -820,6 +947,10 @@ static int read_body(const msgpack_object *map, qs_msg_t *m, qs_error_t *err)
         return read_error(map, &m->u.error, err);
     case QS_MSG_ISLAND_RECORDS:
         return read_island_records(map, &m->u.island_records, err);
+    case QS_MSG_ISLAND:
+        return read_island(map, &m->u.island, err);
+    case QS_MSG_ISLAND_GENOMES:
+        return read_island_genomes(map, &m->u.island_genomes, err);
     case QS_MSG_SHUTDOWN: {
         static const char *const key = "reason";
         const msgpack_object *v;
@@ -874,6 +1005,14 @@ void qs_msg_destroy(qs_msg_t *m)
     case QS_MSG_ISLAND_RECORDS:
         free(m->u.island_records.records);
         free(m->u.island_records.dead);
+        free(m->u.island_records.best);
+        break;
+    case QS_MSG_ISLAND:
+        free(m->u.island.scenario);
+        free(m->u.island.genomes);
+        break;
+    case QS_MSG_ISLAND_GENOMES:
+        free(m->u.island_genomes.genomes);
         break;
     default:
         break;

@@ -17,9 +17,18 @@
  *   either -> error        something was wrong; the sender closes after it
  *   orch.  -> shutdown     finish and exit
  *
- * island_records carries one island's generation without genomes (the hosting of islands
- * on workers, issue 18; the orchestrator computes islands itself for now and passes each
- * island's records through this message's bytes, which it counts).
+ * [islands] hosting = workers (sim/hosting.h): each island lives on one worker, its host:
+ *
+ *   orch.  -> island (host)        the island's scenario and state; no answer
+ *   orch.  -> island (run)         live generation G; worker -> island_records, or at a
+ *                                  migration epoch island_genomes (its emigrants), then
+ *   orch.  -> island (immigrants)  the immigrants from the other islands; -> island_records
+ *   orch.  -> island (state)       worker -> island_genomes (the island's state: checkpoints)
+ *
+ * island_records carries one island's generation without genomes; with hosting =
+ * orchestrator the orchestrator passes each island's records through its bytes too, and
+ * counts them. Genomes travel in island and island_genomes as checkpoint frames
+ * (proto/checkpoint.h): the state of one island, or its emigrants/immigrants as orgs.
  *
  * Every decoder validates types, ranges and sizes and returns an error naming the field;
  * it never keeps a MessagePack object tree alive. */
@@ -61,7 +70,9 @@ typedef enum {
     QS_MSG_HEARTBEAT,
     QS_MSG_ERROR,
     QS_MSG_SHUTDOWN,
-    QS_MSG_ISLAND_RECORDS
+    QS_MSG_ISLAND_RECORDS,
+    QS_MSG_ISLAND,
+    QS_MSG_ISLAND_GENOMES
 } qs_msg_type_t;
 const char *qs_msg_type_name(qs_msg_type_t t); /* "hello", "challenge", ...; NULL if unknown */
 
@@ -159,7 +170,43 @@ typedef struct {
     uint32_t alive[QS_MAX_SPECIES]; /* organisms of each species in the next plan */
     uint32_t immigrants, immigrants_lost;
     double best_fitness;
+    uint64_t task_id; /* hosting = workers: the island message it answers (optional: 0) */
+    /* hosting = workers, when the island's best organism changed: a checkpoint frame whose
+     * best is it (optional: NULL, 0) */
+    uint8_t *best; /* owned */
+    uint32_t best_len;
 } qs_msg_island_records_t;
+
+/* What the orchestrator asks of an island's host (hosting = workers). */
+typedef enum {
+    QS_ISLAND_HOST = 0,   /* take the island: scenario, and its state in genomes (none:
+                           * generation 0, the founders made from the scenario) */
+    QS_ISLAND_RUN = 1,    /* live generation `generation`; then advance, or answer with the
+                           * emigrants when `migrate` */
+    QS_ISLAND_IMMIGRANTS, /* the immigrants (genomes: their orgs); advance */
+    QS_ISLAND_STATE       /* answer with the island's state (checkpoints) */
+} qs_island_op_t;
+const char *qs_island_op_name(qs_island_op_t op); /* "host", "run", ...; NULL if unknown */
+
+typedef struct {
+    qs_island_op_t op;
+    uint64_t task_id; /* what the answer names (host: 0, no answer) */
+    uint32_t config, island, generation;
+    int last;         /* run: the run's last generation */
+    int migrate;      /* run: a migration follows this generation */
+    char *scenario;   /* host: the run's resolved scenario (owned; NULL otherwise) */
+    uint8_t *genomes; /* owned: a checkpoint frame (host: state, optional; immigrants) */
+    uint32_t genomes_len;
+} qs_msg_island_t;
+
+/* An island's genomes, from its host: its emigrants (as orgs), or its state. */
+typedef struct {
+    uint64_t task_id;
+    uint32_t island, generation;
+    int state;        /* 0: emigrants, 1: the island's state */
+    uint8_t *genomes; /* owned: a checkpoint frame */
+    uint32_t genomes_len;
+} qs_msg_island_genomes_t;
 
 typedef struct {
     qs_msg_type_t type;
@@ -176,6 +223,8 @@ typedef struct {
         qs_msg_error_t error;
         qs_msg_shutdown_t shutdown;
         qs_msg_island_records_t island_records;
+        qs_msg_island_t island;
+        qs_msg_island_genomes_t island_genomes;
     } u;
 } qs_msg_t;
 

@@ -45,8 +45,7 @@ void qs_islands_topology(const qs_scenario_t *sc, uint32_t *out)
     free(off);
 }
 
-/* Island k's scenario: the run's, with its shares. */
-static void island_scenario(const qs_scenario_t *sc, uint32_t k, qs_scenario_t *out)
+void qs_islands_scenario(const qs_scenario_t *sc, uint32_t k, qs_scenario_t *out)
 {
     *out = *sc;
     if (sc->islands <= 1)
@@ -68,6 +67,7 @@ static void setup(qs_islands_t *isl, const qs_scenario_t *sc)
     isl->isc = xcalloc(isl->n, sizeof *isl->isc);
     isl->pop = xcalloc(isl->n, sizeof *isl->pop);
     isl->start = xcalloc(isl->n + 1, sizeof *isl->start);
+    isl->hosted_alive = xcalloc(isl->n, sizeof *isl->hosted_alive);
     isl->degree = qs_scenario_in_degree(sc);
     size_t edges = (size_t)isl->n * isl->degree;
     isl->adj = xmalloc((edges + 1) * sizeof *isl->adj);
@@ -81,7 +81,7 @@ static void setup(qs_islands_t *isl, const qs_scenario_t *sc)
         }
     free(in);
     for (uint32_t k = 0; k < isl->n; k++)
-        island_scenario(sc, k, &isl->isc[k]);
+        qs_islands_scenario(sc, k, &isl->isc[k]);
 }
 
 /* The island whose best is the best of all (fitness, then the lower id), or -1. */
@@ -181,6 +181,7 @@ void qs_islands_destroy(qs_islands_t *isl)
     free(isl->pop);
     free(isl->isc);
     free(isl->start);
+    free(isl->hosted_alive);
     free(isl->adj);
     free(isl->src);
     memset(isl, 0, sizeof *isl);
@@ -557,22 +558,10 @@ static void through_the_wire(qs_islands_t *isl, uint32_t k, qs_generation_out_t 
     qs_bytes_destroy(&wire);
 }
 
-void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out)
+/* The end of a generation, its islands' outputs in: the whole, the best, the next. */
+static void conclude(qs_islands_t *isl, int last, qs_islands_out_t *out)
 {
-    const qs_scenario_t *sc = isl->sc;
-    uint32_t g = isl->generation;
-    memset(out, 0, sizeof *out);
-    if (isl->n == 1) {
-        qs_population_advance(&isl->pop[0], last, &out->all);
-    } else {
-        if (!last && sc->migrants && (g + 1) % sc->interval == 0)
-            migrate(isl);
-        out->n = isl->n;
-        out->island = xcalloc(isl->n, sizeof *out->island);
-        for (uint32_t k = 0; k < isl->n; k++) {
-            qs_population_advance(&isl->pop[k], last, &out->island[k]);
-            through_the_wire(isl, k, &out->island[k]);
-        }
+    if (isl->n > 1) {
         gather(isl, out);
         if (last)
             out->all.extinct = 0;
@@ -580,25 +569,95 @@ void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out)
     out->migrated = out->all.immigrants;
     out->lost = out->all.immigrants_lost;
     note_best(isl);
-    isl->generation = g + 1;
+    isl->generation++;
+}
+
+void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (isl->n == 1) {
+        qs_population_advance(&isl->pop[0], last, &out->all);
+    } else {
+        if (qs_islands_migrate_after(isl, last))
+            migrate(isl);
+        out->n = isl->n;
+        out->island = xcalloc(isl->n, sizeof *out->island);
+        for (uint32_t k = 0; k < isl->n; k++) {
+            qs_population_advance(&isl->pop[k], last, &out->island[k]);
+            through_the_wire(isl, k, &out->island[k]);
+        }
+    }
+    conclude(isl, last, out);
+}
+
+int qs_islands_migrate_after(const qs_islands_t *isl, int last)
+{
+    const qs_scenario_t *sc = isl->sc;
+    return isl->n > 1 && !last && sc->migrants && (isl->generation + 1) % sc->interval == 0;
+}
+
+void qs_islands_hosted_advance(qs_islands_t *isl, int last, qs_generation_out_t *outs,
+                               qs_islands_out_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint32_t k = 0; k < isl->n; k++) { /* the counters the orchestrator keeps */
+        qs_population_t *p = &isl->pop[k];
+        const qs_generation_out_t *o = &outs[k];
+        uint32_t next = 0;
+        for (uint32_t s = 0; s < QS_MAX_SPECIES; s++)
+            next += o->alive_next[s];
+        p->births += next - (o->summary.population - o->ndeaths); /* the next plan's newborns */
+        p->deaths += o->ndeaths;
+        p->flops_total += o->summary.flops;
+        p->generation = isl->generation + 1;
+        isl->hosted_alive[k] = next;
+    }
+    if (isl->n == 1) {
+        out->all = outs[0];
+        const qs_rec_generation_t *s = &out->all.summary;
+        for (uint32_t sp = 0; sp < s->nspecies; sp++)
+            if (!last && s->species_count[sp] > 0 && out->all.alive_next[sp] == 0)
+                out->all.extinct |= 1u << sp;
+        free(outs);
+    } else {
+        out->n = isl->n;
+        out->island = outs;
+    }
+    conclude(isl, last, out);
+}
+
+uint32_t qs_islands_hosted_count(const qs_islands_t *isl)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < isl->n; k++)
+        n += isl->hosted_alive[k];
+    return n;
+}
+
+void qs_islands_shed(qs_islands_t *isl)
+{
+    for (uint32_t k = 0; k < isl->n; k++) {
+        qs_population_t *p = &isl->pop[k];
+        isl->hosted_alive[k] = p->norgs;
+        for (uint32_t i = 0; i < p->norgs; i++) {
+            free(p->orgs[i].genome);
+            free(p->orgs[i].result);
+        }
+        p->norgs = 0;
+    }
 }
 
 /* ---- checkpoints -------------------------------------------------------------------------- */
 
-void qs_islands_checkpoint(const qs_islands_t *isl, qs_checkpoint_t *c)
+void qs_islands_checkpoint_combine(const qs_islands_t *isl, const qs_checkpoint_t *part,
+                                   qs_checkpoint_t *c)
 {
-    if (isl->n == 1) {
-        qs_population_checkpoint(&isl->pop[0], c);
-        return;
-    }
-    qs_checkpoint_t *part = xcalloc(isl->n, sizeof *part);
     memset(c, 0, sizeof *c);
     c->seed = isl->sc->seed;
     c->generation = isl->generation;
     c->nislands = isl->n;
     c->islands = xcalloc(isl->n, sizeof *c->islands);
     for (uint32_t k = 0; k < isl->n; k++) {
-        qs_population_checkpoint(&isl->pop[k], &part[k]);
         c->norgs += part[k].norgs;
         c->next_id = QS_MAX(c->next_id, part[k].next_id);
         c->births += part[k].births;
@@ -622,6 +681,18 @@ void qs_islands_checkpoint(const qs_islands_t *isl, qs_checkpoint_t *c)
         c->best_generation = pb->best_generation;
         c->best = pb->best;
     }
+}
+
+void qs_islands_checkpoint(const qs_islands_t *isl, qs_checkpoint_t *c)
+{
+    if (isl->n == 1) {
+        qs_population_checkpoint(&isl->pop[0], c);
+        return;
+    }
+    qs_checkpoint_t *part = xcalloc(isl->n, sizeof *part);
+    for (uint32_t k = 0; k < isl->n; k++)
+        qs_population_checkpoint(&isl->pop[k], &part[k]);
+    qs_islands_checkpoint_combine(isl, part, c);
     for (uint32_t k = 0; k < isl->n; k++)
         qs_population_checkpoint_release(&part[k]);
     free(part);

@@ -32,12 +32,13 @@
 typedef struct {
     const qs_scenario_t *sc; /* borrowed: the run's */
     uint32_t n;
-    qs_scenario_t *isc;   /* n: each island's own scenario */
-    qs_population_t *pop; /* n */
-    uint32_t degree;      /* out-neighbours of each island */
-    uint32_t *adj;        /* adj[k * degree + d]: island k's destinations */
-    uint32_t *src;        /* src[k * degree + j]: the islands sending to k, ascending */
-    uint32_t *start;      /* n + 1: flat index of each island's first entry */
+    qs_scenario_t *isc;     /* n: each island's own scenario */
+    qs_population_t *pop;   /* n */
+    uint32_t degree;        /* out-neighbours of each island */
+    uint32_t *adj;          /* adj[k * degree + d]: island k's destinations */
+    uint32_t *src;          /* src[k * degree + j]: the islands sending to k, ascending */
+    uint32_t *start;        /* n + 1: flat index of each island's first entry */
+    uint32_t *hosted_alive; /* n: hosting = workers: organisms of each island's plan */
     uint32_t generation;
     uint64_t records_bytes; /* the islands' records messages, all generations (see advance) */
     /* the best organism so far: which island holds it (its pop->best) */
@@ -55,6 +56,10 @@ void qs_islands_destroy(qs_islands_t *isl);
  * out-neighbour lists: out[k * degree + d], degree = qs_scenario_in_degree(sc) (the
  * graphs are regular: as many in as out). out holds count * degree entries. */
 void qs_islands_topology(const qs_scenario_t *sc, uint32_t *out);
+
+/* Island k's own scenario: the run's sc with its shares of the places, founders, budget
+ * and capacity. */
+void qs_islands_scenario(const qs_scenario_t *sc, uint32_t k, qs_scenario_t *out);
 
 /* Budget every island and number the entries; returns how many there are. */
 uint32_t qs_islands_budget(qs_islands_t *isl);
@@ -87,6 +92,19 @@ void qs_islands_out_destroy(qs_islands_out_t *out);
  * isl->records_bytes counts them. */
 void qs_islands_advance(qs_islands_t *isl, int last, qs_islands_out_t *out);
 
+/* Whether a migration follows the current generation (never after the last). */
+int qs_islands_migrate_after(const qs_islands_t *isl, int last);
+
+/* [islands] hosting = workers (sim/hosting.h). The orchestrator keeps each island's
+ * counters and best, not its plan: shed frees the plans (after their states went to the
+ * hosts), hosted_count is the organisms of the hosts' plans, and hosted_advance ends a
+ * generation from the islands' outputs as their hosts sent them (outs: n, taken), as
+ * qs_islands_advance does from its own. */
+void qs_islands_shed(qs_islands_t *isl);
+uint32_t qs_islands_hosted_count(const qs_islands_t *isl);
+void qs_islands_hosted_advance(qs_islands_t *isl, int last, qs_generation_out_t *outs,
+                               qs_islands_out_t *out);
+
 /* One island's generation as the island_records message a host sends (records encoded
  * into *records, which m borrows; m->dead is malloc'ed: free it), and back (o owned). */
 void qs_islands_records_msg(const qs_generation_out_t *o, uint32_t island, uint32_t nspecies,
@@ -102,5 +120,9 @@ const qs_population_t *qs_islands_best(const qs_islands_t *isl);
  * qs_islands_checkpoint_release). */
 void qs_islands_checkpoint(const qs_islands_t *isl, qs_checkpoint_t *c);
 void qs_islands_checkpoint_release(qs_checkpoint_t *c);
+/* The same from each island's own checkpoint (part: n of them, n > 1; c borrows their
+ * organisms and weights). */
+void qs_islands_checkpoint_combine(const qs_islands_t *isl, const qs_checkpoint_t *part,
+                                   qs_checkpoint_t *c);
 
 #endif

@@ -19,6 +19,7 @@
 #include "core/quine.h"
 #include "proto/wire.h"
 #include "sim/dataset.h"
+#include "sim/hosting.h"
 #include "sim/islands.h"
 #include "sim/pool.h"
 #include "sim/progress.h"
@@ -34,7 +35,9 @@ typedef struct run {
     uint32_t index;     /* its config's index in the pool */
     qs_scenario_t *sc;
     const char *scenario_text;
-    qs_islands_t isl; /* the population(s) */
+    qs_islands_t isl;      /* the population(s) */
+    qs_hosting_t *hosting; /* [islands] hosting = workers: the hosts compute isl's islands */
+    int end_after_state;   /* hosted: the checkpoint being gathered is the last */
     qs_rundir_t rd;
     int rd_open;
     qs_data_t *data; /* own_data or an earlier run's with the same images */
@@ -87,6 +90,12 @@ static void fatal(run_t *r, const char *fmt, ...)
     qs_progress_fatal(&r->prog, msg);
     snprintf(r->out->reason, sizeof r->out->reason, "failed");
     finish(r, 1);
+}
+
+/* The organisms of the current plan, wherever it is held. */
+static uint32_t run_count(const run_t *r)
+{
+    return r->hosting ? qs_islands_hosted_count(&r->isl) : qs_islands_count(&r->isl);
 }
 
 static void on_status(uv_timer_t *t)
@@ -180,8 +189,8 @@ static void task_describe(const qs_pool_task_t *t, char *buf, size_t cap)
              qs_islands_entry(&r->isl, task_index(t))->id);
 }
 
-static const qs_pool_task_ops_t task_ops = {task_encode, task_result, task_done, task_failed,
-                                            task_describe};
+static const qs_pool_task_ops_t task_ops = {task_encode, task_result,   task_done,
+                                            task_failed, task_describe, NULL};
 
 /* ---- generations ---------------------------------------------------------------------------- */
 
@@ -195,6 +204,12 @@ static uint64_t task_id(const run_t *r, uint32_t i)
 
 static void start_generation(run_t *r)
 {
+    if (r->hosting) {
+        r->ntasks = r->ndone = 0;
+        r->gen_started = qs_now();
+        qs_hosting_generation(r->hosting, r->isl.generation + 1 >= r->sc->generations);
+        return;
+    }
     free(r->tasks);
     r->ntasks = qs_islands_budget(&r->isl);
     r->tasks = xcalloc(r->ntasks ? r->ntasks : 1, sizeof *r->tasks);
@@ -289,11 +304,10 @@ static void slow_disk_hook(uint32_t generation)
     nanosleep(&ts, NULL);
 }
 
-/* Write checkpoint.msgpack for the current boundary (the plan of pop.generation). */
-static int write_checkpoint(run_t *r, int finished)
+/* Write c as checkpoint.msgpack for the current boundary (the plan of pop.generation). */
+static int save_checkpoint(run_t *r, qs_checkpoint_t *c0, int finished)
 {
-    qs_checkpoint_t c;
-    qs_islands_checkpoint(&r->isl, &c);
+    qs_checkpoint_t c = *c0;
     c.scenario = (char *)r->scenario_text;
     c.finished = finished;
     c.wall_seconds = r->wall_before + (qs_now() - r->run_started);
@@ -302,8 +316,6 @@ static int write_checkpoint(run_t *r, int finished)
     snprintf(path, sizeof path, "%s/checkpoint.msgpack", r->rd.dir);
     qs_error_t err = {0};
     int rc = qs_checkpoint_save(&c, path, &err);
-    c.scenario = NULL;
-    qs_islands_checkpoint_release(&c);
     if (rc < 0) {
         fatal(r,
               "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
@@ -311,17 +323,81 @@ static int write_checkpoint(run_t *r, int finished)
               err.msg);
         return rc;
     }
-    event(r, 0, "checkpoint: generation %u, %u organisms", r->isl.generation,
-          qs_islands_count(&r->isl));
+    event(r, 0, "checkpoint: generation %u, %u organisms", r->isl.generation, run_count(r));
     slow_disk_hook(r->isl.generation);
+    return 0;
+}
+
+/* The same from the islands the orchestrator holds itself. */
+static int write_checkpoint(run_t *r, int finished)
+{
+    qs_checkpoint_t c;
+    qs_islands_checkpoint(&r->isl, &c);
+    int rc = save_checkpoint(r, &c, finished);
+    qs_islands_checkpoint_release(&c);
+    return rc;
+}
+
+/* The run is over (completed or extinct): the end record, then (checkpoint written) the
+ * report. */
+static int write_end(run_t *r, int last)
+{
+    qs_error_t err = {0};
+    if (qs_rundir_write_end(&r->rd, r->isl.generation, last ? "completed" : "extinct", &err) < 0) {
+        fatal(r, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void report_end(run_t *r, int last)
+{
+    final_report(r, last ? "completed" : "extinct");
+    finish(r, 0);
+}
+
+/* What generation g produced goes to the run directory and the terminal; out is taken. */
+static int record_generation(run_t *r, qs_islands_out_t *out, double wall)
+{
+    uint32_t g = r->isl.generation - 1;
+    qs_error_t err = {0};
+    if (qs_rundir_write_generation(&r->rd, out, wall, qs_pool_ready(r->o->pool), &err) < 0) {
+        qs_islands_out_destroy(out);
+        fatal(r, "%s", err.msg);
+        return -1;
+    }
+    if (r->isl.best_changed) {
+        r->isl.best_changed = 0;
+        if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
+            qs_islands_out_destroy(out);
+            fatal(r, "%s", err.msg);
+            return -1;
+        }
+    }
+    if (out->migrated || out->lost)
+        event(r, 0, "migration after generation %u: %u immigrants placed, %u refused (capacity)", g,
+              out->migrated, out->lost);
+    const qs_rec_generation_t *s = &out->all.summary;
+    r->out->last = *s;
+    r->out->has_last = 1;
+    event(r, 0,
+          "generation %u: population %u, births %u, deaths %u, best accuracy %.4f, mean %.4f, "
+          "self R2 %.4f, %.2fs",
+          g, s->population, s->births, s->deaths, s->best_accuracy, s->mean_accuracy, s->mean_r2,
+          wall);
+    for (uint32_t sp = 0; sp < r->sc->nspecies; sp++)
+        if (out->all.extinct & (1u << sp))
+            event(r, 1, "species %s went extinct in generation %u", r->sc->species[sp].name, g);
+    qs_progress_generation(&r->prog, s, r->sc->generations, wall);
+    r->last_gen_seconds = wall;
+    qs_islands_out_destroy(out);
     return 0;
 }
 
 static void generation_complete(run_t *r)
 {
     double wall = qs_now() - r->gen_started;
-    uint32_t g = r->isl.generation;
-    int last = g + 1 >= r->sc->generations;
+    int last = r->isl.generation + 1 >= r->sc->generations;
     qs_error_t err = {0};
     if (qs_archiver_write_generation(&r->rd.archive, r->isl.pop, r->isl.n, &err) < 0) {
         fatal(r, "%s", err.msg); /* the lives are over: archive them */
@@ -334,52 +410,72 @@ static void generation_complete(run_t *r)
      * (and fsynced) while they compute. The checkpoint comes after the records it counts. */
     if (!done)
         start_generation(r);
-    if (qs_rundir_write_generation(&r->rd, &out, wall, qs_pool_ready(r->o->pool), &err) < 0) {
-        qs_islands_out_destroy(&out);
-        fatal(r, "%s", err.msg);
+    if (record_generation(r, &out, wall) < 0)
         return;
-    }
-    if (r->isl.best_changed) {
-        r->isl.best_changed = 0;
-        if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
-            qs_islands_out_destroy(&out);
-            fatal(r, "%s", err.msg);
-            return;
-        }
-    }
-    if (out.migrated || out.lost)
-        event(r, 0, "migration after generation %u: %u immigrants placed, %u refused (capacity)", g,
-              out.migrated, out.lost);
-    const qs_rec_generation_t *s = &out.all.summary;
-    r->out->last = *s;
-    r->out->has_last = 1;
-    event(r, 0,
-          "generation %u: population %u, births %u, deaths %u, best accuracy %.4f, mean %.4f, "
-          "self R2 %.4f, %.2fs",
-          g, s->population, s->births, s->deaths, s->best_accuracy, s->mean_accuracy, s->mean_r2,
-          wall);
-    for (uint32_t sp = 0; sp < r->sc->nspecies; sp++)
-        if (out.all.extinct & (1u << sp))
-            event(r, 1, "species %s went extinct in generation %u", r->sc->species[sp].name, g);
-    qs_progress_generation(&r->prog, s, r->sc->generations, wall);
-    r->last_gen_seconds = wall;
-    qs_islands_out_destroy(&out);
-
     if (done) {
-        const char *reason = last ? "completed" : "extinct";
-        if (qs_rundir_write_end(&r->rd, r->isl.generation, reason, &err) < 0) {
-            fatal(r, "%s", err.msg);
-            return;
-        }
-        if (write_checkpoint(r, 1) < 0)
-            return;
-        final_report(r, reason);
-        finish(r, 0);
+        if (write_end(r, last) == 0 && write_checkpoint(r, 1) == 0)
+            report_end(r, last);
         return;
     }
     uint32_t every = r->sc->checkpoint_every;
     if (every && r->isl.generation % every == 0)
         write_checkpoint(r, 0);
+}
+
+/* ---- hosted islands ([islands] hosting = workers, sim/hosting.h) ------------------------------
+ */
+
+/* The hosts' generation is over: record it; then a checkpoint (gathered from the hosts)
+ * when one is due, and the next generation after it. */
+static void hosted_generation(void *ctx, qs_islands_out_t *out)
+{
+    run_t *r = ctx;
+    double wall = qs_now() - r->gen_started;
+    int last = r->isl.generation >= r->sc->generations; /* advanced already */
+    int done = last || qs_islands_hosted_count(&r->isl) == 0;
+    if (r->stopped || record_generation(r, out, wall) < 0)
+        return;
+    uint32_t every = r->sc->checkpoint_every;
+    if (done) {
+        if (write_end(r, last) < 0)
+            return;
+        r->end_after_state = 1;
+        qs_hosting_gather(r->hosting);
+    } else if (every && r->isl.generation % every == 0) {
+        qs_hosting_gather(r->hosting);
+    } else {
+        start_generation(r);
+    }
+}
+
+static void hosted_state(void *ctx, qs_checkpoint_t *c)
+{
+    run_t *r = ctx;
+    if (r->stopped || save_checkpoint(r, c, r->end_after_state) < 0)
+        return;
+    if (r->end_after_state)
+        report_end(r, r->isl.generation >= r->sc->generations);
+    else
+        start_generation(r);
+}
+
+static void hosted_fatal(void *ctx, const char *msg)
+{
+    fatal(ctx, "%s", msg);
+}
+
+/* Hand r's islands to their hosts: local workers are waited for (as many as there are
+ * islands, at most), remote ones as they come. */
+static void start_hosting(run_t *r)
+{
+    static const qs_hosting_cb_t cb0 = {NULL, hosted_generation, hosted_state, hosted_fatal};
+    qs_hosting_cb_t cb = cb0;
+    cb.ctx = r;
+    uint32_t expect = QS_MIN(r->o->nworkers, r->isl.n);
+    r->hosting = qs_hosting_new(r->o->pool, &r->isl, r->index, r->scenario_text,
+                                (uint64_t)r->index << 54 | (uint64_t)1 << 53, expect, &cb);
+    event(r, 0, "islands hosted by the workers: %u island(s) dealt out over the first %u ready",
+          r->isl.n, QS_MAX(expect, 1));
 }
 
 /* ---- signals, shutdown ---------------------------------------------------------------------- */
@@ -403,6 +499,14 @@ static void on_pool_fatal(void *ctx, const char *msg)
             fatal(&o->runs[i], "%s; see run.log in %s", msg, o->runs[i].rd.dir);
 }
 
+static void on_pool_worker(void *ctx, uint64_t worker, int up)
+{
+    orch_t *o = ctx;
+    for (uint32_t i = 0; i < o->nruns; i++)
+        if (o->runs[i].hosting && !o->runs[i].stopped)
+            qs_hosting_worker(o->runs[i].hosting, worker, up);
+}
+
 /* Every worker and pool handle is closed: close ours, and uv_run returns. */
 static void on_pool_stopped(void *ctx)
 {
@@ -420,6 +524,8 @@ static void finish(run_t *r, int code)
         return;
     r->stopped = 1;
     r->exit_code = code;
+    if (r->hosting)
+        qs_hosting_stop(r->hosting);
     if (r->rd_open) {
         uint64_t founders, births, deaths;
         qs_islands_totals(&r->isl, &founders, &births, &deaths);
@@ -453,11 +559,17 @@ static void interrupt_run(run_t *r, int signo)
           strsignal(signo), r->isl.generation, held);
     if (r->stopped)
         return;
-    if (write_checkpoint(r, 0) < 0)
-        return;
-    qs_error_t err = {0};
-    if (qs_rundir_sort_phylogeny(&r->rd, &err) < 0) /* the checkpoint stays good */
-        event(r, 1, "phylogeny.csv left in death order: %s", err.msg);
+    if (r->hosting) {
+        /* The genomes are on the hosts: the last checkpoint stays; a resume cuts the files
+         * back to it and redoes the generations after it. */
+        event(r, 1, "islands hosted by the workers: the last checkpoint is kept");
+    } else {
+        if (write_checkpoint(r, 0) < 0)
+            return;
+        qs_error_t err = {0};
+        if (qs_rundir_sort_phylogeny(&r->rd, &err) < 0) /* the checkpoint stays good */
+            event(r, 1, "phylogeny.csv left in death order: %s", err.msg);
+    }
     if (r->o->nruns == 1)
         event(r, 1, "resume with: quinesim run --resume %s", r->rd.dir);
     snprintf(r->out->reason, sizeof r->out->reason, "interrupted");
@@ -551,7 +663,8 @@ static void pool_start(orch_t *o)
                          .ctx = o,
                          .on_event = on_pool_event,
                          .on_fatal = on_pool_fatal,
-                         .on_stopped = on_pool_stopped};
+                         .on_stopped = on_pool_stopped,
+                         .on_worker = on_pool_worker};
     o->pool = qs_pool_new(&o->loop, &po);
     uv_timer_init(&o->loop, &o->status);
     o->status.data = o;
@@ -622,6 +735,11 @@ static int setup_run(orch_t *o, run_t *r)
     if (r->out->resume)
         event(r, 1, "resuming at generation %u from the checkpoint (%u organisms)",
               r->isl.generation, qs_islands_count(&r->isl));
+    if (r->sc->hosting == QS_HOSTING_WORKERS && o->opts->echo_tasks) {
+        fprintf(stderr, "quinesim run: [islands] hosting = workers computes every life: no "
+                        "compute-free tasks\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -630,8 +748,7 @@ static void start_run(orch_t *o, run_t *r)
     const qs_scenario_t *sc = r->sc;
     r->run_started = qs_now();
     event(r, 0, "run %s: %u generations, %u species, %u organisms, %u workers, seed %" PRIu64,
-          sc->name, sc->generations, sc->nspecies, qs_islands_count(&r->isl), o->nworkers,
-          sc->seed);
+          sc->name, sc->generations, sc->nspecies, run_count(r), o->nworkers, sc->seed);
     if (o->nruns > 1)
         event(r, 0, "one of %u runs sharing the workers (config %u)", o->nruns, r->index);
     qs_progress_start(&r->prog, sc->name, sc->generations, sc->population, o->nworkers,
@@ -639,6 +756,8 @@ static void start_run(orch_t *o, run_t *r)
     /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
     if (!r->out->resume && write_checkpoint(r, 0) < 0)
         return;
+    if (sc->hosting == QS_HOSTING_WORKERS)
+        start_hosting(r);
 }
 
 int qs_orchestrator_run_set(qs_orch_run_t *runs, uint32_t n, const qs_run_opts_t *opts)
@@ -728,8 +847,10 @@ out:
         qs_data_destroy(&r->own_data);
     }
     qs_pool_free(o->pool);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         free(o->runs[i].tasks);
+        qs_hosting_free(o->runs[i].hosting);
+    }
     free(o->runs);
     free(o->configs);
     free(o->data);

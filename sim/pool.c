@@ -175,10 +175,71 @@ static void send_task(worker_t *w, qs_pool_task_t *t)
     pool_send(w, &m); /* the task borrows what it sends: nothing to free */
 }
 
+static worker_t *find_worker(const qs_pool_t *p, uint64_t uid)
+{
+    for (worker_t *w = p->workers; w; w = w->next)
+        if (w->uid == uid && w->ready && !w->dying)
+            return w;
+    return NULL;
+}
+
+uint32_t qs_pool_ready_ids(const qs_pool_t *p, uint64_t *ids, uint32_t cap)
+{
+    uint32_t n = 0;
+    for (const worker_t *w = p->workers; w; w = w->next)
+        if (w->ready && !w->dying) {
+            if (n < cap)
+                ids[n] = w->uid;
+            n++;
+        }
+    return n;
+}
+
+int qs_pool_submit_to(qs_pool_t *p, qs_pool_task_t *t, uint64_t worker)
+{
+    worker_t *w = find_worker(p, worker);
+    if (!w)
+        return -1;
+    t->state = QS_POOL_TASK_PENDING;
+    t->pin = worker;
+    t->next = NULL;
+    if (w->ptail)
+        w->ptail->next = t;
+    else
+        w->phead = t;
+    w->ptail = t;
+    return 0;
+}
+
+int qs_pool_send_to(qs_pool_t *p, uint64_t worker, const qs_msg_t *m)
+{
+    worker_t *w = find_worker(p, worker);
+    if (!w)
+        return -1;
+    pool_send(w, m);
+    return 0;
+}
+
+/* w's pinned tasks, in order, as far as its window allows. */
+static void dispatch_pinned(worker_t *w)
+{
+    while (w->phead && w->ninflight < QS_POOL_MAX_INFLIGHT && !w->dying) {
+        qs_pool_task_t *t = w->phead;
+        w->phead = t->next;
+        if (!w->phead)
+            w->ptail = NULL;
+        t->next = NULL;
+        send_task(w, t);
+    }
+}
+
 void qs_pool_dispatch(qs_pool_t *p)
 {
     if (p->stopping)
         return;
+    for (worker_t *w = p->workers; w; w = w->next)
+        if (w->ready && !w->dying)
+            dispatch_pinned(w);
     uint32_t in_flight = QS_MIN(p->o.in_flight, QS_POOL_MAX_INFLIGHT), nready = qs_pool_ready(p);
     /* Round-robin, one task per worker per pass, so work spreads evenly. A worker gets a
      * second (third...) queued task only while the queue holds more than one task per
@@ -197,15 +258,25 @@ void qs_pool_dispatch(qs_pool_t *p)
     }
 }
 
-/* Put w's tasks back in the queue; the one it was computing counts as a failed attempt. */
+/* Put w's tasks back in the queue; the one it was computing counts as a failed attempt.
+ * Pinned tasks are dropped with the worker: on_worker tells their owner. */
 void pool_requeue(worker_t *w, const char *reason)
 {
     qs_pool_t *p = w->p;
     qs_pool_task_t *failed = NULL;
+    int was_ready = w->ready && w->uid;
+    w->dying = 1;
+    for (qs_pool_task_t *t = w->phead; t; t = t->next)
+        t->state = QS_POOL_TASK_DONE;
+    w->phead = w->ptail = NULL;
     for (uint32_t k = 0; k < w->ninflight; k++) {
         qs_pool_task_t *t = w->inflight[k];
         if (t->state != QS_POOL_TASK_SENT)
             continue;
+        if (t->pin) {
+            t->state = QS_POOL_TASK_DONE;
+            continue;
+        }
         if (k == 0) {
             t->attempts++;
             snprintf(t->last_error, sizeof t->last_error, "%s", reason);
@@ -216,6 +287,8 @@ void pool_requeue(worker_t *w, const char *reason)
     w->ninflight = 0;
     if (failed && failed->attempts >= QS_POOL_MAX_TASK_ATTEMPTS && failed->ops->on_task_failed)
         failed->ops->on_task_failed(failed);
+    if (was_ready && p->o.on_worker && !p->stopping)
+        p->o.on_worker(p->o.ctx, w->uid, 0);
 }
 
 /* ---- messages from workers ------------------------------------------------------------------ */
@@ -238,6 +311,23 @@ static void mark_set_up(worker_t *w)
         pool_local_ready(w);
 }
 
+/* Task inflight[pos] of w is answered and taken: the pool lets go of it. */
+static void complete(worker_t *w, int pos, uint64_t task_id)
+{
+    qs_pool_task_t *t = w->inflight[pos];
+    memmove(&w->inflight[pos], &w->inflight[pos + 1],
+            (w->ninflight - (uint32_t)pos - 1) * sizeof w->inflight[0]);
+    w->ninflight--;
+    w->busy_since = qs_now();
+    w->results++;
+    w->last_result = task_id;
+    mark_set_up(w);
+    w->idle_beats = 0;
+    t->state = QS_POOL_TASK_DONE;
+    t->ops->on_done(t);
+    qs_pool_dispatch(w->p);
+}
+
 /* The one place a result is received. */
 static void handle_result(worker_t *w, qs_life_result_t *r)
 {
@@ -248,21 +338,29 @@ static void handle_result(worker_t *w, qs_life_result_t *r)
     }
     qs_pool_task_t *t = w->inflight[pos];
     qs_error_t err = {0};
-    if (t->ops->on_result(t, r, &err) < 0) {
+    if (t->pin || t->ops->on_result(t, r, &err) < 0) {
+        pool_worker_fail(w, "%s", t->pin ? "a result for an island task" : err.msg);
+        return;
+    }
+    complete(w, pos, r->task_id);
+}
+
+/* The answer to a pinned task (an island's host): island_records or island_genomes. */
+static void handle_reply(worker_t *w, uint64_t task_id, qs_msg_t *m)
+{
+    int pos = inflight_position(w, task_id);
+    if (pos < 0 || !w->inflight[pos]->pin) {
+        pool_worker_fail(w, "%s for task %" PRIu64 ", which it was not given as an island's host",
+                         qs_msg_type_name(m->type), task_id);
+        return;
+    }
+    qs_pool_task_t *t = w->inflight[pos];
+    qs_error_t err = {0};
+    if (t->ops->on_reply(t, m, &err) < 0) {
         pool_worker_fail(w, "%s", err.msg);
         return;
     }
-    memmove(&w->inflight[pos], &w->inflight[pos + 1],
-            (w->ninflight - (uint32_t)pos - 1) * sizeof w->inflight[0]);
-    w->ninflight--;
-    w->busy_since = qs_now();
-    w->results++;
-    w->last_result = r->task_id;
-    mark_set_up(w);
-    w->idle_beats = 0;
-    t->state = QS_POOL_TASK_DONE;
-    t->ops->on_done(t);
-    qs_pool_dispatch(w->p);
+    complete(w, pos, task_id);
 }
 
 /* A worker's hello names its kernels: run.log records them, and the run warns when they
@@ -319,6 +417,8 @@ static void handle_hello(worker_t *w, const qs_msg_hello_t *h)
         c.u.config.count = p->o.nconfigs;
         pool_send(w, &c);
     }
+    if (p->o.on_worker)
+        p->o.on_worker(p->o.ctx, w->uid, 1);
     qs_pool_dispatch(p);
 }
 
@@ -365,6 +465,12 @@ static void handle_msg(worker_t *w, qs_msg_t *m)
         return;
     case QS_MSG_RESULT:
         handle_result(w, &m->u.result);
+        return;
+    case QS_MSG_ISLAND_RECORDS:
+        handle_reply(w, m->u.island_records.task_id, m);
+        return;
+    case QS_MSG_ISLAND_GENOMES:
+        handle_reply(w, m->u.island_genomes.task_id, m);
         return;
     case QS_MSG_HEARTBEAT:
         handle_heartbeat(w, m->u.heartbeat.task_id);
@@ -459,6 +565,7 @@ void pool_start_reading(worker_t *w)
 void pool_link_worker(qs_pool_t *p, worker_t *w)
 {
     w->p = p;
+    w->uid = ++p->next_uid;
     w->next = p->workers;
     p->workers = w;
     w->started = w->last_heard = qs_now();

@@ -40,6 +40,9 @@ typedef struct {
     void (*on_task_failed)(qs_pool_task_t *t);
     /* A name for messages ("organism 12"). */
     void (*describe)(const qs_pool_task_t *t, char *buf, size_t cap);
+    /* Pinned tasks (an island's host, sim/hosting.h): the worker's answer, an
+     * island_records or island_genomes message naming t's id (taken as on_result is). */
+    int (*on_reply)(qs_pool_task_t *t, qs_msg_t *m, qs_error_t *err);
 } qs_pool_task_ops_t;
 
 typedef enum { QS_POOL_TASK_PENDING, QS_POOL_TASK_SENT, QS_POOL_TASK_DONE } qs_pool_task_state_t;
@@ -51,6 +54,7 @@ struct qs_pool_task {
     void *ctx;
     uint64_t id;
     /* the pool's */
+    uint64_t pin; /* the one worker it goes to (qs_pool_submit_to), 0: any */
     qs_pool_task_state_t state;
     uint32_t attempts;
     char last_error[192];
@@ -76,6 +80,9 @@ typedef struct {
     void (*on_event)(void *ctx, int loud, const char *msg);
     void (*on_fatal)(void *ctx, const char *msg);
     void (*on_stopped)(void *ctx);
+    /* (optional) A worker is ready for tasks (up: it said hello and has the configs), or a
+     * ready one is gone (its pinned tasks are dropped, not requeued: its state is lost). */
+    void (*on_worker)(void *ctx, uint64_t worker, int up);
 } qs_pool_opts_t;
 
 typedef struct {
@@ -98,6 +105,13 @@ void qs_pool_spawn(qs_pool_t *p, uint32_t n);
 /* Queue t; qs_pool_dispatch sends queued tasks to ready workers (call it after a batch). */
 void qs_pool_submit(qs_pool_t *p, qs_pool_task_t *t);
 void qs_pool_dispatch(qs_pool_t *p);
+/* Queue t for worker `worker` only (an id from on_worker), in order; -1 if that worker is
+ * gone. Its messages are sent by qs_pool_dispatch. */
+int qs_pool_submit_to(qs_pool_t *p, qs_pool_task_t *t, uint64_t worker);
+/* Send one message that is no task to a worker (-1 if it is gone). */
+int qs_pool_send_to(qs_pool_t *p, uint64_t worker, const qs_msg_t *m);
+/* The ids of the workers ready for tasks, at most cap of them; returns how many there are. */
+uint32_t qs_pool_ready_ids(const qs_pool_t *p, uint64_t *ids, uint32_t cap);
 
 uint32_t qs_pool_ready(const qs_pool_t *p); /* workers that said hello */
 uint32_t qs_pool_busy(const qs_pool_t *p);  /* workers with a task */

@@ -37,6 +37,8 @@ struct worker {
     qs_frame_reader_t reader;
     qs_pool_task_t *inflight[QS_POOL_MAX_INFLIGHT]; /* in the order sent */
     uint32_t ninflight;
+    uint64_t uid;                  /* its id for pinned tasks (1, 2, ...) */
+    qs_pool_task_t *phead, *ptail; /* tasks pinned to it, not sent yet */
     /* What its heartbeats say against what it holds (issue 16): idle heartbeats in a row
      * while holding tasks; the last task it answered (a heartbeat may name it once the
      * result is on its way); which data sets it got (once each per worker: bit i for the first
@@ -70,6 +72,7 @@ struct qs_pool {
     qs_token_t token;
     int has_token;
     uint32_t remote_seq;
+    uint64_t next_uid;
     /* Peers that have not authenticated: the events of at most a burst of them per window
      * are logged, the others' counted and summarised (issue 16: a connect/close flood
      * filled run.log). */

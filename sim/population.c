@@ -742,6 +742,15 @@ static void org_from_ckpt(qs_org_t *o, qs_ckpt_org_t *c)
     c->weights = NULL;
 }
 
+void qs_population_take_best(qs_population_t *pop, qs_ckpt_org_t *best, uint32_t generation)
+{
+    free(pop->best.genome);
+    org_from_ckpt(&pop->best, best);
+    pop->has_best = 1;
+    pop->best_generation = generation;
+    pop->best_changed = 1;
+}
+
 void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c)
 {
     memset(c, 0, sizeof *c);

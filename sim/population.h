@@ -167,6 +167,10 @@ int qs_population_restore(qs_population_t *pop, const qs_scenario_t *sc, qs_chec
 int qs_population_restore_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
                                  uint32_t nislands, qs_checkpoint_t *c, qs_error_t *err);
 
+/* [islands] hosting = workers: the orchestrator's copy of an island keeps no plan, only its
+ * counters and its best, which its host sends when it changes (weights taken from best). */
+void qs_population_take_best(qs_population_t *pop, qs_ckpt_org_t *best, uint32_t generation);
+
 /* Organism o as a genome document (BORROWING weights, which are o's genome or its
  * result: do not destroy g): id, parent, birth generation, species, spec and its last
  * evaluation as metrics (best.genome, the archive). */

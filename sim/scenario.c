@@ -21,10 +21,12 @@ static const char *const topology_table[] = {"ring", "full", "random"};
 static const char *const emigrate_table[] = {"best", "random", "tournament"};
 static const char *const replace_table[] = {"worst", "random"};
 static const char *const share_table[] = {"split", "each"};
+static const char *const hosting_table[] = {"orchestrator", "workers"};
 static const qs_names_t topology_names = QS_NAMES(topology_table);
 static const qs_names_t emigrate_names = QS_NAMES(emigrate_table);
 static const qs_names_t replace_names = QS_NAMES(replace_table);
 static const qs_names_t share_names = QS_NAMES(share_table);
+static const qs_names_t hosting_names = QS_NAMES(hosting_table);
 
 /* The global sections, in the order scenario.ini writes them. */
 static const char *const global_sections[] = {"run",       "data",   "life",    "replication",
@@ -166,6 +168,9 @@ static const key_def_t keys[] = {
      "[budget] flops_per_generation: split between the islands, or each island's own"},
     {"islands", "capacity", K_ENUM, G(capacity_share), "split", ENUM(share_names),
      "[budget] max_params: split between the islands, or each island's own"},
+    {"islands", "hosting", K_ENUM, G(hosting), "orchestrator", ENUM(hosting_names),
+     "who keeps the islands' genomes and computes their generations: the orchestrator "
+     "(tasks for stateless workers) or the workers (each island on one worker)"},
 
     {"species", "kind", K_ENUM, S(kind), "aux", ENUM(qs_kind_names),
      "vanilla (replication only) or aux (also classifies digits)"},
@@ -911,6 +916,14 @@ int qs_scenario_validate(qs_scenario_t *sc, qs_error_t *err)
     if (!sc->data_path[0]) {
         key_where(sc, sc->line, "path", "data", w, sizeof w);
         return qs_error_set(err, QS_ERR(INVAL), "%s: [data] path is empty", w);
+    }
+    if (sc->hosting == QS_HOSTING_WORKERS && sc->archive != QS_ARCHIVE_NONE) {
+        key_where(sc, sc->line, "hosting", "islands", w, sizeof w);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "%s: [islands] hosting = workers keeps the genomes on the workers: "
+                            "[run] archive = %s needs them in the orchestrator (use archive = "
+                            "none, or hosting = orchestrator)",
+                            w, qs_archive_mode_names.names[sc->archive]);
     }
     return validate_islands(sc, founders, err);
 }

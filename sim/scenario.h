@@ -31,6 +31,8 @@ typedef enum {
 } qs_emigrate_t;
 typedef enum { QS_REPLACE_WORST = 0, QS_REPLACE_RANDOM = 1 } qs_replace_t;
 typedef enum { QS_SHARE_SPLIT = 0, QS_SHARE_EACH = 1 } qs_share_t;
+/* Who holds the islands' genomes and computes their generations (sim/hosting.h). */
+typedef enum { QS_HOSTING_ORCHESTRATOR = 0, QS_HOSTING_WORKERS = 1 } qs_hosting_mode_t;
 
 #define QS_SCN_MAX_KEYS 80
 
@@ -101,6 +103,7 @@ typedef struct {
     uint32_t tournament; /* emigrants = tournament: entrants per draw */
     qs_replace_t replace;
     qs_share_t budget_share, capacity_share;
+    qs_hosting_mode_t hosting;
 
     uint32_t nspecies;
     qs_scn_species_t species[QS_MAX_SPECIES];

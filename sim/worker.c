@@ -22,6 +22,7 @@
 #include "proto/frame.h"
 #include "proto/wire.h"
 #include "sim/dataset.h"
+#include "sim/host.h"
 
 typedef enum {
     FAULT_NONE,
@@ -74,6 +75,7 @@ typedef struct {
     int hb_running;
     atomic_int hb_stop;
     atomic_ullong current_task;
+    qs_host_t host; /* the islands it keeps ([islands] hosting = workers) */
     /* fault injection */
     fault_t fault;
     uint64_t fault_task, tasks_seen;
@@ -178,10 +180,20 @@ static void *heartbeat_main(void *arg)
         if (qs_now() < next)
             continue;
         next += interval;
+        /* The task is read under the write lock: a heartbeat never names a task after
+         * the answers to later ones (several answers may go out quickly, an island's
+         * host sends one per island). */
         qs_msg_t m = {.type = QS_MSG_HEARTBEAT};
         m.u.heartbeat.seq = ++seq;
+        qs_bytes_t b;
+        qs_bytes_init(&b);
+        pthread_mutex_lock(&w->wlock);
         m.u.heartbeat.task_id = atomic_load(&w->current_task);
-        if (send_msg(w, &m) < 0)
+        qs_msg_encode(&m, &b);
+        int rc = write_all(w->opts->out_fd, b.data, b.len);
+        pthread_mutex_unlock(&w->wlock);
+        qs_bytes_destroy(&b);
+        if (rc < 0)
             break;
     }
     return NULL;
@@ -531,6 +543,37 @@ static int serve_task(wk_t *w, qs_msg_t *in)
     return rc;
 }
 
+static int host_life(void *ctx, qs_life_task_t *t, qs_life_result_t *r, qs_error_t *err)
+{
+    return run_task(ctx, t, r, err);
+}
+
+/* One island message (sim/host.h): its answer, or its error; -1 when it cannot be sent. */
+static int serve_island(wk_t *w, qs_msg_t *in)
+{
+    const qs_msg_island_t *m = &in->u.island;
+    if (m->task_id) {
+        atomic_store(&w->current_task, m->task_id);
+        fault_on_task(w);
+    }
+    qs_msg_t out;
+    qs_error_t err = {0};
+    int rc = 0;
+    if (m->config >= w->count)
+        qs_error_set(&err, QS_ERR(RANGE), "island message: config %u, %u received", m->config,
+                     w->count);
+    else if (qs_host_handle(&w->host, m, &out, &err) == 0 && out.type && send_msg(w, &out) < 0)
+        rc = -1;
+    if (err.msg[0]) {
+        fprintf(stderr, "worker: %s\n", err.msg);
+        send_error(w, m->task_id, err.code ? err.code : QS_ERR(PEER), err.msg);
+    } else {
+        qs_msg_destroy(&out);
+    }
+    atomic_store(&w->current_task, 0);
+    return rc;
+}
+
 /* Queue m (taken) until the data set is in. */
 static void hold(wk_t *w, qs_msg_t *m)
 {
@@ -637,12 +680,18 @@ static int handle_msg(wk_t *w, qs_msg_t *in, qs_worker_end_t *status, qs_error_t
     }
     if (in->type == QS_MSG_DATA)
         return take_data(w, in, status, err);
-    if (w->awaiting_data && (in->type == QS_MSG_TASK || in->type == QS_MSG_CONFIG)) {
+    if (w->awaiting_data &&
+        (in->type == QS_MSG_TASK || in->type == QS_MSG_CONFIG || in->type == QS_MSG_ISLAND)) {
         hold(w, in);
         return 0;
     }
     if (in->type == QS_MSG_CONFIG)
         return take_config(w, in);
+    if (in->type == QS_MSG_ISLAND && w->configured) {
+        int sent = serve_island(w, in);
+        qs_msg_destroy(in);
+        return sent < 0;
+    }
     if (in->type != QS_MSG_TASK || !w->configured) {
         char msg[128];
         snprintf(msg, sizeof msg, "unexpected %s message%s", qs_msg_type_name(in->type),
@@ -669,6 +718,7 @@ static wk_t *worker_new(const qs_worker_opts_t *opts)
     apply_memory_limit(opts->memory_mb);
     signal(SIGPIPE, SIG_IGN);
     fault_parse(w);
+    qs_host_init(&w->host, host_life, w);
     if (w->fault == FAULT_EXIT_AT_START && fault_claim()) {
         fprintf(stderr, "worker: exiting at start-up (fault injection)\n");
         _exit(4);
@@ -692,6 +742,7 @@ static void worker_free(wk_t *w)
         qs_data_destroy(&w->cfgs[k].own_data);
     }
     free(w->cfgs);
+    qs_host_destroy(&w->host);
     qs_frame_reader_destroy(&w->reader);
     pthread_mutex_destroy(&w->wlock);
     free(w);

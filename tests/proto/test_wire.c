@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/lineage.h"
 #include "proto/wire.h"
 #include "tests/proto/proto_test.h"
 
-#define NTYPES 12
+#define NTYPES 14
 
 static void rand_bytes(qs_rng_t *r, uint8_t *p, size_t n)
 {
@@ -225,6 +226,43 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         k->immigrants = qs_rng_u32(&r);
         k->immigrants_lost = qs_rng_u32(&r);
         k->best_fitness = rand_special(&r);
+        if (qs_rng_below(&r, 2)) { /* hosting = workers: the task and the best's genome */
+            k->task_id = 1 + qs_rng_below(&r, 1000);
+            k->best_len = qs_rng_below(&r, 300);
+            k->best = malloc(k->best_len + 1);
+            rand_bytes(&r, k->best, k->best_len);
+        }
+        break;
+    }
+    case QS_MSG_ISLAND: {
+        qs_msg_island_t *k = &m->u.island;
+        k->op = (qs_island_op_t)qs_rng_below(&r, 4);
+        k->task_id = qs_rng_u64(&r);
+        k->config = qs_rng_below(&r, QS_WIRE_MAX_CONFIGS);
+        k->island = qs_rng_below(&r, QS_MAX_ISLANDS);
+        k->generation = qs_rng_u32(&r);
+        k->last = (int)qs_rng_below(&r, 2);
+        k->migrate = (int)qs_rng_below(&r, 2);
+        if (k->op == QS_ISLAND_HOST) {
+            k->scenario = malloc(32);
+            snprintf(k->scenario, 32, "[run]\nseed = %u\n", qs_rng_u32(&r));
+        }
+        if (k->op == QS_ISLAND_IMMIGRANTS || (k->op == QS_ISLAND_HOST && qs_rng_below(&r, 2))) {
+            k->genomes_len = qs_rng_below(&r, 300);
+            k->genomes = malloc(k->genomes_len + 1);
+            rand_bytes(&r, k->genomes, k->genomes_len);
+        }
+        break;
+    }
+    case QS_MSG_ISLAND_GENOMES: {
+        qs_msg_island_genomes_t *k = &m->u.island_genomes;
+        k->task_id = 1 + qs_rng_u32(&r);
+        k->island = qs_rng_below(&r, QS_MAX_ISLANDS);
+        k->generation = qs_rng_u32(&r);
+        k->state = (int)qs_rng_below(&r, 2);
+        k->genomes_len = qs_rng_below(&r, 300);
+        k->genomes = malloc(k->genomes_len + 1);
+        rand_bytes(&r, k->genomes, k->genomes_len);
         break;
     }
     }
@@ -379,6 +417,30 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->immigrants, y->immigrants);
         cr_assert_eq(x->immigrants_lost, y->immigrants_lost);
         cr_assert(pt_double_same(x->best_fitness, y->best_fitness));
+        cr_assert_eq(x->task_id, y->task_id);
+        cr_assert_eq(x->best_len, y->best_len);
+        cr_assert_eq(!x->best, !y->best);
+        cr_assert(!x->best || memcmp(x->best, y->best, x->best_len) == 0);
+        break;
+    }
+    case QS_MSG_ISLAND: {
+        const qs_msg_island_t *x = &a->u.island, *y = &b->u.island;
+        cr_assert(x->op == y->op && x->task_id == y->task_id && x->config == y->config &&
+                  x->island == y->island && x->generation == y->generation && x->last == y->last &&
+                  x->migrate == y->migrate);
+        cr_assert_eq(!x->scenario, !y->scenario);
+        cr_assert(!x->scenario || strcmp(x->scenario, y->scenario) == 0);
+        cr_assert_eq(!x->genomes, !y->genomes);
+        cr_assert_eq(x->genomes_len, y->genomes_len);
+        cr_assert(!x->genomes || memcmp(x->genomes, y->genomes, x->genomes_len) == 0);
+        break;
+    }
+    case QS_MSG_ISLAND_GENOMES: {
+        const qs_msg_island_genomes_t *x = &a->u.island_genomes, *y = &b->u.island_genomes;
+        cr_assert(x->task_id == y->task_id && x->island == y->island &&
+                  x->generation == y->generation && x->state == y->state);
+        cr_assert_eq(x->genomes_len, y->genomes_len);
+        cr_assert_arr_eq(x->genomes, y->genomes, x->genomes_len);
         break;
     }
     }
@@ -430,7 +492,11 @@ Test(wire, type_names)
     cr_assert_str_eq(qs_msg_type_name(QS_MSG_SHUTDOWN), "shutdown");
     cr_assert_null(qs_msg_type_name((qs_msg_type_t)0));
     cr_assert_str_eq(qs_msg_type_name(QS_MSG_ISLAND_RECORDS), "island_records");
-    cr_assert_null(qs_msg_type_name((qs_msg_type_t)13));
+    cr_assert_str_eq(qs_msg_type_name(QS_MSG_ISLAND), "island");
+    cr_assert_str_eq(qs_msg_type_name(QS_MSG_ISLAND_GENOMES), "island_genomes");
+    cr_assert_null(qs_msg_type_name((qs_msg_type_t)15));
+    cr_assert_str_eq(qs_island_op_name(QS_ISLAND_IMMIGRANTS), "immigrants");
+    cr_assert_null(qs_island_op_name((qs_island_op_t)4));
     cr_assert_str_eq(qs_task_kind_name(QS_TASK_BIRTH), "birth");
     cr_assert_str_eq(qs_replicate_mode_name(QS_REPLICATE_COPY), "copy");
 }
@@ -686,7 +752,7 @@ ParameterizedTestParameters(wire, edited_messages)
         {QS_MSG_TASK, "type", PT_REPLACE, F_BOGUS, QS_ERR(FORMAT),
          "unknown type 'bogus' (this build supports: hello, challenge, welcome, config, "
          "data_request, data, task, result, heartbeat, error, shutdown, "
-         "island_records)"},
+         "island_records, island, island_genomes)"},
         {QS_MSG_TASK, "v", PT_REPLACE, F_2, QS_ERR(VERSION),
          "message 'task': protocol version 2 received, this build supports version 1"},
         {QS_MSG_HELLO, "v", PT_REPLACE, F_0, QS_ERR(VERSION), "protocol version 0 received"},

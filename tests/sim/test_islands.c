@@ -276,3 +276,79 @@ Test(islands, dry_run_and_inspect_show_the_islands)
     cr_assert(strstr(log, "\"origin_island\":"), "a migrant's birth record");
     free(log);
 }
+
+/* ---- [islands] hosting = workers: each island lives on a worker ------------------------------ */
+
+/* Run sc hosted by `workers` workers into dir (args added): the run says it was hosted. */
+static void run_hosted(const char *sc, const char *dir, int workers, const char *args)
+{
+    char a[512], *log;
+    snprintf(a, sizeof a, "--workers %d --set islands.hosting=workers %s", workers, args);
+    cr_assert_eq(su_run(NULL, sc, dir, a, &log), 0, "%s", log);
+    free(log);
+    char *rl = run_file(dir, "run.log");
+    cr_assert(strstr(rl, "islands hosted by the workers"), "%s", rl);
+    free(rl);
+}
+
+Test(islands, hosted_by_1_or_3_workers_the_same_files_as_computed_centrally)
+{
+    char sc[512], ref[512], one[512], three[512], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/central", su_dir);
+    snprintf(one, sizeof one, "%s/hosted1", su_dir);
+    snprintf(three, sizeof three, "%s/hosted3", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    run_hosted(sc, one, 1, "--set run.generations=6");
+    run_hosted(sc, three, 3, "--set run.generations=6");
+    char *pa = run_file(ref, "phylogeny.csv");
+    for (int i = 0; i < 2; i++) {
+        const char *dir = i ? three : one;
+        char *pb = run_file(dir, "phylogeny.csv");
+        cr_assert_str_eq(pa, pb, "phylogeny.csv differs (%s)", dir);
+        free(pb);
+        const char *why = su_same_results(ref, dir);
+        cr_assert_null(why, "%s: %s", dir, why);
+    }
+    free(pa);
+    cr_assert_eq(check_migrants(three), 6); /* the migrants went from host to host */
+}
+
+/* More islands than workers (4 on 3, every island sending to every other, emigrants by
+ * tournament, random replacements), and one island on one host: the same files. */
+Test(islands, hosted_islands_more_than_workers_and_one_island)
+{
+    static const char *const cases[][2] = {
+        {"[islands]\ncount = 3\ninterval = 2\nmigrants = 1\n", /* then 4 of them: */
+         "--set selection.population=16 --set species.a.count=6 --set islands.count=4 "
+         "--set islands.topology=full --set islands.interval=1 --set islands.emigrants=tournament "
+         "--set islands.replace=random"},
+        {"[islands]\ncount = 1\n", ""}};
+    for (int c = 0; c < 2; c++) {
+        char sc[512], ref[512], hosted[512], name[32], args[256], *log;
+        snprintf(name, sizeof name, "case%d", c);
+        su_scenario(sc, sizeof sc, su_dir, name, cases[c][0]);
+        snprintf(ref, sizeof ref, "%s/%s-central", su_dir, name);
+        snprintf(hosted, sizeof hosted, "%s/%s-hosted", su_dir, name);
+        snprintf(args, sizeof args, "--workers 2 %s", cases[c][1]);
+        cr_assert_eq(su_run(NULL, sc, ref, args, &log), 0, "%s", log);
+        free(log);
+        run_hosted(sc, hosted, c == 0 ? 3 : 2, cases[c][1]);
+        const char *why = su_same_results(ref, hosted);
+        cr_assert_null(why, "case %d: %s", c, why);
+    }
+}
+
+/* hosting = workers keeps the genomes on the workers: an archive of genomes is refused
+ * with the reason, before anything runs. */
+Test(islands, hosted_islands_refuse_an_archive)
+{
+    char sc[512], out[512], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(out, sizeof out, "%s/run", su_dir);
+    cr_assert_neq(
+        su_run(NULL, sc, out, "--set islands.hosting=workers --set run.archive=best", &log), 0);
+    cr_assert(strstr(log, "hosting = workers keeps the genomes on the workers"), "%s", log);
+    free(log);
+}

@@ -94,7 +94,7 @@ static void t_describe(const qs_pool_task_t *t, char *buf, size_t cap)
     snprintf(buf, cap, "organism %u", ((const tt_task_t *)t)->organism);
 }
 
-static const qs_pool_task_ops_t ops = {t_encode, t_result, t_done, t_failed, t_describe};
+static const qs_pool_task_ops_t ops = {t_encode, t_result, t_done, t_failed, t_describe, NULL};
 
 /* ---- the pool's events ------------------------------------------------------------------------
  */

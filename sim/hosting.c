@@ -1,0 +1,450 @@
+/* hosting: dealing out the islands, a generation's stages on the hosts, routing the
+ * migrants, gathering the states; every answer checked before it is taken. */
+#include "sim/hosting.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { STAGE_IDLE, STAGE_RUN, STAGE_MIGRATE, STAGE_STATE } stage_t;
+
+typedef struct {
+    qs_hosting_t *h;
+    uint32_t k;
+    uint64_t host;       /* its worker (0: not dealt out yet) */
+    qs_pool_task_t task; /* its one task at a time */
+    qs_msg_island_t msg; /* what the task sends (genomes borrowed from frame) */
+    qs_bytes_t frame;    /* the genomes it sends: its immigrants */
+    qs_checkpoint_t got; /* its state */
+    int has_got;
+    qs_bytes_t emigrants;    /* its emigrants' frames, as its host sent them (checked) */
+    qs_generation_out_t out; /* its records of the generation */
+} island_t;
+
+struct qs_hosting {
+    qs_pool_t *pool;
+    qs_islands_t *isl;
+    uint32_t config, expect;
+    const char *scenario;
+    uint64_t task_base, seq;
+    qs_hosting_cb_t cb;
+    island_t *is;      /* isl->n */
+    uint64_t *workers; /* ready, in the order they came */
+    uint32_t nworkers, cap_workers;
+    qs_bytes_t *initial; /* a resumed run's states, sent as the islands are dealt out */
+    int dealt, stopped, last, start_when_dealt;
+    stage_t stage;
+    uint32_t waiting; /* answers still to come in this stage */
+};
+
+static void fail(qs_hosting_t *h, const char *fmt, ...) QS_PRINTF(2, 3);
+static void fail(qs_hosting_t *h, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (h->stopped)
+        return;
+    h->stopped = 1;
+    h->cb.on_fatal(h->cb.ctx, msg);
+}
+
+static void drop_got(island_t *x)
+{
+    if (x->has_got)
+        qs_checkpoint_destroy(&x->got);
+    x->has_got = 0;
+}
+
+/* ---- answers --------------------------------------------------------------------------------- */
+
+/* Whether o can be an organism of island x: its species, its size, its id. */
+static int own_org(const island_t *x, const qs_ckpt_org_t *o)
+{
+    const qs_islands_t *isl = x->h->isl;
+    return o->species < isl->sc->nspecies &&
+           o->nweights == isl->pop[x->k].cost[o->species].nparams &&
+           qs_island_of(o->id, isl->n) == x->k;
+}
+
+/* Island x's emigrants: checked, and kept as they came (routed as they are). */
+static int take_emigrants(island_t *x, qs_msg_island_genomes_t *g, qs_error_t *err)
+{
+    qs_ckpt_org_t *orgs;
+    uint32_t n;
+    if (qs_checkpoint_decode_orgs(g->genomes, g->genomes_len, x->h->isl->sc->migrants, &orgs, &n,
+                                  err) < 0)
+        return qs_error_prefix(err, "island %u's emigrants", x->k);
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        if (!own_org(x, &orgs[i]))
+            rc = qs_error_set(err, QS_ERR(PEER),
+                              "island %u: emigrant %" PRIu64 " of species %u with %u weights is "
+                              "none of its own",
+                              x->k, orgs[i].id, orgs[i].species, orgs[i].nweights);
+    qs_checkpoint_orgs_free(orgs, n);
+    if (rc == 0) {
+        qs_bytes_clear(&x->emigrants);
+        qs_bytes_append(&x->emigrants, g->genomes, g->genomes_len);
+    }
+    return rc;
+}
+
+/* A genomes frame from island x's host: decoded and checked against the island. */
+static int take_genomes(island_t *x, qs_msg_island_genomes_t *g, int state, qs_error_t *err)
+{
+    qs_hosting_t *h = x->h;
+    if (g->state != state || g->island != x->k || g->generation != h->isl->generation)
+        return qs_error_set(err, QS_ERR(PEER),
+                            "sent %s of island %u for generation %u; asked for the %s of island "
+                            "%u for generation %u",
+                            g->state ? "the state" : "emigrants", g->island, g->generation,
+                            state ? "state" : "emigrants", x->k, h->isl->generation);
+    if (!state)
+        return take_emigrants(x, g, err);
+    drop_got(x);
+    if (qs_checkpoint_decode_frame(&x->got, g->genomes, g->genomes_len, err) < 0)
+        return qs_error_prefix(err, "island %u's state", x->k);
+    x->has_got = 1;
+    const qs_checkpoint_t *c = &x->got;
+    if (c->generation != h->isl->generation || c->nislands)
+        return qs_error_set(err, QS_ERR(PEER), "island %u: a state of generation %u", x->k,
+                            c->generation);
+    for (uint32_t i = 0; i < c->norgs; i++)
+        if (!own_org(x, &c->orgs[i]))
+            return qs_error_set(err, QS_ERR(PEER),
+                                "island %u: organism %" PRIu64 " of species %u with %u weights "
+                                "is none of its own",
+                                x->k, c->orgs[i].id, c->orgs[i].species, c->orgs[i].nweights);
+    return 0;
+}
+
+/* Island x's records of the generation (and its best, when it changed). */
+static int take_records(island_t *x, qs_msg_island_records_t *m, qs_error_t *err)
+{
+    qs_hosting_t *h = x->h;
+    qs_population_t *p = &h->isl->pop[x->k];
+    if (m->island != x->k || m->generation != h->isl->generation)
+        return qs_error_set(err, QS_ERR(PEER),
+                            "sent the records of island %u, generation %u; asked for island %u, "
+                            "generation %u",
+                            m->island, m->generation, x->k, h->isl->generation);
+    qs_generation_out_destroy(&x->out);
+    if (qs_islands_records_out(m, &x->out, err) < 0)
+        return -1;
+    for (uint32_t i = 0; i < x->out.nevals; i++)
+        if (qs_island_of(x->out.evals[i].id, h->isl->n) != x->k)
+            return qs_error_set(err, QS_ERR(PEER), "island %u: a record of organism %" PRIu64, x->k,
+                                x->out.evals[i].id);
+    if (!m->best)
+        return 0;
+    qs_checkpoint_t c;
+    if (qs_checkpoint_decode_frame(&c, m->best, m->best_len, err) < 0)
+        return qs_error_prefix(err, "island %u's best", x->k);
+    int rc = 0;
+    if (!c.has_best || c.best.species >= h->isl->sc->nspecies ||
+        c.best.nweights != p->cost[c.best.species].nparams ||
+        qs_island_of(c.best.id, h->isl->n) != x->k)
+        rc = qs_error_set(err, QS_ERR(PEER), "island %u: a best organism that is none of its own",
+                          x->k);
+    else
+        qs_population_take_best(p, &c.best, c.best_generation);
+    qs_checkpoint_destroy(&c);
+    return rc;
+}
+
+static int on_reply(qs_pool_task_t *t, qs_msg_t *m, qs_error_t *err)
+{
+    island_t *x = t->ctx;
+    qs_hosting_t *h = x->h;
+    if (h->stopped)
+        return 0;
+    int want_genomes = h->stage == STAGE_STATE || (h->stage == STAGE_RUN && x->msg.migrate);
+    if (want_genomes != (m->type == QS_MSG_ISLAND_GENOMES))
+        return qs_error_set(err, QS_ERR(PEER), "answered island %u's %s with %s", x->k,
+                            qs_island_op_name(x->msg.op), qs_msg_type_name(m->type));
+    if (want_genomes)
+        return take_genomes(x, &m->u.island_genomes, h->stage == STAGE_STATE, err);
+    return take_records(x, &m->u.island_records, err);
+}
+
+static int on_result(qs_pool_task_t *t, qs_life_result_t *r, qs_error_t *err)
+{
+    (void)t;
+    (void)r;
+    return qs_error_set(err, QS_ERR(PEER), "a task result for an island's host task");
+}
+
+static void stage_done(qs_hosting_t *h);
+
+static void on_done(qs_pool_task_t *t)
+{
+    island_t *x = t->ctx;
+    qs_hosting_t *h = x->h;
+    if (!h->stopped && --h->waiting == 0)
+        stage_done(h);
+}
+
+static void on_failed(qs_pool_task_t *t)
+{
+    (void)t; /* pinned tasks are never requeued: a lost host is qs_hosting_worker's */
+}
+
+static void encode(qs_pool_task_t *t, qs_msg_t *m)
+{
+    island_t *x = t->ctx;
+    m->type = QS_MSG_ISLAND;
+    m->u.island = x->msg;
+}
+
+static void describe(const qs_pool_task_t *t, char *buf, size_t cap)
+{
+    const island_t *x = t->ctx;
+    snprintf(buf, cap, "island %u (%s)", x->k, qs_island_op_name(x->msg.op));
+}
+
+static const qs_pool_task_ops_t island_ops = {encode,    on_result, on_done,
+                                              on_failed, describe,  on_reply};
+
+/* ---- asking ---------------------------------------------------------------------------------- */
+
+static void ask(qs_hosting_t *h, island_t *x, qs_island_op_t op)
+{
+    x->msg.op = op;
+    x->msg.task_id = h->task_base | ++h->seq;
+    x->msg.config = h->config;
+    x->msg.island = x->k;
+    x->msg.generation = h->isl->generation;
+    x->msg.last = h->last;
+    x->msg.migrate = op == QS_ISLAND_RUN && qs_islands_migrate_after(h->isl, h->last);
+    x->msg.scenario = NULL;
+    if (op != QS_ISLAND_IMMIGRANTS) {
+        x->msg.genomes = NULL;
+        x->msg.genomes_len = 0;
+    }
+    memset(&x->task, 0, sizeof x->task);
+    x->task.ops = &island_ops;
+    x->task.ctx = x;
+    x->task.id = x->msg.task_id;
+    if (qs_pool_submit_to(h->pool, &x->task, x->host) < 0)
+        fail(h, "island %u: its host (worker %" PRIu64 ") is gone", x->k, x->host);
+}
+
+static void ask_all(qs_hosting_t *h, stage_t stage, qs_island_op_t op)
+{
+    h->stage = stage;
+    h->waiting = h->isl->n;
+    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++)
+        ask(h, &h->is[k], op);
+    qs_pool_dispatch(h->pool);
+}
+
+/* The emigrants to their new islands: island b's immigrants are its sources' emigrants in
+ * the order of the sources (as sim/islands.c's migrate), their frames as the hosts sent them. */
+static void route(qs_hosting_t *h)
+{
+    const qs_islands_t *isl = h->isl;
+    for (uint32_t b = 0; b < isl->n; b++) {
+        island_t *x = &h->is[b];
+        qs_bytes_clear(&x->frame);
+        qs_bytes_reserve(&x->frame, 1);
+        for (uint32_t j = 0; j < isl->degree; j++) {
+            const qs_bytes_t *e = &h->is[isl->src[(size_t)b * isl->degree + j]].emigrants;
+            qs_bytes_append(&x->frame, e->data, e->len);
+        }
+        x->msg.genomes = x->frame.data;
+        x->msg.genomes_len = (uint32_t)x->frame.len;
+    }
+}
+
+static void generation_over(qs_hosting_t *h)
+{
+    qs_islands_t *isl = h->isl;
+    qs_generation_out_t *outs = xcalloc(isl->n, sizeof *outs);
+    for (uint32_t k = 0; k < isl->n; k++) {
+        outs[k] = h->is[k].out;
+        memset(&h->is[k].out, 0, sizeof h->is[k].out);
+    }
+    qs_islands_out_t out;
+    qs_islands_hosted_advance(isl, h->last, outs, &out);
+    h->stage = STAGE_IDLE;
+    h->cb.on_generation(h->cb.ctx, &out);
+}
+
+static void states_in(qs_hosting_t *h)
+{
+    qs_islands_t *isl = h->isl;
+    h->stage = STAGE_IDLE;
+    for (uint32_t k = 0; k < isl->n; k++) { /* the text is the orchestrator's to set */
+        free(h->is[k].got.scenario);
+        h->is[k].got.scenario = NULL;
+    }
+    if (isl->n == 1) {
+        h->cb.on_state(h->cb.ctx, &h->is[0].got);
+    } else {
+        qs_checkpoint_t *part = xcalloc(isl->n, sizeof *part), c;
+        for (uint32_t k = 0; k < isl->n; k++)
+            part[k] = h->is[k].got;
+        qs_islands_checkpoint_combine(isl, part, &c);
+        h->cb.on_state(h->cb.ctx, &c);
+        qs_islands_checkpoint_release(&c);
+        free(part);
+    }
+    for (uint32_t k = 0; k < isl->n; k++)
+        drop_got(&h->is[k]);
+}
+
+static void stage_done(qs_hosting_t *h)
+{
+    if (h->stage == STAGE_RUN && qs_islands_migrate_after(h->isl, h->last)) {
+        route(h);
+        ask_all(h, STAGE_MIGRATE, QS_ISLAND_IMMIGRANTS);
+    } else if (h->stage == STAGE_RUN || h->stage == STAGE_MIGRATE) {
+        generation_over(h);
+    } else if (h->stage == STAGE_STATE) {
+        states_in(h);
+    }
+}
+
+void qs_hosting_generation(qs_hosting_t *h, int last)
+{
+    h->last = last;
+    if (!h->dealt) {
+        h->start_when_dealt = 1;
+        return;
+    }
+    ask_all(h, STAGE_RUN, QS_ISLAND_RUN);
+}
+
+void qs_hosting_gather(qs_hosting_t *h)
+{
+    ask_all(h, STAGE_STATE, QS_ISLAND_STATE);
+}
+
+/* ---- hosts ----------------------------------------------------------------------------------- */
+
+/* Give island x to worker w: its scenario, and its state when the run was resumed. */
+static void give(qs_hosting_t *h, island_t *x, uint64_t w)
+{
+    x->host = w;
+    qs_msg_t m = {.type = QS_MSG_ISLAND};
+    m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
+                                   .config = h->config,
+                                   .island = x->k,
+                                   .generation = h->isl->generation,
+                                   .scenario = (char *)h->scenario};
+    if (h->initial) {
+        m.u.island.genomes = h->initial[x->k].data;
+        m.u.island.genomes_len = (uint32_t)h->initial[x->k].len;
+    }
+    if (qs_pool_send_to(h->pool, w, &m) < 0)
+        fail(h, "island %u: worker %" PRIu64 " is gone", x->k, w);
+}
+
+/* Deal the islands out in turn over the workers ready now. */
+static void deal(qs_hosting_t *h)
+{
+    for (uint32_t k = 0; k < h->isl->n; k++)
+        give(h, &h->is[k], h->workers[k % h->nworkers]);
+    if (h->initial) {
+        for (uint32_t k = 0; k < h->isl->n; k++)
+            qs_bytes_destroy(&h->initial[k]);
+        free(h->initial);
+        h->initial = NULL;
+    }
+    h->dealt = 1;
+    if (h->start_when_dealt && !h->stopped)
+        ask_all(h, STAGE_RUN, QS_ISLAND_RUN);
+}
+
+void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
+{
+    if (h->stopped)
+        return;
+    if (up) {
+        if (h->nworkers == h->cap_workers) {
+            h->cap_workers = h->cap_workers ? 2 * h->cap_workers : 8;
+            h->workers = xrealloc(h->workers, h->cap_workers * sizeof *h->workers);
+        }
+        h->workers[h->nworkers++] = worker;
+        if (!h->dealt && h->nworkers >= h->expect)
+            deal(h);
+        return;
+    }
+    uint32_t w = 0, lost = 0;
+    for (uint32_t i = 0; i < h->nworkers; i++)
+        if (h->workers[i] != worker)
+            h->workers[w++] = h->workers[i];
+    h->nworkers = w;
+    for (uint32_t k = 0; k < h->isl->n; k++)
+        lost += h->is[k].host == worker;
+    if (lost)
+        fail(h,
+             "the worker hosting %u island(s) was lost: their genomes were only there "
+             "(resume from the last checkpoint)",
+             lost);
+}
+
+/* ---- life ------------------------------------------------------------------------------------ */
+
+qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
+                             const char *scenario, uint64_t task_base, uint32_t expect,
+                             const qs_hosting_cb_t *cb)
+{
+    qs_hosting_t *h = xcalloc(1, sizeof *h);
+    h->pool = pool;
+    h->isl = isl;
+    h->config = config;
+    h->scenario = scenario;
+    h->task_base = task_base;
+    h->expect = QS_MAX(expect, 1);
+    h->cb = *cb;
+    h->is = xcalloc(isl->n, sizeof *h->is);
+    for (uint32_t k = 0; k < isl->n; k++) {
+        h->is[k].h = h;
+        h->is[k].k = k;
+        qs_bytes_init(&h->is[k].frame);
+        qs_bytes_init(&h->is[k].emigrants);
+    }
+    if (isl->generation > 0) { /* resumed: the plans go to the hosts */
+        h->initial = xcalloc(isl->n, sizeof *h->initial);
+        for (uint32_t k = 0; k < isl->n; k++) {
+            qs_checkpoint_t c;
+            qs_population_checkpoint(&isl->pop[k], &c);
+            qs_bytes_init(&h->initial[k]);
+            qs_checkpoint_encode(&c, &h->initial[k]);
+            qs_population_checkpoint_release(&c);
+        }
+    }
+    qs_islands_shed(isl);
+    return h;
+}
+
+void qs_hosting_stop(qs_hosting_t *h)
+{
+    h->stopped = 1;
+}
+
+void qs_hosting_free(qs_hosting_t *h)
+{
+    if (!h)
+        return;
+    for (uint32_t k = 0; k < h->isl->n; k++) {
+        drop_got(&h->is[k]);
+        qs_generation_out_destroy(&h->is[k].out);
+        qs_bytes_destroy(&h->is[k].frame);
+        qs_bytes_destroy(&h->is[k].emigrants);
+    }
+    if (h->initial) {
+        for (uint32_t k = 0; k < h->isl->n; k++)
+            qs_bytes_destroy(&h->initial[k]);
+        free(h->initial);
+    }
+    free(h->is);
+    free(h->workers);
+    free(h);
+}

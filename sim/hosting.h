@@ -1,0 +1,58 @@
+/* hosting: the orchestrator's side of [islands] hosting = workers.
+ *
+ * Each island lives on one worker, its host (sim/host.h), which keeps its genomes and
+ * computes its generations; a host takes several islands when there are more islands than
+ * workers (dealt out in turn over the workers ready when the run starts). The orchestrator
+ * keeps each island's counters and best (sim/islands.h: qs_islands_shed) and, per
+ * generation, asks every host to run its islands; what comes back is the islands' records
+ * (no genomes), gathered in island order as qs_islands_advance would have made them. At a
+ * migration epoch the hosts answer with their emigrants instead, which are routed by the
+ * topology as immigrants to their new islands' hosts, and then the records come. For a
+ * checkpoint every host sends its islands' states, combined into one checkpoint.
+ *
+ * Nothing depends on who hosted what: every island computes what it would in the
+ * orchestrator, with the same calls, streams and ids (tests/sim/test_islands.c checks the
+ * files byte for byte). */
+#ifndef QS_HOSTING_H
+#define QS_HOSTING_H
+
+#include <stdint.h>
+
+#include "proto/checkpoint.h"
+#include "sim/islands.h"
+#include "sim/pool.h"
+
+typedef struct qs_hosting qs_hosting_t;
+
+typedef struct {
+    void *ctx;
+    /* A generation is over: its output (owned by the callee: qs_islands_out_destroy). */
+    void (*on_generation)(void *ctx, qs_islands_out_t *out);
+    /* The islands' states gathered (qs_hosting_gather): c is valid during the call. */
+    void (*on_state)(void *ctx, qs_checkpoint_t *c);
+    /* The run cannot go on (msg says why). */
+    void (*on_fatal)(void *ctx, const char *msg);
+} qs_hosting_cb_t;
+
+/* Host isl's islands (of config `config`, whose resolved scenario is scenario: borrowed)
+ * on pool's workers, with task ids task_base | 1, 2, ... A resumed isl still holds its
+ * plans: their states go to the hosts; a fresh one's hosts make the founders themselves.
+ * isl's plans are shed either way. expect: workers to wait for before dealing out the
+ * islands (at least 1). */
+qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
+                             const char *scenario, uint64_t task_base, uint32_t expect,
+                             const qs_hosting_cb_t *cb);
+/* Only once the pool has let go of every task (after the loop ended). */
+void qs_hosting_free(qs_hosting_t *h);
+
+/* The pool's on_worker events. */
+void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up);
+
+/* Run generation isl->generation on the hosts (on_generation when it is over). */
+void qs_hosting_generation(qs_hosting_t *h, int last);
+/* Gather the islands' states at the current boundary (on_state when they are in). */
+void qs_hosting_gather(qs_hosting_t *h);
+/* The run is over or failed: late answers are dropped. */
+void qs_hosting_stop(qs_hosting_t *h);
+
+#endif
