@@ -27,8 +27,8 @@ mkdir -p "$OUT"
 run_repair() {
     d="$OUT/repair"
     mkdir -p "$d"
-    for name in evolved-self:evolve/self_s1/best.genome evolved-copy:evolve/copy_s1/best.genome \
-        trained-paper:paper/mnist_paper_s1.genome; do
+    for name in evolved-self:evolve/self/seed-1/best.genome \
+        evolved-copy:evolve/copy/seed-1/best.genome trained-paper:paper/mnist_paper_s1.genome; do
         g="$EXP/${name#*:}"
         name=${name%%:*}
         [ -f "$g" ] || { echo "reproduce-precision: $g missing (make experiments ONLY='paper evolve')" >&2; continue; }

@@ -17,20 +17,29 @@
 #   islands    scenarios/experiments/islands.ini: the same 48 aux quines as 1, 4 or 16
 #              islands (ring, a migrant every 5 generations): accuracy, fidelity, diversity
 #
-# Output: raw results in runs/experiments/<experiment>/, every table on standard output
-# and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in scenarios/experiments/figures/ (with
-# their data and gnuplot scripts in runs/experiments/figures/); the full variant also copies
+# Each population condition is one `quinesim run --seeds` call (with --sweep where a key
+# varies: arena's budget.flops_per_generation, islands.count, fertility's replication.mode):
+# its seeds and points share one pool of JOBS workers, each computing what it would alone.
+#
+# Output: raw results in runs/experiments/<experiment>/: a population condition's runs in
+# evolve/<condition>/seed-N/, arena/budget.flops_per_generation=B,seed-N/,
+# islands/islands.count=C,seed-N/, fertility/{fertile,paper}-life/replication.mode=M,seed-N/
+# (the output of each `quinesim run` next to its folder: evolve/self.log, arena.log, ...);
+# every table on standard output and as Markdown in runs/experiments/RESULTS.md, figures
+# (PNG) in scenarios/experiments/figures/ (with their data and gnuplot scripts in
+# runs/experiments/figures/); the full variant also copies
 # its tables to scenarios/experiments/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
 # and writes nothing under scenarios/experiments/, so that the committed tables and figures stay the full run's.
 #
 # Measured on the project's 2-vCPU machine (AMD EPYC, MNIST 60,000 / 10,000, sharing the CPUs
-# with other jobs): the full variant took 1,697 s (28 minutes), QUICK=1 447 s while the full
-# variant ran beside it (each run's durations are at the top of RESULTS.md).
+# with other jobs), when each seed was still a run of its own: the full variant took 1,697 s
+# (28 minutes), QUICK=1 447 s while the full variant ran beside it (each run's durations are
+# at the top of RESULTS.md).
 #
 # Environment: QUICK=1 short variant; ONLY="tradeoff arena" runs only these experiments
 # (the tables and figures of the others are remade from their raw results if present;
 # ONLY=tables runs nothing and remakes them all);
-# JOBS (default 2) parallel single-network jobs and workers per population run;
+# JOBS (default 2) parallel single-network jobs and workers per population condition;
 # QUINESIM, OUT, FIG (where the PNGs go), DOC (where the full tables go), MNIST, FASHION
 # override paths. Everything is deterministic: the same command on the same CPU type gives
 # the same numbers.
@@ -334,31 +343,26 @@ EOF
 }
 
 # ---- 3. evolution: self vs copy, fidelity under selection ---------------------------------
-# Conditions: name and --set options (on evolve.ini or evolve-r2.ini).
-run_pop() { # scenario out-dir generations seed options...
-    s=$1; o=$2; g=$3; seed=$4; shift 4
-    # shellcheck disable=SC2086
+# One condition: every seed (and --sweep point) of it in one `quinesim run` on JOBS workers,
+# a run directory per point under out-dir (seed-N, KEY=V,seed-N), their output in out-dir.log.
+run_pop() { # scenario out-dir generations seeds options...
+    s=$1; o=$2; g=$3; seeds=$4; shift 4
     "$Q" run "$s" --out "$o" --force --workers "$JOBS" --progress lines \
-        --set run.generations="$g" --set run.seed="$seed" "$@" > "$o.log" 2>&1 ||
+        --set run.generations="$g" --seeds "$(echo $seeds | tr ' ' ,)" "$@" > "$o.log" 2>&1 ||
         { echo "run.sh: quinesim run $s failed, see $o.log" >&2; tail -n 5 "$o.log" >&2; exit 1; }
+    say "${o#"$OUT"/}: seeds $seeds done"
 }
 
+# Conditions: name and --set options (on evolve.ini or evolve-r2.ini).
 run_evolve() {
     d="$OUT/evolve"; rm -rf "$d"; mkdir -p "$d"
-    for seed in $EV_SEEDS; do
-        run_pop $HERE/evolve.ini "$d/self_s$seed" $EV_GENS $seed
-        run_pop $HERE/evolve.ini "$d/copy_s$seed" $EV_GENS $seed --set replication.mode=copy
-        run_pop $HERE/evolve.ini "$d/random_s$seed" $EV_GENS $seed \
-            --set selection.method=truncation --set selection.size=24
-        run_pop $HERE/evolve.ini "$d/fidelity_s$seed" $EV_GENS $seed \
-            --set selection.fitness=fidelity
-        say "evolve: seed $seed done"
-    done
-    for seed in $R2_SEEDS; do
-        run_pop $HERE/evolve-r2.ini "$d/r2self_s$seed" $R2_GENS $seed
-        run_pop $HERE/evolve-r2.ini "$d/r2copy_s$seed" $R2_GENS $seed --set replication.mode=copy
-        say "evolve-r2: seed $seed done"
-    done
+    run_pop $HERE/evolve.ini "$d/self" $EV_GENS "$EV_SEEDS"
+    run_pop $HERE/evolve.ini "$d/copy" $EV_GENS "$EV_SEEDS" --set replication.mode=copy
+    run_pop $HERE/evolve.ini "$d/random" $EV_GENS "$EV_SEEDS" \
+        --set selection.method=truncation --set selection.size=24
+    run_pop $HERE/evolve.ini "$d/fidelity" $EV_GENS "$EV_SEEDS" --set selection.fitness=fidelity
+    run_pop $HERE/evolve-r2.ini "$d/r2self" $R2_GENS "$R2_SEEDS"
+    run_pop $HERE/evolve-r2.ini "$d/r2copy" $R2_GENS "$R2_SEEDS" --set replication.mode=copy
 }
 
 # Per generation: mean, min and max over runs (seeds) of a generations.csv column. With
@@ -378,13 +382,13 @@ seed_curves() { # column generations.csv...
               if ((g in n) && !(g in bad)) printf "%d %.6g %.6g %.6g\n", g, s[g] / n[g], lo[g], hi[g]
               else print "" }' "$@"
 }
-gen_curves() { seed_curves "$2" "$OUT"/evolve/${1}_s*/generations.csv; } # condition column
+gen_curves() { seed_curves "$2" "$OUT"/evolve/$1/seed-*/generations.csv; } # condition column
 
 # Mean over the last L generations of a run, then mean ± sd over seeds; "diverged" if
 # any value is not finite or below -1e6.
 last_stat() { # condition column L scale
     c=$1; col=$2; L=$3; sc=$4
-    for f in "$OUT"/evolve/${c}_s*/generations.csv; do
+    for f in "$OUT"/evolve/$c/seed-*/generations.csv; do
         awk -F, -v col="$col" -v L="$L" '
         FNR == 1 { for (i = 1; i <= NF; i++) if ($i == col) k = i; next }
         { v[++n] = $k }
@@ -401,14 +405,14 @@ last_stat() { # condition column L scale
 }
 
 first_diverged() { # condition: first generation whose mean R^2 is -inf or below -1e6, per seed
-    for f in "$OUT"/evolve/${1}_s*/generations.csv; do
+    for f in "$OUT"/evolve/$1/seed-*/generations.csv; do
         awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "mean_r2") k = i; next }
             ($k ~ /inf|nan/ || $k + 0 < -1e6) { print $1; exit }' "$f"
     done | tr '\n' ' ' | sed 's/ $//'
 }
 
 heldout() { # condition: mean ± sd of the best organism's held-out test accuracy
-    for f in "$OUT"/evolve/${1}_s*.log; do
+    for f in "$OUT"/evolve/$1/seed-*/run.log; do
         sed -n 's/.*held-out test accuracy \([0-9.]*\).*/\1/p' "$f"
     done | awk '{ a[++n] = $1 * 100 } END { if (!n) { printf "-"; exit }
         m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
@@ -416,12 +420,14 @@ heldout() { # condition: mean ± sd of the best organism's held-out test accurac
         printf "%.2f ± %.2f", m, s }'
 }
 
-seeds_of() { ls -d "$OUT"/evolve/${1}_s* 2>/dev/null | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-gens_of() { tail -n 1 "$(ls "$OUT"/evolve/${1}_s*/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }'; }
+# The seeds of the runs in folder $1 (seed-N, or KEY=V,seed-N with prefix $2), in order.
+seeds_in() { ls -d "$1/${2:-}seed-"* 2>/dev/null | sed 's/.*seed-//' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+seeds_of() { seeds_in "$OUT/evolve/$1"; }
+gens_of() { tail -n 1 "$(ls "$OUT"/evolve/$1/seed-*/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }'; }
 
 table_evolve() {
     d="$OUT/evolve"
-    [ -f "$d/self_s1/generations.csv" ] || { say "(evolve: no results in $d)"; return; }
+    [ -f "$d/self/seed-1/generations.csv" ] || { say "(evolve: no results in $d)"; return; }
     G=$(gens_of self); S=$(seeds_of self); L=10; [ "$G" -lt 30 ] && L=5
     G2=$(gens_of r2self 2>/dev/null || echo 0); S2=$(seeds_of r2self); L2=5; [ "$G2" -lt 15 ] && L2=3
     md ""
@@ -442,7 +448,7 @@ table_evolve() {
                 r2self) r="scale-free (1 - R^2, lambda 1)"; m=self; l=$L2 ;;
                 r2copy) r="scale-free (1 - R^2, lambda 1)"; m=copy; l=$L2 ;;
             esac
-            [ -f "$d/${c}_s1/generations.csv" ] || continue
+            [ -f "$d/$c/seed-1/generations.csv" ] || continue
             say "| $r | $m | $(last_stat $c mean_accuracy $l 100) | $(last_stat $c best_accuracy $l 100) | $(heldout $c) | $(last_stat $c mean_r2 $l 1) | $(last_stat $c mean_link_r2 $l 1) |"
         done
     } | mdcat
@@ -463,7 +469,7 @@ table_evolve() {
                 random) r="none: random parents (truncation, size = population)" ;;
                 fidelity) r="on fidelity (R^2, tournament of 3)" ;;
             esac
-            g0=$(for f in "$d"/${c}_s*/generations.csv; do sed -n 2p "$f"; done | awk -F, '
+            g0=$(for f in "$d"/$c/seed-*/generations.csv; do sed -n 2p "$f"; done | awk -F, '
                 { a += $6; r += $8; n++ } END { printf "%.2f, %.3f", 100 * a / n, r / n }')
             say "| $r | $(last_stat $c mean_accuracy $L 100) | $(last_stat $c mean_r2 $L 1) | $(last_stat $c mean_link_r2 $L 1) | $g0 |"
         done
@@ -496,11 +502,11 @@ self_seed_plot() { # column expression: gnuplot plot terms, one line (and x mark
 fig_evolve() {
     f="$OUT/figures"
     for c in self copy random fidelity r2self r2copy; do
-        [ -f "$OUT/evolve/${c}_s1/generations.csv" ] || continue
+        [ -f "$OUT/evolve/$c/seed-1/generations.csv" ] || continue
         gen_curves $c mean_accuracy > "$f/evolve_${c}_acc.dat"
         gen_curves $c 1-mean_r2 > "$f/evolve_${c}_r2.dat"
     done
-    for sd in $(seeds_of r2self); do seed_dat "$OUT/evolve/r2self_s$sd/generations.csv" > "$f/evolve_r2self_s$sd.dat"; done
+    for sd in $(seeds_of r2self); do seed_dat "$OUT/evolve/r2self/seed-$sd/generations.csv" > "$f/evolve_r2self_s$sd.dat"; done
     S=$(seeds_of self); S2=$(seeds_of r2self); dv=$(first_diverged r2self)
     # a marker every tenth of the generations, so that lines that coincide stay apart
     PI=$(($(gens_of self) / 10)); [ $PI -ge 1 ] || PI=1
@@ -586,20 +592,19 @@ EOF
 }
 
 # ---- 4. arena -------------------------------------------------------------------------------
+# Every budget and seed in one run: arena/budget.flops_per_generation=B,seed-N/.
+AK=budget.flops_per_generation
 run_arena() {
-    d="$OUT/arena"; rm -rf "$d"; mkdir -p "$d"
-    for b in $AR_BUDGETS; do for seed in $AR_SEEDS; do
-        run_pop scenarios/arena.ini "$d/b${b}_s$seed" $AR_GENS $seed \
-            --set budget.flops_per_generation=$b
-    done; say "arena: budget $b done"; done
+    d="$OUT/arena"; rm -rf "$d"
+    run_pop scenarios/arena.ini "$d" $AR_GENS "$AR_SEEDS" --sweep $AK=$(echo $AR_BUDGETS | tr ' ' ',')
     # The charts of `quinesim analyze` for the shipped arena (its budget, seed 1).
-    "$Q" analyze "$d/b2.75e10_s1" --plot "$d/plots-b2.75e10_s1" > "$d/b2.75e10_s1.analyze.txt"
+    "$Q" analyze "$d/$AK=2.75e10,seed-1" --plot "$d/plots-b2.75e10-seed-1" > "$d/b2.75e10-seed-1.analyze.txt"
 }
 
 # One line per run of budget $1: organisms of each species at the end, mean accuracy at the
 # end, and each species' last generation alive if it went extinct (else -1).
 arena_runs() {
-    for f in "$OUT"/arena/b${1}_s*/generations.csv; do
+    for f in "$OUT"/arena/$AK=$1,seed-*/generations.csv; do
         awk -F, '
         FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "n_small") a = i; if ($i == "n_medium") b = i
                        if ($i == "n_large") c = i; if ($i == "mean_accuracy") m = i }; next }
@@ -611,9 +616,9 @@ arena_runs() {
 
 table_arena() {
     d="$OUT/arena"
-    ls -d "$d"/b*_s1 >/dev/null 2>&1 || { say "(arena: no results in $d)"; return; }
-    G=$(tail -n 1 "$(ls "$d"/b*_s1/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }')
-    S=$(ls -d "$d"/b0_s* | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//')
+    ls -d "$d"/$AK=*,seed-1 >/dev/null 2>&1 || { say "(arena: no results in $d)"; return; }
+    G=$(tail -n 1 "$(ls "$d"/$AK=*,seed-1/generations.csv | head -n 1)" | cut -d, -f1 | awk '{ print $1 + 1 }')
+    S=$(seeds_in "$d" $AK=0,)
     md ""
     md "### Arena: small (1,525 parameters), medium (5,550) and large (21,100) aux quines"
     md ""
@@ -626,7 +631,7 @@ table_arena() {
         say "| budget (FLOPs / generation) | wins: small / medium / large | organisms at the end: small / medium / large | mean accuracy at the end (%) | small extinct | medium extinct | large extinct |"
         say "|---|---|---|---|---|---|---|"
         for b in $AR_BUDGETS; do
-            ls "$d"/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+            ls "$d"/$AK=$b,seed-*/generations.csv >/dev/null 2>&1 || continue
             arena_runs "$b" | awk -v b="$b" '
                 { n++; s[1] += $1; s[2] += $2; s[3] += $3; acc += $4
                   w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++
@@ -647,15 +652,15 @@ table_arena() {
 # abundance at the end, so that a split outcome (2.75e10) shows as one.
 fig_arena() {
     f="$OUT/figures"; d="$OUT/arena"
-    S=$(ls -d "$d"/b0_s* 2>/dev/null | grep -v '\.log$' | sed 's/.*_s//' | sort -n | tr '\n' ' ' | sed 's/ $//')
+    S=$(seeds_in "$d" $AK=0,)
     i=0; xt=""
     : > "$f/arena_end.dat"
     for b in $AR_BUDGETS; do
-        ls "$d"/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+        ls "$d"/$AK=$b,seed-*/generations.csv >/dev/null 2>&1 || continue
         i=$((i + 1)); bn=$b; [ "$b" = 0 ] && bn=unlimited
         xt="$xt${xt:+, }'$bn' $i"
         for sp in small medium large; do
-            seed_curves n_$sp "$d"/b${b}_s*/generations.csv > "$f/arena_b${b}_$sp.dat"
+            seed_curves n_$sp "$d"/$AK=$b,seed-*/generations.csv > "$f/arena_b${b}_$sp.dat"
         done
         # budget index, organisms of each species at the end, the seed's index: one line per seed
         arena_runs "$b" | awk -v i=$i '{ print i, $1, $2, $3, NR - 1 }' >> "$f/arena_end.dat"
@@ -700,9 +705,9 @@ fig_arena() {
 # name|genome|description
 repair_genomes() {
     cat <<EOF
-evolved-self|$OUT/evolve/self_s1/best.genome|evolved, paper recipe, self mode (best of seed 1)
-evolved-copy|$OUT/evolve/copy_s1/best.genome|evolved, paper recipe, copy mode (best of seed 1)
-evolved-r2copy|$OUT/evolve/r2copy_s1/best.genome|evolved, scale-free recipe, copy mode (best of seed 1)
+evolved-self|$OUT/evolve/self/seed-1/best.genome|evolved, paper recipe, self mode (best of seed 1)
+evolved-copy|$OUT/evolve/copy/seed-1/best.genome|evolved, paper recipe, copy mode (best of seed 1)
+evolved-r2copy|$OUT/evolve/r2copy/seed-1/best.genome|evolved, scale-free recipe, copy mode (best of seed 1)
 trained-paper|$OUT/paper/mnist_paper_s1.genome|trained alone, paper recipe, 30 epochs (seed 1)
 trained-r2|$OUT/tradeoff/l1_s1.genome|trained alone, scale-free recipe, lambda 1 (seed 1)
 EOF
@@ -847,18 +852,18 @@ table_headline() {
         hi=$(awk '$1 ~ /^l[0-9]/ { x = substr($1, 2) + 0; if (x > m) m = x } END { print m }' "$t")
         md "| trade-off over lambda (scale-free loss) | lambda 1: $(col_mean "$t" l1 8 100)% and R^2 $(col_mean "$t" l1 6 1); lambda 0: R^2 $(col_mean "$t" l0 6 1) at chance accuracy $(col_mean "$t" l0 8 100)%; lambda $hi: $(col_mean "$t" l$hi 8 100)%, R^2 $(col_mean "$t" l$hi 6 1); task alone $(col_mean "$t" task 8 100)% |"
     fi
-    if [ -f "$OUT/evolve/self_s1/generations.csv" ]; then
+    if [ -f "$OUT/evolve/self/seed-1/generations.csv" ]; then
         G=$(gens_of self); L=10; [ "$G" -lt 30 ] && L=5
         md "| self vs copy, paper recipe ($G generations) | mean accuracy: self $(last_stat self mean_accuracy $L 100)%, copy $(last_stat copy mean_accuracy $L 100)%; R^2 of self-prediction: self $(last_stat self mean_r2 $L 1), copy $(last_stat copy mean_r2 $L 1) |"
-        if [ -f "$OUT/evolve/r2self_s1/generations.csv" ]; then
+        if [ -f "$OUT/evolve/r2self/seed-1/generations.csv" ]; then
             G2=$(gens_of r2self); L2=5; [ "$G2" -lt 15 ] && L2=3
             md "| self vs copy, scale-free recipe ($G2 generations) | self: the weights diverge (generation $(first_diverged r2self), one per seed), mean accuracy $(last_stat r2self mean_accuracy $L2 100)%; copy: $(last_stat r2copy mean_accuracy $L2 100)%, R^2 $(last_stat r2copy mean_r2 $L2 1) |"
         fi
-        md "| fidelity under selection (self mode, paper recipe) | R^2 of self-prediction: on accuracy $(last_stat self mean_r2 $L 1), random parents $(last_stat random mean_r2 $L 1), on fidelity $(last_stat fidelity mean_r2 $L 1) (generation 0: $(for f in "$OUT"/evolve/self_s*/generations.csv; do sed -n 2p "$f"; done | awk -F, '{ r += $8; n++ } END { printf "%.3f", r / n }')) |"
+        md "| fidelity under selection (self mode, paper recipe) | R^2 of self-prediction: on accuracy $(last_stat self mean_r2 $L 1), random parents $(last_stat random mean_r2 $L 1), on fidelity $(last_stat fidelity mean_r2 $L 1) (generation 0: $(for f in "$OUT"/evolve/self/seed-*/generations.csv; do sed -n 2p "$f"; done | awk -F, '{ r += $8; n++ } END { printf "%.3f", r / n }')) |"
     fi
     if [ -d "$OUT/arena" ]; then
         w=$(for b in $AR_BUDGETS; do
-            ls "$OUT"/arena/b${b}_s*/generations.csv >/dev/null 2>&1 || continue
+            ls "$OUT"/arena/$AK=$b,seed-*/generations.csv >/dev/null 2>&1 || continue
             arena_runs "$b" | awk -v b="$b" '{ w = 1; if ($2 > $w) w = 2; if ($3 > $w) w = 3; win[w]++; n++ }
                 END { split("small medium large", nm, " "); s = ""
                       for (k = 1; k <= 3; k++) if (win[k]) s = s (s == "" ? "" : " / ") nm[k] " " win[k] "/" n
@@ -898,17 +903,12 @@ run_fertility() {
     } > "$d/commands.txt"
     par < "$d/commands.txt"
     say "fertility: lineages done"
-    for seed in $FE_SEEDS; do
-        for m in self copy; do
-            # shellcheck disable=SC2086
-            run_pop $HERE/evolve.ini "$d/f${m}_s$seed" $FE_POP_GENS $seed $FE_POP $FE_FERTILE \
-                --set replication.mode=$m
-            # shellcheck disable=SC2086
-            run_pop $HERE/evolve.ini "$d/p${m}_s$seed" $FE_POP_GENS $seed $FE_POP \
-                --set replication.mode=$m
-        done
-        say "fertility: populations of seed $seed done"
-    done
+    # fertility/{fertile,paper}-life/replication.mode=M,seed-N/
+    # shellcheck disable=SC2086
+    run_pop $HERE/evolve.ini "$d/fertile-life" $FE_POP_GENS "$FE_SEEDS" $FE_POP $FE_FERTILE \
+        --sweep replication.mode=self,copy
+    # shellcheck disable=SC2086
+    run_pop $HERE/evolve.ini "$d/paper-life" $FE_POP_GENS "$FE_SEEDS" $FE_POP --sweep replication.mode=self,copy
 }
 
 # One line per lineage file and generation: genome seed regen lineage generation link_r2
@@ -931,9 +931,9 @@ fertility_summary() {
 # each; its accuracy curve to the second file.
 fertility_pops() {
     d="$OUT/fertility"
-    for r in "$d"/[fp]self_s* "$d"/[fp]copy_s*; do
+    for r in "$d"/[fp]*-life/replication.mode=self,seed-* "$d"/[fp]*-life/replication.mode=copy,seed-*; do
         [ -f "$r/generations.csv" ] || continue
-        b=${r##*/}; c=${b%_s*}; seed=${b#*_s}
+        c=${r#"$d"/}; c=$(echo "$c" | cut -c1)${r##*mode=}; c=${c%,seed-*}; seed=${r##*seed-}
         "$Q" inspect "$r/lineage.msgpack" | awk "$AWKLIB"'
             /"type":"eval"/ { g = jget($0, "generation") + 0; x = jget($0, "child_r2"); if (g > G) G = g
                 if (finite(x)) { s[g] += x; n[g]++ } }
@@ -1094,19 +1094,14 @@ EOF
 }
 
 # ---- 8. islands ------------------------------------------------------------------------------
-run_islands() {
-    d="$OUT/islands"; rm -rf "$d"; mkdir -p "$d"
-    for seed in $IS_SEEDS; do
-        for n in $IS_COUNTS; do
-            run_pop $HERE/islands.ini "$d/n${n}_s$seed" $IS_GENS $seed --set islands.count=$n
-        done
-        say "islands: seed $seed done"
-    done
+run_islands() { # islands/islands.count=C,seed-N/
+    d="$OUT/islands"; rm -rf "$d"
+    run_pop $HERE/islands.ini "$d" $IS_GENS "$IS_SEEDS" --sweep islands.count=$(echo $IS_COUNTS | tr ' ' ',')
 }
 
 table_islands() {
     d="$OUT/islands"
-    ls "$d"/n1_s*/generations.csv >/dev/null 2>&1 || { say "(islands: no results in $d)"; return; }
+    ls "$d"/islands.count=1,seed-*/generations.csv >/dev/null 2>&1 || { say "(islands: no results in $d)"; return; }
     md ""
     md "### Islands: the same 48 aux quines as 1, 4 or 16 islands (elitism 0, ring, a migrant every 5 generations)"
     md ""
@@ -1115,26 +1110,24 @@ table_islands() {
     md "distance in generations, its roots: the founders whose lines are alive), and the"
     md "immigrants whose lines are alive at the end (of all immigrants); mean ± sd over seeds $IS_SEEDS."
     md ""
-    for n in $IS_COUNTS; do
-        for f in "$d"/n${n}_s*; do
-            [ -d "$f" ] && "$Q" analyze "$f" --json > "$f.json"
-        done
-    done
+    # one line per run (its "run": the run's folder name), then one per group (ignored)
+    "$Q" analyze "$d" --json > "$d/analyze.jsonl"
     /usr/bin/python3 - "$d" $IS_COUNTS <<'PY' | mdcat
-import csv, glob, json, statistics as st, sys
+import csv, glob, json, os, statistics as st, sys
 d, counts = sys.argv[1], sys.argv[2:]
+runs = {j["run"]: j for j in map(json.loads, open(d + "/analyze.jsonl")) if "group" not in j}
 def ms(v, fmt):
     return (fmt % st.mean(v)) + (" ± " + fmt % st.stdev(v) if len(v) > 1 else "")
 print("| islands | mean accuracy | mean self-prediction R^2 | best accuracy | survivors' PD | mean pairwise distance | founder lines alive | immigrants' lines alive |")
 print("|---|---|---|---|---|---|---|---|")
 for n in counts:
     acc, r2, best, pd, mpd, roots, imm = [], [], [], [], [], [], []
-    for run in sorted(glob.glob(f"{d}/n{n}_s*/generations.csv")):
+    for run in sorted(glob.glob(f"{d}/islands.count={n},seed-*/generations.csv")):
         rows = [r for r in csv.DictReader(open(run)) if r.get("island", "all") == "all"]
         acc.append(st.mean(float(r["mean_accuracy"]) for r in rows[-5:]))
         r2.append(st.mean(float(r["mean_r2"]) for r in rows[-5:]))
         best.append(max(float(r["best_accuracy"]) for r in rows))
-        j = json.load(open(run[: -len("/generations.csv")] + ".json"))
+        j = runs[os.path.basename(os.path.dirname(run))]
         sv = j["phylogeny"]["survivors"]
         pd.append(sv["phylogenetic_diversity"]); mpd.append(sv["mean_pairwise_distance"])
         roots.append(sv["roots"])
