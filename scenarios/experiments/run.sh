@@ -17,16 +17,13 @@
 #   islands    scenarios/experiments/islands.ini: the same 48 aux quines as 1, 4 or 16
 #              islands (ring, a migrant every 5 generations): accuracy, fidelity, diversity
 #
-# Each population condition is one `quinesim run --seeds` call (with --sweep where a key
-# varies: arena's budget.flops_per_generation, islands.count, fertility's replication.mode):
-# its seeds and points share one pool of JOBS workers, each computing what it would alone.
-#
-# Output: raw results in runs/experiments/<experiment>/: a population condition's runs in
-# evolve/<condition>/seed-N/, arena/budget.flops_per_generation=B,seed-N/,
+# Output: raw results in runs/experiments/<experiment>/. A population condition is one
+# `quinesim run --seeds` (--sweep where a key varies), its runs on one pool of JOBS workers
+# in evolve/<condition>/seed-N/, arena/budget.flops_per_generation=B,seed-N/,
 # islands/islands.count=C,seed-N/, fertility/{fertile,paper}-life/replication.mode=M,seed-N/
-# (the output of each `quinesim run` next to its folder: evolve/self.log, arena.log, ...);
-# every table on standard output and as Markdown in runs/experiments/RESULTS.md, figures
-# (PNG) in scenarios/experiments/figures/ (with their data and gnuplot scripts in
+# (each call's output next to its folder: evolve/self.log, arena.log, ...). Every table on
+# standard output and as Markdown in runs/experiments/RESULTS.md, figures (PNG) in
+# scenarios/experiments/figures/ (with their data and gnuplot scripts in
 # runs/experiments/figures/); the full variant also copies
 # its tables to scenarios/experiments/experiments.md. QUICK=1 draws its figures in runs/experiments/figures/
 # and writes nothing under scenarios/experiments/, so that the committed tables and figures stay the full run's.
@@ -396,12 +393,16 @@ last_stat() { # condition column L scale
               for (i = n - L + 1; i <= n; i++) { x = v[i]; if (x == "") continue
                   if (x ~ /inf|nan/ || x + 0 < -1e6) bad = 1; s += x; m++ }
               print bad || !m ? "bad" : s / m }' "$f"
-    done | awk -v sc="$sc" '
-        $1 == "bad" { bad++; next } { a[++n] = $1 * sc }
-        END { if (bad) { printf "diverged (%d of %d seeds)", bad, bad + n; exit }
-              m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
-              for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
-              printf(sc == 100 ? "%.2f ± %.2f" : "%.3f ± %.3f", m, s) }'
+    done | mean_sd "$sc"
+}
+
+# mean ± sd over the seeds of the numbers of standard input times $1 (100: a percentage,
+# 2 decimals; else 3); "diverged" if a line says "bad", "-" if there is none.
+mean_sd() {
+    awk -v sc="$1" "$AWKLIB"'$1 == "bad" { bad++; next } { a[++n] = $1 * sc }
+        END { if (bad) printf "diverged (%d of %d seeds)", bad, bad + n
+              else if (!n) printf "-"
+              else printf(sc == 100 ? "%.2f ± %.2f" : "%.3f ± %.3f", mean(a, n), sd(a, n)) }'
 }
 
 first_diverged() { # condition: first generation whose mean R^2 is -inf or below -1e6, per seed
@@ -414,10 +415,7 @@ first_diverged() { # condition: first generation whose mean R^2 is -inf or below
 heldout() { # condition: mean ± sd of the best organism's held-out test accuracy
     for f in "$OUT"/evolve/$1/seed-*/run.log; do
         sed -n 's/.*held-out test accuracy \([0-9.]*\).*/\1/p' "$f"
-    done | awk '{ a[++n] = $1 * 100 } END { if (!n) { printf "-"; exit }
-        m = 0; for (i = 1; i <= n; i++) m += a[i]; m /= n; s = 0
-        for (i = 1; i <= n; i++) s += (a[i] - m) ^ 2; s = n > 1 ? sqrt(s / (n - 1)) : 0
-        printf "%.2f ± %.2f", m, s }'
+    done | mean_sd 100
 }
 
 # The seeds of the runs in folder $1 (seed-N, or KEY=V,seed-N with prefix $2), in order.
