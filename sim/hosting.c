@@ -2,6 +2,7 @@
  * migrants, gathering the states; every answer checked before it is taken. */
 #include "sim/hosting.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +11,37 @@
 
 typedef enum { STAGE_IDLE, STAGE_RUN, STAGE_MIGRATE, STAGE_STATE } stage_t;
 
+/* One thing to ask of an island's host. A replay recomputes what a lost host had done
+ * (its answer is dropped: the orchestrator took the first one). */
+typedef struct {
+    qs_island_op_t op;
+    uint32_t generation;
+    int replay;
+    const uint8_t *genomes; /* immigrants: borrowed from the island's frame or log */
+    uint32_t genomes_len;
+} op_t;
+
+/* The immigrants an island received at generation `generation` (kept until a checkpoint
+ * is past them: a new host replays from that checkpoint). */
+typedef struct {
+    uint32_t generation;
+    qs_bytes_t bytes;
+} sent_t;
+
 typedef struct {
     qs_hosting_t *h;
     uint32_t k;
-    uint64_t host;       /* its worker (0: not dealt out yet) */
+    uint64_t host;       /* its worker (0: none: not dealt out yet, or lost) */
     qs_pool_task_t task; /* its one task at a time */
-    qs_msg_island_t msg; /* what the task sends (genomes borrowed from frame) */
+    qs_msg_island_t msg; /* what the task sends (genomes borrowed) */
+    op_t *ops;           /* what its host is to be asked, in order: ops[head..nops) */
+    uint32_t nops, head, cap_ops;
+    int busy;          /* an op is with its host */
+    int replaying;     /* that op is a replay */
+    int answered;      /* its real answer of this stage is in */
+    uint32_t rebuilds; /* hosts lost since its last real answer */
+    sent_t *log;       /* immigrants since the last checkpoint */
+    uint32_t nlog;
     qs_bytes_t frame;    /* the genomes it sends: its immigrants */
     qs_checkpoint_t got; /* its state */
     int has_got;
@@ -35,6 +61,8 @@ struct qs_hosting {
     uint32_t nworkers, cap_workers;
     qs_bytes_t *initial; /* a resumed run's states, sent as the islands are dealt out */
     int dealt, stopped, last, start_when_dealt;
+    const char *ckpt_path; /* the run's checkpoint: a lost host's islands restart from it */
+    uint32_t ckpt_generation;
     stage_t stage;
     uint32_t waiting; /* answers still to come in this stage */
 };
@@ -163,10 +191,13 @@ static int on_reply(qs_pool_task_t *t, qs_msg_t *m, qs_error_t *err)
     qs_hosting_t *h = x->h;
     if (h->stopped)
         return 0;
-    int want_genomes = h->stage == STAGE_STATE || (h->stage == STAGE_RUN && x->msg.migrate);
+    int want_genomes =
+        x->msg.op == QS_ISLAND_STATE || (x->msg.op == QS_ISLAND_RUN && x->msg.migrate);
     if (want_genomes != (m->type == QS_MSG_ISLAND_GENOMES))
         return qs_error_set(err, QS_ERR(PEER), "answered island %u's %s with %s", x->k,
                             qs_island_op_name(x->msg.op), qs_msg_type_name(m->type));
+    if (x->replaying) /* recomputed: the first answer was taken */
+        return 0;
     if (want_genomes)
         return take_genomes(x, &m->u.island_genomes, h->stage == STAGE_STATE, err);
     return take_records(x, &m->u.island_records, err);
@@ -180,13 +211,22 @@ static int on_result(qs_pool_task_t *t, qs_life_result_t *r, qs_error_t *err)
 }
 
 static void stage_done(qs_hosting_t *h);
+static void pump(island_t *x);
 
 static void on_done(qs_pool_task_t *t)
 {
     island_t *x = t->ctx;
     qs_hosting_t *h = x->h;
-    if (!h->stopped && --h->waiting == 0)
-        stage_done(h);
+    x->busy = 0;
+    if (h->stopped)
+        return;
+    if (!x->replaying) {
+        x->answered = 1;
+        x->rebuilds = 0;
+        if (--h->waiting == 0)
+            stage_done(h);
+    }
+    pump(x);
 }
 
 static void on_failed(qs_pool_task_t *t)
@@ -212,34 +252,63 @@ static const qs_pool_task_ops_t island_ops = {encode,    on_result, on_done,
 
 /* ---- asking ---------------------------------------------------------------------------------- */
 
-static void ask(qs_hosting_t *h, island_t *x, qs_island_op_t op)
+/* Whether a migration follows generation g. */
+static int migrates(const qs_hosting_t *h, uint32_t g)
 {
-    x->msg.op = op;
-    x->msg.task_id = h->task_base | ++h->seq;
-    x->msg.config = h->config;
-    x->msg.island = x->k;
-    x->msg.generation = h->isl->generation;
-    x->msg.last = h->last;
-    x->msg.migrate = op == QS_ISLAND_RUN && qs_islands_migrate_after(h->isl, h->last);
-    x->msg.scenario = NULL;
-    if (op != QS_ISLAND_IMMIGRANTS) {
-        x->msg.genomes = NULL;
-        x->msg.genomes_len = 0;
+    const qs_scenario_t *sc = h->isl->sc;
+    return h->isl->n > 1 && sc->migrants && (g + 1) % sc->interval == 0 && g + 1 < sc->generations;
+}
+
+static void push(island_t *x, qs_island_op_t op, uint32_t generation, int replay,
+                 const qs_bytes_t *genomes)
+{
+    if (x->nops == x->cap_ops) {
+        x->cap_ops = x->cap_ops ? 2 * x->cap_ops : 8;
+        x->ops = xrealloc(x->ops, x->cap_ops * sizeof *x->ops);
     }
+    x->ops[x->nops++] = (op_t){op, generation, replay, genomes ? genomes->data : NULL,
+                               genomes ? (uint32_t)genomes->len : 0};
+}
+
+/* Send island x's next op to its host, unless one is with it already. */
+static void pump(island_t *x)
+{
+    qs_hosting_t *h = x->h;
+    if (x->busy || x->head == x->nops || !x->host || h->stopped)
+        return;
+    const op_t *o = &x->ops[x->head++];
+    if (x->head == x->nops)
+        x->head = x->nops = 0;
+    x->msg = (qs_msg_island_t){.op = o->op,
+                               .task_id = h->task_base | ++h->seq,
+                               .config = h->config,
+                               .island = x->k,
+                               .generation = o->generation,
+                               .last = !o->replay && h->last,
+                               .migrate = o->op == QS_ISLAND_RUN && migrates(h, o->generation),
+                               .genomes = (uint8_t *)o->genomes,
+                               .genomes_len = o->genomes_len};
+    x->replaying = o->replay;
     memset(&x->task, 0, sizeof x->task);
     x->task.ops = &island_ops;
     x->task.ctx = x;
     x->task.id = x->msg.task_id;
     if (qs_pool_submit_to(h->pool, &x->task, x->host) < 0)
         fail(h, "island %u: its host (worker %" PRIu64 ") is gone", x->k, x->host);
+    else
+        x->busy = 1;
 }
 
 static void ask_all(qs_hosting_t *h, stage_t stage, qs_island_op_t op)
 {
     h->stage = stage;
     h->waiting = h->isl->n;
-    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++)
-        ask(h, &h->is[k], op);
+    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
+        island_t *x = &h->is[k];
+        x->answered = 0;
+        push(x, op, h->isl->generation, 0, op == QS_ISLAND_IMMIGRANTS ? &x->frame : NULL);
+        pump(x);
+    }
     qs_pool_dispatch(h->pool);
 }
 
@@ -256,8 +325,12 @@ static void route(qs_hosting_t *h)
             const qs_bytes_t *e = &h->is[isl->src[(size_t)b * isl->degree + j]].emigrants;
             qs_bytes_append(&x->frame, e->data, e->len);
         }
-        x->msg.genomes = x->frame.data;
-        x->msg.genomes_len = (uint32_t)x->frame.len;
+        /* kept for a host that would have to redo this generation from a checkpoint */
+        x->log = xrealloc(x->log, (x->nlog + 1) * sizeof *x->log);
+        sent_t *l = &x->log[x->nlog++];
+        l->generation = isl->generation;
+        qs_bytes_init(&l->bytes);
+        qs_bytes_append(&l->bytes, x->frame.data, x->frame.len);
     }
 }
 
@@ -361,6 +434,139 @@ static void deal(qs_hosting_t *h)
         ask_all(h, STAGE_RUN, QS_ISLAND_RUN);
 }
 
+/* ---- a lost host ----------------------------------------------------------------------------- */
+
+/* Island k's part of the run's last checkpoint (its counters, organisms and, when the best
+ * is on it, the best), as one checkpoint frame into out. */
+static void island_state(const qs_hosting_t *h, const qs_checkpoint_t *c, uint32_t k,
+                         qs_bytes_t *out)
+{
+    qs_checkpoint_t v = *c;
+    v.scenario = NULL;
+    v.nislands = 0;
+    v.islands = NULL;
+    uint32_t n = h->isl->n;
+    if (n > 1) {
+        v.next_id = c->islands[k].next_id;
+        v.births = c->islands[k].births;
+        v.deaths = c->islands[k].deaths;
+        v.flops_total = c->islands[k].flops_total;
+        v.orgs = xcalloc(c->norgs ? c->norgs : 1, sizeof *v.orgs);
+        v.norgs = 0;
+        for (uint32_t i = 0; i < c->norgs; i++)
+            if (qs_island_of(c->orgs[i].id, n) == k)
+                v.orgs[v.norgs++] = c->orgs[i];
+        v.has_best = c->has_best && qs_island_of(c->best.id, n) == k;
+    }
+    qs_bytes_clear(out);
+    qs_checkpoint_encode(&v, out);
+    if (n > 1)
+        free(v.orgs);
+}
+
+/* The ops that bring a new host of island x from the checkpoint's generation to where its
+ * lost host was, then what the current stage still wants of it. */
+static void replay_ops(qs_hosting_t *h, island_t *x)
+{
+    uint32_t g = h->isl->generation;
+    x->head = x->nops = 0;
+    x->busy = 0;
+    for (uint32_t e = h->ckpt_generation; e < g; e++) {
+        push(x, QS_ISLAND_RUN, e, 1, NULL);
+        if (!migrates(h, e))
+            continue;
+        const sent_t *l = NULL;
+        for (uint32_t i = 0; i < x->nlog && !l; i++)
+            if (x->log[i].generation == e)
+                l = &x->log[i];
+        assert(l); /* kept since the checkpoint (qs_hosting_checkpointed) */
+        push(x, QS_ISLAND_IMMIGRANTS, e, 1, &l->bytes);
+    }
+    switch (h->stage) {
+    case STAGE_RUN: /* answered: its host had advanced (or was waiting for immigrants) */
+        push(x, QS_ISLAND_RUN, g, x->answered, NULL);
+        break;
+    case STAGE_MIGRATE:
+        push(x, QS_ISLAND_RUN, g, 1, NULL);
+        push(x, QS_ISLAND_IMMIGRANTS, g, x->answered, &x->frame);
+        break;
+    case STAGE_STATE:
+        if (!x->answered)
+            push(x, QS_ISLAND_STATE, g, 0, NULL);
+        break;
+    case STAGE_IDLE:
+        break;
+    }
+}
+
+static uint32_t islands_on(const qs_hosting_t *h, uint64_t w)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < h->isl->n; k++)
+        n += h->is[k].host == w;
+    return n;
+}
+
+/* The islands without a host go to the ready workers that hold the fewest, each from the
+ * last checkpoint (read back from the run directory) and its immigrants since. */
+static void rehost(qs_hosting_t *h)
+{
+    if (!h->nworkers || !h->dealt)
+        return;
+    qs_checkpoint_t c;
+    qs_error_t err = {0};
+    int loaded = 0;
+    qs_bytes_t state;
+    qs_bytes_init(&state);
+    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
+        island_t *x = &h->is[k];
+        if (x->host)
+            continue;
+        if (++x->rebuilds > QS_POOL_MAX_TASK_ATTEMPTS) {
+            fail(h, "island %u lost its host %u times in generation %u; giving up", k,
+                 x->rebuilds - 1, h->isl->generation);
+            break;
+        }
+        if (!loaded && qs_checkpoint_load(&c, h->ckpt_path, &err) < 0) {
+            fail(h, "a host was lost, and its islands cannot restart: %s", err.msg);
+            break;
+        }
+        loaded = 1;
+        if (c.generation != h->ckpt_generation) {
+            fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path, c.generation,
+                 h->ckpt_generation);
+            break;
+        }
+        uint64_t best = h->workers[0];
+        for (uint32_t i = 1; i < h->nworkers; i++)
+            if (islands_on(h, h->workers[i]) < islands_on(h, best))
+                best = h->workers[i];
+        island_state(h, &c, k, &state);
+        x->host = best;
+        qs_msg_t m = {.type = QS_MSG_ISLAND};
+        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
+                                       .config = h->config,
+                                       .island = k,
+                                       .generation = c.generation,
+                                       .scenario = (char *)h->scenario,
+                                       .genomes = state.data,
+                                       .genomes_len = (uint32_t)state.len};
+        if (qs_pool_send_to(h->pool, best, &m) < 0) {
+            fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
+            break;
+        }
+        h->cb.on_event(h->cb.ctx,
+                       "island %u goes to worker %" PRIu64 " from the checkpoint of generation %u",
+                       k, best, c.generation);
+        replay_ops(h, x);
+        pump(x);
+    }
+    qs_bytes_destroy(&state);
+    if (loaded)
+        qs_checkpoint_destroy(&c);
+    qs_pool_dispatch(h->pool);
+}
+
 void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
 {
     if (h->stopped)
@@ -373,29 +579,48 @@ void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
         h->workers[h->nworkers++] = worker;
         if (!h->dealt && h->nworkers >= h->expect)
             deal(h);
+        else
+            rehost(h); /* islands waiting for a host, if any */
         return;
     }
-    uint32_t w = 0, lost = 0;
+    uint32_t w = 0;
     for (uint32_t i = 0; i < h->nworkers; i++)
         if (h->workers[i] != worker)
             h->workers[w++] = h->workers[i];
     h->nworkers = w;
     for (uint32_t k = 0; k < h->isl->n; k++)
-        lost += h->is[k].host == worker;
-    if (lost)
-        fail(h,
-             "the worker hosting %u island(s) was lost: their genomes were only there "
-             "(resume from the last checkpoint)",
-             lost);
+        if (h->is[k].host == worker) {
+            h->is[k].host = 0;
+            h->is[k].busy = 0; /* the pool dropped its op */
+        }
+    rehost(h);
+}
+
+void qs_hosting_checkpointed(qs_hosting_t *h)
+{
+    h->ckpt_generation = h->isl->generation;
+    for (uint32_t k = 0; k < h->isl->n; k++) { /* what no host can have to redo */
+        island_t *x = &h->is[k];
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < x->nlog; i++) {
+            if (x->log[i].generation >= h->ckpt_generation)
+                x->log[w++] = x->log[i];
+            else
+                qs_bytes_destroy(&x->log[i].bytes);
+        }
+        x->nlog = w;
+    }
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
 
 qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
-                             const char *scenario, uint64_t task_base, uint32_t expect,
-                             const qs_hosting_cb_t *cb)
+                             const char *scenario, const char *ckpt_path, uint64_t task_base,
+                             uint32_t expect, const qs_hosting_cb_t *cb)
 {
     qs_hosting_t *h = xcalloc(1, sizeof *h);
+    h->ckpt_path = ckpt_path;
+    h->ckpt_generation = isl->generation;
     h->pool = pool;
     h->isl = isl;
     h->config = config;
@@ -438,6 +663,10 @@ void qs_hosting_free(qs_hosting_t *h)
         qs_generation_out_destroy(&h->is[k].out);
         qs_bytes_destroy(&h->is[k].frame);
         qs_bytes_destroy(&h->is[k].emigrants);
+        for (uint32_t i = 0; i < h->is[k].nlog; i++)
+            qs_bytes_destroy(&h->is[k].log[i].bytes);
+        free(h->is[k].log);
+        free(h->is[k].ops);
     }
     if (h->initial) {
         for (uint32_t k = 0; k < h->isl->n; k++)

@@ -10,6 +10,11 @@
  * topology as immigrants to their new islands' hosts, and then the records come. For a
  * checkpoint every host sends its islands' states, combined into one checkpoint.
  *
+ * A lost host (it died, hung, or sent something wrong: the pool drops it) takes its
+ * islands' genomes with it: they go to other workers, restart from the run's last
+ * checkpoint and redo the generations since (their answers dropped: the first ones were
+ * taken), with the immigrants the orchestrator kept for them.
+ *
  * Nothing depends on who hosted what: every island computes what it would in the
  * orchestrator, with the same calls, streams and ids (tests/sim/test_islands.c checks the
  * files byte for byte). */
@@ -32,16 +37,21 @@ typedef struct {
     void (*on_state)(void *ctx, qs_checkpoint_t *c);
     /* The run cannot go on (msg says why). */
     void (*on_fatal)(void *ctx, const char *msg);
+    /* Something for run.log (a lost host's islands going elsewhere). */
+    void (*on_event)(void *ctx, const char *fmt, ...) QS_PRINTF(2, 3);
 } qs_hosting_cb_t;
 
 /* Host isl's islands (of config `config`, whose resolved scenario is scenario: borrowed)
  * on pool's workers, with task ids task_base | 1, 2, ... A resumed isl still holds its
  * plans: their states go to the hosts; a fresh one's hosts make the founders themselves.
  * isl's plans are shed either way. expect: workers to wait for before dealing out the
- * islands (at least 1). */
+ * islands (at least 1). ckpt_path (borrowed) is the run's checkpoint, of isl's generation
+ * now and of the boundary of each qs_hosting_checkpointed later: when a host is lost, its
+ * islands go to the other workers (or wait for the next one ready) from that checkpoint,
+ * and redo the generations since with the immigrants they had received. */
 qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
-                             const char *scenario, uint64_t task_base, uint32_t expect,
-                             const qs_hosting_cb_t *cb);
+                             const char *scenario, const char *ckpt_path, uint64_t task_base,
+                             uint32_t expect, const qs_hosting_cb_t *cb);
 /* Only once the pool has let go of every task (after the loop ended). */
 void qs_hosting_free(qs_hosting_t *h);
 
@@ -52,6 +62,8 @@ void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up);
 void qs_hosting_generation(qs_hosting_t *h, int last);
 /* Gather the islands' states at the current boundary (on_state when they are in). */
 void qs_hosting_gather(qs_hosting_t *h);
+/* The checkpoint of the current boundary is written (ckpt_path). */
+void qs_hosting_checkpointed(qs_hosting_t *h);
 /* The run is over or failed: late answers are dropped. */
 void qs_hosting_stop(qs_hosting_t *h);
 

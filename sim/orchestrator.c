@@ -37,7 +37,8 @@ typedef struct run {
     const char *scenario_text;
     qs_islands_t isl;      /* the population(s) */
     qs_hosting_t *hosting; /* [islands] hosting = workers: the hosts compute isl's islands */
-    int end_after_state;   /* hosted: the checkpoint being gathered is the last */
+    char ckpt_path[QS_PATH_MAX + 32];
+    int end_after_state; /* hosted: the checkpoint being gathered is the last */
     qs_rundir_t rd;
     int rd_open;
     qs_data_t *data; /* own_data or an earlier run's with the same images */
@@ -453,6 +454,7 @@ static void hosted_state(void *ctx, qs_checkpoint_t *c)
     run_t *r = ctx;
     if (r->stopped || save_checkpoint(r, c, r->end_after_state) < 0)
         return;
+    qs_hosting_checkpointed(r->hosting);
     if (r->end_after_state)
         report_end(r, r->isl.generation >= r->sc->generations);
     else
@@ -464,15 +466,28 @@ static void hosted_fatal(void *ctx, const char *msg)
     fatal(ctx, "%s", msg);
 }
 
+static void hosted_event(void *ctx, const char *fmt, ...) QS_PRINTF(2, 3);
+static void hosted_event(void *ctx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    event((run_t *)ctx, 0, "%s", msg);
+}
+
 /* Hand r's islands to their hosts: local workers are waited for (as many as there are
  * islands, at most), remote ones as they come. */
 static void start_hosting(run_t *r)
 {
-    static const qs_hosting_cb_t cb0 = {NULL, hosted_generation, hosted_state, hosted_fatal};
+    static const qs_hosting_cb_t cb0 = {NULL, hosted_generation, hosted_state, hosted_fatal,
+                                        hosted_event};
     qs_hosting_cb_t cb = cb0;
     cb.ctx = r;
     uint32_t expect = QS_MIN(r->o->nworkers, r->isl.n);
-    r->hosting = qs_hosting_new(r->o->pool, &r->isl, r->index, r->scenario_text,
+    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.msgpack", r->rd.dir);
+    r->hosting = qs_hosting_new(r->o->pool, &r->isl, r->index, r->scenario_text, r->ckpt_path,
                                 (uint64_t)r->index << 54 | (uint64_t)1 << 53, expect, &cb);
     event(r, 0, "islands hosted by the workers: %u island(s) dealt out over the first %u ready",
           r->isl.n, QS_MAX(expect, 1));

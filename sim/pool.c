@@ -629,6 +629,9 @@ void pool_worker_fail(worker_t *w, const char *fmt, ...)
     uv_read_stop(w->rx);
     if (w->unlogged && !w->ready)
         p->preauth_unlogged++;
+    else if (w->ninflight && w->inflight[0]->pin)
+        pool_event(p, 1, "%s %s: %s it (it hosted islands: they go to other workers)", w->name,
+                   reason, w->remote ? "disconnecting" : "killing");
     else
         pool_event(p, 1, "%s %s: %s it, its %u task(s) go back to the queue", w->name, reason,
                    w->remote ? "disconnecting" : "killing", w->ninflight);

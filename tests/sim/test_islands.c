@@ -386,3 +386,36 @@ Test(islands, hosted_kill_9_and_resume_give_the_same_results)
     cr_assert_null(why, "%s", why);
     cr_assert_eq(check_migrants(out), 6);
 }
+
+/* A host lost mid-run (killed at its 11th island message, or writing garbage then: the
+ * pool drops it) takes its islands' genomes with it: they go to the other worker from the
+ * last checkpoint (here generation 0: checkpoint_every = 0) and redo the generations since,
+ * migrations included, with the immigrants the orchestrator kept. The same files. */
+Test(islands, a_lost_host_s_islands_are_recomputed_elsewhere_with_the_same_results)
+{
+    static const char *const faults[] = {"kill-on-task:11", "garbage-on-task:11"};
+    char sc[512], ref[512], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/ref", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    for (int f = 0; f < 2; f++) {
+        char out[512], env[700], fired[600];
+        snprintf(out, sizeof out, "%s/lost%d", su_dir, f);
+        snprintf(fired, sizeof fired, "%s/fired%d", su_dir, f);
+        snprintf(env, sizeof env, "QS_FAULT=%s QS_FAULT_ONCE=%s", faults[f], fired);
+        cr_assert_eq(su_run(env, sc, out,
+                            "--workers 2 --set run.generations=6 --set run.checkpoint_every=0 "
+                            "--set islands.hosting=workers",
+                            &log),
+                     0, "%s", log);
+        free(log);
+        cr_assert_eq(access(fired, F_OK), 0, "%s fired", faults[f]);
+        char *rl = run_file(out, "run.log");
+        cr_assert(strstr(rl, "goes to worker"), "%s", rl);
+        cr_assert(strstr(rl, "from the checkpoint of generation 0"), "%s", rl);
+        free(rl);
+        const char *why = su_same_results(ref, out);
+        cr_assert_null(why, "%s: %s", faults[f], why);
+    }
+}
