@@ -209,9 +209,10 @@ static double torch_births_per_s(const char *py, const char *src, const char *da
     int first = 1;
     while (f && fgets(line, sizeof line, f)) {
         const char *at = strstr(line, "births/s ");
-        if (first && about) /* "torch_loop: PyTorch 1.13, 1 thread, ..." */
-            snprintf(about, cap, "%.*s", (int)strcspn(line, "\n"),
-                     strncmp(line, "torch_loop: ", 12) == 0 ? line + 12 : line);
+        if (first && about) { /* "torch_loop: PyTorch 1.13, 1 thread, ..." */
+            const char *text = strncmp(line, "torch_loop: ", 12) == 0 ? line + 12 : line;
+            snprintf(about, cap, "%.*s", (int)strcspn(text, "\n"), text);
+        }
         first = 0;
         if (strncmp(line, "torch_loop: births ", 19) == 0 && at)
             v = atof(at + 9);
