@@ -5,7 +5,9 @@
  *    CPU without native bf16 products), and the same population loop written in PyTorch
  *    (tests/bench/torch_loop.py, one thread; skipped, naming the Debian package, where the
  *    interpreter cannot import torch), side by side: the repetitions are interleaved (fp32,
- *    bf16, PyTorch, then again), so the three see the same machine; medians and ratios.
+ *    bf16, PyTorch, then again), so the three see the same machine; medians and ratios, of
+ *    births per second of wall time and per second of CPU time (the CPU time leaves out the
+ *    waits for a core that other jobs on a shared machine cause).
  *    QS_BENCH_SIDE_ONLY=1 stops after it; QS_PYTHON names the interpreter.
  * 1. Births per second on tests/bench/sim.ini (paper-size aux quines) with 1 and with 2
  *    local workers (15 generations), and the orchestrator's share: its own CPU time
@@ -178,49 +180,82 @@ static const char *torch_python(void)
     return NULL;
 }
 
-/* One quinesim run of the bench scenario on one worker at precision p: births/s (the
- * births of generations.csv over the wall time of the whole command). */
-static double quinesim_births_per_s(const char *src, const char *data, const char *out,
-                                    const char *p)
+/* A run's births per second of wall time and per second of CPU time (of every process it
+ * ran: on a shared machine the CPU time leaves out the time the processes waited for a
+ * core). NAN when the run failed. */
+typedef struct {
+    double wall, cpu;
+} rate_t;
+
+/* One quinesim run of the bench scenario on one worker at precision p: the births of
+ * generations.csv over the wall time and the CPU time (RUSAGE_CHILDREN: orchestrator,
+ * worker, shell) of the whole command. */
+static rate_t quinesim_rate(const char *src, const char *data, const char *out, const char *p)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "%s run %s/tests/bench/sim.ini --set data.path=%s --set replication.precision=%s "
              "--out %s --force --quiet --workers 1",
              bin(), src, data, p, out);
-    double t0 = qs_now();
+    double t0 = qs_now(), c0 = children_cpu();
     if (system(cmd) != 0) {
         fprintf(stderr, "bench_sim: failed: %s\n", cmd);
         exit(1);
     }
-    return births(out) / (qs_now() - t0);
+    double wall = qs_now() - t0, cpu = children_cpu() - c0;
+    long n = births(out);
+    return (rate_t){n / wall, n / cpu};
 }
 
-/* One run of tests/bench/torch_loop.py: its births/s (last line), or NAN when it failed.
- * Its first line (PyTorch's version, threads) goes to *about. */
-static double torch_births_per_s(const char *py, const char *src, const char *data, char *about,
-                                 size_t cap, char *last, size_t lcap)
+/* What follows `key` on line, or NAN. */
+static double after(const char *line, const char *key)
+{
+    const char *at = strstr(line, key);
+    return at ? atof(at + strlen(key)) : NAN;
+}
+
+/* One run of tests/bench/torch_loop.py: the births/s and births/CPU-s of its last line
+ * (its own clocks, from loading the data to the end), NAN when it failed; its first line
+ * (PyTorch's version, threads) goes to about (if not NULL), its last to last. */
+static rate_t torch_rate(const char *py, const char *src, const char *data, char *about, size_t cap,
+                         char *last, size_t lcap)
 {
     char cmd[2048], line[1024];
     snprintf(cmd, sizeof cmd, "%s %s/tests/bench/torch_loop.py --data %s --generations 5 2>&1", py,
              src, data);
     FILE *f = popen(cmd, "r");
-    double v = NAN;
+    rate_t r = {NAN, NAN};
     int first = 1;
     while (f && fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, "births/s ");
         if (first && about) { /* "torch_loop: PyTorch 1.13, 1 thread, ..." */
             const char *text = strncmp(line, "torch_loop: ", 12) == 0 ? line + 12 : line;
             snprintf(about, cap, "%.*s", (int)strcspn(text, "\n"), text);
         }
         first = 0;
-        if (strncmp(line, "torch_loop: births ", 19) == 0 && at)
-            v = atof(at + 9);
+        if (strncmp(line, "torch_loop: births ", 19) == 0)
+            r = (rate_t){after(line, "births/s "), after(line, "births/cpu-s ")};
         snprintf(last, lcap, "%.*s", (int)strcspn(line, "\n"), line);
     }
     if (!f || pclose(f) != 0)
-        return NAN;
-    return v;
+        return (rate_t){NAN, NAN};
+    return r;
+}
+
+/* The medians of v[0..SIDE_REPS) */
+static rate_t median_rate(const rate_t *v)
+{
+    double w[SIDE_REPS], c[SIDE_REPS];
+    for (int k = 0; k < SIDE_REPS; k++) {
+        w[k] = v[k].wall;
+        c[k] = v[k].cpu;
+    }
+    return (rate_t){median(w, SIDE_REPS), median(c, SIDE_REPS)};
+}
+
+static void print_ratio(const char *what, rate_t x, rate_t y, const char *target)
+{
+    printf("  %s: %.2fx in births/s, %.2fx in births per CPU second (%s)\n", what, x.wall / y.wall,
+           x.cpu / y.cpu, target);
 }
 
 static void side_by_side(const char *src, const char *data, const char *out)
@@ -228,49 +263,50 @@ static void side_by_side(const char *src, const char *data, const char *out)
     char why[256], about[1024] = "", last[1024] = "", log[512], k32[256] = "", k16[256] = "";
     int bf16 = qs_mm_effective(QS_PREC_BF16, why, sizeof why) == QS_PREC_BF16;
     const char *py = torch_python();
-    double v[3][SIDE_REPS]; /* fp32, bf16, PyTorch */
+    rate_t v[3][SIDE_REPS]; /* fp32, bf16, PyTorch */
     printf("bench_sim: births/s per core, %s/tests/bench/sim.ini on 1 worker (24 aux quines, "
            "N = 21,100, 200 steps a life, 500 fitness images, 5 generations = 112 births); "
-           "fp32, bf16 and PyTorch interleaved, %d repetitions each, medians\n",
+           "fp32, bf16 and PyTorch interleaved, %d repetitions each, medians; births/s of wall "
+           "time (births per CPU second)\n",
            src, SIDE_REPS);
     snprintf(log, sizeof log, "%s/run.log", out);
     int fell_back = 0, torch_failed = 0;
     for (int k = 0; k < SIDE_REPS; k++) {
-        v[0][k] = quinesim_births_per_s(src, data, out, "fp32");
+        v[0][k] = quinesim_rate(src, data, out, "fp32");
         if (k == 0)
             worker_kernels(out, k32, sizeof k32);
-        v[1][k] = v[2][k] = NAN;
+        v[1][k] = v[2][k] = (rate_t){NAN, NAN};
         if (bf16) {
-            v[1][k] = quinesim_births_per_s(src, data, out, "bf16");
+            v[1][k] = quinesim_rate(src, data, out, "bf16");
             fell_back |= file_has(log, "no native bf16");
             if (k == 0)
                 worker_kernels(out, k16, sizeof k16);
         }
         if (py) {
-            v[2][k] = torch_births_per_s(py, src, data, k == 0 ? about : NULL, sizeof about, last,
-                                         sizeof last);
-            if (isnan(v[2][k])) {
+            v[2][k] =
+                torch_rate(py, src, data, k == 0 ? about : NULL, sizeof about, last, sizeof last);
+            if (isnan(v[2][k].wall) || isnan(v[2][k].cpu)) {
                 printf("  PyTorch: %s %s/tests/bench/torch_loop.py failed; its last line: %s\n", py,
                        src, last);
                 py = NULL;
                 torch_failed = 1;
             }
         }
-        printf("  repetition %d: fp32 %.2f", k + 1, v[0][k]);
+        printf("  repetition %d: fp32 %.2f (%.2f)", k + 1, v[0][k].wall, v[0][k].cpu);
         if (bf16)
-            printf(", bf16 %.2f", v[1][k]);
+            printf(", bf16 %.2f (%.2f)", v[1][k].wall, v[1][k].cpu);
         if (py)
-            printf(", PyTorch %.2f", v[2][k]);
-        printf(" births/s\n");
+            printf(", PyTorch %.2f (%.2f)", v[2][k].wall, v[2][k].cpu);
+        printf("\n");
     }
-    double m32 = median(v[0], SIDE_REPS);
-    printf("  quinesim fp32 (worker: %s): %.2f births/s median\n", k32, m32);
+    rate_t m32 = median_rate(v[0]), m16 = median_rate(v[1]), mt = median_rate(v[2]);
+    printf("  quinesim fp32 (worker: %s): %.2f births/s (%.2f per CPU second)\n", k32, m32.wall,
+           m32.cpu);
     if (bf16) {
-        double m16 = median(v[1], SIDE_REPS);
-        printf("  quinesim bf16 (worker: %s): %.2f births/s median: bf16 / fp32 = %.2fx "
-               "(target >= 1.8x)%s\n",
-               k16, m16, m16 / m32,
+        printf("  quinesim bf16 (worker: %s): %.2f births/s (%.2f per CPU second)%s\n", k16,
+               m16.wall, m16.cpu,
                fell_back ? "; NOTE: run.log says a worker fell back to fp32" : "");
+        print_ratio("bf16 / fp32", m16, m32, "issue 17's target: >= 1.8x");
     } else {
         const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
         printf("  quinesim bf16: skipped: %s%s%s%s; a bf16 scenario runs in fp32 here (run.log "
@@ -278,14 +314,12 @@ static void side_by_side(const char *src, const char *data, const char *out)
                why, cap ? " (capped by ONEDNN_MAX_CPU_ISA=" : "", cap ? cap : "", cap ? ")" : "");
     }
     if (py) {
-        double mt = median(v[2], SIDE_REPS);
         printf("  PyTorch, the same loop (%s %s/tests/bench/torch_loop.py; %s): %.2f births/s "
-               "median\n",
-               py, src, about, mt);
-        printf("  quinesim fp32 / PyTorch: %.2fx", m32 / mt);
+               "(%.2f per CPU second)\n",
+               py, src, about, mt.wall, mt.cpu);
+        print_ratio("quinesim fp32 / PyTorch", m32, mt, "issue 17's target: >= 6x");
         if (bf16)
-            printf("; quinesim bf16 / PyTorch: %.2fx", median(v[1], SIDE_REPS) / mt);
-        printf(" (target >= 6x)\n");
+            print_ratio("quinesim bf16 / PyTorch", m16, mt, "issue 17's target: >= 6x");
     } else if (torch_failed) {
         printf("  PyTorch: skipped: its loop failed (above)\n");
     } else {
