@@ -176,11 +176,13 @@ static void pack_config(msgpack_packer *pk, const qs_msg_config_t *c)
 
 static void pack_island_records(msgpack_packer *pk, const qs_msg_island_records_t *r)
 {
-    open_msg(pk, QS_MSG_ISLAND_RECORDS, 8 + (r->task_id ? 1 : 0) + (r->best ? 1 : 0));
+    open_msg(pk, QS_MSG_ISLAND_RECORDS, 8 + (r->task_id ? 1 : 0) + (r->run_best_id ? 2 : 0));
     if (r->task_id)
         qs_mp_kv_u64(pk, "task_id", r->task_id);
-    if (r->best)
-        qs_mp_kv_bin(pk, "best", r->best, r->best_len);
+    if (r->run_best_id) {
+        qs_mp_kv_u64(pk, "run_best_id", r->run_best_id);
+        qs_mp_kv_f64(pk, "run_best_fitness", r->run_best_fitness);
+    }
     qs_mp_kv_u64(pk, "island", r->island);
     qs_mp_kv_u64(pk, "generation", r->generation);
     qs_mp_kv_bin(pk, "records", r->records, r->records_len);
@@ -210,7 +212,8 @@ static void pack_island_records(msgpack_packer *pk, const qs_msg_island_records_
 
 static void pack_island(msgpack_packer *pk, const qs_msg_island_t *x)
 {
-    open_msg(pk, QS_MSG_ISLAND, 7 + (x->scenario ? 1 : 0) + (x->genomes ? 1 : 0));
+    open_msg(pk, QS_MSG_ISLAND,
+             7 + (x->best_id ? 2 : 0) + (x->scenario ? 1 : 0) + (x->genomes ? 1 : 0));
     qs_mp_kv_str(pk, "op", qs_island_op_name(x->op));
     qs_mp_kv_u64(pk, "task_id", x->task_id);
     qs_mp_kv_u64(pk, "config", x->config);
@@ -218,6 +221,10 @@ static void pack_island(msgpack_packer *pk, const qs_msg_island_t *x)
     qs_mp_kv_u64(pk, "generation", x->generation);
     qs_mp_kv_bool(pk, "last", x->last);
     qs_mp_kv_bool(pk, "migrate", x->migrate);
+    if (x->best_id) {
+        qs_mp_kv_u64(pk, "best_id", x->best_id);
+        qs_mp_kv_f64(pk, "best_fitness", x->best_fitness);
+    }
     if (x->scenario)
         qs_mp_kv_str(pk, "scenario", x->scenario);
     if (x->genomes)
@@ -795,10 +802,11 @@ static int read_blob(const msgpack_object *o, const char *what, const char *key,
 static int read_island_records(const msgpack_object *map, qs_msg_island_records_t *r,
                                qs_error_t *err)
 {
-    enum { ISLAND, GEN, RECORDS, DEAD, ALIVE, IMM, LOST, BEST, TASK, BESTORG, NK };
-    static const char *const keys[NK] = {"island",  "generation", "records",         "dead",
-                                         "alive",   "immigrants", "immigrants_lost", "best_fitness",
-                                         "task_id", "best"};
+    enum { ISLAND, GEN, RECORDS, DEAD, ALIVE, IMM, LOST, BEST, TASK, RUNBEST, RUNBESTF, NK };
+    static const char *const keys[NK] = {
+        "island",  "generation",  "records",         "dead",
+        "alive",   "immigrants",  "immigrants_lost", "best_fitness",
+        "task_id", "run_best_id", "run_best_fitness"};
     const char *what = "island_records";
     const msgpack_object *v[NK], *items;
     const uint8_t *p;
@@ -854,17 +862,20 @@ static int read_island_records(const msgpack_object *map, qs_msg_island_records_
     TRY(qs_mp_f64(v[BEST], what, "best_fitness", &r->best_fitness, err));
     if (v[TASK])
         TRY(qs_mp_u64(v[TASK], what, "task_id", 1, UINT64_MAX, &r->task_id, err));
-    if (v[BESTORG])
-        TRY(read_blob(v[BESTORG], what, "best", &r->best, &r->best_len, err));
+    if (v[RUNBEST]) {
+        TRY(qs_mp_u64(v[RUNBEST], what, "run_best_id", 1, UINT64_MAX, &r->run_best_id, err));
+        TRY(qs_mp_f64(v[RUNBESTF], what, "run_best_fitness", &r->run_best_fitness, err));
+    }
 out:
     return rc;
 }
 
 static int read_island(const msgpack_object *map, qs_msg_island_t *x, qs_error_t *err)
 {
-    enum { OP, ID, CONFIG, ISLAND, GEN, LAST, MIGRATE, SCENARIO, GENOMES, NK };
-    static const char *const keys[NK] = {"op",   "task_id", "config",   "island", "generation",
-                                         "last", "migrate", "scenario", "genomes"};
+    enum { OP, ID, CONFIG, ISLAND, GEN, LAST, MIGRATE, SCENARIO, GENOMES, BEST, BESTF, NK };
+    static const char *const keys[NK] = {"op",         "task_id", "config",      "island",
+                                         "generation", "last",    "migrate",     "scenario",
+                                         "genomes",    "best_id", "best_fitness"};
     const char *what = "island";
     const msgpack_object *v[NK];
     const char *sp;
@@ -880,7 +891,11 @@ static int read_island(const msgpack_object *map, qs_msg_island_t *x, qs_error_t
     TRY(qs_mp_u32(v[GEN], what, "generation", 0, UINT32_MAX, &x->generation, err));
     TRY(qs_mp_bool(v[LAST], what, "last", &x->last, err));
     TRY(qs_mp_bool(v[MIGRATE], what, "migrate", &x->migrate, err));
-    if (x->op == QS_ISLAND_HOST) {
+    if (v[BEST]) {
+        TRY(qs_mp_u64(v[BEST], what, "best_id", 1, UINT64_MAX, &x->best_id, err));
+        TRY(qs_mp_f64(v[BESTF], what, "best_fitness", &x->best_fitness, err));
+    }
+    if (x->op == QS_ISLAND_HOST && v[SCENARIO]) {
         TRY(qs_mp_str_view(v[SCENARIO], what, "scenario", &sp, &slen, err));
         x->scenario = xmalloc(slen + 1);
         memcpy(x->scenario, sp, slen);
@@ -1005,7 +1020,6 @@ void qs_msg_destroy(qs_msg_t *m)
     case QS_MSG_ISLAND_RECORDS:
         free(m->u.island_records.records);
         free(m->u.island_records.dead);
-        free(m->u.island_records.best);
         break;
     case QS_MSG_ISLAND:
         free(m->u.island.scenario);

@@ -171,10 +171,10 @@ typedef struct {
     uint32_t immigrants, immigrants_lost;
     double best_fitness;
     uint64_t task_id; /* hosting = workers: the island message it answers (optional: 0) */
-    /* hosting = workers, when the island's best organism changed: a checkpoint frame whose
-     * best is it (optional: NULL, 0) */
-    uint8_t *best; /* owned */
-    uint32_t best_len;
+    /* hosting = workers: the island's best organism so far, when it became the run's best
+     * (its id, 0: no news, and fitness; its genome comes with the island's state) */
+    uint64_t run_best_id;
+    double run_best_fitness;
 } qs_msg_island_records_t;
 
 /* What the orchestrator asks of an island's host (hosting = workers). */
@@ -192,9 +192,14 @@ typedef struct {
     qs_island_op_t op;
     uint64_t task_id; /* what the answer names (host: 0, no answer) */
     uint32_t config, island, generation;
-    int last;         /* run: the run's last generation */
-    int migrate;      /* run: a migration follows this generation */
-    char *scenario;   /* host: the run's resolved scenario (owned; NULL otherwise) */
+    int last;    /* run: the run's last generation */
+    int migrate; /* run: a migration follows this generation */
+    /* run, immigrants: the run's best organism so far (its id, 0: none, and fitness): the
+     * host names its island's best only when it beats that one (optional) */
+    uint64_t best_id;
+    double best_fitness;
+    char *scenario;   /* host: the run's resolved scenario (owned; NULL: the one the host
+                       * got with an earlier island of this config) */
     uint8_t *genomes; /* owned: a checkpoint frame (host: state, optional; immigrants) */
     uint32_t genomes_len;
 } qs_msg_island_t;

@@ -48,15 +48,30 @@ static qs_hosted_t *find(const qs_host_t *h, uint32_t config, uint32_t island)
 
 /* ---- host: take an island ------------------------------------------------------------------ */
 
+/* The run's scenario: from the message, or an earlier island of the same config's. */
+static int island_run_scenario(const qs_host_t *h, const qs_msg_island_t *m, qs_scenario_t *sc,
+                               qs_error_t *err)
+{
+    if (!m->scenario) {
+        for (uint32_t i = 0; i < h->n; i++)
+            if (h->isl[i]->config == m->config) {
+                *sc = h->isl[i]->sc;
+                return 0;
+            }
+        return qs_error_set(err, QS_ERR(PEER), "island %u of config %u: no scenario", m->island,
+                            m->config);
+    }
+    qs_scenario_defaults(sc);
+    int rc = qs_scenario_parse_string(sc, m->scenario, "the orchestrator's scenario", err);
+    return rc < 0 ? rc : qs_scenario_validate(sc, err);
+}
+
 static int take_island(qs_host_t *h, const qs_msg_island_t *m, qs_error_t *err)
 {
     qs_hosted_t *x = xcalloc(1, sizeof *x);
     x->config = m->config;
     x->island = m->island;
-    qs_scenario_defaults(&x->sc);
-    int rc = qs_scenario_parse_string(&x->sc, m->scenario, "the orchestrator's scenario", err);
-    if (rc == 0)
-        rc = qs_scenario_validate(&x->sc, err);
+    int rc = island_run_scenario(h, m, &x->sc, err);
     uint32_t n = x->sc.islands > 1 ? x->sc.islands : 1;
     if (rc == 0 && m->island >= n)
         rc = qs_error_set(err, QS_ERR(RANGE), "island %u of a run of %u islands", m->island, n);
@@ -166,13 +181,11 @@ static int take_immigrants(qs_hosted_t *x, const qs_msg_island_t *m, qs_error_t 
     return rc;
 }
 
-/* The island's state (or only its best) as a checkpoint frame. */
-static void state_frame(const qs_hosted_t *x, int best_only, uint8_t **out, uint32_t *len)
+/* The island's state as a checkpoint frame. */
+static void state_frame(const qs_hosted_t *x, uint8_t **out, uint32_t *len)
 {
     qs_checkpoint_t c;
     qs_population_checkpoint(&x->pop, &c);
-    if (best_only)
-        c.norgs = 0;
     qs_bytes_t b;
     qs_bytes_init(&b);
     qs_checkpoint_encode(&c, &b);
@@ -219,10 +232,16 @@ static void advance(qs_hosted_t *x, const qs_msg_island_t *m, qs_msg_t *reply)
     qs_islands_records_msg(&out, x->island, x->sc.nspecies, &records, r);
     r->records = records.data; /* the message owns it now */
     r->task_id = m->task_id;
-    if (x->pop.best_changed) {
-        x->pop.best_changed = 0;
-        state_frame(x, 1, &r->best, &r->best_len);
+    /* The island's best is named to the orchestrator only when it is the run's best: better
+     * than the best so far (fitness, then the lower id), or that one re-evaluated. */
+    const qs_org_t *b = &x->pop.best;
+    if (x->pop.best_changed &&
+        (!m->best_id || b->id == m->best_id || b->fitness > m->best_fitness ||
+         (b->fitness == m->best_fitness && b->id < m->best_id))) {
+        r->run_best_id = b->id;
+        r->run_best_fitness = b->fitness;
     }
+    x->pop.best_changed = 0;
     qs_generation_out_destroy(&out);
 }
 
@@ -263,7 +282,7 @@ static int step(qs_host_t *h, qs_hosted_t *x, const qs_msg_island_t *m, qs_msg_t
                                                             .island = x->island,
                                                             .generation = x->pop.generation,
                                                             .state = 1};
-        state_frame(x, 0, &reply->u.island_genomes.genomes, &reply->u.island_genomes.genomes_len);
+        state_frame(x, &reply->u.island_genomes.genomes, &reply->u.island_genomes.genomes_len);
         return 0;
     default:
         return qs_error_set(err, QS_ERR(PEER), "island %u: unexpected op", m->island);

@@ -64,7 +64,10 @@ struct qs_hosting {
     const char *ckpt_path; /* the run's checkpoint: a lost host's islands restart from it */
     uint32_t ckpt_generation;
     stage_t stage;
-    uint32_t waiting; /* answers still to come in this stage */
+    uint32_t waiting;                    /* answers still to come in this stage */
+    uint64_t migrant_bytes, state_bytes; /* genome payloads both ways */
+    uint64_t *told; /* workers that have the scenario (sent with their first island) */
+    uint32_t ntold;
 };
 
 static void fail(qs_hosting_t *h, const char *fmt, ...) QS_PRINTF(2, 3);
@@ -115,6 +118,7 @@ static int take_emigrants(island_t *x, qs_msg_island_genomes_t *g, qs_error_t *e
                               "none of its own",
                               x->k, orgs[i].id, orgs[i].species, orgs[i].nweights);
     qs_checkpoint_orgs_free(orgs, n);
+    x->h->migrant_bytes += g->genomes_len;
     if (rc == 0) {
         qs_bytes_clear(&x->emigrants);
         qs_bytes_append(&x->emigrants, g->genomes, g->genomes_len);
@@ -135,6 +139,7 @@ static int take_genomes(island_t *x, qs_msg_island_genomes_t *g, int state, qs_e
     if (!state)
         return take_emigrants(x, g, err);
     drop_got(x);
+    h->state_bytes += g->genomes_len;
     if (qs_checkpoint_decode_frame(&x->got, g->genomes, g->genomes_len, err) < 0)
         return qs_error_prefix(err, "island %u's state", x->k);
     x->has_got = 1;
@@ -168,21 +173,17 @@ static int take_records(island_t *x, qs_msg_island_records_t *m, qs_error_t *err
         if (qs_island_of(x->out.evals[i].id, h->isl->n) != x->k)
             return qs_error_set(err, QS_ERR(PEER), "island %u: a record of organism %" PRIu64, x->k,
                                 x->out.evals[i].id);
-    if (!m->best)
+    if (!m->run_best_id)
         return 0;
-    qs_checkpoint_t c;
-    if (qs_checkpoint_decode_frame(&c, m->best, m->best_len, err) < 0)
-        return qs_error_prefix(err, "island %u's best", x->k);
-    int rc = 0;
-    if (!c.has_best || c.best.species >= h->isl->sc->nspecies ||
-        c.best.nweights != p->cost[c.best.species].nparams ||
-        qs_island_of(c.best.id, h->isl->n) != x->k)
-        rc = qs_error_set(err, QS_ERR(PEER), "island %u: a best organism that is none of its own",
-                          x->k);
-    else
-        qs_population_take_best(p, &c.best, c.best_generation);
-    qs_checkpoint_destroy(&c);
-    return rc;
+    for (uint32_t i = 0; i < x->out.nevals; i++) /* one evaluated in this generation */
+        if (x->out.evals[i].id == m->run_best_id) {
+            qs_population_name_best(p, m->run_best_id, m->run_best_fitness, m->generation);
+            return 0;
+        }
+    return qs_error_set(err, QS_ERR(PEER),
+                        "island %u: names organism %" PRIu64 " its best, which did not live in "
+                        "generation %u",
+                        x->k, m->run_best_id, m->generation);
 }
 
 static int on_reply(qs_pool_task_t *t, qs_msg_t *m, qs_error_t *err)
@@ -288,7 +289,14 @@ static void pump(island_t *x)
                                .migrate = o->op == QS_ISLAND_RUN && migrates(h, o->generation),
                                .genomes = (uint8_t *)o->genomes,
                                .genomes_len = o->genomes_len};
+    const qs_population_t *best = qs_islands_best(h->isl); /* the run's best so far */
+    if (best) {
+        x->msg.best_id = best->best.id;
+        x->msg.best_fitness = best->best.fitness;
+    }
     x->replaying = o->replay;
+    if (o->op == QS_ISLAND_IMMIGRANTS)
+        h->migrant_bytes += o->genomes_len;
     memset(&x->task, 0, sizeof x->task);
     x->task.ops = &island_ops;
     x->task.ctx = x;
@@ -356,6 +364,9 @@ static void states_in(qs_hosting_t *h)
         free(h->is[k].got.scenario);
         h->is[k].got.scenario = NULL;
     }
+    const qs_population_t *b = qs_islands_best(isl); /* its genome comes with the state */
+    if (b && h->is[b->island].got.has_best)
+        qs_population_fill_best(&isl->pop[b->island], &h->is[b->island].got.best);
     if (isl->n == 1) {
         h->cb.on_state(h->cb.ctx, &h->is[0].got);
     } else {
@@ -400,6 +411,17 @@ void qs_hosting_gather(qs_hosting_t *h)
 
 /* ---- hosts ----------------------------------------------------------------------------------- */
 
+/* The scenario for worker w's next island: the text the first time, else NULL. */
+static char *scenario_for(qs_hosting_t *h, uint64_t w)
+{
+    for (uint32_t i = 0; i < h->ntold; i++)
+        if (h->told[i] == w)
+            return NULL;
+    h->told = xrealloc(h->told, (h->ntold + 1) * sizeof *h->told);
+    h->told[h->ntold++] = w;
+    return (char *)h->scenario;
+}
+
 /* Give island x to worker w: its scenario, and its state when the run was resumed. */
 static void give(qs_hosting_t *h, island_t *x, uint64_t w)
 {
@@ -409,10 +431,11 @@ static void give(qs_hosting_t *h, island_t *x, uint64_t w)
                                    .config = h->config,
                                    .island = x->k,
                                    .generation = h->isl->generation,
-                                   .scenario = (char *)h->scenario};
+                                   .scenario = scenario_for(h, w)};
     if (h->initial) {
         m.u.island.genomes = h->initial[x->k].data;
         m.u.island.genomes_len = (uint32_t)h->initial[x->k].len;
+        h->state_bytes += m.u.island.genomes_len;
     }
     if (qs_pool_send_to(h->pool, w, &m) < 0)
         fail(h, "island %u: worker %" PRIu64 " is gone", x->k, w);
@@ -548,9 +571,10 @@ static void rehost(qs_hosting_t *h)
                                        .config = h->config,
                                        .island = k,
                                        .generation = c.generation,
-                                       .scenario = (char *)h->scenario,
+                                       .scenario = scenario_for(h, best),
                                        .genomes = state.data,
                                        .genomes_len = (uint32_t)state.len};
+        h->state_bytes += state.len;
         if (qs_pool_send_to(h->pool, best, &m) < 0) {
             fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
             break;
@@ -649,6 +673,12 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
     return h;
 }
 
+void qs_hosting_genome_bytes(const qs_hosting_t *h, uint64_t *migrants, uint64_t *states)
+{
+    *migrants = h->migrant_bytes;
+    *states = h->state_bytes;
+}
+
 void qs_hosting_stop(qs_hosting_t *h)
 {
     h->stopped = 1;
@@ -675,5 +705,6 @@ void qs_hosting_free(qs_hosting_t *h)
     }
     free(h->is);
     free(h->workers);
+    free(h->told);
     free(h);
 }

@@ -64,6 +64,9 @@ void qs_hosting_generation(qs_hosting_t *h, int last);
 void qs_hosting_gather(qs_hosting_t *h);
 /* The checkpoint of the current boundary is written (ckpt_path). */
 void qs_hosting_checkpointed(qs_hosting_t *h);
+/* Genome bytes that crossed the network (the bin payloads, both ways): migrants (emigrants
+ * in, immigrants out) and islands' states (for checkpoints in, to new hosts out). */
+void qs_hosting_genome_bytes(const qs_hosting_t *h, uint64_t *migrants, uint64_t *states);
 /* The run is over or failed: late answers are dropped. */
 void qs_hosting_stop(qs_hosting_t *h);
 

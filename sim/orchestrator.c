@@ -237,6 +237,8 @@ static void held_out(run_t *r, const qs_population_t *pop, char *held, size_t ca
     if (!pop || r->data->test.count == 0)
         return;
     const qs_org_t *b = &pop->best;
+    if (!b->genome)
+        return;
     qs_quine_spec_t spec = qs_scenario_spec(r->sc, b->species);
     qs_life_setup_t setup = {.train = &r->data->train,
                              .fitness = &r->data->test,
@@ -282,7 +284,17 @@ static void final_report(run_t *r, const char *reason)
           r->o->nruns > 1 ? " (all the set's runs so far)" : "", st->bytes_sent, st->bytes_received,
           session_births ? (double)bytes / (double)session_births : 0.0,
           st->tasks_sent ? (double)bytes / (double)st->tasks_sent : 0.0, st->tasks_sent);
-    if (r->isl.n > 1) /* what hosts would send instead of genomes (sim/islands.h) */
+    if (r->hosting) {
+        uint64_t mig, states, records = st->received_by_type[QS_MSG_ISLAND_RECORDS];
+        qs_hosting_genome_bytes(r->hosting, &mig, &states);
+        uint64_t rest = bytes > mig + states ? bytes - mig - states : 0;
+        double b = session_births ? (double)session_births : 1.0;
+        event(r, 0,
+              "hosted islands: %" PRIu64 " bytes of migrants' genomes, %" PRIu64
+              " of islands' states (checkpoints), %" PRIu64 " of island_records; without "
+              "migrants and states %.0f bytes per birth, with the migrants %.0f",
+              mig, states, records, (double)rest / b, (double)(rest + mig) / b);
+    } else if (r->isl.n > 1) /* what hosts would send instead of genomes (sim/islands.h) */
         event(r, 0,
               "island records: %" PRIu64 " bytes in this session's island_records messages, "
               "%.0f per birth",
@@ -367,7 +379,7 @@ static int record_generation(run_t *r, qs_islands_out_t *out, double wall)
         fatal(r, "%s", err.msg);
         return -1;
     }
-    if (r->isl.best_changed) {
+    if (r->isl.best_changed && !r->hosting) { /* hosted: with the next states (its genome) */
         r->isl.best_changed = 0;
         if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
             qs_islands_out_destroy(out);
@@ -455,6 +467,14 @@ static void hosted_state(void *ctx, qs_checkpoint_t *c)
     if (r->stopped || save_checkpoint(r, c, r->end_after_state) < 0)
         return;
     qs_hosting_checkpointed(r->hosting);
+    qs_error_t err = {0};
+    if (r->isl.best_changed) { /* its genome came with the states */
+        r->isl.best_changed = 0;
+        if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
+            fatal(r, "%s", err.msg);
+            return;
+        }
+    }
     if (r->end_after_state)
         report_end(r, r->isl.generation >= r->sc->generations);
     else

@@ -549,6 +549,8 @@ static void on_worker_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
             pool_worker_fail(w, "sent a bad message: %s", err.msg);
             break;
         }
+        if ((unsigned)m.type < QS_ARRAY_LEN(w->p->stats.received_by_type))
+            w->p->stats.received_by_type[m.type] += QS_FRAME_HEADER + plen;
         handle_msg(w, &m);
         qs_msg_destroy(&m);
     }

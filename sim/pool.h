@@ -88,6 +88,7 @@ typedef struct {
 typedef struct {
     uint64_t bytes_sent, bytes_received; /* to and from workers */
     uint64_t tasks_sent;                 /* a requeued task counts again */
+    uint64_t received_by_type[32];       /* bytes received, by message type (whole frames) */
 } qs_pool_stats_t;
 
 /* A pool on loop (its handles are started at once). Free with qs_pool_free once

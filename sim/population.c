@@ -742,13 +742,31 @@ static void org_from_ckpt(qs_org_t *o, qs_ckpt_org_t *c)
     c->weights = NULL;
 }
 
-void qs_population_take_best(qs_population_t *pop, qs_ckpt_org_t *best, uint32_t generation)
+void qs_population_name_best(qs_population_t *pop, uint64_t id, double fitness, uint32_t generation)
 {
+    qs_org_t o = {.id = id, .fitness = fitness};
+    if (pop->has_best && !better(&o, &pop->best) &&
+        !(o.id == pop->best.id && o.fitness > pop->best.fitness))
+        return; /* as update_best: never a worse one */
     free(pop->best.genome);
-    org_from_ckpt(&pop->best, best);
+    pop->best = o;
     pop->has_best = 1;
     pop->best_generation = generation;
     pop->best_changed = 1;
+}
+
+void qs_population_fill_best(qs_population_t *pop, const qs_ckpt_org_t *best)
+{
+    if (!pop->has_best || pop->best.id != best->id || pop->best.genome)
+        return;
+    size_t bytes = (size_t)best->nweights * sizeof(float);
+    pop->best.parent = best->parent;
+    pop->best.species = best->species;
+    pop->best.born = best->born;
+    pop->best.flops_total = best->flops_total;
+    pop->best.accuracy = best->accuracy;
+    pop->best.fidelity = best->fidelity;
+    pop->best.genome = memcpy(xmalloc(bytes ? bytes : 1), best->weights, bytes);
 }
 
 void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c)

@@ -168,8 +168,12 @@ int qs_population_restore_island(qs_population_t *pop, const qs_scenario_t *sc, 
                                  uint32_t nislands, qs_checkpoint_t *c, qs_error_t *err);
 
 /* [islands] hosting = workers: the orchestrator's copy of an island keeps no plan, only its
- * counters and its best, which its host sends when it changes (weights taken from best). */
-void qs_population_take_best(qs_population_t *pop, qs_ckpt_org_t *best, uint32_t generation);
+ * counters and its best. Its host names its best (id, fitness) when it becomes the run's
+ * best: taken unless it is not better than pop's (as qs_population_advance decides), with
+ * no genome yet; fill_best copies in the rest and the genome from the island's state. */
+void qs_population_name_best(qs_population_t *pop, uint64_t id, double fitness,
+                             uint32_t generation);
+void qs_population_fill_best(qs_population_t *pop, const qs_ckpt_org_t *best);
 
 /* Organism o as a genome document (BORROWING weights, which are o's genome or its
  * result: do not destroy g): id, parent, birth generation, species, spec and its last

@@ -14,7 +14,8 @@
  *    (getrusage, logged in run.log) against the CPU time of the whole process tree (the
  *    bench's RUSAGE_CHILDREN), split into a cost per birth (the difference between a 5-
  *    and a 15-generation run) and a fixed cost per run.
- * 2. Traffic with the workers per birth (run.log), central population against islands.
+ * 2. Traffic with the workers per birth (run.log), central population against islands
+ *    computed centrally and hosted by the workers ([islands] hosting = workers).
  * 3. The orchestrator's ceiling (also with 1,000 islands): tests/bench/echo.ini with --echo-tasks
  * (tasks that do no compute) on 16 remote workers over loopback TCP: task round trips per second
  * and orchestrator CPU per task, extrapolated to 1,000 workers. Each figure is from the run of
@@ -95,6 +96,42 @@ static double traffic(const char *out, int per_task)
 static double island_records_per_birth(const char *out)
 {
     return runlog_number(out, "island records:", " messages, ");
+}
+
+/* hosting = workers: bytes per birth without the migrants and the islands' states
+ * (with_migrants: the migrants' genomes included), from run.log. */
+static double hosted_per_birth(const char *out, int with_migrants)
+{
+    return runlog_number(out, "hosted islands:",
+                         with_migrants ? "with the migrants " : "without migrants and states ");
+}
+
+/* The hosted layout's figures: the 5-generation run's (in out already), then the same
+ * over 15 generations, and the difference (what a birth costs, the per-run set-up
+ * aside). Migrants and states are left out: they are counted apart in run.log. */
+static int hosted_traffic(const char *src, const char *data, const char *set, const char *out)
+{
+    double b5 = runlog_number(out, "run completed", "founders, "); /* births by replication */
+    double r5 = hosted_per_birth(out, 0), m5 = hosted_per_birth(out, 1);
+    printf("    (all of it: the islands' states for a checkpoint every generation "
+           "included)\n    without the migrants and the checkpoints' states: %.0f bytes per "
+           "birth (target <= 1,000); with the migrants: %.0f\n",
+           r5, m5);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s run %s/tests/bench/sim.ini --set data.path=%s %s --set run.generations=15 "
+             "--out %s --force --quiet --workers 2",
+             bin(), src, data, set, out);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_sim: failed: %s\n", cmd);
+        return 1;
+    }
+    double b15 = runlog_number(out, "run completed", "founders, ");
+    double r15 = hosted_per_birth(out, 0);
+    printf("    over 15 generations: %.0f bytes per birth without migrants and states; a birth "
+           "more costs %.0f (15 against 5 generations: the run's set-up aside)\n",
+           r15, (r15 * b15 - r5 * b5) / (b15 - b5));
+    return 0;
 }
 
 /* The shell line of the ceiling runs: echo.ini (with extra --set options) on 16 remote
@@ -428,8 +465,10 @@ int main(void)
     static const char *const layouts[][2] = {
         {"central population", ""},
         {"4 islands (ring, migration every 2 generations), computed centrally",
-         "--set islands.count=4 --set islands.interval=2"}};
-    for (size_t k = 0; k < 2; k++) {
+         "--set islands.count=4 --set islands.interval=2"},
+        {"the same 4 islands hosted by the workers (hosting = workers)",
+         "--set islands.count=4 --set islands.interval=2 --set islands.hosting=workers"}};
+    for (size_t k = 0; k < 3; k++) {
         snprintf(cmd, sizeof cmd,
                  "%s run %s/tests/bench/sim.ini --set data.path=%s %s --out %s --force --quiet "
                  "--workers 2",
@@ -441,9 +480,11 @@ int main(void)
         printf("  %-68s %8.0f bytes per birth, %7.0f per task\n", layouts[k][0], traffic(out, 0),
                traffic(out, 1));
         if (k == 1)
-            printf("    its islands' records (island_records messages, what hosts would send "
+            printf("    its islands' records (island_records messages, what hosts send "
                    "instead of genomes): %.0f bytes per birth\n",
                    island_records_per_birth(out));
+        if (k == 2 && hosted_traffic(src, data, layouts[k][1], out) != 0)
+            return 1;
     }
 
     /* The ceiling: 16 remote workers on loopback, tasks without compute. */

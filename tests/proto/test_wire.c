@@ -228,9 +228,8 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         k->best_fitness = rand_special(&r);
         if (qs_rng_below(&r, 2)) { /* hosting = workers: the task and the best's genome */
             k->task_id = 1 + qs_rng_below(&r, 1000);
-            k->best_len = qs_rng_below(&r, 300);
-            k->best = malloc(k->best_len + 1);
-            rand_bytes(&r, k->best, k->best_len);
+            k->run_best_id = 1 + qs_rng_below(&r, 1000);
+            k->run_best_fitness = rand_special(&r);
         }
         break;
     }
@@ -243,7 +242,11 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
         k->generation = qs_rng_u32(&r);
         k->last = (int)qs_rng_below(&r, 2);
         k->migrate = (int)qs_rng_below(&r, 2);
-        if (k->op == QS_ISLAND_HOST) {
+        if (qs_rng_below(&r, 2)) {
+            k->best_id = 1 + qs_rng_below(&r, 1000);
+            k->best_fitness = rand_special(&r);
+        }
+        if (k->op == QS_ISLAND_HOST && qs_rng_below(&r, 2)) {
             k->scenario = malloc(32);
             snprintf(k->scenario, 32, "[run]\nseed = %u\n", qs_rng_u32(&r));
         }
@@ -418,16 +421,16 @@ static void assert_msg_eq(const qs_msg_t *a, const qs_msg_t *b)
         cr_assert_eq(x->immigrants_lost, y->immigrants_lost);
         cr_assert(pt_double_same(x->best_fitness, y->best_fitness));
         cr_assert_eq(x->task_id, y->task_id);
-        cr_assert_eq(x->best_len, y->best_len);
-        cr_assert_eq(!x->best, !y->best);
-        cr_assert(!x->best || memcmp(x->best, y->best, x->best_len) == 0);
+        cr_assert_eq(x->run_best_id, y->run_best_id);
+        cr_assert(!x->run_best_id || pt_double_same(x->run_best_fitness, y->run_best_fitness));
         break;
     }
     case QS_MSG_ISLAND: {
         const qs_msg_island_t *x = &a->u.island, *y = &b->u.island;
         cr_assert(x->op == y->op && x->task_id == y->task_id && x->config == y->config &&
                   x->island == y->island && x->generation == y->generation && x->last == y->last &&
-                  x->migrate == y->migrate);
+                  x->migrate == y->migrate && x->best_id == y->best_id);
+        cr_assert(!x->best_id || pt_double_same(x->best_fitness, y->best_fitness));
         cr_assert_eq(!x->scenario, !y->scenario);
         cr_assert(!x->scenario || strcmp(x->scenario, y->scenario) == 0);
         cr_assert_eq(!x->genomes, !y->genomes);

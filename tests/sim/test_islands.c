@@ -310,6 +310,14 @@ Test(islands, hosted_by_1_or_3_workers_the_same_files_as_computed_centrally)
         free(pb);
         const char *why = su_same_results(ref, dir);
         cr_assert_null(why, "%s: %s", dir, why);
+        size_t na = 0, nb = 0; /* the best organism (its genome comes with the states) */
+        char ga[600], gb[600];
+        snprintf(ga, sizeof ga, "%s/best.genome", ref);
+        snprintf(gb, sizeof gb, "%s/best.genome", dir);
+        char *ba = tu_read_file(ga, &na), *bb = tu_read_file(gb, &nb);
+        cr_assert(ba && bb && na == nb && memcmp(ba, bb, na) == 0, "best.genome differs (%s)", dir);
+        free(ba);
+        free(bb);
     }
     free(pa);
     cr_assert_eq(check_migrants(three), 6); /* the migrants went from host to host */
