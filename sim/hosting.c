@@ -57,6 +57,7 @@ struct qs_hosting {
     uint64_t task_base, seq;
     qs_hosting_cb_t cb;
     island_t *is;      /* isl->n */
+    uint32_t n;        /* isl->n (isl may be gone when h is freed) */
     uint64_t *workers; /* ready, in the order they came */
     uint32_t nworkers, cap_workers;
     qs_bytes_t *initial; /* a resumed run's states, sent as the islands are dealt out */
@@ -579,9 +580,8 @@ static void rehost(qs_hosting_t *h)
             fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
             break;
         }
-        h->cb.on_event(h->cb.ctx,
-                       "island %u goes to worker %" PRIu64 " from the checkpoint of generation %u",
-                       k, best, c.generation);
+        h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u", k,
+                       qs_pool_worker_name(h->pool, best), c.generation);
         replay_ops(h, x);
         pump(x);
     }
@@ -652,6 +652,7 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
     h->task_base = task_base;
     h->expect = QS_MAX(expect, 1);
     h->cb = *cb;
+    h->n = isl->n;
     h->is = xcalloc(isl->n, sizeof *h->is);
     for (uint32_t k = 0; k < isl->n; k++) {
         h->is[k].h = h;
@@ -688,7 +689,7 @@ void qs_hosting_free(qs_hosting_t *h)
 {
     if (!h)
         return;
-    for (uint32_t k = 0; k < h->isl->n; k++) {
+    for (uint32_t k = 0; k < h->n; k++) {
         drop_got(&h->is[k]);
         qs_generation_out_destroy(&h->is[k].out);
         qs_bytes_destroy(&h->is[k].frame);
@@ -699,7 +700,7 @@ void qs_hosting_free(qs_hosting_t *h)
         free(h->is[k].ops);
     }
     if (h->initial) {
-        for (uint32_t k = 0; k < h->isl->n; k++)
+        for (uint32_t k = 0; k < h->n; k++)
             qs_bytes_destroy(&h->initial[k]);
         free(h->initial);
     }

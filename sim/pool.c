@@ -183,6 +183,12 @@ static worker_t *find_worker(const qs_pool_t *p, uint64_t uid)
     return NULL;
 }
 
+const char *qs_pool_worker_name(const qs_pool_t *p, uint64_t worker)
+{
+    const worker_t *w = find_worker(p, worker);
+    return w ? w->name : "?";
+}
+
 uint32_t qs_pool_ready_ids(const qs_pool_t *p, uint64_t *ids, uint32_t cap)
 {
     uint32_t n = 0;

@@ -111,6 +111,8 @@ void qs_pool_dispatch(qs_pool_t *p);
 int qs_pool_submit_to(qs_pool_t *p, qs_pool_task_t *t, uint64_t worker);
 /* Send one message that is no task to a worker (-1 if it is gone). */
 int qs_pool_send_to(qs_pool_t *p, uint64_t worker, const qs_msg_t *m);
+/* The name run.log uses for worker `worker` ("worker 2 (pid 123)"; "?" if it is gone). */
+const char *qs_pool_worker_name(const qs_pool_t *p, uint64_t worker);
 /* The ids of the workers ready for tasks, at most cap of them; returns how many there are. */
 uint32_t qs_pool_ready_ids(const qs_pool_t *p, uint64_t *ids, uint32_t cap);
 

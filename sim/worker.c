@@ -37,6 +37,7 @@ typedef enum {
     FAULT_OOM,
     FAULT_NAN_WEIGHT,
     FAULT_BAD_ACCURACY,
+    FAULT_WRONG_ISLAND,
     FAULT_SLOW
 } fault_t;
 
@@ -220,6 +221,7 @@ static void fault_parse(wk_t *w)
                  {"oom-on-task", FAULT_OOM},
                  {"nan-weight-on-task", FAULT_NAN_WEIGHT},
                  {"bad-accuracy-on-task", FAULT_BAD_ACCURACY},
+                 {"wrong-island-on-task", FAULT_WRONG_ISLAND},
                  {"slow", FAULT_SLOW}};
     for (size_t i = 0; i < QS_ARRAY_LEN(table); i++) {
         size_t len = strlen(table[i].name);
@@ -250,7 +252,19 @@ static int fault_claim(void)
 /* The faults serve_task applies to a result before sending it. */
 static int bad_result_fault(const wk_t *w)
 {
-    return w->fault == FAULT_NAN_WEIGHT || w->fault == FAULT_BAD_ACCURACY;
+    return w->fault == FAULT_NAN_WEIGHT || w->fault == FAULT_BAD_ACCURACY ||
+           w->fault == FAULT_WRONG_ISLAND;
+}
+
+/* A broken or hostile host: its answer names the next island (or island 1 of one). */
+static void wrong_island_fault(wk_t *w, qs_msg_t *out)
+{
+    if (w->fault != FAULT_WRONG_ISLAND || w->tasks_seen != w->fault_task || !fault_claim())
+        return;
+    if (out->type == QS_MSG_ISLAND_RECORDS)
+        out->u.island_records.island++;
+    else if (out->type == QS_MSG_ISLAND_GENOMES)
+        out->u.island_genomes.island++;
 }
 
 /* Called as each task arrives, once the heartbeats name it, so a slow or memory-hungry
@@ -562,8 +576,11 @@ static int serve_island(wk_t *w, qs_msg_t *in)
     if (m->config >= w->count)
         qs_error_set(&err, QS_ERR(RANGE), "island message: config %u, %u received", m->config,
                      w->count);
-    else if (qs_host_handle(&w->host, m, &out, &err) == 0 && out.type && send_msg(w, &out) < 0)
-        rc = -1;
+    else if (qs_host_handle(&w->host, m, &out, &err) == 0 && out.type) {
+        wrong_island_fault(w, &out);
+        if (send_msg(w, &out) < 0)
+            rc = -1;
+    }
     if (err.msg[0]) {
         fprintf(stderr, "worker: %s\n", err.msg);
         send_error(w, m->task_id, err.code ? err.code : QS_ERR(PEER), err.msg);

@@ -46,6 +46,8 @@ qs_worker_end_t qs_worker_serve(const qs_worker_opts_t *opts, qs_error_t *err);
  *     | stop-on-task:N | hang-on-task:N (heartbeats say busy)
  *     | idle-on-task:N (heartbeats say idle while the task is held) | oom-on-task:N
  *     | nan-weight-on-task:N | bad-accuracy-on-task:N | slow:MS (each task MS longer)
+ *     | wrong-island-on-task:N (an island's host answers its Nth island message naming
+ *       the next island)
  *   Heartbeats name the task during every fault but idle-on-task.
  *   QS_FAULT_ONCE = PATH   the fault fires only if PATH does not exist, and creates it
  * (so exactly one worker of a run misbehaves once). Never set in normal use. */

@@ -395,19 +395,21 @@ Test(islands, hosted_kill_9_and_resume_give_the_same_results)
     cr_assert_eq(check_migrants(out), 6);
 }
 
-/* A host lost mid-run (killed at its 11th island message, or writing garbage then: the
- * pool drops it) takes its islands' genomes with it: they go to the other worker from the
- * last checkpoint (here generation 0: checkpoint_every = 0) and redo the generations since,
- * migrations included, with the immigrants the orchestrator kept. The same files. */
+/* A host lost mid-run (killed at its 11th island message, writing garbage then, or
+ * answering it for another island: the pool drops it, naming what was wrong) takes its
+ * islands' genomes with it: they go to the other worker from the last checkpoint (here
+ * generation 0: checkpoint_every = 0) and redo the generations since, migrations included,
+ * with the immigrants the orchestrator kept. The same files. */
 Test(islands, a_lost_host_s_islands_are_recomputed_elsewhere_with_the_same_results)
 {
-    static const char *const faults[] = {"kill-on-task:11", "garbage-on-task:11"};
+    static const char *const faults[] = {"kill-on-task:11", "garbage-on-task:11",
+                                         "wrong-island-on-task:11"};
     char sc[512], ref[512], *log;
     su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
     snprintf(ref, sizeof ref, "%s/ref", su_dir);
     cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
     free(log);
-    for (int f = 0; f < 2; f++) {
+    for (int f = 0; f < 3; f++) {
         char out[512], env[700], fired[600];
         snprintf(out, sizeof out, "%s/lost%d", su_dir, f);
         snprintf(fired, sizeof fired, "%s/fired%d", su_dir, f);
@@ -421,7 +423,9 @@ Test(islands, a_lost_host_s_islands_are_recomputed_elsewhere_with_the_same_resul
         cr_assert_eq(access(fired, F_OK), 0, "%s fired", faults[f]);
         char *rl = run_file(out, "run.log");
         cr_assert(strstr(rl, "goes to worker"), "%s", rl);
-        cr_assert(strstr(rl, "from the checkpoint of generation 0"), "%s", rl);
+        cr_assert(strstr(rl, ", from the checkpoint of generation 0"), "%s", rl);
+        if (f == 2) /* the answer for the wrong island was caught, and said so */
+            cr_assert(strstr(rl, "; asked for"), "%s", rl);
         free(rl);
         const char *why = su_same_results(ref, out);
         cr_assert_null(why, "%s: %s", faults[f], why);
