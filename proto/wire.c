@@ -23,7 +23,7 @@ static const char *const msg_names[] = {
     "error",        "shutdown", "island_records", "island",  "island_genomes"};
 enum { QS_MSG_LAST = QS_MSG_ISLAND_GENOMES };
 
-static const char *const island_op_names[] = {"host", "run", "immigrants", "state"};
+static const char *const island_op_names[] = {"host", "run", "immigrants", "state", "drop"};
 
 const char *qs_island_op_name(qs_island_op_t op)
 {

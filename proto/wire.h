@@ -24,6 +24,7 @@
  *                                  migration epoch island_genomes (its emigrants), then
  *   orch.  -> island (immigrants)  the immigrants from the other islands; -> island_records
  *   orch.  -> island (state)       worker -> island_genomes (the island's state: checkpoints)
+ *   orch.  -> island (drop)        forget the island: it moved to another host; no answer
  *
  * island_records carries one island's generation without genomes; with hosting =
  * orchestrator the orchestrator passes each island's records through its bytes too, and
@@ -184,7 +185,8 @@ typedef enum {
     QS_ISLAND_RUN = 1,    /* live generation `generation`; then advance, or answer with the
                            * emigrants when `migrate` */
     QS_ISLAND_IMMIGRANTS, /* the immigrants (genomes: their orgs); advance */
-    QS_ISLAND_STATE       /* answer with the island's state (checkpoints) */
+    QS_ISLAND_STATE,      /* answer with the island's state (checkpoints) */
+    QS_ISLAND_DROP        /* forget the island (it moved to another host); no answer */
 } qs_island_op_t;
 const char *qs_island_op_name(qs_island_op_t op); /* "host", "run", ...; NULL if unknown */
 

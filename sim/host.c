@@ -289,6 +289,17 @@ static int step(qs_host_t *h, qs_hosted_t *x, const qs_msg_island_t *m, qs_msg_t
     }
 }
 
+/* Forget island x (it moved to another host). */
+static void drop_island(qs_host_t *h, qs_hosted_t *x)
+{
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < h->n; i++)
+        if (h->isl[i] != x)
+            h->isl[w++] = h->isl[i];
+    h->n = w;
+    hosted_free(x);
+}
+
 int qs_host_handle(qs_host_t *h, const qs_msg_island_t *m, qs_msg_t *reply, qs_error_t *err)
 {
     memset(reply, 0, sizeof *reply);
@@ -300,6 +311,15 @@ int qs_host_handle(qs_host_t *h, const qs_msg_island_t *m, qs_msg_t *reply, qs_e
                             "%s for island %u of config %u, which it does not "
                             "host",
                             qs_island_op_name(m->op), m->island, m->config);
+    if (m->op == QS_ISLAND_DROP) {
+        if (x->awaiting)
+            return qs_error_set(err, QS_ERR(PEER),
+                                "island %u: dropped while its immigrants are "
+                                "awaited",
+                                m->island);
+        drop_island(h, x);
+        return 0;
+    }
     if (m->task_id == 0)
         return qs_error_set(err, QS_ERR(PEER), "island %u: %s without a task id", m->island,
                             qs_island_op_name(m->op));

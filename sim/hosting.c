@@ -46,6 +46,7 @@ typedef struct {
     qs_checkpoint_t got; /* its state */
     int has_got;
     qs_bytes_t emigrants;    /* its emigrants' frames, as its host sent them (checked) */
+    qs_bytes_t state;        /* its state's frame, as its host sent it (checked: got) */
     qs_generation_out_t out; /* its records of the generation */
 } island_t;
 
@@ -141,6 +142,8 @@ static int take_genomes(island_t *x, qs_msg_island_genomes_t *g, int state, qs_e
         return take_emigrants(x, g, err);
     drop_got(x);
     h->state_bytes += g->genomes_len;
+    qs_bytes_clear(&x->state);
+    qs_bytes_append(&x->state, g->genomes, g->genomes_len);
     if (qs_checkpoint_decode_frame(&x->got, g->genomes, g->genomes_len, err) < 0)
         return qs_error_prefix(err, "island %u's state", x->k);
     x->has_got = 1;
@@ -357,10 +360,60 @@ static void generation_over(qs_hosting_t *h)
     h->cb.on_generation(h->cb.ctx, &out);
 }
 
+static uint32_t islands_on(const qs_hosting_t *h, uint64_t w);
+static char *scenario_for(qs_hosting_t *h, uint64_t w);
+
+/* Every island at the boundary with its state in hand (a checkpoint): islands move from
+ * the busiest host to ready workers that host none, so that workers ready after the
+ * islands were dealt out (remote ones, respawned ones) get their share. */
+static void rebalance(qs_hosting_t *h)
+{
+    for (;;) {
+        uint64_t idle = 0, busy = 0;
+        uint32_t most = 0;
+        for (uint32_t i = 0; i < h->nworkers; i++) {
+            uint32_t c = islands_on(h, h->workers[i]);
+            if (c == 0 && !idle)
+                idle = h->workers[i];
+            if (c > most) {
+                most = c;
+                busy = h->workers[i];
+            }
+        }
+        if (!idle || most < 2)
+            return;
+        island_t *x = NULL; /* the busiest host's last island */
+        for (uint32_t k = 0; k < h->n; k++)
+            if (h->is[k].host == busy)
+                x = &h->is[k];
+        qs_msg_t m = {.type = QS_MSG_ISLAND};
+        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_DROP,
+                                       .config = h->config,
+                                       .island = x->k,
+                                       .generation = h->isl->generation};
+        qs_pool_send_to(h->pool, busy, &m);
+        m.u.island.op = QS_ISLAND_HOST;
+        m.u.island.scenario = scenario_for(h, idle);
+        m.u.island.genomes = x->state.data;
+        m.u.island.genomes_len = (uint32_t)x->state.len;
+        h->state_bytes += x->state.len;
+        h->cb.on_event(h->cb.ctx, "island %u moves from %s to %s at generation %u", x->k,
+                       qs_pool_worker_name(h->pool, busy), qs_pool_worker_name(h->pool, idle),
+                       h->isl->generation);
+        x->host = idle;
+        if (qs_pool_send_to(h->pool, idle, &m) < 0) {
+            fail(h, "island %u: %s is gone", x->k, qs_pool_worker_name(h->pool, idle));
+            return;
+        }
+    }
+}
+
 static void states_in(qs_hosting_t *h)
 {
     qs_islands_t *isl = h->isl;
     h->stage = STAGE_IDLE;
+    if (isl->generation < isl->sc->generations) /* not at the end */
+        rebalance(h);
     for (uint32_t k = 0; k < isl->n; k++) { /* the text is the orchestrator's to set */
         free(h->is[k].got.scenario);
         h->is[k].got.scenario = NULL;
@@ -659,6 +712,7 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
         h->is[k].k = k;
         qs_bytes_init(&h->is[k].frame);
         qs_bytes_init(&h->is[k].emigrants);
+        qs_bytes_init(&h->is[k].state);
     }
     if (isl->generation > 0) { /* resumed: the plans go to the hosts */
         h->initial = xcalloc(isl->n, sizeof *h->initial);
@@ -694,6 +748,7 @@ void qs_hosting_free(qs_hosting_t *h)
         qs_generation_out_destroy(&h->is[k].out);
         qs_bytes_destroy(&h->is[k].frame);
         qs_bytes_destroy(&h->is[k].emigrants);
+        qs_bytes_destroy(&h->is[k].state);
         for (uint32_t i = 0; i < h->is[k].nlog; i++)
             qs_bytes_destroy(&h->is[k].log[i].bytes);
         free(h->is[k].log);

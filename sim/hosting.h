@@ -2,7 +2,9 @@
  *
  * Each island lives on one worker, its host (sim/host.h), which keeps its genomes and
  * computes its generations; a host takes several islands when there are more islands than
- * workers (dealt out in turn over the workers ready when the run starts). The orchestrator
+ * workers (dealt out in turn over the workers ready when the run starts; at each
+ * checkpoint, islands move from the busiest host to workers that host none, with the
+ * states just gathered, so that workers ready later get their share). The orchestrator
  * keeps each island's counters and best (sim/islands.h: qs_islands_shed) and, per
  * generation, asks every host to run its islands; what comes back is the islands' records
  * (no genomes), gathered in island order as qs_islands_advance would have made them. At a

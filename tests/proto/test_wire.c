@@ -235,7 +235,7 @@ static void rand_msg(qs_msg_t *m, qs_msg_type_t t, uint64_t seed)
     }
     case QS_MSG_ISLAND: {
         qs_msg_island_t *k = &m->u.island;
-        k->op = (qs_island_op_t)qs_rng_below(&r, 4);
+        k->op = (qs_island_op_t)qs_rng_below(&r, 5);
         k->task_id = qs_rng_u64(&r);
         k->config = qs_rng_below(&r, QS_WIRE_MAX_CONFIGS);
         k->island = qs_rng_below(&r, QS_MAX_ISLANDS);
@@ -499,7 +499,8 @@ Test(wire, type_names)
     cr_assert_str_eq(qs_msg_type_name(QS_MSG_ISLAND_GENOMES), "island_genomes");
     cr_assert_null(qs_msg_type_name((qs_msg_type_t)15));
     cr_assert_str_eq(qs_island_op_name(QS_ISLAND_IMMIGRANTS), "immigrants");
-    cr_assert_null(qs_island_op_name((qs_island_op_t)4));
+    cr_assert_str_eq(qs_island_op_name(QS_ISLAND_DROP), "drop");
+    cr_assert_null(qs_island_op_name((qs_island_op_t)5));
     cr_assert_str_eq(qs_task_kind_name(QS_TASK_BIRTH), "birth");
     cr_assert_str_eq(qs_replicate_mode_name(QS_REPLICATE_COPY), "copy");
 }

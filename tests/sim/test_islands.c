@@ -431,3 +431,30 @@ Test(islands, a_lost_host_s_islands_are_recomputed_elsewhere_with_the_same_resul
         cr_assert_null(why, "%s: %s", faults[f], why);
     }
 }
+
+/* A worker ready after the islands were dealt out (here the respawn of a killed host, whose
+ * islands went to the other worker) gets islands at a checkpoint: they move with the states
+ * just gathered, and nothing changes. 300 generations of this tiny scenario (about 0.5 s)
+ * leave the respawn (0.1 s) time to come. */
+Test(islands, a_worker_ready_later_gets_islands_at_a_checkpoint)
+{
+    char sc[512], ref[512], out[512], env[700], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/ref", su_dir);
+    snprintf(out, sizeof out, "%s/moved", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=300", &log), 0, "%s",
+                 log);
+    free(log);
+    snprintf(env, sizeof env, "QS_FAULT=kill-on-task:5 QS_FAULT_ONCE=%s/fired", su_dir);
+    cr_assert_eq(su_run(env, sc, out,
+                        "--workers 2 --set run.generations=300 --set islands.hosting=workers",
+                        &log),
+                 0, "%s", log);
+    free(log);
+    char *rl = run_file(out, "run.log");
+    cr_assert(strstr(rl, "goes to worker "), "%s", rl);
+    cr_assert(strstr(rl, "moves from worker "), "%s", rl);
+    free(rl);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+}
