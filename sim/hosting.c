@@ -305,6 +305,8 @@ static void pump(island_t *x)
     x->task.ops = &island_ops;
     x->task.ctx = x;
     x->task.id = x->msg.task_id;
+    if (o->op == QS_ISLAND_RUN) /* every life of the island, one after the other */
+        x->task.lives = QS_MAX(h->isl->hosted_alive[x->k], h->isl->isc[x->k].population);
     if (qs_pool_submit_to(h->pool, &x->task, x->host) < 0)
         fail(h, "island %u: its host (worker %" PRIu64 ") is gone", x->k, x->host);
     else

@@ -677,11 +677,12 @@ static void on_watchdog(uv_timer_t *t)
                              now - w->last_heard, HEARTBEATS_MISSED);
             continue;
         }
-        if (w->ninflight > 0 && now - w->busy_since > p->o.task_timeout_s) {
+        uint32_t lives = w->ninflight > 0 ? QS_MAX(w->inflight[0]->lives, 1) : 1;
+        if (w->ninflight > 0 && now - w->busy_since > p->o.task_timeout_s * lives) {
             char what[96] = "a task";
             w->inflight[0]->ops->describe(w->inflight[0], what, sizeof what);
-            pool_worker_fail(w, "task of %s ran past task_timeout_s = %gs", what,
-                             p->o.task_timeout_s);
+            pool_worker_fail(w, "task of %s ran past task_timeout_s = %gs (x %u lives)", what,
+                             p->o.task_timeout_s, lives);
         }
     }
 }

@@ -53,6 +53,9 @@ struct qs_pool_task {
     const qs_pool_task_ops_t *ops;
     void *ctx;
     uint64_t id;
+    /* the lives it computes (an island's generation: its organisms): it may take that many
+     * task_timeout_s (0: one) */
+    uint32_t lives;
     /* the pool's */
     uint64_t pin; /* the one worker it goes to (qs_pool_submit_to), 0: any */
     qs_pool_task_state_t state;
