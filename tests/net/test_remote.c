@@ -768,3 +768,37 @@ Test(remote, islands_on_remote_workers_match_a_local_run)
     snprintf(p, sizeof p, "%s/phylogeny.csv", out);
     cr_assert(su_file_contains(p, ",island,origin_island\n"), "an islands run");
 }
+
+/* [islands] hosting = workers on remote workers: the first to connect takes every island,
+ * the others get islands at the next checkpoints; one leaves mid-run (its islands, if it
+ * held some, restart on the others from the last checkpoint) and one joins later. The
+ * files are those of the islands computed centrally by local workers. */
+Test(remote, hosted_islands_on_remote_workers_that_join_and_leave)
+{
+    char sc[512], ref[512], out[512], wlog[600], p[700];
+    su_scenario(sc, sizeof sc, dir, "rh", "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\n");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/hosted", dir);
+    int port;
+    setenv("QS_FAULT", "slow:60", 1); /* each island message 60 ms longer: there is a middle */
+    pid_t orch = start_orchestrator(
+        sc, out, "--workers 0 --listen 127.0.0.1:0 --set islands.hosting=workers", &port);
+    snprintf(wlog, sizeof wlog, "%s/h-leaver.log", dir);
+    pid_t leaver = start_worker("127.0.0.1", port, NULL, wlog);
+    snprintf(wlog, sizeof wlog, "%s/h-stayer.log", dir);
+    pid_t stayer = start_worker("127.0.0.1", port, NULL, wlog);
+    usleep(700000);
+    kill(leaver, SIGKILL);
+    wait_status(leaver);
+    snprintf(wlog, sizeof wlog, "%s/h-joiner.log", dir);
+    pid_t joiner = start_worker("127.0.0.1", port, NULL, wlog);
+    unsetenv("QS_FAULT");
+    cr_assert_eq(wait_status(orch), 0);
+    wait_status(stayer);
+    wait_status(joiner);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "islands hosted by the workers"));
+    cr_assert(su_file_contains(p, "moves from remote worker"), "a later worker got islands");
+}
