@@ -1,79 +1,14 @@
 /* hosting: dealing out the islands, a generation's stages on the hosts, routing the
  * migrants, gathering the states; every answer checked before it is taken. */
-#include "sim/hosting.h"
+#include "sim/hosting_impl.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { STAGE_IDLE, STAGE_RUN, STAGE_MIGRATE, STAGE_STATE } stage_t;
-
-/* One thing to ask of an island's host. A replay recomputes what a lost host had done
- * (its answer is dropped: the orchestrator took the first one). */
-typedef struct {
-    qs_island_op_t op;
-    uint32_t generation;
-    int replay;
-    const uint8_t *genomes; /* immigrants: borrowed from the island's frame or log */
-    uint32_t genomes_len;
-} op_t;
-
-/* The immigrants an island received at generation `generation` (kept until a checkpoint
- * is past them: a new host replays from that checkpoint). */
-typedef struct {
-    uint32_t generation;
-    qs_bytes_t bytes;
-} sent_t;
-
-typedef struct {
-    qs_hosting_t *h;
-    uint32_t k;
-    uint64_t host;       /* its worker (0: none: not dealt out yet, or lost) */
-    qs_pool_task_t task; /* its one task at a time */
-    qs_msg_island_t msg; /* what the task sends (genomes borrowed) */
-    op_t *ops;           /* what its host is to be asked, in order: ops[head..nops) */
-    uint32_t nops, head, cap_ops;
-    int busy;          /* an op is with its host */
-    int replaying;     /* that op is a replay */
-    int answered;      /* its real answer of this stage is in */
-    uint32_t rebuilds; /* hosts lost since its last real answer */
-    sent_t *log;       /* immigrants since the last checkpoint */
-    uint32_t nlog;
-    qs_bytes_t frame;    /* the genomes it sends: its immigrants */
-    qs_checkpoint_t got; /* its state */
-    int has_got;
-    qs_bytes_t emigrants;    /* its emigrants' frames, as its host sent them (checked) */
-    qs_bytes_t state;        /* its state's frame, as its host sent it (checked: got) */
-    qs_generation_out_t out; /* its records of the generation */
-} island_t;
-
-struct qs_hosting {
-    qs_pool_t *pool;
-    qs_islands_t *isl;
-    uint32_t config, expect;
-    const char *scenario;
-    uint64_t task_base, seq;
-    qs_hosting_cb_t cb;
-    island_t *is;      /* isl->n */
-    uint32_t n;        /* isl->n (isl may be gone when h is freed) */
-    uint64_t *workers; /* ready, in the order they came */
-    uint32_t nworkers, cap_workers;
-    qs_bytes_t *initial; /* a resumed run's states, sent as the islands are dealt out */
-    int dealt, stopped, last, start_when_dealt;
-    const char *ckpt_path; /* the run's checkpoint: a lost host's islands restart from it */
-    uint32_t ckpt_generation;
-    stage_t stage;
-    uint32_t waiting;                    /* answers still to come in this stage */
-    uint64_t migrant_bytes, state_bytes; /* genome payloads both ways */
-    uint64_t *told; /* workers that have the scenario (sent with their first island) */
-    uint32_t ntold;
-};
-
-static void fail(qs_hosting_t *h, const char *fmt, ...) QS_PRINTF(2, 3);
-static void fail(qs_hosting_t *h, const char *fmt, ...)
+void hosting_fail(qs_hosting_t *h, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -216,7 +151,6 @@ static int on_result(qs_pool_task_t *t, qs_life_result_t *r, qs_error_t *err)
 }
 
 static void stage_done(qs_hosting_t *h);
-static void pump(island_t *x);
 
 static void on_done(qs_pool_task_t *t)
 {
@@ -231,7 +165,7 @@ static void on_done(qs_pool_task_t *t)
         if (--h->waiting == 0)
             stage_done(h);
     }
-    pump(x);
+    hosting_pump(x);
 }
 
 static void on_failed(qs_pool_task_t *t)
@@ -258,14 +192,14 @@ static const qs_pool_task_ops_t island_ops = {encode,    on_result, on_done,
 /* ---- asking ---------------------------------------------------------------------------------- */
 
 /* Whether a migration follows generation g. */
-static int migrates(const qs_hosting_t *h, uint32_t g)
+int hosting_migrates(const qs_hosting_t *h, uint32_t g)
 {
     const qs_scenario_t *sc = h->isl->sc;
     return h->isl->n > 1 && sc->migrants && (g + 1) % sc->interval == 0 && g + 1 < sc->generations;
 }
 
-static void push(island_t *x, qs_island_op_t op, uint32_t generation, int replay,
-                 const qs_bytes_t *genomes)
+void hosting_push(island_t *x, qs_island_op_t op, uint32_t generation, int replay,
+                  const qs_bytes_t *genomes)
 {
     if (x->nops == x->cap_ops) {
         x->cap_ops = x->cap_ops ? 2 * x->cap_ops : 8;
@@ -276,7 +210,7 @@ static void push(island_t *x, qs_island_op_t op, uint32_t generation, int replay
 }
 
 /* Send island x's next op to its host, unless one is with it already. */
-static void pump(island_t *x)
+void hosting_pump(island_t *x)
 {
     qs_hosting_t *h = x->h;
     if (x->busy || x->head == x->nops || !x->host || h->stopped)
@@ -284,15 +218,16 @@ static void pump(island_t *x)
     const op_t *o = &x->ops[x->head++];
     if (x->head == x->nops)
         x->head = x->nops = 0;
-    x->msg = (qs_msg_island_t){.op = o->op,
-                               .task_id = h->task_base | ++h->seq,
-                               .config = h->config,
-                               .island = x->k,
-                               .generation = o->generation,
-                               .last = !o->replay && h->last,
-                               .migrate = o->op == QS_ISLAND_RUN && migrates(h, o->generation),
-                               .genomes = (uint8_t *)o->genomes,
-                               .genomes_len = o->genomes_len};
+    x->msg =
+        (qs_msg_island_t){.op = o->op,
+                          .task_id = h->task_base | ++h->seq,
+                          .config = h->config,
+                          .island = x->k,
+                          .generation = o->generation,
+                          .last = !o->replay && h->last,
+                          .migrate = o->op == QS_ISLAND_RUN && hosting_migrates(h, o->generation),
+                          .genomes = (uint8_t *)o->genomes,
+                          .genomes_len = o->genomes_len};
     const qs_population_t *best = qs_islands_best(h->isl); /* the run's best so far */
     if (best) {
         x->msg.best_id = best->best.id;
@@ -308,7 +243,7 @@ static void pump(island_t *x)
     if (o->op == QS_ISLAND_RUN) /* every life of the island, one after the other */
         x->task.lives = QS_MAX(h->isl->hosted_alive[x->k], h->isl->isc[x->k].population);
     if (qs_pool_submit_to(h->pool, &x->task, x->host) < 0)
-        fail(h, "island %u: its host (worker %" PRIu64 ") is gone", x->k, x->host);
+        hosting_fail(h, "island %u: its host (worker %" PRIu64 ") is gone", x->k, x->host);
     else
         x->busy = 1;
 }
@@ -320,8 +255,8 @@ static void ask_all(qs_hosting_t *h, stage_t stage, qs_island_op_t op)
     for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
         island_t *x = &h->is[k];
         x->answered = 0;
-        push(x, op, h->isl->generation, 0, op == QS_ISLAND_IMMIGRANTS ? &x->frame : NULL);
-        pump(x);
+        hosting_push(x, op, h->isl->generation, 0, op == QS_ISLAND_IMMIGRANTS ? &x->frame : NULL);
+        hosting_pump(x);
     }
     qs_pool_dispatch(h->pool);
 }
@@ -362,60 +297,12 @@ static void generation_over(qs_hosting_t *h)
     h->cb.on_generation(h->cb.ctx, &out);
 }
 
-static uint32_t islands_on(const qs_hosting_t *h, uint64_t w);
-static char *scenario_for(qs_hosting_t *h, uint64_t w);
-
-/* Every island at the boundary with its state in hand (a checkpoint): islands move from
- * the busiest host to ready workers that host none, so that workers ready after the
- * islands were dealt out (remote ones, respawned ones) get their share. */
-static void rebalance(qs_hosting_t *h)
-{
-    for (;;) {
-        uint64_t idle = 0, busy = 0;
-        uint32_t most = 0;
-        for (uint32_t i = 0; i < h->nworkers; i++) {
-            uint32_t c = islands_on(h, h->workers[i]);
-            if (c == 0 && !idle)
-                idle = h->workers[i];
-            if (c > most) {
-                most = c;
-                busy = h->workers[i];
-            }
-        }
-        if (!idle || most < 2)
-            return;
-        island_t *x = NULL; /* the busiest host's last island */
-        for (uint32_t k = 0; k < h->n; k++)
-            if (h->is[k].host == busy)
-                x = &h->is[k];
-        qs_msg_t m = {.type = QS_MSG_ISLAND};
-        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_DROP,
-                                       .config = h->config,
-                                       .island = x->k,
-                                       .generation = h->isl->generation};
-        qs_pool_send_to(h->pool, busy, &m);
-        m.u.island.op = QS_ISLAND_HOST;
-        m.u.island.scenario = scenario_for(h, idle);
-        m.u.island.genomes = x->state.data;
-        m.u.island.genomes_len = (uint32_t)x->state.len;
-        h->state_bytes += x->state.len;
-        h->cb.on_event(h->cb.ctx, "island %u moves from %s to %s at generation %u", x->k,
-                       qs_pool_worker_name(h->pool, busy), qs_pool_worker_name(h->pool, idle),
-                       h->isl->generation);
-        x->host = idle;
-        if (qs_pool_send_to(h->pool, idle, &m) < 0) {
-            fail(h, "island %u: %s is gone", x->k, qs_pool_worker_name(h->pool, idle));
-            return;
-        }
-    }
-}
-
 static void states_in(qs_hosting_t *h)
 {
     qs_islands_t *isl = h->isl;
     h->stage = STAGE_IDLE;
     if (isl->generation < isl->sc->generations) /* not at the end */
-        rebalance(h);
+        hosting_rebalance(h);
     for (uint32_t k = 0; k < isl->n; k++) { /* the text is the orchestrator's to set */
         free(h->is[k].got.scenario);
         h->is[k].got.scenario = NULL;
@@ -468,7 +355,7 @@ void qs_hosting_gather(qs_hosting_t *h)
 /* ---- hosts ----------------------------------------------------------------------------------- */
 
 /* The scenario for worker w's next island: the text the first time, else NULL. */
-static char *scenario_for(qs_hosting_t *h, uint64_t w)
+char *hosting_scenario_for(qs_hosting_t *h, uint64_t w)
 {
     for (uint32_t i = 0; i < h->ntold; i++)
         if (h->told[i] == w)
@@ -487,18 +374,18 @@ static void give(qs_hosting_t *h, island_t *x, uint64_t w)
                                    .config = h->config,
                                    .island = x->k,
                                    .generation = h->isl->generation,
-                                   .scenario = scenario_for(h, w)};
+                                   .scenario = hosting_scenario_for(h, w)};
     if (h->initial) {
         m.u.island.genomes = h->initial[x->k].data;
         m.u.island.genomes_len = (uint32_t)h->initial[x->k].len;
         h->state_bytes += m.u.island.genomes_len;
     }
     if (qs_pool_send_to(h->pool, w, &m) < 0)
-        fail(h, "island %u: worker %" PRIu64 " is gone", x->k, w);
+        hosting_fail(h, "island %u: worker %" PRIu64 " is gone", x->k, w);
 }
 
 /* Deal the islands out in turn over the workers ready now. */
-static void deal(qs_hosting_t *h)
+void hosting_deal(qs_hosting_t *h)
 {
     for (uint32_t k = 0; k < h->isl->n; k++)
         give(h, &h->is[k], h->workers[k % h->nworkers]);
@@ -511,184 +398,6 @@ static void deal(qs_hosting_t *h)
     h->dealt = 1;
     if (h->start_when_dealt && !h->stopped)
         ask_all(h, STAGE_RUN, QS_ISLAND_RUN);
-}
-
-/* ---- a lost host ----------------------------------------------------------------------------- */
-
-/* Island k's part of the run's last checkpoint (its counters, organisms and, when the best
- * is on it, the best), as one checkpoint frame into out. */
-static void island_state(const qs_hosting_t *h, const qs_checkpoint_t *c, uint32_t k,
-                         qs_bytes_t *out)
-{
-    qs_checkpoint_t v = *c;
-    v.scenario = NULL;
-    v.nislands = 0;
-    v.islands = NULL;
-    uint32_t n = h->isl->n;
-    if (n > 1) {
-        v.next_id = c->islands[k].next_id;
-        v.births = c->islands[k].births;
-        v.deaths = c->islands[k].deaths;
-        v.flops_total = c->islands[k].flops_total;
-        v.orgs = xcalloc(c->norgs ? c->norgs : 1, sizeof *v.orgs);
-        v.norgs = 0;
-        for (uint32_t i = 0; i < c->norgs; i++)
-            if (qs_island_of(c->orgs[i].id, n) == k)
-                v.orgs[v.norgs++] = c->orgs[i];
-        v.has_best = c->has_best && qs_island_of(c->best.id, n) == k;
-    }
-    qs_bytes_clear(out);
-    qs_checkpoint_encode(&v, out);
-    if (n > 1)
-        free(v.orgs);
-}
-
-/* The ops that bring a new host of island x from the checkpoint's generation to where its
- * lost host was, then what the current stage still wants of it. */
-static void replay_ops(qs_hosting_t *h, island_t *x)
-{
-    uint32_t g = h->isl->generation;
-    x->head = x->nops = 0;
-    x->busy = 0;
-    for (uint32_t e = h->ckpt_generation; e < g; e++) {
-        push(x, QS_ISLAND_RUN, e, 1, NULL);
-        if (!migrates(h, e))
-            continue;
-        const sent_t *l = NULL;
-        for (uint32_t i = 0; i < x->nlog && !l; i++)
-            if (x->log[i].generation == e)
-                l = &x->log[i];
-        assert(l); /* kept since the checkpoint (qs_hosting_checkpointed) */
-        push(x, QS_ISLAND_IMMIGRANTS, e, 1, &l->bytes);
-    }
-    switch (h->stage) {
-    case STAGE_RUN: /* answered: its host had advanced (or was waiting for immigrants) */
-        push(x, QS_ISLAND_RUN, g, x->answered, NULL);
-        break;
-    case STAGE_MIGRATE:
-        push(x, QS_ISLAND_RUN, g, 1, NULL);
-        push(x, QS_ISLAND_IMMIGRANTS, g, x->answered, &x->frame);
-        break;
-    case STAGE_STATE:
-        if (!x->answered)
-            push(x, QS_ISLAND_STATE, g, 0, NULL);
-        break;
-    case STAGE_IDLE:
-        break;
-    }
-}
-
-static uint32_t islands_on(const qs_hosting_t *h, uint64_t w)
-{
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < h->isl->n; k++)
-        n += h->is[k].host == w;
-    return n;
-}
-
-/* The islands without a host go to the ready workers that hold the fewest, each from the
- * last checkpoint (read back from the run directory) and its immigrants since. */
-static void rehost(qs_hosting_t *h)
-{
-    if (!h->nworkers || !h->dealt)
-        return;
-    qs_checkpoint_t c;
-    qs_error_t err = {0};
-    int loaded = 0;
-    qs_bytes_t state;
-    qs_bytes_init(&state);
-    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
-        island_t *x = &h->is[k];
-        if (x->host)
-            continue;
-        if (++x->rebuilds > QS_POOL_MAX_TASK_ATTEMPTS) {
-            fail(h, "island %u lost its host %u times in generation %u; giving up", k,
-                 x->rebuilds - 1, h->isl->generation);
-            break;
-        }
-        if (!loaded && qs_checkpoint_load(&c, h->ckpt_path, &err) < 0) {
-            fail(h, "a host was lost, and its islands cannot restart: %s", err.msg);
-            break;
-        }
-        loaded = 1;
-        if (c.generation != h->ckpt_generation) {
-            fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path, c.generation,
-                 h->ckpt_generation);
-            break;
-        }
-        uint64_t best = h->workers[0];
-        for (uint32_t i = 1; i < h->nworkers; i++)
-            if (islands_on(h, h->workers[i]) < islands_on(h, best))
-                best = h->workers[i];
-        island_state(h, &c, k, &state);
-        x->host = best;
-        qs_msg_t m = {.type = QS_MSG_ISLAND};
-        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
-                                       .config = h->config,
-                                       .island = k,
-                                       .generation = c.generation,
-                                       .scenario = scenario_for(h, best),
-                                       .genomes = state.data,
-                                       .genomes_len = (uint32_t)state.len};
-        h->state_bytes += state.len;
-        if (qs_pool_send_to(h->pool, best, &m) < 0) {
-            fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
-            break;
-        }
-        h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u", k,
-                       qs_pool_worker_name(h->pool, best), c.generation);
-        replay_ops(h, x);
-        pump(x);
-    }
-    qs_bytes_destroy(&state);
-    if (loaded)
-        qs_checkpoint_destroy(&c);
-    qs_pool_dispatch(h->pool);
-}
-
-void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
-{
-    if (h->stopped)
-        return;
-    if (up) {
-        if (h->nworkers == h->cap_workers) {
-            h->cap_workers = h->cap_workers ? 2 * h->cap_workers : 8;
-            h->workers = xrealloc(h->workers, h->cap_workers * sizeof *h->workers);
-        }
-        h->workers[h->nworkers++] = worker;
-        if (!h->dealt && h->nworkers >= h->expect)
-            deal(h);
-        else
-            rehost(h); /* islands waiting for a host, if any */
-        return;
-    }
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < h->nworkers; i++)
-        if (h->workers[i] != worker)
-            h->workers[w++] = h->workers[i];
-    h->nworkers = w;
-    for (uint32_t k = 0; k < h->isl->n; k++)
-        if (h->is[k].host == worker) {
-            h->is[k].host = 0;
-            h->is[k].busy = 0; /* the pool dropped its op */
-        }
-    rehost(h);
-}
-
-void qs_hosting_checkpointed(qs_hosting_t *h)
-{
-    h->ckpt_generation = h->isl->generation;
-    for (uint32_t k = 0; k < h->isl->n; k++) { /* what no host can have to redo */
-        island_t *x = &h->is[k];
-        uint32_t w = 0;
-        for (uint32_t i = 0; i < x->nlog; i++) {
-            if (x->log[i].generation >= h->ckpt_generation)
-                x->log[w++] = x->log[i];
-            else
-                qs_bytes_destroy(&x->log[i].bytes);
-        }
-        x->nlog = w;
-    }
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */

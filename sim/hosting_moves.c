@@ -1,0 +1,232 @@
+/* hosting_moves: islands that change hosts. A lost host's islands restart elsewhere from
+ * the run's last checkpoint and redo the generations since; at a checkpoint, islands move
+ * from the busiest host to workers that host none. */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/hosting_impl.h"
+
+/* Every island at the boundary with its state in hand (a checkpoint): islands move from
+ * the busiest host to ready workers that host none, so that workers ready after the
+ * islands were dealt out (remote ones, respawned ones) get their share. */
+void hosting_rebalance(qs_hosting_t *h)
+{
+    for (;;) {
+        uint64_t idle = 0, busy = 0;
+        uint32_t most = 0;
+        for (uint32_t i = 0; i < h->nworkers; i++) {
+            uint32_t c = hosting_islands_on(h, h->workers[i]);
+            if (c == 0 && !idle)
+                idle = h->workers[i];
+            if (c > most) {
+                most = c;
+                busy = h->workers[i];
+            }
+        }
+        if (!idle || most < 2)
+            return;
+        island_t *x = NULL; /* the busiest host's last island */
+        for (uint32_t k = 0; k < h->n; k++)
+            if (h->is[k].host == busy)
+                x = &h->is[k];
+        qs_msg_t m = {.type = QS_MSG_ISLAND};
+        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_DROP,
+                                       .config = h->config,
+                                       .island = x->k,
+                                       .generation = h->isl->generation};
+        qs_pool_send_to(h->pool, busy, &m);
+        m.u.island.op = QS_ISLAND_HOST;
+        m.u.island.scenario = hosting_scenario_for(h, idle);
+        m.u.island.genomes = x->state.data;
+        m.u.island.genomes_len = (uint32_t)x->state.len;
+        h->state_bytes += x->state.len;
+        h->cb.on_event(h->cb.ctx, "island %u moves from %s to %s at generation %u", x->k,
+                       qs_pool_worker_name(h->pool, busy), qs_pool_worker_name(h->pool, idle),
+                       h->isl->generation);
+        x->host = idle;
+        if (qs_pool_send_to(h->pool, idle, &m) < 0) {
+            hosting_fail(h, "island %u: %s is gone", x->k, qs_pool_worker_name(h->pool, idle));
+            return;
+        }
+    }
+}
+
+/* ---- a lost host ----------------------------------------------------------------------------- */
+
+/* Island k's part of the run's last checkpoint (its counters, organisms and, when the best
+ * is on it, the best), as one checkpoint frame into out. */
+static void island_state(const qs_hosting_t *h, const qs_checkpoint_t *c, uint32_t k,
+                         qs_bytes_t *out)
+{
+    qs_checkpoint_t v = *c;
+    v.scenario = NULL;
+    v.nislands = 0;
+    v.islands = NULL;
+    uint32_t n = h->isl->n;
+    if (n > 1) {
+        v.next_id = c->islands[k].next_id;
+        v.births = c->islands[k].births;
+        v.deaths = c->islands[k].deaths;
+        v.flops_total = c->islands[k].flops_total;
+        v.orgs = xcalloc(c->norgs ? c->norgs : 1, sizeof *v.orgs);
+        v.norgs = 0;
+        for (uint32_t i = 0; i < c->norgs; i++)
+            if (qs_island_of(c->orgs[i].id, n) == k)
+                v.orgs[v.norgs++] = c->orgs[i];
+        v.has_best = c->has_best && qs_island_of(c->best.id, n) == k;
+    }
+    qs_bytes_clear(out);
+    qs_checkpoint_encode(&v, out);
+    if (n > 1)
+        free(v.orgs);
+}
+
+/* The ops that bring a new host of island x from the checkpoint's generation to where its
+ * lost host was, then what the current stage still wants of it. */
+static void replay_ops(qs_hosting_t *h, island_t *x)
+{
+    uint32_t g = h->isl->generation;
+    x->head = x->nops = 0;
+    x->busy = 0;
+    for (uint32_t e = h->ckpt_generation; e < g; e++) {
+        hosting_push(x, QS_ISLAND_RUN, e, 1, NULL);
+        if (!hosting_migrates(h, e))
+            continue;
+        const sent_t *l = NULL;
+        for (uint32_t i = 0; i < x->nlog && !l; i++)
+            if (x->log[i].generation == e)
+                l = &x->log[i];
+        assert(l); /* kept since the checkpoint (qs_hosting_checkpointed) */
+        hosting_push(x, QS_ISLAND_IMMIGRANTS, e, 1, &l->bytes);
+    }
+    switch (h->stage) {
+    case STAGE_RUN: /* answered: its host had advanced (or was waiting for immigrants) */
+        hosting_push(x, QS_ISLAND_RUN, g, x->answered, NULL);
+        break;
+    case STAGE_MIGRATE:
+        hosting_push(x, QS_ISLAND_RUN, g, 1, NULL);
+        hosting_push(x, QS_ISLAND_IMMIGRANTS, g, x->answered, &x->frame);
+        break;
+    case STAGE_STATE:
+        if (!x->answered)
+            hosting_push(x, QS_ISLAND_STATE, g, 0, NULL);
+        break;
+    case STAGE_IDLE:
+        break;
+    }
+}
+
+uint32_t hosting_islands_on(const qs_hosting_t *h, uint64_t w)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < h->isl->n; k++)
+        n += h->is[k].host == w;
+    return n;
+}
+
+/* The islands without a host go to the ready workers that hold the fewest, each from the
+ * last checkpoint (read back from the run directory) and its immigrants since. */
+static void rehost(qs_hosting_t *h)
+{
+    if (!h->nworkers || !h->dealt)
+        return;
+    qs_checkpoint_t c;
+    qs_error_t err = {0};
+    int loaded = 0;
+    qs_bytes_t state;
+    qs_bytes_init(&state);
+    for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
+        island_t *x = &h->is[k];
+        if (x->host)
+            continue;
+        if (++x->rebuilds > QS_POOL_MAX_TASK_ATTEMPTS) {
+            hosting_fail(h, "island %u lost its host %u times in generation %u; giving up", k,
+                         x->rebuilds - 1, h->isl->generation);
+            break;
+        }
+        if (!loaded && qs_checkpoint_load(&c, h->ckpt_path, &err) < 0) {
+            hosting_fail(h, "a host was lost, and its islands cannot restart: %s", err.msg);
+            break;
+        }
+        loaded = 1;
+        if (c.generation != h->ckpt_generation) {
+            hosting_fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path,
+                         c.generation, h->ckpt_generation);
+            break;
+        }
+        uint64_t best = h->workers[0];
+        for (uint32_t i = 1; i < h->nworkers; i++)
+            if (hosting_islands_on(h, h->workers[i]) < hosting_islands_on(h, best))
+                best = h->workers[i];
+        island_state(h, &c, k, &state);
+        x->host = best;
+        qs_msg_t m = {.type = QS_MSG_ISLAND};
+        m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
+                                       .config = h->config,
+                                       .island = k,
+                                       .generation = c.generation,
+                                       .scenario = hosting_scenario_for(h, best),
+                                       .genomes = state.data,
+                                       .genomes_len = (uint32_t)state.len};
+        h->state_bytes += state.len;
+        if (qs_pool_send_to(h->pool, best, &m) < 0) {
+            hosting_fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
+            break;
+        }
+        h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u", k,
+                       qs_pool_worker_name(h->pool, best), c.generation);
+        replay_ops(h, x);
+        hosting_pump(x);
+    }
+    qs_bytes_destroy(&state);
+    if (loaded)
+        qs_checkpoint_destroy(&c);
+    qs_pool_dispatch(h->pool);
+}
+
+void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
+{
+    if (h->stopped)
+        return;
+    if (up) {
+        if (h->nworkers == h->cap_workers) {
+            h->cap_workers = h->cap_workers ? 2 * h->cap_workers : 8;
+            h->workers = xrealloc(h->workers, h->cap_workers * sizeof *h->workers);
+        }
+        h->workers[h->nworkers++] = worker;
+        if (!h->dealt && h->nworkers >= h->expect)
+            hosting_deal(h);
+        else
+            rehost(h); /* islands waiting for a host, if any */
+        return;
+    }
+    uint32_t w = 0;
+    for (uint32_t i = 0; i < h->nworkers; i++)
+        if (h->workers[i] != worker)
+            h->workers[w++] = h->workers[i];
+    h->nworkers = w;
+    for (uint32_t k = 0; k < h->isl->n; k++)
+        if (h->is[k].host == worker) {
+            h->is[k].host = 0;
+            h->is[k].busy = 0; /* the pool dropped its op */
+        }
+    rehost(h);
+}
+
+void qs_hosting_checkpointed(qs_hosting_t *h)
+{
+    h->ckpt_generation = h->isl->generation;
+    for (uint32_t k = 0; k < h->isl->n; k++) { /* what no host can have to redo */
+        island_t *x = &h->is[k];
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < x->nlog; i++) {
+            if (x->log[i].generation >= h->ckpt_generation)
+                x->log[w++] = x->log[i];
+            else
+                qs_bytes_destroy(&x->log[i].bytes);
+        }
+        x->nlog = w;
+    }
+}
