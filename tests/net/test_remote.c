@@ -3,13 +3,16 @@
  * checked by HMAC challenge-response; hostile peers (no token, wrong token, garbage, an
  * oversized length claim, silence, a half message, a flood of connections) are rejected
  * and logged without changing the results. Network namespaces (a veth pair between an
- * orchestrator namespace and a worker namespace) and mpirun launches run where permitted
- * and are skipped with the reason otherwise. */
+ * orchestrator namespace and a worker namespace), mpirun launches and srun launches from
+ * a private single-node Slurm run where permitted and are skipped with the reason
+ * otherwise. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -32,6 +35,11 @@ static pid_t track(pid_t pid)
     return pid;
 }
 
+/* The SLURM_CONF of the private Slurm a test started ("" when none), and the processes
+ * that carry it in their environment, killed at teardown (below, slurm_stop). */
+static char slurm_conf[700];
+static void slurm_stop(void);
+
 static void setup(void)
 {
     if (!tu_data())
@@ -45,6 +53,7 @@ static void teardown(void)
         kill(-spawned[i], SIGKILL); /* its process group, when it has one */
         kill(spawned[i], SIGKILL);
     }
+    slurm_stop();
     tu_rmrf(dir);
 }
 
@@ -681,6 +690,276 @@ Test(remote, launched_with_mpirun)
     cr_assert_null(why, "%s", why);
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "remote worker 3"), "three workers joined");
+}
+
+/* ---- srun from a private single-node Slurm (Debian's slurm-wlm and munge) ------------------- */
+
+/* Kill every process whose environment holds SLURM_CONF=slurm_conf: the daemons, and what
+ * slurmd started (slurmstepd and its tasks run in sessions of their own, out of reach of
+ * process groups, but they inherit the variable). Passes repeated for forks in flight. */
+static void slurm_stop(void)
+{
+    if (!*slurm_conf)
+        return;
+    static char env[1 << 16];
+    char tag[720];
+    snprintf(tag, sizeof tag, "SLURM_CONF=%s", slurm_conf);
+    for (int pass = 0; pass < 3; pass++) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            pid_t pid = (pid_t)atoi(e->d_name);
+            char p[64];
+            snprintf(p, sizeof p, "/proc/%d/environ", (int)pid);
+            int fd = pid > 0 && pid != getpid() ? open(p, O_RDONLY) : -1;
+            if (fd < 0)
+                continue;
+            size_t n = 0;
+            ssize_t got;
+            while (n < sizeof env - 1 && (got = read(fd, env + n, sizeof env - 1 - n)) > 0)
+                n += (size_t)got;
+            close(fd);
+            env[n] = '\0';
+            for (const char *v = env; v < env + n; v += strlen(v) + 1)
+                if (!strcmp(v, tag)) {
+                    kill(pid, SIGKILL);
+                    break;
+                }
+        }
+        if (d)
+            closedir(d);
+        usleep(20000);
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    unsetenv("SLURM_CONF");
+    *slurm_conf = '\0';
+}
+
+/* The last line of a file, or "(empty)" (static storage). */
+static const char *last_line(const char *path)
+{
+    static char line[400];
+    char *t = tu_read_file(path, NULL);
+    size_t n = t ? strlen(t) : 0;
+    while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+        t[--n] = '\0';
+    const char *from = n ? strrchr(t, '\n') : NULL;
+    snprintf(line, sizeof line, "%s", n ? (from ? from + 1 : t) : "(empty)");
+    free(t);
+    return line;
+}
+
+/* A daemon's log (NAME.log, from slurm.conf) and its last line, or, if that is empty (it
+ * stopped before opening it), its output (NAME.out): "FILE: LINE" (static storage). */
+static const char *slurm_log(const char *sd, const char *name)
+{
+    static char said[2][900];
+    static int k;
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s.log", sd, name);
+    const char *line = last_line(p);
+    if (!strcmp(line, "(empty)")) {
+        snprintf(p, sizeof p, "%s/%s.out", sd, name);
+        line = last_line(p);
+    }
+    k ^= 1;
+    snprintf(said[k], sizeof said[k], "%s: %s", p, line);
+    return said[k];
+}
+
+/* argv in the background, its output in out, killed when the test process dies (a
+ * timeout skips the teardown). */
+static pid_t slurm_spawn(char *const argv[], const char *out)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return track(pid);
+}
+
+/* Whether pid has exited; its status in *status. */
+static int slurm_exited(pid_t pid, int *status)
+{
+    int st;
+    if (waitpid(pid, &st, WNOHANG) != pid)
+        return 0;
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return 1;
+}
+
+/* Start a one-node Slurm in dir/slurm: munged on its own socket and key, slurmctld -D and
+ * slurmd -D on free ports, the node being this host (hostname -s); SLURM_CONF is set for
+ * this process and its children. NULL once sinfo shows the node idle, else why not
+ * (static storage). */
+static const char *slurm_start(void)
+{
+    static char why[2400];
+    static const char *const tools[] = {"munged", "slurmctld", "slurmd", "srun", "sinfo"};
+    if (geteuid() != 0)
+        return "a private Slurm needs root (SlurmUser=root; slurmd starts the tasks)";
+    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "command -v %s > /dev/null 2>&1", tools[i]);
+        if (system(cmd) != 0) {
+            snprintf(why, sizeof why,
+                     "%s is not installed (Debian's slurm-wlm and munge; `make deps`)", tools[i]);
+            return why;
+        }
+    }
+    char sd[300], p[400], q[600], r[600], s[600], t[600], host[256] = "";
+    snprintf(sd, sizeof sd, "%s/slurm", dir);
+    /* munged wants every folder above its socket searchable by all, and its key owned by
+     * its user (root) and readable by it alone. */
+    chmod(dir, 0711);
+    mkdir(sd, 0755);
+    snprintf(p, sizeof p, "%s/state", sd);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/spool", sd);
+    mkdir(p, 0700);
+    unsigned char key[1024];
+    FILE *rnd = fopen("/dev/urandom", "rb");
+    cr_assert(rnd && fread(key, 1, sizeof key, rnd) == sizeof key, "no /dev/urandom");
+    fclose(rnd);
+    snprintf(p, sizeof p, "%s/munge.key", sd);
+    tu_write_file(p, key, sizeof key);
+    chmod(p, 0400);
+
+    snprintf(q, sizeof q, "--socket=%s/munge.socket", sd);
+    snprintf(r, sizeof r, "--key-file=%s", p);
+    snprintf(s, sizeof s, "--pid-file=%s/munged.pid", sd);
+    snprintf(t, sizeof t, "--seed-file=%s/munged.seed", sd);
+    char log_file[400], out[400];
+    snprintf(log_file, sizeof log_file, "--log-file=%s/munged.log", sd);
+    snprintf(out, sizeof out, "%s/munged.log", sd); /* in the foreground it logs to stderr */
+    gethostname(host, sizeof host - 1);
+    host[strcspn(host, ".")] = '\0'; /* hostname -s: what slurmd calls itself */
+    snprintf(slurm_conf, sizeof slurm_conf, "%s/slurm.conf", sd);
+    setenv("SLURM_CONF", slurm_conf, 1); /* also marks the processes slurm_stop kills */
+    pid_t munged = slurm_spawn((char *[]){"munged", "-F", q, r, s, log_file, t, NULL}, out);
+    snprintf(p, sizeof p, "%s/munge.socket", sd);
+    int st;
+    for (int i = 0; i < 500 && access(p, F_OK) != 0; i++) {
+        if (slurm_exited(munged, &st))
+            break;
+        usleep(10000);
+    }
+    if (access(p, F_OK) != 0) {
+        snprintf(why, sizeof why, "munged did not start: %s: %s", out, last_line(out));
+        return why;
+    }
+
+    int ctld_port, slurmd_port;
+    int fa = bound_socket(&ctld_port), fb = bound_socket(&slurmd_port);
+    close(fa);
+    close(fb);
+    char *conf = malloc(8192);
+    snprintf(conf, 8192,
+             "ClusterName=qstest\n"
+             "SlurmctldHost=%s(127.0.0.1)\n"
+             "SlurmctldPort=%d\n"
+             "SlurmdPort=%d\n"
+             "SlurmUser=root\n"
+             "SlurmdUser=root\n"
+             "AuthType=auth/munge\n"
+             "CredType=cred/munge\n"
+             "AuthInfo=socket=%s/munge.socket\n"
+             "StateSaveLocation=%s/state\n"
+             "SlurmdSpoolDir=%s/spool\n"
+             "SlurmctldPidFile=%s/slurmctld.pid\n"
+             "SlurmdPidFile=%s/slurmd.pid\n"
+             "SlurmctldLogFile=%s/slurmctld.log\n"
+             "SlurmdLogFile=%s/slurmd.log\n"
+             "ProctrackType=proctrack/linuxproc\n"
+             "TaskPlugin=task/none\n"
+             "JobAcctGatherType=jobacct_gather/none\n"
+             "AccountingStorageType=accounting_storage/none\n"
+             "SelectType=select/cons_tres\n"
+             "SelectTypeParameters=CR_Core\n"
+             "MpiDefault=none\n"
+             "MailProg=/bin/true\n"
+             "ReturnToService=2\n"
+             "NodeName=%s NodeAddr=127.0.0.1 CPUs=%ld RealMemory=100 State=UNKNOWN\n"
+             "PartitionName=qs Nodes=%s Default=YES MaxTime=INFINITE State=UP\n",
+             host, ctld_port, slurmd_port, sd, sd, sd, sd, sd, sd, sd, host,
+             sysconf(_SC_NPROCESSORS_ONLN), host);
+    tu_write_file(slurm_conf, conf, strlen(conf));
+    free(conf);
+
+    char ctld_out[400], slurmd_out[400];
+    snprintf(ctld_out, sizeof ctld_out, "%s/slurmctld.out", sd);
+    snprintf(slurmd_out, sizeof slurmd_out, "%s/slurmd.out", sd);
+    pid_t ctld = slurm_spawn((char *[]){"slurmctld", "-D", NULL}, ctld_out);
+    pid_t slurmd = slurm_spawn((char *[]){"slurmd", "-D", NULL}, slurmd_out);
+    /* a few seconds here; up to 20 on a loaded machine */
+    char *state = NULL;
+    for (int i = 0; i < 200; i++) {
+        if (slurm_exited(ctld, &st) || slurm_exited(slurmd, &st)) {
+            int ctld_gone = kill(ctld, 0) != 0 || waitpid(ctld, NULL, WNOHANG) == ctld;
+            const char *name = ctld_gone ? "slurmctld" : "slurmd";
+            snprintf(why, sizeof why, "%s exited with status %d: %s", name, st,
+                     slurm_log(sd, name));
+            free(state);
+            return why;
+        }
+        free(state);
+        tu_run("sinfo --noheader --Node --format=%T", &state);
+        if (state && !strncmp(state, "idle", 4)) {
+            free(state);
+            return NULL;
+        }
+        usleep(100000);
+    }
+    if (state)
+        state[strcspn(state, "\n")] = '\0';
+    snprintf(why, sizeof why, "the node did not become idle within 20 s (sinfo: %s); %s; %s",
+             state ? state : "", slurm_log(sd, "slurmd"), slurm_log(sd, "slurmctld"));
+    free(state);
+    return why;
+}
+
+/* Slurm launches the workers of an islands run the islands of which live on the workers:
+ * `srun -n3` on a private one-node Slurm (--overcommit: more tasks than the node's CPUs).
+ * Island messages are slowed down (QS_FAULT=slow) so that the run lasts until the last
+ * worker has joined. The files are those of a local run. */
+Test(remote, launched_with_srun)
+{
+    const char *why = slurm_start();
+    if (why)
+        cr_skip_test("%s", why);
+    char sc[512], ref[512], out[512], cmd[2048], p[700];
+    su_scenario(sc, sizeof sc, dir, "rs",
+                "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\nhosting = workers\n");
+    reference(sc, ref, sizeof ref);
+    snprintf(out, sizeof out, "%s/srun", dir);
+    int port;
+    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
+    snprintf(cmd, sizeof cmd, "127.0.0.1:%d", port);
+    snprintf(p, sizeof p, "%s/srun.log", dir);
+    setenv("QS_FAULT", "slow:100", 1); /* srun passes its environment to the tasks */
+    pid_t srun =
+        slurm_spawn((char *[]){"srun", "--nodes=1", "--ntasks=3", "--overcommit", (char *)tu_bin(),
+                               "worker", "--connect", cmd, "--quiet", "--retry-for", "20", NULL},
+                    p);
+    unsetenv("QS_FAULT");
+    int orc = wait_status_bounded(orch), rc = wait_status_bounded(srun);
+    cr_assert_eq(orc, 0, "the orchestrator exited %d: see %s.out", orc, out);
+    cr_assert_eq(rc, 0, "srun exited %d: %s: %s", rc, p, last_line(p));
+    why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    cr_assert(su_file_contains(p, "islands hosted by the workers"), "an islands run on its hosts");
+    cr_assert(su_file_contains(p, "remote worker 3 ("), "three workers joined");
+    cr_assert(!su_file_contains(p, "remote worker 4 ("), "no more than srun's three");
 }
 
 /* Workers whose OpenBLAS uses other kernels round differently: the orchestrator says so. */
