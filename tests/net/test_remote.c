@@ -736,35 +736,52 @@ static void slurm_stop(void)
     *slurm_conf = '\0';
 }
 
+/* The last line of a file into last, its last line with "error:" or "fatal:" into err
+ * ("" when none). */
+static void log_lines(const char *path, char *last, char *err, size_t cap)
+{
+    char *t = tu_read_file(path, NULL);
+    *last = *err = '\0';
+    for (char *l = t; l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*l)
+            snprintf(last, cap, "%s", l);
+        if (strstr(l, "error:") || strstr(l, "fatal:"))
+            snprintf(err, cap, "%s", l);
+        l = nl ? nl + 1 : NULL;
+    }
+    free(t);
+}
+
 /* The last line of a file, or "(empty)" (static storage). */
 static const char *last_line(const char *path)
 {
-    static char line[400];
-    char *t = tu_read_file(path, NULL);
-    size_t n = t ? strlen(t) : 0;
-    while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r'))
-        t[--n] = '\0';
-    const char *from = n ? strrchr(t, '\n') : NULL;
-    snprintf(line, sizeof line, "%s", n ? (from ? from + 1 : t) : "(empty)");
-    free(t);
-    return line;
+    static char last[400];
+    char err[400];
+    log_lines(path, last, err, sizeof last);
+    return *last ? last : "(empty)";
 }
 
-/* A daemon's log (NAME.log, from slurm.conf) and its last line, or, if that is empty (it
- * stopped before opening it), its output (NAME.out): "FILE: LINE" (static storage). */
+/* A daemon's log (NAME.log, from slurm.conf), or, if that is empty (it stopped before
+ * opening it), its output (NAME.out): "FILE: LAST LINE (last error: LINE)" (static
+ * storage, two at a time). */
 static const char *slurm_log(const char *sd, const char *name)
 {
-    static char said[2][900];
+    static char said[2][1300];
     static int k;
-    char p[400];
+    char p[400], last[400], err[400];
     snprintf(p, sizeof p, "%s/%s.log", sd, name);
-    const char *line = last_line(p);
-    if (!strcmp(line, "(empty)")) {
+    log_lines(p, last, err, sizeof last);
+    if (!*last) {
         snprintf(p, sizeof p, "%s/%s.out", sd, name);
-        line = last_line(p);
+        log_lines(p, last, err, sizeof last);
     }
+    int both = *err && strcmp(err, last);
     k ^= 1;
-    snprintf(said[k], sizeof said[k], "%s: %s", p, line);
+    snprintf(said[k], sizeof said[k], "%s: %s%s%s%s", p, *last ? last : "(empty)",
+             both ? " (last error: " : "", both ? err : "", both ? ")" : "");
     return said[k];
 }
 
@@ -787,6 +804,24 @@ static pid_t slurm_spawn(char *const argv[], const char *out)
     return track(pid);
 }
 
+/* A port free on every address, other than `other`, below Linux's ephemeral range (32768
+ * and up), where the orchestrators of tests running alongside (--listen 127.0.0.1:0) take
+ * theirs. */
+static int slurm_free_port(int other)
+{
+    for (int i = 0; i < 200; i++) {
+        int port = 20000 + (int)((unsigned)(getpid() * 7919 + i * 104729) % 12000);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        int ok = port != other && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    cr_assert_fail("no free port in 20000-31999");
+    return -1;
+}
+
 /* Whether pid has exited; its status in *status. */
 static int slurm_exited(pid_t pid, int *status)
 {
@@ -795,6 +830,25 @@ static int slurm_exited(pid_t pid, int *status)
         return 0;
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return 1;
+}
+
+/* Whether the idle node runs a task (slurmstepd may still refuse, e.g. a proctrack or task
+ * plugin that needs cgroups the container lacks; srun then says "task 0 launch failed" and
+ * exits 0): NULL if `srun echo` prints, else why not (static storage). */
+static const char *slurm_probe(const char *sd)
+{
+    static char why[2000];
+    char cmd[700], p[400];
+    snprintf(p, sizeof p, "%s/probe.log", sd);
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 srun --nodes=1 --ntasks=1 --immediate=10 echo qs-slurm-probe > %s 2>&1",
+             p);
+    int rc = system(cmd);
+    if (rc == 0 && su_file_contains(p, "qs-slurm-probe\n"))
+        return NULL;
+    snprintf(why, sizeof why, "srun cannot start a task on the node (status %d; %s: %s); %s", rc, p,
+             last_line(p), slurm_log(sd, "slurmd"));
+    return why;
 }
 
 /* Start a one-node Slurm in dir/slurm: munged on its own socket and key, slurmctld -D and
@@ -858,10 +912,7 @@ static const char *slurm_start(void)
         return why;
     }
 
-    int ctld_port, slurmd_port;
-    int fa = bound_socket(&ctld_port), fb = bound_socket(&slurmd_port);
-    close(fa);
-    close(fb);
+    int ctld_port = slurm_free_port(0), slurmd_port = slurm_free_port(ctld_port);
     char *conf = malloc(8192);
     snprintf(conf, 8192,
              "ClusterName=qstest\n"
@@ -903,11 +954,12 @@ static const char *slurm_start(void)
     /* a few seconds here; up to 20 on a loaded machine */
     char *state = NULL;
     for (int i = 0; i < 200; i++) {
-        if (slurm_exited(ctld, &st) || slurm_exited(slurmd, &st)) {
-            int ctld_gone = kill(ctld, 0) != 0 || waitpid(ctld, NULL, WNOHANG) == ctld;
-            const char *name = ctld_gone ? "slurmctld" : "slurmd";
-            snprintf(why, sizeof why, "%s exited with status %d: %s", name, st,
-                     slurm_log(sd, name));
+        const char *gone = slurm_exited(ctld, &st)     ? "slurmctld"
+                           : slurm_exited(slurmd, &st) ? "slurmd"
+                                                       : NULL;
+        if (gone) {
+            snprintf(why, sizeof why, "%s exited with status %d: %s", gone, st,
+                     slurm_log(sd, gone));
             free(state);
             return why;
         }
@@ -915,7 +967,7 @@ static const char *slurm_start(void)
         tu_run("sinfo --noheader --Node --format=%T", &state);
         if (state && !strncmp(state, "idle", 4)) {
             free(state);
-            return NULL;
+            return slurm_probe(sd);
         }
         usleep(100000);
     }
@@ -927,33 +979,45 @@ static const char *slurm_start(void)
     return why;
 }
 
-/* Slurm launches the workers of an islands run the islands of which live on the workers:
+/* Slurm launches the workers of an islands run hosted by the workers (`hosting = workers`):
  * `srun -n3` on a private one-node Slurm (--overcommit: more tasks than the node's CPUs).
- * Island messages are slowed down (QS_FAULT=slow) so that the run lasts until the last
- * worker has joined. The files are those of a local run. */
+ * With --workers 0 the three islands go to the first worker ready, the other two join the
+ * pool. Island messages are slowed down (QS_FAULT=slow) so that the run lasts until the
+ * last worker has joined. The files are those of a local run. */
 Test(remote, launched_with_srun)
 {
     const char *why = slurm_start();
     if (why)
         cr_skip_test("%s", why);
-    char sc[512], ref[512], out[512], cmd[2048], p[700];
+    char sc[512], ref[512], out[512], addr[64], p[700];
     su_scenario(sc, sizeof sc, dir, "rs",
                 "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\nhosting = workers\n");
     reference(sc, ref, sizeof ref);
     snprintf(out, sizeof out, "%s/srun", dir);
     int port;
     pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
-    snprintf(cmd, sizeof cmd, "127.0.0.1:%d", port);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     snprintf(p, sizeof p, "%s/srun.log", dir);
     setenv("QS_FAULT", "slow:100", 1); /* srun passes its environment to the tasks */
     pid_t srun =
         slurm_spawn((char *[]){"srun", "--nodes=1", "--ntasks=3", "--overcommit", (char *)tu_bin(),
-                               "worker", "--connect", cmd, "--quiet", "--retry-for", "20", NULL},
+                               "worker", "--connect", addr, "--quiet", "--retry-for", "20", NULL},
                     p);
     unsetenv("QS_FAULT");
-    int orc = wait_status_bounded(orch), rc = wait_status_bounded(srun);
-    cr_assert_eq(orc, 0, "the orchestrator exited %d: see %s.out", orc, out);
+    /* srun ends when its workers do, within 60 s; the orchestrator, which told them to,
+     * moments later (if the workers did not start, it would wait for ever: 10 s). */
+    int orc = -1, rc = -1;
+    for (int i = 0; i < 6000 && rc < 0; i++) {
+        if (!slurm_exited(srun, &rc))
+            usleep(10000);
+    }
+    for (int i = 0; i < 1000 && orc < 0; i++) {
+        if (!slurm_exited(orch, &orc))
+            usleep(10000);
+    }
     cr_assert_eq(rc, 0, "srun exited %d: %s: %s", rc, p, last_line(p));
+    cr_assert_eq(orc, 0, "the orchestrator exited %d (see %s.out); %s: %s", orc, out, p,
+                 last_line(p));
     why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
     snprintf(p, sizeof p, "%s/run.log", out);
