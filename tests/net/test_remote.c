@@ -981,9 +981,10 @@ static const char *slurm_start(void)
 
 /* Slurm launches the workers of an islands run hosted by the workers (`hosting = workers`):
  * `srun -n3` on a private one-node Slurm (--overcommit: more tasks than the node's CPUs).
- * With --workers 0 the three islands go to the first worker ready, the other two join the
- * pool. Island messages are slowed down (QS_FAULT=slow) so that the run lasts until the
- * last worker has joined. The files are those of a local run. */
+ * With --workers 0 the first worker to connect takes the three islands, and at a later
+ * checkpoint one moves to each of the other two. Island messages are slowed down
+ * (QS_FAULT=slow) so that the run lasts until the last worker has joined. The files are
+ * those of a local run. */
 Test(remote, launched_with_srun)
 {
     const char *why = slurm_start();
@@ -1024,6 +1025,7 @@ Test(remote, launched_with_srun)
     cr_assert(su_file_contains(p, "islands hosted by the workers"), "an islands run on its hosts");
     cr_assert(su_file_contains(p, "remote worker 3 ("), "three workers joined");
     cr_assert(!su_file_contains(p, "remote worker 4 ("), "no more than srun's three");
+    cr_assert_eq(lines_with(p, " moves from remote worker "), 2, "an island on each worker");
 }
 
 /* Workers whose OpenBLAS uses other kernels round differently: the orchestrator says so. */
