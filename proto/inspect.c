@@ -534,6 +534,14 @@ int qs_inspect_file(const char *path, const qs_inspect_opts_t *opts, FILE *out, 
             rc = formats[i].print(path, opts, out, warn, err);
             goto out;
         }
+    for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++)
+        if (strcmp(formats[i].format, fmt) == 0) { /* known, but framed the other way */
+            rc = qs_error_set(err, QS_ERR(FORMAT),
+                              "%s: a '%s' document %s: not a file quinesim wrote", path, fmt,
+                              framed ? "in a frame, which quinesim does not put around one"
+                                     : "without the frame header quinesim writes before one");
+            goto out;
+        }
     known[0] = '\0';
     for (size_t i = 0; i < QS_ARRAY_LEN(formats); i++)
         if (qs_list_append(known, sizeof known, formats[i].format) < 0)

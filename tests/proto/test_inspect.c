@@ -229,6 +229,27 @@ Test(inspect, errors_for_foreign_and_unknown_files)
     free(out);
     free(warn);
 
+    /* a known format framed the other way: a bare checkpoint document, a framed genome */
+    qs_bytes_clear(&b);
+    msgpack_pack_map(&pk, 1);
+    qs_mp_kv_str(&pk, "format", "quinesim.checkpoint");
+    tu_write_file(path, b.data, b.len);
+    cr_assert_eq(run(path, 0, &out, &warn, &err), QS_ERR(FORMAT));
+    cr_assert(strstr(err.msg, "a 'quinesim.checkpoint' document without the frame header"), "%s",
+              err.msg);
+    free(out);
+    free(warn);
+    qs_bytes_clear(&b);
+    msgpack_pack_map(&pk, 1);
+    qs_mp_kv_str(&pk, "format", "quinesim.genome");
+    qs_bytes_clear(&fr);
+    qs_frame_append(&fr, b.data, b.len);
+    tu_write_file(path, fr.data, fr.len);
+    cr_assert_eq(run(path, 0, &out, &warn, &err), QS_ERR(FORMAT));
+    cr_assert(strstr(err.msg, "a 'quinesim.genome' document in a frame"), "%s", err.msg);
+    free(out);
+    free(warn);
+
     /* a map without a format */
     qs_bytes_clear(&b);
     msgpack_pack_map(&pk, 0);
