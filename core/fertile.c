@@ -8,8 +8,10 @@
  *               + sink (J'^T - I) 2 (T(theta + eps) - theta) / D
  *               - (S + sink S_sink) 2 (theta - mean) / D^2
  *               + 2 c (rho_hat - rho_t)_+ (J_h^T - J_0^T) d / (h |d|)
- * with J' and J_h the Jacobians at theta + eps and theta + h v, d = T(theta + h v) -
- * T(theta), S and S_sink the unnormalised sums of squares. */
+ *               + 2 s (J_u^T - J_0^T) e / h^2
+ * with J', J_h and J_u the Jacobians at theta + eps, theta + h v and theta + h u,
+ * d = T(theta + h v) - T(theta), e = T(theta + h u) - T(theta), S and S_sink the
+ * unnormalised sums of squares. */
 #include "core/fertile.h"
 
 #include <math.h>
@@ -29,7 +31,9 @@ struct qs_fertile {
     int aux;
     qs_newton_t *lin[QS_FERTILE_MAX_GENS]; /* at theta_0 .. theta_{K-1} */
     qs_newton_t *pert;                     /* at the perturbed points, one after another */
+    qs_newton_t *spert;                    /* LM: at theta + h u (stretch > 0 only) */
     float *g, *g2, *tmp, *point, *dtask, *v, *grad, *gp, *acc;
+    float *u, *sacc;                      /* the stretch direction u and LM's T(theta + h u) */
     float *kids[QS_FERTILE_MAX_GENS + 1]; /* theta_1 .. theta_K (regenerated) */
     uint32_t *images;                     /* (QS_CHUNK_ROWS) the images of a qs_fertile_run step */
     qs_work_t *work;
@@ -39,7 +43,7 @@ struct qs_fertile {
 
 qs_fertile_cfg_t qs_fertile_defaults(void)
 {
-    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN};
+    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN, 0.0};
 }
 
 qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
@@ -59,8 +63,10 @@ qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg,
         f->kids[k + 1] = xaligned(f->n * sizeof(float));
     }
     f->pert = qs_newton_new(phys, NULL);
-    float **bufs[] = {&f->g, &f->g2,   &f->tmp, &f->point, &f->dtask,
-                      &f->v, &f->grad, &f->gp,  &f->acc};
+    if (f->cfg.stretch > 0)
+        f->spert = qs_newton_new(phys, NULL);
+    float **bufs[] = {&f->g,    &f->g2, &f->tmp, &f->point, &f->dtask, &f->v,
+                      &f->grad, &f->gp, &f->acc, &f->u,     &f->sacc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         *bufs[i] = xaligned(f->n * sizeof(float));
     f->work = qs_work_new(spec, 1);
@@ -83,7 +89,9 @@ void qs_fertile_free(qs_fertile_t *f)
         free(f->kids[k + 1]);
     }
     qs_newton_free(f->pert);
-    float *bufs[] = {f->g, f->g2, f->tmp, f->point, f->dtask, f->v, f->grad, f->gp, f->acc};
+    qs_newton_free(f->spert);
+    float *bufs[] = {f->g,    f->g2, f->tmp, f->point, f->dtask, f->v,
+                     f->grad, f->gp, f->acc, f->u,     f->sacc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     qs_work_free(f->work);
@@ -148,6 +156,19 @@ static void pullback(qs_fertile_t *f, qs_newton_t *nt, const float *x, const flo
     qs_regen_vjp(qs_phys_spec(f->phys), f->cfg.regen, x, qs_newton_prediction(nt), u, f->gp, out);
     qs_newton_vjp(nt, f->gp, f->tmp);
     qs_vec_axpy(out, 1.0f, f->tmp, f->n);
+}
+
+/* u = (t1 - theta) / |t1 - theta| (t1 = T(theta)). Returns 0 (u then meaningless) when the
+ * copy is exact or its error not finite. */
+static int stretch_direction(qs_fertile_t *f, const float *theta, const float *t1)
+{
+    for (size_t i = 0; i < f->n; i++)
+        f->u[i] = t1[i] - theta[i];
+    double rn = sqrt(qs_vec_sumsq(f->u, f->n));
+    if (!(rn > 0) || !isfinite(rn))
+        return 0;
+    qs_vec_scale(f->u, (float)(1.0 / rn), f->u, f->n);
+    return 1;
 }
 
 double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
@@ -252,6 +273,21 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
             axpby(grad, coef, f->g, -coef, f->g2, n);
         }
     }
+    /* Stretch along the copy's own error u = r / |r| (detached). */
+    if (f->cfg.stretch > 0 && stretch_direction(f, theta, th[1])) {
+        const double h = f->cfg.fd_step;
+        for (size_t i = 0; i < n; i++)
+            f->point[i] = theta[i] + (float)(h * f->u[i]);
+        regenerate(f, f->pert, f->point, f->acc);
+        for (size_t i = 0; i < n; i++)
+            f->acc[i] -= th[1][i];
+        s.stretch_hat = sqrt(qs_vec_sumsq(f->acc, n)) / h;
+        loss += f->cfg.stretch * s.stretch_hat * s.stretch_hat;
+        double coef = 2 * f->cfg.stretch / (h * h);
+        pullback(f, f->pert, f->point, f->acc, f->g);
+        pullback(f, f->lin[0], theta, f->acc, f->g2);
+        axpby(grad, coef, f->g, -coef, f->g2, n);
+    }
     s.loss = loss;
     if (st)
         *st = s;
@@ -285,7 +321,10 @@ typedef struct {
     const float *theta, *point; /* theta and theta + h v (lin[0] and pert linearised there) */
     double isd, qs;             /* 1 / sqrt(D) and sqrt(c) / h */
     double is1;                 /* sqrt(w1 / D), 0 without the child's residual */
+    const float *spoint;        /* theta + h u (spert linearised there; stretch only) */
+    double ss;                  /* sqrt(s) / h, 0 without the stretch residual */
     float *t1, *t2, *t3, *t4;   /* N scratch */
+    float *t5;                  /* N scratch (stretch) */
 } lm_t;
 
 /* Tangent of T at nt's point x along d: out = J_T d. */
@@ -296,8 +335,9 @@ static void push(qs_fertile_t *f, qs_newton_t *nt, const float *x, const float *
 }
 
 /* A d = [ (J_T(theta) d - d) / sqrt(D) ; sqrt(c) (J_T(theta + h v) - J_T(theta)) d / h ;
- *         sqrt(w1 / D) (J_T(theta_1) - I) J_T(theta) d ] */
-static void lm_apply(lm_t *m, const float *d, float *ar, float *aq, float *a1)
+ *         sqrt(w1 / D) (J_T(theta_1) - I) J_T(theta) d ;
+ *         sqrt(s) (J_T(theta + h u) - J_T(theta)) d / h ] */
+static void lm_apply(lm_t *m, const float *d, float *ar, float *aq, float *a1, float *as)
 {
     qs_fertile_t *f = m->f;
     push(f, f->lin[0], m->theta, d, m->t1);
@@ -311,15 +351,21 @@ static void lm_apply(lm_t *m, const float *d, float *ar, float *aq, float *a1)
         for (size_t i = 0; i < f->n; i++)
             a1[i] = (float)(((double)m->t3[i] - m->t1[i]) * m->is1);
     }
+    if (m->ss > 0) {
+        push(f, f->spert, m->spoint, d, m->t5);
+        for (size_t i = 0; i < f->n; i++)
+            as[i] = (float)(((double)m->t5[i] - m->t1[i]) * m->ss);
+    }
 }
 
-/* out = A^T [ur; uq; u1] */
-static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u1, float *out)
+/* out = A^T [ur; uq; u1; us] */
+static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u1, const float *us,
+                       float *out)
 {
     qs_fertile_t *f = m->f;
     const size_t n = f->n;
     for (size_t i = 0; i < n; i++)
-        m->t2[i] = (float)(ur[i] * m->isd - uq[i] * m->qs);
+        m->t2[i] = (float)(ur[i] * m->isd - uq[i] * m->qs - (m->ss > 0 ? us[i] * m->ss : 0));
     if (m->is1 > 0) { /* + (J_T(theta_1)^T - I) u1 sqrt(w1 / D), pulled back through theta */
         for (size_t i = 0; i < n; i++)
             m->t4[i] = (float)(u1[i] * m->is1);
@@ -331,12 +377,18 @@ static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u
     pullback(f, f->pert, m->point, uq, m->t1);    /* J_T(theta + h v)^T uq */
     for (size_t i = 0; i < n; i++)
         out[i] += (float)(m->qs * m->t1[i] - ur[i] * m->isd);
+    if (m->ss > 0) {
+        pullback(f, f->spert, m->spoint, us, m->t1); /* J_T(theta + h u)^T us */
+        qs_vec_axpy(out, (float)m->ss, m->t1, n);
+    }
 }
 
-/* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2, D fixed; the residuals into rr, rq
- * (N each) when not NULL. Linearises lin[0] at x and pert at x + h v. */
-static double lm_energy(qs_fertile_t *f, const float *x, float *point, double d, double c,
-                        double w1, float *rr, float *rq, float *r1)
+/* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2 + w1 |T(x_1) - x_1|^2 / D
+ *     + s |T(x + h u) - T(x)|^2 / h^2, D and u fixed; the residuals into rr, rq, r1, rs
+ * (N each) when not NULL. Linearises lin[0] at x, pert at x + h v, lin[1] at x_1 (w1 > 0)
+ * and spert at spoint = x + h u (s > 0). */
+static double lm_energy(qs_fertile_t *f, const float *x, float *point, float *spoint, double d,
+                        double c, double w1, double sw, float *rr, float *rq, float *r1, float *rs)
 {
     const size_t n = f->n;
     const double h = f->cfg.fd_step;
@@ -353,12 +405,22 @@ static double lm_energy(qs_fertile_t *f, const float *x, float *point, double d,
             for (size_t i = 0; i < n; i++)
                 r1[i] = (float)(((double)f->kids[2][i] - f->kids[1][i]) * sqrt(w1 / d));
     }
+    double e_s = 0;
+    if (sw > 0) {
+        for (size_t i = 0; i < n; i++)
+            spoint[i] = x[i] + (float)(h * f->u[i]);
+        regenerate(f, f->spert, spoint, f->sacc);
+        e_s = sw * qs_vec_sqdist(f->sacc, f->kids[1], n) / (h * h);
+        if (rs)
+            for (size_t i = 0; i < n; i++)
+                rs[i] = (float)(((double)f->sacc[i] - f->kids[1][i]) * sqrt(sw) / h);
+    }
     if (rr)
         for (size_t i = 0; i < n; i++) {
             rr[i] = (float)(((double)f->kids[1][i] - x[i]) / sqrt(d));
             rq[i] = (float)(((double)f->acc[i] - f->kids[1][i]) * sqrt(c) / h);
         }
-    return e_r + e_q + e_1;
+    return e_r + e_q + e_1 + e_s;
 }
 
 void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint32_t cg_iters,
@@ -368,23 +430,45 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
     qs_fertile_lm_stats_t s = {0};
     if (f->cfg.generations < 2)
         w1 = 0;
-    float *b[16];
-    for (int i = 0; i < 16; i++)
+    enum { NB = 21 };
+    float *b[NB];
+    for (int i = 0; i < NB; i++)
         b[i] = xaligned(n * sizeof(float));
     float *rr = b[0], *rq = b[1], *g = b[2], *x = b[3], *r = b[4], *p = b[5], *ar = b[6],
           *aq = b[7], *q = b[8], *trial = b[9], *point = b[10], *tpoint = b[11], *r1 = b[12],
-          *a1 = b[13], *t3 = b[14], *t4 = b[15];
+          *a1 = b[13], *t3 = b[14], *t4 = b[15], *rsr = b[16], *as = b[17], *spoint = b[18],
+          *tspoint = b[19], *t5 = b[20];
     const double mean = qs_vec_sum(theta, n) / (double)n;
     double d = qs_vec_sumsq_centered(theta, n, mean);
     if (!(d > 1e-30))
         d = 1e-30;
     if (!(*mu > 0))
         *mu = 1;
-    s.before = lm_energy(f, theta, point, d, c, w1, rr, rq, r1);
+    /* u, the copy's error direction at theta, fixed for the step */
+    double sw = f->cfg.stretch;
+    if (sw > 0) {
+        regenerate(f, f->lin[0], theta, f->kids[1]);
+        if (!stretch_direction(f, theta, f->kids[1]))
+            sw = 0;
+    }
+    s.before = lm_energy(f, theta, point, spoint, d, c, w1, sw, rr, rq, r1, rsr);
     s.rho_hat = sqrt(qs_vec_sqdist(f->acc, f->kids[1], n)) / f->cfg.fd_step;
-    lm_t m = {f,     theta, point, 1.0 / sqrt(d), sqrt(c) / f->cfg.fd_step, sqrt(w1 / d), f->g,
-              f->g2, t3,    t4};
-    lm_apply_t(&m, rr, rq, r1, g); /* gradient / 2 */
+    if (sw > 0)
+        s.stretch_hat = sqrt(qs_vec_sqdist(f->sacc, f->kids[1], n)) / f->cfg.fd_step;
+    lm_t m = {f,
+              theta,
+              point,
+              1.0 / sqrt(d),
+              sqrt(c) / f->cfg.fd_step,
+              sqrt(w1 / d),
+              spoint,
+              sw > 0 ? sqrt(sw) / f->cfg.fd_step : 0,
+              f->g,
+              f->g2,
+              t3,
+              t4,
+              t5};
+    lm_apply_t(&m, rr, rq, r1, rsr, g); /* gradient / 2 */
     s.after = s.before;
     for (int tries = 0; tries < 6; tries++) {
         /* CG on (A^T A + mu/D I) x = -g */
@@ -394,8 +478,8 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
             r[i] = p[i] = -g[i];
         double rs = qs_vec_sumsq(r, n), b2 = rs;
         for (uint32_t it = 0; it < cg_iters && rs > 1e-6 * b2; it++) {
-            lm_apply(&m, p, ar, aq, a1);
-            lm_apply_t(&m, ar, aq, a1, q);
+            lm_apply(&m, p, ar, aq, a1, as);
+            lm_apply_t(&m, ar, aq, a1, as, q);
             double pq = 0;
             for (size_t i = 0; i < n; i++) {
                 q[i] += (float)(damp * p[i]);
@@ -416,7 +500,7 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
         }
         for (size_t i = 0; i < n; i++)
             trial[i] = theta[i] + x[i];
-        double e = lm_energy(f, trial, tpoint, d, c, w1, NULL, NULL, NULL);
+        double e = lm_energy(f, trial, tpoint, tspoint, d, c, w1, sw, NULL, NULL, NULL, NULL);
         s.tries++;
         if (e < s.before) {
             memcpy(theta, trial, n * sizeof(float));
@@ -427,9 +511,9 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
         }
         *mu *= 4;
         /* lin[0] and pert moved to the trial: back to theta for the next solve */
-        lm_energy(f, theta, point, d, c, w1, NULL, NULL, NULL);
+        lm_energy(f, theta, point, spoint, d, c, w1, sw, NULL, NULL, NULL, NULL);
     }
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < NB; i++)
         free(b[i]);
     if (st)
         *st = s;

@@ -13,6 +13,9 @@
  *   sink         sink |T(theta + eps) - theta|^2 / D             eps ~ N(0, (s sigma_l)^2)
  *   contraction  c max(0, rho_hat - rho_target)^2
  *                rho_hat = |T(theta + h v) - T(theta)| / h       v: unit, detached
+ *   stretch      s sigma_hat^2
+ *                sigma_hat = |T(theta + h u) - T(theta)| / h     u = r / |r|, detached
+ *                r = T(theta) - theta, the copy's own error
  *
  * D = sum (theta - mean)^2 is LIVE (differentiated), so shrinking the weights lowers
  * nothing: the drift and sink terms are scale-free, the k = 1 drift term is exactly
@@ -25,12 +28,26 @@
  * iteration of core/fertility.h finds the regeneration Jacobian stretches most
  * (qs_fertile_power_step advances it by one Jacobian-vector product per call); rho_hat is
  * the finite-difference estimate of |J v|, whose gradient needs no second derivatives.
+ * The stretch term penalises the same growth along the copy error itself: to first order
+ * the child's copy error is J r, and sigma_hat estimates |J r| / |r| (core/fertility.h's
+ * qs_fertility_stretch computes it exactly), which at a non-normal J can be many times
+ * rho (scenarios/experiments/results.md, section 7). r is DETACHED (u is a constant of
+ * the step, recomputed at every step, like v), so S = |J u|^2 is the ratio
+ * |J r|^2 / |r|^2 with r held fixed, for three reasons: (1) it is scale-free in r and in
+ * the same units as rho_hat, so its weight keeps its meaning as the copy improves and
+ * copy size is left to the drift term; (2) with r live, d(r / |r|) / dtheta =
+ * (I - u u^T) (J - I) / |r| grows as 1 / |r|, stiffest exactly where the copy is good;
+ * (3) with r live the cheapest way down is to ROTATE the copy error into directions J
+ * stretches less, which the drift term's gradient does not see and which need not make
+ * J contract anything, while the detached form asks J to shrink the error the genome
+ * has. It costs one more linearisation and vector-Jacobian product at theta + h u and
+ * one more vector-Jacobian product at theta (stretch 0 skips all of it).
  *
  * Gradients flow through every regeneration by vector-Jacobian products (backpropagation
  * through the lineage); all terms are exact gradients of the loss as written (checked by
  * finite differences of a double-precision reference in tests/core/test_fertile.c). A
- * step costs K + 2 linearisations and K + 3 vector-Jacobian products when every term is
- * on: about 3K + 8 regenerations (`make bench` times one). */
+ * step costs K + 3 linearisations and K + 5 vector-Jacobian products when every term is
+ * on: about 3K + 13 regenerations (`make bench` times one). */
 #ifndef QS_FERTILE_H
 #define QS_FERTILE_H
 
@@ -55,6 +72,8 @@ typedef struct {
     double rho_target;    /* (default 0.5) */
     double fd_step;       /* h (default 1e-2) */
     qs_regen_t regen;     /* T: plain f_theta(C) (default) or standardized (core/regen.h) */
+    double stretch;       /* s: weight of the stretch term (default 0 = off); also the weight
+                             of its residual block in qs_fertile_lm_step */
 } qs_fertile_cfg_t;
 
 qs_fertile_cfg_t qs_fertile_defaults(void);
@@ -65,6 +84,7 @@ typedef struct {
     double task[QS_FERTILE_MAX_GENS + 1];  /* CE of theta_k (aux, when images are given) */
     double sink;                           /* |T(theta + eps) - theta|^2 / D (unweighted) */
     double rho_hat;                        /* the contraction estimate |J v| (0 when off) */
+    double stretch_hat;                    /* sigma_hat = |J r| / |r| (0 when off) */
 } qs_fertile_stats_t;
 
 typedef struct qs_fertile qs_fertile_t;
@@ -98,16 +118,21 @@ void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_featu
 /* A second-order step on copy and contraction together: Levenberg-Marquardt on
  *     E(theta) = |T(theta) - theta|^2 / D + c |T(theta + h v) - T(theta)|^2 / h^2
  *                + w1 |T(theta_1) - theta_1|^2 / D,   theta_1 = T(theta)
- * (D the genome's variance sum, fixed for the step; v the current direction, h fd_step):
+ *                + s |T(theta + h u) - T(theta)|^2 / h^2,  s = cfg.stretch
+ * (D the genome's variance sum, fixed for the step; v the current direction, h fd_step;
+ * u = r / |r| with r = T(theta) - theta at the start of the step, held fixed in it):
  * (A^T A + mu / D) delta = -A^T R by cg_iters conjugate-gradient iterations with
  * Jacobian-vector products at theta and theta + h v, accepted only if E falls (mu / 3;
  * else mu x 4 and solve again, up to 6 times). The first term is 1 - R^2 of the copy,
  * the second c rho_hat^2, the third the child's own copy error (its tangent is J_T at
- * theta_1 times J_T at theta; needs cfg.generations >= 2, else w1 is taken as 0). *mu
- * carries the damping between steps. */
+ * theta_1 times J_T at theta; needs cfg.generations >= 2, else w1 is taken as 0), the
+ * fourth s sigma_hat^2, the stretch term above as one more residual block (one more
+ * linearisation per energy, one more product each way per CG iteration). *mu carries the
+ * damping between steps. */
 typedef struct {
     double before, after; /* E */
     double rho_hat;       /* |T(theta + h v) - T(theta)| / h before the step */
+    double stretch_hat;   /* |T(theta + h u) - T(theta)| / h before the step (0 when s = 0) */
     uint32_t cg_iters, tries;
     int accepted;
 } qs_fertile_lm_stats_t;

@@ -128,6 +128,28 @@ void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *
     qs_newton_free(nt);
 }
 
+double qs_fertility_stretch(const qs_phys_t *phys, qs_regen_t mode, const float *theta)
+{
+    const size_t n = qs_phys_nparams(phys);
+    qs_newton_t *nt = qs_newton_new(phys, NULL);
+    qs_newton_linearize(nt, theta);
+    float *r = xaligned(n * sizeof *r), *jr = xaligned(n * sizeof *jr);
+    memcpy(r, qs_newton_prediction(nt), n * sizeof *r);
+    qs_regen_apply(qs_phys_spec(phys), mode, theta, r);
+    for (size_t i = 0; i < n; i++)
+        r[i] -= theta[i];
+    double rn = sqrt(qs_vec_sumsq(r, n)), out = 0;
+    if (rn > 0 && isfinite(rn)) {
+        jvp_ctx_t c = {nt, qs_phys_spec(phys), mode, theta};
+        jvp_map(&c, r, jr);
+        out = sqrt(qs_vec_sumsq(jr, n)) / rn;
+    }
+    free(r);
+    free(jr);
+    qs_newton_free(nt);
+    return out;
+}
+
 size_t qs_damage_apply(float *theta, size_t n, double fraction, qs_damage_mode_t mode,
                        uint64_t seed, unsigned char *hit)
 {

@@ -77,6 +77,13 @@ void qs_spectral_radius(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t it
 void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
                            uint32_t iters, uint64_t seed, qs_spectral_t *out);
 
+/* The stretch of the copy error: |J r| / |r| at theta, r = T(theta) - theta and J =
+ * dT/dtheta (one exact Jacobian-vector product). To first order the child's own copy
+ * error is J r, so this is the factor by which one generation multiplies the copy error;
+ * it can far exceed the spectral radius when J is not normal. 0 when r is 0 (an exact
+ * fixed point) or not finite. Costs one linearisation. */
+double qs_fertility_stretch(const qs_phys_t *phys, qs_regen_t mode, const float *theta);
+
 /* ---- Damage ---------------------------------------------------------------------------- */
 
 typedef enum {

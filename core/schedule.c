@@ -134,6 +134,7 @@ static void period(run_t *r, uint64_t e, qs_schedule_report_t *row)
         row->fert.steps++;
         row->fert.loss_sum += ls.after;
         row->fert.last.rho_hat = ls.rho_hat;
+        row->fert.last.stretch_hat = ls.stretch_hat;
         progress(r, k + 1, c->fertile_newton, "fertile newton");
     }
     progress(r, 0, 0, NULL);

@@ -63,7 +63,8 @@ static void usage(FILE *to)
             "  --json            one JSON object per generation (lineage \"intact\" or\n"
             "                    \"damaged\", generation, link_r2, link_rel_err, drift_r2, rms,\n"
             "                    zero_quine and, for aux, acc), then one with the spectral radius\n"
-            "                    (spectral_radius, method, power_iters, last_growth, spread)\n"
+            "                    (spectral_radius, method, power_iters, last_growth, spread,\n"
+            "                    stretch = |J r| / |r|, r = T(theta_0) - theta_0)\n"
             "\n"
             "Exit status: 0 done, 1 failure (file, data), 2 bad arguments.\n",
             DEFAULT_GENS, DEFAULT_POWER);
@@ -287,6 +288,7 @@ int cmd_fertility(int argc, char **argv)
     if (o.power > 0) {
         qs_spectral_t sp;
         qs_fertility_spectral(env.phys, o.regen, g.weights, (uint32_t)o.power, o.seed, &sp);
+        const double stretch = qs_fertility_stretch(env.phys, o.regen, g.weights);
         char method[160];
         snprintf(method, sizeof method,
                  "power iteration, %u Jacobian-vector products, geometric mean of the last %u "
@@ -300,6 +302,7 @@ int cmd_fertility(int argc, char **argv)
             qs_jw_kv_u64(&j, "power_iters", sp.iters);
             qs_jw_kv_f64(&j, "last_growth", sp.last);
             qs_jw_kv_f64(&j, "spread", sp.spread);
+            qs_jw_kv_f64(&j, "stretch", stretch);
             qs_report_line_end(&j);
         } else {
             printf("spectral radius of dT/dtheta at theta_0: %.4g (%s; quarters differ by "
@@ -307,6 +310,9 @@ int cmd_fertility(int argc, char **argv)
                    sp.radius, method, 100 * sp.spread, sp.last,
                    sp.radius < 1 ? ": below 1, copying errors shrink"
                                  : ": above 1, copying errors grow");
+            printf("stretch of the copy error |J r| / |r| at theta_0 (r = T(theta_0) - theta_0, "
+                   "one Jacobian-vector product): %.4g\n",
+                   stretch);
         }
     }
 

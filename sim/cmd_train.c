@@ -118,6 +118,9 @@ static void usage(FILE *to)
             "  --fertile-noise S   sink noise, fraction of each layer's spread (default 0.02)\n"
             "  --fertile-contraction C  weight of the contraction penalty (default 1; 0 = off)\n"
             "  --fertile-rho R     spectral radius the penalty starts above (default 0.5)\n"
+            "  --fertile-stretch W  weight of the stretch |J r|^2 / |r|^2 of the copy's own\n"
+            "                      error r (r detached; default 0 = off), in the fertile\n"
+            "                      objective and as a residual block of --fertile-newton\n"
             "  --fertile-lr X      Adam learning rate of the fertile steps (default 1e-4)\n"
             "  --fertile-images I  aux: task images per fertile step (default 100)\n"
             "  --fertile-newton S  after every epoch (report), S Levenberg-Marquardt steps on\n"
@@ -164,7 +167,8 @@ static void usage(FILE *to)
             "                      rel_err, r2,\n"
             "                      rms, zero_quine, seconds, loss, l_sr_run, flops, regen,\n"
             "                      and acc, train_acc for aux; with --fertile also\n"
-            "                      fertile_loss, drift1, drift_last, sink, rho_hat, rho_power\n"
+            "                      fertile_loss, drift1, drift_last, sink, rho_hat, rho_power,\n"
+            "                      stretch_hat (0 without --fertile-stretch)\n"
             "                      (flops counts no fertile step)\n"
             "\n"
             "Exit status: 0 done, 1 failure (data, file), 2 bad arguments.\n");
@@ -214,6 +218,7 @@ enum {
     OPT_FERTILE_SINK,
     OPT_FERTILE_NOISE,
     OPT_FERTILE_CONTRACTION,
+    OPT_FERTILE_STRETCH,
     OPT_FERTILE_RHO,
     OPT_FERTILE_LR,
     OPT_FERTILE_IMAGES,
@@ -270,6 +275,7 @@ static const struct option long_opts[] = {
     {"fertile-sink", required_argument, NULL, OPT_FERTILE_SINK},
     {"fertile-noise", required_argument, NULL, OPT_FERTILE_NOISE},
     {"fertile-contraction", required_argument, NULL, OPT_FERTILE_CONTRACTION},
+    {"fertile-stretch", required_argument, NULL, OPT_FERTILE_STRETCH},
     {"fertile-rho", required_argument, NULL, OPT_FERTILE_RHO},
     {"fertile-lr", required_argument, NULL, OPT_FERTILE_LR},
     {"fertile-images", required_argument, NULL, OPT_FERTILE_IMAGES},
@@ -382,6 +388,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_FERTILE_CONTRACTION:
             rc =
                 qs_parse_double("--fertile-contraction", optarg, 0, 1e9, &o->fcfg.contraction, err);
+            break;
+        case OPT_FERTILE_STRETCH:
+            rc = qs_parse_double("--fertile-stretch", optarg, 0, 1e9, &o->fcfg.stretch, err);
             break;
         case OPT_FERTILE_RHO:
             rc = qs_parse_double("--fertile-rho", optarg, 0, 100, &o->fcfg.rho_target, err);
@@ -718,6 +727,7 @@ static void print_row(void *ctx, const qs_schedule_report_t *r)
             qs_jw_kv_f64(&j, "sink", fs->sink);
             qs_jw_kv_f64(&j, "rho_hat", fs->rho_hat);
             qs_jw_kv_f64(&j, "rho_power", r->fert.rho_power);
+            qs_jw_kv_f64(&j, "stretch_hat", fs->stretch_hat);
         }
         if (aux) {
             qs_jw_kv_f64(&j, "acc", r->acc);

@@ -1,7 +1,9 @@
 /* Tests for core/fertile: the gradient of the lineage objective against central
  * differences of an independent double-precision reference (the model of
  * tests/core/qtest.h regenerated K times), term by term and all together, for vanilla
- * and aux quines; the zero genome; and the power step against core/fertility's radius. */
+ * and aux quines; the zero genome; the power step against core/fertility's radius; and the
+ * stretch |J r| / |r| (core/fertility's exact one, fertile's term and its LM block) against
+ * the same reference. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -109,8 +111,43 @@ static double sqdist(const double *a, const double *b, size_t n)
     return s;
 }
 
-/* The loss of fertile.h written out in double, with the sink's eps and the direction v
- * given (both constants of a step). */
+/* The stretch direction of the genome: u = r / |r|, r = T(theta) - theta, in double. */
+static void ref_copy_direction(const net_t *t, const double *th, double *u)
+{
+    ref_T(t, th, u);
+    double rn = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        u[i] -= th[i];
+        rn += u[i] * u[i];
+    }
+    rn = sqrt(rn);
+    for (size_t i = 0; i < t->n; i++)
+        u[i] /= rn;
+}
+
+/* |T(th + h u) - T(th)| / h (h = c->fd_step), u given. */
+static double ref_stretch_fd(const net_t *t, const qs_fertile_cfg_t *c, const double *th,
+                             const double *u)
+{
+    const size_t n = t->n;
+    double *pt = calloc(n, sizeof *pt), *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        pt[i] = th[i] + c->fd_step * u[i];
+    ref_T(t, pt, a);
+    ref_T(t, th, b);
+    double out = sqrt(sqdist(a, b, n)) / c->fd_step;
+    free(pt);
+    free(a);
+    free(b);
+    return out;
+}
+
+/* The stretch direction of the test's genome (set by check_grad, a constant of the step
+ * like eps and v). */
+static double *ref_u;
+
+/* The loss of fertile.h written out in double, with the sink's eps, the direction v and
+ * the stretch direction ref_u given (constants of a step). */
 static double ref_loss(const net_t *t, const qs_fertile_cfg_t *c, const double *th0,
                        const double *eps, const float *v)
 {
@@ -150,6 +187,10 @@ static double ref_loss(const net_t *t, const qs_fertile_cfg_t *c, const double *
         double rho = sqrt(sqdist(next, t1, n)) / c->fd_step;
         if (rho > c->rho_target)
             loss += c->contraction * (rho - c->rho_target) * (rho - c->rho_target);
+    }
+    if (c->stretch > 0) {
+        double sg = ref_stretch_fd(t, c, th0, ref_u);
+        loss += c->stretch * sg * sg;
     }
     free(cur);
     free(next);
@@ -192,6 +233,8 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
         qs_fertile_loss_grad(f, t.theta, t.ni ? &t.feat : NULL, t.images, t.ni, &rng, grad, &st);
     for (size_t i = 0; i < n; i++)
         base[i] = t.theta[i];
+    ref_u = malloc(n * sizeof *ref_u);
+    ref_copy_direction(&t, base, ref_u);
     const float *v = qs_fertile_direction(f);
     double want = ref_loss(&t, c, base, eps, v);
     cr_expect_lt(fabs(loss - want), 1e-4 * fabs(want) + 1e-6, "%s: loss %.9g, reference %.9g", what,
@@ -199,6 +242,14 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
     if (c->contraction > 0)
         cr_expect_gt(st.rho_hat, c->rho_target, "%s: the hinge is active (rho_hat %g)", what,
                      st.rho_hat);
+    if (c->stretch > 0) {
+        double sg = ref_stretch_fd(&t, c, base, ref_u);
+        cr_expect_lt(fabs(st.stretch_hat - sg), 1e-4 * sg, "%s: stretch_hat %.9g, reference %.9g",
+                     what, st.stretch_hat, sg);
+    } else {
+        cr_expect_eq(st.stretch_hat, 0.0, "%s: no stretch term, stretch_hat %g", what,
+                     st.stretch_hat);
+    }
     /* Directional derivatives along random directions, and along single coordinates of
      * every parameter group. */
     qs_rng_t r;
@@ -233,6 +284,8 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
     free(eps);
     free(th);
     free(base);
+    free(ref_u);
+    ref_u = NULL;
     net_free(&t);
 }
 
@@ -265,6 +318,90 @@ Test(fertile, contraction_gradient_matches_finite_differences)
 {
     qs_fertile_cfg_t c = only(0, 0.5, 0, 1);
     check_grad(QS_KIND_VANILLA, &c, "vanilla, drift + contraction");
+}
+
+/* The stretch term, with r detached: alone (with the K = 1 drift), plain and standardized,
+ * and with every other term on an aux quine. */
+Test(fertile, stretch_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(0, 0, 0, 1);
+    c.stretch = 0.4;
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, drift + stretch");
+    c.regen = QS_REGEN_STANDARDIZE;
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, standardized, drift + stretch");
+    qs_fertile_cfg_t all = only(1.5, 0.3, 0.7, 2);
+    all.stretch = 0.2;
+    check_grad(QS_KIND_AUX, &all, "aux, every term and the stretch, K=2");
+}
+
+/* core/fertility's exact stretch |J r| / |r| (one Jacobian-vector product) against central
+ * differences of the double reference along u = r / |r|; and against the finite-difference
+ * estimate of the fertile term, which it approaches as the step h shrinks. */
+static void check_stretch(qs_regen_t mode)
+{
+    ref_mode = mode;
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 1.0f);
+    const size_t n = t.n;
+    double *base = calloc(n, sizeof *base), *u = calloc(n, sizeof *u), *p = calloc(n, sizeof *p),
+           *m = calloc(n, sizeof *m), *pt = calloc(n, sizeof *pt);
+    for (size_t i = 0; i < n; i++)
+        base[i] = t.theta[i];
+    ref_copy_direction(&t, base, u);
+    const double h = 1e-5;
+    for (size_t i = 0; i < n; i++)
+        pt[i] = base[i] + h * u[i];
+    ref_T(&t, pt, p);
+    for (size_t i = 0; i < n; i++)
+        pt[i] = base[i] - h * u[i];
+    ref_T(&t, pt, m);
+    double want = sqrt(sqdist(p, m, n)) / (2 * h);
+    double got = qs_fertility_stretch(t.phys, mode, t.theta);
+    cr_expect_lt(fabs(got - want), 1e-4 * want, "mode %d: stretch %.9g, reference %.9g", mode, got,
+                 want);
+    qs_fertile_cfg_t c = only(0, 0, 0, 1);
+    c.stretch = 1;
+    c.regen = mode;
+    c.fd_step = 1e-4;
+    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 1);
+    float *grad = xaligned(n * sizeof *grad);
+    qs_fertile_stats_t st;
+    qs_fertile_loss_grad(f, t.theta, NULL, NULL, 0, NULL, grad, &st);
+    cr_expect_lt(fabs(st.stretch_hat - want), 1e-2 * want, "mode %d: stretch_hat %.9g, exact %.9g",
+                 mode, st.stretch_hat, want);
+    qs_fertile_free(f);
+    free(grad);
+    free(base);
+    free(u);
+    free(p);
+    free(m);
+    free(pt);
+    net_free(&t);
+}
+
+Test(fertile, stretch_matches_the_reference)
+{
+    check_stretch(QS_REGEN_PLAIN);
+    check_stretch(QS_REGEN_STANDARDIZE);
+}
+
+/* An exact fixed point has no copy error: stretch 0, and the term stays off. */
+Test(fertile, zero_genome_has_no_stretch)
+{
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 0);
+    cr_expect_eq(qs_fertility_stretch(t.phys, QS_REGEN_PLAIN, t.theta), 0.0);
+    qs_fertile_cfg_t c = only(0, 0, 0, 1);
+    c.stretch = 1;
+    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 1);
+    float *grad = xaligned(t.n * sizeof *grad);
+    qs_fertile_stats_t st;
+    double loss = qs_fertile_loss_grad(f, t.theta, NULL, NULL, 0, NULL, grad, &st);
+    cr_expect(isfinite(loss), "loss %g", loss);
+    cr_expect_eq(st.stretch_hat, 0.0);
+    qs_fertile_free(f);
+    free(grad);
+    net_free(&t);
 }
 
 Test(fertile, aux_task_gradient_matches_finite_differences)
@@ -369,4 +506,62 @@ Test(fertile, lm_steps_lower_copy_error_and_stretch)
     check_lm(QS_REGEN_PLAIN, 0);
     check_lm(QS_REGEN_STANDARDIZE, 0);
     check_lm(QS_REGEN_STANDARDIZE, 1);
+}
+
+/* The stretch as a residual block of the LM step: E before the first step is the
+ * reference's (1 - R^2) + c rho_hat^2 + s sigma_hat^2 (v and u as the step holds them), the
+ * reported stretch is the reference's, and a step that is taken lowers E. */
+static void check_lm_stretch(qs_regen_t mode)
+{
+    ref_mode = mode;
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 1.0f);
+    const size_t n = t.n;
+    qs_fertile_cfg_t c = qs_fertile_defaults();
+    c.regen = mode;
+    c.stretch = 0.5;
+    const double cw = 0.1;
+    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 2);
+    for (int i = 0; i < 20; i++)
+        qs_fertile_power_step(f, t.theta);
+    double *base = calloc(n, sizeof *base), *u = calloc(n, sizeof *u), *vd = calloc(n, sizeof *vd),
+           *t1 = calloc(n, sizeof *t1);
+    for (size_t i = 0; i < n; i++) {
+        base[i] = t.theta[i];
+        vd[i] = qs_fertile_direction(f)[i];
+    }
+    ref_copy_direction(&t, base, u);
+    ref_T(&t, base, t1);
+    double mean = 0, d = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += base[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        d += (base[i] - mean) * (base[i] - mean);
+    double rho = ref_stretch_fd(&t, &c, base, vd), sg = ref_stretch_fd(&t, &c, base, u);
+    double want = sqdist(t1, base, n) / d + cw * rho * rho + c.stretch * sg * sg;
+    double mu = 1;
+    qs_fertile_lm_stats_t s;
+    for (int k = 0; k < 3; k++) {
+        qs_fertile_lm_step(f, t.theta, cw, 0, 40, &mu, &s);
+        if (k == 0) {
+            cr_expect_lt(fabs(s.before - want), 1e-4 * want, "mode %d: E %.9g, reference %.9g",
+                         mode, s.before, want);
+            cr_expect_lt(fabs(s.stretch_hat - sg), 1e-4 * sg,
+                         "mode %d: stretch_hat %.9g, reference %.9g", mode, s.stretch_hat, sg);
+        }
+        cr_expect(!s.accepted || s.after < s.before, "mode %d step %d: E %g -> %g", mode, k,
+                  s.before, s.after);
+    }
+    free(base);
+    free(u);
+    free(vd);
+    free(t1);
+    qs_fertile_free(f);
+    net_free(&t);
+}
+
+Test(fertile, lm_stretch_block_matches_the_reference)
+{
+    check_lm_stretch(QS_REGEN_PLAIN);
+    check_lm_stretch(QS_REGEN_STANDARDIZE);
 }
