@@ -20,6 +20,9 @@
 
 #define QS_CHECKPOINT_FORMAT  "quinesim.checkpoint"
 #define QS_CHECKPOINT_VERSION 1
+/* A checkpoint in parts (qs_checkpoint_writer_t): a head, then one frame per island. */
+#define QS_CHECKPOINT_VERSION_PARTS 2
+#define QS_CHECKPOINT_MAX_PARTS     100000
 
 /* One organism of the plan (or the best one). */
 typedef struct {
@@ -77,8 +80,42 @@ void qs_checkpoint_encode_orgs(const qs_ckpt_org_t *orgs, uint32_t n, qs_bytes_t
 int qs_checkpoint_decode_orgs(const uint8_t *data, size_t len, uint32_t max, qs_ckpt_org_t **orgs,
                               uint32_t *n, qs_error_t *err);
 void qs_checkpoint_orgs_free(qs_ckpt_org_t *orgs, uint32_t n);
+/* A checkpoint written as its islands' states arrive ([islands] hosting = workers), so that
+ * no more than one of them is held: a head frame (version 2: c's scenario, run, seed,
+ * generation, finished, wall time and offsets; not its counters, organisms or best), then
+ * `parts` frames, each one island's state as its host sent it (a whole checkpoint frame,
+ * nislands 0), in any order. best_island (UINT32_MAX: none) names the island whose part
+ * holds the run's best. Everything goes to a temporary file next to path; commit (every
+ * part written) fsyncs it, renames it over path and fsyncs the folder; until then, or after
+ * abort or a failure (which removes the temporary file), path holds the previous checkpoint.
+ * Errors: negative QS_ERR codes, the writer then closed. */
+typedef struct {
+    int fd;
+    uint32_t parts, written;
+    char *path, *tmp; /* owned; tmp NULL: closed (a zeroed writer is a closed one) */
+} qs_checkpoint_writer_t;
+
+int qs_checkpoint_writer_open(qs_checkpoint_writer_t *w, const char *path, const qs_checkpoint_t *c,
+                              uint32_t parts, uint32_t best_island, qs_error_t *err);
+/* One island's state: frame[0..len) exactly one checkpoint frame (checked by the caller). */
+int qs_checkpoint_writer_part(qs_checkpoint_writer_t *w, const uint8_t *frame, size_t len,
+                              qs_error_t *err);
+int qs_checkpoint_writer_commit(qs_checkpoint_writer_t *w, qs_error_t *err);
+void qs_checkpoint_writer_abort(qs_checkpoint_writer_t *w); /* closed: nothing */
+int qs_checkpoint_writer_is_open(const qs_checkpoint_writer_t *w);
+
+/* Island k's part (of nislands) of the checkpoint at path, as one checkpoint frame (its
+ * counters, organisms and, when the run's best is on it, the best; no scenario) into out,
+ * and the checkpoint's generation. A checkpoint in parts is read one part at a time (one
+ * island's state held at most), and with as_sent its part comes as written (its host's
+ * bytes, its island's best included); a whole one is read whole. */
+int qs_checkpoint_load_island(const char *path, uint32_t k, uint32_t nislands, int as_sent,
+                              qs_bytes_t *out, uint32_t *generation, qs_error_t *err);
+
 /* Atomic save; load checks the frame (magic, length, CRC) and names the file in errors. */
 int qs_checkpoint_save(const qs_checkpoint_t *c, const char *path, qs_error_t *err);
+/* load reads both layouts: a checkpoint in parts comes back as one (its islands' organisms
+ * merged in id order, its counters summed, as a whole checkpoint of islands holds them). */
 int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err);
 void qs_checkpoint_destroy(qs_checkpoint_t *c);
 

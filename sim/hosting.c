@@ -21,13 +21,6 @@ void hosting_fail(qs_hosting_t *h, const char *fmt, ...)
     h->cb.on_fatal(h->cb.ctx, msg);
 }
 
-static void drop_got(island_t *x)
-{
-    if (x->has_got)
-        qs_checkpoint_destroy(&x->got);
-    x->has_got = 0;
-}
-
 /* ---- answers --------------------------------------------------------------------------------- */
 
 /* Whether o can be an organism of island x: its species, its size, its id. */
@@ -63,6 +56,36 @@ static int take_emigrants(island_t *x, qs_msg_island_genomes_t *g, qs_error_t *e
     return rc;
 }
 
+/* Island x's state: checked, then streamed into the checkpoint (on_part) and let go: no
+ * more than one island's state is held. The run's best, when on x, keeps its genome. */
+static int take_state(island_t *x, qs_msg_island_genomes_t *g, qs_error_t *err)
+{
+    qs_hosting_t *h = x->h;
+    qs_checkpoint_t c;
+    h->state_bytes += g->genomes_len;
+    if (qs_checkpoint_decode_frame(&c, g->genomes, g->genomes_len, err) < 0)
+        return qs_error_prefix(err, "island %u's state", x->k);
+    int rc = 0;
+    if (c.generation != h->isl->generation || c.nislands ||
+        qs_island_of(c.next_id, h->isl->n) != x->k)
+        rc =
+            qs_error_set(err, QS_ERR(PEER), "island %u: a state of generation %u, next id %" PRIu64,
+                         x->k, c.generation, c.next_id);
+    for (uint32_t i = 0; i < c.norgs && rc == 0; i++)
+        if (!own_org(x, &c.orgs[i]))
+            rc = qs_error_set(err, QS_ERR(PEER),
+                              "island %u: organism %" PRIu64 " of species %u with %u weights "
+                              "is none of its own",
+                              x->k, c.orgs[i].id, c.orgs[i].species, c.orgs[i].nweights);
+    const qs_population_t *b = qs_islands_best(h->isl); /* its genome comes with the state */
+    if (rc == 0 && b && b->island == x->k && c.has_best)
+        qs_population_fill_best(&h->isl->pop[x->k], &c.best);
+    qs_checkpoint_destroy(&c);
+    if (rc == 0)
+        h->cb.on_part(h->cb.ctx, x->k, g->genomes, g->genomes_len);
+    return rc;
+}
+
 /* A genomes frame from island x's host: decoded and checked against the island. */
 static int take_genomes(island_t *x, qs_msg_island_genomes_t *g, int state, qs_error_t *err)
 {
@@ -75,24 +98,7 @@ static int take_genomes(island_t *x, qs_msg_island_genomes_t *g, int state, qs_e
                             state ? "state" : "emigrants", x->k, h->isl->generation);
     if (!state)
         return take_emigrants(x, g, err);
-    drop_got(x);
-    h->state_bytes += g->genomes_len;
-    qs_bytes_clear(&x->state);
-    qs_bytes_append(&x->state, g->genomes, g->genomes_len);
-    if (qs_checkpoint_decode_frame(&x->got, g->genomes, g->genomes_len, err) < 0)
-        return qs_error_prefix(err, "island %u's state", x->k);
-    x->has_got = 1;
-    const qs_checkpoint_t *c = &x->got;
-    if (c->generation != h->isl->generation || c->nislands)
-        return qs_error_set(err, QS_ERR(PEER), "island %u: a state of generation %u", x->k,
-                            c->generation);
-    for (uint32_t i = 0; i < c->norgs; i++)
-        if (!own_org(x, &c->orgs[i]))
-            return qs_error_set(err, QS_ERR(PEER),
-                                "island %u: organism %" PRIu64 " of species %u with %u weights "
-                                "is none of its own",
-                                x->k, c->orgs[i].id, c->orgs[i].species, c->orgs[i].nweights);
-    return 0;
+    return take_state(x, g, err);
 }
 
 /* Island x's records of the generation (and its best, when it changed). */
@@ -299,30 +305,8 @@ static void generation_over(qs_hosting_t *h)
 
 static void states_in(qs_hosting_t *h)
 {
-    qs_islands_t *isl = h->isl;
     h->stage = STAGE_IDLE;
-    if (isl->generation < isl->sc->generations) /* not at the end */
-        hosting_rebalance(h);
-    for (uint32_t k = 0; k < isl->n; k++) { /* the text is the orchestrator's to set */
-        free(h->is[k].got.scenario);
-        h->is[k].got.scenario = NULL;
-    }
-    const qs_population_t *b = qs_islands_best(isl); /* its genome comes with the state */
-    if (b && h->is[b->island].got.has_best)
-        qs_population_fill_best(&isl->pop[b->island], &h->is[b->island].got.best);
-    if (isl->n == 1) {
-        h->cb.on_state(h->cb.ctx, &h->is[0].got);
-    } else {
-        qs_checkpoint_t *part = xcalloc(isl->n, sizeof *part), c;
-        for (uint32_t k = 0; k < isl->n; k++)
-            part[k] = h->is[k].got;
-        qs_islands_checkpoint_combine(isl, part, &c);
-        h->cb.on_state(h->cb.ctx, &c);
-        qs_islands_checkpoint_release(&c);
-        free(part);
-    }
-    for (uint32_t k = 0; k < isl->n; k++)
-        drop_got(&h->is[k]);
+    h->cb.on_state(h->cb.ctx);
 }
 
 static void stage_done(qs_hosting_t *h)
@@ -423,7 +407,6 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
         h->is[k].k = k;
         qs_bytes_init(&h->is[k].frame);
         qs_bytes_init(&h->is[k].emigrants);
-        qs_bytes_init(&h->is[k].state);
     }
     if (isl->generation > 0) { /* resumed: the plans go to the hosts */
         h->initial = xcalloc(isl->n, sizeof *h->initial);
@@ -455,11 +438,9 @@ void qs_hosting_free(qs_hosting_t *h)
     if (!h)
         return;
     for (uint32_t k = 0; k < h->n; k++) {
-        drop_got(&h->is[k]);
         qs_generation_out_destroy(&h->is[k].out);
         qs_bytes_destroy(&h->is[k].frame);
         qs_bytes_destroy(&h->is[k].emigrants);
-        qs_bytes_destroy(&h->is[k].state);
         for (uint32_t i = 0; i < h->is[k].nlog; i++)
             qs_bytes_destroy(&h->is[k].log[i].bytes);
         free(h->is[k].log);

@@ -10,7 +10,8 @@
  * (no genomes), gathered in island order as qs_islands_advance would have made them. At a
  * migration epoch the hosts answer with their emigrants instead, which are routed by the
  * topology as immigrants to their new islands' hosts, and then the records come. For a
- * checkpoint every host sends its islands' states, combined into one checkpoint.
+ * checkpoint every host sends its islands' states, each streamed into the checkpoint's
+ * temporary file as it comes (proto/checkpoint.h, qs_checkpoint_writer_t) and let go.
  *
  * A lost host (it died, hung, or sent something wrong: the pool drops it) takes its
  * islands' genomes with it: they go to other workers, restart from the run's last
@@ -23,6 +24,7 @@
 #ifndef QS_HOSTING_H
 #define QS_HOSTING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto/checkpoint.h"
@@ -35,8 +37,14 @@ typedef struct {
     void *ctx;
     /* A generation is over: its output (owned by the callee: qs_islands_out_destroy). */
     void (*on_generation)(void *ctx, qs_islands_out_t *out);
-    /* The islands' states gathered (qs_hosting_gather): c is valid during the call. */
-    void (*on_state)(void *ctx, qs_checkpoint_t *c);
+    /* Island k's state (qs_hosting_gather), one checkpoint frame as its host sent it
+     * (checked), valid during the call: written to the checkpoint as it comes, so that the
+     * orchestrator holds one at a time. A failure to write it is the callee's (its run
+     * fails: qs_hosting_stop). */
+    void (*on_part)(void *ctx, uint32_t k, const uint8_t *frame, size_t len);
+    /* Every island's state has come (on_part each): the checkpoint can be completed; then
+     * qs_hosting_checkpointed. */
+    void (*on_state)(void *ctx);
     /* The run cannot go on (msg says why). */
     void (*on_fatal)(void *ctx, const char *msg);
     /* Something for run.log (a lost host's islands going elsewhere). */
@@ -64,7 +72,8 @@ void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up);
 void qs_hosting_generation(qs_hosting_t *h, int last);
 /* Gather the islands' states at the current boundary (on_state when they are in). */
 void qs_hosting_gather(qs_hosting_t *h);
-/* The checkpoint of the current boundary is written (ckpt_path). */
+/* The checkpoint of the current boundary is written (ckpt_path): islands move to workers
+ * that host none (their states read back from it), unless the run is at its end. */
 void qs_hosting_checkpointed(qs_hosting_t *h);
 /* Genome bytes that crossed the network (the bin payloads, both ways): migrants (emigrants
  * in, immigrants out) and islands' states (for checkpoints in, to new hosts out). */

@@ -39,11 +39,8 @@ typedef struct {
     uint32_t rebuilds; /* hosts lost since its last real answer */
     sent_t *log;       /* immigrants since the last checkpoint */
     uint32_t nlog;
-    qs_bytes_t frame;    /* the genomes it sends: its immigrants */
-    qs_checkpoint_t got; /* its state */
-    int has_got;
+    qs_bytes_t frame;        /* the genomes it sends: its immigrants */
     qs_bytes_t emigrants;    /* its emigrants' frames, as its host sent them (checked) */
-    qs_bytes_t state;        /* its state's frame, as its host sent it (checked: got) */
     qs_generation_out_t out; /* its records of the generation */
 } island_t;
 
@@ -82,6 +79,7 @@ void hosting_deal(qs_hosting_t *h);                      /* over the workers rea
 
 /* sim/hosting_moves.c */
 uint32_t hosting_islands_on(const qs_hosting_t *h, uint64_t w);
-void hosting_rebalance(qs_hosting_t *h); /* at a checkpoint, every state in hand */
+/* At a checkpoint, once written: a moving island's state is read back from it. */
+void hosting_rebalance(qs_hosting_t *h);
 
 #endif

@@ -31,6 +31,17 @@ void hosting_rebalance(qs_hosting_t *h)
         for (uint32_t k = 0; k < h->n; k++)
             if (h->is[k].host == busy)
                 x = &h->is[k];
+        qs_bytes_t state; /* its state, as its host sent it, from the checkpoint just written */
+        qs_bytes_init(&state);
+        qs_error_t err = {0};
+        uint32_t g;
+        if (qs_checkpoint_load_island(h->ckpt_path, x->k, h->n, 1, &state, &g, &err) < 0 ||
+            g != h->isl->generation) {
+            hosting_fail(h, "island %u cannot move: %s", x->k,
+                         err.msg[0] ? err.msg : "the checkpoint is of another generation");
+            qs_bytes_destroy(&state);
+            return;
+        }
         qs_msg_t m = {.type = QS_MSG_ISLAND};
         m.u.island = (qs_msg_island_t){.op = QS_ISLAND_DROP,
                                        .config = h->config,
@@ -39,14 +50,16 @@ void hosting_rebalance(qs_hosting_t *h)
         qs_pool_send_to(h->pool, busy, &m);
         m.u.island.op = QS_ISLAND_HOST;
         m.u.island.scenario = hosting_scenario_for(h, idle);
-        m.u.island.genomes = x->state.data;
-        m.u.island.genomes_len = (uint32_t)x->state.len;
-        h->state_bytes += x->state.len;
+        m.u.island.genomes = state.data;
+        m.u.island.genomes_len = (uint32_t)state.len;
+        h->state_bytes += state.len;
         h->cb.on_event(h->cb.ctx, "island %u moves from %s to %s at generation %u", x->k,
                        qs_pool_worker_name(h->pool, busy), qs_pool_worker_name(h->pool, idle),
                        h->isl->generation);
         x->host = idle;
-        if (qs_pool_send_to(h->pool, idle, &m) < 0) {
+        int sent = qs_pool_send_to(h->pool, idle, &m);
+        qs_bytes_destroy(&state);
+        if (sent < 0) {
             hosting_fail(h, "island %u: %s is gone", x->k, qs_pool_worker_name(h->pool, idle));
             return;
         }
@@ -54,34 +67,6 @@ void hosting_rebalance(qs_hosting_t *h)
 }
 
 /* ---- a lost host ----------------------------------------------------------------------------- */
-
-/* Island k's part of the run's last checkpoint (its counters, organisms and, when the best
- * is on it, the best), as one checkpoint frame into out. */
-static void island_state(const qs_hosting_t *h, const qs_checkpoint_t *c, uint32_t k,
-                         qs_bytes_t *out)
-{
-    qs_checkpoint_t v = *c;
-    v.scenario = NULL;
-    v.nislands = 0;
-    v.islands = NULL;
-    uint32_t n = h->isl->n;
-    if (n > 1) {
-        v.next_id = c->islands[k].next_id;
-        v.births = c->islands[k].births;
-        v.deaths = c->islands[k].deaths;
-        v.flops_total = c->islands[k].flops_total;
-        v.orgs = xcalloc(c->norgs ? c->norgs : 1, sizeof *v.orgs);
-        v.norgs = 0;
-        for (uint32_t i = 0; i < c->norgs; i++)
-            if (qs_island_of(c->orgs[i].id, n) == k)
-                v.orgs[v.norgs++] = c->orgs[i];
-        v.has_best = c->has_best && qs_island_of(c->best.id, n) == k;
-    }
-    qs_bytes_clear(out);
-    qs_checkpoint_encode(&v, out);
-    if (n > 1)
-        free(v.orgs);
-}
 
 /* The ops that bring a new host of island x from the checkpoint's generation to where its
  * lost host was, then what the current stage still wants of it. */
@@ -132,9 +117,7 @@ static void rehost(qs_hosting_t *h)
 {
     if (!h->nworkers || !h->dealt)
         return;
-    qs_checkpoint_t c;
     qs_error_t err = {0};
-    int loaded = 0;
     qs_bytes_t state;
     qs_bytes_init(&state);
     for (uint32_t k = 0; k < h->isl->n && !h->stopped; k++) {
@@ -146,27 +129,26 @@ static void rehost(qs_hosting_t *h)
                          x->rebuilds - 1, h->isl->generation);
             break;
         }
-        if (!loaded && qs_checkpoint_load(&c, h->ckpt_path, &err) < 0) {
+        uint32_t cg; /* its part only: one island's state held */
+        if (qs_checkpoint_load_island(h->ckpt_path, k, h->n, 0, &state, &cg, &err) < 0) {
             hosting_fail(h, "a host was lost, and its islands cannot restart: %s", err.msg);
             break;
         }
-        loaded = 1;
-        if (c.generation != h->ckpt_generation) {
-            hosting_fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path,
-                         c.generation, h->ckpt_generation);
+        if (cg != h->ckpt_generation) {
+            hosting_fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path, cg,
+                         h->ckpt_generation);
             break;
         }
         uint64_t best = h->workers[0];
         for (uint32_t i = 1; i < h->nworkers; i++)
             if (hosting_islands_on(h, h->workers[i]) < hosting_islands_on(h, best))
                 best = h->workers[i];
-        island_state(h, &c, k, &state);
         x->host = best;
         qs_msg_t m = {.type = QS_MSG_ISLAND};
         m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
                                        .config = h->config,
                                        .island = k,
-                                       .generation = c.generation,
+                                       .generation = cg,
                                        .scenario = hosting_scenario_for(h, best),
                                        .genomes = state.data,
                                        .genomes_len = (uint32_t)state.len};
@@ -176,13 +158,11 @@ static void rehost(qs_hosting_t *h)
             break;
         }
         h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u", k,
-                       qs_pool_worker_name(h->pool, best), c.generation);
+                       qs_pool_worker_name(h->pool, best), cg);
         replay_ops(h, x);
         hosting_pump(x);
     }
     qs_bytes_destroy(&state);
-    if (loaded)
-        qs_checkpoint_destroy(&c);
     qs_pool_dispatch(h->pool);
 }
 
@@ -229,4 +209,6 @@ void qs_hosting_checkpointed(qs_hosting_t *h)
         }
         x->nlog = w;
     }
+    if (h->isl->generation < h->isl->sc->generations) /* not at the end */
+        hosting_rebalance(h);
 }

@@ -38,7 +38,8 @@ typedef struct run {
     qs_islands_t isl;      /* the population(s) */
     qs_hosting_t *hosting; /* [islands] hosting = workers: the hosts compute isl's islands */
     char ckpt_path[QS_PATH_MAX + 32];
-    int end_after_state; /* hosted: the checkpoint being gathered is the last */
+    int end_after_state;        /* hosted: the checkpoint being gathered is the last */
+    qs_checkpoint_writer_t ckw; /* hosted: the checkpoint being gathered, as its parts come */
     qs_rundir_t rd;
     int rd_open;
     qs_data_t *data; /* own_data or an earlier run's with the same images */
@@ -274,6 +275,8 @@ static void final_report(run_t *r, const char *reason)
     snprintf(r->out->reason, sizeof r->out->reason, "%s", reason);
     event(r, 0, "orchestrator CPU time %.3fs (%.2f%% of the wall time)", cpu,
           wall > 0 ? 100 * cpu / wall : 0.0);
+    event(r, 0, "orchestrator peak memory %.1f MB (the process's maximum resident set)",
+          (double)ru.ru_maxrss / 1024.0);
     /* this session's births: a resumed run's earlier ones sent their bytes before */
     const qs_pool_stats_t *st = qs_pool_stats(r->o->pool);
     uint64_t session_births = births - r->births_before;
@@ -438,6 +441,108 @@ static void generation_complete(run_t *r)
 /* ---- hosted islands ([islands] hosting = workers, sim/hosting.h) ------------------------------
  */
 
+/* Test hook for the islands tests: QS_TEST_KILL_IN_CHECKPOINT=G:K kills the orchestrator
+ * (SIGKILL, as kill -9 would) once K islands' states of the checkpoint of generation G are
+ * in its temporary file. */
+static void kill_in_checkpoint_hook(uint32_t generation, uint32_t written)
+{
+    const char *v = getenv("QS_TEST_KILL_IN_CHECKPOINT");
+    char *end;
+    if (v && strtoul(v, &end, 10) == generation && *end == ':' &&
+        strtoul(end + 1, NULL, 10) == written)
+        raise(SIGKILL);
+}
+
+/* A checkpoint in parts (hosted): its head now (everything known before the islands'
+ * states: the files' offsets, the run, where the best is); 0, or -1 and r failed. */
+static int open_parts(run_t *r, int finished)
+{
+    qs_checkpoint_t head;
+    memset(&head, 0, sizeof head);
+    head.scenario = (char *)r->scenario_text;
+    head.seed = r->sc->seed;
+    head.generation = r->isl.generation;
+    head.finished = finished;
+    head.wall_seconds = r->wall_before + (qs_now() - r->run_started);
+    qs_rundir_stamp(&r->rd, &head);
+    const qs_population_t *b = qs_islands_best(&r->isl);
+    qs_error_t err = {0};
+    if (qs_checkpoint_writer_open(&r->ckw, r->ckpt_path, &head, r->isl.n,
+                                  b ? b->island : UINT32_MAX, &err) < 0) {
+        fatal(r,
+              "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
+              "from it once the problem is fixed)",
+              err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The checkpoint in parts completed: 0, or -1 and r failed. */
+static int commit_parts(run_t *r)
+{
+    qs_error_t err = {0};
+    if (qs_checkpoint_writer_commit(&r->ckw, &err) < 0) {
+        fatal(r,
+              "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
+              "from it once the problem is fixed)",
+              err.msg);
+        return -1;
+    }
+    event(r, 0, "checkpoint: generation %u, %u organisms (%u islands' states, streamed)",
+          r->isl.generation, run_count(r), r->isl.n);
+    slow_disk_hook(r->isl.generation);
+    return 0;
+}
+
+/* A hosted run's first checkpoint, from the founders the orchestrator made: in parts too,
+ * one island encoded at a time. */
+static int write_parts_checkpoint(run_t *r)
+{
+    if (open_parts(r, 0) < 0)
+        return -1;
+    qs_bytes_t b;
+    qs_bytes_init(&b);
+    int rc = 0;
+    for (uint32_t k = 0; k < r->isl.n && rc == 0; k++) {
+        qs_checkpoint_t c;
+        qs_error_t err = {0};
+        qs_population_checkpoint(&r->isl.pop[k], &c);
+        qs_bytes_clear(&b);
+        qs_checkpoint_encode(&c, &b);
+        qs_population_checkpoint_release(&c);
+        if ((rc = qs_checkpoint_writer_part(&r->ckw, b.data, b.len, &err)) < 0)
+            fatal(r, "cannot write the checkpoint: %s", err.msg);
+    }
+    qs_bytes_destroy(&b);
+    return rc < 0 ? -1 : commit_parts(r);
+}
+
+/* A checkpoint from the hosts: the head now, each island's state as it comes
+ * (hosted_part), completed when the last is in (hosted_state). */
+static void hosted_gather(run_t *r, int finished)
+{
+    if (open_parts(r, finished) == 0)
+        qs_hosting_gather(r->hosting);
+}
+
+static void hosted_part(void *ctx, uint32_t k, const uint8_t *frame, size_t len)
+{
+    run_t *r = ctx;
+    qs_error_t err = {0};
+    (void)k;
+    if (r->stopped)
+        return;
+    if (qs_checkpoint_writer_part(&r->ckw, frame, len, &err) < 0) {
+        fatal(r,
+              "cannot write the checkpoint: %s (the previous checkpoint is intact; resume "
+              "from it once the problem is fixed)",
+              err.msg);
+        return;
+    }
+    kill_in_checkpoint_hook(r->isl.generation, r->ckw.written);
+}
+
 /* The hosts' generation is over: record it; then a checkpoint (gathered from the hosts)
  * when one is due, and the next generation after it. */
 static void hosted_generation(void *ctx, qs_islands_out_t *out)
@@ -453,21 +558,21 @@ static void hosted_generation(void *ctx, qs_islands_out_t *out)
         if (write_end(r, last) < 0)
             return;
         r->end_after_state = 1;
-        qs_hosting_gather(r->hosting);
+        hosted_gather(r, 1);
     } else if (every && r->isl.generation % every == 0) {
-        qs_hosting_gather(r->hosting);
+        hosted_gather(r, 0);
     } else {
         start_generation(r);
     }
 }
 
-static void hosted_state(void *ctx, qs_checkpoint_t *c)
+static void hosted_state(void *ctx)
 {
     run_t *r = ctx;
-    if (r->stopped || save_checkpoint(r, c, r->end_after_state) < 0)
+    qs_error_t err = {0};
+    if (r->stopped || commit_parts(r) < 0)
         return;
     qs_hosting_checkpointed(r->hosting);
-    qs_error_t err = {0};
     if (r->isl.best_changed) { /* its genome came with the states */
         r->isl.best_changed = 0;
         if (qs_rundir_save_best(&r->rd, qs_islands_best(&r->isl), &err) < 0) {
@@ -501,12 +606,11 @@ static void hosted_event(void *ctx, const char *fmt, ...)
  * islands, at most), remote ones as they come. */
 static void start_hosting(run_t *r)
 {
-    static const qs_hosting_cb_t cb0 = {NULL, hosted_generation, hosted_state, hosted_fatal,
-                                        hosted_event};
+    static const qs_hosting_cb_t cb0 = {NULL,         hosted_generation, hosted_part,
+                                        hosted_state, hosted_fatal,      hosted_event};
     qs_hosting_cb_t cb = cb0;
     cb.ctx = r;
     uint32_t expect = QS_MIN(r->o->nworkers, r->isl.n);
-    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.msgpack", r->rd.dir);
     r->hosting = qs_hosting_new(r->o->pool, &r->isl, r->index, r->scenario_text, r->ckpt_path,
                                 (uint64_t)r->index << 54 | (uint64_t)1 << 53, expect, &cb);
     event(r, 0, "islands hosted by the workers: %u island(s) dealt out over the first %u ready",
@@ -561,6 +665,7 @@ static void finish(run_t *r, int code)
     r->exit_code = code;
     if (r->hosting)
         qs_hosting_stop(r->hosting);
+    qs_checkpoint_writer_abort(&r->ckw); /* a checkpoint being gathered: the last one stays */
     if (r->rd_open) {
         uint64_t founders, births, deaths;
         qs_islands_totals(&r->isl, &founders, &births, &deaths);
@@ -789,9 +894,12 @@ static void start_run(orch_t *o, run_t *r)
     qs_progress_start(&r->prog, sc->name, sc->generations, sc->population, o->nworkers,
                       r->out->out_dir);
     /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
-    if (!r->out->resume && write_checkpoint(r, 0) < 0)
+    int hosted = sc->hosting == QS_HOSTING_WORKERS;
+    if (hosted) /* the checkpoint's path, for the parts */
+        snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.msgpack", r->rd.dir);
+    if (!r->out->resume && (hosted ? write_parts_checkpoint(r) : write_checkpoint(r, 0)) < 0)
         return;
-    if (sc->hosting == QS_HOSTING_WORKERS)
+    if (hosted)
         start_hosting(r);
 }
 
