@@ -413,7 +413,10 @@ static int reopen(qs_rundir_t *rd, const char *dir, const qs_scenario_t *sc,
         (rc = check_rows(rd, "phylogeny.csv", ck->off_phylogeny, ck->deaths, err)) < 0 ||
         (rc = qs_archiver_check(dir, ck, err)) < 0)
         return rc;
-    /* every check passed: only now is anything changed */
+    /* every check passed: only now is anything changed; a killed writer's temporary files
+     * (a checkpoint being gathered from its hosts, say) go */
+    int any;
+    has_foreign_files(dir, &any, 1);
     if ((rc = cut_file(rd, "lineage.msgpack", ck->off_lineage, err)) < 0 ||
         (rc = cut_file(rd, "phylogeny.csv", ck->off_phylogeny, err)) < 0 ||
         (rc = cut_file(rd, "generations.csv", ck->off_generations, err)) < 0 ||

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "proto/checkpoint.h"
+#include "proto/file.h"
 #include "tests/proto/proto_test.h"
 
 static void fill_org(qs_ckpt_org_t *o, uint64_t id, uint32_t nweights, double k)
@@ -200,4 +203,133 @@ Test(checkpoint, island_counters_roundtrip)
     qs_bytes_destroy(&b);
     c.nislands = 2;
     qs_checkpoint_destroy(&c);
+}
+
+/* ---- a checkpoint in parts (qs_checkpoint_writer_t) ------------------------------------------ */
+
+/* Island k's state of a run of 3 islands (ids k+1, k+4, ...): two organisms, its best. */
+static void island_part(qs_checkpoint_t *c, uint32_t k)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = 7;
+    c->generation = 3;
+    c->next_id = 7 + k; /* (next_id - 1) mod 3 = k */
+    c->births = 10 + k;
+    c->deaths = 5 + k;
+    c->flops_total = 1000 * (k + 1);
+    c->norgs = 2;
+    c->orgs = calloc(2, sizeof *c->orgs);
+    fill_org(&c->orgs[0], 1 + k, 4, 1.0 + k);
+    fill_org(&c->orgs[1], 4 + k, 4, 2.0 + k);
+    c->has_best = 1;
+    c->best_generation = 2;
+    fill_org(&c->best, 1 + k, 4, 5.0 + k);
+}
+
+static void head_of(qs_checkpoint_t *h)
+{
+    memset(h, 0, sizeof *h);
+    h->scenario = "[run]\nname = t\n";
+    h->seed = 7;
+    h->generation = 3;
+    h->wall_seconds = 1.5;
+    h->off_lineage = 100;
+    h->off_phylogeny = 200;
+    h->off_generations = 300;
+}
+
+/* Parts written in the order they come (2, 0, 1) load as one checkpoint of 3 islands: the
+ * organisms in id order, the counters summed, the best from best_island's part; one island's
+ * part reads back alone. Aborted (or before its commit), the previous checkpoint stays. */
+Test(checkpoint, in_parts_streamed_loads_as_one_and_an_abort_keeps_the_previous)
+{
+    char dir[] = "/tmp/qs_ckpt_parts_XXXXXX", path[256];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/checkpoint.msgpack", dir);
+    qs_checkpoint_t h, part[3], d;
+    qs_error_t err = {0};
+    head_of(&h);
+    qs_bytes_t frame[3];
+    for (uint32_t k = 0; k < 3; k++) {
+        island_part(&part[k], k);
+        qs_bytes_init(&frame[k]);
+        qs_checkpoint_encode(&part[k], &frame[k]);
+    }
+    qs_checkpoint_writer_t w;
+    cr_assert_eq(qs_checkpoint_writer_open(&w, path, &h, 3, 1, &err), 0, "%s", err.msg);
+    static const uint32_t order[3] = {2, 0, 1};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(qs_checkpoint_writer_part(&w, frame[order[i]].data, frame[order[i]].len, &err),
+                     0, "%s", err.msg);
+    cr_assert_eq(access(path, F_OK), -1, "nothing at the path before the commit");
+    cr_assert_eq(qs_checkpoint_writer_commit(&w, &err), 0, "%s", err.msg);
+    cr_assert_not(qs_checkpoint_writer_is_open(&w));
+    cr_assert_eq(qs_checkpoint_load(&d, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.generation, 3);
+    cr_assert_str_eq(d.scenario, h.scenario);
+    cr_assert_eq(d.off_phylogeny, 200);
+    cr_assert_eq(d.nislands, 3);
+    cr_assert_eq(d.norgs, 6);
+    for (uint32_t i = 0; i < 6; i++)
+        cr_assert_eq(d.orgs[i].id, i + 1, "organisms in id order");
+    cr_assert_eq(d.next_id, 9);
+    cr_assert_eq(d.births, 33);
+    cr_assert_eq(d.deaths, 18);
+    cr_assert_eq(d.islands[2].flops_total, 3000);
+    cr_assert(d.has_best);
+    cr_assert_eq(d.best.id, 2, "the best of island 1 (best_island)");
+    cr_assert_eq(d.best.weights[3], part[1].best.weights[3]);
+    qs_checkpoint_destroy(&d);
+
+    /* island 0's part alone: as written, or without a best that is not the run's */
+    qs_bytes_t one;
+    qs_bytes_init(&one);
+    uint32_t g = 0;
+    cr_assert_eq(qs_checkpoint_load_island(path, 0, 3, 1, &one, &g, &err), 0, "%s", err.msg);
+    cr_assert_eq(g, 3);
+    cr_assert(one.len == frame[0].len && !memcmp(one.data, frame[0].data, one.len));
+    cr_assert_eq(qs_checkpoint_load_island(path, 0, 3, 0, &one, &g, &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_checkpoint_decode_frame(&d, one.data, one.len, &err), 0, "%s", err.msg);
+    cr_assert_eq(d.norgs, 2);
+    cr_assert_eq(d.orgs[1].id, 4);
+    cr_assert_not(d.has_best, "the run's best is on island 1");
+    qs_checkpoint_destroy(&d);
+    qs_bytes_destroy(&one);
+
+    /* a new checkpoint aborted after one part: the file is the previous one, no temporary */
+    qs_bytes_t before, after;
+    qs_bytes_init(&before);
+    qs_bytes_init(&after);
+    cr_assert_eq(qs_file_read_all(path, 1 << 20, &before, &err), 0);
+    h.generation = 4;
+    cr_assert_eq(qs_checkpoint_writer_open(&w, path, &h, 3, 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(qs_checkpoint_writer_part(&w, frame[0].data, frame[0].len, &err), 0);
+    qs_checkpoint_writer_abort(&w);
+    cr_assert_eq(qs_file_read_all(path, 1 << 20, &after, &err), 0);
+    cr_assert(before.len == after.len && !memcmp(before.data, after.data, before.len));
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -q tmp", dir);
+    cr_assert_neq(system(cmd), 0, "no temporary file left");
+
+    /* a head whose parts are missing is refused, as is a head where a whole one is wanted */
+    qs_bytes_t cut;
+    qs_bytes_init(&cut);
+    qs_bytes_append(&cut, before.data, before.len - frame[1].len);
+    FILE *f = fopen(path, "wb");
+    fwrite(cut.data, 1, cut.len, f);
+    fclose(f);
+    cr_assert_eq(qs_checkpoint_load(&d, path, &err), QS_ERR(TRUNCATED), "%s", err.msg);
+    const uint8_t *payload;
+    size_t plen, flen;
+    cr_assert_eq(qs_frame_parse(cut.data, cut.len, 1 << 20, &payload, &plen, &flen, &err), 1);
+    cr_assert_eq(qs_checkpoint_decode(&d, payload, plen, &err), QS_ERR(FORMAT));
+    qs_bytes_destroy(&cut);
+    qs_bytes_destroy(&before);
+    qs_bytes_destroy(&after);
+    for (uint32_t k = 0; k < 3; k++) {
+        qs_bytes_destroy(&frame[k]);
+        qs_checkpoint_destroy(&part[k]);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

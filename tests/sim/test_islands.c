@@ -1,6 +1,9 @@
 /* End-to-end tests of [islands]: one island is the central population, file for file. */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
+
+#include "proto/checkpoint.h"
 #include "tests/simutil.h"
 
 SU_RUN_SUITE(islands, 120);
@@ -457,4 +460,66 @@ Test(islands, a_worker_ready_later_gets_islands_at_a_checkpoint)
     free(rl);
     const char *why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
+}
+
+/* The tmp file a killed writer left of checkpoint.msgpack in dir (its size in *size), or 0. */
+static int checkpoint_tmp(const char *dir, off_t *size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "checkpoint.msgpack.tmp.", 23)) {
+            char p[1024];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            found = stat(p, &st) == 0;
+            *size = found ? st.st_size : 0;
+        }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A hosted checkpoint is written as the islands' states come: the orchestrator killed
+ * (SIGKILL, test hook) once one of the three states of generation 2's checkpoint is in its
+ * temporary file leaves generation 1's checkpoint whole (its three parts), and --resume
+ * (which removes the temporary file) gives the files of a run left alone. */
+Test(islands, hosted_checkpoint_killed_between_two_islands_states_keeps_the_last_one)
+{
+    char sc[512], ref[512], out[512], p[700], cmd[1400], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/ref", su_dir);
+    snprintf(out, sizeof out, "%s/killed", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    cr_assert_neq(su_run("QS_TEST_KILL_IN_CHECKPOINT=2:1", sc, out,
+                         "--workers 2 --set run.generations=6 --set islands.hosting=workers", &log),
+                  0, "killed: %s", log);
+    free(log);
+    off_t tmp_size = 0;
+    cr_assert(checkpoint_tmp(out, &tmp_size), "the temporary file of generation 2's checkpoint");
+    cr_assert_gt(tmp_size, 0);
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", out);
+    qs_checkpoint_t c;
+    qs_error_t err = {0};
+    cr_assert_eq(qs_checkpoint_load(&c, p, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.generation, 1, "the previous checkpoint (generation %u)", c.generation);
+    cr_assert_eq(c.nislands, 3);
+    cr_assert_gt(c.norgs, 0);
+    qs_checkpoint_destroy(&c);
+    char *rl = run_file(out, "run.log");
+    cr_assert(strstr(rl, "checkpoint: generation 1,"), "%s", rl);
+    cr_assert_null(strstr(rl, "checkpoint: generation 2,"), "%s", rl);
+    free(rl);
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
+    free(log);
+    cr_assert_not(checkpoint_tmp(out, &tmp_size), "the temporary file removed by the resume");
+    rl = run_file(out, "run.log");
+    cr_assert(strstr(rl, "resuming at generation 1"), "%s", rl);
+    free(rl);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    cr_assert_eq(check_migrants(out), 6);
 }
