@@ -7,7 +7,9 @@
  * child not yet born, its parent's genome) and the best organism so far. The random
  * streams need no state: every draw is keyed by (seed, purpose, id/generation). It is
  * written atomically (temporary file, fsync, rename, fsync of the folder), so the file
- * always holds the previous checkpoint or the new one, never a torn one. */
+ * always holds the previous checkpoint or the new one, never a torn one. A hosted run's
+ * checkpoint is in parts (qs_checkpoint_writer_t: a head, then one frame per island, as
+ * their hosts send them), written the same way. */
 #ifndef QS_CHECKPOINT_H
 #define QS_CHECKPOINT_H
 
