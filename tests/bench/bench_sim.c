@@ -483,6 +483,9 @@ int main(void)
         }
         printf("  %-68s %8.0f bytes per birth, %7.0f per task\n", layouts[k][0], traffic(out, 0),
                traffic(out, 1));
+        /* hosted: each island's state streamed into the checkpoint as it comes (remote.md) */
+        printf("    orchestrator peak memory (maximum resident set, run.log): %.1f MB\n",
+               runlog_number(out, "orchestrator peak memory", "orchestrator peak memory "));
         if (k == 1)
             printf("    its islands' records (island_records messages, what hosts send "
                    "instead of genomes): %.0f bytes per birth\n",
