@@ -707,8 +707,10 @@ int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err)
     qs_checkpoint_t t;
     memset(&t, 0, sizeof t);
     int rc = qs_file_read_all(path, CKPT_MAX_BYTES, &b, err);
-    if (rc < 0)
-        goto out;
+    if (rc < 0) {
+        qs_bytes_destroy(&b);
+        return rc;
+    }
     const uint8_t *payload;
     size_t plen, flen;
     rc = qs_frame_parse(b.data, b.len, CKPT_MAX_BYTES, &payload, &plen, &flen, err);
@@ -718,10 +720,8 @@ int qs_checkpoint_load(qs_checkpoint_t *c, const char *path, qs_error_t *err)
                           b.len);
         goto out;
     }
-    if (rc < 0) {
-        qs_error_prefix(err, "%s", path);
+    if (rc < 0)
         goto out;
-    }
     uint32_t parts = 0, best = UINT32_MAX;
     if ((rc = decode_doc(&t, payload, plen, &parts, &best, err)) < 0)
         goto out;
