@@ -66,8 +66,9 @@ lm() {
     from=$2
     c=$3
     w=${4:-0}
+    shift $(($# < 4 ? $# : 4))
     $Q train --from "$OUT/$from.genome" --fertile-only --fertile-newton 2 --fertile-newton-c $c \
-        --fertile-newton-child $w --fertile-regen standardize --epochs 20 --json \
+        --fertile-newton-child $w --fertile-regen standardize --epochs 20 --json "$@" \
         --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
     $Q fertility "$OUT/$name.genome" --regen standardize --json > "$OUT/$name.standardize.jsonl"
 }
@@ -79,4 +80,12 @@ lm P N2 0.03 1
 lm Q v_newton 0.01 1
 lm P2 P 0.1 1
 lm R N2 0.1 0
+# The stretch term (--fertile-stretch): in the LM steps (S from the Newton copier, T from R,
+# V from N2 with the child's copy error, as P) and in the first-order objective (U, F's
+# options); `quinesim fertility --json` prints the stretch |J r| / |r| at theta_0.
+lm S v_newton 0.01 0 --fertile-stretch 1e-4
+lm T R 0.1 0 --fertile-stretch 0.003
+lm V N2 0.03 1 --fertile-stretch 0.003
+attempt U v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 \
+    --fertile-contraction 0 --fertile-regen standardize --fertile-stretch 1e-3
 echo "done: $OUT"
