@@ -121,6 +121,13 @@ void qs_islands_init(qs_islands_t *isl, const qs_scenario_t *sc)
         qs_population_init_island(&isl->pop[k], &isl->isc[k], k, isl->n);
 }
 
+void qs_islands_init_hosted(qs_islands_t *isl, const qs_scenario_t *sc)
+{
+    setup(isl, sc);
+    for (uint32_t k = 0; k < isl->n; k++)
+        qs_population_init_island_ids(&isl->pop[k], &isl->isc[k], k, isl->n);
+}
+
 int qs_islands_restore(qs_islands_t *isl, const qs_scenario_t *sc, qs_checkpoint_t *c,
                        qs_error_t *err)
 {

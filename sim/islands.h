@@ -48,6 +48,10 @@ typedef struct {
 
 /* The islands of generation 0, or of a checkpoint (taking its weights). */
 void qs_islands_init(qs_islands_t *isl, const qs_scenario_t *sc);
+/* Generation 0 for [islands] hosting = workers: the founders' ids and counters only (every
+ * genome NULL), so that the orchestrator never holds them; the hosts make them
+ * (sim/host.c) and the checkpoint of generation 0 is gathered from the hosts. */
+void qs_islands_init_hosted(qs_islands_t *isl, const qs_scenario_t *sc);
 int qs_islands_restore(qs_islands_t *isl, const qs_scenario_t *sc, qs_checkpoint_t *c,
                        qs_error_t *err);
 void qs_islands_destroy(qs_islands_t *isl);

@@ -62,8 +62,9 @@ static uint64_t take_id(qs_population_t *pop)
     return id;
 }
 
-void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
-                               uint32_t nislands)
+/* The founders, with their weights or (weights = 0) without: genome NULL. */
+static void found(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island, uint32_t nislands,
+                  int weights)
 {
     memset(pop, 0, sizeof *pop);
     pop->sc = sc;
@@ -79,14 +80,28 @@ void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, ui
             o->species = s;
             o->born = 0;
             o->newborn = 0;
+            o->prior_fitness = NAN;
+            if (!weights)
+                continue;
             o->genome = xmalloc(pop->cost[s].nparams * sizeof(float));
             qs_rng_t rng;
             qs_rng_init(&rng, sc->seed, qs_rng_stream(QS_STREAM_INIT, o->id));
             qs_quine_init_weights(&spec, sc->species[s].init, &rng, o->genome);
-            o->prior_fitness = NAN;
         }
     }
     pop->births = pop->norgs;
+}
+
+void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                               uint32_t nislands)
+{
+    found(pop, sc, island, nislands, 1);
+}
+
+void qs_population_init_island_ids(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                                   uint32_t nislands)
+{
+    found(pop, sc, island, nislands, 0);
 }
 
 uint64_t qs_population_founders(const qs_population_t *pop)

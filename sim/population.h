@@ -101,6 +101,11 @@ void qs_population_init(qs_population_t *pop, const qs_scenario_t *sc);
  * island+1+nislands, ... in species order. */
 void qs_population_init_island(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
                                uint32_t nislands);
+/* The same without the weights: the founders' ids, species and counters, each genome NULL
+ * ([islands] hosting = workers: the hosts make the founders, whose weights depend on their
+ * ids alone). Only for qs_islands_shed, the checkpoint and the counters. */
+void qs_population_init_island_ids(qs_population_t *pop, const qs_scenario_t *sc, uint32_t island,
+                                   uint32_t nislands);
 /* The island of an organism: ids are dealt out to the islands in turn. */
 static inline uint32_t qs_island_of(uint64_t id, uint32_t nislands)
 {
