@@ -380,18 +380,22 @@ void hosting_deal(qs_hosting_t *h)
         h->initial = NULL;
     }
     h->dealt = 1;
+    for (uint32_t k = 0; k < h->isl->n; k++) /* asked before they had hosts: a gathering */
+        hosting_pump(&h->is[k]);
     if (h->start_when_dealt && !h->stopped)
         ask_all(h, STAGE_RUN, QS_ISLAND_RUN);
+    qs_pool_dispatch(h->pool);
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
 
 qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
-                             const char *scenario, const char *ckpt_path, uint64_t task_base,
-                             uint32_t expect, const qs_hosting_cb_t *cb)
+                             const char *scenario, const char *ckpt_path, int resumed,
+                             uint64_t task_base, uint32_t expect, const qs_hosting_cb_t *cb)
 {
     qs_hosting_t *h = xcalloc(1, sizeof *h);
     h->ckpt_path = ckpt_path;
+    h->has_ckpt = resumed;
     h->ckpt_generation = isl->generation;
     h->pool = pool;
     h->isl = isl;
@@ -408,7 +412,7 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
         qs_bytes_init(&h->is[k].frame);
         qs_bytes_init(&h->is[k].emigrants);
     }
-    if (isl->generation > 0) { /* resumed: the plans go to the hosts */
+    if (resumed && isl->generation > 0) { /* the plans go to the hosts */
         h->initial = xcalloc(isl->n, sizeof *h->initial);
         for (uint32_t k = 0; k < isl->n; k++) {
             qs_checkpoint_t c;

@@ -52,16 +52,20 @@ typedef struct {
 } qs_hosting_cb_t;
 
 /* Host isl's islands (of config `config`, whose resolved scenario is scenario: borrowed)
- * on pool's workers, with task ids task_base | 1, 2, ... A resumed isl still holds its
- * plans: their states go to the hosts; a fresh one's hosts make the founders themselves.
- * isl's plans are shed either way. expect: workers to wait for before dealing out the
- * islands (at least 1). ckpt_path (borrowed) is the run's checkpoint, of isl's generation
- * now and of the boundary of each qs_hosting_checkpointed later: when a host is lost, its
- * islands go to the other workers (or wait for the next one ready) from that checkpoint,
- * and redo the generations since with the immigrants they had received. */
+ * on pool's workers, with task ids task_base | 1, 2, ... A resumed isl (resumed = 1) still
+ * holds its plans: their states go to the hosts (from generation 1 on; at generation 0
+ * the hosts make the founders, the same ones); a fresh one (qs_islands_init_hosted: no
+ * genomes) has its hosts make the founders, and its first checkpoint is gathered from
+ * them (qs_hosting_gather, before the first qs_hosting_generation). isl's plans are shed
+ * either way. expect: workers to wait for before dealing out the islands (at least 1).
+ * ckpt_path (borrowed) is the run's checkpoint, of isl's generation now when resumed and of
+ * the boundary of each qs_hosting_checkpointed later: when a host is lost, its islands go
+ * to the other workers (or wait for the next one ready) from that checkpoint, and redo the
+ * generations since with the immigrants they had received; before the first checkpoint
+ * exists, their new hosts make the founders again. */
 qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config,
-                             const char *scenario, const char *ckpt_path, uint64_t task_base,
-                             uint32_t expect, const qs_hosting_cb_t *cb);
+                             const char *scenario, const char *ckpt_path, int resumed,
+                             uint64_t task_base, uint32_t expect, const qs_hosting_cb_t *cb);
 /* Only once the pool has let go of every task (after the loop ended). */
 void qs_hosting_free(qs_hosting_t *h);
 
@@ -70,7 +74,8 @@ void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up);
 
 /* Run generation isl->generation on the hosts (on_generation when it is over). */
 void qs_hosting_generation(qs_hosting_t *h, int last);
-/* Gather the islands' states at the current boundary (on_state when they are in). */
+/* Gather the islands' states at the current boundary (on_state when they are in); before
+ * the islands are dealt out, their hosts are asked once they have them. */
 void qs_hosting_gather(qs_hosting_t *h);
 /* The checkpoint of the current boundary is written (ckpt_path): islands move to workers
  * that host none (their states read back from it), unless the run is at its end. */

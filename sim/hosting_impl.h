@@ -59,6 +59,7 @@ struct qs_hosting {
     int dealt, stopped, last, start_when_dealt;
     const char *ckpt_path; /* the run's checkpoint: a lost host's islands restart from it */
     uint32_t ckpt_generation;
+    int has_ckpt; /* ckpt_path exists (a fresh run's first one is gathered from the hosts) */
     stage_t stage;
     uint32_t waiting;                    /* answers still to come in this stage */
     uint64_t migrant_bytes, state_bytes; /* genome payloads both ways */

@@ -129,12 +129,17 @@ static void rehost(qs_hosting_t *h)
                          x->rebuilds - 1, h->isl->generation);
             break;
         }
-        uint32_t cg; /* its part only: one island's state held */
-        if (qs_checkpoint_load_island(h->ckpt_path, k, h->n, 0, &state, &cg, &err) < 0) {
+        uint32_t cg = 0; /* its part only: one island's state held */
+        qs_bytes_clear(&state);
+        if (!h->has_ckpt) {
+            /* the first checkpoint is being gathered: its new host makes its founders
+             * again (their weights come from their ids alone), no genomes sent */
+            assert(h->isl->generation == 0 && h->ckpt_generation == 0);
+        } else if (qs_checkpoint_load_island(h->ckpt_path, k, h->n, 0, &state, &cg, &err) < 0) {
             hosting_fail(h, "a host was lost, and its islands cannot restart: %s", err.msg);
             break;
         }
-        if (cg != h->ckpt_generation) {
+        if (h->has_ckpt && cg != h->ckpt_generation) {
             hosting_fail(h, "a host was lost: %s holds generation %u, not %u", h->ckpt_path, cg,
                          h->ckpt_generation);
             break;
@@ -149,16 +154,23 @@ static void rehost(qs_hosting_t *h)
                                        .config = h->config,
                                        .island = k,
                                        .generation = cg,
-                                       .scenario = hosting_scenario_for(h, best),
-                                       .genomes = state.data,
-                                       .genomes_len = (uint32_t)state.len};
-        h->state_bytes += state.len;
+                                       .scenario = hosting_scenario_for(h, best)};
+        if (h->has_ckpt) {
+            m.u.island.genomes = state.data;
+            m.u.island.genomes_len = (uint32_t)state.len;
+        }
+        h->state_bytes += m.u.island.genomes_len;
         if (qs_pool_send_to(h->pool, best, &m) < 0) {
             hosting_fail(h, "island %u: worker %" PRIu64 " is gone", k, best);
             break;
         }
-        h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u", k,
-                       qs_pool_worker_name(h->pool, best), cg);
+        if (h->has_ckpt)
+            h->cb.on_event(h->cb.ctx, "island %u goes to %s, from the checkpoint of generation %u",
+                           k, qs_pool_worker_name(h->pool, best), cg);
+        else
+            h->cb.on_event(h->cb.ctx,
+                           "island %u goes to %s, its founders made again (no checkpoint yet)", k,
+                           qs_pool_worker_name(h->pool, best));
         replay_ops(h, x);
         hosting_pump(x);
     }
@@ -198,6 +210,7 @@ void qs_hosting_worker(qs_hosting_t *h, uint64_t worker, int up)
 void qs_hosting_checkpointed(qs_hosting_t *h)
 {
     h->ckpt_generation = h->isl->generation;
+    h->has_ckpt = 1;
     for (uint32_t k = 0; k < h->isl->n; k++) { /* what no host can have to redo */
         island_t *x = &h->is[k];
         uint32_t w = 0;

@@ -39,6 +39,7 @@ typedef struct run {
     qs_hosting_t *hosting; /* [islands] hosting = workers: the hosts compute isl's islands */
     char ckpt_path[QS_PATH_MAX + 32];
     int end_after_state;        /* hosted: the checkpoint being gathered is the last */
+    int first_gather;           /* hosted, fresh: generation 0's checkpoint comes first */
     qs_checkpoint_writer_t ckw; /* hosted: the checkpoint being gathered, as its parts come */
     qs_rundir_t rd;
     int rd_open;
@@ -495,29 +496,6 @@ static int commit_parts(run_t *r)
     return 0;
 }
 
-/* A hosted run's first checkpoint, from the founders the orchestrator made: in parts too,
- * one island encoded at a time. */
-static int write_parts_checkpoint(run_t *r)
-{
-    if (open_parts(r, 0) < 0)
-        return -1;
-    qs_bytes_t b;
-    qs_bytes_init(&b);
-    int rc = 0;
-    for (uint32_t k = 0; k < r->isl.n && rc == 0; k++) {
-        qs_checkpoint_t c;
-        qs_error_t err = {0};
-        qs_population_checkpoint(&r->isl.pop[k], &c);
-        qs_bytes_clear(&b);
-        qs_checkpoint_encode(&c, &b);
-        qs_population_checkpoint_release(&c);
-        if ((rc = qs_checkpoint_writer_part(&r->ckw, b.data, b.len, &err)) < 0)
-            fatal(r, "cannot write the checkpoint: %s", err.msg);
-    }
-    qs_bytes_destroy(&b);
-    return rc < 0 ? -1 : commit_parts(r);
-}
-
 /* A checkpoint from the hosts: the head now, each island's state as it comes
  * (hosted_part), completed when the last is in (hosted_state). */
 static void hosted_gather(run_t *r, int finished)
@@ -572,6 +550,7 @@ static void hosted_state(void *ctx)
     qs_error_t err = {0};
     if (r->stopped || commit_parts(r) < 0)
         return;
+    r->first_gather = 0;
     qs_hosting_checkpointed(r->hosting);
     if (r->isl.best_changed) { /* its genome came with the states */
         r->isl.best_changed = 0;
@@ -612,9 +591,14 @@ static void start_hosting(run_t *r)
     cb.ctx = r;
     uint32_t expect = QS_MIN(r->o->nworkers, r->isl.n);
     r->hosting = qs_hosting_new(r->o->pool, &r->isl, r->index, r->scenario_text, r->ckpt_path,
+                                r->out->resume != NULL,
                                 (uint64_t)r->index << 54 | (uint64_t)1 << 53, expect, &cb);
     event(r, 0, "islands hosted by the workers: %u island(s) dealt out over the first %u ready",
           r->isl.n, QS_MAX(expect, 1));
+    if (!r->out->resume) { /* the hosts make the founders: generation 0's checkpoint from them */
+        r->first_gather = 1;
+        hosted_gather(r, 0);
+    }
 }
 
 /* ---- signals, shutdown ---------------------------------------------------------------------- */
@@ -699,6 +683,15 @@ static void interrupt_run(run_t *r, int signo)
           strsignal(signo), r->isl.generation, held);
     if (r->stopped)
         return;
+    if (r->first_gather) {
+        /* generation 0's checkpoint was being gathered from the hosts: there is none */
+        event(r, 1,
+              "islands hosted by the workers: stopped before the first checkpoint was "
+              "complete, so the run cannot be resumed");
+        snprintf(r->out->reason, sizeof r->out->reason, "interrupted");
+        finish(r, 128 + signo);
+        return;
+    }
     if (r->hosting) {
         /* The genomes are on the hosts: the last checkpoint stays; a resume cuts the files
          * back to it and redoes the generations after it. */
@@ -833,7 +826,10 @@ static int open_run(run_t *r, qs_error_t *err)
         if (qs_rundir_create(&r->rd, in->out_dir, r->sc, r->scenario_text, r->o->opts->force, err) <
             0)
             return -1;
-        qs_islands_init(&r->isl, r->sc);
+        if (r->sc->hosting == QS_HOSTING_WORKERS) /* the founders are made by the hosts */
+            qs_islands_init_hosted(&r->isl, r->sc);
+        else
+            qs_islands_init(&r->isl, r->sc);
     }
     r->rd_open = 1;
     r->prog.rd = &r->rd;
@@ -893,14 +889,15 @@ static void start_run(orch_t *o, run_t *r)
         event(r, 0, "one of %u runs sharing the workers (config %u)", o->nruns, r->index);
     qs_progress_start(&r->prog, sc->name, sc->generations, sc->population, o->nworkers,
                       r->out->out_dir);
-    /* A fresh run checkpoints generation 0's plan at once: resumable from the start. */
-    int hosted = sc->hosting == QS_HOSTING_WORKERS;
-    if (hosted) /* the checkpoint's path, for the parts */
+    /* A fresh run checkpoints generation 0's plan at once: resumable from the start (hosted:
+     * gathered from the hosts, who make the founders; the generation starts once it is
+     * written, hosted_state). */
+    if (sc->hosting == QS_HOSTING_WORKERS) {
         snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/checkpoint.msgpack", r->rd.dir);
-    if (!r->out->resume && (hosted ? write_parts_checkpoint(r) : write_checkpoint(r, 0)) < 0)
-        return;
-    if (hosted)
         start_hosting(r);
+    } else if (!r->out->resume) {
+        write_checkpoint(r, 0);
+    }
 }
 
 int qs_orchestrator_run_set(qs_orch_run_t *runs, uint32_t n, const qs_run_opts_t *opts)
@@ -965,7 +962,7 @@ int qs_orchestrator_run_set(qs_orch_run_t *runs, uint32_t n, const qs_run_opts_t
     if (!o->stopping) {
         qs_pool_spawn(o->pool, o->nworkers);
         for (uint32_t i = 0; i < n; i++)
-            if (!o->runs[i].stopped)
+            if (!o->runs[i].stopped && !o->runs[i].first_gather)
                 start_generation(&o->runs[i]);
     }
 

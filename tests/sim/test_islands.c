@@ -523,3 +523,120 @@ Test(islands, hosted_checkpoint_killed_between_two_islands_states_keeps_the_last
     cr_assert_null(why, "%s", why);
     cr_assert_eq(check_migrants(out), 6);
 }
+
+/* ---- generation 0 of a hosted run: the founders are made by the hosts ------------------------ */
+
+/* run.log's "orchestrator peak memory" of a run directory, in MB. */
+static double peak_mb(const char *dir)
+{
+    char *rl = run_file(dir, "run.log");
+    const char *p = strstr(rl, "orchestrator peak memory ");
+    cr_assert(p, "%s", rl);
+    double mb = strtod(p + strlen("orchestrator peak memory "), NULL);
+    free(rl);
+    return mb;
+}
+
+/* A hosted run's orchestrator never holds the founders: the hosts make them and the
+ * checkpoint of generation 0 is gathered from them, one island's state at a time. The
+ * bench's paper-size quines (84,400 bytes of weights each), 64 islands, one generation:
+ * 512 founders against 128 differ by 384 genomes, 32.4 MB; the orchestrator's peak may
+ * differ by less than a quarter of that (8.1 MB). Measured here: 27.1 and 27.0 MB now;
+ * 31.2 and 63.2 MB (32 MB apart: every founder's genome) when the orchestrator made the
+ * founders for the checkpoint of generation 0 (fc5cfc5). */
+Test(islands, a_hosted_run_s_orchestrator_never_holds_the_founders, .timeout = 240)
+{
+    char sc[700], dir[2][512], args[1024], *log;
+    const char *data = tu_data();
+    snprintf(sc, sizeof sc, "%s/tests/bench/sim.ini", tu_src());
+    static const int n[2] = {128, 512};
+    for (int i = 0; i < 2; i++) {
+        snprintf(dir[i], sizeof dir[i], "%s/founders%d", su_dir, n[i]);
+        snprintf(args, sizeof args,
+                 "--workers 2 --set data.path=%s --set data.train=1000 --set data.fitness=100 "
+                 "--set selection.population=%d --set species.aux.count=%d "
+                 "--set selection.elitism=1 --set islands.migrants=0 --set life.steps=1 "
+                 "--set run.generations=1 --set islands.count=64 --set islands.hosting=workers",
+                 data ? data : "data/mnist", n[i], n[i]);
+        cr_assert_eq(su_run(NULL, sc, dir[i], args, &log), 0, "%s", log);
+        free(log);
+    }
+    double few = peak_mb(dir[0]), many = peak_mb(dir[1]);
+    double genomes = (n[1] - n[0]) * 84400.0 / 1e6;
+    cr_assert_lt(many - few, genomes / 4,
+                 "orchestrator peak %.1f MB with %d founders, %.1f MB with %d: the extra %d "
+                 "founders' genomes are %.1f MB",
+                 many, n[1], few, n[0], n[1] - n[0], genomes);
+}
+
+/* A host lost before the checkpoint of generation 0 is complete (killed at its first island
+ * message, the request for its islands' states): there is no checkpoint to read them back
+ * from, so their new host makes their founders again (the same: their weights come from
+ * their ids), and the files are those of a run left alone. */
+Test(islands, a_host_lost_before_the_first_checkpoint_makes_the_founders_again)
+{
+    char sc[512], ref[512], out[512], env[700], *log;
+    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    snprintf(ref, sizeof ref, "%s/ref", su_dir);
+    snprintf(out, sizeof out, "%s/lost0", su_dir);
+    cr_assert_eq(su_run(NULL, sc, ref, "--workers 2 --set run.generations=6", &log), 0, "%s", log);
+    free(log);
+    snprintf(env, sizeof env, "QS_FAULT=kill-on-task:1 QS_FAULT_ONCE=%s/fired", su_dir);
+    cr_assert_eq(su_run(env, sc, out,
+                        "--workers 2 --set run.generations=6 --set islands.hosting=workers", &log),
+                 0, "%s", log);
+    free(log);
+    char *rl = run_file(out, "run.log");
+    cr_assert(strstr(rl, "its founders made again (no checkpoint yet)"), "%s", rl);
+    const char *lost = strstr(rl, "its founders made again"), *first = strstr(rl, "checkpoint: ");
+    cr_assert(first && lost < first, "the host was lost before the first checkpoint: %s", rl);
+    free(rl);
+    const char *why = su_same_results(ref, out);
+    cr_assert_null(why, "%s", why);
+    cr_assert_eq(check_migrants(out), 6);
+}
+
+/* A hosted run stopped before its first checkpoint is complete has none, and is not
+ * offered to --resume: killed (SIGKILL, test hook) once one island's state of generation
+ * 0 is in the temporary file, or stopped (SIGTERM) while the hosts are slow to send them. */
+Test(islands, a_hosted_run_stopped_before_its_first_checkpoint_cannot_be_resumed)
+{
+    char hosted[512], extra[256], out[512], p[700], cmd[1400], *log;
+    snprintf(extra, sizeof extra, "%shosting = workers\n", islands3);
+    su_scenario(hosted, sizeof hosted, su_dir, "islh", extra);
+    snprintf(out, sizeof out, "%s/early", su_dir);
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", out);
+    cr_assert_neq(su_run("QS_TEST_KILL_IN_CHECKPOINT=0:1", hosted, out, "--workers 2", &log), 0,
+                  "killed: %s", log);
+    free(log);
+    off_t tmp_size = 0;
+    cr_assert(checkpoint_tmp(out, &tmp_size), "the temporary file of generation 0's checkpoint");
+    cr_assert_neq(access(p, F_OK), 0, "no checkpoint");
+    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
+    cr_assert_eq(tu_run(cmd, &log), 1);
+    cr_assert(strstr(log, "has no checkpoint: the run stopped before its first one"), "%s", log);
+    free(log);
+    cr_assert_eq(su_run(NULL, hosted, out, NULL, &log), 1);
+    cr_assert(strstr(log, "it stopped before its first checkpoint, so it cannot be resumed"), "%s",
+              log);
+    free(log);
+
+    /* SIGTERM: each island message 1.5 s longer on the hosts */
+    pid_t pid = su_spawn("QS_FAULT=slow:1500", hosted, out, "--force", NULL);
+    snprintf(p, sizeof p, "%s/run.log", out);
+    for (int i = 0; i < 400 && !su_file_contains(p, "dealt out over"); i++)
+        usleep(25000);
+    usleep(200000);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM, "status %d", st);
+    char *rl = tu_read_file(p, NULL);
+    cr_assert(rl && strstr(rl, "stopped before the first checkpoint was complete, so the run "
+                               "cannot be resumed"),
+              "run.log: %s", rl);
+    cr_assert_null(strstr(rl, "resume with"), "run.log: %s", rl);
+    free(rl);
+    snprintf(p, sizeof p, "%s/checkpoint.msgpack", out);
+    cr_assert_neq(access(p, F_OK), 0, "no checkpoint");
+}
