@@ -85,6 +85,7 @@ lm R N2 0.1 0
 # options); `quinesim fertility --json` prints the stretch |J r| / |r| at theta_0.
 lm S v_newton 0.01 0 --fertile-stretch 1e-4
 lm T R 0.1 0 --fertile-stretch 0.003
+lm T2 R 0.1 0 --fertile-stretch 0.03
 lm V N2 0.03 1 --fertile-stretch 0.003
 attempt U v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 \
     --fertile-contraction 0 --fertile-regen standardize --fertile-stretch 1e-3
