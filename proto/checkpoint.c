@@ -37,6 +37,22 @@ static void pack_org(msgpack_packer *pk, const qs_ckpt_org_t *o)
     qs_mp_kv_u64(pk, "nweights", o->nweights);
 }
 
+/* The fields every checkpoint document starts with, whole or in parts: what it is, whose
+ * run, and which boundary. */
+static void pack_identity(msgpack_packer *pk, const qs_checkpoint_t *c, unsigned version)
+{
+    qs_mp_kv_str(pk, "format", QS_CHECKPOINT_FORMAT);
+    qs_mp_kv_u64(pk, "version", version);
+    if (c->run_id[0]) {
+        qs_mp_kv_str(pk, "run_id", c->run_id);
+        qs_mp_kv_u64(pk, "run_scenario_crc32", c->run_scenario_crc32);
+    }
+    qs_mp_kv_str(pk, "scenario", c->scenario ? c->scenario : "");
+    qs_mp_kv_u64(pk, "seed", c->seed);
+    qs_mp_kv_u64(pk, "generation", c->generation);
+    qs_mp_kv_bool(pk, "finished", c->finished);
+}
+
 void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
 {
     qs_bytes_t body;
@@ -45,16 +61,7 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_mp_packer_init(&pk, &body);
     msgpack_pack_map(&pk, (c->has_best ? 17 : 15) + (c->run_id[0] ? 2 : 0) +
                               (c->off_archive ? 1 : 0) + (c->nislands ? 1 : 0));
-    qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
-    qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION);
-    if (c->run_id[0]) {
-        qs_mp_kv_str(&pk, "run_id", c->run_id);
-        qs_mp_kv_u64(&pk, "run_scenario_crc32", c->run_scenario_crc32);
-    }
-    qs_mp_kv_str(&pk, "scenario", c->scenario ? c->scenario : "");
-    qs_mp_kv_u64(&pk, "seed", c->seed);
-    qs_mp_kv_u64(&pk, "generation", c->generation);
-    qs_mp_kv_bool(&pk, "finished", c->finished);
+    pack_identity(&pk, c, QS_CHECKPOINT_VERSION);
     qs_mp_kv_u64(&pk, "next_id", c->next_id);
     qs_mp_kv_u64(&pk, "births", c->births);
     qs_mp_kv_u64(&pk, "deaths", c->deaths);
@@ -464,16 +471,7 @@ static void encode_head(const qs_checkpoint_t *c, uint32_t parts, uint32_t best_
     qs_mp_packer_init(&pk, &body);
     msgpack_pack_map(&pk, 12 + (c->run_id[0] ? 2 : 0) + (c->off_archive ? 1 : 0) +
                               (best_island != UINT32_MAX ? 1 : 0));
-    qs_mp_kv_str(&pk, "format", QS_CHECKPOINT_FORMAT);
-    qs_mp_kv_u64(&pk, "version", QS_CHECKPOINT_VERSION_PARTS);
-    if (c->run_id[0]) {
-        qs_mp_kv_str(&pk, "run_id", c->run_id);
-        qs_mp_kv_u64(&pk, "run_scenario_crc32", c->run_scenario_crc32);
-    }
-    qs_mp_kv_str(&pk, "scenario", c->scenario ? c->scenario : "");
-    qs_mp_kv_u64(&pk, "seed", c->seed);
-    qs_mp_kv_u64(&pk, "generation", c->generation);
-    qs_mp_kv_bool(&pk, "finished", c->finished);
+    pack_identity(&pk, c, QS_CHECKPOINT_VERSION_PARTS);
     qs_mp_kv_f64(&pk, "wall_seconds", c->wall_seconds);
     qs_mp_kv_u64(&pk, "off_lineage", c->off_lineage);
     qs_mp_kv_u64(&pk, "off_phylogeny", c->off_phylogeny);

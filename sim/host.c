@@ -112,22 +112,6 @@ static int take_island(qs_host_t *h, const qs_msg_island_t *m, qs_error_t *err)
 
 /* ---- genomes as checkpoint frames ------------------------------------------------------------ */
 
-static void org_ckpt(const qs_org_t *o, const float *w, uint64_t nparams, qs_ckpt_org_t *c)
-{
-    memset(c, 0, sizeof *c);
-    c->id = o->id;
-    c->parent = o->parent;
-    c->species = o->species;
-    c->born = o->born;
-    c->prior_fitness = o->prior_fitness;
-    c->flops_total = o->flops_total;
-    c->accuracy = o->accuracy;
-    c->fitness = o->fitness;
-    c->fidelity = o->fidelity;
-    c->nweights = (uint32_t)nparams;
-    c->weights = (float *)w;
-}
-
 /* The emigrants as organism frames (owned bytes into *out, *len). */
 static void emigrants_frames(const qs_hosted_t *x, uint8_t **out, uint32_t *len)
 {
@@ -136,8 +120,10 @@ static void emigrants_frames(const qs_hosted_t *x, uint8_t **out, uint32_t *len)
     qs_org_t *em = xcalloc(m ? m : 1, sizeof *em);
     uint32_t n = qs_population_emigrants(&x->pop, m, sc->emigrants, sc->tournament, em);
     qs_ckpt_org_t *orgs = xcalloc(n ? n : 1, sizeof *orgs);
-    for (uint32_t i = 0; i < n; i++)
-        org_ckpt(&em[i], em[i].genome, x->pop.cost[em[i].species].nparams, &orgs[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        qs_population_org_checkpoint(&em[i], x->pop.cost[em[i].species].nparams, &orgs[i]);
+        orgs[i].newborn = 0; /* as emigrants' frames always had it */
+    }
     qs_bytes_t b;
     qs_bytes_init(&b);
     qs_bytes_reserve(&b, 1);

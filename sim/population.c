@@ -723,7 +723,7 @@ void qs_population_task(const qs_population_t *pop, uint32_t i, uint64_t task_id
 
 /* ---- checkpoints ----------------------------------------------------------------------------- */
 
-static void org_to_ckpt(const qs_org_t *o, size_t n, qs_ckpt_org_t *c)
+void qs_population_org_checkpoint(const qs_org_t *o, size_t n, qs_ckpt_org_t *c)
 {
     memset(c, 0, sizeof *c);
     c->id = o->id;
@@ -796,11 +796,12 @@ void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c)
     c->norgs = pop->norgs;
     c->orgs = xcalloc(pop->norgs ? pop->norgs : 1, sizeof *c->orgs);
     for (uint32_t i = 0; i < pop->norgs; i++)
-        org_to_ckpt(&pop->orgs[i], pop->cost[pop->orgs[i].species].nparams, &c->orgs[i]);
+        qs_population_org_checkpoint(&pop->orgs[i], pop->cost[pop->orgs[i].species].nparams,
+                                     &c->orgs[i]);
     if (pop->has_best) {
         c->has_best = 1;
         c->best_generation = pop->best_generation;
-        org_to_ckpt(&pop->best, pop->cost[pop->best.species].nparams, &c->best);
+        qs_population_org_checkpoint(&pop->best, pop->cost[pop->best.species].nparams, &c->best);
     }
 }
 

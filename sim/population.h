@@ -162,6 +162,8 @@ void qs_population_advance(qs_population_t *pop, int last, qs_generation_out_t *
  * and file offsets). The weights are BORROWED from pop: release with
  * qs_population_checkpoint_release, not qs_checkpoint_destroy. */
 void qs_population_checkpoint(const qs_population_t *pop, qs_checkpoint_t *c);
+/* One organism as a checkpoint organism of n weights (the weights borrowed, not copied). */
+void qs_population_org_checkpoint(const qs_org_t *o, size_t n, qs_ckpt_org_t *c);
 void qs_population_checkpoint_release(qs_checkpoint_t *c);
 /* Restore from a checkpoint (taking its weights); checks every organism against the
  * scenario's species. */
