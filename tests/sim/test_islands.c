@@ -165,16 +165,19 @@ Test(islands, analyze_exports_begin_with_the_runs_rows)
     }
 }
 
-/* kill -9 of the orchestrator mid-run, then --resume: the same files as a run left alone. */
-Test(islands, kill_9_and_resume_give_the_same_results)
+/* Run islands3 for 6 generations into ref, and the scenario `killed` (islands3 or a
+ * variant computing the same) into out, killed with SIGKILL after three generations
+ * (slow:40: each task or island message 40 ms longer, time to kill mid-run) and resumed. */
+static void kill_9_then_resume(const char *killed, char *ref, char *out, size_t cap)
 {
-    char sc[512], ref[512], out[512], p[700], cmd[1400], *log;
+    char sc[512], p[700], cmd[1400], *log;
     su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
-    snprintf(ref, sizeof ref, "%s/ref", su_dir);
-    snprintf(out, sizeof out, "%s/killed", su_dir);
+    snprintf(ref, cap, "%s/ref", su_dir);
+    snprintf(out, cap, "%s/killed", su_dir);
     cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
     free(log);
-    pid_t pid = su_spawn("QS_FAULT=slow:40", sc, out, "--set", "run.generations=6");
+    pid_t pid =
+        su_spawn("QS_FAULT=slow:40", killed ? killed : sc, out, "--set", "run.generations=6");
     snprintf(p, sizeof p, "%s/generations.csv", out);
     for (int i = 0; i < 600 && su_count_lines(p) < 1 + 3 * 4; i++)
         usleep(20000);
@@ -184,6 +187,13 @@ Test(islands, kill_9_and_resume_give_the_same_results)
     snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
     cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
     free(log);
+}
+
+/* kill -9 of the orchestrator mid-run, then --resume: the same files as a run left alone. */
+Test(islands, kill_9_and_resume_give_the_same_results)
+{
+    char ref[512], out[512];
+    kill_9_then_resume(NULL, ref, out, sizeof ref);
     const char *why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
     cr_assert_eq(check_migrants(out), 6);
@@ -369,25 +379,10 @@ Test(islands, hosted_islands_refuse_an_archive)
  * are those of a run computed centrally and left alone. */
 Test(islands, hosted_kill_9_and_resume_give_the_same_results)
 {
-    char sc[512], hosted[512], ref[512], out[512], p[700], cmd[1400], *log, extra[256];
-    su_scenario(sc, sizeof sc, su_dir, "isl", islands3);
+    char hosted[512], ref[512], out[512], extra[256];
     snprintf(extra, sizeof extra, "%shosting = workers\n", islands3);
     su_scenario(hosted, sizeof hosted, su_dir, "islh", extra);
-    snprintf(ref, sizeof ref, "%s/ref", su_dir);
-    snprintf(out, sizeof out, "%s/killed", su_dir);
-    cr_assert_eq(su_run(NULL, sc, ref, "--set run.generations=6", &log), 0, "%s", log);
-    free(log);
-    /* each island message 40 ms longer on the hosts: time to kill mid-run */
-    pid_t pid = su_spawn("QS_FAULT=slow:40", hosted, out, "--set", "run.generations=6");
-    snprintf(p, sizeof p, "%s/generations.csv", out);
-    for (int i = 0; i < 600 && su_count_lines(p) < 1 + 3 * 4; i++)
-        usleep(20000);
-    cr_assert_geq(su_count_lines(p), 1 + 3 * 4, "three generations done before the kill");
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    snprintf(cmd, sizeof cmd, "%s run --resume %s --quiet", tu_bin(), out);
-    cr_assert_eq(tu_run(cmd, &log), 0, "%s", log);
-    free(log);
+    kill_9_then_resume(hosted, ref, out, sizeof ref);
     char *rl = run_file(out, "run.log");
     cr_assert(strstr(rl, "resuming at generation"), "%s", rl);
     cr_assert(strstr(strstr(rl, "resuming at generation"), "islands hosted by the workers"), "%s",
