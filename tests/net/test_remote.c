@@ -1083,25 +1083,30 @@ Test(remote, different_onednn_isas_are_reported_at_bf16)
               "the difference is warned");
 }
 
-/* [islands]: remote workers, one of them lost mid-task and another joining, compute the
- * islands' lives; the files are those of a local run. */
-Test(remote, islands_on_remote_workers_match_a_local_run)
+/* An islands run (3 islands, a migrant every generation) with `--workers 0 --listen` and
+ * the options `opts`, on remote workers: two connect, one of them is killed after `ms`
+ * milliseconds and a third joins (slow:60: tasks or island messages 60 ms longer, so that
+ * there is a middle). Its files must be those of a local run; out receives the run
+ * directory. */
+static void islands_with_workers_joining_and_leaving(const char *name, const char *opts, int ms,
+                                                     char *out, size_t cap)
 {
-    char sc[512], ref[512], out[512], wlog[600];
-    su_scenario(sc, sizeof sc, dir, "ri", "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\n");
+    char sc[512], ref[512], wlog[600], all[256];
+    su_scenario(sc, sizeof sc, dir, name, "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\n");
     reference(sc, ref, sizeof ref);
-    snprintf(out, sizeof out, "%s/islands", dir);
+    snprintf(out, cap, "%s/%s-run", dir, name);
+    snprintf(all, sizeof all, "--workers 0 --listen 127.0.0.1:0%s%s", *opts ? " " : "", opts);
     int port;
     setenv("QS_FAULT", "slow:60", 1);
-    pid_t orch = start_orchestrator(sc, out, "--workers 0 --listen 127.0.0.1:0", &port);
-    snprintf(wlog, sizeof wlog, "%s/i-leaver.log", dir);
+    pid_t orch = start_orchestrator(sc, out, all, &port);
+    snprintf(wlog, sizeof wlog, "%s/%s-leaver.log", dir, name);
     pid_t leaver = start_worker("127.0.0.1", port, NULL, wlog);
-    snprintf(wlog, sizeof wlog, "%s/i-stayer.log", dir);
+    snprintf(wlog, sizeof wlog, "%s/%s-stayer.log", dir, name);
     pid_t stayer = start_worker("127.0.0.1", port, NULL, wlog);
-    usleep(500000);
+    usleep((useconds_t)ms * 1000);
     kill(leaver, SIGKILL);
     wait_status(leaver);
-    snprintf(wlog, sizeof wlog, "%s/i-joiner.log", dir);
+    snprintf(wlog, sizeof wlog, "%s/%s-joiner.log", dir, name);
     pid_t joiner = start_worker("127.0.0.1", port, NULL, wlog);
     unsetenv("QS_FAULT");
     cr_assert_eq(wait_status(orch), 0);
@@ -1109,7 +1114,14 @@ Test(remote, islands_on_remote_workers_match_a_local_run)
     wait_status(joiner);
     const char *why = su_same_results(ref, out);
     cr_assert_null(why, "%s", why);
-    char p[700];
+}
+
+/* [islands]: remote workers, one of them lost mid-task and another joining, compute the
+ * islands' lives; the files are those of a local run. */
+Test(remote, islands_on_remote_workers_match_a_local_run)
+{
+    char out[512], p[700];
+    islands_with_workers_joining_and_leaving("ri", "", 500, out, sizeof out);
     snprintf(p, sizeof p, "%s/phylogeny.csv", out);
     cr_assert(su_file_contains(p, ",island,origin_island\n"), "an islands run");
 }
@@ -1120,29 +1132,9 @@ Test(remote, islands_on_remote_workers_match_a_local_run)
  * files are those of the islands computed centrally by local workers. */
 Test(remote, hosted_islands_on_remote_workers_that_join_and_leave)
 {
-    char sc[512], ref[512], out[512], wlog[600], p[700];
-    su_scenario(sc, sizeof sc, dir, "rh", "[islands]\ncount = 3\ninterval = 1\nmigrants = 1\n");
-    reference(sc, ref, sizeof ref);
-    snprintf(out, sizeof out, "%s/hosted", dir);
-    int port;
-    setenv("QS_FAULT", "slow:60", 1); /* each island message 60 ms longer: there is a middle */
-    pid_t orch = start_orchestrator(
-        sc, out, "--workers 0 --listen 127.0.0.1:0 --set islands.hosting=workers", &port);
-    snprintf(wlog, sizeof wlog, "%s/h-leaver.log", dir);
-    pid_t leaver = start_worker("127.0.0.1", port, NULL, wlog);
-    snprintf(wlog, sizeof wlog, "%s/h-stayer.log", dir);
-    pid_t stayer = start_worker("127.0.0.1", port, NULL, wlog);
-    usleep(700000);
-    kill(leaver, SIGKILL);
-    wait_status(leaver);
-    snprintf(wlog, sizeof wlog, "%s/h-joiner.log", dir);
-    pid_t joiner = start_worker("127.0.0.1", port, NULL, wlog);
-    unsetenv("QS_FAULT");
-    cr_assert_eq(wait_status(orch), 0);
-    wait_status(stayer);
-    wait_status(joiner);
-    const char *why = su_same_results(ref, out);
-    cr_assert_null(why, "%s", why);
+    char out[512], p[700];
+    islands_with_workers_joining_and_leaving("rh", "--set islands.hosting=workers", 700, out,
+                                             sizeof out);
     snprintf(p, sizeof p, "%s/run.log", out);
     cr_assert(su_file_contains(p, "islands hosted by the workers"));
     cr_assert(su_file_contains(p, "moves from remote worker"), "a later worker got islands");
