@@ -541,6 +541,11 @@ static double peak_mb(const char *dir)
  * founders for the checkpoint of generation 0 (fc5cfc5). */
 Test(islands, a_hosted_run_s_orchestrator_never_holds_the_founders, .timeout = 240)
 {
+#if defined(__SANITIZE_ADDRESS__)
+    /* its quarantine keeps freed memory resident: 238.9 against 111.9 MB in `make asan` */
+    cr_skip_test("AddressSanitizer's peak memory counts the freed memory it quarantines");
+#endif
+    TU_SKIP_UNDER_VALGRIND("memcheck maps memory its own way: the peak says nothing here");
     char sc[700], dir[2][512], args[1024], *log;
     const char *data = tu_data();
     snprintf(sc, sizeof sc, "%s/tests/bench/sim.ini", tu_src());
