@@ -53,6 +53,17 @@ static void pack_identity(msgpack_packer *pk, const qs_checkpoint_t *c, unsigned
     qs_mp_kv_bool(pk, "finished", c->finished);
 }
 
+/* Then the run's time and where its files end at this boundary (what --resume cuts to). */
+static void pack_files(msgpack_packer *pk, const qs_checkpoint_t *c)
+{
+    qs_mp_kv_f64(pk, "wall_seconds", c->wall_seconds);
+    qs_mp_kv_u64(pk, "off_lineage", c->off_lineage);
+    qs_mp_kv_u64(pk, "off_phylogeny", c->off_phylogeny);
+    qs_mp_kv_u64(pk, "off_generations", c->off_generations);
+    if (c->off_archive)
+        qs_mp_kv_u64(pk, "off_archive", c->off_archive);
+}
+
 void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
 {
     qs_bytes_t body;
@@ -66,12 +77,7 @@ void qs_checkpoint_encode(const qs_checkpoint_t *c, qs_bytes_t *out)
     qs_mp_kv_u64(&pk, "births", c->births);
     qs_mp_kv_u64(&pk, "deaths", c->deaths);
     qs_mp_kv_u64(&pk, "flops_total", c->flops_total);
-    qs_mp_kv_f64(&pk, "wall_seconds", c->wall_seconds);
-    qs_mp_kv_u64(&pk, "off_lineage", c->off_lineage);
-    qs_mp_kv_u64(&pk, "off_phylogeny", c->off_phylogeny);
-    qs_mp_kv_u64(&pk, "off_generations", c->off_generations);
-    if (c->off_archive)
-        qs_mp_kv_u64(&pk, "off_archive", c->off_archive);
+    pack_files(&pk, c);
     qs_mp_pack_cstr(&pk, "orgs");
     msgpack_pack_array(&pk, c->norgs);
     for (uint32_t i = 0; i < c->norgs; i++)
@@ -472,12 +478,7 @@ static void encode_head(const qs_checkpoint_t *c, uint32_t parts, uint32_t best_
     msgpack_pack_map(&pk, 12 + (c->run_id[0] ? 2 : 0) + (c->off_archive ? 1 : 0) +
                               (best_island != UINT32_MAX ? 1 : 0));
     pack_identity(&pk, c, QS_CHECKPOINT_VERSION_PARTS);
-    qs_mp_kv_f64(&pk, "wall_seconds", c->wall_seconds);
-    qs_mp_kv_u64(&pk, "off_lineage", c->off_lineage);
-    qs_mp_kv_u64(&pk, "off_phylogeny", c->off_phylogeny);
-    qs_mp_kv_u64(&pk, "off_generations", c->off_generations);
-    if (c->off_archive)
-        qs_mp_kv_u64(&pk, "off_archive", c->off_archive);
+    pack_files(&pk, c);
     qs_mp_kv_u64(&pk, "parts", parts);
     if (best_island != UINT32_MAX)
         qs_mp_kv_u64(&pk, "best_island", best_island);
