@@ -10,13 +10,13 @@
 
 void hosting_fail(qs_hosting_t *h, const char *fmt, ...)
 {
+    if (h->stopped)
+        return; /* the first failure is the one reported */
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (h->stopped)
-        return;
     h->stopped = 1;
     h->cb.on_fatal(h->cb.ctx, msg);
 }
