@@ -34,6 +34,7 @@ struct qs_fertile {
     qs_newton_t *spert;                    /* LM: at theta + h u (stretch > 0 only) */
     float *g, *g2, *tmp, *point, *dtask, *v, *grad, *gp, *acc;
     float *u, *sacc;                      /* the stretch direction u and LM's T(theta + h u) */
+    unsigned char *mask;                  /* the repair term's z */
     float *kids[QS_FERTILE_MAX_GENS + 1]; /* theta_1 .. theta_K (regenerated) */
     uint32_t *images;                     /* (QS_CHUNK_ROWS) the images of a qs_fertile_run step */
     qs_work_t *work;
@@ -43,7 +44,8 @@ struct qs_fertile {
 
 qs_fertile_cfg_t qs_fertile_defaults(void)
 {
-    return (qs_fertile_cfg_t){3, 0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN, 0.0};
+    return (qs_fertile_cfg_t){3,   0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN,
+                              0.0, 0.0, 0.3};
 }
 
 qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
@@ -69,6 +71,8 @@ qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg,
                       &f->grad, &f->gp, &f->acc, &f->u,     &f->sacc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         *bufs[i] = xaligned(f->n * sizeof(float));
+    if (f->cfg.repair > 0)
+        f->mask = xmalloc(f->n);
     f->work = qs_work_new(spec, 1);
     f->images = xmalloc(QS_CHUNK_ROWS * sizeof *f->images);
     f->ngroups = qs_quine_param_groups(spec, f->groups, MAX_GROUPS);
@@ -96,6 +100,7 @@ void qs_fertile_free(qs_fertile_t *f)
         free(bufs[i]);
     qs_work_free(f->work);
     free(f->images);
+    free(f->mask);
     free(f);
 }
 
@@ -169,6 +174,60 @@ static int stretch_direction(qs_fertile_t *f, const float *theta, const float *t
         return 0;
     qs_vec_scale(f->u, (float)(1.0 / rn), f->u, f->n);
     return 1;
+}
+
+/* The repair term (fertile.h) without its share of the live denominator: returns the
+ * unnormalised |(P - theta) o z|^2 and adds to grad the rest of its gradient, with
+ * u = 2 repair (P - theta) o z / D + lambda dCE(theta_rep) o z:
+ *   grad += (J_x^T u) o (1 - z) - 2 repair (P - theta) o z / D + lambda dCE(theta_rep) o (1 - z)
+ * (x = theta o (1 - z) moves only with the kept weights; theta_rep's damaged weights are
+ * P's). feat NULL: no task part. Uses point (x, then theta_rep), acc, g, g2, dtask. */
+static double repair_term(qs_fertile_t *f, const float *theta, double d, const qs_features_t *feat,
+                          const uint32_t *images, size_t ni, qs_rng_t *rng, float *grad,
+                          qs_fertile_stats_t *s)
+{
+    const size_t n = f->n;
+    const double p = f->cfg.repair_frac, w = f->cfg.repair;
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        f->mask[i] = qs_rng_uniform(rng) < p;
+        hit += f->mask[i];
+        f->point[i] = f->mask[i] ? 0.0f : theta[i];
+    }
+    qs_newton_linearize(f->pert, f->point);
+    const float *pred = qs_newton_prediction(f->pert);
+    double sq = 0, hsum = 0, hsq = 0;
+    for (size_t i = 0; i < n; i++) {
+        f->acc[i] = 0;
+        if (!f->mask[i])
+            continue;
+        const double e = (double)pred[i] - theta[i];
+        sq += e * e;
+        hsum += theta[i];
+        hsq += (double)theta[i] * theta[i];
+        f->acc[i] = (float)(2.0 * w / d * e);
+        grad[i] -= f->acc[i];
+    }
+    const double hvar = hit ? hsq - hsum * hsum / (double)hit : 0;
+    s->repair = hvar > 0 ? sq / hvar : 0;
+    if (feat) {
+        for (size_t i = 0; i < n; i++)
+            f->point[i] = f->mask[i] ? pred[i] : theta[i];
+        s->repair_task = task_grad(f, f->point, feat, images, ni, f->dtask);
+        s->loss += f->cfg.lambda * s->repair_task;
+        for (size_t i = 0; i < n; i++) {
+            const float gt = (float)(f->cfg.lambda * f->dtask[i]);
+            if (f->mask[i])
+                f->acc[i] += gt;
+            else
+                grad[i] += gt;
+        }
+    }
+    qs_newton_vjp(f->pert, f->acc, f->g2);
+    for (size_t i = 0; i < n; i++)
+        if (!f->mask[i])
+            grad[i] += f->g2[i];
+    return sq;
 }
 
 double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_features_t *feat,
@@ -248,8 +307,13 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
         axpby(grad, 1.0, f->g2, -1.0, f->acc, n);
     }
 
+    /* Repair: zero the weights of z, predict them from the damaged network. */
+    double repair_sq = 0;
+    if (f->cfg.repair > 0)
+        repair_sq = repair_term(f, theta, d, task ? feat : NULL, images, ni, rng, grad, &s);
+
     /* The live denominator. */
-    const double rep = (sum_sq + f->cfg.sink * sink_sq) / d;
+    const double rep = (sum_sq + f->cfg.sink * sink_sq + f->cfg.repair * repair_sq) / d;
     loss += rep;
     for (size_t i = 0; i < n; i++)
         grad[i] -= (float)(rep * 2.0 * ((double)theta[i] - mean) / d);
@@ -288,10 +352,10 @@ double qs_fertile_loss_grad(qs_fertile_t *f, const float *theta, const qs_featur
         pullback(f, f->lin[0], theta, f->acc, f->g2);
         axpby(grad, coef, f->g, -coef, f->g2, n);
     }
-    s.loss = loss;
+    s.loss += loss;
     if (st)
         *st = s;
-    return loss;
+    return s.loss;
 }
 
 void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_features_t *feat,

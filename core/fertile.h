@@ -16,6 +16,12 @@
  *   stretch      s sigma_hat^2
  *                sigma_hat = |T(theta + h u) - T(theta)| / h     u = r / |r|, detached
  *                r = T(theta) - theta, the copy's own error
+ *   repair       repair |(P - theta) o z|^2 / D + lambda CE(theta_rep)
+ *                z: a random mask (each weight 1 with probability repair_frac), the
+ *                damaged genome x = theta o (1 - z), P = f_x(C) its raw prediction
+ *                (plain, whatever cfg.regen), theta_rep = x + P o z: the genome after
+ *                one cycle of `quinesim repair` (core/repair.h), which rewrites only the
+ *                damaged weights with the damaged network's predictions
  *
  * D = sum (theta - mean)^2 is LIVE (differentiated), so shrinking the weights lowers
  * nothing: the drift and sink terms are scale-free, the k = 1 drift term is exactly
@@ -74,6 +80,8 @@ typedef struct {
     qs_regen_t regen;     /* T: plain f_theta(C) (default) or standardized (core/regen.h) */
     double stretch;       /* s: weight of the stretch term (default 0 = off); also the weight
                              of its residual block in qs_fertile_lm_step */
+    double repair;        /* weight of the repair term (default 0 = off) */
+    double repair_frac;   /* p: each weight is zeroed with probability p (default 0.3) */
 } qs_fertile_cfg_t;
 
 qs_fertile_cfg_t qs_fertile_defaults(void);
@@ -85,6 +93,8 @@ typedef struct {
     double sink;                           /* |T(theta + eps) - theta|^2 / D (unweighted) */
     double rho_hat;                        /* the contraction estimate |J v| (0 when off) */
     double stretch_hat;                    /* sigma_hat = |J r| / |r| (0 when off) */
+    double repair;      /* |(P - theta) o z|^2 / |theta o z - mean|^2: 1 - R^2 of the repair */
+    double repair_task; /* CE(theta_rep) (aux, with images) */
 } qs_fertile_stats_t;
 
 typedef struct qs_fertile qs_fertile_t;

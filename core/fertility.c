@@ -128,6 +128,37 @@ void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *
     qs_newton_free(nt);
 }
 
+double qs_rms_singular(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t probes, uint64_t seed)
+{
+    float *d = xaligned(n * sizeof *d), *ad = xaligned(n * sizeof *ad);
+    qs_rng_t rng;
+    qs_rng_init(&rng, seed, qs_rng_stream(QS_STREAM_TEST, 0x6A17));
+    double sum = 0;
+    if (probes < 1)
+        probes = 1;
+    for (uint32_t k = 0; k < probes; k++) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = (float)qs_rng_normal(&rng);
+        apply(ctx, d, ad);
+        double nd = qs_vec_sumsq(d, n);
+        sum += nd > 0 ? qs_vec_sumsq(ad, n) / nd : 0;
+    }
+    free(d);
+    free(ad);
+    return sqrt(sum / probes);
+}
+
+double qs_fertility_gain(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
+                         uint32_t probes, uint64_t seed)
+{
+    qs_newton_t *nt = qs_newton_new(phys, NULL);
+    qs_newton_linearize(nt, theta);
+    jvp_ctx_t c = {nt, qs_phys_spec(phys), mode, theta};
+    double g = qs_rms_singular(qs_phys_nparams(phys), jvp_map, &c, probes, seed);
+    qs_newton_free(nt);
+    return g;
+}
+
 double qs_fertility_stretch(const qs_phys_t *phys, qs_regen_t mode, const float *theta)
 {
     const size_t n = qs_phys_nparams(phys);

@@ -77,6 +77,17 @@ void qs_spectral_radius(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t it
 void qs_fertility_spectral(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
                            uint32_t iters, uint64_t seed, qs_spectral_t *out);
 
+/* The root-mean-square singular value of a linear map, sqrt(||A||_F^2 / n): the typical
+ * growth of a random perturbation, where the spectral radius is the growth of the worst
+ * mode that persists. Hutchinson's estimator: sqrt of the mean of |A d|^2 / |d|^2 over
+ * `probes` (>= 1) Gaussian directions d (stream QS_STREAM_TEST keyed by seed); d / |d| is
+ * uniform on the sphere, so each term's expectation is tr(A^T A) / n exactly. Exact for
+ * a multiple of an orthogonal map. */
+double qs_rms_singular(size_t n, qs_linear_map_fn apply, void *ctx, uint32_t probes, uint64_t seed);
+/* The same for dT/dtheta at theta (one linearisation, `probes` Jacobian-vector products). */
+double qs_fertility_gain(const qs_phys_t *phys, qs_regen_t mode, const float *theta,
+                         uint32_t probes, uint64_t seed);
+
 /* The stretch of the copy error: |J r| / |r| at theta, r = T(theta) - theta and J =
  * dT/dtheta (one exact Jacobian-vector product). To first order the child's own copy
  * error is J r, so this is the factor by which one generation multiplies the copy error;

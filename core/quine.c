@@ -54,7 +54,7 @@ void qs_flops_counted_reset(void)
 static const char *const kind_names[] = {"vanilla", "aux"};
 static const char *const rest_names[] = {"zero", "mean"};
 static const char *const init_names[] = {"uniform", "he"};
-static const char *const sr_names[] = {"sse", "relative", "r2", "none"};
+static const char *const sr_names[] = {"sse", "relative", "r2", "none", "hinge"};
 static const char *const pairing_names[] = {"separate", "paired"};
 static const char *const reduce_names[] = {"sum", "mean"};
 
@@ -619,6 +619,8 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
     assert(ni == 0 || feat);
     const size_t rows = paired ? QS_MAX(nc, ni) : nc + ni;
     const int sr_on = obj->sr_loss != QS_SR_NONE && nc > 0;
+    const int hinge = obj->sr_loss == QS_SR_HINGE;
+    double hinge_sum = 0;
 
     /* Replication loss scale: dL/dy = 2 sr_scale (y - t). */
     double denom = 1, mean = 0, sr_scale = 1;
@@ -698,9 +700,14 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
             int has_c = r < nc;
             int has_i = aux && (paired ? r < ni : r >= nc);
             if (has_c && sr_on) {
-                float d = w->out[i * k1] - targets[coords[r]];
+                const float y = w->out[i * k1], t = targets[coords[r]], d = y - t;
                 sse += (double)(d * d);
-                w->dout[i * k1] = sr_coef * d;
+                if (!hinge)
+                    w->dout[i * k1] = sr_coef * d;
+                else if (t != 0 && y / t < 1) {
+                    hinge_sum += 1.0 - (double)(y / t);
+                    w->dout[i * k1] = -1.0f / t;
+                }
                 flops_counted += SR_ROW_FLOPS;
             }
             if (has_i) {
@@ -753,7 +760,7 @@ void qs_quine_loss_grad(const qs_phys_t *phys, const float *theta, const float *
         }
     }
 
-    double sr = sr_on ? sse * sr_scale : 0;
+    double sr = sr_on ? (hinge ? hinge_sum : sse * sr_scale) : 0;
     if (sr_on && (obj->sr_loss == QS_SR_RELATIVE || obj->sr_loss == QS_SR_R2)) {
         /* d/dtheta_j of (N/nc) S / D through D: -(sr / D) * 2 (theta_j - shift). */
         float alpha = (float)(-2.0 * sr / denom);

@@ -160,7 +160,10 @@ typedef enum {
     QS_SR_SSE = 0,      /* L_SR = sum_batch (f(c) - t_c)^2, the paper's */
     QS_SR_RELATIVE = 1, /* (N/nc) sum_batch (f(c) - t_c)^2 / sum_all theta^2 */
     QS_SR_R2 = 2,       /* (N/nc) sum_batch (f(c) - t_c)^2 / sum_all (theta - mean)^2 */
-    QS_SR_NONE = 3      /* no replication term: the task alone (the paper's control) */
+    QS_SR_NONE = 3,     /* no replication term: the task alone (the paper's control) */
+    QS_SR_HINGE = 4     /* sum_batch max(0, 1 - f(c) / t_c) (0 where t_c = 0): the sign of
+                           each weight with a margin of |t_c|, for binary genomes, whose
+                           offspring keep only the signs (core/regen.h, sign) */
 } qs_sr_loss_t;
 /* The scale-free losses keep their denominator LIVE (gradient flows into every weight),
  * so shrinking the weights is not a way to lower them; the targets t are detached. With
@@ -187,7 +190,7 @@ typedef struct {
 } qs_objective_t;
 
 extern const qs_names_t qs_sr_loss_names;    /* in enumerator order */
-const char *qs_sr_loss_name(qs_sr_loss_t l); /* "sse" | "relative" | "r2" | "none" */
+const char *qs_sr_loss_name(qs_sr_loss_t l); /* "sse" | "relative" | "r2" | "none" | "hinge" */
 int qs_sr_loss_parse(const char *s, qs_sr_loss_t *out);
 extern const qs_names_t qs_pairing_names;    /* in enumerator order */
 const char *qs_pairing_name(qs_pairing_t p); /* "separate" | "paired" */

@@ -1,4 +1,4 @@
-/* regen: plain and standardized offspring (see regen.h).
+/* regen: plain, standardized and sign offspring (see regen.h).
  *
  * Per group of n weights, c = p - m(p), a = s(theta) / s(p):
  *   out   = m(theta) + a c
@@ -14,7 +14,7 @@
 
 #include "core/util.h"
 
-static const char *const regen_names[] = {"plain", "standardize"};
+static const char *const regen_names[] = {"plain", "standardize", "sign"};
 
 QS_NAME_FNS(qs_regen_name, qs_regen_parse, qs_regen_t, regen_names)
 const qs_names_t qs_regen_names = QS_NAMES(regen_names);
@@ -48,8 +48,34 @@ static size_t groups(const qs_quine_spec_t *spec, qs_param_group_t *g)
     return qs_quine_param_groups(spec, g, MAX_GROUPS);
 }
 
+double qs_regen_sign_scale(const float *theta, size_t n)
+{
+    double sum = 0;
+    size_t nonzero = 0;
+    for (size_t i = 0; i < n; i++)
+        if (theta[i] != 0) {
+            sum += fabs((double)theta[i]);
+            nonzero++;
+        }
+    return nonzero ? sum / (double)nonzero : 0;
+}
+
+static void apply_sign(const qs_quine_spec_t *spec, const float *theta, float *pred)
+{
+    qs_param_group_t g[MAX_GROUPS];
+    size_t ng = groups(spec, g);
+    for (size_t k = 0; k < ng; k++) {
+        const float a = (float)qs_regen_sign_scale(theta + g[k].offset, g[k].count);
+        float *p = pred + g[k].offset;
+        for (size_t i = 0; i < g[k].count; i++)
+            p[i] = p[i] >= 0 ? a : -a;
+    }
+}
+
 void qs_regen_apply(const qs_quine_spec_t *spec, qs_regen_t mode, const float *theta, float *pred)
 {
+    if (mode == QS_REGEN_SIGN)
+        apply_sign(spec, theta, pred);
     if (mode != QS_REGEN_STANDARDIZE)
         return;
     qs_param_group_t g[MAX_GROUPS];
@@ -67,6 +93,8 @@ void qs_regen_apply(const qs_quine_spec_t *spec, qs_regen_t mode, const float *t
 void qs_regen_jvp(const qs_quine_spec_t *spec, qs_regen_t mode, const float *theta, const float *p,
                   const float *dtheta, float *dout)
 {
+    if (mode == QS_REGEN_SIGN)
+        memset(dout, 0, qs_quine_nparams(spec) * sizeof *dout);
     if (mode != QS_REGEN_STANDARDIZE)
         return;
     qs_param_group_t g[MAX_GROUPS];
@@ -99,6 +127,10 @@ void qs_regen_vjp(const qs_quine_spec_t *spec, qs_regen_t mode, const float *the
 {
     qs_param_group_t g[MAX_GROUPS];
     size_t ng = groups(spec, g), n_all = qs_quine_nparams(spec);
+    if (mode == QS_REGEN_SIGN) {
+        memset(gp, 0, n_all * sizeof *gp);
+        return;
+    }
     if (mode != QS_REGEN_STANDARDIZE) {
         memcpy(gp, u, n_all * sizeof *gp);
         return;

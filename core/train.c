@@ -16,11 +16,14 @@
  * Regeneration keeps the optimizer state and the epoch cursors. */
 #include "core/train.h"
 
+#include "core/regen.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FULL_BATCH_IMAGES 100
+#define MAX_GROUPS        24
 
 static const char *const refresh_names[] = {"epoch", "step"};
 
@@ -63,6 +66,10 @@ struct qs_trainer {
     uint32_t *img_perm;
     size_t img_cursor;
     uint32_t *img_batch; /* the current step's images */
+    float *latent;       /* (N) binary genomes: the real-valued weights w */
+    qs_param_group_t groups[MAX_GROUPS];
+    size_t ngroups;
+    float scale[MAX_GROUPS]; /* a_l */
     int started;
     qs_train_stats_t stats;
 };
@@ -92,6 +99,10 @@ qs_trainer_t *qs_trainer_new(const qs_phys_t *phys, const qs_train_cfg_t *cfg,
     size_t rows = tr->paired ? tr->batch : tr->coord_rows + tr->images;
     tr->work = qs_work_new(spec, rows);
     tr->perm = xmalloc(tr->n * sizeof(uint32_t));
+    if (cfg->binary) {
+        tr->latent = xaligned(tr->n * sizeof(float));
+        tr->ngroups = qs_quine_param_groups(spec, tr->groups, MAX_GROUPS);
+    }
     if (tr->aux) {
         tr->img_perm = xmalloc(train->count * sizeof(uint32_t));
         tr->img_batch = xmalloc(QS_MAX(tr->batch, tr->images) * sizeof(uint32_t));
@@ -102,8 +113,8 @@ qs_trainer_t *qs_trainer_new(const qs_phys_t *phys, const qs_train_cfg_t *cfg,
 size_t qs_trainer_bytes(const qs_quine_spec_t *spec, const qs_train_cfg_t *cfg, uint32_t ntrain)
 {
     size_t n = qs_quine_nparams(spec);
-    size_t bytes =
-        sizeof(qs_trainer_t) + 4 * n * sizeof(float) + n * sizeof(uint32_t) + qs_work_bytes(spec);
+    size_t bytes = sizeof(qs_trainer_t) + (cfg->binary ? 5 : 4) * n * sizeof(float) +
+                   n * sizeof(uint32_t) + qs_work_bytes(spec);
     if (spec->kind == QS_KIND_AUX) {
         int full = cfg->batch == 0 || cfg->batch >= n;
         size_t batch = full ? n : cfg->batch;
@@ -124,12 +135,33 @@ void qs_trainer_free(qs_trainer_t *tr)
     free(tr->perm);
     free(tr->img_perm);
     free(tr->img_batch);
+    free(tr->latent);
     free(tr);
+}
+
+/* Binary genomes: clip the latent weights to [-a_l, a_l] and set theta to a_l sgn(w). */
+static void binarize(qs_trainer_t *tr)
+{
+    for (size_t k = 0; k < tr->ngroups; k++) {
+        const float a = tr->scale[k];
+        float *w = tr->latent + tr->groups[k].offset, *t = tr->theta + tr->groups[k].offset;
+        for (size_t i = 0; i < tr->groups[k].count; i++) {
+            w[i] = QS_MIN(a, QS_MAX(-a, w[i]));
+            t[i] = w[i] >= 0 ? a : -a;
+        }
+    }
 }
 
 void qs_trainer_begin(qs_trainer_t *tr, float *theta, const qs_rng_t *rng)
 {
     tr->theta = theta;
+    if (tr->cfg.binary) {
+        for (size_t k = 0; k < tr->ngroups; k++)
+            tr->scale[k] =
+                (float)qs_regen_sign_scale(theta + tr->groups[k].offset, tr->groups[k].count);
+        memcpy(tr->latent, theta, tr->n * sizeof(float));
+        binarize(tr);
+    }
     tr->rng = *rng;
     qs_opt_reset(&tr->opt);
     memset(&tr->stats, 0, sizeof tr->stats);
@@ -181,7 +213,12 @@ static void step(qs_trainer_t *tr)
     qs_batch_stats_t bs;
     qs_quine_loss_grad(tr->phys, tr->theta, targets, coords, rows_c, tr->train, tr->img_batch, ni,
                        &tr->cfg.obj, tr->work, tr->grad, &bs);
-    qs_opt_step(&tr->opt, tr->theta, tr->grad);
+    if (tr->cfg.binary) {
+        qs_opt_step(&tr->opt, tr->latent, tr->grad);
+        binarize(tr);
+    } else {
+        qs_opt_step(&tr->opt, tr->theta, tr->grad);
+    }
 
     tr->cursor += nc;
     if (tr->cursor >= tr->n)
@@ -213,7 +250,13 @@ void qs_trainer_regenerate(qs_trainer_t *tr)
 {
     assert(tr->started);
     qs_quine_predict_all(tr->phys, tr->theta, tr->targets, tr->work);
-    memcpy(tr->theta, tr->targets, tr->n * sizeof(float));
+    if (tr->cfg.binary) {
+        memcpy(tr->latent, tr->targets, tr->n * sizeof(float));
+        binarize(tr);
+        memcpy(tr->targets, tr->theta, tr->n * sizeof(float));
+    } else {
+        memcpy(tr->theta, tr->targets, tr->n * sizeof(float));
+    }
     tr->stats.flops += qs_flops_regen(qs_phys_spec(tr->phys));
 }
 

@@ -12,7 +12,15 @@
  * needs one, so any split of a run into qs_trainer_run() calls makes the same draws; with
  * full batch the coordinates go in index order (no draw); paired aux rows take one image
  * per coordinate (cfg.images is then ignored); QS_SR_NONE with separate pairing forms no
- * coordinate rows; regeneration keeps the optimizer state and the epoch cursors. */
+ * coordinate rows; regeneration keeps the optimizer state and the epoch cursors.
+ *
+ * Binary genomes (cfg.binary; core/regen.h's sign regeneration): theta is kept binary,
+ * every weight of parameter group l equal to +-a_l, a_l the group's mean |theta| at
+ * qs_trainer_begin (core/regen.h's qs_regen_sign_scale). The trainer holds real-valued
+ * latent weights w (BinaryConnect, Courbariaux et al. 2015): the step's gradient, taken
+ * at the binary theta, moves w (straight-through), w is clipped to [-a_l, a_l], and theta
+ * becomes a_l sgn(w). w starts as the genome (clipped); a regeneration sets theta to
+ * the sign regeneration of f_theta(C) and w to f_theta(C) (clipped). */
 #ifndef QS_TRAIN_H
 #define QS_TRAIN_H
 
@@ -36,6 +44,7 @@ typedef struct {
     uint32_t images;      /* images per step (aux, separate pairing); 0 = same as batch (or
                              100 if full batch) */
     qs_refresh_t refresh; /* when the targets are re-frozen */
+    int binary;           /* a binary genome: see below */
 } qs_train_cfg_t;
 
 /* The paper's recipe for a kind: Adamax, batch 10, SSE, lambda 0.01, T 0.01, per-epoch

@@ -26,6 +26,7 @@
 #define DEFAULT_DATA  "data/mnist"
 #define DEFAULT_GENS  20
 #define DEFAULT_POWER 40
+#define GAIN_PROBES   8 /* random directions of the rms singular value */
 /* The link R^2 the summary line counts generations above. */
 #define QS_FERTILE_R2 0.99
 
@@ -49,7 +50,9 @@ static void usage(FILE *to)
             "  --mode M          zero (default) | noise: how --damage damages\n"
             "  --regen R         plain (default): theta_k+1 = f_theta_k(C) | standardize:\n"
             "                    each layer of the prediction rescaled to the parent layer's\n"
-            "                    mean and standard deviation (core/regen.h)\n"
+            "                    mean and standard deviation | sign: each weight the sign of\n"
+            "                    its prediction times the layer's mean |weight| (a binary\n"
+            "                    genome, core/regen.h)\n"
             "  --data DIR        MNIST-format folder for an aux genome's test accuracy\n"
             "                    (default " DEFAULT_DATA ")\n"
             "  --test-count N    use the first N test images (default all)\n"
@@ -64,7 +67,8 @@ static void usage(FILE *to)
             "                    \"damaged\", generation, link_r2, link_rel_err, drift_r2, rms,\n"
             "                    zero_quine and, for aux, acc), then one with the spectral radius\n"
             "                    (spectral_radius, method, power_iters, last_growth, spread,\n"
-            "                    stretch = |J r| / |r|, r = T(theta_0) - theta_0)\n"
+            "                    stretch = |J r| / |r|, r = T(theta_0) - theta_0, gain = the\n"
+            "                    rms singular value ||J||_F / sqrt(N), 8 random directions)\n"
             "\n"
             "Exit status: 0 done, 1 failure (file, data), 2 bad arguments.\n",
             DEFAULT_GENS, DEFAULT_POWER);
@@ -141,8 +145,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             break;
         case OPT_REGEN:
             if (qs_regen_parse(optarg, &o->regen) < 0)
-                return qs_error_set(err, QS_ERR(INVAL), "--regen: '%s' is not plain or standardize",
-                                    optarg);
+                return qs_error_set(err, QS_ERR(INVAL),
+                                    "--regen: '%s' is not plain, standardize or sign", optarg);
             break;
         case OPT_DATA:
             o->data = optarg;
@@ -289,6 +293,8 @@ int cmd_fertility(int argc, char **argv)
         qs_spectral_t sp;
         qs_fertility_spectral(env.phys, o.regen, g.weights, (uint32_t)o.power, o.seed, &sp);
         const double stretch = qs_fertility_stretch(env.phys, o.regen, g.weights);
+        const double gain = qs_fertility_gain(env.phys, o.regen, g.weights, GAIN_PROBES, o.seed);
+        const int sign = o.regen == QS_REGEN_SIGN;
         char method[160];
         snprintf(method, sizeof method,
                  "power iteration, %u Jacobian-vector products, geometric mean of the last %u "
@@ -303,16 +309,23 @@ int cmd_fertility(int argc, char **argv)
             qs_jw_kv_f64(&j, "last_growth", sp.last);
             qs_jw_kv_f64(&j, "spread", sp.spread);
             qs_jw_kv_f64(&j, "stretch", stretch);
+            qs_jw_kv_f64(&j, "gain", gain);
             qs_report_line_end(&j);
         } else {
             printf("spectral radius of dT/dtheta at theta_0: %.4g (%s; quarters differ by "
                    "%.2g%%, last growth %.4g)%s\n",
                    sp.radius, method, 100 * sp.spread, sp.last,
-                   sp.radius < 1 ? ": below 1, copying errors shrink"
-                                 : ": above 1, copying errors grow");
+                   sign            ? ": the sign map is piecewise constant, its Jacobian 0 almost "
+                                     "everywhere; an error is corrected exactly while it keeps "
+                                     "the predictions' signs"
+                   : sp.radius < 1 ? ": below 1, copying errors shrink"
+                                   : ": above 1, copying errors grow");
             printf("stretch of the copy error |J r| / |r| at theta_0 (r = T(theta_0) - theta_0, "
                    "one Jacobian-vector product): %.4g\n",
                    stretch);
+            printf("rms singular value of dT/dtheta at theta_0 (||J||_F / sqrt(N), %d random "
+                   "directions: the typical growth of a random error): %.4g\n",
+                   GAIN_PROBES, gain);
         }
     }
 

@@ -58,6 +58,7 @@ typedef struct {
     qs_precision_t precision;
     uint64_t newton, newton_cg; /* Levenberg-Marquardt replication steps per report */
     int newton_only;            /* no gradient steps at all */
+    int binary;                 /* --binary: a binary genome (core/train.h) */
     uint64_t newton_keep;       /* aux: images whose logits Newton steps keep */
     double newton_keep_weight;
     uint64_t fertile;      /* steps of the fertility objective per report */
@@ -98,6 +99,10 @@ static void usage(FILE *to)
             "  --images I          aux, separate pairing: images per step (default: the batch,\n"
             "                      or 100 with full batch)\n"
             "  --regen-every K     regenerate (theta <- f_theta(C)) after every K epochs\n"
+            "  --binary            a binary genome (every weight of a layer +-a, a its mean\n"
+            "                      |weight| at the start), trained through real-valued latent\n"
+            "                      weights; its offspring come from `--regen sign`\n"
+            "                      (core/regen.h, core/train.h)\n"
             "  --newton S          after every epoch (report), S Levenberg-Marquardt steps on\n"
             "                      the scale-free replication residual (core/newton.h; beyond\n"
             "                      the paper: replication only, the task is left to the\n"
@@ -116,6 +121,11 @@ static void usage(FILE *to)
             "  --fertile-lambda L  aux: weight of each generation's task loss (default 1)\n"
             "  --fertile-sink W    weight of the sink loss (default 1; 0 = off)\n"
             "  --fertile-noise S   sink noise, fraction of each layer's spread (default 0.02)\n"
+            "  --fertile-repair W  weight of the repair term: zero a random fraction of the\n"
+            "                      weights, predict them from the damaged network, penalise\n"
+            "                      their error and (aux) the repaired genome's task loss\n"
+            "                      (default 0 = off)\n"
+            "  --fertile-repair-frac P  fraction zeroed in the repair term (default 0.3)\n"
             "  --fertile-contraction C  weight of the contraction penalty (default 1; 0 = off)\n"
             "  --fertile-rho R     spectral radius the penalty starts above (default 0.5)\n"
             "  --fertile-stretch W  weight of the stretch |J r|^2 / |r|^2 of the copy's own\n"
@@ -141,7 +151,8 @@ static void usage(FILE *to)
             "                      best attempt so far, scenarios/experiments/results.md section "
             "7; not yet a\n"
             "                      fertile replicator); options given with it still apply\n"
-            "  --loss L            replication loss: sse (default) | relative | r2 | none\n"
+            "  --loss L            replication loss: sse (default) | relative | r2 | none |\n"
+            "                      hinge (the signs, for --binary)\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
             "  --temperature T     softmax temperature of the task loss (default 0.01)\n"
             "  --reduce R          task loss over a batch's images: mean (default) | sum\n"
@@ -209,6 +220,7 @@ enum {
     OPT_NEWTON,
     OPT_NEWTON_CG,
     OPT_NEWTON_ONLY,
+    OPT_BINARY,
     OPT_NEWTON_KEEP,
     OPT_NEWTON_KEEP_WEIGHT,
     OPT_FERTILE,
@@ -216,6 +228,8 @@ enum {
     OPT_FERTILE_GENS,
     OPT_FERTILE_LAMBDA,
     OPT_FERTILE_SINK,
+    OPT_FERTILE_REPAIR,
+    OPT_FERTILE_REPAIR_FRAC,
     OPT_FERTILE_NOISE,
     OPT_FERTILE_CONTRACTION,
     OPT_FERTILE_STRETCH,
@@ -266,6 +280,7 @@ static const struct option long_opts[] = {
     {"newton", required_argument, NULL, OPT_NEWTON},
     {"newton-cg", required_argument, NULL, OPT_NEWTON_CG},
     {"newton-only", no_argument, NULL, OPT_NEWTON_ONLY},
+    {"binary", no_argument, NULL, OPT_BINARY},
     {"newton-keep", required_argument, NULL, OPT_NEWTON_KEEP},
     {"newton-keep-weight", required_argument, NULL, OPT_NEWTON_KEEP_WEIGHT},
     {"fertile", required_argument, NULL, OPT_FERTILE},
@@ -273,6 +288,8 @@ static const struct option long_opts[] = {
     {"fertile-gens", required_argument, NULL, OPT_FERTILE_GENS},
     {"fertile-lambda", required_argument, NULL, OPT_FERTILE_LAMBDA},
     {"fertile-sink", required_argument, NULL, OPT_FERTILE_SINK},
+    {"fertile-repair", required_argument, NULL, OPT_FERTILE_REPAIR},
+    {"fertile-repair-frac", required_argument, NULL, OPT_FERTILE_REPAIR_FRAC},
     {"fertile-noise", required_argument, NULL, OPT_FERTILE_NOISE},
     {"fertile-contraction", required_argument, NULL, OPT_FERTILE_CONTRACTION},
     {"fertile-stretch", required_argument, NULL, OPT_FERTILE_STRETCH},
@@ -382,6 +399,12 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_FERTILE_SINK:
             rc = qs_parse_double("--fertile-sink", optarg, 0, 1e9, &o->fcfg.sink, err);
             break;
+        case OPT_FERTILE_REPAIR:
+            rc = qs_parse_double("--fertile-repair", optarg, 0, 1e9, &o->fcfg.repair, err);
+            break;
+        case OPT_FERTILE_REPAIR_FRAC:
+            rc = qs_parse_double("--fertile-repair-frac", optarg, 0, 1, &o->fcfg.repair_frac, err);
+            break;
         case OPT_FERTILE_NOISE:
             rc = qs_parse_double("--fertile-noise", optarg, 0, 10, &o->fcfg.sink_noise, err);
             break;
@@ -409,9 +432,12 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
                                  err);
             break;
         case OPT_FERTILE_REGEN:
-            if (qs_regen_parse(optarg, &o->fcfg.regen) < 0)
+            if (qs_regen_parse(optarg, &o->fcfg.regen) < 0 || o->fcfg.regen == QS_REGEN_SIGN)
                 return qs_error_set(err, QS_ERR(INVAL),
-                                    "--fertile-regen: '%s' is not plain or standardize", optarg);
+                                    "--fertile-regen: '%s' is not plain or standardize (the "
+                                    "objectives differentiate the offspring; sign offspring "
+                                    "have no gradient)",
+                                    optarg);
             break;
         case OPT_FERTILE_IMAGES:
             rc =
@@ -526,6 +552,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
         case OPT_NEWTON_ONLY:
             o->newton_only = 1;
             break;
+        case OPT_BINARY:
+            o->binary = 1;
+            break;
         case OPT_FROM:
             o->from = optarg;
             break;
@@ -577,6 +606,7 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     }
 
     o->cfg = qs_train_cfg_paper(kind);
+    o->cfg.binary = o->binary;
     qs_opt_kind_t ok;
     if (qs_opt_parse(opt_name, &ok) < 0)
         return qs_error_set(err, QS_ERR(INVAL),
@@ -587,8 +617,8 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     if (o->lr_set)
         o->cfg.opt.lr = (float)o->lr;
     if (qs_sr_loss_parse(loss, &o->cfg.obj.sr_loss) < 0)
-        return qs_error_set(err, QS_ERR(INVAL), "--loss: '%s' is not sse, relative, r2 or none",
-                            loss);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "--loss: '%s' is not sse, relative, r2, none or hinge", loss);
     if (kind == QS_KIND_VANILLA && o->cfg.obj.sr_loss == QS_SR_NONE)
         return qs_error_set(err, QS_ERR(INVAL),
                             "--loss none leaves a vanilla quine nothing to learn");
@@ -728,6 +758,11 @@ static void print_row(void *ctx, const qs_schedule_report_t *r)
             qs_jw_kv_f64(&j, "rho_hat", fs->rho_hat);
             qs_jw_kv_f64(&j, "rho_power", r->fert.rho_power);
             qs_jw_kv_f64(&j, "stretch_hat", fs->stretch_hat);
+            if (o->fcfg.repair > 0) {
+                qs_jw_kv_f64(&j, "repair", fs->repair);
+                if (aux)
+                    qs_jw_kv_f64(&j, "repair_task", fs->repair_task);
+            }
         }
         if (aux) {
             qs_jw_kv_f64(&j, "acc", r->acc);
@@ -739,11 +774,16 @@ static void print_row(void *ctx, const qs_schedule_report_t *r)
     char b1[32], b2[32], acc[32] = "";
     if (aux)
         snprintf(acc, sizeof acc, "%7.2f%% ", 100 * r->acc);
-    char fert[96] = "";
-    if (o->fertile && r->fert.steps)
-        snprintf(fert, sizeof fert, "  fertile: drift %.3g/%.3g sink %.3g rho %.3g",
-                 r->fert.last.drift[1], r->fert.last.drift[o->fcfg.generations], r->fert.last.sink,
-                 r->fert.rho_power);
+    char fert[160] = "";
+    if (o->fertile && r->fert.steps) {
+        const qs_fertile_stats_t *fs = &r->fert.last;
+        int at =
+            snprintf(fert, sizeof fert, "  fertile: drift %.3g/%.3g sink %.3g rho %.3g",
+                     fs->drift[1], fs->drift[o->fcfg.generations], fs->sink, r->fert.rho_power);
+        if (o->fcfg.repair > 0)
+            snprintf(fert + at, sizeof fert - (size_t)at, " repair %.3g (CE %.3g)", fs->repair,
+                     fs->repair_task);
+    }
     printf("%6llu %10llu %12.6g %10.4g %8s %9.4g %9s %9.4g %s%10.4g %8.2f%s%s%s\n",
            (unsigned long long)r->epoch, (unsigned long long)r->steps, f->l_sr, f->margin,
            qs_fmt_num(b1, sizeof b1, f->srq, 4), f->rel_err, qs_fmt_num(b2, sizeof b2, f->r2, 4),

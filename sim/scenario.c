@@ -99,7 +99,9 @@ static const key_def_t keys[] = {
      "times the self-prediction is applied to make a child (self mode)"},
     {"replication", "regen", K_ENUM, G(regen), "plain", ENUM(qs_regen_names),
      "plain: child = f_theta(C); standardize: each layer rescaled to the parent's mean and "
-     "spread (core/regen.h)"},
+     "spread; sign: each weight +-a_l, the prediction's sign times the layer's mean absolute "
+     "weight "
+     "(core/regen.h)"},
     {"replication", "mutation_sigma", K_F64, G(mutation_sigma), "0.01", NUM(0, 100),
      "standard deviation of the Gaussian added to a mutated weight"},
     {"replication", "mutation_rate", K_F64, G(mutation_rate), "0.01", NUM(0, 1),
@@ -834,6 +836,14 @@ static int validate_life(const qs_scenario_t *sc, qs_error_t *err)
         return qs_error_set(err, QS_ERR(INVAL),
                             "%s: [life] %s applies only with recipe = fertile (recipe is %s)", w,
                             fertile_keys[i], qs_life_recipe_name(sc->recipe));
+    }
+    if (sc->recipe == QS_LIFE_RECIPE_FERTILE && sc->regen == QS_REGEN_SIGN) {
+        key_where(sc, sc->line, "recipe", "life", w, sizeof w);
+        return qs_error_set(err, QS_ERR(INVAL),
+                            "%s: [life] recipe = fertile differentiates the offspring, and "
+                            "[replication] regen = sign has no gradient (use plain or "
+                            "standardize)",
+                            w);
     }
     if (sc->recipe == QS_LIFE_RECIPE_FERTILE && sc->flops_per_generation) {
         key_where(sc, sc->line, "recipe", "life", w, sizeof w);

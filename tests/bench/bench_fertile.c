@@ -7,7 +7,9 @@
  *     regeneration (qs_quine_predict_all) timed in the same run: the backward pass
  *     through the lineage costs a few regenerations per generation.
  *  2. The same step with the stretch term on (--fertile-stretch: one more linearisation
- *     at theta + h u and two more vector-Jacobian products).
+ *     at theta + h u and two more vector-Jacobian products), and with the repair term on
+ *     (--fertile-repair: one linearisation of the damaged network, one vector-Jacobian
+ *     product; aux: the repaired genome's task).
  *  3. The spectral-radius estimate of `quinesim fertility` (40 Jacobian-vector products).
  *  4. Vanilla only: one Levenberg-Marquardt step (qs_fertile_lm_step, 30 CG iterations,
  *     c = 0.03, child weight 1: the --recipe fertile step) without and with the stretch
@@ -84,14 +86,18 @@ static void bench_kind(qs_kind_t kind)
     qs_fertile_cfg_t scfg = cfg;
     scfg.stretch = 1;
     qs_fertile_t *fs = qs_fertile_new(phys, &scfg, 1);
+    qs_fertile_cfg_t rcfg = cfg;
+    rcfg.repair = 1;
+    qs_fertile_t *fr = qs_fertile_new(phys, &rcfg, 1);
     qs_opt_cfg_t ocfg = qs_opt_defaults(QS_OPT_ADAM);
     ocfg.lr = 1e-7f; /* keep theta where it is */
     qs_opt_t opt;
     qs_opt_init(&opt, &ocfg, n);
-    double regen[REPS], step[REPS], sstep[REPS], spec_t[REPS];
+    double regen[REPS], step[REPS], sstep[REPS], rstep[REPS], spec_t[REPS];
     qs_quine_predict_all(phys, theta, pred, work); /* warm-up */
     qs_fertile_run(f, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
     qs_fertile_run(fs, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
+    qs_fertile_run(fr, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
     for (int r = 0; r < REPS; r++) {
         double t0 = qs_now();
         qs_quine_predict_all(phys, theta, pred, work);
@@ -103,13 +109,15 @@ static void bench_kind(qs_kind_t kind)
         double t3 = qs_now();
         qs_fertile_run(fs, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
         double t4 = qs_now();
+        qs_fertile_run(fr, &opt, theta, kind == QS_KIND_AUX ? &feat : NULL, 100, &rng, 1, NULL);
+        rstep[r] = (qs_now() - t4) * 1e3;
         regen[r] = (t1 - t0) * 1e3;
         step[r] = (t2 - t1) * 1e3;
         spec_t[r] = (t3 - t2) * 1e3;
         sstep[r] = (t4 - t3) * 1e3;
     }
     stat_t sr = summarize(regen, REPS), ss = summarize(step, REPS), sx = summarize(spec_t, REPS),
-           st = summarize(sstep, REPS);
+           st = summarize(sstep, REPS), sq = summarize(rstep, REPS);
     printf("%-7s (N = %zu): regeneration %.2f ms median (min %.2f, max %.2f)\n", qs_kind_name(kind),
            n, sr.median, sr.min, sr.max);
     printf("    fertile step (K = %u, sink, contraction%s, Adam, power step): %.1f ms median "
@@ -119,6 +127,9 @@ static void bench_kind(qs_kind_t kind)
     printf("    the same with the stretch term (--fertile-stretch 1): %.1f ms median (min %.1f, "
            "max %.1f) = %.1f regenerations\n",
            st.median, st.min, st.max, st.median / sr.median);
+    printf("    the same with the repair term (--fertile-repair 1, 30 %% zeroed): %.1f ms median "
+           "(min %.1f, max %.1f) = %.1f regenerations\n",
+           sq.median, sq.min, sq.max, sq.median / sr.median);
     printf("    spectral radius, 40 Jacobian-vector products: %.1f ms median (min %.1f, max "
            "%.1f) = %.1f regenerations\n",
            sx.median, sx.min, sx.max, sx.median / sr.median);
@@ -132,6 +143,7 @@ static void bench_kind(qs_kind_t kind)
     }
     qs_fertile_free(f);
     qs_fertile_free(fs);
+    qs_fertile_free(fr);
     qs_opt_destroy(&opt);
     if (kind == QS_KIND_AUX) {
         qs_features_destroy(&feat);

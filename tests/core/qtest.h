@@ -93,7 +93,7 @@ static inline double qt_ref_loss(const qs_phys_t *phys, const double *th, const 
     const size_t rows = paired ? (nc > ni ? nc : ni) : nc + ni;
     const double *wout = th + d * h * h, *wcls = wout + h;
     double *a = malloc(h * sizeof *a), *z = malloc(h * sizeof *z);
-    double sse = 0, task = 0;
+    double sse = 0, hinge = 0, task = 0;
     unsigned correct = 0;
     for (size_t r = 0; r < rows; r++) {
         int has_c = r < nc;
@@ -121,6 +121,8 @@ static inline double qt_ref_loss(const qs_phys_t *phys, const double *th, const 
         if (has_c && obj->sr_loss != QS_SR_NONE) {
             double e = y - targets[coords[r]];
             sse += e * e;
+            if (targets[coords[r]] != 0 && y / targets[coords[r]] < 1)
+                hinge += 1 - y / targets[coords[r]];
         }
         if (has_i) {
             unsigned label = feat->labels[images[paired ? r : r - nc]];
@@ -144,7 +146,7 @@ static inline double qt_ref_loss(const qs_phys_t *phys, const double *th, const 
     }
     free(a);
     free(z);
-    double sr = sse;
+    double sr = obj->sr_loss == QS_SR_HINGE ? hinge : sse;
     if (obj->sr_loss == QS_SR_RELATIVE || obj->sr_loss == QS_SR_R2) {
         double mean = 0, den = 0;
         if (obj->sr_loss == QS_SR_R2) {

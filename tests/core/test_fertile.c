@@ -143,8 +143,16 @@ static double ref_stretch_fd(const net_t *t, const qs_fertile_cfg_t *c, const do
 }
 
 /* The stretch direction of the test's genome (set by check_grad, a constant of the step
- * like eps and v). */
+ * like eps and v), and the repair term's mask z. */
 static double *ref_u;
+static unsigned char *ref_mask;
+
+/* f_th(C) in double, never rescaled (the repair term's raw prediction). */
+static void ref_predict(const net_t *t, const double *th, double *out)
+{
+    qs_objective_t obj = {QS_SR_SSE, 0, 1, QS_REDUCE_SUM, QS_PAIR_SEPARATE};
+    qt_ref_loss(t->phys, th, t->theta, t->coords, t->n, NULL, NULL, 0, &obj, out, NULL);
+}
 
 /* The loss of fertile.h written out in double, with the sink's eps, the direction v and
  * the stretch direction ref_u given (constants of a step). */
@@ -178,6 +186,18 @@ static double ref_loss(const net_t *t, const qs_fertile_cfg_t *c, const double *
             pt[i] = th0[i] + eps[i];
         ref_T(t, pt, next);
         rep += c->sink * sqdist(next, th0, n);
+    }
+    if (c->repair > 0) { /* zero z, predict, repair z */
+        for (size_t i = 0; i < n; i++)
+            pt[i] = ref_mask[i] ? 0 : th0[i];
+        ref_predict(t, pt, next);
+        for (size_t i = 0; i < n; i++)
+            if (ref_mask[i]) {
+                rep += c->repair * (next[i] - th0[i]) * (next[i] - th0[i]);
+                pt[i] = next[i];
+            }
+        if (task)
+            loss += c->lambda * ref_task(t, pt, c->temperature);
     }
     loss += rep / d;
     if (c->contraction > 0) {
@@ -228,6 +248,16 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
     qs_rng_t rng;
     qs_rng_init(&rng, 12, qs_rng_stream(QS_STREAM_TEST, 4));
     draw_eps(&t, c, rng, eps);
+    ref_mask = calloc(n, 1);
+    if (c->repair > 0) { /* z as fertile.c draws it: after the sink's noise */
+        qs_rng_t mr = rng;
+        for (size_t i = 0; c->sink > 0 && i < n; i++)
+            (void)qs_rng_normal(&mr);
+        size_t hit = 0;
+        for (size_t i = 0; i < n; i++)
+            hit += ref_mask[i] = qs_rng_uniform(&mr) < c->repair_frac;
+        cr_assert(hit > 0 && hit < n, "%s: the mask hits %zu of %zu weights", what, hit, n);
+    }
     qs_fertile_stats_t st;
     double loss =
         qs_fertile_loss_grad(f, t.theta, t.ni ? &t.feat : NULL, t.images, t.ni, &rng, grad, &st);
@@ -286,6 +316,8 @@ static void check_grad(qs_kind_t kind, const qs_fertile_cfg_t *c, const char *wh
     free(base);
     free(ref_u);
     ref_u = NULL;
+    free(ref_mask);
+    ref_mask = NULL;
     net_free(&t);
 }
 
@@ -332,6 +364,24 @@ Test(fertile, stretch_gradient_matches_finite_differences)
     qs_fertile_cfg_t all = only(1.5, 0.3, 0.7, 2);
     all.stretch = 0.2;
     check_grad(QS_KIND_AUX, &all, "aux, every term and the stretch, K=2");
+}
+
+/* The repair term: alone (with the K = 1 drift) on a vanilla quine, and with the repaired
+ * genome's task loss and every other term on an aux quine. */
+Test(fertile, repair_gradient_matches_finite_differences)
+{
+    qs_fertile_cfg_t c = only(0, 0, 0, 1);
+    c.repair = 3;
+    c.repair_frac = 0.3;
+    check_grad(QS_KIND_VANILLA, &c, "vanilla, drift + repair");
+    qs_fertile_cfg_t task = only(0, 0, 2.0, 1);
+    task.repair = 0.1;
+    task.temperature = 0.3;
+    check_grad(QS_KIND_AUX, &task, "aux, drift + tasks + repair (task-heavy)");
+    qs_fertile_cfg_t all = only(1.5, 0.3, 0.7, 2);
+    all.repair = 2;
+    all.repair_frac = 0.4;
+    check_grad(QS_KIND_AUX, &all, "aux, every term and the repair, K=2");
 }
 
 /* core/fertility's exact stretch |J r| / |r| (one Jacobian-vector product) against central

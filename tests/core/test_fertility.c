@@ -193,13 +193,13 @@ static double matmul_normalised(const double *a, const double *b, double *out, s
     return log(f);
 }
 
-/* The spectral radius of the dense Jacobian by Gelfand's formula, rho = lim |J^k|^(1/k),
- * at k = 1024 by ten squarings (each normalised; the logs of the scales add up). */
-static double dense_radius(const qt_net_t *t)
+/* The dense Jacobian d f / d theta (n x n, malloc'ed, row r = output r) by central
+ * differences of the reference. */
+static double *dense_jacobian(const qt_net_t *t)
 {
     const size_t n = t->n;
     double *th = malloc(n * sizeof *th), *p = malloc(n * sizeof *p), *m = malloc(n * sizeof *m);
-    double *j = malloc(n * n * sizeof *j), *j2 = malloc(n * n * sizeof *j2);
+    double *j = malloc(n * n * sizeof *j);
     uint32_t *coords = malloc(n * sizeof *coords);
     for (size_t i = 0; i < n; i++) {
         th[i] = t->theta[i];
@@ -215,9 +215,28 @@ static double dense_radius(const qt_net_t *t)
         for (size_t r = 0; r < n; r++)
             j[r * n + c] = (p[r] - m[r]) / (2 * eps);
     }
+    free(th);
+    free(p);
+    free(m);
+    free(coords);
+    return j;
+}
+
+static double sumsq(const double *x, size_t n)
+{
     double ss = 0;
-    for (size_t i = 0; i < n * n; i++)
-        ss += j[i] * j[i];
+    for (size_t i = 0; i < n; i++)
+        ss += x[i] * x[i];
+    return ss;
+}
+
+/* The spectral radius of the dense Jacobian by Gelfand's formula, rho = lim |J^k|^(1/k),
+ * at k = 1024 by ten squarings (each normalised; the logs of the scales add up). */
+static double dense_radius(const qt_net_t *t)
+{
+    const size_t n = t->n;
+    double *j = dense_jacobian(t), *j2 = malloc(n * n * sizeof *j2);
+    double ss = sumsq(j, n * n);
     double logscale = 0.5 * log(ss); /* log |J| */
     for (size_t i = 0; i < n * n; i++)
         j[i] /= sqrt(ss);
@@ -229,12 +248,8 @@ static double dense_radius(const qt_net_t *t)
         memcpy(j, j2, n * n * sizeof *j);
         k *= 2;
     }
-    free(th);
-    free(p);
-    free(m);
     free(j);
     free(j2);
-    free(coords);
     return exp(logscale + lognorm / (double)k);
 }
 

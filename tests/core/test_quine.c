@@ -485,6 +485,9 @@ static gcase_t gcases[] = {
     {"aux rest mean r2", 1, QS_SR_R2, 0, 1, 1, 6, 2, 4, 3, 0, 0.3f, 0.5f},
     {"aux odd H depth 1", 1, QS_SR_SSE, 1, 1, 0, 7, 1, 4, 4, 0, 0.3f, 0.5f},
     {"aux paper T 0.01", 1, QS_SR_SSE, 1, 1, 0, 6, 2, 4, 4, 0, 0.01f, 0.01f},
+    {"vanilla hinge", 0, QS_SR_HINGE, 0, 0, 0, 6, 2, 7, 0, 0, 0, 1},
+    {"vanilla hinge all coords", 0, QS_SR_HINGE, 0, 0, 0, 5, 2, -1, 0, 0, 0, 1},
+    {"aux hinge paired", 1, QS_SR_HINGE, 1, 1, 0, 6, 2, 5, 5, 0, 0.3f, 0.5f},
 };
 
 ParameterizedTestParameters(quine, gradient_check)

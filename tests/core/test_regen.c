@@ -137,3 +137,67 @@ Test(regen, names)
     cr_expect_str_eq(qs_regen_name(QS_REGEN_PLAIN), "plain");
     cr_expect_lt(qs_regen_parse("scaled", &r), 0);
 }
+
+/* Sign offspring: every weight of group l becomes +-a_l, a_l the mean |theta| over the
+ * group's NONZERO weights (zeroed weights do not shrink it), with the prediction's sign
+ * (0 reads as +). A binary genome whose prediction has the right signs is an exact fixed
+ * point, however far the prediction's size is off. The map's derivatives are 0. */
+Test(regen, sign_offspring_keep_the_scale_and_read_the_signs)
+{
+    qs_quine_spec_t spec = small_spec();
+    size_t n = qs_quine_nparams(&spec);
+    float *theta = malloc(n * sizeof *theta), *p = malloc(n * sizeof *p),
+          *q = malloc(n * sizeof *q);
+    fill(theta, n, 0.3, 0.05, 5);
+    fill(p, n, 2.0, -0.5, 6);
+    for (size_t i = 0; i < n; i += 3)
+        theta[i] = 0;
+    p[1] = 0;
+    memcpy(q, p, n * sizeof *q);
+    qs_regen_apply(&spec, QS_REGEN_SIGN, theta, q);
+    qs_param_group_t g[8];
+    size_t ng = qs_quine_param_groups(&spec, g, 8);
+    for (size_t k = 0; k < ng; k++) {
+        double sum = 0;
+        size_t nz = 0;
+        for (size_t i = 0; i < g[k].count; i++)
+            if (theta[g[k].offset + i] != 0) {
+                sum += fabs(theta[g[k].offset + i]);
+                nz++;
+            }
+        const float a = (float)(sum / (double)nz);
+        cr_expect_float_eq(qs_regen_sign_scale(theta + g[k].offset, g[k].count), sum / (double)nz,
+                           1e-12);
+        for (size_t i = 0; i < g[k].count; i++) {
+            size_t j = g[k].offset + i;
+            cr_expect_eq(q[j], p[j] >= 0 ? a : -a, "%s[%zu]: %g from prediction %g (a %g)",
+                         g[k].name, i, q[j], p[j], a);
+        }
+    }
+    /* q is binary: as a parent it has the same scales, and a prediction with its signs
+     * (here q times random positive factors) gives q back exactly. */
+    for (size_t i = 0; i < n; i++)
+        p[i] = q[i] * (float)(0.01 + fabs(theta[i]) * 10);
+    qs_regen_apply(&spec, QS_REGEN_SIGN, q, p);
+    cr_expect_arr_eq(p, q, n * sizeof *q, "a binary genome with the right signs is a fixed point");
+    float *d = malloc(n * sizeof *d), *gp = malloc(n * sizeof *gp), *gt = calloc(n, sizeof *gt);
+    fill(d, n, 1.0, 0, 7);
+    qs_regen_jvp(&spec, QS_REGEN_SIGN, theta, p, theta, d);
+    qs_regen_vjp(&spec, QS_REGEN_SIGN, theta, p, theta, gp, gt);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_eq(d[i], 0.0f);
+        cr_expect_eq(gp[i], 0.0f);
+        cr_expect_eq(gt[i], 0.0f);
+    }
+    qs_regen_t r;
+    cr_expect_eq(qs_regen_parse("sign", &r), 0);
+    cr_expect_eq(r, QS_REGEN_SIGN);
+    float zero[4] = {0};
+    cr_expect_eq(qs_regen_sign_scale(zero, 4), 0.0);
+    free(theta);
+    free(p);
+    free(q);
+    free(d);
+    free(gp);
+    free(gt);
+}

@@ -37,6 +37,24 @@ static unsigned count(const char *s, const char *needle)
     return n;
 }
 
+/* Every "rms" of a --json lineage equals generation 0's within tol (relative); returns how
+ * many there are. */
+static unsigned expect_rms_kept(const char *out, double tol)
+{
+    const char *p = out;
+    double rms0 = -1;
+    unsigned rows = 0;
+    while ((p = strstr(p, "\"rms\":"))) {
+        double rms = strtod(p + 6, NULL);
+        if (rms0 < 0)
+            rms0 = rms;
+        cr_expect_lt(fabs(rms - rms0), tol * rms0, "rms %g, generation 0 %g", rms, rms0);
+        rows++;
+        p++;
+    }
+    return rows;
+}
+
 Test(cmd_fertility, json_has_one_object_per_generation)
 {
     char args[1024], *out;
@@ -175,18 +193,45 @@ Test(cmd_fertility, standardized_lineage_keeps_the_scale)
              "fertility %s/s.genome --generations 4 --regen standardize --json --power-iters 0",
              dir);
     cr_assert_eq(qs(args, &out), 0, "%s", out);
-    const char *p = out;
-    double rms0 = -1;
-    unsigned rows = 0;
-    while ((p = strstr(p, "\"rms\":"))) {
-        double rms = strtod(p + 6, NULL);
-        if (rms0 < 0)
-            rms0 = rms;
-        /* every group keeps its mean and spread, so the whole genome's rms is kept */
-        cr_expect_lt(fabs(rms - rms0), 1e-4 * rms0, "rms %g, generation 0 %g", rms, rms0);
-        rows++;
-        p++;
-    }
-    cr_expect_eq(rows, 5, "%s", out);
+    /* every group keeps its mean and spread, so the whole genome's rms is kept */
+    cr_expect_eq(expect_rms_kept(out, 1e-4), 5, "%s", out);
+    free(out);
+}
+
+/* A binary genome from `train --binary --loss hinge`, followed under sign regeneration:
+ * every generation keeps the rms (each layer's a_l is inherited), the radius text says the
+ * map is piecewise constant, the JSON carries the rms singular value (0 here, positive for
+ * plain regeneration), and the fertile objectives refuse sign offspring. */
+Test(cmd_fertility, binary_genome_under_sign_regeneration)
+{
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "train --model vanilla --hidden 8 --epochs 3 --binary --loss hinge --optimizer adam "
+             "--lr 1e-3 --save %s/b.genome > /dev/null",
+             dir);
+    cr_assert_eq(qs(args, NULL), 0);
+    snprintf(args, sizeof args, "fertility %s/b.genome --generations 3 --regen sign --json", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect_eq(expect_rms_kept(out, 1e-6), 4, "%s", out);
+    cr_expect(strstr(out, "\"spectral_radius\":0,"), "%s", out);
+    cr_expect(strstr(out, "\"gain\":0}"), "%s", out);
+    free(out);
+    snprintf(args, sizeof args, "fertility %s/b.genome --generations 1 --regen sign", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    cr_expect(strstr(out, "piecewise constant"), "%s", out);
+    free(out);
+    /* plain regeneration of the same genome: a positive rms singular value */
+    snprintf(args, sizeof args, "fertility %s/b.genome --generations 1 --json", dir);
+    cr_assert_eq(qs(args, &out), 0, "%s", out);
+    const char *p = strstr(out, "\"gain\":");
+    cr_assert(p, "%s", out);
+    cr_expect_gt(strtod(p + 7, NULL), 0, "%s", out);
+    free(out);
+    /* the fertile objectives refuse sign offspring */
+    snprintf(args, sizeof args,
+             "train --from %s/b.genome --fertile-only --fertile 2 --epochs 1 --fertile-regen sign",
+             dir);
+    cr_expect_eq(qs(args, &out), 2, "%s", out);
+    cr_expect(strstr(out, "sign offspring have no gradient"), "%s", out);
     free(out);
 }

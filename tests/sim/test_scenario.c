@@ -178,7 +178,10 @@ static bad_t bad[] = {
     {"[life]\nmeasure_child = 2\n[species.a]\n",
      "t.ini:2: [life] measure_child = 2 is outside 0..1"},
     {"[replication]\nregen = scaled\n[species.a]\n",
-     "[replication] regen = 'scaled' is not one of: plain, standardize"},
+     "[replication] regen = 'scaled' is not one of: plain, standardize, sign"},
+    {"[life]\nrecipe = fertile\n[replication]\nregen = sign\n[species.a]\n",
+     "t.ini:2: [life] recipe = fertile differentiates the offspring, and [replication] regen = "
+     "sign has no gradient"},
 };
 
 ParameterizedTestParameters(scenario, rejects)
