@@ -3,7 +3,8 @@
 # root after `make` and `make data`). Output in runs/fertility/: the genomes, each
 # training's JSON lines and each lineage's (`quinesim fertility --json`). Seed 1 only.
 # Times on the project's 2-vCPU machine: the genomes about 3 minutes, each attempt of 1,000
-# fertile steps about 4 minutes (0.19 s a step; `make bench` times one).
+# fertile steps about 4 minutes (0.19 s a step; `make bench` times one); the binary genomes
+# (W) about 2 minutes, the repair attempts (X) about 6.
 set -eu
 Q=${QUINESIM:-build/quinesim}
 MNIST=${MNIST:-data/mnist}
@@ -89,4 +90,58 @@ lm T2 R 0.1 0 --fertile-stretch 0.03
 lm V N2 0.03 1 --fertile-stretch 0.003
 attempt U v_newton --fertile 100 --epochs 10 --fertile-lr 1e-5 --fertile-sink 10 \
     --fertile-contraction 0 --fertile-regen standardize --fertile-stretch 1e-3
+# A digital genome (attempt W): binary genomes trained on the hinge loss, followed under
+# sign regeneration; the rates and sizes of results.md's paragraph.
+binary() {
+    name=$1
+    shift
+    $Q train --model vanilla --binary --loss hinge --init he --seed 1 --json "$@" \
+        --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+    $Q fertility "$OUT/$name.genome" --regen sign --json > "$OUT/$name.sign.jsonl"
+}
+for lr in 1e-2 1e-3 1e-4; do
+    binary W-adam-$lr --epochs 10 --optimizer adam --lr $lr --refresh step
+done
+binary W-adam-1e-4-epoch --epochs 10 --optimizer adam --lr 1e-4 --refresh epoch
+binary W-sgd-1e-3 --epochs 10 --optimizer sgd --lr 1e-3 --refresh step
+binary W-sgd-1e-2 --epochs 10 --optimizer sgd --lr 1e-2 --refresh step
+binary W-full --full-batch --epochs 300 --optimizer adam --lr 1e-4
+for h in 8 32; do
+    for lr in 1e-2 1e-3 1e-4; do
+        binary W-h$h-$lr --hidden $h --full-batch --epochs 3000 --optimizer adam --lr $lr
+    done
+done
+
+# Training for repair (attempts X1-X5): the paper60k aux quine and its Newton copier, then
+# 1,000 Adam steps with the repair term; the repair protocol at 30 % damage, seeds 1-3.
+$Q train --model aux --recipe paper60k --seed 1 --data "$MNIST" --json \
+    --save "$OUT/a60k.genome" > "$OUT/a60k.jsonl"
+$Q train --from "$OUT/a60k.genome" --newton-only --epochs 30 --newton 1 --newton-cg 60 \
+    --data "$MNIST" --json --save "$OUT/a60k_newton.genome" > "$OUT/a60k_newton.jsonl"
+repair_attempt() {
+    name=$1
+    from=$2
+    shift 2
+    if [ "$name" != "$from" ]; then
+        $Q train --from "$OUT/$from.genome" --fertile-only --fertile 200 --epochs 5 \
+            --fertile-gens 1 --fertile-sink 0 --fertile-contraction 0 --data "$MNIST" --json \
+            "$@" --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+    fi
+    for s in 1 2 3; do
+        $Q repair "$OUT/$name.genome" --damage 0.3 --cycles 3 --only-damaged --seed $s \
+            --data "$MNIST" --json > "$OUT/$name.repair$s.jsonl"
+    done
+}
+repair_attempt a60k a60k
+repair_attempt a60k_newton a60k_newton
+repair_attempt X1 a60k --fertile-repair 1 --fertile-lr 1e-4
+repair_attempt X2 a60k --fertile-repair 30 --fertile-lr 1e-4
+repair_attempt X3 a60k_newton --fertile-repair 3 --fertile-lr 1e-5
+repair_attempt v_newton v_newton
+repair_attempt X4 v_newton --fertile-repair 10 --fertile-lr 1e-5
+repair_attempt X5 v_newton --fertile-repair 10 --fertile-repair-frac 0.05 --fertile-lr 1e-5
+for g in v_newton X4 X5; do
+    $Q repair "$OUT/$g.genome" --damage 0.05 --cycles 3 --only-damaged --json \
+        > "$OUT/$g.repair-5pc.jsonl"
+done
 echo "done: $OUT"
