@@ -647,6 +647,7 @@ static void finish(run_t *r, int code)
         return;
     r->stopped = 1;
     r->exit_code = code;
+    qs_pool_cancel(o->pool, r); /* its queued tasks: the other runs' go first */
     if (r->hosting)
         qs_hosting_stop(r->hosting);
     qs_checkpoint_writer_abort(&r->ckw); /* a checkpoint being gathered: the last one stays */

@@ -163,6 +163,27 @@ static qs_pool_task_t *dequeue(qs_pool_t *p)
     return t;
 }
 
+uint32_t qs_pool_cancel(qs_pool_t *p, const void *ctx)
+{
+    uint32_t n = 0;
+    qs_pool_task_t **link = &p->qhead, *last = NULL;
+    while (*link) {
+        qs_pool_task_t *t = *link;
+        if (t->ctx == ctx) {
+            *link = t->next;
+            t->next = NULL;
+            t->state = QS_POOL_TASK_DONE;
+            p->qlen--;
+            n++;
+        } else {
+            last = t;
+            link = &t->next;
+        }
+    }
+    p->qtail = last;
+    return n;
+}
+
 static void send_task(worker_t *w, qs_pool_task_t *t)
 {
     qs_msg_t m = {.type = QS_MSG_TASK};

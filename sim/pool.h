@@ -109,6 +109,11 @@ void qs_pool_spawn(qs_pool_t *p, uint32_t n);
 /* Queue t; qs_pool_dispatch sends queued tasks to ready workers (call it after a batch). */
 void qs_pool_submit(qs_pool_t *p, qs_pool_task_t *t);
 void qs_pool_dispatch(qs_pool_t *p);
+/* Take every queued (not yet sent) task whose ctx is ctx out of the queue, the others
+ * keeping their order; they are left DONE without callbacks (a run that stopped: its
+ * tasks would only be computed to be dropped). Tasks already sent are not touched.
+ * Returns how many were taken. */
+uint32_t qs_pool_cancel(qs_pool_t *p, const void *ctx);
 /* Queue t for worker `worker` only (an id from on_worker), in order; -1 if that worker is
  * gone. Its messages are sent by qs_pool_dispatch. */
 int qs_pool_submit_to(qs_pool_t *p, qs_pool_task_t *t, uint64_t worker);

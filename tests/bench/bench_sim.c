@@ -76,14 +76,20 @@ static long births(const char *out)
     long n = 0;
     if (!f)
         return -1;
-    fgets(line, sizeof line, f);
-    while (fgets(line, sizeof line, f)) {
-        char *c = strchr(line, ',');
-        c = c ? strchr(c + 1, ',') : NULL; /* births is the 3rd column */
-        n += c ? atol(c + 1) : 0;
+    /* the births column by its header: islands runs have an island column before it */
+    int col = -1, k = 0;
+    if (fgets(line, sizeof line, f))
+        for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), k++)
+            if (!strcmp(tok, "births"))
+                col = k;
+    while (col >= 0 && fgets(line, sizeof line, f)) {
+        char *c = line;
+        for (int i = 0; i < col && c; i++)
+            c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        n += c ? atol(c) : 0;
     }
     fclose(f);
-    return n;
+    return col >= 0 ? n : -1;
 }
 
 /* The bytes sent to and received from workers per birth (per task with per_task), and

@@ -38,6 +38,9 @@ typedef struct {
      * (QS_HEARTBEAT_SETTING_UP: it answers, then heartbeats "setting up") */
     uint64_t heartbeat_for;
     char last_event[1024], first_drop[1024];
+    /* with run_pool's `stranger`: a task of another ctx queued among them, then cancelled */
+    tt_task_t stranger;
+    uint32_t cancelled;
 } tt_t;
 
 struct fake {
@@ -265,7 +268,8 @@ static void fake_connect(tt_t *tt)
  * dying_fakes fakes drop their first task; with result_for, the first result names that
  * task id; with heartbeat_for, the first task gets that heartbeat); then the loop runs
  * until the pool has stopped. */
-static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t heartbeat_for)
+static void run_pool_with(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t heartbeat_for,
+                          tt_t *stranger)
 {
     memset(tt, 0, sizeof *tt);
     tt->dying_fakes = dying_fakes;
@@ -298,12 +302,26 @@ static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t he
         tt->tasks[i].t = (qs_pool_task_t){.ops = &ops, .ctx = tt, .id = 100 + i};
         tt->tasks[i].organism = 10 + i;
         qs_pool_submit(tt->pool, &tt->tasks[i].t);
+        if (stranger && i == 0) {
+            tt->stranger.t = (qs_pool_task_t){.ops = &ops, .ctx = stranger, .id = 99};
+            tt->stranger.organism = 9;
+            qs_pool_submit(tt->pool, &tt->stranger.t);
+        }
+    }
+    if (stranger) {
+        tt->cancelled = qs_pool_cancel(tt->pool, stranger);
+        tt->cancelled += 10 * qs_pool_cancel(tt->pool, stranger); /* nothing left */
     }
     qs_pool_dispatch(tt->pool); /* no worker yet: the tasks wait */
     cr_assert_eq(qs_pool_stats(tt->pool)->tasks_sent, 0);
     fake_connect(tt);
     uv_run(&tt->loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&tt->loop), 0, "every handle was closed");
+}
+
+static void run_pool(tt_t *tt, int dying_fakes, uint64_t result_for, uint64_t heartbeat_for)
+{
+    run_pool_with(tt, dying_fakes, result_for, heartbeat_for, NULL);
 }
 
 /* Every task's result was taken once and it is done; the pool stopped once. */
@@ -336,6 +354,23 @@ Test(pool, every_task_is_computed_once_by_a_worker)
     cr_assert_eq(qs_pool_stats(tt->pool)->tasks_sent, NTASKS);
     cr_assert_eq(tt->dropped, 0);
     free_run(tt);
+}
+
+/* A cancelled task (another run's, queued between the first and the second) is never
+ * sent; the others are computed in order as if it had not been there. */
+Test(pool, a_cancelled_task_is_never_sent)
+{
+    tt_t *tt = malloc(sizeof *tt), *other = calloc(1, sizeof *other);
+    run_pool_with(tt, 0, 0, 0, other);
+    cr_assert_eq(tt->cancelled, 1, "one taken, then none");
+    assert_all_done(tt);
+    cr_assert_eq(tt->stranger.results, 0);
+    cr_assert_eq(tt->stranger.done, 0);
+    cr_assert_eq(tt->stranger.t.state, QS_POOL_TASK_DONE);
+    cr_assert_eq(other->done, 0);
+    cr_assert_eq(qs_pool_stats(tt->pool)->tasks_sent, NTASKS);
+    free_run(tt);
+    free(other);
 }
 
 Test(pool, a_dead_workers_tasks_go_to_the_next_worker)
