@@ -426,6 +426,13 @@ qs_hosting_t *qs_hosting_new(qs_pool_t *pool, qs_islands_t *isl, uint32_t config
     return h;
 }
 
+void qs_hosting_progress(const qs_hosting_t *h, uint32_t *done, uint32_t *total)
+{
+    const int busy = h->stage != STAGE_IDLE && h->waiting > 0;
+    *total = busy ? h->n : 0;
+    *done = busy ? h->n - h->waiting : 0;
+}
+
 void qs_hosting_genome_bytes(const qs_hosting_t *h, uint64_t *migrants, uint64_t *states)
 {
     *migrants = h->migrant_bytes;

@@ -83,6 +83,9 @@ void qs_hosting_checkpointed(qs_hosting_t *h);
 /* Genome bytes that crossed the network (the bin payloads, both ways): migrants (emigrants
  * in, immigrants out) and islands' states (for checkpoints in, to new hosts out). */
 void qs_hosting_genome_bytes(const qs_hosting_t *h, uint64_t *migrants, uint64_t *states);
+/* The stage under way, for the status line: its island tasks answered (done) of total
+ * (one per island; both 0 between stages). */
+void qs_hosting_progress(const qs_hosting_t *h, uint32_t *done, uint32_t *total);
 /* The run is over or failed: late answers are dropped. */
 void qs_hosting_stop(qs_hosting_t *h);
 

@@ -123,8 +123,15 @@ static void on_status(uv_timer_t *t)
             s.generations = G;
         }
         first = 0;
-        s.done += r->ndone;
-        s.tasks += r->ntasks;
+        if (r->hosting) { /* the islands' generations on their hosts */
+            uint32_t done, total;
+            qs_hosting_progress(r->hosting, &done, &total);
+            s.done += done;
+            s.tasks += total;
+        } else {
+            s.done += r->ndone;
+            s.tasks += r->ntasks;
+        }
         s.births += births - founders; /* by replication */
         if (!g)
             eta = NAN;
