@@ -1076,12 +1076,12 @@ unset multiplot
 EOF
     gnuplot "$OUT/figures/fertility.gp"
     cat > "$OUT/figures/fertility_pop.gp" <<EOF
-set terminal pngcairo size 900,560 font 'Sans,11'
+set terminal pngcairo size 900,620 font 'Sans,11'
 set output '$FIGA/fertility_pop.png'
 set title "Self vs copy inheritance with fertile and paper lives: 8 aux quines, mean over seeds $S"
 set xlabel 'generation'
 set ylabel 'mean accuracy on the fitness set (%)'
-set key bottom right box opaque
+set key outside below center horizontal maxcols 2 Left reverse samplen 3 width 1
 set grid
 plot '$OUTA/figures/fertility_pop.dat' u 1:2 w lp lw 2 pt 7 lc rgb '#2ca02c' t 'fertile life, self (standardized births)', \\
      '' u 1:3 w lp lw 2 pt 6 dt 2 lc rgb '#2ca02c' t 'fertile life, copy', \\
