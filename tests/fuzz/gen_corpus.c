@@ -4,7 +4,8 @@
  *
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
  *      $(pkg-config --cflags msgpack openblas) tests/fuzz/gen_corpus.c build/libqsproto.a \
- *      build/libqscore.a $(pkg-config --libs msgpack zlib openblas) -lm -o /tmp/gen_corpus \
+ *      build/libqscore.a $(pkg-config --libs msgpack zlib openblas) -ldnnl -lgomp -lm \
+ *      -o /tmp/gen_corpus \
  *      && /tmp/gen_corpus
  */
 #include <errno.h>
@@ -96,11 +97,36 @@ static void genomes(void)
     }
 }
 
+/* A small checkpoint frame (an island's state, or migrants, in the island messages). */
+static void small_checkpoint(qs_bytes_t *out)
+{
+    qs_checkpoint_t c;
+    memset(&c, 0, sizeof c);
+    c.seed = 3;
+    c.generation = 2;
+    c.next_id = 9;
+    float w[3] = {1, -2, 0.5f};
+    qs_ckpt_org_t org;
+    memset(&org, 0, sizeof org);
+    org.id = 7;
+    org.accuracy = 0.5;
+    org.nweights = 3;
+    org.weights = w;
+    c.norgs = 1;
+    c.orgs = &org;
+    qs_checkpoint_encode(&c, out);
+}
+
 static void messages(void)
 {
-    qs_bytes_t stream;
+    qs_bytes_t stream, ck;
     qs_bytes_init(&stream);
-    for (int t = QS_MSG_HELLO; t <= QS_MSG_SHUTDOWN; t++) {
+    qs_bytes_init(&ck);
+    small_checkpoint(&ck);
+    uint8_t records[12] = {0x92, 1, 2, 0xa3, 'a', 'b', 'c', 0xc0, 0, 0, 0, 0};
+    qs_island_dead_t dead[2] = {{11, 7, 5000, 1, 0, 0.25, 0.9, NAN},
+                                {12, 0, 7000, 2, 1, NAN, INFINITY, -3}};
+    for (int t = QS_MSG_HELLO; t <= QS_MSG_ISLAND_GENOMES; t++) {
         qs_msg_t m;
         memset(&m, 0, sizeof m);
         m.type = (qs_msg_type_t)t;
@@ -162,6 +188,45 @@ static void messages(void)
         case QS_MSG_SHUTDOWN:
             snprintf(m.u.shutdown.reason, 128, "done");
             break;
+        case QS_MSG_ISLAND_RECORDS: {
+            qs_msg_island_records_t *r = &m.u.island_records;
+            r->island = 3;
+            r->generation = 4;
+            r->records = records;
+            r->records_len = sizeof records;
+            r->dead = dead;
+            r->ndead = 2;
+            r->nspecies = 2;
+            r->alive[0] = 5;
+            r->alive[1] = 1;
+            r->immigrants = 2;
+            r->immigrants_lost = 1;
+            r->best_fitness = 0.75;
+            r->task_id = 77;
+            r->run_best_id = 12;
+            r->run_best_fitness = 0.8;
+            break;
+        }
+        case QS_MSG_ISLAND:
+            m.u.island = (qs_msg_island_t){.op = QS_ISLAND_HOST,
+                                           .task_id = 0,
+                                           .config = 1,
+                                           .island = 2,
+                                           .generation = 2,
+                                           .best_id = 7,
+                                           .best_fitness = 0.5,
+                                           .scenario = "[run]\nseed = 3\n[islands]\ncount = 3\n",
+                                           .genomes = ck.data,
+                                           .genomes_len = (uint32_t)ck.len};
+            break;
+        case QS_MSG_ISLAND_GENOMES:
+            m.u.island_genomes = (qs_msg_island_genomes_t){.task_id = 78,
+                                                           .island = 2,
+                                                           .generation = 2,
+                                                           .state = 1,
+                                                           .genomes = ck.data,
+                                                           .genomes_len = (uint32_t)ck.len};
+            break;
         default:
             break;
         }
@@ -197,6 +262,7 @@ static void messages(void)
         qs_bytes_destroy(&f);
     }
     qs_bytes_destroy(&stream);
+    qs_bytes_destroy(&ck);
 }
 
 static void lineage(void)
