@@ -104,7 +104,9 @@ static void period(run_t *r, uint64_t e, qs_schedule_report_t *row)
     }
     r->done += todo;
     if (c->regen_every && e % c->regen_every == 0) {
-        qs_trainer_regenerate(r->sp->trainer);
+        /* with fertile steps, the offspring their objective follows */
+        const int fertile = c->fertile || c->fertile_newton;
+        qs_trainer_regenerate_as(r->sp->trainer, fertile ? c->fcfg.regen : QS_REGEN_PLAIN);
         row->regen = 1;
     }
     for (uint64_t k = 0; k < c->newton; k++) {

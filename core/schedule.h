@@ -3,7 +3,9 @@
  * A run is `reports` periods, with a report before the first and after each. A period
  * is, in this order: `period` gradient steps of the species' trainer (unless none are
  * asked for; with a total of `steps`, the last period stops there); a regeneration
- * (theta <- f_theta(C)) after every `regen_every`-th period; `newton` Levenberg-Marquardt
+ * (theta <- f_theta(C); with fertile steps theta <- T(theta), the offspring of their
+ * fcfg.regen: the genome is replaced by its child, and training follows the lineage)
+ * after every `regen_every`-th period; `newton` Levenberg-Marquardt
  * replication steps (core/newton.h), keeping the logits of the first `newton_keep`
  * training images for aux; `fertile` Adam steps on the fertility objective
  * (core/fertile.h) on `fertile_images` random training images; then, with

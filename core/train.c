@@ -248,8 +248,15 @@ uint64_t qs_trainer_epoch_steps(const qs_trainer_t *tr)
 
 void qs_trainer_regenerate(qs_trainer_t *tr)
 {
+    qs_trainer_regenerate_as(tr, QS_REGEN_PLAIN);
+}
+
+void qs_trainer_regenerate_as(qs_trainer_t *tr, qs_regen_t mode)
+{
     assert(tr->started);
     qs_quine_predict_all(tr->phys, tr->theta, tr->targets, tr->work);
+    if (!tr->cfg.binary)
+        qs_regen_apply(qs_phys_spec(tr->phys), mode, tr->theta, tr->targets);
     if (tr->cfg.binary) {
         memcpy(tr->latent, tr->targets, tr->n * sizeof(float));
         binarize(tr);

@@ -29,6 +29,7 @@
 
 #include "core/optim.h"
 #include "core/quine.h"
+#include "core/regen.h"
 #include "core/rng.h"
 #include "core/util.h"
 
@@ -81,6 +82,9 @@ uint64_t qs_trainer_run(qs_trainer_t *tr, uint64_t steps);
 uint64_t qs_trainer_epoch_steps(const qs_trainer_t *tr);
 /* theta <- f_theta(C) (one regeneration); the targets are re-frozen from the result. */
 void qs_trainer_regenerate(qs_trainer_t *tr);
+/* The same with the offspring of core/regen.h's mode (QS_REGEN_PLAIN: the above); a
+ * binary genome's offspring are sign offspring whatever the mode. */
+void qs_trainer_regenerate_as(qs_trainer_t *tr, qs_regen_t mode);
 /* The precision of qs_trainer_regenerate (qs_work_set_precision); steps stay fp32. */
 qs_precision_t qs_trainer_set_precision(qs_trainer_t *tr, qs_precision_t p);
 const qs_train_stats_t *qs_trainer_stats(const qs_trainer_t *tr);

@@ -155,3 +155,48 @@ Test(schedule, newton_only)
     }
     fx_free(&f);
 }
+
+/* Fertile LM steps with a regeneration every period follow the lineage: each period
+ * replaces theta by its child under the fertile objective's regeneration (here
+ * standardized), then takes 5 power steps and the LM steps; by hand with the library. */
+Test(schedule, fertile_steps_follow_the_lineage)
+{
+    fx_t a, b;
+    fx_init(&a);
+    fx_init(&b);
+    qs_schedule_cfg_t c = {.no_gradient = 1,
+                           .regen_every = 1,
+                           .fertile_newton = 1,
+                           .fertile_newton_c = 0.03,
+                           .fertile_newton_child = 1,
+                           .fcfg = qs_fertile_defaults(),
+                           .seed = 3};
+    c.fcfg.regen = QS_REGEN_STANDARDIZE;
+    qs_schedule_plan(&c, &a.sp, &a.tc, 2, 0, 0, 0);
+    seen_t v = {.n = 0};
+    const qs_schedule_hooks_t hooks = {keep, NULL, &v};
+    qs_schedule_report_t last;
+    qs_schedule_run(&a.sp, a.theta, &c, &hooks, &last, NULL);
+
+    const size_t n = b.sp.n;
+    qs_fertile_t *f = qs_fertile_new(b.sp.phys, &c.fcfg, c.seed);
+    qs_work_t *w = qs_work_new(&b.spec, 1);
+    float *p = malloc(n * sizeof *p);
+    double mu = 1;
+    for (int e = 0; e < 2; e++) {
+        qs_quine_predict_all(b.sp.phys, b.theta, p, w);
+        qs_regen_apply(&b.spec, QS_REGEN_STANDARDIZE, b.theta, p);
+        memcpy(b.theta, p, n * sizeof *p);
+        for (int k = 0; k < 5; k++)
+            qs_fertile_power_step(f, b.theta);
+        qs_fertile_lm_stats_t ls;
+        qs_fertile_lm_step(f, b.theta, c.fertile_newton_c, c.fertile_newton_child, 30, &mu, &ls);
+    }
+    cr_expect_arr_eq(a.theta, b.theta, n * sizeof(float), "the same bits");
+    cr_expect_eq(last.regen, 1);
+    qs_fertile_free(f);
+    qs_work_free(w);
+    free(p);
+    fx_free(&a);
+    fx_free(&b);
+}

@@ -350,6 +350,40 @@ Test(train, one_paper_epoch_lowers_lsr, .timeout = 60)
     free(pred);
 }
 
+/* qs_trainer_regenerate_as: theta becomes T(theta) of the mode (standardize: the
+ * prediction moved to each layer's mean and spread of the parent), plain is
+ * qs_trainer_regenerate. */
+Test(train, regeneration_of_a_mode)
+{
+    net_t t;
+    net_init(&t, QS_KIND_VANILLA, 6, 8);
+    qs_train_cfg_t cfg = qs_train_cfg_paper(QS_KIND_VANILLA);
+    size_t n = t.n;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *want = malloc(n * sizeof *want);
+    memcpy(a, t.theta, n * sizeof *a);
+    memcpy(b, t.theta, n * sizeof *b);
+    qs_work_t *w = qs_work_new(&t.spec, 1);
+    qs_quine_predict_all(t.phys, t.theta, want, w);
+    qs_rng_t r;
+    qs_rng_init(&r, 4, qs_rng_stream(QS_STREAM_LIFE, 0));
+    qs_trainer_t *tr = qs_trainer_new(t.phys, &cfg, NULL),
+                 *tr2 = qs_trainer_new(t.phys, &cfg, NULL);
+    qs_trainer_begin(tr, a, &r);
+    qs_trainer_regenerate_as(tr, QS_REGEN_PLAIN);
+    cr_expect_arr_eq(a, want, n * sizeof *a, "plain: f_theta(C)");
+    qs_regen_apply(&t.spec, QS_REGEN_STANDARDIZE, t.theta, want);
+    qs_trainer_begin(tr2, b, &r);
+    qs_trainer_regenerate_as(tr2, QS_REGEN_STANDARDIZE);
+    cr_expect_arr_eq(b, want, n * sizeof *b, "standardize: T(theta)");
+    qs_trainer_free(tr);
+    qs_trainer_free(tr2);
+    qs_work_free(w);
+    free(a);
+    free(b);
+    free(want);
+    net_free(&t);
+}
+
 /* The hinge loss of theta's self-prediction over all coordinates (targets theta). */
 static double hinge_all(const net_t *t, const float *th)
 {
