@@ -35,6 +35,9 @@
 /* --recipe fertile (scenarios/experiments/results.md, section 7, attempt P: second-order steps that
  * keep the copy while lowering the spectral radius): steps per report and the terms. */
 #define QS_RECIPE_FERTILE_STEPS 2
+/* --recipe lineage (section 7, attempt Y): the same objective, the genome replaced by its
+ * standardized child every epoch, and more steps per epoch. */
+#define QS_RECIPE_LINEAGE_STEPS 4
 /* --recipe paper60k (scenarios/experiments/results-core.md, "The paper on its own split"): the
  * settings the paper leaves open, as found on MNIST 60,000 / 10,000. */
 #define QS_RECIPE_PAPER60K_TEMP 0.1
@@ -149,10 +152,14 @@ static void usage(FILE *to)
             "scenarios/experiments/results-core.md)\n"
             "                      | fertile: --fertile-only\n"
             "                      --fertile-newton 2 --fertile-newton-c 0.03\n"
-            "                      --fertile-newton-child 1 --fertile-regen standardize (the\n"
-            "                      best attempt so far, scenarios/experiments/results.md section "
-            "7; not yet a\n"
-            "                      fertile replicator); options given with it still apply\n"
+            "                      --fertile-newton-child 1 --fertile-regen standardize\n"
+            "                      (attempt P of scenarios/experiments/results.md section 7)\n"
+            "                      | lineage: --fertile-only\n"
+            "                      --fertile-newton 4 --fertile-newton-c 0.03\n"
+            "                      --fertile-newton-child 1 --fertile-regen standardize\n"
+            "                      --regen-every 1 (the genome follows its lineage: the longest\n"
+            "                      fertile lineages so far, attempt Y; neither is a fertile\n"
+            "                      replicator yet); options given with a recipe still apply\n"
             "  --loss L            replication loss: sse (default) | relative | r2 | none |\n"
             "                      hinge (the signs, for --binary)\n"
             "  --lambda L          weight of the task loss (default 0.01)\n"
@@ -369,13 +376,21 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             o->fertile_newton_c = 0.03;
             o->fertile_newton_child = 1;
             o->fcfg.regen = QS_REGEN_STANDARDIZE;
+        } else if (!strcmp(optarg, "lineage")) {
+            o->fertile_only = 1;
+            o->fertile_newton = QS_RECIPE_LINEAGE_STEPS;
+            o->fertile_newton_c = 0.03;
+            o->fertile_newton_child = 1;
+            o->fcfg.regen = QS_REGEN_STANDARDIZE;
+            o->regen_every = 1;
         } else if (!strcmp(optarg, "paper60k")) {
             unit = "images";
             temp = QS_RECIPE_PAPER60K_TEMP;
             init = "he";
         } else if (strcmp(optarg, "paper")) {
             return qs_error_set(err, QS_ERR(INVAL),
-                                "--recipe: '%s' is not paper, paper60k or fertile", optarg);
+                                "--recipe: '%s' is not paper, paper60k, fertile or lineage",
+                                optarg);
         }
     }
     optind = 1;

@@ -177,3 +177,29 @@ Test(cmd_train, recipe_paper60k_is_its_options, .timeout = 120)
     free(b);
     free(c);
 }
+
+/* --recipe lineage is exactly its documented options (a regeneration every epoch, then
+ * the fertile LM steps), and options given with it still apply. */
+Test(cmd_train, recipe_lineage_is_its_options, .timeout = 120)
+{
+    char args[1024], *a, *b, *c;
+    const char *common = "--model vanilla --hidden 8 --epochs 2 --json --seed 3";
+    snprintf(args, sizeof args, "%s --recipe lineage", common);
+    cr_assert_eq(run(args, &a), 0, "%s", a);
+    snprintf(args, sizeof args,
+             "%s --fertile-only --fertile-newton 4 --fertile-newton-c 0.03 "
+             "--fertile-newton-child 1 --fertile-regen standardize --regen-every 1",
+             common);
+    cr_assert_eq(run(args, &b), 0, "%s", b);
+    snprintf(args, sizeof args, "%s --recipe lineage --regen-every 0", common);
+    cr_assert_eq(run(args, &c), 0, "%s", c);
+    strip_seconds(a);
+    strip_seconds(b);
+    strip_seconds(c);
+    cr_expect_str_eq(a, b);
+    cr_expect(strstr(a, "\"regen\":true"), "a regeneration every epoch: %s", a);
+    cr_expect(!strstr(c, "\"regen\":true"), "--regen-every 0 after the recipe: %s", c);
+    free(a);
+    free(b);
+    free(c);
+}
