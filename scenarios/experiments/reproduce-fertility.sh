@@ -4,7 +4,7 @@
 # training's JSON lines and each lineage's (`quinesim fertility --json`). Seed 1 only.
 # Times on the project's 2-vCPU machine: the genomes about 3 minutes, each attempt of 1,000
 # fertile steps about 4 minutes (0.19 s a step; `make bench` times one); the binary genomes
-# (W) about 2 minutes, the repair attempts (X) about 6.
+# (W) about 2 minutes, the repair attempts (X) about 6, the lineage-following ones (Y) 38.
 set -eu
 Q=${QUINESIM:-build/quinesim}
 MNIST=${MNIST:-data/mnist}
@@ -144,4 +144,19 @@ for g in v_newton X4 X5; do
     $Q repair "$OUT/$g.genome" --damage 0.05 --cycles 3 --only-damaged --json \
         > "$OUT/$g.repair-5pc.jsonl"
 done
+# Training that follows the lineage (attempt Y): from P, every epoch the genome is replaced
+# by its standardized child (--regen-every 1), then 5 power steps and 4 Levenberg-Marquardt
+# steps on copy, contraction and the child's copy; 60 epochs (12 minutes here), then 120 more.
+follow() {
+    name=$1
+    from=$2
+    epochs=$3
+    $Q train --from "$OUT/$from.genome" --fertile-only --fertile-newton 4 --fertile-newton-c 0.03 \
+        --fertile-newton-child 1 --fertile-regen standardize --regen-every 1 --epochs "$epochs" \
+        --json --save "$OUT/$name.genome" > "$OUT/$name.jsonl"
+    $Q fertility "$OUT/$name.genome" --regen standardize --json > "$OUT/$name.standardize.jsonl"
+}
+follow Y8 P 8
+follow Y60 P 60
+follow Y180 Y60 120
 echo "done: $OUT"
