@@ -16,8 +16,6 @@
  * Regeneration keeps the optimizer state and the epoch cursors. */
 #include "core/train.h"
 
-#include "core/regen.h"
-
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,13 +253,12 @@ void qs_trainer_regenerate_as(qs_trainer_t *tr, qs_regen_t mode)
 {
     assert(tr->started);
     qs_quine_predict_all(tr->phys, tr->theta, tr->targets, tr->work);
-    if (!tr->cfg.binary)
-        qs_regen_apply(qs_phys_spec(tr->phys), mode, tr->theta, tr->targets);
     if (tr->cfg.binary) {
         memcpy(tr->latent, tr->targets, tr->n * sizeof(float));
         binarize(tr);
         memcpy(tr->targets, tr->theta, tr->n * sizeof(float));
     } else {
+        qs_regen_apply(qs_phys_spec(tr->phys), mode, tr->theta, tr->targets);
         memcpy(tr->theta, tr->targets, tr->n * sizeof(float));
     }
     tr->stats.flops += qs_flops_regen(qs_phys_spec(tr->phys));
