@@ -45,7 +45,7 @@ struct qs_fertile {
 qs_fertile_cfg_t qs_fertile_defaults(void)
 {
     return (qs_fertile_cfg_t){3,   0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN,
-                              0.0, 0.0, 0.3};
+                              0.0, 0.0, 0.3, 1};
 }
 
 qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
@@ -380,16 +380,52 @@ void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_featu
 
 /* ---- Levenberg-Marquardt on copy and contraction together ------------------------------ */
 
+/* The residual blocks, N floats each: the copy, the contraction, the stretch (zero when
+ * off), then descendant k's own copy error at block B_KIDS + k - 1 (k = 1..M). */
+enum { B_COPY, B_CONTRACT, B_STRETCH, B_KIDS };
+
+/* M: the descendants whose copy error is in E (0 without w1; at most K - 1, for lin[k]
+ * at theta_k and its prediction theta_{k+1}). */
+static uint32_t lm_descendants(const qs_fertile_t *f, double w1)
+{
+    if (!(w1 > 0))
+        return 0;
+    uint32_t m = f->cfg.lm_descendants ? f->cfg.lm_descendants : 1;
+    return m < f->cfg.generations ? m : f->cfg.generations - 1;
+}
+
+size_t qs_fertile_lm_blocks(const qs_fertile_t *f, double w1)
+{
+    return B_KIDS + lm_descendants(f, w1);
+}
+
 typedef struct {
     qs_fertile_t *f;
-    const float *theta, *point; /* theta and theta + h v (lin[0] and pert linearised there) */
-    double isd, qs;             /* 1 / sqrt(D) and sqrt(c) / h */
-    double is1;                 /* sqrt(w1 / D), 0 without the child's residual */
-    const float *spoint;        /* theta + h u (spert linearised there; stretch only) */
-    double ss;                  /* sqrt(s) / h, 0 without the stretch residual */
-    float *t1, *t2, *t3, *t4;   /* N scratch */
-    float *t5;                  /* N scratch (stretch) */
+    const float *theta, *point;     /* theta and theta + h v (lin[0] and pert linearised there) */
+    const float *spoint;            /* theta + h u (spert linearised there; stretch only) */
+    double isd, qs, ss;             /* 1 / sqrt(D), sqrt(c) / h, sqrt(s) / h (0: no stretch) */
+    uint32_t m;                     /* descendants in E */
+    double sk[QS_FERTILE_MAX_GENS]; /* sk[k] = sqrt(w_k / D), w_k = w1 decay^(k-1) */
+    float *t1, *t2, *t3, *t4, *t5;  /* N scratch each */
 } lm_t;
+
+static void lm_init(lm_t *m, qs_fertile_t *f, const float *theta, const float *point,
+                    const float *spoint, double d, double c, double w1, double sw, float *scratch)
+{
+    *m = (lm_t){.f = f,
+                .theta = theta,
+                .point = point,
+                .spoint = spoint,
+                .isd = 1.0 / sqrt(d),
+                .qs = sqrt(c) / f->cfg.fd_step,
+                .ss = sw > 0 ? sqrt(sw) / f->cfg.fd_step : 0,
+                .m = lm_descendants(f, w1)};
+    for (uint32_t k = 1, w = 0; k <= m->m; k++, w++)
+        m->sk[k] = sqrt(w1 * pow(f->cfg.decay, (double)w) / d);
+    float **t[] = {&m->t1, &m->t2, &m->t3, &m->t4, &m->t5};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        *t[i] = scratch + i * f->n;
+}
 
 /* Tangent of T at nt's point x along d: out = J_T d. */
 static void push(qs_fertile_t *f, qs_newton_t *nt, const float *x, const float *d, float *out)
@@ -398,47 +434,57 @@ static void push(qs_fertile_t *f, qs_newton_t *nt, const float *x, const float *
     qs_regen_jvp(qs_phys_spec(f->phys), f->cfg.regen, x, qs_newton_prediction(nt), d, out);
 }
 
-/* A d = [ (J_T(theta) d - d) / sqrt(D) ; sqrt(c) (J_T(theta + h v) - J_T(theta)) d / h ;
- *         sqrt(w1 / D) (J_T(theta_1) - I) J_T(theta) d ;
- *         sqrt(s) (J_T(theta + h u) - J_T(theta)) d / h ] */
-static void lm_apply(lm_t *m, const float *d, float *ar, float *aq, float *a1, float *as)
-{
-    qs_fertile_t *f = m->f;
-    push(f, f->lin[0], m->theta, d, m->t1);
-    push(f, f->pert, m->point, d, m->t2);
-    for (size_t i = 0; i < f->n; i++) {
-        ar[i] = (float)(((double)m->t1[i] - d[i]) * m->isd);
-        aq[i] = (float)(((double)m->t2[i] - m->t1[i]) * m->qs);
-    }
-    if (m->is1 > 0) {
-        push(f, f->lin[1], f->kids[1], m->t1, m->t3);
-        for (size_t i = 0; i < f->n; i++)
-            a1[i] = (float)(((double)m->t3[i] - m->t1[i]) * m->is1);
-    }
-    if (m->ss > 0) {
-        push(f, f->spert, m->spoint, d, m->t5);
-        for (size_t i = 0; i < f->n; i++)
-            as[i] = (float)(((double)m->t5[i] - m->t1[i]) * m->ss);
-    }
-}
-
-/* out = A^T [ur; uq; u1; us] */
-static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u1, const float *us,
-                       float *out)
+/* out = A d, block by block (J_k the Jacobian of T at theta_k, P_k = J_{k-1} ... J_0):
+ *   [ (J_0 - I) d / sqrt(D) ; sqrt(c) (J_T(theta + h v) - J_0) d / h ;
+ *     sqrt(s) (J_T(theta + h u) - J_0) d / h ; sk[k] (J_k - I) P_k d, k = 1..M ] */
+static void lm_apply(lm_t *m, const float *d, float *out)
 {
     qs_fertile_t *f = m->f;
     const size_t n = f->n;
-    for (size_t i = 0; i < n; i++)
-        m->t2[i] = (float)(ur[i] * m->isd - uq[i] * m->qs - (m->ss > 0 ? us[i] * m->ss : 0));
-    if (m->is1 > 0) { /* + (J_T(theta_1)^T - I) u1 sqrt(w1 / D), pulled back through theta */
-        for (size_t i = 0; i < n; i++)
-            m->t4[i] = (float)(u1[i] * m->is1);
-        pullback(f, f->lin[1], f->kids[1], m->t4, m->t3);
-        for (size_t i = 0; i < n; i++)
-            m->t2[i] += m->t3[i] - m->t4[i];
+    float *ar = out + B_COPY * n, *aq = out + B_CONTRACT * n, *as = out + B_STRETCH * n;
+    push(f, f->lin[0], m->theta, d, m->t1);
+    push(f, f->pert, m->point, d, m->t2);
+    for (size_t i = 0; i < n; i++) {
+        ar[i] = (float)(((double)m->t1[i] - d[i]) * m->isd);
+        aq[i] = (float)(((double)m->t2[i] - m->t1[i]) * m->qs);
     }
-    pullback(f, f->lin[0], m->theta, m->t2, out); /* J_T(theta)^T (ur / sqrt D - qs uq) */
-    pullback(f, f->pert, m->point, uq, m->t1);    /* J_T(theta + h v)^T uq */
+    memset(as, 0, n * sizeof(float));
+    if (m->ss > 0) {
+        push(f, f->spert, m->spoint, d, m->t5);
+        for (size_t i = 0; i < n; i++)
+            as[i] = (float)(((double)m->t5[i] - m->t1[i]) * m->ss);
+    }
+    const float *prev = m->t1; /* P_k d */
+    for (uint32_t k = 1; k <= m->m; k++) {
+        float *next = prev == m->t3 ? m->t4 : m->t3, *ak = out + (B_KIDS + k - 1) * n;
+        push(f, f->lin[k], f->kids[k], prev, next);
+        for (size_t i = 0; i < n; i++)
+            ak[i] = (float)(((double)next[i] - prev[i]) * m->sk[k]);
+        prev = next;
+    }
+}
+
+/* out = A^T u (u in blocks as lm_apply's out). The descendants by Horner's rule from the
+ * deepest: z_M = (J_M^T - I) sk_M u_M, z_k = J_k^T (z_{k+1} + sk_k u_k) - sk_k u_k, which
+ * lands in J_0^T with the copy's and the contraction's parts. */
+static void lm_apply_t(lm_t *m, const float *u, float *out)
+{
+    qs_fertile_t *f = m->f;
+    const size_t n = f->n;
+    const float *ur = u + B_COPY * n, *uq = u + B_CONTRACT * n, *us = u + B_STRETCH * n;
+    memset(m->t3, 0, n * sizeof(float)); /* z */
+    for (uint32_t k = m->m; k >= 1; k--) {
+        const float *uk = u + (B_KIDS + k - 1) * n;
+        for (size_t i = 0; i < n; i++)
+            m->t4[i] = m->t3[i] + (float)(uk[i] * m->sk[k]);
+        pullback(f, f->lin[k], f->kids[k], m->t4, m->t3);
+        for (size_t i = 0; i < n; i++)
+            m->t3[i] -= (float)(uk[i] * m->sk[k]);
+    }
+    for (size_t i = 0; i < n; i++)
+        m->t2[i] = (float)(ur[i] * m->isd - uq[i] * m->qs - us[i] * m->ss) + m->t3[i];
+    pullback(f, f->lin[0], m->theta, m->t2, out);
+    pullback(f, f->pert, m->point, uq, m->t1); /* J_T(theta + h v)^T uq */
     for (size_t i = 0; i < n; i++)
         out[i] += (float)(m->qs * m->t1[i] - ur[i] * m->isd);
     if (m->ss > 0) {
@@ -447,44 +493,75 @@ static void lm_apply_t(lm_t *m, const float *ur, const float *uq, const float *u
     }
 }
 
-/* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2 + w1 |T(x_1) - x_1|^2 / D
- *     + s |T(x + h u) - T(x)|^2 / h^2, D and u fixed; the residuals into rr, rq, r1, rs
- * (N each) when not NULL. Linearises lin[0] at x, pert at x + h v, lin[1] at x_1 (w1 > 0)
- * and spert at spoint = x + h u (s > 0). */
+/* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2 + s |T(x + h u) - T(x)|^2 / h^2
+ *     + sum_{k=1..M} w_k |T(x_k) - x_k|^2 / D, D and u fixed; the residual blocks into res
+ * (lm_blocks x N) when not NULL. Linearises lin[0] at x, pert at point = x + h v, lin[k] at
+ * x_k (k = 1..M) and spert at spoint = x + h u (s > 0). */
 static double lm_energy(qs_fertile_t *f, const float *x, float *point, float *spoint, double d,
-                        double c, double w1, double sw, float *rr, float *rq, float *r1, float *rs)
+                        double c, double w1, double sw, float *res)
 {
     const size_t n = f->n;
     const double h = f->cfg.fd_step;
+    const uint32_t m = lm_descendants(f, w1);
     regenerate(f, f->lin[0], x, f->kids[1]);
     for (size_t i = 0; i < n; i++)
         point[i] = x[i] + (float)(h * f->v[i]);
     regenerate(f, f->pert, point, f->acc);
-    double e_r = qs_vec_sqdist(f->kids[1], x, n) / d;
-    double e_q = c * qs_vec_sqdist(f->acc, f->kids[1], n) / (h * h), e_1 = 0;
-    if (w1 > 0) {
-        regenerate(f, f->lin[1], f->kids[1], f->kids[2]);
-        e_1 = w1 * qs_vec_sqdist(f->kids[2], f->kids[1], n) / d;
-        if (r1)
-            for (size_t i = 0; i < n; i++)
-                r1[i] = (float)(((double)f->kids[2][i] - f->kids[1][i]) * sqrt(w1 / d));
-    }
-    double e_s = 0;
+    double e = qs_vec_sqdist(f->kids[1], x, n) / d;
+    e += c * qs_vec_sqdist(f->acc, f->kids[1], n) / (h * h);
+    if (res)
+        for (size_t i = 0; i < n; i++) {
+            res[B_COPY * n + i] = (float)(((double)f->kids[1][i] - x[i]) / sqrt(d));
+            res[B_CONTRACT * n + i] = (float)(((double)f->acc[i] - f->kids[1][i]) * sqrt(c) / h);
+            res[B_STRETCH * n + i] = 0;
+        }
     if (sw > 0) {
         for (size_t i = 0; i < n; i++)
             spoint[i] = x[i] + (float)(h * f->u[i]);
         regenerate(f, f->spert, spoint, f->sacc);
-        e_s = sw * qs_vec_sqdist(f->sacc, f->kids[1], n) / (h * h);
-        if (rs)
+        e += sw * qs_vec_sqdist(f->sacc, f->kids[1], n) / (h * h);
+        if (res)
             for (size_t i = 0; i < n; i++)
-                rs[i] = (float)(((double)f->sacc[i] - f->kids[1][i]) * sqrt(sw) / h);
+                res[B_STRETCH * n + i] =
+                    (float)(((double)f->sacc[i] - f->kids[1][i]) * sqrt(sw) / h);
     }
-    if (rr)
-        for (size_t i = 0; i < n; i++) {
-            rr[i] = (float)(((double)f->kids[1][i] - x[i]) / sqrt(d));
-            rq[i] = (float)(((double)f->acc[i] - f->kids[1][i]) * sqrt(c) / h);
-        }
-    return e_r + e_q + e_1 + e_s;
+    for (uint32_t k = 1; k <= m; k++) {
+        const double wk = w1 * pow(f->cfg.decay, (double)(k - 1));
+        regenerate(f, f->lin[k], f->kids[k], f->kids[k + 1]);
+        e += wk * qs_vec_sqdist(f->kids[k + 1], f->kids[k], n) / d;
+        if (res)
+            for (size_t i = 0; i < n; i++)
+                res[(B_KIDS + k - 1) * n + i] =
+                    (float)(((double)f->kids[k + 1][i] - f->kids[k][i]) * sqrt(wk / d));
+    }
+    return e;
+}
+
+static double variance_sum(const float *theta, size_t n)
+{
+    const double mean = qs_vec_sum(theta, n) / (double)n;
+    double d = qs_vec_sumsq_centered(theta, n, mean);
+    return d > 1e-30 ? d : 1e-30;
+}
+
+double qs_fertile_lm_model(qs_fertile_t *f, const float *theta, double d, double c, double w1,
+                           float *res, const float *dir, float *adir, const float *uin, float *atu)
+{
+    const size_t n = f->n;
+    float *point = xaligned(n * sizeof(float)), *spoint = xaligned(n * sizeof(float));
+    float *scratch = xaligned(5 * n * sizeof(float));
+    const double sw = f->cfg.stretch;
+    double e = lm_energy(f, theta, point, spoint, d, c, w1, sw, res);
+    lm_t m;
+    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch);
+    if (dir && adir)
+        lm_apply(&m, dir, adir);
+    if (uin && atu)
+        lm_apply_t(&m, uin, atu);
+    free(point);
+    free(spoint);
+    free(scratch);
+    return e;
 }
 
 void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint32_t cg_iters,
@@ -492,20 +569,15 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
 {
     const size_t n = f->n;
     qs_fertile_lm_stats_t s = {0};
-    if (f->cfg.generations < 2)
-        w1 = 0;
-    enum { NB = 21 };
+    const size_t nb = qs_fertile_lm_blocks(f, w1);
+    enum { NB = 14 };
     float *b[NB];
     for (int i = 0; i < NB; i++)
-        b[i] = xaligned(n * sizeof(float));
-    float *rr = b[0], *rq = b[1], *g = b[2], *x = b[3], *r = b[4], *p = b[5], *ar = b[6],
-          *aq = b[7], *q = b[8], *trial = b[9], *point = b[10], *tpoint = b[11], *r1 = b[12],
-          *a1 = b[13], *t3 = b[14], *t4 = b[15], *rsr = b[16], *as = b[17], *spoint = b[18],
-          *tspoint = b[19], *t5 = b[20];
-    const double mean = qs_vec_sum(theta, n) / (double)n;
-    double d = qs_vec_sumsq_centered(theta, n, mean);
-    if (!(d > 1e-30))
-        d = 1e-30;
+        b[i] = xaligned(n * sizeof(float) * (i < 2 ? nb : i == 2 ? 5 : 1));
+    float *res = b[0], *ap = b[1], *scratch = b[2], *g = b[3], *x = b[4], *r = b[5], *p = b[6],
+          *q = b[7], *trial = b[8], *point = b[9], *tpoint = b[10], *spoint = b[11],
+          *tspoint = b[12];
+    const double d = variance_sum(theta, n);
     if (!(*mu > 0))
         *mu = 1;
     /* u, the copy's error direction at theta, fixed for the step */
@@ -515,24 +587,13 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
         if (!stretch_direction(f, theta, f->kids[1]))
             sw = 0;
     }
-    s.before = lm_energy(f, theta, point, spoint, d, c, w1, sw, rr, rq, r1, rsr);
+    s.before = lm_energy(f, theta, point, spoint, d, c, w1, sw, res);
     s.rho_hat = sqrt(qs_vec_sqdist(f->acc, f->kids[1], n)) / f->cfg.fd_step;
     if (sw > 0)
         s.stretch_hat = sqrt(qs_vec_sqdist(f->sacc, f->kids[1], n)) / f->cfg.fd_step;
-    lm_t m = {f,
-              theta,
-              point,
-              1.0 / sqrt(d),
-              sqrt(c) / f->cfg.fd_step,
-              sqrt(w1 / d),
-              spoint,
-              sw > 0 ? sqrt(sw) / f->cfg.fd_step : 0,
-              f->g,
-              f->g2,
-              t3,
-              t4,
-              t5};
-    lm_apply_t(&m, rr, rq, r1, rsr, g); /* gradient / 2 */
+    lm_t m;
+    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch);
+    lm_apply_t(&m, res, g); /* gradient / 2 */
     s.after = s.before;
     for (int tries = 0; tries < 6; tries++) {
         /* CG on (A^T A + mu/D I) x = -g */
@@ -542,8 +603,8 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
             r[i] = p[i] = -g[i];
         double rs = qs_vec_sumsq(r, n), b2 = rs;
         for (uint32_t it = 0; it < cg_iters && rs > 1e-6 * b2; it++) {
-            lm_apply(&m, p, ar, aq, a1, as);
-            lm_apply_t(&m, ar, aq, a1, as, q);
+            lm_apply(&m, p, ap);
+            lm_apply_t(&m, ap, q);
             double pq = 0;
             for (size_t i = 0; i < n; i++) {
                 q[i] += (float)(damp * p[i]);
@@ -564,7 +625,7 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
         }
         for (size_t i = 0; i < n; i++)
             trial[i] = theta[i] + x[i];
-        double e = lm_energy(f, trial, tpoint, tspoint, d, c, w1, sw, NULL, NULL, NULL, NULL);
+        double e = lm_energy(f, trial, tpoint, tspoint, d, c, w1, sw, NULL);
         s.tries++;
         if (e < s.before) {
             memcpy(theta, trial, n * sizeof(float));
@@ -574,8 +635,8 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
             break;
         }
         *mu *= 4;
-        /* lin[0] and pert moved to the trial: back to theta for the next solve */
-        lm_energy(f, theta, point, spoint, d, c, w1, sw, NULL, NULL, NULL, NULL);
+        /* the linearisations moved to the trial: back to theta for the next solve */
+        lm_energy(f, theta, point, spoint, d, c, w1, sw, NULL);
     }
     for (int i = 0; i < NB; i++)
         free(b[i]);

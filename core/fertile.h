@@ -68,20 +68,22 @@
 #define QS_FERTILE_MAX_GENS 8
 
 typedef struct {
-    uint32_t generations; /* K, 1..QS_FERTILE_MAX_GENS (default 3) */
-    double decay;         /* w_k = decay^(k-1) (default 0.5: weights 1, 1/2, 1/4) */
-    double lambda;        /* aux: weight of the task terms (default 1; 0 = off) */
-    double temperature;   /* aux: softmax temperature (default 1) */
-    double sink;          /* weight of the sink term (default 1; 0 = off) */
-    double sink_noise;    /* s: noise as a fraction of each layer's spread (default 0.02) */
-    double contraction;   /* c (default 1; 0 = off) */
-    double rho_target;    /* (default 0.5) */
-    double fd_step;       /* h (default 1e-2) */
-    qs_regen_t regen;     /* T: plain f_theta(C) (default) or standardized (core/regen.h) */
-    double stretch;       /* s: weight of the stretch term (default 0 = off); also the weight
-                             of its residual block in qs_fertile_lm_step */
-    double repair;        /* weight of the repair term (default 0 = off) */
-    double repair_frac;   /* p: each weight is zeroed with probability p (default 0.3) */
+    uint32_t generations;    /* K, 1..QS_FERTILE_MAX_GENS (default 3) */
+    double decay;            /* w_k = decay^(k-1) (default 0.5: weights 1, 1/2, 1/4) */
+    double lambda;           /* aux: weight of the task terms (default 1; 0 = off) */
+    double temperature;      /* aux: softmax temperature (default 1) */
+    double sink;             /* weight of the sink term (default 1; 0 = off) */
+    double sink_noise;       /* s: noise as a fraction of each layer's spread (default 0.02) */
+    double contraction;      /* c (default 1; 0 = off) */
+    double rho_target;       /* (default 0.5) */
+    double fd_step;          /* h (default 1e-2) */
+    qs_regen_t regen;        /* T: plain f_theta(C) (default) or standardized (core/regen.h) */
+    double stretch;          /* s: weight of the stretch term (default 0 = off); also the weight
+                                of its residual block in qs_fertile_lm_step */
+    double repair;           /* weight of the repair term (default 0 = off) */
+    double repair_frac;      /* p: each weight is zeroed with probability p (default 0.3) */
+    uint32_t lm_descendants; /* M: qs_fertile_lm_step's descendants whose own copy error is in
+                                its energy (default 1, the child; at most K - 1) */
 } qs_fertile_cfg_t;
 
 qs_fertile_cfg_t qs_fertile_defaults(void);
@@ -127,18 +129,20 @@ void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_featu
 
 /* A second-order step on copy and contraction together: Levenberg-Marquardt on
  *     E(theta) = |T(theta) - theta|^2 / D + c |T(theta + h v) - T(theta)|^2 / h^2
- *                + w1 |T(theta_1) - theta_1|^2 / D,   theta_1 = T(theta)
  *                + s |T(theta + h u) - T(theta)|^2 / h^2,  s = cfg.stretch
+ *                + sum_{k=1..M} w_k |T(theta_k) - theta_k|^2 / D,  w_k = w1 decay^(k-1)
  * (D the genome's variance sum, fixed for the step; v the current direction, h fd_step;
- * u = r / |r| with r = T(theta) - theta at the start of the step, held fixed in it):
+ * u = r / |r| with r = T(theta) - theta at the start of the step, held fixed in it;
+ * theta_k = T(theta_{k-1}), M = cfg.lm_descendants, at most K - 1, and 0 when w1 = 0):
  * (A^T A + mu / D) delta = -A^T R by cg_iters conjugate-gradient iterations with
- * Jacobian-vector products at theta and theta + h v, accepted only if E falls (mu / 3;
- * else mu x 4 and solve again, up to 6 times). The first term is 1 - R^2 of the copy,
- * the second c rho_hat^2, the third the child's own copy error (its tangent is J_T at
- * theta_1 times J_T at theta; needs cfg.generations >= 2, else w1 is taken as 0), the
- * fourth s sigma_hat^2, the stretch term above as one more residual block (one more
- * linearisation per energy, one more product each way per CG iteration). *mu carries the
- * damping between steps. */
+ * Jacobian-vector products at theta, theta + h v and theta_1..theta_M, accepted only if E
+ * falls (mu / 3; else mu x 4 and solve again, up to 6 times). The first term is 1 - R^2 of
+ * the copy, the second c rho_hat^2, the third s sigma_hat^2 (the stretch term above as one
+ * more residual block: one more linearisation per energy, one more product each way per
+ * CG iteration), the sum the descendants' own copy errors: the child's (k = 1; its tangent
+ * is J_T at theta_1 times J_T at theta), the grandchild's (k = 2) and so on, each one more
+ * linearisation per energy and one more product each way per CG iteration. *mu carries
+ * the damping between steps. */
 typedef struct {
     double before, after; /* E */
     double rho_hat;       /* |T(theta + h v) - T(theta)| / h before the step */
@@ -148,6 +152,15 @@ typedef struct {
 } qs_fertile_lm_stats_t;
 void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint32_t cg_iters,
                         double *mu, qs_fertile_lm_stats_t *st);
+
+/* The step's model at theta, for tests and diagnostics: E with D given (the step fixes it
+ * at its start) and u as the last step left it (stretch only); its residual blocks into
+ * res when not NULL (qs_fertile_lm_blocks x N floats: the copy, the contraction, the
+ * stretch, zero when off, then descendants 1..M, so E = |res|^2); A dir into adir (same
+ * size) and A^T uin into atu (N floats) when given, A the Jacobian of res in theta. */
+size_t qs_fertile_lm_blocks(const qs_fertile_t *f, double w1);
+double qs_fertile_lm_model(qs_fertile_t *f, const float *theta, double d, double c, double w1,
+                           float *res, const float *dir, float *adir, const float *uin, float *atu);
 
 /* One step of power iteration at theta: v <- J v / |J v|. Returns |J v| (the growth of
  * this step, an estimate of the spectral radius once v has settled). */

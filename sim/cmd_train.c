@@ -143,6 +143,10 @@ static void usage(FILE *to)
             "                      first; qs_fertile_lm_step, --newton-cg iterations)\n"
             "  --fertile-newton-c C  weight of the contraction in those steps (default 0.01)\n"
             "  --fertile-newton-child W  weight of the child's own copy error (default 0)\n"
+            "  --fertile-newton-depth M  descendants whose own copy error those steps add:\n"
+            "                      the child (1, default), the grandchild (2), ..., weighted\n"
+            "                      W, W/2, W/4, ...; raises --fertile-gens to M + 1 when it\n"
+            "                      is not given\n"
             "  --fertile-regen R   offspring in the objective: plain f_theta(C) (default) |\n"
             "                      standardize (each layer rescaled to the parent's mean and\n"
             "                      spread, core/regen.h)\n"
@@ -249,6 +253,7 @@ enum {
     OPT_FERTILE_NEWTON,
     OPT_FERTILE_NEWTON_C,
     OPT_FERTILE_NEWTON_CHILD,
+    OPT_FERTILE_NEWTON_DEPTH,
     OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
@@ -309,6 +314,7 @@ static const struct option long_opts[] = {
     {"fertile-newton", required_argument, NULL, OPT_FERTILE_NEWTON},
     {"fertile-newton-c", required_argument, NULL, OPT_FERTILE_NEWTON_C},
     {"fertile-newton-child", required_argument, NULL, OPT_FERTILE_NEWTON_CHILD},
+    {"fertile-newton-depth", required_argument, NULL, OPT_FERTILE_NEWTON_DEPTH},
     {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -365,7 +371,7 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     /* --recipe first, so that the options given with it override what it sets. */
     optind = 1;
     opterr = 0;
-    int c;
+    int c, gens_set = 0;
     while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
         if (c != OPT_RECIPE)
             continue;
@@ -408,6 +414,7 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             uint64_t k;
             rc = qs_parse_u64("--fertile-gens", optarg, 1, QS_FERTILE_MAX_GENS, &k, err);
             o->fcfg.generations = (uint32_t)k;
+            gens_set = 1;
             break;
         }
         case OPT_FERTILE_LAMBDA:
@@ -448,6 +455,13 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             rc = qs_parse_double("--fertile-newton-child", optarg, 0, 1e9, &o->fertile_newton_child,
                                  err);
             break;
+        case OPT_FERTILE_NEWTON_DEPTH: {
+            uint64_t m;
+            rc =
+                qs_parse_u64("--fertile-newton-depth", optarg, 1, QS_FERTILE_MAX_GENS - 1, &m, err);
+            o->fcfg.lm_descendants = (uint32_t)m;
+            break;
+        }
         case OPT_FERTILE_REGEN:
             if (qs_regen_parse(optarg, &o->fcfg.regen) < 0 || o->fcfg.regen == QS_REGEN_SIGN)
                 return qs_error_set(err, QS_ERR(INVAL),
@@ -590,6 +604,16 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
     }
     if (optind < argc)
         return qs_error_set(err, QS_ERR(INVAL), "unexpected argument '%s'", argv[optind]);
+    /* the LM step's descendants need K >= M + 1 linearisations */
+    if (o->fcfg.generations < o->fcfg.lm_descendants + 1) {
+        if (gens_set)
+            return qs_error_set(err, QS_ERR(INVAL),
+                                "--fertile-newton-depth %u needs --fertile-gens %u or more "
+                                "(given %u)",
+                                o->fcfg.lm_descendants, o->fcfg.lm_descendants + 1,
+                                o->fcfg.generations);
+        o->fcfg.generations = o->fcfg.lm_descendants + 1;
+    }
     if (!model && !o->from)
         return qs_error_set(err, QS_ERR(INVAL), "--model vanilla|aux is required");
     if (model && qs_kind_parse(model, &kind) < 0)

@@ -13,7 +13,9 @@
  *  3. The spectral-radius estimate of `quinesim fertility` (40 Jacobian-vector products).
  *  4. Vanilla only: one Levenberg-Marquardt step (qs_fertile_lm_step, 30 CG iterations,
  *     c = 0.03, child weight 1: the --recipe fertile step) without and with the stretch
- *     block (weight 1), REPS_LM repetitions.
+ *     block (weight 1), and with the grandchild's copy error too (--fertile-newton-depth 2:
+ *     one more linearisation per energy, one more product each way per CG iteration),
+ *     REPS_LM repetitions.
  *
  * Medians (min, max) of REPS repetitions after a warm-up. The quinesim binary re-executes
  * itself with fast OpenBLAS kernels where OpenBLAS falls back to generic ones; this bench
@@ -34,12 +36,14 @@
 #define REPS_LM 3
 
 /* One LM step's time in ms, median of REPS_LM, each from the same theta. */
-static stat_t bench_lm(const qs_phys_t *phys, const float *theta, double stretch)
+static stat_t bench_lm(const qs_phys_t *phys, const float *theta, double stretch,
+                       uint32_t descendants)
 {
     size_t n = qs_phys_nparams(phys);
     qs_fertile_cfg_t cfg = qs_fertile_defaults();
     cfg.regen = QS_REGEN_STANDARDIZE;
     cfg.stretch = stretch;
+    cfg.lm_descendants = descendants;
     qs_fertile_t *f = qs_fertile_new(phys, &cfg, 1);
     float *th = xaligned(n * sizeof *th);
     double t[REPS_LM];
@@ -134,12 +138,16 @@ static void bench_kind(qs_kind_t kind)
            "%.1f) = %.1f regenerations\n",
            sx.median, sx.min, sx.max, sx.median / sr.median);
     if (kind == QS_KIND_VANILLA) {
-        stat_t l0 = bench_lm(phys, theta, 0), l1 = bench_lm(phys, theta, 1);
+        stat_t l0 = bench_lm(phys, theta, 0, 1), l1 = bench_lm(phys, theta, 1, 1),
+               l2 = bench_lm(phys, theta, 0, 2);
         printf("    LM step (--recipe fertile's, standardized, 30 CG): %.0f ms median (min %.0f, "
                "max %.0f) = %.0f regenerations; with the stretch block %.0f ms (min %.0f, max "
                "%.0f) = %.0f regenerations\n",
                l0.median, l0.min, l0.max, l0.median / sr.median, l1.median, l1.min, l1.max,
                l1.median / sr.median);
+        printf("    LM step with the grandchild's copy too (--fertile-newton-depth 2): %.0f ms "
+               "median (min %.0f, max %.0f) = %.0f regenerations\n",
+               l2.median, l2.min, l2.max, l2.median / sr.median);
     }
     qs_fertile_free(f);
     qs_fertile_free(fs);

@@ -558,35 +558,48 @@ Test(fertile, lm_steps_lower_copy_error_and_stretch)
     check_lm(QS_REGEN_STANDARDIZE, 1);
 }
 
+/* An LM test's start: the vanilla test net, a fertile objective of c after 20 power
+ * steps, the genome and the direction v in double (*base, *vd: N each, allocated) and the
+ * genome's variance sum *d. */
+static qs_fertile_t *lm_start(net_t *t, const qs_fertile_cfg_t *c, double **base, double **vd,
+                              double *d)
+{
+    ref_mode = c->regen;
+    net_init(t, QS_KIND_VANILLA, 1.0f);
+    const size_t n = t->n;
+    qs_fertile_t *f = qs_fertile_new(t->phys, c, 2);
+    for (int i = 0; i < 20; i++)
+        qs_fertile_power_step(f, t->theta);
+    *base = calloc(n, sizeof **base);
+    *vd = calloc(n, sizeof **vd);
+    double mean = 0;
+    for (size_t i = 0; i < n; i++) {
+        (*base)[i] = t->theta[i];
+        (*vd)[i] = qs_fertile_direction(f)[i];
+        mean += t->theta[i] / (double)n;
+    }
+    *d = 0;
+    for (size_t i = 0; i < n; i++)
+        *d += ((*base)[i] - mean) * ((*base)[i] - mean);
+    return f;
+}
+
 /* The stretch as a residual block of the LM step: E before the first step is the
  * reference's (1 - R^2) + c rho_hat^2 + s sigma_hat^2 (v and u as the step holds them), the
  * reported stretch is the reference's, and a step that is taken lowers E. */
 static void check_lm_stretch(qs_regen_t mode)
 {
-    ref_mode = mode;
     net_t t;
-    net_init(&t, QS_KIND_VANILLA, 1.0f);
-    const size_t n = t.n;
     qs_fertile_cfg_t c = qs_fertile_defaults();
     c.regen = mode;
     c.stretch = 0.5;
     const double cw = 0.1;
-    qs_fertile_t *f = qs_fertile_new(t.phys, &c, 2);
-    for (int i = 0; i < 20; i++)
-        qs_fertile_power_step(f, t.theta);
-    double *base = calloc(n, sizeof *base), *u = calloc(n, sizeof *u), *vd = calloc(n, sizeof *vd),
-           *t1 = calloc(n, sizeof *t1);
-    for (size_t i = 0; i < n; i++) {
-        base[i] = t.theta[i];
-        vd[i] = qs_fertile_direction(f)[i];
-    }
+    double *base, *vd, d;
+    qs_fertile_t *f = lm_start(&t, &c, &base, &vd, &d);
+    const size_t n = t.n;
+    double *u = calloc(n, sizeof *u), *t1 = calloc(n, sizeof *t1);
     ref_copy_direction(&t, base, u);
     ref_T(&t, base, t1);
-    double mean = 0, d = 0;
-    for (size_t i = 0; i < n; i++)
-        mean += base[i] / (double)n;
-    for (size_t i = 0; i < n; i++)
-        d += (base[i] - mean) * (base[i] - mean);
     double rho = ref_stretch_fd(&t, &c, base, vd), sg = ref_stretch_fd(&t, &c, base, u);
     double want = sqdist(t1, base, n) / d + cw * rho * rho + c.stretch * sg * sg;
     double mu = 1;
@@ -614,4 +627,107 @@ Test(fertile, lm_stretch_block_matches_the_reference)
 {
     check_lm_stretch(QS_REGEN_PLAIN);
     check_lm_stretch(QS_REGEN_STANDARDIZE);
+}
+
+/* The descendants' blocks of the LM step (cfg.lm_descendants = 2: child and grandchild):
+ * E is the reference's (1 - R^2) + c rho_hat^2 + w1 |T(theta_1) - theta_1|^2 / D
+ * + w1 decay |T(theta_2) - theta_2|^2 / D; A dir matches central differences of the
+ * residual blocks, block by block; A^T is A's adjoint; and steps that are taken lower E. */
+static void check_lm_descendants(qs_regen_t mode)
+{
+    net_t t;
+    qs_fertile_cfg_t c = qs_fertile_defaults();
+    c.regen = mode;
+    c.lm_descendants = 2;
+    const double cw = 0.1, w1 = 1;
+    double *base, *vd, d;
+    qs_fertile_t *f = lm_start(&t, &c, &base, &vd, &d);
+    const size_t n = t.n;
+    const size_t nb = qs_fertile_lm_blocks(f, w1);
+    cr_assert_eq(nb, 5, "blocks: copy, contraction, stretch, child, grandchild (%zu)", nb);
+    cr_expect_eq(qs_fertile_lm_blocks(f, 0), 3, "no descendants without w1");
+
+    /* E against the double-precision reference */
+    double *k1 = calloc(n, sizeof *k1), *k2 = calloc(n, sizeof *k2), *k3 = calloc(n, sizeof *k3);
+    ref_T(&t, base, k1);
+    ref_T(&t, k1, k2);
+    ref_T(&t, k2, k3);
+    double rho = ref_stretch_fd(&t, &c, base, vd);
+    double want = sqdist(k1, base, n) / d + cw * rho * rho + w1 * sqdist(k2, k1, n) / d +
+                  w1 * c.decay * sqdist(k3, k2, n) / d;
+    float *res = xaligned(nb * n * sizeof *res), *ad = xaligned(nb * n * sizeof *ad),
+          *rp = xaligned(nb * n * sizeof *rp), *rm = xaligned(nb * n * sizeof *rm),
+          *uin = xaligned(nb * n * sizeof *uin), *atu = xaligned(n * sizeof *atu),
+          *dir = xaligned(n * sizeof *dir), *x = xaligned(n * sizeof *x);
+    double e = qs_fertile_lm_model(f, t.theta, d, cw, w1, res, NULL, NULL, NULL, NULL);
+    cr_expect_lt(fabs(e - want), 1e-4 * want, "mode %d: E %.9g, reference %.9g", mode, e, want);
+    double sum = 0;
+    for (size_t i = 0; i < nb * n; i++)
+        sum += (double)res[i] * res[i];
+    cr_expect_lt(fabs(sum - e), 1e-5 * e, "mode %d: |R|^2 %.9g, E %.9g", mode, sum, e);
+
+    /* A dir against central differences of the blocks */
+    qs_rng_t rng;
+    qs_rng_init(&rng, 5, 0);
+    const double rms = sqrt(d / (double)n), eps = 3e-4;
+    for (size_t i = 0; i < n; i++)
+        dir[i] = (float)(rms * qs_rng_normal(&rng));
+    for (size_t i = 0; i < nb * n; i++)
+        uin[i] = (float)qs_rng_normal(&rng);
+    qs_fertile_lm_model(f, t.theta, d, cw, w1, NULL, dir, ad, uin, atu);
+    for (size_t i = 0; i < n; i++)
+        x[i] = t.theta[i] + (float)eps * dir[i];
+    qs_fertile_lm_model(f, x, d, cw, w1, rp, NULL, NULL, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        x[i] = t.theta[i] - (float)eps * dir[i];
+    qs_fertile_lm_model(f, x, d, cw, w1, rm, NULL, NULL, NULL, NULL);
+    const char *names[] = {"copy", "contraction", "stretch", "child", "grandchild"};
+    for (size_t b = 0; b < nb; b++) {
+        if (b == 2)
+            continue; /* stretch off: zero */
+        double err = 0, norm = 0;
+        for (size_t i = b * n; i < (b + 1) * n; i++) {
+            double fd = ((double)rp[i] - rm[i]) / (2 * eps);
+            err += (fd - ad[i]) * (fd - ad[i]);
+            norm += fd * fd;
+        }
+        cr_expect_lt(sqrt(err / norm), 0.03, "mode %d, block %s: |A d - FD| / |FD| = %g", mode,
+                     names[b], sqrt(err / norm));
+    }
+    /* <A d, u> = <d, A^T u> */
+    double lhs = 0, rhs = 0, scale = 0;
+    for (size_t i = 0; i < nb * n; i++) {
+        lhs += (double)ad[i] * uin[i];
+        scale += fabs((double)ad[i] * uin[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        rhs += (double)dir[i] * atu[i];
+    cr_expect_lt(fabs(lhs - rhs), 1e-4 * scale, "mode %d: <A d, u> %.9g, <d, A^T u> %.9g", mode,
+                 lhs, rhs);
+
+    double mu = 1, first = 0;
+    qs_fertile_lm_stats_t s;
+    for (int k = 0; k < 5; k++) {
+        qs_fertile_lm_step(f, t.theta, cw, w1, 40, &mu, &s);
+        if (k == 0) {
+            first = s.before;
+            cr_expect_lt(fabs(s.before - want), 1e-4 * want, "mode %d: step's E %.9g, want %.9g",
+                         mode, s.before, want);
+        }
+        cr_expect(!s.accepted || s.after < s.before, "mode %d step %d: E %g -> %g", mode, k,
+                  s.before, s.after);
+    }
+    cr_expect_lt(s.after, 0.5 * first, "mode %d: E %g after 5 steps, %g before", mode, s.after,
+                 first);
+    void *bufs[] = {base, k1, k2, k3, vd, res, ad, rp, rm, uin, atu, dir, x};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    qs_fertile_free(f);
+    net_free(&t);
+}
+
+Test(fertile, lm_descendant_blocks_match_the_reference)
+{
+    check_lm_descendants(QS_REGEN_PLAIN);
+    check_lm_descendants(QS_REGEN_STANDARDIZE);
 }

@@ -203,3 +203,30 @@ Test(cmd_train, recipe_lineage_is_its_options, .timeout = 120)
     free(b);
     free(c);
 }
+
+/* --fertile-newton-depth: depth 1 is the default (the child alone), depth 2 adds the
+ * grandchild's copy error and so trains a different genome, raising --fertile-gens when it
+ * is not given; a --fertile-gens too small for the depth is refused, naming both. */
+Test(cmd_train, fertile_newton_depth, .timeout = 120)
+{
+    char args[1024], *a, *b, *c, *d;
+    const char *common = "--model vanilla --hidden 8 --epochs 2 --json --seed 3 --recipe fertile";
+    snprintf(args, sizeof args, "%s", common);
+    cr_assert_eq(run(args, &a), 0, "%s", a);
+    snprintf(args, sizeof args, "%s --fertile-newton-depth 1", common);
+    cr_assert_eq(run(args, &b), 0, "%s", b);
+    snprintf(args, sizeof args, "%s --fertile-newton-depth 4", common);
+    cr_assert_eq(run(args, &c), 0, "%s", c);
+    strip_seconds(a);
+    strip_seconds(b);
+    strip_seconds(c);
+    cr_expect_str_eq(a, b);
+    cr_expect(strcmp(a, c) != 0, "the great-great-grandchild's copy changes the steps");
+    snprintf(args, sizeof args, "%s --fertile-newton-depth 3 --fertile-gens 3", common);
+    cr_expect_eq(run(args, &d), 2, "a usage error");
+    cr_expect(strstr(d, "--fertile-newton-depth 3 needs --fertile-gens 4"), "%s", d);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
