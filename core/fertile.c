@@ -45,7 +45,7 @@ struct qs_fertile {
 qs_fertile_cfg_t qs_fertile_defaults(void)
 {
     return (qs_fertile_cfg_t){3,   0.5, 1.0, 1.0, 1.0, 0.02, 1.0, 0.5, 1e-2, QS_REGEN_PLAIN,
-                              0.0, 0.0, 0.3, 1};
+                              0.0, 0.0, 0.3, 1,   0};
 }
 
 qs_fertile_t *qs_fertile_new(const qs_phys_t *phys, const qs_fertile_cfg_t *cfg, uint64_t seed)
@@ -394,6 +394,13 @@ static uint32_t lm_descendants(const qs_fertile_t *f, double w1)
     return m < f->cfg.generations ? m : f->cfg.generations - 1;
 }
 
+static double variance_sum(const float *theta, size_t n)
+{
+    const double mean = qs_vec_sum(theta, n) / (double)n;
+    double d = qs_vec_sumsq_centered(theta, n, mean);
+    return d > 1e-30 ? d : 1e-30;
+}
+
 size_t qs_fertile_lm_blocks(const qs_fertile_t *f, double w1)
 {
     return B_KIDS + lm_descendants(f, w1);
@@ -407,10 +414,16 @@ typedef struct {
     uint32_t m;                     /* descendants in E */
     double sk[QS_FERTILE_MAX_GENS]; /* sk[k] = sqrt(w_k / D), w_k = w1 decay^(k-1) */
     float *t1, *t2, *t3, *t4, *t5;  /* N scratch each */
+    /* cfg.lm_scale_free: D is live, so the blocks divided by sqrt(D) (the copy and the
+     * descendants) gain the rank-one term -R_b (cen . d) / D, cen = theta - mean */
+    const float *res; /* R at theta (the blocks) */
+    float *cen;       /* N, theta - mean */
+    double d;         /* D at theta */
 } lm_t;
 
 static void lm_init(lm_t *m, qs_fertile_t *f, const float *theta, const float *point,
-                    const float *spoint, double d, double c, double w1, double sw, float *scratch)
+                    const float *spoint, double d, double c, double w1, double sw, float *scratch,
+                    const float *res)
 {
     *m = (lm_t){.f = f,
                 .theta = theta,
@@ -422,9 +435,22 @@ static void lm_init(lm_t *m, qs_fertile_t *f, const float *theta, const float *p
                 .m = lm_descendants(f, w1)};
     for (uint32_t k = 1, w = 0; k <= m->m; k++, w++)
         m->sk[k] = sqrt(w1 * pow(f->cfg.decay, (double)w) / d);
-    float **t[] = {&m->t1, &m->t2, &m->t3, &m->t4, &m->t5};
+    float **t[] = {&m->t1, &m->t2, &m->t3, &m->t4, &m->t5, &m->cen};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         *t[i] = scratch + i * f->n;
+    m->d = d;
+    m->res = f->cfg.lm_scale_free ? res : NULL;
+    if (m->res) {
+        const double mean = qs_vec_sum(theta, f->n) / (double)f->n;
+        for (size_t i = 0; i < f->n; i++)
+            m->cen[i] = (float)(theta[i] - mean);
+    }
+}
+
+/* Whether block b is divided by sqrt(D): the copy and the descendants. */
+static int scaled_block(size_t b)
+{
+    return b == B_COPY || b >= B_KIDS;
 }
 
 /* Tangent of T at nt's point x along d: out = J_T d. */
@@ -462,6 +488,12 @@ static void lm_apply(lm_t *m, const float *d, float *out)
             ak[i] = (float)(((double)next[i] - prev[i]) * m->sk[k]);
         prev = next;
     }
+    if (m->res) {
+        const double dot = qs_vec_dot(m->cen, d, n) / m->d;
+        for (size_t b = 0; b < B_KIDS + m->m; b++)
+            if (scaled_block(b))
+                qs_vec_axpy(out + b * n, (float)-dot, m->res + b * n, n);
+    }
 }
 
 /* out = A^T u (u in blocks as lm_apply's out). The descendants by Horner's rule from the
@@ -491,6 +523,13 @@ static void lm_apply_t(lm_t *m, const float *u, float *out)
         pullback(f, f->spert, m->spoint, us, m->t1); /* J_T(theta + h u)^T us */
         qs_vec_axpy(out, (float)m->ss, m->t1, n);
     }
+    if (m->res) {
+        double dot = 0;
+        for (size_t b = 0; b < B_KIDS + m->m; b++)
+            if (scaled_block(b))
+                dot += qs_vec_dot(m->res + b * n, u + b * n, n);
+        qs_vec_axpy(out, (float)(-dot / m->d), m->cen, n);
+    }
 }
 
 /* E = |T(x) - x|^2 / D + c |T(x + h v) - T(x)|^2 / h^2 + s |T(x + h u) - T(x)|^2 / h^2
@@ -503,6 +542,8 @@ static double lm_energy(qs_fertile_t *f, const float *x, float *point, float *sp
     const size_t n = f->n;
     const double h = f->cfg.fd_step;
     const uint32_t m = lm_descendants(f, w1);
+    if (f->cfg.lm_scale_free)
+        d = variance_sum(x, n);
     regenerate(f, f->lin[0], x, f->kids[1]);
     for (size_t i = 0; i < n; i++)
         point[i] = x[i] + (float)(h * f->v[i]);
@@ -537,23 +578,20 @@ static double lm_energy(qs_fertile_t *f, const float *x, float *point, float *sp
     return e;
 }
 
-static double variance_sum(const float *theta, size_t n)
-{
-    const double mean = qs_vec_sum(theta, n) / (double)n;
-    double d = qs_vec_sumsq_centered(theta, n, mean);
-    return d > 1e-30 ? d : 1e-30;
-}
-
 double qs_fertile_lm_model(qs_fertile_t *f, const float *theta, double d, double c, double w1,
                            float *res, const float *dir, float *adir, const float *uin, float *atu)
 {
     const size_t n = f->n;
     float *point = xaligned(n * sizeof(float)), *spoint = xaligned(n * sizeof(float));
-    float *scratch = xaligned(5 * n * sizeof(float));
+    float *scratch = xaligned(6 * n * sizeof(float)), *own = NULL;
+    if (!res && f->cfg.lm_scale_free && (adir || atu))
+        res = own = xaligned(qs_fertile_lm_blocks(f, w1) * n * sizeof(float));
+    if (f->cfg.lm_scale_free)
+        d = variance_sum(theta, n);
     const double sw = f->cfg.stretch;
     double e = lm_energy(f, theta, point, spoint, d, c, w1, sw, res);
     lm_t m;
-    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch);
+    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch, res);
     if (dir && adir)
         lm_apply(&m, dir, adir);
     if (uin && atu)
@@ -561,6 +599,7 @@ double qs_fertile_lm_model(qs_fertile_t *f, const float *theta, double d, double
     free(point);
     free(spoint);
     free(scratch);
+    free(own);
     return e;
 }
 
@@ -573,7 +612,7 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
     enum { NB = 14 };
     float *b[NB];
     for (int i = 0; i < NB; i++)
-        b[i] = xaligned(n * sizeof(float) * (i < 2 ? nb : i == 2 ? 5 : 1));
+        b[i] = xaligned(n * sizeof(float) * (i < 2 ? nb : i == 2 ? 6 : 1));
     float *res = b[0], *ap = b[1], *scratch = b[2], *g = b[3], *x = b[4], *r = b[5], *p = b[6],
           *q = b[7], *trial = b[8], *point = b[9], *tpoint = b[10], *spoint = b[11],
           *tspoint = b[12];
@@ -592,7 +631,7 @@ void qs_fertile_lm_step(qs_fertile_t *f, float *theta, double c, double w1, uint
     if (sw > 0)
         s.stretch_hat = sqrt(qs_vec_sqdist(f->sacc, f->kids[1], n)) / f->cfg.fd_step;
     lm_t m;
-    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch);
+    lm_init(&m, f, theta, point, spoint, d, c, w1, sw, scratch, res);
     lm_apply_t(&m, res, g); /* gradient / 2 */
     s.after = s.before;
     for (int tries = 0; tries < 6; tries++) {

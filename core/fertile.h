@@ -84,6 +84,8 @@ typedef struct {
     double repair_frac;      /* p: each weight is zeroed with probability p (default 0.3) */
     uint32_t lm_descendants; /* M: qs_fertile_lm_step's descendants whose own copy error is in
                                 its energy (default 1, the child; at most K - 1) */
+    int lm_scale_free;       /* qs_fertile_lm_step's D: the variance sum of the point it
+                                evaluates (1) or of the step's start (0, default) */
 } qs_fertile_cfg_t;
 
 qs_fertile_cfg_t qs_fertile_defaults(void);
@@ -131,7 +133,9 @@ void qs_fertile_run(qs_fertile_t *f, qs_opt_t *opt, float *theta, const qs_featu
  *     E(theta) = |T(theta) - theta|^2 / D + c |T(theta + h v) - T(theta)|^2 / h^2
  *                + s |T(theta + h u) - T(theta)|^2 / h^2,  s = cfg.stretch
  *                + sum_{k=1..M} w_k |T(theta_k) - theta_k|^2 / D,  w_k = w1 decay^(k-1)
- * (D the genome's variance sum, fixed for the step; v the current direction, h fd_step;
+ * (D the genome's variance sum, fixed for the step, or with cfg.lm_scale_free that of
+ * each point E is evaluated at, so that shrinking the genome lowers nothing (A then carries
+ * D's derivative, a rank-one term); v the current direction, h fd_step;
  * u = r / |r| with r = T(theta) - theta at the start of the step, held fixed in it;
  * theta_k = T(theta_{k-1}), M = cfg.lm_descendants, at most K - 1, and 0 when w1 = 0):
  * (A^T A + mu / D) delta = -A^T R by cg_iters conjugate-gradient iterations with

@@ -147,6 +147,9 @@ static void usage(FILE *to)
             "                      the child (1, default), the grandchild (2), ..., weighted\n"
             "                      W, W/2, W/4, ...; raises --fertile-gens to M + 1 when it\n"
             "                      is not given\n"
+            "  --fertile-newton-scale-free  the copy errors in those steps divided by the\n"
+            "                      variance sum of the genome each is measured at, not of the\n"
+            "                      step's start: shrinking the weights then lowers nothing\n"
             "  --fertile-regen R   offspring in the objective: plain f_theta(C) (default) |\n"
             "                      standardize (each layer rescaled to the parent's mean and\n"
             "                      spread, core/regen.h)\n"
@@ -254,6 +257,7 @@ enum {
     OPT_FERTILE_NEWTON_C,
     OPT_FERTILE_NEWTON_CHILD,
     OPT_FERTILE_NEWTON_DEPTH,
+    OPT_FERTILE_NEWTON_SCALE_FREE,
     OPT_RECIPE,
     OPT_JSON,
     OPT_HELP
@@ -315,6 +319,7 @@ static const struct option long_opts[] = {
     {"fertile-newton-c", required_argument, NULL, OPT_FERTILE_NEWTON_C},
     {"fertile-newton-child", required_argument, NULL, OPT_FERTILE_NEWTON_CHILD},
     {"fertile-newton-depth", required_argument, NULL, OPT_FERTILE_NEWTON_DEPTH},
+    {"fertile-newton-scale-free", no_argument, NULL, OPT_FERTILE_NEWTON_SCALE_FREE},
     {"recipe", required_argument, NULL, OPT_RECIPE},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -462,6 +467,9 @@ static int parse_args(int argc, char **argv, opts_t *o, qs_error_t *err)
             o->fcfg.lm_descendants = (uint32_t)m;
             break;
         }
+        case OPT_FERTILE_NEWTON_SCALE_FREE:
+            o->fcfg.lm_scale_free = 1;
+            break;
         case OPT_FERTILE_REGEN:
             if (qs_regen_parse(optarg, &o->fcfg.regen) < 0 || o->fcfg.regen == QS_REGEN_SIGN)
                 return qs_error_set(err, QS_ERR(INVAL),

@@ -633,12 +633,13 @@ Test(fertile, lm_stretch_block_matches_the_reference)
  * E is the reference's (1 - R^2) + c rho_hat^2 + w1 |T(theta_1) - theta_1|^2 / D
  * + w1 decay |T(theta_2) - theta_2|^2 / D; A dir matches central differences of the
  * residual blocks, block by block; A^T is A's adjoint; and steps that are taken lower E. */
-static void check_lm_descendants(qs_regen_t mode)
+static void check_lm_descendants(qs_regen_t mode, int scale_free)
 {
     net_t t;
     qs_fertile_cfg_t c = qs_fertile_defaults();
     c.regen = mode;
     c.lm_descendants = 2;
+    c.lm_scale_free = scale_free;
     const double cw = 0.1, w1 = 1;
     double *base, *vd, d;
     qs_fertile_t *f = lm_start(&t, &c, &base, &vd, &d);
@@ -670,8 +671,11 @@ static void check_lm_descendants(qs_regen_t mode)
     qs_rng_t rng;
     qs_rng_init(&rng, 5, 0);
     const double rms = sqrt(d / (double)n), eps = 3e-4;
+    double mean = 0;
     for (size_t i = 0; i < n; i++)
-        dir[i] = (float)(rms * qs_rng_normal(&rng));
+        mean += base[i] / (double)n;
+    for (size_t i = 0; i < n; i++) /* with a radial part: D changes along it */
+        dir[i] = (float)(rms * qs_rng_normal(&rng) + (base[i] - mean));
     for (size_t i = 0; i < nb * n; i++)
         uin[i] = (float)qs_rng_normal(&rng);
     qs_fertile_lm_model(f, t.theta, d, cw, w1, NULL, dir, ad, uin, atu);
@@ -691,8 +695,8 @@ static void check_lm_descendants(qs_regen_t mode)
             err += (fd - ad[i]) * (fd - ad[i]);
             norm += fd * fd;
         }
-        cr_expect_lt(sqrt(err / norm), 0.03, "mode %d, block %s: |A d - FD| / |FD| = %g", mode,
-                     names[b], sqrt(err / norm));
+        cr_expect_lt(sqrt(err / norm), 0.03, "mode %d%s, block %s: |A d - FD| / |FD| = %g", mode,
+                     scale_free ? " scale-free" : "", names[b], sqrt(err / norm));
     }
     /* <A d, u> = <d, A^T u> */
     double lhs = 0, rhs = 0, scale = 0;
@@ -728,6 +732,16 @@ static void check_lm_descendants(qs_regen_t mode)
 
 Test(fertile, lm_descendant_blocks_match_the_reference)
 {
-    check_lm_descendants(QS_REGEN_PLAIN);
-    check_lm_descendants(QS_REGEN_STANDARDIZE);
+    check_lm_descendants(QS_REGEN_PLAIN, 0);
+    check_lm_descendants(QS_REGEN_STANDARDIZE, 0);
+}
+
+/* cfg.lm_scale_free: D is the variance sum of each point the energy is evaluated at, so
+ * the copy's and descendants' blocks are scale-free, and A carries the rank-one term of
+ * D's derivative (the same central differences and adjointness, along a direction with a
+ * radial part). */
+Test(fertile, lm_scale_free_blocks_match_the_reference)
+{
+    check_lm_descendants(QS_REGEN_PLAIN, 1);
+    check_lm_descendants(QS_REGEN_STANDARDIZE, 1);
 }

@@ -204,9 +204,10 @@ Test(cmd_train, recipe_lineage_is_its_options, .timeout = 120)
     free(c);
 }
 
-/* --fertile-newton-depth: depth 1 is the default (the child alone), depth 2 adds the
- * grandchild's copy error and so trains a different genome, raising --fertile-gens when it
- * is not given; a --fertile-gens too small for the depth is refused, naming both. */
+/* --fertile-newton-depth: depth 1 is the default (the child alone), depth 4 adds the
+ * descendants' copy errors and so trains a different genome, raising --fertile-gens when it
+ * is not given; a --fertile-gens too small for the depth is refused, naming both.
+ * --fertile-newton-scale-free changes the steps too. */
 Test(cmd_train, fertile_newton_depth, .timeout = 120)
 {
     char args[1024], *a, *b, *c, *d;
@@ -225,6 +226,11 @@ Test(cmd_train, fertile_newton_depth, .timeout = 120)
     snprintf(args, sizeof args, "%s --fertile-newton-depth 3 --fertile-gens 3", common);
     cr_expect_eq(run(args, &d), 2, "a usage error");
     cr_expect(strstr(d, "--fertile-newton-depth 3 needs --fertile-gens 4"), "%s", d);
+    free(d);
+    snprintf(args, sizeof args, "%s --fertile-newton-scale-free", common);
+    cr_assert_eq(run(args, &d), 0, "%s", d);
+    strip_seconds(d);
+    cr_expect(strcmp(a, d) != 0, "a live variance sum changes the steps");
     free(a);
     free(b);
     free(c);
